@@ -1,0 +1,60 @@
+// Module entry: every native/**/*.cc registers its exports (RECSYS_REGISTER_EXPORTS); this file adds info().
+#include <napi.h>
+
+#include <thread>
+
+#include "core/blas.h"
+#include "core/common.h"
+
+namespace recsys {
+namespace {
+
+const char* simd_level() {
+#if defined(__AVX512F__)
+  return "avx512";
+#elif defined(__AVX2__) && defined(__FMA__)
+  return "avx2+fma";
+#elif defined(__AVX2__)
+  return "avx2";
+#elif defined(__AVX__)
+  return "avx";
+#elif defined(__SSE4_2__)
+  return "sse4.2";
+#elif defined(__SSE2__)
+  return "sse2";
+#elif defined(__ARM_NEON)
+  return "neon";
+#else
+  return "scalar";
+#endif
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto o = Napi::Object::New(env);
+  o.Set("blas", Napi::String::New(env, blas::backend()));
+  o.Set("openblas", Napi::Boolean::New(env, blas::using_openblas()));
+  o.Set("hardwareThreads", Napi::Number::New(env, std::thread::hardware_concurrency()));
+  o.Set("simd", Napi::String::New(env, simd_level()));
+  o.Set("archFlag", Napi::String::New(env, RECSYS_ARCH_FLAG));
+#if defined(__clang__)
+  o.Set("compiler", Napi::String::New(env, std::string("clang ") + __clang_version__));
+#elif defined(__GNUC__)
+  o.Set("compiler", Napi::String::New(env, std::string("gcc ") + __VERSION__));
+#else
+  o.Set("compiler", Napi::String::New(env, "unknown"));
+#endif
+  o.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+  return o;
+}
+
+}  // namespace
+}  // namespace recsys
+
+static Napi::Object InitRecsys(Napi::Env env, Napi::Object exports) {
+  exports.Set("info", Napi::Function::New(env, recsys::Info));
+  recsys::register_all_exports(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(recsys, InitRecsys)

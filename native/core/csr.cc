@@ -1,0 +1,217 @@
+#include "core/csr.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "core/common.h"
+
+namespace recsys {
+
+CsrView Csr::view() const {
+  CsrView v;
+  v.rows = rows;
+  v.cols = cols;
+  v.indptr = indptr.data();
+  v.indices = indices.data();
+  v.data = data.empty() ? nullptr : data.data();
+  v.times = times.empty() ? nullptr : times.data();
+  return v;
+}
+
+DupPolicy dup_policy_from(const std::string& s) {
+  if (s == "last") return DupPolicy::Last;
+  if (s == "sum") return DupPolicy::Sum;
+  if (s == "max") return DupPolicy::Max;
+  if (s == "error") return DupPolicy::Error;
+  fail_arg("duplicates must be one of 'last', 'sum', 'max', 'error', got '" + s + "'");
+}
+
+Csr build_csr(int32_t rows, int32_t cols, const int32_t* r, const int32_t* c, const float* v, const double* t,
+              int64_t n, DupPolicy policy, int64_t* n_duplicates) {
+  if (rows < 0 || cols < 0) fail_arg("matrix dimensions must be >= 0");
+  if (n > std::numeric_limits<int32_t>::max()) fail_arg("more than 2^31-1 interactions are not supported");
+  for (int64_t p = 0; p < n; ++p) {
+    if (r[p] < 0 || r[p] >= rows) fail_arg("row index " + std::to_string(r[p]) + " at position " + std::to_string(p) + " is outside [0, " + std::to_string(rows) + ")");
+    if (c[p] < 0 || c[p] >= cols) fail_arg("column index " + std::to_string(c[p]) + " at position " + std::to_string(p) + " is outside [0, " + std::to_string(cols) + ")");
+    if (v && !std::isfinite(v[p])) fail_arg("value at position " + std::to_string(p) + " is not a finite number");
+  }
+  // Pass 1: stable counting sort of input positions by column. Pass 2: stable by row. Rows end up sorted by
+  // column, and equal (row, col) pairs keep input order, so "last" means the later input.
+  std::vector<int32_t> by_col(n), order(n);
+  {
+    std::vector<int64_t> start(static_cast<size_t>(cols) + 1, 0);
+    for (int64_t p = 0; p < n; ++p) ++start[c[p] + 1];
+    for (int32_t j = 0; j < cols; ++j) start[j + 1] += start[j];
+    for (int64_t p = 0; p < n; ++p) by_col[start[c[p]]++] = static_cast<int32_t>(p);
+  }
+  std::vector<int64_t> rstart(static_cast<size_t>(rows) + 1, 0);
+  for (int64_t p = 0; p < n; ++p) ++rstart[r[p] + 1];
+  for (int32_t i = 0; i < rows; ++i) rstart[i + 1] += rstart[i];
+  {
+    std::vector<int64_t> pos(rstart.begin(), rstart.end() - 1);
+    for (int64_t q = 0; q < n; ++q) {
+      int32_t p = by_col[q];
+      order[pos[r[p]]++] = p;
+    }
+  }
+  by_col.clear();
+  by_col.shrink_to_fit();
+
+  Csr m;
+  m.rows = rows;
+  m.cols = cols;
+  m.indptr.assign(static_cast<size_t>(rows) + 1, 0);
+  m.indices.reserve(n);
+  if (v) m.data.reserve(n);
+  if (t) m.times.reserve(n);
+  int64_t dups = 0;
+  for (int32_t i = 0; i < rows; ++i) {
+    for (int64_t q = rstart[i]; q < rstart[i + 1]; ++q) {
+      int32_t p = order[q];
+      bool dup = q > rstart[i] && c[order[q - 1]] == c[p];
+      if (!dup) {
+        m.indices.push_back(c[p]);
+        if (v) m.data.push_back(v[p]);
+        if (t) m.times.push_back(t[p]);
+        continue;
+      }
+      ++dups;
+      switch (policy) {
+        case DupPolicy::Error:
+          throw Error("E_DUPLICATE", "duplicate interaction (row " + std::to_string(i) + ", column " + std::to_string(c[p]) +
+                                         ") at input positions " + std::to_string(order[q - 1]) + " and " + std::to_string(p));
+        case DupPolicy::Last:
+          if (v) m.data.back() = v[p];
+          if (t) m.times.back() = t[p];
+          break;
+        case DupPolicy::Sum:
+          if (v) m.data.back() += v[p];
+          if (t) m.times.back() = std::max(m.times.back(), t[p]);
+          break;
+        case DupPolicy::Max:
+          if (v && v[p] > m.data.back()) {
+            m.data.back() = v[p];
+            if (t) m.times.back() = t[p];
+          }
+          break;
+      }
+    }
+    m.indptr[i + 1] = static_cast<int32_t>(m.indices.size());
+  }
+  if (n_duplicates) *n_duplicates = dups;
+  return m;
+}
+
+Csr transpose(const CsrView& a) {
+  Csr m;
+  m.rows = a.cols;
+  m.cols = a.rows;
+  int64_t nnz = a.nnz();
+  m.indptr.assign(static_cast<size_t>(a.cols) + 1, 0);
+  for (int64_t p = 0; p < nnz; ++p) ++m.indptr[a.indices[p] + 1];
+  for (int32_t j = 0; j < a.cols; ++j) m.indptr[j + 1] += m.indptr[j];
+  m.indices.resize(nnz);
+  if (a.data) m.data.resize(nnz);
+  if (a.times) m.times.resize(nnz);
+  std::vector<int32_t> pos(m.indptr.begin(), m.indptr.end() - 1);
+  for (int32_t i = 0; i < a.rows; ++i) {
+    for (int32_t p = a.indptr[i]; p < a.indptr[i + 1]; ++p) {
+      int32_t q = pos[a.indices[p]]++;
+      m.indices[q] = i;
+      if (a.data) m.data[q] = a.data[p];
+      if (a.times) m.times[q] = a.times[p];
+    }
+  }
+  return m;
+}
+
+CsrView csr_arg(const Napi::Value& v, const char* name, bool full) {
+  if (!v.IsObject()) fail_arg(std::string(name) + " must be a CSR matrix object");
+  auto o = v.As<Napi::Object>();
+  std::string nm(name);
+  CsrView m;
+  m.rows = static_cast<int32_t>(int_arg(o.Get("rows"), (nm + ".rows").c_str(), 0, std::numeric_limits<int32_t>::max() - 1));
+  m.cols = static_cast<int32_t>(int_arg(o.Get("cols"), (nm + ".cols").c_str(), 0, std::numeric_limits<int32_t>::max() - 1));
+  auto indptr = typed_array<const int32_t>(o.Get("indptr"), (nm + ".indptr").c_str());
+  auto indices = typed_array<const int32_t>(o.Get("indices"), (nm + ".indices").c_str());
+  auto data = optional_typed_array<const float>(o.Get("data"), (nm + ".data").c_str());
+  auto times = optional_typed_array<const double>(o.Get("times"), (nm + ".times").c_str());
+  if (indptr.size != static_cast<size_t>(m.rows) + 1) fail_arg(nm + ".indptr must have rows + 1 entries");
+  int64_t nnz = indptr[m.rows];
+  if (indptr[0] != 0 || nnz < 0 || static_cast<size_t>(nnz) > indices.size) fail_arg(nm + ".indptr does not match indices");
+  if (!data.empty() && data.size < static_cast<size_t>(nnz)) fail_arg(nm + ".data is shorter than indices");
+  if (!times.empty() && times.size < static_cast<size_t>(nnz)) fail_arg(nm + ".times is shorter than indices");
+  m.indptr = indptr.data;
+  m.indices = indices.data;
+  m.data = data.empty() ? nullptr : data.data;
+  m.times = times.empty() ? nullptr : times.data;
+  if (full) {
+    for (int32_t i = 0; i < m.rows; ++i) {
+      if (indptr[i + 1] < indptr[i]) fail_arg(nm + ".indptr is not monotone at row " + std::to_string(i));
+      for (int32_t p = indptr[i]; p < indptr[i + 1]; ++p) {
+        if (indices[p] < 0 || indices[p] >= m.cols) fail_arg(nm + ".indices has " + std::to_string(indices[p]) + " outside [0, cols) in row " + std::to_string(i));
+        if (p > indptr[i] && indices[p] <= indices[p - 1]) fail_arg(nm + ".indices is not sorted and unique in row " + std::to_string(i));
+        if (m.data && !std::isfinite(m.data[p])) fail_arg(nm + ".data has a non-finite value in row " + std::to_string(i));
+      }
+    }
+  }
+  return m;
+}
+
+Napi::Object csr_to_js(Napi::Env env, Csr&& m) {
+  auto o = Napi::Object::New(env);
+  o.Set("rows", Napi::Number::New(env, m.rows));
+  o.Set("cols", Napi::Number::New(env, m.cols));
+  o.Set("indptr", give_to_js(env, std::move(m.indptr)));
+  o.Set("indices", give_to_js(env, std::move(m.indices)));
+  if (!m.data.empty()) o.Set("data", give_to_js(env, std::move(m.data)));
+  if (!m.times.empty()) o.Set("times", give_to_js(env, std::move(m.times)));
+  return o;
+}
+
+// ---- JS entry points: buildCsr(rows, cols, r, c, v?, t?, duplicates) and transpose(csr) ------------------
+namespace {
+Napi::Value JsBuildCsr(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    int32_t rows = static_cast<int32_t>(int_arg(info[0], "rows", 0, std::numeric_limits<int32_t>::max() - 1));
+    int32_t cols = static_cast<int32_t>(int_arg(info[1], "cols", 0, std::numeric_limits<int32_t>::max() - 1));
+    auto r = typed_array<const int32_t>(info[2], "rows array");
+    auto c = typed_array<const int32_t>(info[3], "cols array");
+    auto v = optional_typed_array<const float>(info[4], "values");
+    auto t = optional_typed_array<const double>(info[5], "timestamps");
+    DupPolicy policy = dup_policy_from(info[6].IsString() ? info[6].As<Napi::String>().Utf8Value() : "last");
+    if (r.size != c.size) fail_arg("rows and cols arrays differ in length");
+    if (!v.empty() && v.size != r.size) fail_arg("values array differs in length from rows");
+    if (!t.empty() && t.size != r.size) fail_arg("timestamps array differs in length from rows");
+    int64_t dups = 0;
+    // Keep the value arrays when given, even if empty, so an empty rated dataset still has data.
+    Csr m = build_csr(rows, cols, r.data, c.data, info[4].IsTypedArray() ? v.data : nullptr,
+                      info[5].IsTypedArray() ? t.data : nullptr, static_cast<int64_t>(r.size), policy, &dups);
+    bool had_values = info[4].IsTypedArray(), had_times = info[5].IsTypedArray();
+    Napi::Object o = csr_to_js(info.Env(), std::move(m));
+    if (had_values && !o.Has("data")) o.Set("data", Napi::Float32Array::New(info.Env(), 0));
+    if (had_times && !o.Has("times")) o.Set("times", Napi::Float64Array::New(info.Env(), 0));
+    o.Set("duplicates", Napi::Number::New(info.Env(), static_cast<double>(dups)));
+    return o;
+  });
+}
+
+Napi::Value JsTranspose(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    CsrView a = csr_arg(info[0], "matrix", true);
+    bool had_values = a.data != nullptr;
+    Napi::Object o = csr_to_js(info.Env(), transpose(a));
+    if (had_values && !o.Has("data")) o.Set("data", Napi::Float32Array::New(info.Env(), 0));
+    return o;
+  });
+}
+
+void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("buildCsr", Napi::Function::New(env, JsBuildCsr));
+  exports.Set("transpose", Napi::Function::New(env, JsTranspose));
+}
+}  // namespace
+
+RECSYS_REGISTER_EXPORTS(csr, init);
+
+}  // namespace recsys

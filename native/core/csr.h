@@ -1,0 +1,55 @@
+// Compressed sparse rows: the one matrix format of the engine. Rows are users (CSR) or items (CSC, the same
+// struct built by transpose). Column indices are sorted and unique within a row. indptr is int32: up to
+// 2^31 - 1 interactions per matrix.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace recsys {
+
+// A borrowed view (memory owned by JS typed arrays or by a Csr below).
+struct CsrView {
+  int32_t rows = 0, cols = 0;
+  const int32_t* indptr = nullptr;   // rows + 1
+  const int32_t* indices = nullptr;  // nnz
+  const float* data = nullptr;       // nnz, or null (all ones)
+  const double* times = nullptr;     // nnz, or null
+  int64_t nnz() const { return rows == 0 ? 0 : indptr[rows]; }
+  int32_t row_begin(int32_t r) const { return indptr[r]; }
+  int32_t row_end(int32_t r) const { return indptr[r + 1]; }
+  int32_t row_len(int32_t r) const { return indptr[r + 1] - indptr[r]; }
+  float value(int64_t p) const { return data ? data[p] : 1.f; }
+};
+
+// Owned storage, produced by build_csr / transpose and handed to JS without a copy.
+struct Csr {
+  int32_t rows = 0, cols = 0;
+  std::vector<int32_t> indptr, indices;
+  std::vector<float> data;    // empty when the input had no values
+  std::vector<double> times;  // empty when the input had no timestamps
+  CsrView view() const;
+};
+
+enum class DupPolicy { Last, Sum, Max, Error };
+DupPolicy dup_policy_from(const std::string& s);  // "last" | "sum" | "max" | "error", else E_ARG
+
+// Builds a CSR from coordinate triples in O(nnz + rows + cols) (two stable counting sorts). Duplicate
+// (row, col) pairs are merged by `policy`: last (the later one in input order wins), sum (values summed, latest
+// time kept), max (largest value and its time), error (E_DUPLICATE naming both input positions).
+// `n_duplicates` receives how many entries were merged away.
+Csr build_csr(int32_t rows, int32_t cols, const int32_t* r, const int32_t* c, const float* v, const double* t,
+              int64_t n, DupPolicy policy, int64_t* n_duplicates);
+// The transpose (CSC of the same matrix as a CSR over columns), O(nnz + rows + cols); rows stay sorted.
+Csr transpose(const CsrView& m);
+
+// Reads {rows, cols, indptr: Int32Array, indices: Int32Array, data?: Float32Array, times?: Float64Array} from JS.
+// Array lengths are always checked; with full = true also that indptr is monotone from 0 and every index is in
+// [0, cols) (O(nnz): what a fit does once). Errors name `name`.
+CsrView csr_arg(const Napi::Value& v, const char* name, bool full);
+// A CSR as the JS object above; the storage moves to JS without a copy.
+Napi::Object csr_to_js(Napi::Env env, Csr&& m);
+
+}  // namespace recsys

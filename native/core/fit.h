@@ -1,0 +1,51 @@
+// Runs a model fit either inline (fit) or on a libuv worker thread (fitAsync) with progress reports and
+// cancellation. A family's fit entry point parses and validates its arguments on the JS thread, then hands
+// run_fit a function that does the work and returns the fitted Model:
+//
+//   return run_fit(info, opts, [=](FitContext& ctx) { ...; ctx.progress(epoch, epochs, loss); return model; });
+//
+// opts (a JS object) may hold: async (boolean), onProgress (function), cancel (Int32Array(1), set to 1 to stop).
+// The JS values the fit reads (typed arrays) must be listed in keep_alive so they outlive an async fit.
+#pragma once
+#include <napi.h>
+
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+
+namespace recsys {
+
+struct Progress {
+  std::string phase;  // "epoch", "iteration", "users", ...
+  int step = 0, total = 0;
+  double loss = NAN;  // NaN when not computed
+  double seconds = 0;  // since the fit started
+};
+
+class FitContext {
+ public:
+  FitContext(const volatile int32_t* cancel_flag, std::function<void(const Progress&)> sink);
+  // Report progress (call from the thread that runs the fit, between steps). Also checks cancellation.
+  void progress(int step, int total, double loss = NAN, const char* phase = "epoch");
+  // Throws E_CANCELLED when cancellation was asked for; cheap, call it at least once per epoch.
+  void check_cancelled() const;
+  bool cancelled() const;
+
+ private:
+  const volatile int32_t* cancel_;
+  std::function<void(const Progress&)> sink_;
+  double start_;
+};
+
+using FitFn = std::function<std::shared_ptr<Model>(FitContext&)>;
+
+// Returns the wrapped Model (sync) or a Promise of it (opts.async). Errors thrown by fn become JS errors with
+// .code (or the promise rejects with them).
+Napi::Value run_fit(const Napi::CallbackInfo& info, const Napi::Object& opts, FitFn fn,
+                    const std::vector<Napi::Value>& keep_alive);
+
+}  // namespace recsys

@@ -1,0 +1,245 @@
+import { RecsysError, argError, native } from '../errors.js';
+import { addon, type CsrMatrix } from '../native.js';
+import { IdMap, type Id } from './idmap.js';
+
+export type DuplicatePolicy = 'last' | 'sum' | 'max' | 'error';
+
+/** Display data for items (titles and anything else a format carries). */
+export interface ItemInfo {
+  title?: string;
+  [field: string]: unknown;
+}
+
+export interface FromArraysInput {
+  users: ArrayLike<Id>;
+  items: ArrayLike<Id>;
+  /** Ratings or weights; absent = implicit feedback (all ones). Float32Array is used without a copy. */
+  ratings?: ArrayLike<number>;
+  /** Timestamps in seconds; Float64Array is used without a copy. */
+  timestamps?: ArrayLike<number>;
+}
+
+export interface DatasetOptions {
+  /** What to do with repeated (user, item) pairs. Default 'last'. */
+  duplicates?: DuplicatePolicy;
+}
+
+export interface DatasetStats {
+  users: number;
+  items: number;
+  interactions: number;
+  density: number;
+  /** Users and items with at least one interaction. */
+  activeUsers: number;
+  activeItems: number;
+  minUserInteractions: number;
+  maxUserInteractions: number;
+  meanUserInteractions: number;
+  /** rating value -> count, when the data has ratings. */
+  ratingHistogram?: Record<string, number>;
+  ratingMin?: number;
+  ratingMax?: number;
+  ratingMean?: number;
+  timeMin?: number;
+  timeMax?: number;
+}
+
+/**
+ * Interactions of users with items: the id maps both ways and a CSR matrix (users x items) built natively
+ * once, its typed arrays shared with TS without copies. The CSC (items x users) is built on first use.
+ * Datasets are immutable; splits return new Datasets that share the id maps.
+ */
+export class Dataset {
+  readonly users: IdMap;
+  readonly items: IdMap;
+  readonly csr: CsrMatrix;
+  /** Item display data by dense item index (sparse: missing entries are undefined). */
+  itemInfo?: (ItemInfo | undefined)[];
+  /** How many duplicate pairs were merged when the dataset was built. */
+  readonly duplicatesMerged: number;
+  private cscCache?: CsrMatrix;
+
+  constructor(users: IdMap, items: IdMap, csr: CsrMatrix, duplicatesMerged = 0) {
+    if (csr.rows !== users.size || csr.cols !== items.size) {
+      throw new RecsysError('E_STATE', `CSR shape ${csr.rows}x${csr.cols} does not match id maps ${users.size}x${items.size}`);
+    }
+    this.users = users;
+    this.items = items;
+    this.csr = csr;
+    this.duplicatesMerged = duplicatesMerged;
+  }
+
+  get nUsers(): number {
+    return this.users.size;
+  }
+  get nItems(): number {
+    return this.items.size;
+  }
+  get nnz(): number {
+    return this.csr.indptr[this.csr.rows]!;
+  }
+  get hasRatings(): boolean {
+    return this.csr.data !== undefined;
+  }
+  get hasTimestamps(): boolean {
+    return this.csr.times !== undefined;
+  }
+
+  /** Items x users, built natively on first use and kept. */
+  get csc(): CsrMatrix {
+    this.cscCache ??= native(() => addon.transpose(this.csr));
+    return this.cscCache;
+  }
+
+  /** Dense item indices of a user's interactions (a view, not a copy). */
+  userItems(user: number): Int32Array {
+    return this.csr.indices.subarray(this.csr.indptr[user]!, this.csr.indptr[user + 1]!);
+  }
+  /** Values of a user's interactions, aligned with userItems (undefined without ratings). */
+  userValues(user: number): Float32Array | undefined {
+    return this.csr.data?.subarray(this.csr.indptr[user]!, this.csr.indptr[user + 1]!);
+  }
+  /** Dense user indices who interacted with an item (a view into the CSC). */
+  itemUsers(item: number): Int32Array {
+    const c = this.csc;
+    return c.indices.subarray(c.indptr[item]!, c.indptr[item + 1]!);
+  }
+
+  /** Dense index of a user id; throws E_UNKNOWN_USER. */
+  userIndex(id: Id): number {
+    const u = this.users.index(id);
+    if (u < 0) throw new RecsysError('E_UNKNOWN_USER', `unknown user ${JSON.stringify(id)}`);
+    return u;
+  }
+  /** Dense index of an item id; throws E_UNKNOWN_ITEM. */
+  itemIndex(id: Id): number {
+    const i = this.items.index(id);
+    if (i < 0) throw new RecsysError('E_UNKNOWN_ITEM', `unknown item ${JSON.stringify(id)}`);
+    return i;
+  }
+
+  /** Title of a dense item index, or its id as text. */
+  itemTitle(item: number): string {
+    return this.itemInfo?.[item]?.title ?? String(this.items.id(item));
+  }
+
+  /** Interactions as coordinate arrays in CSR order (rows sorted, items sorted within a row). */
+  toCoo(): { rows: Int32Array; cols: Int32Array; values?: Float32Array; times?: Float64Array } {
+    const { indptr } = this.csr;
+    const rows = new Int32Array(this.nnz);
+    for (let u = 0; u < this.csr.rows; u++) rows.fill(u, indptr[u]!, indptr[u + 1]!);
+    return { rows, cols: this.csr.indices, values: this.csr.data, times: this.csr.times };
+  }
+
+  /**
+   * A dataset over the same id maps from dense coordinates (used by splits and parsers). Indices must lie in
+   * the maps' ranges.
+   */
+  static fromCoo(
+    users: IdMap,
+    items: IdMap,
+    rows: Int32Array,
+    cols: Int32Array,
+    values?: Float32Array,
+    times?: Float64Array,
+    options: DatasetOptions = {},
+  ): Dataset {
+    const dup = options.duplicates ?? 'last';
+    if (!['last', 'sum', 'max', 'error'].includes(dup)) throw argError(`duplicates must be 'last', 'sum', 'max' or 'error', got ${String(dup)}`);
+    const built = native(() => addon.buildCsr(users.size, items.size, rows, cols, values, times, dup));
+    const { duplicates, ...csr } = built;
+    const ds = new Dataset(users, items, csr, duplicates);
+    return ds;
+  }
+
+  /**
+   * A dataset from parallel arrays of external ids. Ids may be numbers or strings (any mix); ratings and
+   * timestamps are optional. A Float32Array of ratings and a Float64Array of timestamps are used without copies.
+   */
+  static fromArrays(input: FromArraysInput, options: DatasetOptions = {}): Dataset {
+    if (input === null || typeof input !== 'object') throw argError('fromArrays expects { users, items, ratings?, timestamps? }');
+    const { users, items, ratings, timestamps } = input;
+    if (!users || typeof users.length !== 'number') throw argError('users must be an array of ids');
+    if (!items || typeof items.length !== 'number') throw argError('items must be an array of ids');
+    const n = users.length;
+    if (items.length !== n) throw argError(`items has ${items.length} entries but users has ${n}`);
+    if (ratings !== undefined && ratings.length !== n) throw argError(`ratings has ${ratings.length} entries but users has ${n}`);
+    if (timestamps !== undefined && timestamps.length !== n) throw argError(`timestamps has ${timestamps.length} entries but users has ${n}`);
+    const values = ratings === undefined ? undefined : ratings instanceof Float32Array ? ratings : Float32Array.from(ratings);
+    if (values) {
+      for (let p = 0; p < n; p++) {
+        if (!Number.isFinite(values[p]!)) throw argError(`ratings[${p}] is ${values[p]}; ratings must be finite numbers`);
+      }
+    }
+    const times = timestamps === undefined ? undefined : timestamps instanceof Float64Array ? timestamps : Float64Array.from(timestamps);
+    if (times) {
+      for (let p = 0; p < n; p++) {
+        if (!Number.isFinite(times[p]!)) throw argError(`timestamps[${p}] is ${times[p]}; timestamps must be finite numbers`);
+      }
+    }
+    const u = IdMap.build(users, 'users');
+    const i = IdMap.build(items, 'items');
+    return Dataset.fromCoo(u.map, i.map, u.indices, i.indices, values, times, options);
+  }
+
+  /** Counts, density and the rating histogram. */
+  stats(): DatasetStats {
+    const { indptr, data, times } = this.csr;
+    const nnz = this.nnz;
+    let activeUsers = 0;
+    let minU = Infinity;
+    let maxU = 0;
+    for (let u = 0; u < this.nUsers; u++) {
+      const d = indptr[u + 1]! - indptr[u]!;
+      if (d > 0) activeUsers++;
+      if (d < minU) minU = d;
+      if (d > maxU) maxU = d;
+    }
+    const itemSeen = new Uint8Array(this.nItems);
+    for (let p = 0; p < nnz; p++) itemSeen[this.csr.indices[p]!] = 1;
+    let activeItems = 0;
+    for (let i = 0; i < this.nItems; i++) activeItems += itemSeen[i]!;
+    const s: DatasetStats = {
+      users: this.nUsers,
+      items: this.nItems,
+      interactions: nnz,
+      density: this.nUsers && this.nItems ? nnz / (this.nUsers * this.nItems) : 0,
+      activeUsers,
+      activeItems,
+      minUserInteractions: this.nUsers ? minU : 0,
+      maxUserInteractions: maxU,
+      meanUserInteractions: this.nUsers ? nnz / this.nUsers : 0,
+    };
+    if (data) {
+      const hist = new Map<number, number>();
+      let lo = Infinity;
+      let hi = -Infinity;
+      let sum = 0;
+      for (let p = 0; p < nnz; p++) {
+        const r = data[p]!;
+        hist.set(r, (hist.get(r) ?? 0) + 1);
+        if (r < lo) lo = r;
+        if (r > hi) hi = r;
+        sum += r;
+      }
+      s.ratingHistogram = Object.fromEntries([...hist.entries()].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), v]));
+      if (nnz) {
+        s.ratingMin = lo;
+        s.ratingMax = hi;
+        s.ratingMean = sum / nnz;
+      }
+    }
+    if (times && nnz) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let p = 0; p < nnz; p++) {
+        const t = times[p]!;
+        if (t < lo) lo = t;
+        if (t > hi) hi = t;
+      }
+      s.timeMin = lo;
+      s.timeMax = hi;
+    }
+    return s;
+  }
+}

@@ -1,0 +1,93 @@
+import { RecsysError } from '../errors.js';
+
+/** An external id: what the user's data calls a user or an item. */
+export type Id = number | string;
+
+/**
+ * Dense index <-> external id, both ways. Index i names ids[i]; the reverse map is built on first lookup.
+ * Immutable: splits and folds share one IdMap, so dense indices agree between train and test.
+ */
+export class IdMap {
+  readonly ids: readonly Id[];
+  private reverse?: Map<Id, number>;
+
+  constructor(ids: readonly Id[]) {
+    this.ids = ids;
+  }
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  /** Dense index of an external id, or -1. Numbers and numeric strings are distinct ids (7 !== '7'). */
+  index(id: Id): number {
+    if (!this.reverse) {
+      const m = new Map<Id, number>();
+      this.ids.forEach((v, i) => m.set(v, i));
+      this.reverse = m;
+    }
+    return this.reverse.get(id) ?? -1;
+  }
+
+  has(id: Id): boolean {
+    return this.index(id) >= 0;
+  }
+
+  /** External id of a dense index. */
+  id(index: number): Id {
+    const v = this.ids[index];
+    if (v === undefined) throw new RecsysError('E_ARG', `index ${index} is outside [0, ${this.ids.length})`);
+    return v;
+  }
+
+  /**
+   * Dense indices of many ids at once; ids not in the map get new indices after the existing ones when `extend`
+   * is given (their ids are appended to `extend`), else -1.
+   */
+  indicesOf(ids: ArrayLike<Id>, extend?: Id[]): Int32Array {
+    const out = new Int32Array(ids.length);
+    this.index(this.ids[0] ?? 0); // build the reverse map
+    const rev = this.reverse!;
+    let added: Map<Id, number> | undefined;
+    for (let p = 0; p < ids.length; p++) {
+      const id = ids[p]!;
+      let ix = rev.get(id);
+      if (ix === undefined && extend) {
+        added ??= new Map();
+        ix = added.get(id);
+        if (ix === undefined) {
+          ix = this.ids.length + extend.length;
+          added.set(id, ix);
+          extend.push(id);
+        }
+      }
+      out[p] = ix ?? -1;
+    }
+    return out;
+  }
+
+  /** Maps arbitrary external ids to dense indices in first-seen order, returning the new map and the indices. */
+  static build(ids: ArrayLike<Id>, name: string): { map: IdMap; indices: Int32Array } {
+    const out = new Int32Array(ids.length);
+    const seen = new Map<Id, number>();
+    const list: Id[] = [];
+    for (let p = 0; p < ids.length; p++) {
+      const id = ids[p];
+      if (typeof id === 'number') {
+        if (!Number.isFinite(id)) throw new RecsysError('E_ARG', `${name}[${p}] is ${id}; ids must be finite numbers or strings`);
+      } else if (typeof id !== 'string') {
+        throw new RecsysError('E_ARG', `${name}[${p}] must be a number or a string, got ${typeof id}`);
+      }
+      let ix = seen.get(id);
+      if (ix === undefined) {
+        ix = list.length;
+        seen.set(id, ix);
+        list.push(id);
+      }
+      out[p] = ix;
+    }
+    const map = new IdMap(list);
+    map.reverse = seen;
+    return { map, indices: out };
+  }
+}

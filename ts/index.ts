@@ -1,0 +1,16 @@
+// Public API of recsys.
+export { RecsysError, type RecsysErrorCode } from './errors.js';
+export { Dataset, type DatasetOptions, type DatasetStats, type DuplicatePolicy, type FromArraysInput, type ItemInfo } from './data/dataset.js';
+export { IdMap, type Id } from './data/idmap.js';
+export type { CsrMatrix, FitProgress, NativeInfo } from './native.js';
+export {
+  Recommender,
+  FactorRecommender,
+  type CommonParams,
+  type FitOptions,
+  type FoldInInput,
+  type Recommendation,
+  type RecommendOptions,
+} from './models/base.js';
+export { Popularity, Random, BaselineOnly, type BaselineOnlyParams } from './models/baseline.js';
+export { info, type RecsysInfo } from './info.js';

@@ -1,0 +1,19 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { addon, type NativeInfo } from './native.js';
+
+export interface RecsysInfo extends NativeInfo {
+  version: string;
+  node: string;
+  /** Threads a fit with threads: 0 uses. */
+  defaultThreads: number;
+}
+
+/** Version, BLAS backend, threads and compiler flags of the loaded native addon. */
+export function info(): RecsysInfo {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  const n = addon.info();
+  return { version: pkg.version, node: process.version, defaultThreads: n.hardwareThreads || 1, ...n };
+}

@@ -1,0 +1,266 @@
+import { RecsysError, argError, native, nativeAsync } from '../errors.js';
+import type { Dataset } from '../data/dataset.js';
+import type { Id } from '../data/idmap.js';
+import { addon, type FitOptionsNative, type FitProgress, type NativeModel, type TopKResult } from '../native.js';
+
+export type { FitProgress } from '../native.js';
+
+/** Options every model accepts. */
+export interface CommonParams {
+  /** Worker threads for fitting and batch recommendation; 0 = all hardware threads. Default 0. */
+  threads?: number;
+  /** Seed of every random choice; the same seed and thread count give the same model. Default 42. */
+  seed?: number;
+}
+
+export interface FitOptions {
+  /** Called after each epoch / iteration / phase with progress and, where computed, the training loss. */
+  onProgress?: (p: FitProgress) => void;
+  /** Cancels an async fit; the promise rejects with code E_CANCELLED. */
+  signal?: AbortSignal;
+}
+
+export interface RecommendOptions {
+  /** How many items. Default 10. Fewer come back when fewer candidates remain. */
+  k?: number;
+  /** Leave out items the user interacted with in training. Default true. */
+  filterSeen?: boolean;
+  /** Items never to recommend. Unknown ids are ignored. */
+  exclude?: readonly Id[];
+  /** When given, the only candidates (an empty list gives no recommendations). Unknown ids are ignored. */
+  include?: readonly Id[];
+}
+
+export interface Recommendation {
+  item: Id;
+  score: number;
+}
+
+/** A new user's interactions, for fold-in: item ids and optional ratings or weights. */
+export interface FoldInInput {
+  items: readonly Id[];
+  ratings?: readonly number[];
+}
+
+/**
+ * The one estimator shape of recsys: fit / fitAsync, recommend, recommendBatch, recommendForNewUser (fold-in),
+ * similarItems, similarUsers, predict. Users and items are named by external ids. A family implements only
+ * fitNative(); everything else runs on the native model handle it returns.
+ */
+export abstract class Recommender<P extends CommonParams = CommonParams> {
+  /** The model's class name as it appears in reports and files. */
+  abstract readonly name: string;
+  readonly params: Readonly<P>;
+  protected handle?: NativeModel;
+  protected trainSet?: Dataset;
+
+  constructor(params: P) {
+    this.params = Object.freeze({ ...params });
+    validateCommon(this.params);
+  }
+
+  /** Fits the model's native state; run.async selects the worker-thread path. */
+  protected abstract fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel>;
+
+  /** Fits on the event-loop thread (blocks it). Use fitAsync in servers. */
+  fit(train: Dataset, options: Pick<FitOptions, 'onProgress'> = {}): this {
+    checkTrain(train);
+    const h = native(() => this.fitNative(train, { async: false, onProgress: options.onProgress }));
+    if (h instanceof Promise) throw new RecsysError('E_STATE', `${this.name}.fitNative returned a promise for a sync fit`);
+    this.handle = h;
+    this.trainSet = train;
+    return this;
+  }
+
+  /** Fits on a worker thread; the event loop stays free. Progress arrives through onProgress. */
+  async fitAsync(train: Dataset, options: FitOptions = {}): Promise<this> {
+    checkTrain(train);
+    const cancel = new Int32Array(1);
+    const { signal } = options;
+    if (signal?.aborted) throw new RecsysError('E_CANCELLED', 'fit was cancelled before it started');
+    const onAbort = () => {
+      cancel[0] = 1;
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const h = await nativeAsync(Promise.resolve(native(() => this.fitNative(train, { async: true, onProgress: options.onProgress, cancel }))));
+      this.handle = h;
+      this.trainSet = train;
+      return this;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  get fitted(): boolean {
+    return this.handle !== undefined;
+  }
+
+  /** The native model (for evaluation and persistence). */
+  get nativeModel(): NativeModel {
+    if (!this.handle) throw new RecsysError('E_NOT_FITTED', `${this.name} is not fitted: call fit() or fitAsync() first`);
+    return this.handle;
+  }
+
+  /** The dataset the model was fitted on (its id maps name the model's users and items). */
+  get trainData(): Dataset {
+    if (!this.trainSet) throw new RecsysError('E_NOT_FITTED', `${this.name} is not fitted: call fit() or fitAsync() first`);
+    return this.trainSet;
+  }
+
+  /** Top-k items for a known user. */
+  recommend(user: Id, options: RecommendOptions = {}): Recommendation[] {
+    const h = this.nativeModel;
+    const train = this.trainData;
+    const u = train.users.index(user);
+    if (u < 0 || u >= h.nUsers) throw new RecsysError('E_UNKNOWN_USER', `${this.name}: unknown user ${JSON.stringify(user)} (use recommendForNewUser for fold-in)`);
+    const { k, filterSeen, exclude, include } = this.recommendArgs(options);
+    const r = native(() => h.recommend(u, k, filterSeen ? train.userItems(u) : undefined, exclude, include));
+    return this.toRecommendations(r);
+  }
+
+  /**
+   * Top-k items for many users at once, multi-threaded, memory bounded by k per user. Returns one list per
+   * requested user, in order. Unknown users throw E_UNKNOWN_USER (check with `trainData.users.has`).
+   */
+  recommendBatch(users: readonly Id[], options: RecommendOptions = {}): Recommendation[][] {
+    const dense = this.userIndices(users);
+    const { items, scores, counts, k } = this.recommendBatchDense(dense, options);
+    const out: Recommendation[][] = [];
+    for (let r = 0; r < dense.length; r++) {
+      const list: Recommendation[] = [];
+      for (let j = 0; j < counts[r]!; j++) list.push({ item: this.trainData.items.id(items[r * k + j]!), score: scores[r * k + j]! });
+      out.push(list);
+    }
+    return out;
+  }
+
+  /** The dense form of recommendBatch: row r holds counts[r] item indices at items[r*k ..]. */
+  recommendBatchDense(users: Int32Array, options: RecommendOptions = {}): TopKResult & { counts: Int32Array; k: number } {
+    const h = this.nativeModel;
+    const { k, filterSeen, exclude, include } = this.recommendArgs(options);
+    const threads = this.params.threads ?? 0;
+    return native(() => h.recommendBatch(users, k, filterSeen ? this.trainData.csr : undefined, exclude, include, threads));
+  }
+
+  /**
+   * Top-k items for a user who was not in training, from the items they interacted with (fold-in, no refit).
+   * Unknown item ids are ignored. Models without fold-in throw E_UNSUPPORTED.
+   */
+  recommendForNewUser(input: FoldInInput, options: RecommendOptions = {}): Recommendation[] {
+    const h = this.nativeModel;
+    if (!input || !Array.isArray(input.items)) throw argError('recommendForNewUser expects { items: Id[], ratings?: number[] }');
+    if (input.ratings !== undefined && input.ratings.length !== input.items.length) throw argError('ratings must have one entry per item');
+    const idx = this.trainData.items.indicesOf(input.items);
+    const keep: number[] = [];
+    for (let p = 0; p < idx.length; p++) if (idx[p]! >= 0 && idx[p]! < h.nItems) keep.push(p);
+    const items = Int32Array.from(keep, (p) => idx[p]!);
+    const values = input.ratings ? Float32Array.from(keep, (p) => input.ratings![p]!) : undefined;
+    if (values) for (let p = 0; p < values.length; p++) if (!Number.isFinite(values[p]!)) throw argError(`ratings[${keep[p]}] is not a finite number`);
+    const { k, filterSeen, exclude, include } = this.recommendArgs(options);
+    return this.toRecommendations(native(() => h.recommendNew(items, values, k, filterSeen, exclude, include)));
+  }
+
+  /** Items most similar to an item (the item itself is excluded). */
+  similarItems(item: Id, k = 10): Recommendation[] {
+    const h = this.nativeModel;
+    const i = this.trainData.items.index(item);
+    if (i < 0 || i >= h.nItems) throw new RecsysError('E_UNKNOWN_ITEM', `${this.name}: unknown item ${JSON.stringify(item)}`);
+    checkK(k);
+    return this.toRecommendations(native(() => h.similarItems(i, k, Int32Array.of(i))));
+  }
+
+  /** Users most similar to a user (the user itself is excluded), as { item: userId, score }. */
+  similarUsers(user: Id, k = 10): { user: Id; score: number }[] {
+    const h = this.nativeModel;
+    const u = this.trainData.users.index(user);
+    if (u < 0 || u >= h.nUsers) throw new RecsysError('E_UNKNOWN_USER', `${this.name}: unknown user ${JSON.stringify(user)}`);
+    checkK(k);
+    const r = native(() => h.similarUsers(u, k, Int32Array.of(u)));
+    return Array.from(r.items, (v, j) => ({ user: this.trainData.users.id(v), score: r.scores[j]! }));
+  }
+
+  /**
+   * Predicted rating (rating models) or score (top-N models) of one pair. An unknown user or item takes the
+   * model's fallback (global mean plus the known side's bias), as Surprise does; it never throws for that.
+   */
+  predict(user: Id, item: Id): number {
+    return this.predictDense(Int32Array.of(this.trainData.users.index(user)), Int32Array.of(this.trainData.items.index(item)))[0]!;
+  }
+
+  /** predict() for dense index pairs; -1 or indices past the training data mean unknown. */
+  predictDense(users: Int32Array, items: Int32Array): Float32Array {
+    const h = this.nativeModel;
+    return native(() => h.predict(users, items, this.params.threads ?? 0));
+  }
+
+  protected recommendArgs(o: RecommendOptions): { k: number; filterSeen: boolean; exclude?: Int32Array; include?: Int32Array } {
+    if (o === null || typeof o !== 'object') throw argError('recommend options must be an object');
+    const k = o.k ?? 10;
+    checkK(k);
+    const items = this.trainData.items;
+    const known = (ids: readonly Id[], name: string) => {
+      if (!Array.isArray(ids)) throw argError(`${name} must be an array of item ids`);
+      const idx = items.indicesOf(ids);
+      return idx.filter((v) => v >= 0);
+    };
+    return {
+      k,
+      filterSeen: o.filterSeen ?? true,
+      exclude: o.exclude ? known(o.exclude, 'exclude') : undefined,
+      include: o.include ? known(o.include, 'include') : undefined,
+    };
+  }
+
+  protected userIndices(users: readonly Id[]): Int32Array {
+    if (!Array.isArray(users)) throw argError('users must be an array of user ids');
+    const idx = this.trainData.users.indicesOf(users);
+    const n = this.nativeModel.nUsers;
+    for (let p = 0; p < idx.length; p++) {
+      if (idx[p]! < 0 || idx[p]! >= n) throw new RecsysError('E_UNKNOWN_USER', `${this.name}: unknown user ${JSON.stringify(users[p])} at position ${p}`);
+    }
+    return idx;
+  }
+
+  protected toRecommendations(r: TopKResult): Recommendation[] {
+    const ids = this.trainData.items;
+    return Array.from(r.items, (v, j) => ({ item: ids.id(v), score: r.scores[j]! }));
+  }
+}
+
+/** Factor models expose their fitted vectors. */
+export abstract class FactorRecommender<P extends CommonParams = CommonParams> extends Recommender<P> {
+  /** users x factors, row-major (a copy). */
+  get userFactors(): Float32Array | undefined {
+    return this.nativeModel.state().user_factors?.data as Float32Array | undefined;
+  }
+  /** items x factors, row-major (a copy). */
+  get itemFactors(): Float32Array | undefined {
+    return this.nativeModel.state().item_factors?.data as Float32Array | undefined;
+  }
+}
+
+function checkK(k: number): void {
+  if (!Number.isInteger(k) || k < 0) throw argError(`k must be a non-negative integer, got ${k}`);
+}
+
+function checkTrain(train: Dataset): void {
+  if (!train || typeof train !== 'object' || !('csr' in train)) throw argError('fit expects a Dataset');
+  if (train.nnz === 0) throw new RecsysError('E_EMPTY', 'cannot fit on an empty dataset');
+}
+
+export function validateCommon(p: CommonParams): void {
+  if (p.threads !== undefined && (!Number.isInteger(p.threads) || p.threads < 0 || p.threads > 1024)) {
+    throw argError(`threads must be an integer in [0, 1024], got ${p.threads}`);
+  }
+  if (p.seed !== undefined && (!Number.isInteger(p.seed) || p.seed < 0 || p.seed > Number.MAX_SAFE_INTEGER)) {
+    throw argError(`seed must be a non-negative safe integer, got ${p.seed}`);
+  }
+}
+
+/** Typed access to a family's native fit function. */
+export function nativeFit<A extends unknown[]>(name: string): (...args: [...A, FitOptionsNative]) => NativeModel | Promise<NativeModel> {
+  const f = addon[name];
+  if (typeof f !== 'function') throw new RecsysError('E_NATIVE', `the native addon has no ${name}(); rebuild it (npm run build:native)`);
+  return f as (...args: [...A, FitOptionsNative]) => NativeModel | Promise<NativeModel>;
+}

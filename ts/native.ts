@@ -1,0 +1,122 @@
+// Loads the compiled addon (prebuilds/ or build/Release via node-gyp-build) and declares its shape.
+// Everything native goes through this file; the rest of ts/ never calls require() on the addon itself.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RecsysError } from './errors.js';
+
+/** A CSR matrix as shared between TS and C++ (rows = users unless said otherwise). */
+export interface CsrMatrix {
+  rows: number;
+  cols: number;
+  /** rows + 1 offsets into indices. */
+  indptr: Int32Array;
+  /** column indices, sorted and unique within each row. */
+  indices: Int32Array;
+  /** values (ratings or weights); absent = implicit ones. */
+  data?: Float32Array;
+  /** timestamps (seconds), when the data had them. */
+  times?: Float64Array;
+}
+
+export interface TopKResult {
+  items: Int32Array;
+  scores: Float32Array;
+}
+
+export interface FitOptionsNative {
+  async?: boolean;
+  onProgress?: (p: FitProgress) => void;
+  cancel?: Int32Array;
+}
+
+/** A progress report from a fit. */
+export interface FitProgress {
+  phase: string;
+  step: number;
+  total: number;
+  loss?: number;
+  seconds: number;
+}
+
+/** A fitted native model (any family). */
+export interface NativeModel {
+  readonly kind: string;
+  readonly nUsers: number;
+  readonly nItems: number;
+  recommend(user: number, k: number, seen?: Int32Array, exclude?: Int32Array, include?: Int32Array): TopKResult;
+  recommendBatch(
+    users: Int32Array,
+    k: number,
+    seen: Pick<CsrMatrix, 'rows' | 'cols' | 'indptr' | 'indices'> | undefined,
+    exclude: Int32Array | undefined,
+    include: Int32Array | undefined,
+    threads: number,
+  ): TopKResult & { counts: Int32Array; k: number };
+  recommendNew(
+    items: Int32Array,
+    values: Float32Array | undefined,
+    k: number,
+    filterSeen: boolean,
+    exclude?: Int32Array,
+    include?: Int32Array,
+  ): TopKResult;
+  predict(users: Int32Array, items: Int32Array, threads?: number): Float32Array;
+  scoreUsers(users: Int32Array): Float32Array;
+  similarItems(item: number, k: number, exclude?: Int32Array, include?: Int32Array): TopKResult;
+  similarUsers(user: number, k: number, exclude?: Int32Array, include?: Int32Array): TopKResult;
+  state(): Record<string, { shape: number[]; data: Float32Array | Int32Array }>;
+}
+
+export interface NativeInfo {
+  blas: string;
+  openblas: boolean;
+  hardwareThreads: number;
+  simd: string;
+  archFlag: string;
+  compiler: string;
+  napiVersion: number;
+}
+
+/** The addon's exports. Families add their fit functions here. */
+export interface NativeAddon {
+  info(): NativeInfo;
+  buildCsr(
+    rows: number,
+    cols: number,
+    r: Int32Array,
+    c: Int32Array,
+    values: Float32Array | undefined,
+    times: Float64Array | undefined,
+    duplicates: string,
+  ): CsrMatrix & { duplicates: number };
+  transpose(m: CsrMatrix): CsrMatrix;
+  NativeModel: unknown;
+  _blas: {
+    gemm(useRef: boolean, ta: boolean, tb: boolean, m: number, n: number, k: number, A: Float32Array, B: Float32Array, C: Float32Array, alpha: number, beta: number): void;
+    gemv(useRef: boolean, ta: boolean, m: number, n: number, A: Float32Array, x: Float32Array, y: Float32Array): void;
+    syrk(useRef: boolean, n: number, m: number, A: Float32Array, C: Float32Array): void;
+    cholSolve(useRef: boolean, n: number, A: Float32Array, B: Float32Array): number;
+  };
+  [name: string]: unknown;
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function load(): NativeAddon {
+  const require = createRequire(import.meta.url);
+  try {
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeAddon;
+    return nodeGypBuild(root);
+  } catch (err) {
+    throw new RecsysError(
+      'E_NATIVE',
+      `recsys: the native addon could not be loaded from ${root} (${(err as Error).message}). ` +
+        'Run `npm install` (or `npm run build:native`) to build it.',
+      { cause: err },
+    );
+  }
+}
+
+/** The loaded addon (loaded once, on first import). */
+export const addon: NativeAddon = load();
