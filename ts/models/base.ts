@@ -188,6 +188,15 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
     return this.predictDense(Int32Array.of(this.trainData.users.index(user)), Int32Array.of(this.trainData.items.index(item)))[0]!;
   }
 
+  /**
+   * Ranking scores of every training item for each of the given dense users: row-major users.length x nItems.
+   * Evaluation ranks through this; models whose scores are computed outside the native core override it.
+   */
+  scoreUsersDense(users: Int32Array): Float32Array {
+    const h = this.nativeModel;
+    return native(() => h.scoreUsers(users));
+  }
+
   /** predict() for dense index pairs; -1 or indices past the training data mean unknown. */
   predictDense(users: Int32Array, items: Int32Array): Float32Array {
     const h = this.nativeModel;
