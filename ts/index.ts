@@ -14,3 +14,30 @@ export {
 } from './models/base.js';
 export { Popularity, Random, BaselineOnly, type BaselineOnlyParams } from './models/baseline.js';
 export { info, type RecsysInfo } from './info.js';
+export { Rng } from './rng.js';
+export {
+  randomSplit,
+  perUserSplit,
+  leaveLastK,
+  timeSplit,
+  kFold,
+  type TrainTest,
+  type RandomSplitOptions,
+  type PerUserSplitOptions,
+  type LeaveLastKOptions,
+  type TimeSplitOptions,
+  type KFoldOptions,
+} from './data/split.js';
+export {
+  evaluate,
+  crossValidate,
+  type EvaluateOptions,
+  type EvaluationResult,
+  type CrossValidateOptions,
+  type CrossValidateResult,
+  type MetricName,
+  type RatingMetric,
+  type RankingMetric,
+  type Scorer,
+  type Fittable,
+} from './eval/evaluate.js';

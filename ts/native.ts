@@ -92,6 +92,25 @@ export interface NativeAddon {
   ): CsrMatrix & { duplicates: number };
   transpose(m: CsrMatrix): CsrMatrix;
   NativeModel: unknown;
+  /** Per-user ranking metrics of a block of score rows (native/eval/metrics.cc; layout documented there). */
+  rankingMetrics(
+    scores: Float32Array,
+    nItems: number,
+    users: Int32Array,
+    train: CsrMatrix | undefined,
+    test: CsrMatrix,
+    ks: Int32Array,
+    options: { gain?: string; auc?: boolean; negatives?: number; seed?: number; threads?: number; minRank?: Int32Array },
+  ): { values: Float64Array; columns: number };
+  /** The negatives rankingMetrics samples for one user (for tests and reference implementations). */
+  _sampleNegatives(
+    nItems: number,
+    seed: number,
+    user: number,
+    trainRow: Int32Array,
+    testRow: Int32Array,
+    negatives: number,
+  ): { positions: Int32Array; offsets: Int32Array; negatives: Int32Array };
   _blas: {
     gemm(useRef: boolean, ta: boolean, tb: boolean, m: number, n: number, k: number, A: Float32Array, B: Float32Array, C: Float32Array, alpha: number, beta: number): void;
     gemv(useRef: boolean, ta: boolean, m: number, n: number, A: Float32Array, x: Float32Array, y: Float32Array): void;
