@@ -70,8 +70,10 @@ struct Scratch {
   std::vector<int32_t> topk_scratch;
   std::vector<double> gains, pos_scores;
   std::vector<int32_t> cand, negs;
-  std::vector<uint32_t> stamp;
-  uint32_t stamp_now = 0;
+  // Epoch marks (no clearing between users): picked[i] == pick_epoch marks a negative already drawn for the
+  // current positive, banned[i] == ban_epoch an item of the current user's train or test row.
+  std::vector<uint32_t> picked, banned;
+  uint32_t pick_epoch = 0, ban_epoch = 0;
   std::vector<int32_t> min_rank;
 };
 
@@ -99,8 +101,11 @@ void sample_negatives(int32_t n_items, uint64_t seed, int32_t user, const Row& t
   }
   int64_t n_cand = n_items - excluded;
   Rng rng(seed, static_cast<uint64_t>(user));
-  bool listed = false;
-  if (s.stamp.size() < static_cast<size_t>(n_items)) s.stamp.assign(n_items, 0);
+  bool listed = false, marked = false;
+  if (s.picked.size() < static_cast<size_t>(n_items)) {
+    s.picked.assign(n_items, 0);
+    s.banned.assign(n_items, 0);
+  }
   for (int32_t p = 0; p < test.n; ++p) {
     int32_t pos = test.idx[p];
     if (pos >= n_items || train.contains(pos)) continue;
@@ -124,14 +129,23 @@ void sample_negatives(int32_t n_items, uint64_t seed, int32_t user, const Row& t
       }
     } else {
       // Most items are candidates: draw and reject (expected < 2 draws per negative).
-      if (++s.stamp_now == 0) {
-        std::fill(s.stamp.begin(), s.stamp.end(), 0);
-        s.stamp_now = 1;
+      if (!marked) {
+        if (++s.ban_epoch == 0) {
+          std::fill(s.banned.begin(), s.banned.end(), 0);
+          s.ban_epoch = 1;
+        }
+        for (const Row* row : {&train, &test})
+          for (int32_t q = 0; q < row->n && row->idx[q] < n_items; ++q) s.banned[row->idx[q]] = s.ban_epoch;
+        marked = true;
+      }
+      if (++s.pick_epoch == 0) {
+        std::fill(s.picked.begin(), s.picked.end(), 0);
+        s.pick_epoch = 1;
       }
       while (static_cast<int>(s.negs.size()) < n_neg) {
         int32_t i = static_cast<int32_t>(rng.below(static_cast<uint32_t>(n_items)));
-        if (s.stamp[i] == s.stamp_now || train.contains(i) || test.contains(i)) continue;
-        s.stamp[i] = s.stamp_now;
+        if (s.picked[i] == s.pick_epoch || s.banned[i] == s.ban_epoch) continue;
+        s.picked[i] = s.pick_epoch;
         s.negs.push_back(i);
       }
     }
@@ -224,8 +238,22 @@ void user_metrics(const float* sc, int32_t n_items, int32_t u, const CsrView& tr
     if (P > 0) {
       for_each_unseen(n_items, tr, te, [&](int32_t i) {
         double x = ord(sc[i]);
-        auto range = std::equal_range(s.pos_scores.begin(), s.pos_scores.end(), x);
-        right += static_cast<double>(s.pos_scores.end() - range.second) + 0.5 * static_cast<double>(range.second - range.first);
+        if (P <= 64) {
+          // Few positives: a branch-free count (vectorizes) beats a binary search on unpredictable scores.
+          const double* ps = s.pos_scores.data();
+          int64_t greater = 0, tied = 0;
+          for (int64_t j = 0; j < P; ++j) {
+            greater += ps[j] > x;
+            tied += ps[j] == x;
+          }
+          right += static_cast<double>(greater) + 0.5 * static_cast<double>(tied);
+        } else {
+          // One binary search; ties are counted by walking back from it.
+          int64_t below = std::upper_bound(s.pos_scores.begin(), s.pos_scores.end(), x) - s.pos_scores.begin();
+          int64_t tied = 0;
+          while (below - tied > 0 && s.pos_scores[below - tied - 1] == x) ++tied;
+          right += static_cast<double>(P - below) + 0.5 * static_cast<double>(tied);
+        }
         ++n_negative;
       });
     }
