@@ -14,3 +14,4 @@ export {
 } from './models/base.js';
 export { Popularity, Random, BaselineOnly, type BaselineOnlyParams } from './models/baseline.js';
 export { info, type RecsysInfo } from './info.js';
+export { plantedDataset, type PlantedOptions } from './data/synthetic.js';
