@@ -15,3 +15,4 @@ export {
 export { Popularity, Random, BaselineOnly, type BaselineOnlyParams } from './models/baseline.js';
 export { info, type RecsysInfo } from './info.js';
 export { plantedDataset, type PlantedOptions } from './data/synthetic.js';
+export { FactorModel, type FromFactorsInput } from './models/factors.js';
