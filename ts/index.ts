@@ -16,3 +16,4 @@ export { Popularity, Random, BaselineOnly, type BaselineOnlyParams } from './mod
 export { info, type RecsysInfo } from './info.js';
 export { plantedDataset, type PlantedOptions } from './data/synthetic.js';
 export { FactorModel, type FromFactorsInput } from './models/factors.js';
+export { models, modelEntry, type ModelEntry, type ModelTask } from './models/registry.js';
