@@ -92,6 +92,18 @@ export interface NativeAddon {
   ): CsrMatrix & { duplicates: number };
   transpose(m: CsrMatrix): CsrMatrix;
   NativeModel: unknown;
+  createFactorModel(o: {
+    users: number;
+    items: number;
+    factors: number;
+    userFactors?: Float32Array;
+    itemFactors?: Float32Array;
+    userBias?: Float32Array;
+    itemBias?: Float32Array;
+    global?: number;
+    kind?: string;
+  }): NativeModel;
+  _topk(scores: Float32Array, k: number, seen?: Int32Array, exclude?: Int32Array, include?: Int32Array): TopKResult;
   /** Per-user ranking metrics of a block of score rows (native/eval/metrics.cc; layout documented there). */
   rankingMetrics(
     scores: Float32Array,
