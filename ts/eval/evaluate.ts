@@ -213,8 +213,8 @@ function readOptions(options: EvaluateOptions, test: Dataset): Resolved {
   if (!kList || kList.length === 0) throw argError('k must be a positive integer or a non-empty array of them');
   for (const k of kList) if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 2 ** 31 - 1) throw argError(`k must be an integer >= 1, got ${String(k)}`);
   const ks = [...new Set(kList)].sort((a, b) => a - b);
-  const metrics = options.metrics ? [...options.metrics] : [...(test.hasRatings ? ['rmse', 'mae'] : []), 'precision', 'recall', 'ndcg', 'map'];
   if (!Array.isArray(options.metrics ?? [])) throw argError('metrics must be an array of metric names');
+  const metrics = options.metrics ? [...options.metrics] : [...(test.hasRatings ? ['rmse', 'mae'] : []), 'precision', 'recall', 'ndcg', 'map'];
   for (const m of metrics) if (!RATING.includes(m) && !RANKING.includes(m)) throw argError(`unknown metric ${JSON.stringify(m)}; known: ${[...RATING, ...RANKING].join(', ')}`);
   if (metrics.length === 0) throw argError('metrics must name at least one metric');
   const threads = options.threads ?? 0;
