@@ -62,7 +62,7 @@ export interface NativeModel {
     include?: Int32Array,
   ): TopKResult;
   predict(users: Int32Array, items: Int32Array, threads?: number): Float32Array;
-  scoreUsers(users: Int32Array): Float32Array;
+  scoreUsers(users: Int32Array, threads?: number): Float32Array;
   similarItems(item: number, k: number, exclude?: Int32Array, include?: Int32Array): TopKResult;
   similarUsers(user: number, k: number, exclude?: Int32Array, include?: Int32Array): TopKResult;
   state(): Record<string, { shape: number[]; data: Float32Array | Int32Array }>;
