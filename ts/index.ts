@@ -14,3 +14,17 @@ export {
 } from './models/base.js';
 export { Popularity, Random, BaselineOnly, type BaselineOnlyParams } from './models/baseline.js';
 export { info, type RecsysInfo } from './info.js';
+export type { FromFileOptions, FileFormat, ColumnMapping, ColumnRef } from './data/parse.js';
+export type { ItemInfoFormat } from './data/iteminfo.js';
+export {
+  findDatasetDir,
+  detectMovieLens,
+  loadMovieLens,
+  loadPredefinedFolds,
+  type DatasetLocation,
+  type LoadFoldsOptions,
+  type LoadMovieLensOptions,
+  type MovieLensFiles,
+  type MovieLensLayout,
+  type PredefinedFold,
+} from './data/movielens.js';
