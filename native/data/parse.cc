@@ -105,7 +105,8 @@ struct KnownIds {
   std::vector<std::string> strs;
 };
 
-// External id <-> dense index for one column, open addressing with linear probing.
+// External id <-> dense index for one column, open addressing with linear probing. A slot holds the key itself
+// (the number, or the string's 64-bit hash) next to the index, so a probe touches one cache line.
 class IdColumn {
  public:
   bool numeric() const { return numeric_; }
@@ -152,24 +153,31 @@ class IdColumn {
   }
 
  private:
+  struct Slot {
+    uint64_t key;
+    int32_t ix;  // -1 = empty
+  };
   bool numeric_ = true;
   std::vector<int64_t> nums_;
   std::string arena_;
   std::vector<uint64_t> offs_{0};
-  std::vector<int32_t> slots_ = std::vector<int32_t>(16, -1);
+  std::vector<Slot> slots_ = std::vector<Slot>(16, Slot{0, -1});
 
   size_t mask() const { return slots_.size() - 1; }
-  uint64_t hash_of(int32_t ix) const {
-    return numeric_ ? mix64(static_cast<uint64_t>(nums_[ix])) : hash_bytes(arena_.data() + offs_[ix], offs_[ix + 1] - offs_[ix]);
+  uint64_t key_of(int32_t ix) const {
+    return numeric_ ? static_cast<uint64_t>(nums_[ix]) : hash_bytes(arena_.data() + offs_[ix], offs_[ix + 1] - offs_[ix]);
+  }
+  // Numbers are keys as they are (their slot comes from mixing them); strings are keyed by their hash.
+  size_t home(uint64_t key) const { return (numeric_ ? mix64(key) : key) & mask(); }
+  void put(uint64_t key, int32_t ix) {
+    size_t h = home(key);
+    while (slots_[h].ix >= 0) h = (h + 1) & mask();
+    slots_[h] = Slot{key, ix};
   }
   void rehash(size_t cap) {
-    slots_.assign(cap, -1);
+    slots_.assign(cap, Slot{0, -1});
     int32_t n = static_cast<int32_t>(size());
-    for (int32_t ix = 0; ix < n; ++ix) {
-      size_t h = hash_of(ix) & mask();
-      while (slots_[h] >= 0) h = (h + 1) & mask();
-      slots_[h] = ix;
-    }
+    for (int32_t ix = 0; ix < n; ++ix) put(key_of(ix), ix);
   }
   int32_t next_index() {
     size_t n = size();
@@ -178,35 +186,30 @@ class IdColumn {
     return static_cast<int32_t>(n);
   }
   int32_t get_number(int64_t v) {
-    size_t h = mix64(static_cast<uint64_t>(v)) & mask();
-    for (;; h = (h + 1) & mask()) {
-      int32_t ix = slots_[h];
-      if (ix < 0) break;
-      if (nums_[ix] == v) return ix;
+    const uint64_t key = static_cast<uint64_t>(v);
+    for (size_t h = home(key);; h = (h + 1) & mask()) {
+      const Slot& sl = slots_[h];
+      if (sl.ix < 0) break;
+      if (sl.key == key) return sl.ix;
     }
     int32_t ix = next_index();
     nums_.push_back(v);
-    h = mix64(static_cast<uint64_t>(v)) & mask();
-    while (slots_[h] >= 0) h = (h + 1) & mask();
-    slots_[h] = ix;
+    put(key, ix);
     return ix;
   }
   int32_t get_string(const char* s, size_t n, bool trusted) {
-    uint64_t hv = hash_bytes(s, n);
-    size_t h = hv & mask();
-    for (;; h = (h + 1) & mask()) {
-      int32_t ix = slots_[h];
-      if (ix < 0) break;
-      if (offs_[ix + 1] - offs_[ix] == n && std::memcmp(arena_.data() + offs_[ix], s, n) == 0) return ix;
+    const uint64_t key = hash_bytes(s, n);
+    for (size_t h = home(key);; h = (h + 1) & mask()) {
+      const Slot& sl = slots_[h];
+      if (sl.ix < 0) break;
+      if (sl.key == key && offs_[sl.ix + 1] - offs_[sl.ix] == n && std::memcmp(arena_.data() + offs_[sl.ix], s, n) == 0) return sl.ix;
     }
     // Only new ids need checking: an invalid sequence cannot equal a stored (valid) one.
     if (!trusted && !valid_utf8(s, n)) return -1;
     int32_t ix = next_index();
     arena_.append(s, n);
     offs_.push_back(arena_.size());
-    h = hv & mask();
-    while (slots_[h] >= 0) h = (h + 1) & mask();
-    slots_[h] = ix;
+    put(key, ix);
     return ix;
   }
   void to_strings() {
@@ -322,7 +325,7 @@ class Parser {
  public:
   explicit Parser(Options o) : o_(std::move(o)) {
     for (char c : std::string(" \t"))
-      if (o_.delimiter.find(c) == std::string::npos) trim_ += c;
+      if (o_.delimiter.find(c) == std::string::npos) trim_[static_cast<unsigned char>(c)] = true;
     r_.users = std::make_unique<IdColumn>();
     r_.items = std::make_unique<IdColumn>();
     r_.users->preload(o_.known_users, "user");
@@ -359,7 +362,7 @@ class Parser {
 
  private:
   Options o_;
-  std::string trim_;
+  bool trim_[256] = {};
   Result r_;
   int64_t line_ = 0;
   int expected_ = 0;
@@ -417,7 +420,7 @@ class Parser {
     }
   }
 
-  bool is_trim(char c) const { return trim_.find(c) != std::string::npos && c != '\0'; }
+  bool is_trim(char c) const { return trim_[static_cast<unsigned char>(c)]; }
 
   bool delimiter_at(const char* p, const char* end) const {
     size_t d = o_.delimiter.size();

@@ -58,24 +58,27 @@ export type MovieLensLayout = 'ml-100k' | 'ml-1m' | 'ml-latest';
 export interface MovieLensFiles {
   layout: MovieLensLayout;
   ratings: string;
-  ratingsFormat: Exclude<FileFormat, 'delimited'>;
+  /** The format of both the ratings and the titles file. */
+  format: Exclude<FileFormat, 'delimited'>;
   /** The titles file, when the folder has one. */
   items?: string;
-  itemsFormat: ItemInfoFormat;
 }
+
+/** The titles file beside ratings of each format. */
+const ITEMS_FILE: Record<ItemInfoFormat, string> = { 'movielens-100k': 'u.item', 'movielens-1m': 'movies.dat', 'movielens-csv': 'movies.csv' };
 
 /**
  * Which MovieLens layout a folder holds: u.data (ml-100k), ratings.csv (ml-latest / ml-latest-small) or
  * ratings*.dat (ml-1m, including a partial ratings file); undefined when none.
  */
 export function detectMovieLens(dir: string): MovieLensFiles | undefined {
-  const with_ = (layout: MovieLensLayout, ratings: string, ratingsFormat: MovieLensFiles['ratingsFormat'], items: string, itemsFormat: ItemInfoFormat): MovieLensFiles => {
-    const f: MovieLensFiles = { layout, ratings: join(dir, ratings), ratingsFormat, itemsFormat };
-    if (existsSync(join(dir, items))) f.items = join(dir, items);
+  const files = (layout: MovieLensLayout, ratings: string, format: MovieLensFiles['format']): MovieLensFiles => {
+    const f: MovieLensFiles = { layout, ratings: join(dir, ratings), format };
+    if (existsSync(join(dir, ITEMS_FILE[format]))) f.items = join(dir, ITEMS_FILE[format]);
     return f;
   };
-  if (existsSync(join(dir, 'u.data'))) return with_('ml-100k', 'u.data', 'movielens-100k', 'u.item', 'movielens-100k');
-  if (existsSync(join(dir, 'ratings.csv'))) return with_('ml-latest', 'ratings.csv', 'movielens-csv', 'movies.csv', 'movielens-csv');
+  if (existsSync(join(dir, 'u.data'))) return files('ml-100k', 'u.data', 'movielens-100k');
+  if (existsSync(join(dir, 'ratings.csv'))) return files('ml-latest', 'ratings.csv', 'movielens-csv');
   let names: string[] = [];
   try {
     names = readdirSync(dir);
@@ -83,8 +86,7 @@ export function detectMovieLens(dir: string): MovieLensFiles | undefined {
     return undefined;
   }
   const dat = names.includes('ratings.dat') ? 'ratings.dat' : names.filter((n) => /^ratings.*\.dat$/.test(n)).sort()[0];
-  if (dat) return with_('ml-1m', dat, 'movielens-1m', 'movies.dat', 'movielens-1m');
-  return undefined;
+  return dat ? files('ml-1m', dat, 'movielens-1m') : undefined;
 }
 
 export interface LoadMovieLensOptions {
@@ -101,8 +103,8 @@ export async function loadMovieLens(dirOrName: string, options: LoadMovieLensOpt
   const dir = resolveDir(dirOrName);
   const files = detectMovieLens(dir);
   if (!files) throw new RecsysError('E_IO', `${dir} does not look like a MovieLens folder (no u.data, ratings.csv or ratings*.dat)`);
-  const ds = await Dataset.fromFile(files.ratings, { format: files.ratingsFormat, duplicates: options.duplicates });
-  if (options.itemInfo !== false && files.items) await ds.loadItemInfo(files.items, { format: files.itemsFormat });
+  const ds = await Dataset.fromFile(files.ratings, { format: files.format, duplicates: options.duplicates });
+  if (options.itemInfo !== false && files.items) await ds.loadItemInfo(files.items, { format: files.format });
   return ds;
 }
 
@@ -135,8 +137,9 @@ export async function loadPredefinedFolds(dirOrName: string, options: LoadFoldsO
     throw argError('names must be a non-empty array of file stems');
   }
   const format = options.format ?? 'movielens-100k';
-  const files = detectMovieLens(dir);
-  const records = options.itemInfo !== false && files?.items ? await readItemInfoFile(files.items, files.itemsFormat) : undefined;
+  if (!(format in ITEMS_FILE)) throw argError(`format must be 'movielens-100k', 'movielens-1m' or 'movielens-csv', got ${JSON.stringify(format)}`);
+  const itemsFile = join(dir, ITEMS_FILE[format]);
+  const records = options.itemInfo !== false && existsSync(itemsFile) ? await readItemInfoFile(itemsFile, format) : undefined;
   const folds: PredefinedFold[] = [];
   for (const name of names) {
     const base = await Dataset.fromFile(join(dir, `${name}.base`), { format, duplicates: options.duplicates });
