@@ -5,8 +5,8 @@ import { unlinkSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Dataset, RecsysError, type FromFileOptions } from '../../ts/index.js';
-import { refParse, type RefOptions } from './reference.js';
-import { TempDir, expectMatchesReference } from './helpers.js';
+import { TempDir } from '../helpers/tmpdir.js';
+import { expectMatchesReference, refParse, type RefOptions } from './reference.js';
 
 const tmp = new TempDir();
 afterAll(() => tmp.remove());

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { Dataset, RecsysError } from '../../ts/index.js';
-import { TempDir } from './helpers.js';
+import { Dataset } from '../../ts/index.js';
+import { rejection } from '../helpers/rejection.js';
+import { TempDir } from '../helpers/tmpdir.js';
 
 const tmp = new TempDir();
 afterAll(() => tmp.remove());
@@ -9,16 +10,6 @@ const latin1 = (s: string) => Buffer.from(s, 'latin1');
 
 async function ratings(text: string, format: 'movielens-100k' | 'movielens-1m' = 'movielens-100k') {
   return Dataset.fromFile(tmp.file(text), { format });
-}
-
-async function rejection(p: Promise<unknown>): Promise<RecsysError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(RecsysError);
-    return err as RecsysError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('item metadata', () => {

@@ -1,8 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RecsysError, detectMovieLens, findDatasetDir, loadMovieLens, loadPredefinedFolds } from '../../ts/index.js';
-import { TempDir } from './helpers.js';
+import { detectMovieLens, findDatasetDir, loadMovieLens, loadPredefinedFolds } from '../../ts/index.js';
+import { rejection } from '../helpers/rejection.js';
+import { TempDir } from '../helpers/tmpdir.js';
 
 const tmp = new TempDir();
 afterAll(() => tmp.remove());
@@ -12,16 +13,6 @@ function folder(name: string, files: Record<string, string | Buffer>): string {
   mkdirSync(dir, { recursive: true });
   for (const [f, content] of Object.entries(files)) writeFileSync(join(dir, f), content);
   return dir;
-}
-
-async function rejection(p: Promise<unknown>): Promise<RecsysError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(RecsysError);
-    return err as RecsysError;
-  }
-  throw new Error('expected a rejection');
 }
 
 const flags = '|0'.repeat(19);

@@ -1,22 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Dataset, RecsysError } from '../../ts/index.js';
-import { refParse, type RefOptions } from './reference.js';
-import { TempDir, expectMatchesReference } from './helpers.js';
+import { rejection } from '../helpers/rejection.js';
+import { TempDir } from '../helpers/tmpdir.js';
+import { expectMatchesReference, refParse, type RefOptions } from './reference.js';
 
 const tmp = new TempDir();
 afterAll(() => tmp.remove());
-
-async function rejection(p: Promise<unknown>): Promise<RecsysError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(RecsysError);
-    return err as RecsysError;
-  }
-  throw new Error('expected a rejection');
-}
-
-const ML: RefOptions = { delimiter: '\t', quote: false, header: false, fields: 4, columns: { user: 0, item: 1, rating: 2, timestamp: 3 } };
 
 describe('Dataset.fromFile formats', () => {
   it('reads movielens-100k (tab separated)', async () => {

@@ -1,7 +1,8 @@
 // A plain TS parser of interaction files with the same rules as native/data/parse.cc (see its header comment),
 // written for clarity (whole text in memory, regexes, sorting) so the native streaming parser can be checked
 // against it on any input.
-import type { Id } from '../../ts/index.js';
+import { expect } from 'vitest';
+import type { Dataset, Id } from '../../ts/index.js';
 
 export interface RefOptions {
   delimiter: string;
@@ -187,4 +188,14 @@ export function refParse(bytes: Uint8Array, o: RefOptions): RefResult {
   if (cols.rating !== undefined) res.data = data;
   if (cols.timestamp !== undefined) res.times = ts;
   return res;
+}
+
+/** Checks a parsed Dataset against the reference result: the same ids in the same order and the same CSR. */
+export function expectMatchesReference(ds: Dataset, ref: Extract<RefResult, { ok: true }>): void {
+  expect([...ds.users.ids]).toEqual(ref.users);
+  expect([...ds.items.ids]).toEqual(ref.items);
+  expect(Array.from(ds.csr.indptr)).toEqual(ref.indptr);
+  expect(Array.from(ds.csr.indices)).toEqual(ref.indices);
+  expect(ds.csr.data === undefined ? undefined : Array.from(ds.csr.data)).toEqual(ref.data);
+  expect(ds.csr.times === undefined ? undefined : Array.from(ds.csr.times)).toEqual(ref.times);
 }

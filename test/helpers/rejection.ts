@@ -1,0 +1,13 @@
+import { expect } from 'vitest';
+import { RecsysError } from '../../ts/index.js';
+
+/** Awaits a promise that must reject with a RecsysError and returns the error (to check code and message). */
+export async function rejection(p: Promise<unknown>): Promise<RecsysError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(RecsysError);
+    return err as RecsysError;
+  }
+  throw new Error('expected a rejection');
+}
