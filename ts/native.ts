@@ -62,7 +62,7 @@ export interface NativeModel {
     include?: Int32Array,
   ): TopKResult;
   predict(users: Int32Array, items: Int32Array, threads?: number): Float32Array;
-  scoreUsers(users: Int32Array): Float32Array;
+  scoreUsers(users: Int32Array, threads?: number): Float32Array;
   similarItems(item: number, k: number, exclude?: Int32Array, include?: Int32Array): TopKResult;
   similarUsers(user: number, k: number, exclude?: Int32Array, include?: Int32Array): TopKResult;
   state(): Record<string, { shape: number[]; data: Float32Array | Int32Array }>;
@@ -129,6 +129,25 @@ export interface NativeAddon {
     kind?: string;
   }): NativeModel;
   _topk(scores: Float32Array, k: number, seen?: Int32Array, exclude?: Int32Array, include?: Int32Array): TopKResult;
+  /** Per-user ranking metrics of a block of score rows (native/eval/metrics.cc; layout documented there). */
+  rankingMetrics(
+    scores: Float32Array,
+    nItems: number,
+    users: Int32Array,
+    train: CsrMatrix | undefined,
+    test: CsrMatrix,
+    ks: Int32Array,
+    options: { gain?: string; auc?: boolean; negatives?: number; seed?: number; threads?: number; minRank?: Int32Array },
+  ): { values: Float64Array; columns: number };
+  /** The negatives rankingMetrics samples for one user (for tests and reference implementations). */
+  _sampleNegatives(
+    nItems: number,
+    seed: number,
+    user: number,
+    trainRow: Int32Array,
+    testRow: Int32Array,
+    negatives: number,
+  ): { positions: Int32Array; offsets: Int32Array; negatives: Int32Array };
   _blas: {
     gemm(useRef: boolean, ta: boolean, tb: boolean, m: number, n: number, k: number, A: Float32Array, B: Float32Array, C: Float32Array, alpha: number, beta: number): void;
     gemv(useRef: boolean, ta: boolean, m: number, n: number, A: Float32Array, x: Float32Array, y: Float32Array): void;
