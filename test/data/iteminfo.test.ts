@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { Dataset } from '../../ts/index.js';
+import { Dataset, randomSplit } from '../../ts/index.js';
 import { rejection } from '../helpers/rejection.js';
 import { TempDir } from '../helpers/tmpdir.js';
 
@@ -64,6 +64,14 @@ describe('item metadata', () => {
     expect(ds.itemTitle(1)).toBe('City of Lost Children, The (Cité des enfants perdus, La) (1995)');
     expect(ds.itemInfo![2]).toEqual({ title: 'The "Quoted" One (2001)', genres: [], year: 2001 });
     expect(ds.itemTitle(3)).toBe('Two\nLines (2002)');
+  });
+
+  it('is kept by splits (they share the id maps)', async () => {
+    const ds = await ratings('1\t10\t5\t1\n1\t20\t3\t1\n2\t10\t4\t1\n2\t20\t2\t1\n');
+    await ds.loadItemInfo(tmp.file('10::Ten (2000)::Drama\n20::Twenty (2001)::Comedy\n'), { format: 'movielens-1m' });
+    const { train, test } = randomSplit(ds, { testFraction: 0.5, seed: 1 });
+    expect(train.itemTitle(ds.itemIndex(20))).toBe('Twenty (2001)');
+    expect(test.itemInfo).toBe(ds.itemInfo);
   });
 
   it('matches string item ids', async () => {
