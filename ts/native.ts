@@ -37,6 +37,8 @@ export interface FitProgress {
   total: number;
   loss?: number;
   seconds: number;
+  /** The validation metric after this epoch, for fits with a validation split (deep models). */
+  validation?: { metric: string; value: number };
 }
 
 /** A fitted native model (any family). */
@@ -154,7 +156,76 @@ export interface NativeAddon {
     syrk(useRef: boolean, n: number, m: number, A: Float32Array, C: Float32Array): void;
     cholSolve(useRef: boolean, n: number, A: Float32Array, B: Float32Array): number;
   };
+  /** One epoch of pointwise examples: every interaction (label 1) followed by `negatives` sampled unseen items (label 0). */
+  sampleEpoch(
+    train: CsrMatrix,
+    options: { negatives?: number; seed?: number; epoch?: number; shuffle?: boolean; threads?: number },
+  ): { users: Int32Array; items: Int32Array; labels: Float32Array };
+  /** One uniform unseen item per entry of users (-1 where the user has seen every item). */
+  sampleNegatives(train: CsrMatrix, users: Int32Array, options?: { seed?: number; epoch?: number; threads?: number }): Int32Array;
+  /** Dense rows (rows.length x cols) of a CSR; rows outside it are zeros. */
+  denseRows(
+    m: CsrMatrix,
+    rows: Int32Array,
+    options?: { binary?: boolean; normalize?: boolean; dropout?: number; seed?: number; epoch?: number; threads?: number },
+  ): Float32Array;
+  /** The stored entries of some CSR rows: entry p is (rows[rowOf[p]], indices[p]) with value values[p]. */
+  csrRows(
+    m: CsrMatrix,
+    rows: Int32Array,
+    options?: { binary?: boolean; normalize?: boolean; dropout?: number; seed?: number; epoch?: number },
+  ): { rowOf: Int32Array; indices: Int32Array; values: Float32Array };
+  /** Adam or SGD step on a dense parameter, in place (m and v: Adam's moments). */
+  optimizerStep(w: Float32Array, grad: Float32Array, m: Float32Array | undefined, v: Float32Array | undefined, options: OptimizerOptions): void;
+  /** Adam or SGD step on some rows of a table (repeated rows summed), in place. */
+  optimizerRowsStep(
+    table: Float32Array,
+    m: Float32Array | undefined,
+    v: Float32Array | undefined,
+    dim: number,
+    rows: Int32Array,
+    grads: Float32Array,
+    options: OptimizerOptions,
+  ): void;
+  /** A sparse input layer: row r of the result = sum of values[p] * table[indices[p]] over entries with rowOf[p] == r. */
+  embeddingBag(table: Float32Array, dim: number, entries: { rowOf: Int32Array; indices: Int32Array; values: Float32Array }, rows: number): Float32Array;
+  /** Its gradient (from dOut, rows x dim) applied to the table's rows by Adam or SGD, in place. */
+  embeddingBagStep(
+    table: Float32Array,
+    m: Float32Array | undefined,
+    v: Float32Array | undefined,
+    dim: number,
+    entries: { rowOf: Int32Array; indices: Int32Array; values: Float32Array },
+    dOut: Float32Array,
+    options: OptimizerOptions,
+  ): void;
+  /** Rows of a table (rows.length x dim); out-of-range rows are zeros. */
+  gatherRows(table: Float32Array, dim: number, rows: Int32Array): Float32Array;
+  /** Top-K of score rows computed outside the core, filtered like recommendBatch (row r by seen row seenRows[r]). */
+  topkRows(
+    scores: Float32Array,
+    nItems: number,
+    k: number,
+    seenRows: Int32Array | undefined,
+    seen: Pick<CsrMatrix, 'rows' | 'cols' | 'indptr' | 'indices'> | undefined,
+    exclude: Int32Array | undefined,
+    include: Int32Array | undefined,
+    threads: number,
+  ): TopKResult & { counts: Int32Array; k: number };
   [name: string]: unknown;
+}
+
+/** Options of optimizerStep / optimizerRowsStep. */
+export interface OptimizerOptions {
+  method?: 'adam' | 'sgd';
+  lr?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** Coupled weight decay: the gradient gains l2 * w. */
+  l2?: number;
+  /** Adam's 1-based step (bias correction). */
+  step?: number;
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

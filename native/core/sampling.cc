@@ -1,0 +1,274 @@
+#include "core/sampling.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "core/common.h"
+#include "core/threads.h"
+
+namespace recsys {
+
+namespace {
+// Domain constant mixed into every sampling seed, so these streams never coincide with a model's own (seed, stream).
+constexpr uint64_t kSamplingDomain = 0x5A4D504C494E47ull;  // "SAMPLING"
+constexpr uint64_t kShuffleId = uint64_t{1} << 62;
+}  // namespace
+
+NegativeSampler::NegativeSampler(const CsrView& R) : R_(R) {
+  for (int32_t u = 0; u < R.rows; ++u)
+    for (int32_t q = R.row_begin(u) + 1; q < R.row_end(u); ++q)
+      if (R.indices[q] <= R.indices[q - 1]) fail_arg("the interaction matrix must have sorted, unique items in each row");
+  const double bitmap_bytes = static_cast<double>(R.rows) * R.cols / 8;
+  if (bitmap_bytes <= static_cast<double>(R.nnz()) * 4 + (1 << 20)) {
+    bits_.assign((static_cast<size_t>(R.rows) * R.cols + 63) / 64, 0);
+    for (int32_t u = 0; u < R.rows; ++u)
+      for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) {
+        uint64_t bit = static_cast<uint64_t>(u) * R.cols + R.indices[q];
+        bits_[bit >> 6] |= uint64_t{1} << (bit & 63);
+      }
+  }
+}
+
+bool NegativeSampler::seen(int32_t u, int32_t i) const {
+  if (!bits_.empty()) {
+    uint64_t bit = static_cast<uint64_t>(u) * R_.cols + i;
+    return ((bits_[bit >> 6] >> (bit & 63)) & 1) != 0;
+  }
+  const int32_t* b = R_.indices + R_.row_begin(u);
+  const int32_t* e = R_.indices + R_.row_end(u);
+  return std::binary_search(b, e, i);
+}
+
+int32_t NegativeSampler::draw(int32_t u, Rng& rng) const {
+  const int32_t len = R_.row_len(u), cols = R_.cols;
+  if (len >= cols) return -1;
+  if (static_cast<int64_t>(len) * 2 <= cols) {
+    // Rejection: fewer than two draws expected.
+    for (;;) {
+      int32_t c = static_cast<int32_t>(rng.below(static_cast<uint32_t>(cols)));
+      if (!seen(u, c)) return c;
+    }
+  }
+  // Dense row: the r-th unseen item, walking the sorted row (each seen item at or below the candidate shifts it).
+  int32_t c = static_cast<int32_t>(rng.below(static_cast<uint32_t>(cols - len)));
+  for (int32_t q = R_.row_begin(u); q < R_.row_end(u) && R_.indices[q] <= c; ++q) ++c;
+  return c;
+}
+
+Rng sampling_stream(uint64_t seed, uint64_t epoch, uint64_t id) { return Rng(hash3(seed, kSamplingDomain, epoch), id); }
+
+PointwiseEpoch pointwise_epoch(const CsrView& R, int negatives, uint64_t seed, uint64_t epoch, bool shuffle, int threads) {
+  NegativeSampler sampler(R);
+  // Offsets first: a user who has seen everything contributes only positives.
+  std::vector<int64_t> off(static_cast<size_t>(R.rows) + 1, 0);
+  for (int32_t u = 0; u < R.rows; ++u) {
+    int64_t len = R.row_len(u);
+    off[u + 1] = off[u] + len * (1 + (len < R.cols ? negatives : 0));
+  }
+  const int64_t n = off[R.rows];
+  if (n > std::numeric_limits<int32_t>::max()) fail("E_MEMORY", "an epoch of " + std::to_string(n) + " examples does not fit in int32 arrays");
+  PointwiseEpoch ep;
+  ep.users.resize(n);
+  ep.items.resize(n);
+  ep.labels.resize(n);
+  parallel_for(R.rows, threads, [&](int64_t u64, int) {
+    const int32_t u = static_cast<int32_t>(u64);
+    Rng rng = sampling_stream(seed, epoch, static_cast<uint64_t>(u));
+    int64_t p = off[u];
+    const bool has_neg = R.row_len(u) < R.cols;
+    for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) {
+      ep.users[p] = u;
+      ep.items[p] = R.indices[q];
+      ep.labels[p] = 1.f;
+      ++p;
+      if (!has_neg) continue;
+      for (int j = 0; j < negatives; ++j, ++p) {
+        ep.users[p] = u;
+        ep.items[p] = sampler.draw(u, rng);
+        ep.labels[p] = 0.f;
+      }
+    }
+  }, 64);
+  if (shuffle) {
+    Rng rng = sampling_stream(seed, epoch, kShuffleId);
+    for (int64_t i = n - 1; i > 0; --i) {
+      int64_t j = rng.below(static_cast<uint32_t>(i + 1));
+      std::swap(ep.users[i], ep.users[j]);
+      std::swap(ep.items[i], ep.items[j]);
+      std::swap(ep.labels[i], ep.labels[j]);
+    }
+  }
+  return ep;
+}
+
+void sample_for_users(const NegativeSampler& s, const int32_t* users, int64_t n, uint64_t seed, uint64_t epoch,
+                      int32_t* out, int threads) {
+  parallel_blocks(n, threads, [&](int64_t b, int64_t e, int) {
+    for (int64_t p = b; p < e; ++p) {
+      Rng rng = sampling_stream(seed, epoch, static_cast<uint64_t>(p));
+      out[p] = s.draw(users[p], rng);
+    }
+  });
+}
+
+void dense_rows(const CsrView& R, const int32_t* rows, int64_t n, const DenseRowsOptions& o, float* out, int threads) {
+  const int32_t cols = R.cols;
+  const float keep = static_cast<float>(1.0 - o.dropout);
+  parallel_blocks(n, threads, [&](int64_t b, int64_t e, int) {
+    for (int64_t r = b; r < e; ++r) {
+      float* dst = out + r * cols;
+      std::fill(dst, dst + cols, 0.f);
+      const int32_t u = rows[r];
+      if (u < 0 || u >= R.rows) continue;  // an unknown row is all zeros
+      double norm = 0;
+      for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) {
+        double v = o.binary ? 1.0 : R.value(q);
+        norm += v * v;
+      }
+      const float scale = o.l2_normalize && norm > 0 ? static_cast<float>(1.0 / std::sqrt(norm)) : 1.f;
+      Rng rng = sampling_stream(o.seed, o.epoch, static_cast<uint64_t>(u));
+      for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) {
+        float v = (o.binary ? 1.f : R.value(q)) * scale;
+        if (o.dropout > 0) v = rng.uniform() < o.dropout ? 0.f : v / keep;
+        dst[R.indices[q]] = v;
+      }
+    }
+  });
+}
+
+RowEntries csr_rows(const CsrView& R, const int32_t* rows, int64_t n, const DenseRowsOptions& o) {
+  RowEntries out;
+  const float keep = static_cast<float>(1.0 - o.dropout);
+  for (int64_t r = 0; r < n; ++r) {
+    const int32_t u = rows[r];
+    if (u < 0 || u >= R.rows) continue;
+    double norm = 0;
+    for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) {
+      double v = o.binary ? 1.0 : R.value(q);
+      norm += v * v;
+    }
+    const float scale = o.l2_normalize && norm > 0 ? static_cast<float>(1.0 / std::sqrt(norm)) : 1.f;
+    Rng rng = sampling_stream(o.seed, o.epoch, static_cast<uint64_t>(u));
+    for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) {
+      float v = (o.binary ? 1.f : R.value(q)) * scale;
+      if (o.dropout > 0) {
+        if (rng.uniform() < o.dropout) continue;
+        v /= keep;
+      }
+      out.row_of.push_back(static_cast<int32_t>(r));
+      out.indices.push_back(R.indices[q]);
+      out.values.push_back(v);
+    }
+  }
+  return out;
+}
+
+// ---- JS exports --------------------------------------------------------------------------------------------
+namespace {
+
+uint64_t seed_opt(const Napi::Object& o) { return static_cast<uint64_t>(int_arg(o, "seed", 42, 0, int64_t{1} << 53)); }
+uint64_t epoch_opt(const Napi::Object& o) { return static_cast<uint64_t>(int_arg(o, "epoch", 0, 0, int64_t{1} << 53)); }
+int threads_opt(const Napi::Object& o) { return static_cast<int>(int_arg(o, "threads", 0, 0, 1024)); }
+Napi::Object opts_arg(const Napi::CallbackInfo& info, size_t i) {
+  return info[i].IsObject() ? info[i].As<Napi::Object>() : Napi::Object::New(info.Env());
+}
+
+DenseRowsOptions dense_opts(const Napi::Object& o) {
+  DenseRowsOptions d;
+  d.binary = bool_arg(o, "binary", false);
+  d.l2_normalize = bool_arg(o, "normalize", false);
+  d.dropout = real_arg(o, "dropout", 0, 0, 1);
+  if (d.dropout >= 1) fail_arg("dropout must be < 1");
+  d.seed = seed_opt(o);
+  d.epoch = epoch_opt(o);
+  return d;
+}
+
+// Validates only the rows a mini-batch reads, so assembling it costs O(its entries), not O(nnz).
+void check_rows(const CsrView& R, const Span<const int32_t>& rows) {
+  const int64_t nnz = R.nnz();
+  for (size_t r = 0; r < rows.size; ++r) {
+    int32_t u = rows[r];
+    if (u < 0 || u >= R.rows) continue;
+    if (R.indptr[u] < 0 || R.indptr[u] > R.indptr[u + 1] || R.indptr[u + 1] > nnz) fail_arg("matrix.indptr is not monotone");
+    for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q)
+      if (R.indices[q] < 0 || R.indices[q] >= R.cols) fail_arg("matrix.indices holds an index outside [0, cols)");
+  }
+}
+
+// sampleEpoch(csr, {negatives = 4, seed = 42, epoch = 0, shuffle = true, threads = 0}) -> {users, items, labels}
+Napi::Value SampleEpoch(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    CsrView R = csr_arg(info[0], "train", true);
+    auto o = opts_arg(info, 1);
+    int negatives = static_cast<int>(int_arg(o, "negatives", 4, 0, 1 << 16));
+    PointwiseEpoch ep = pointwise_epoch(R, negatives, seed_opt(o), epoch_opt(o), bool_arg(o, "shuffle", true), threads_opt(o));
+    auto out = Napi::Object::New(info.Env());
+    out.Set("users", give_to_js(info.Env(), std::move(ep.users)));
+    out.Set("items", give_to_js(info.Env(), std::move(ep.items)));
+    out.Set("labels", give_to_js(info.Env(), std::move(ep.labels)));
+    return out;
+  });
+}
+
+// sampleNegatives(csr, users Int32Array, {seed = 42, epoch = 0, threads = 0}) -> Int32Array (-1: no negative exists)
+Napi::Value SampleNegatives(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    CsrView R = csr_arg(info[0], "train", true);
+    auto users = typed_array<const int32_t>(info[1], "users");
+    for (size_t p = 0; p < users.size; ++p)
+      if (users[p] < 0 || users[p] >= R.rows) fail_arg("users[" + std::to_string(p) + "] = " + std::to_string(users[p]) + " is not a row of train");
+    auto o = opts_arg(info, 2);
+    NegativeSampler s(R);
+    std::vector<int32_t> out(users.size);
+    sample_for_users(s, users.data, static_cast<int64_t>(users.size), seed_opt(o), epoch_opt(o), out.data(), threads_opt(o));
+    return give_to_js(info.Env(), std::move(out));
+  });
+}
+
+// denseRows(csr, rows Int32Array, {binary, normalize, dropout, seed, epoch, threads}) -> Float32Array rows x cols
+// Rows outside the matrix give zero rows (a user without training data).
+Napi::Value DenseRows(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    CsrView R = csr_arg(info[0], "matrix", false);
+    auto rows = typed_array<const int32_t>(info[1], "rows");
+    auto o = opts_arg(info, 2);
+    DenseRowsOptions d = dense_opts(o);
+    check_rows(R, rows);
+    const size_t total = rows.size * static_cast<size_t>(R.cols);
+    std::vector<float> out(total);
+    dense_rows(R, rows.data, static_cast<int64_t>(rows.size), d, out.data(), threads_opt(o));
+    return give_to_js(info.Env(), std::move(out));
+  });
+}
+
+// csrRows(csr, rows Int32Array, {binary, normalize, dropout, seed, epoch}) -> {rowOf, indices, values}
+Napi::Value CsrRows(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    CsrView R = csr_arg(info[0], "matrix", false);
+    auto rows = typed_array<const int32_t>(info[1], "rows");
+    DenseRowsOptions d = dense_opts(opts_arg(info, 2));
+    check_rows(R, rows);
+    RowEntries e = csr_rows(R, rows.data, static_cast<int64_t>(rows.size), d);
+    auto out = Napi::Object::New(info.Env());
+    out.Set("rowOf", give_to_js(info.Env(), std::move(e.row_of)));
+    out.Set("indices", give_to_js(info.Env(), std::move(e.indices)));
+    out.Set("values", give_to_js(info.Env(), std::move(e.values)));
+    return out;
+  });
+}
+
+void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("csrRows", Napi::Function::New(env, CsrRows));
+  exports.Set("sampleEpoch", Napi::Function::New(env, SampleEpoch));
+  exports.Set("sampleNegatives", Napi::Function::New(env, SampleNegatives));
+  exports.Set("denseRows", Napi::Function::New(env, DenseRows));
+}
+
+}  // namespace
+
+RECSYS_REGISTER_EXPORTS(sampling, init);
+
+}  // namespace recsys
