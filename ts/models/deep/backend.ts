@@ -1,0 +1,244 @@
+// TensorFlow.js for the deep models, loaded only when a deep model is used (importing recsys never loads it),
+// on the fastest backend this machine has: native TensorFlow through @tensorflow/tfjs-node-gpu or
+// @tensorflow/tfjs-node when the user installed one (optional peers: their installers download libtensorflow),
+// else WebAssembly (@tensorflow/tfjs-backend-wasm, whose .wasm files ship inside the npm package and are read
+// from its dist folder, never fetched), else the pure-JS cpu backend.
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import type * as TF from '@tensorflow/tfjs';
+import { RecsysError, argError } from '../../errors.js';
+
+export type Tf = typeof TF;
+
+/** A backend recsys can run its deep models on, in the order they are tried by default. */
+export type DeepBackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+export const DEFAULT_BACKEND_ORDER: readonly DeepBackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export interface DeepBackendInfo {
+  /** Which of the candidates is in use. */
+  name: DeepBackendName;
+  /** TensorFlow.js's own name for the backend ('tensorflow', 'wasm', 'cpu'). */
+  tfBackend: string;
+  /** The npm package that provides it. */
+  package: string;
+  /** Version of @tensorflow/tfjs. */
+  tfjsVersion: string;
+  /** Threads TensorFlow.js computes with, where known (wasm runs one thread in Node; cpu is single-threaded JS). */
+  threads?: number;
+  /** Candidates tried before this one and why each was not used. */
+  skipped: { name: DeepBackendName; package: string; reason: string }[];
+}
+
+export interface InitDeepBackendOptions {
+  /**
+   * Candidates in the order to try. Default: env RECSYS_DEEP_BACKEND (one name, tried first) then
+   * tensorflow-gpu, tensorflow, wasm, cpu.
+   */
+  backends?: readonly DeepBackendName[];
+}
+
+const PACKAGES: Record<DeepBackendName, string> = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  cpu: '@tensorflow/tfjs',
+};
+
+type Loader = (pkg: string) => unknown;
+const nodeRequire = createRequire(import.meta.url);
+let loader: Loader = (pkg) => nodeRequire(pkg);
+let tfModule: Tf | undefined;
+let current: (DeepBackendInfo & { syncFallback: boolean }) | undefined;
+let warnedSync = false;
+
+/**
+ * For tests: replace how backend packages are loaded (e.g. to make one fail) and forget the current choice.
+ * Pass undefined to restore the real loader.
+ */
+export function _setDeepBackendLoader(fn: Loader | undefined): void {
+  loader = fn ?? ((pkg) => nodeRequire(pkg));
+  current = undefined;
+  warnedSync = false;
+}
+
+/** The backend in use, or undefined when no deep model has run yet (does not load TensorFlow.js). */
+export function deepBackendInfo(): DeepBackendInfo | undefined {
+  if (!current) return undefined;
+  const { syncFallback: _s, ...info } = current;
+  return { ...info, skipped: [...info.skipped] };
+}
+
+function tf(): Tf {
+  tfModule ??= nodeRequire('@tensorflow/tfjs') as Tf;
+  return tfModule;
+}
+
+function order(options: InitDeepBackendOptions): DeepBackendName[] {
+  const o = options.backends ? [...options.backends] : [...DEFAULT_BACKEND_ORDER];
+  if (!options.backends) {
+    const env = process.env.RECSYS_DEEP_BACKEND;
+    if (env) {
+      if (!(DEFAULT_BACKEND_ORDER as readonly string[]).includes(env)) throw argError(`RECSYS_DEEP_BACKEND must be one of ${DEFAULT_BACKEND_ORDER.join(', ')}, got '${env}'`);
+      o.splice(o.indexOf(env as DeepBackendName), 1);
+      o.unshift(env as DeepBackendName);
+    }
+  }
+  if (o.length === 0) throw argError('backends must name at least one backend');
+  for (const b of o) if (!(DEFAULT_BACKEND_ORDER as readonly string[]).includes(b)) throw argError(`unknown deep backend '${String(b)}'; known: ${DEFAULT_BACKEND_ORDER.join(', ')}`);
+  return o;
+}
+
+function reasonOf(err: unknown, pkg: string): string {
+  const e = err as { code?: string; message?: string };
+  if (e?.code === 'MODULE_NOT_FOUND' && String(e.message ?? '').includes(pkg)) return 'not installed';
+  return String(e?.message ?? err).split('\n')[0]!;
+}
+
+// tfjs-node registers its 'tensorflow' backend with the @tensorflow/tfjs-core it imports; a copy of another
+// version would register elsewhere, so check ours has it.
+function loadNative(name: 'tensorflow-gpu' | 'tensorflow'): string | undefined {
+  const pkg = PACKAGES[name];
+  try {
+    loader(pkg);
+  } catch (err) {
+    return reasonOf(err, pkg);
+  }
+  const t = tf();
+  if (!t.findBackendFactory('tensorflow')) {
+    return `installed, but bound to another copy of @tensorflow/tfjs-core: install ${pkg}@${t.version.tfjs} to match @tensorflow/tfjs`;
+  }
+  if (!setSync('tensorflow')) return 'the tensorflow backend failed to initialise';
+  return undefined;
+}
+
+// Backends whose factory is synchronous (cpu, tensorflow) are in use as soon as setBackend returns.
+function setSync(name: string): boolean {
+  const t = tf();
+  void t.setBackend(name).catch(() => false);
+  return t.getBackend() === name;
+}
+
+function quietCpu(): void {
+  // The cpu backend prints a "use tfjs-node" banner on first use in Node; recsys info says the same more briefly.
+  const b = tf().backend() as unknown as { firstUse?: boolean };
+  if (b && typeof b === 'object' && 'firstUse' in b) b.firstUse = false;
+}
+
+function choose(name: DeepBackendName, skipped: DeepBackendInfo['skipped'], syncFallback: boolean): Tf {
+  const t = tf();
+  const tfBackend = t.getBackend();
+  let threads: number | undefined;
+  if (name === 'cpu') threads = 1;
+  if (name === 'wasm') {
+    const w = loader(PACKAGES.wasm) as { getThreadsCount?: () => number };
+    threads = w.getThreadsCount?.();
+  }
+  current = { name, tfBackend, package: PACKAGES[name], tfjsVersion: t.version.tfjs, threads, skipped, syncFallback };
+  return t;
+}
+
+/**
+ * Loads TensorFlow.js and selects the fastest available backend (see DEFAULT_BACKEND_ORDER); later calls return
+ * the backend already chosen unless `backends` asks for another. fitAsync calls this; call it once yourself
+ * before synchronous fits or scoring so that they run on WebAssembly, whose setup is asynchronous.
+ */
+export async function initDeepBackend(options: InitDeepBackendOptions = {}): Promise<DeepBackendInfo> {
+  if (options === null || typeof options !== 'object') throw argError('initDeepBackend options must be an object');
+  const candidates = order(options);
+  if (current && !current.syncFallback && (!options.backends || current.name === candidates[0])) return deepBackendInfo()!;
+  const skipped: DeepBackendInfo['skipped'] = [];
+  for (const name of candidates) {
+    const pkg = PACKAGES[name];
+    if (name === 'tensorflow-gpu' || name === 'tensorflow') {
+      const why = loadNative(name);
+      if (why === undefined) {
+        choose(name, skipped, false);
+        return deepBackendInfo()!;
+      }
+      skipped.push({ name, package: pkg, reason: why });
+    } else if (name === 'wasm') {
+      let why: string | undefined;
+      const before = processListeners();
+      try {
+        const w = loader(pkg) as { setWasmPaths(p: string): void };
+        // The wasm package registers itself with the tfjs-core that @tensorflow/tfjs uses; its .wasm files are
+        // read from the package's own dist folder (set before its first initialisation).
+        if (!wasmPathsSet && !tf().findBackend('wasm')) {
+          w.setWasmPaths(`${dirname(nodeRequire.resolve(`${pkg}/dist/tfjs-backend-wasm.wasm`))}/`);
+          wasmPathsSet = true;
+        }
+        const ok = await tf().setBackend('wasm');
+        if (!ok) why = 'the wasm backend failed to initialise';
+      } catch (err) {
+        why = reasonOf(err, pkg);
+      } finally {
+        restoreListeners(before);
+      }
+      if (why === undefined) {
+        choose(name, skipped, false);
+        return deepBackendInfo()!;
+      }
+      skipped.push({ name, package: pkg, reason: why });
+    } else {
+      if (setSync('cpu')) {
+        quietCpu();
+        choose('cpu', skipped, false);
+        return deepBackendInfo()!;
+      }
+      skipped.push({ name, package: pkg, reason: 'the cpu backend failed to initialise' });
+    }
+  }
+  throw new RecsysError('E_UNSUPPORTED', `no TensorFlow.js backend could be used: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}
+let wasmPathsSet = false;
+
+// The wasm backend's Emscripten runtime installs process handlers that rethrow every uncaught exception and
+// unhandled rejection (printing its whole minified source); a library must not change how the application's
+// process handles errors, so they are removed again.
+type Listeners = { uncaughtException: NodeJS.UncaughtExceptionListener[]; unhandledRejection: NodeJS.UnhandledRejectionListener[] };
+function processListeners(): Listeners {
+  return { uncaughtException: process.listeners('uncaughtException'), unhandledRejection: process.listeners('unhandledRejection') };
+}
+function restoreListeners(before: Listeners): void {
+  for (const l of process.listeners('uncaughtException')) if (!before.uncaughtException.includes(l)) process.removeListener('uncaughtException', l);
+  for (const l of process.listeners('unhandledRejection')) if (!before.unhandledRejection.includes(l)) process.removeListener('unhandledRejection', l);
+}
+
+/**
+ * TensorFlow.js with a backend ready now, for synchronous fits and scoring: the backend already chosen, else the
+ * first candidate that initialises synchronously (tfjs-node, or cpu). WebAssembly needs `await
+ * initDeepBackend()` first; without it a warning says that cpu is used instead.
+ */
+export function tfSync(): Tf {
+  if (current) {
+    const t = tf();
+    // Someone else may have switched TensorFlow.js's backend since: put ours back.
+    if (t.getBackend() !== current.tfBackend && !setSync(current.tfBackend)) {
+      throw new RecsysError('E_STATE', `the TensorFlow.js backend '${current.tfBackend}' is no longer usable; call initDeepBackend() again`);
+    }
+    return t;
+  }
+  const skipped: DeepBackendInfo['skipped'] = [];
+  for (const name of order({})) {
+    const pkg = PACKAGES[name];
+    if (name === 'tensorflow-gpu' || name === 'tensorflow') {
+      const why = loadNative(name);
+      if (why === undefined) return choose(name, skipped, false);
+      skipped.push({ name, package: pkg, reason: why });
+    } else if (name === 'wasm') {
+      skipped.push({ name, package: pkg, reason: 'initialises asynchronously: call await initDeepBackend() (or use fitAsync) before synchronous fits' });
+    } else if (setSync('cpu')) {
+      quietCpu();
+      if (!warnedSync && skipped.some((s) => s.name === 'wasm')) {
+        warnedSync = true;
+        process.emitWarning(
+          'recsys: a deep model ran synchronously before initDeepBackend() was awaited, so TensorFlow.js uses its slow pure-JS cpu backend; await initDeepBackend() once at startup (or use fitAsync) to run on WebAssembly',
+          { code: 'RECSYS_DEEP_SYNC_CPU' },
+        );
+      }
+      return choose('cpu', skipped, true);
+    }
+  }
+  throw new RecsysError('E_UNSUPPORTED', `no TensorFlow.js backend can be used synchronously: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}

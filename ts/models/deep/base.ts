@@ -1,0 +1,497 @@
+// The common part of the deep models (NeuMF/GMF/MLP, AutoRec, Mult-VAE): the training loop (sync or async,
+// per-epoch progress with the validation metric, early stopping, cancellation), scoring through TensorFlow.js
+// behind the same NativeModel handle the native models have (so recommend, recommendBatch, evaluate ... work
+// unchanged), and state() / fromState() for the model files.
+import { RecsysError, argError, native } from '../../errors.js';
+import { Dataset } from '../../data/dataset.js';
+import { IdMap, type Id } from '../../data/idmap.js';
+import { perUserSplit } from '../../data/split.js';
+import { evaluate } from '../../eval/evaluate.js';
+import { addon, type CsrMatrix, type FitOptionsNative, type FitProgress, type NativeModel, type TopKResult } from '../../native.js';
+import { Recommender, type CommonParams } from '../base.js';
+import { initDeepBackend, tfSync, type Tf } from './backend.js';
+import { ParamStore, type ModelState } from './params.js';
+
+export type { ModelState, StateTensor } from './params.js';
+
+/** Options every deep model accepts. */
+export interface DeepParams extends CommonParams {
+  /** Passes over the training data. */
+  epochs?: number;
+  /** Examples (NeuMF), users (Mult-VAE) or items (AutoRec) per step. */
+  batchSize?: number;
+  /** Learning rate. */
+  lr?: number;
+  /**
+   * Share of the training interactions held out to choose the epoch (early stopping): per user for the top-N
+   * models (metric ndcg@10), at random for AutoRec (metric rmse). The model keeps the weights of its best epoch.
+   * Default 0: no hold-out, every epoch runs.
+   */
+  validation?: number;
+  /** Epochs without improvement of the validation metric before stopping. Default 5. */
+  patience?: number;
+  /** 'adam' (default) or plain 'sgd', for every weight (embedding tables take lazy, row-wise steps). */
+  optimizer?: 'adam' | 'sgd';
+}
+
+export type DeepDefaults = Required<Pick<DeepParams, 'epochs' | 'batchSize' | 'lr' | 'validation' | 'patience'>>;
+
+/** One epoch's work, as the training loop sees it. */
+export interface EpochPlan {
+  steps: number;
+  /** Runs step s and returns its mean loss over the mini-batch. */
+  step(s: number): number;
+}
+
+export interface Trainer {
+  weights: ParamStore;
+  epochs: number;
+  epoch(e: number): EpochPlan;
+}
+
+export interface ValidationResult {
+  metric: string;
+  value: number;
+  higherIsBetter: boolean;
+}
+
+/** What fromState needs besides the tensors. */
+export interface FromStateInput<P> {
+  /** External user ids, one per user row of the state (or the IdMap of the training data). */
+  users: readonly Id[] | IdMap;
+  /** External item ids, one per item row. */
+  items: readonly Id[] | IdMap;
+  /** The model's parameters as they were when it was fitted (the model file keeps them). */
+  params?: P;
+  /** Interactions to leave out of recommendations (models that store their training data take it from the state). */
+  seen?: Dataset;
+}
+
+const toIdMap = (ids: readonly Id[] | IdMap, what: string): IdMap => {
+  if (ids instanceof IdMap) return ids;
+  if (!Array.isArray(ids)) throw argError(`${what} must be an array of ids or an IdMap`);
+  const m = IdMap.build(ids, what).map;
+  if (m.size !== ids.length) throw argError(`${what} has repeated ids`);
+  return m;
+};
+
+export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends Recommender<P> {
+  /** Fitted weights (host memory). */
+  protected weights?: ParamStore;
+
+  /** Defaults of the shared options for this model. */
+  protected abstract defaults(): DeepDefaults;
+  /** Allocates and initialises the weights for `data` and returns the per-epoch work. */
+  protected abstract makeTrainer(tf: Tf, data: Dataset, full: Dataset): Trainer;
+  /** Scores of every item for users (rows may be -1: unknown), from weights w and input interactions `data`. */
+  protected abstract scoreRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array;
+  /** Expected shapes of the state tensors for the given sizes (fromState checks against them). */
+  protected abstract stateShapes(nUsers: number, nItems: number): Record<string, number[]>;
+
+  constructor(params: P) {
+    super(params);
+    validateDeep(params);
+  }
+
+  /** A shared option: the parameter if given, else this model's default. */
+  protected opt<K extends keyof DeepDefaults>(key: K): DeepDefaults[K] {
+    return (this.params[key] ?? this.defaults()[key]) as DeepDefaults[K];
+  }
+
+  // ---- fitting ---------------------------------------------------------------------------------------------
+
+  /** The fit: synchronous (tfjs ops with dataSync) or, with run.async, a promise that yields to the event loop. */
+  protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
+    if (!run.async) {
+      const gen = this.fitSteps(tfSync(), train, run);
+      while (!gen.next().done);
+      return this.finish(gen, train);
+    }
+    return (async () => {
+      await initDeepBackend();
+      const gen = this.fitSteps(tfSync(), train, run);
+      let last = performance.now();
+      for (;;) {
+        if (run.cancel?.[0]) {
+          gen.return(undefined);
+          throw new RecsysError('E_CANCELLED', `${this.name}: fit was cancelled`);
+        }
+        if (gen.next().done) break;
+        if (performance.now() - last > 25) {
+          await new Promise<void>((r) => setImmediate(r));
+          last = performance.now();
+        }
+      }
+      return this.finish(gen, train);
+    })();
+  }
+
+  private fitResult?: ParamStore;
+
+  private finish(_gen: Generator, train: Dataset): NativeModel {
+    const w = this.fitResult;
+    if (!w) throw new RecsysError('E_STATE', `${this.name}: the fit produced no weights`);
+    this.fitResult = undefined;
+    w.dropMoments();
+    this.weights = w;
+    this.afterFit(train);
+    return new DeepHandle(this, train.nUsers, train.nItems);
+  }
+
+  /** Hook: caches computed from the final weights. */
+  protected afterFit(_train: Dataset): void {}
+
+  /** The whole fit as steps: yields after every optimizer step (the async driver decides when to let I/O in). */
+  protected *fitSteps(tf: Tf, train: Dataset, run: FitOptionsNative): Generator<void, void, void> {
+    const v = this.opt('validation');
+    let fitPart = train;
+    let valid: Dataset | undefined;
+    if (v > 0) ({ fitPart, valid } = this.validationSplit(train, v));
+    const t0 = performance.now();
+    const trainer = this.makeTrainer(tf, fitPart, train);
+    yield* this.runEpochs(tf, trainer, { fitPart, valid, run, t0, phase: 'epoch' });
+    this.setFitResult(trainer.weights);
+  }
+
+  /** fitSteps ends by handing over the fitted weights here. */
+  protected setFitResult(w: ParamStore): void {
+    this.fitResult = w;
+  }
+
+  /** Splits off the validation interactions. Top-N models: per user. */
+  protected validationSplit(train: Dataset, fraction: number): { fitPart: Dataset; valid: Dataset } {
+    const s = perUserSplit(train, { testFraction: fraction, minTrain: 1, seed: this.params.seed ?? 42 });
+    return { fitPart: s.train, valid: s.test };
+  }
+
+  /** The validation metric of the current weights. Top-N models: ndcg@10 over the held-out interactions. */
+  protected validate(tf: Tf, w: ParamStore, fitPart: Dataset, valid: Dataset): ValidationResult {
+    const r = evaluate(
+      {
+        trainData: fitPart,
+        scoreUsersDense: (users) => this.scoreRows(tf, w, fitPart, users),
+        predictDense: (users, items) => this.predictRows(tf, w, fitPart, users, items),
+      },
+      valid,
+      { metrics: ['ndcg'], k: 10, threads: this.params.threads ?? 0 },
+    );
+    return { metric: 'ndcg@10', value: r['ndcg@10']!, higherIsBetter: true };
+  }
+
+  /** Runs a trainer's epochs with progress, validation and early stopping (keeps the best epoch's weights). */
+  protected *runEpochs(
+    tf: Tf,
+    trainer: Trainer,
+    o: { fitPart: Dataset; valid?: Dataset; run: FitOptionsNative; t0: number; phase: string },
+  ): Generator<void, void, void> {
+    const patience = this.opt('patience');
+    let best = NaN;
+    let bestWeights: Map<string, Float32Array> | undefined;
+    let bad = 0;
+    for (let e = 0; e < trainer.epochs; e++) {
+      const plan = trainer.epoch(e);
+      let sum = 0;
+      for (let s = 0; s < plan.steps; s++) {
+        sum += plan.step(s);
+        yield;
+      }
+      const loss = plan.steps > 0 ? sum / plan.steps : NaN;
+      if (plan.steps > 0 && !Number.isFinite(loss)) {
+        throw new RecsysError('E_STATE', `${this.name}: the training loss became ${loss} in epoch ${e + 1}; try a smaller lr`);
+      }
+      const p: FitProgress = { phase: o.phase, step: e + 1, total: trainer.epochs, loss, seconds: (performance.now() - o.t0) / 1000 };
+      let stop = false;
+      if (o.valid) {
+        const r = this.validate(tf, trainer.weights, o.fitPart, o.valid);
+        p.validation = { metric: r.metric, value: r.value };
+        if (Number.isNaN(best) || (r.higherIsBetter ? r.value > best : r.value < best)) {
+          best = r.value;
+          bestWeights = trainer.weights.snapshot();
+          bad = 0;
+        } else if (++bad >= patience) {
+          stop = true;
+        }
+      }
+      o.run.onProgress?.(p);
+      if (stop) break;
+    }
+    if (bestWeights) trainer.weights.restore(bestWeights);
+  }
+
+  // ---- scoring (the handle calls these) --------------------------------------------------------------------
+
+  /** Fitted weights; throws E_NOT_FITTED before fit. */
+  protected get fittedWeights(): ParamStore {
+    if (!this.weights) throw new RecsysError('E_NOT_FITTED', `${this.name} is not fitted: call fit() or fitAsync() first`);
+    return this.weights;
+  }
+
+  /** predict() for pairs: by default the pair's entry of the user's score row. */
+  protected predictRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array, items: Int32Array): Float32Array {
+    const out = new Float32Array(users.length);
+    const nItems = data.nItems;
+    const order = Array.from(users.keys()).sort((a, b) => users[a]! - users[b]! || a - b);
+    const block = Math.max(1, Math.floor(2 ** 22 / Math.max(1, nItems)));
+    for (let s = 0; s < order.length; ) {
+      const distinct: number[] = [];
+      let e = s;
+      while (e < order.length && (distinct.length < block || users[order[e]!] === distinct[distinct.length - 1])) {
+        const u = users[order[e]!]!;
+        if (distinct[distinct.length - 1] !== u) distinct.push(u);
+        e++;
+      }
+      const rows = Int32Array.from(distinct, (u) => (u >= 0 && u < data.nUsers ? u : -1));
+      const scores = this.scoreRows(tf, w, data, rows);
+      let r = 0;
+      for (let j = s; j < e; j++) {
+        const p = order[j]!;
+        while (distinct[r] !== users[p]) r++;
+        const i = items[p]!;
+        out[p] = i >= 0 && i < nItems ? scores[r * nItems + i]! : this.unknownItemScore();
+      }
+      s = e;
+    }
+    return out;
+  }
+
+  /** predict() for an item the model does not know. */
+  protected unknownItemScore(): number {
+    return NaN;
+  }
+
+  /** Scores of every item for a user who was not in training. Default: E_UNSUPPORTED. */
+  protected scoreNewUser(_tf: Tf, _w: ParamStore, _items: Int32Array, _values: Float32Array | undefined): Float32Array {
+    throw new RecsysError('E_UNSUPPORTED', `${this.name} cannot score a user who was not in training (no fold-in)`);
+  }
+
+  /** Vectors that describe items (n x dim), for similarItems; undefined: no similarity. */
+  protected itemVectors(_w: ParamStore): { data: Float32Array; dim: number } | undefined {
+    return undefined;
+  }
+  /** Vectors that describe users, for similarUsers. */
+  protected userVectors(_tf: Tf, _w: ParamStore, _data: Dataset): { data: Float32Array; dim: number } | undefined {
+    return undefined;
+  }
+
+  /** Extra tensors the state carries besides the weights (e.g. the training interactions). */
+  protected extraState(): ModelState {
+    return {};
+  }
+
+  /** @internal Entry points for the handle. */
+  _scoreUsers(users: Int32Array): Float32Array {
+    return this.scoreRows(tfSync(), this.fittedWeights, this.trainData, users);
+  }
+  /** @internal */
+  _predict(users: Int32Array, items: Int32Array): Float32Array {
+    return this.predictRows(tfSync(), this.fittedWeights, this.trainData, users, items);
+  }
+  /** @internal */
+  _scoreNew(items: Int32Array, values: Float32Array | undefined): Float32Array {
+    return this.scoreNewUser(tfSync(), this.fittedWeights, items, values);
+  }
+  /** @internal */
+  _vectors(kind: 'items' | 'users'): { data: Float32Array; dim: number } {
+    const v = kind === 'items' ? this.itemVectors(this.fittedWeights) : this.userVectors(tfSync(), this.fittedWeights, this.trainData);
+    if (!v) throw new RecsysError('E_UNSUPPORTED', `${this.name} has no ${kind === 'items' ? 'item' : 'user'} similarity`);
+    return v;
+  }
+
+  override scoreUsersDense(users: Int32Array): Float32Array {
+    this.nativeModel; // E_NOT_FITTED before fit
+    return this._scoreUsers(users);
+  }
+
+  override predictDense(users: Int32Array, items: Int32Array): Float32Array {
+    this.nativeModel;
+    return this._predict(users, items);
+  }
+
+  // ---- state ------------------------------------------------------------------------------------------------
+
+  /** The fitted weights (and whatever else scoring needs) as named tensors, for model files. */
+  state(): ModelState {
+    return { ...this.fittedWeights.state(), ...this.extraState() };
+  }
+
+  /** Rebuilds a fitted model from state() output, its ids and its parameters; tensors are checked against them. */
+  static fromState<T extends DeepRecommender<any>>(this: new (params: any) => T, state: ModelState, input: FromStateInput<T['params']>): T {
+    if (state === null || typeof state !== 'object') throw argError('fromState expects the object state() returned');
+    if (input === null || typeof input !== 'object') throw argError('fromState expects { users, items, params?, seen? }');
+    const users = toIdMap(input.users, 'users');
+    const items = toIdMap(input.items, 'items');
+    const m = new this({ ...(input.params ?? {}) });
+    m.restoreState(state, users, items, input.seen);
+    return m;
+  }
+
+  /** @internal */
+  restoreState(state: ModelState, users: IdMap, items: IdMap, seen: Dataset | undefined): void {
+    const shapes = this.stateShapes(users.size, items.size);
+    const w = new ParamStore();
+    for (const [name, shape] of Object.entries(shapes)) {
+      const t = state[name];
+      if (!t || !(t.data instanceof Float32Array)) throw argError(`${this.name} state has no Float32 tensor '${name}'`);
+      if (t.shape.length !== shape.length || t.shape.some((d, j) => d !== shape[j])) {
+        throw argError(`${this.name} state tensor '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] for these parameters and ids`);
+      }
+      if (t.data.length !== shape.reduce((a, b) => a * b, 1)) throw argError(`${this.name} state tensor '${name}' has ${t.data.length} values for its shape`);
+      w.add(name, { shape }, t.data.slice());
+    }
+    const data = this.dataFromState(state, users, items) ?? seen ?? Dataset.fromCoo(users, items, new Int32Array(0), new Int32Array(0));
+    if (data.users !== users && data.nUsers !== users.size) throw argError('seen must use the same user ids');
+    if (data.items !== items && data.nItems !== items.size) throw argError('seen must use the same item ids');
+    this.weights = w;
+    this.trainSet = data;
+    this.afterFit(data);
+    this.handle = new DeepHandle(this, users.size, items.size);
+  }
+
+  /** Models whose scoring reads the training interactions rebuild them from their state here. */
+  protected dataFromState(_state: ModelState, _users: IdMap, _items: IdMap): Dataset | undefined {
+    return undefined;
+  }
+
+  /** The training interactions as state tensors (for models that need them to score). */
+  protected interactionsState(data: Dataset, withValues: boolean): ModelState {
+    const c = data.csr;
+    const out: ModelState = {
+      'interactions.indptr': { shape: [c.indptr.length], data: c.indptr.slice() },
+      'interactions.indices': { shape: [c.indices.length], data: c.indices.slice() },
+    };
+    if (withValues && c.data) out['interactions.values'] = { shape: [c.data.length], data: c.data.slice() };
+    return out;
+  }
+
+  protected interactionsFromState(state: ModelState, users: IdMap, items: IdMap, withValues: boolean): Dataset {
+    const ptr = state['interactions.indptr']?.data;
+    const idx = state['interactions.indices']?.data;
+    const val = state['interactions.values']?.data;
+    if (!(ptr instanceof Int32Array) || !(idx instanceof Int32Array)) throw argError(`${this.name} state needs Int32 tensors interactions.indptr and interactions.indices`);
+    if (withValues && !(val instanceof Float32Array)) throw argError(`${this.name} state needs a Float32 tensor interactions.values`);
+    if (ptr.length !== users.size + 1 || ptr[0] !== 0 || ptr[users.size] !== idx.length) throw argError(`${this.name} state: interactions.indptr does not match the users`);
+    const rows = new Int32Array(idx.length);
+    for (let u = 0; u < users.size; u++) {
+      if (ptr[u + 1]! < ptr[u]!) throw argError(`${this.name} state: interactions.indptr is not monotone`);
+      rows.fill(u, ptr[u]!, ptr[u + 1]!);
+    }
+    for (let p = 0; p < idx.length; p++) if (idx[p]! < 0 || idx[p]! >= items.size) throw argError(`${this.name} state: interactions.indices holds an unknown item`);
+    return Dataset.fromCoo(users, items, rows, idx, withValues ? (val as Float32Array) : undefined);
+  }
+}
+
+export function validateDeep(p: DeepParams): void {
+  const posInt = (k: keyof DeepParams) => {
+    const v = p[k];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 1)) throw argError(`${k} must be an integer >= 1, got ${String(v)}`);
+  };
+  posInt('epochs');
+  posInt('batchSize');
+  posInt('patience');
+  if (p.lr !== undefined && (typeof p.lr !== 'number' || !(p.lr > 0) || !Number.isFinite(p.lr))) throw argError(`lr must be a positive number, got ${String(p.lr)}`);
+  if (p.optimizer !== undefined && p.optimizer !== 'adam' && p.optimizer !== 'sgd') throw argError(`optimizer must be 'adam' or 'sgd', got ${String(p.optimizer)}`);
+  if (p.validation !== undefined && (typeof p.validation !== 'number' || !(p.validation >= 0 && p.validation < 1))) {
+    throw argError(`validation must be a number in [0, 1), got ${String(p.validation)}`);
+  }
+}
+
+// ---- the handle: a NativeModel whose scores come from TensorFlow.js ---------------------------------------
+
+/** Cosine of row r of M (n x dim) with every row. */
+function cosineRows(M: Float32Array, dim: number, r: number): Float32Array {
+  const n = M.length / dim;
+  const out = new Float32Array(n);
+  const norms = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += M[j * dim + d]! * M[j * dim + d]!;
+    norms[j] = Math.sqrt(s);
+  }
+  for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += M[j * dim + d]! * M[r * dim + d]!;
+    out[j] = norms[j]! > 0 && norms[r]! > 0 ? s / (norms[j]! * norms[r]!) : 0;
+  }
+  return out;
+}
+
+function oneRow(scores: Float32Array, n: number, k: number, seen: Int32Array | undefined, exclude?: Int32Array, include?: Int32Array): TopKResult {
+  const seenCsr = seen ? { rows: 1, cols: n, indptr: Int32Array.of(0, seen.length), indices: seen } : undefined;
+  const r = native(() => addon.topkRows(scores, n, k, seen ? Int32Array.of(0) : undefined, seenCsr, exclude, include, 1));
+  return { items: r.items.subarray(0, r.counts[0]), scores: r.scores.subarray(0, r.counts[0]) };
+}
+
+class DeepHandle implements NativeModel {
+  constructor(
+    private readonly model: DeepRecommender<any>,
+    readonly nUsers: number,
+    readonly nItems: number,
+  ) {}
+
+  get kind(): string {
+    return this.model.name;
+  }
+
+  private checkUser(u: number): void {
+    if (!Number.isInteger(u) || u < 0 || u >= this.nUsers) throw argError(`user ${u} is not a trained user`);
+  }
+
+  recommend(user: number, k: number, seen?: Int32Array, exclude?: Int32Array, include?: Int32Array): TopKResult {
+    this.checkUser(user);
+    return oneRow(this.model._scoreUsers(Int32Array.of(user)), this.nItems, k, seen, exclude, include);
+  }
+
+  recommendBatch(
+    users: Int32Array,
+    k: number,
+    seen: Pick<CsrMatrix, 'rows' | 'cols' | 'indptr' | 'indices'> | undefined,
+    exclude: Int32Array | undefined,
+    include: Int32Array | undefined,
+    threads: number,
+  ): TopKResult & { counts: Int32Array; k: number } {
+    for (const u of users) this.checkUser(u);
+    const kk = Math.min(k, this.nItems);
+    const items = new Int32Array(users.length * kk);
+    const scores = new Float32Array(users.length * kk);
+    const counts = new Int32Array(users.length);
+    const block = Math.max(1, Math.min(1024, Math.floor(2 ** 22 / Math.max(1, this.nItems))));
+    for (let b = 0; b < users.length; b += block) {
+      const part = users.subarray(b, b + block);
+      const s = this.model._scoreUsers(part);
+      const r = native(() => addon.topkRows(s, this.nItems, kk, seen ? part : undefined, seen, exclude, include, threads));
+      items.set(r.items, b * kk);
+      scores.set(r.scores, b * kk);
+      counts.set(r.counts, b);
+    }
+    return { items, scores, counts, k: kk };
+  }
+
+  recommendNew(items: Int32Array, values: Float32Array | undefined, k: number, filterSeen: boolean, exclude?: Int32Array, include?: Int32Array): TopKResult {
+    const scores = this.model._scoreNew(items, values);
+    const seen = filterSeen ? Int32Array.from(new Set(items)).sort() : undefined;
+    return oneRow(scores, this.nItems, k, seen, exclude, include);
+  }
+
+  predict(users: Int32Array, items: Int32Array): Float32Array {
+    if (users.length !== items.length) throw argError('users and items must have the same length');
+    return this.model._predict(users, items);
+  }
+
+  scoreUsers(users: Int32Array): Float32Array {
+    return this.model._scoreUsers(users);
+  }
+
+  similarItems(item: number, k: number, exclude?: Int32Array, include?: Int32Array): TopKResult {
+    const v = this.model._vectors('items');
+    return oneRow(cosineRows(v.data, v.dim, item), this.nItems, k, undefined, exclude, include);
+  }
+
+  similarUsers(user: number, k: number, exclude?: Int32Array, include?: Int32Array): TopKResult {
+    const v = this.model._vectors('users');
+    return oneRow(cosineRows(v.data, v.dim, user), this.nUsers, k, undefined, exclude, include);
+  }
+
+  state(): Record<string, { shape: number[]; data: Float32Array | Int32Array }> {
+    return this.model.state();
+  }
+}

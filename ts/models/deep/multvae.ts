@@ -1,0 +1,245 @@
+// Mult-VAE (Liang et al. 2018, "Variational Autoencoders for Collaborative Filtering"): a user's item set,
+// L2-normalised and with input dropout, is encoded to a Gaussian (mu, sigma) over a latent vector z; the decoder
+// maps z to a softmax over the catalogue, trained on the multinomial log-likelihood plus beta times the KL
+// divergence to N(0, I), beta rising linearly to its cap (KL annealing). Scoring encodes a user's items (z = mu)
+// and decodes them, so a user who was not in training is scored the same way (fold-in, no refit).
+//
+// The first and last layers are items x hidden and the softmax spans the catalogue: a step costs
+// O(batch x items x hidden) and memory is 3 x 2 x items x hidden floats while fitting. Catalogues up to some tens
+// of thousands of items train well on a CPU (the paper's ML-20M has 20k); beyond that, prune rare items first.
+import type * as TF from '@tensorflow/tfjs';
+import { argError, native } from '../../errors.js';
+import { Dataset } from '../../data/dataset.js';
+import type { IdMap } from '../../data/idmap.js';
+import { addon, type CsrMatrix } from '../../native.js';
+import { Rng } from '../../rng.js';
+import { DeepRecommender, type DeepDefaults, type DeepParams, type ModelState, type Trainer } from './base.js';
+import type { Tf } from './backend.js';
+import { multVaeLoss } from './losses.js';
+import { ParamStore, glorotUniform, normal, type BagEntries, type OptimizerConfig } from './params.js';
+
+export interface MultVAEParams extends DeepParams {
+  /** Hidden layer sizes of the encoder (the decoder mirrors them). Default [600]. */
+  hidden?: number[];
+  /** Latent dimension. Default 200. */
+  latent?: number;
+  /** Dropout on the (normalised) input during training. Default 0.5. */
+  dropout?: number;
+  /** Cap of the KL weight beta. Default 0.2. */
+  beta?: number;
+  /** Optimizer steps over which beta rises linearly from 0 to its cap. Default: all the fit's steps. */
+  annealSteps?: number;
+  /** L2 on the weight matrices (not biases). Default 0. */
+  l2?: number;
+}
+
+const BLOCK = 2 ** 22;
+
+/**
+ * Mult-VAE for top-N recommendation from implicit feedback. Scores are log-probabilities of the multinomial over
+ * items (log-softmax of the decoder); recommendForNewUser encodes the given items. Ratings are ignored (binary).
+ */
+export class MultVAE extends DeepRecommender<MultVAEParams> {
+  readonly name: string = 'MultVAE';
+
+  constructor(params: MultVAEParams = {}) {
+    super(params);
+    const p = params;
+    if (p.hidden !== undefined) {
+      if (!Array.isArray(p.hidden)) throw argError('hidden must be an array of layer sizes');
+      for (const h of p.hidden) if (!Number.isInteger(h) || h < 1) throw argError(`hidden sizes must be integers >= 1, got ${String(h)}`);
+    }
+    if (p.latent !== undefined && (!Number.isInteger(p.latent) || p.latent < 1)) throw argError(`latent must be an integer >= 1, got ${p.latent}`);
+    if (p.dropout !== undefined && !(typeof p.dropout === 'number' && p.dropout >= 0 && p.dropout < 1)) throw argError(`dropout must be in [0, 1), got ${String(p.dropout)}`);
+    if (p.beta !== undefined && !(typeof p.beta === 'number' && p.beta >= 0 && Number.isFinite(p.beta))) throw argError(`beta must be a number >= 0, got ${String(p.beta)}`);
+    if (p.annealSteps !== undefined && (!Number.isInteger(p.annealSteps) || p.annealSteps < 1)) throw argError(`annealSteps must be an integer >= 1, got ${p.annealSteps}`);
+    if (p.l2 !== undefined && !(typeof p.l2 === 'number' && p.l2 >= 0 && Number.isFinite(p.l2))) throw argError(`l2 must be a number >= 0, got ${String(p.l2)}`);
+  }
+
+  protected defaults(): DeepDefaults {
+    return { epochs: 100, batchSize: 500, lr: 0.001, validation: 0, patience: 10 };
+  }
+
+  private dims(nItems: number): { enc: number[]; dec: number[]; latent: number } {
+    const hidden = this.params.hidden ?? [600];
+    const latent = this.params.latent ?? 200;
+    return { enc: [nItems, ...hidden, 2 * latent], dec: [latent, ...[...hidden].reverse(), nItems], latent };
+  }
+
+  protected stateShapes(_nUsers: number, nItems: number): Record<string, number[]> {
+    const d = this.dims(nItems);
+    const out: Record<string, number[]> = {};
+    for (const [side, sizes] of [['encoder', d.enc], ['decoder', d.dec]] as const) {
+      for (let l = 0; l + 1 < sizes.length; l++) {
+        out[`${side}.${l}.weight`] = [sizes[l]!, sizes[l + 1]!];
+        out[`${side}.${l}.bias`] = [sizes[l + 1]!];
+      }
+    }
+    return out;
+  }
+
+  /** Dense tensors handed to TensorFlow.js (the first encoder layer is the sparse bag). */
+  private names(nItems: number): string[] {
+    return Object.keys(this.stateShapes(0, nItems)).filter((n) => n !== 'encoder.0.weight');
+  }
+
+  /**
+   * (mu, logvar) of the encoder from the first layer's product x W0 (computed natively from the sparse input, see
+   * ParamStore.bag): bias, tanh, then the remaining layers.
+   */
+  private encode(tf: Tf, pre0: TF.Tensor2D, dense: Map<string, TF.Tensor>, nItems: number): { mu: TF.Tensor2D; logvar: TF.Tensor2D } {
+    const d = this.dims(nItems);
+    const L = d.enc.length - 1;
+    let h = tf.add(pre0, dense.get('encoder.0.bias')!) as TF.Tensor2D;
+    for (let l = 1; l < L; l++) h = tf.add(tf.matMul(tf.tanh(h), dense.get(`encoder.${l}.weight`) as TF.Tensor2D), dense.get(`encoder.${l}.bias`)!) as TF.Tensor2D;
+    const b = pre0.shape[0];
+    return { mu: tf.slice(h, [0, 0], [b, d.latent]), logvar: tf.slice(h, [0, d.latent], [b, d.latent]) };
+  }
+
+  /** x W0 for some rows of m: their items, binary and L2-normalised, optionally with dropout. */
+  private firstLayer(w: ParamStore, m: CsrMatrix, rows: Int32Array, o: { dropout?: number; seed?: number; epoch?: number } = {}): { pre: Float32Array; entries: BagEntries } {
+    const entries = native(() => addon.csrRows(m, rows, { binary: true, normalize: true, ...o }));
+    return { pre: w.bag('encoder.0.weight', entries, rows.length), entries };
+  }
+
+  private decode(tf: Tf, z: TF.Tensor2D, dense: Map<string, TF.Tensor>, nItems: number): TF.Tensor2D {
+    const L = this.dims(nItems).dec.length - 1;
+    let h = z;
+    for (let l = 0; l < L; l++) {
+      h = tf.add(tf.matMul(h, dense.get(`decoder.${l}.weight`) as TF.Tensor2D), dense.get(`decoder.${l}.bias`)!) as TF.Tensor2D;
+      if (l < L - 1) h = tf.tanh(h);
+    }
+    return h;
+  }
+
+  protected makeTrainer(tf: Tf, data: Dataset): Trainer {
+    const nItems = data.nItems;
+    const seed = this.params.seed ?? 42;
+    const rng = new Rng(seed, 0);
+    const l2 = this.params.l2 ?? 0;
+    const w = new ParamStore();
+    for (const [name, shape] of Object.entries(this.stateShapes(data.nUsers, nItems))) {
+      // Glorot-uniform weights and N(0, 0.001^2) biases, the initialisation of the paper's code.
+      if (name.endsWith('.weight')) w.add(name, { shape, l2, rows: name === 'encoder.0.weight' }, glorotUniform(shape[0]!, shape[1]!, rng));
+      else w.add(name, { shape }, normal(shape[0]!, 0.001, rng));
+    }
+    const names = this.names(nItems);
+    const active = Int32Array.from({ length: data.nUsers }, (_, u) => u).filter((u) => data.csr.indptr[u + 1]! > data.csr.indptr[u]!);
+    const bs = Math.min(this.opt('batchSize'), Math.max(1, active.length));
+    const epochs = this.opt('epochs');
+    const steps = Math.ceil(active.length / bs);
+    const annealSteps = this.params.annealSteps ?? Math.max(1, epochs * steps);
+    const cap = this.params.beta ?? 0.2;
+    const dropout = this.params.dropout ?? 0.5;
+    const opt: OptimizerConfig = { method: this.params.optimizer ?? 'adam', lr: this.opt('lr') };
+    const threads = this.params.threads ?? 0;
+    const latent = this.dims(nItems).latent;
+    return {
+      weights: w,
+      epochs,
+      epoch: (e) => {
+        const order = active.slice();
+        new Rng(seed, 1000 + e).shuffle(order);
+        return {
+          steps,
+          step: (s) => {
+            const users = order.subarray(s * bs, Math.min(order.length, (s + 1) * bs));
+            const b = users.length;
+            const t = w.steps; // updates so far: this step's beta and noise
+            const { pre, entries } = this.firstLayer(w, data.csr, users, { dropout, seed, epoch: t });
+            const x = native(() => addon.denseRows(data.csr, users, { binary: true, threads }));
+            const beta = cap * Math.min(1, t / annealSteps);
+            w.tick();
+            return tf.tidy(() => {
+              const xt = tf.tensor2d(x, [b, nItems]);
+              const eps = tf.randomNormal([b, latent], 0, 1, 'float32', (seed * 7919 + t) % 2147483647);
+              const args = [tf.tensor2d(pre, [b, pre.length / b]), ...names.map((nm) => tf.tensor(w.get(nm), w.shape(nm)))];
+              const f = (...a: TF.Tensor[]) => {
+                const dense = new Map(names.map((nm, j) => [nm, a[j + 1]!]));
+                const { mu, logvar } = this.encode(tf, a[0] as TF.Tensor2D, dense, nItems);
+                const z = tf.add(mu, tf.mul(eps, tf.exp(tf.mul(0.5, logvar)))) as TF.Tensor2D;
+                return multVaeLoss(tf, this.decode(tf, z, dense, nItems), xt, mu, logvar, beta).loss;
+              };
+              const { value, grads } = tf.valueAndGrads(f)(args);
+              const g = grads.map((gt) => gt.dataSync() as Float32Array);
+              w.stepBag('encoder.0.weight', entries, g[0]!, opt);
+              names.forEach((nm, j) => w.step(nm, g[j + 1]!, opt));
+              return value.dataSync()[0]!;
+            });
+          },
+        };
+      },
+    };
+  }
+
+  /** Log-softmax scores of every item for rows of `m` (its users' items, binary, normalised; no dropout). */
+  private scoreCsr(tf: Tf, w: ParamStore, m: CsrMatrix, rows: Int32Array, nItems: number): Float32Array {
+    const out = new Float32Array(rows.length * nItems);
+    const names = this.names(nItems);
+    const block = Math.max(1, Math.min(1024, Math.floor(BLOCK / nItems)));
+    tf.tidy(() => {
+      const dense = new Map(names.map((nm) => [nm, tf.tensor(w.get(nm), w.shape(nm))] as [string, TF.Tensor]));
+      for (let b0 = 0; b0 < rows.length; b0 += block) {
+        const part = rows.subarray(b0, b0 + block);
+        const { pre } = this.firstLayer(w, m, part);
+        const s = tf.tidy(() => tf.logSoftmax(this.decode(tf, this.encode(tf, tf.tensor2d(pre, [part.length, pre.length / part.length]), dense, nItems).mu, dense, nItems)));
+        out.set(s.dataSync() as Float32Array, b0 * nItems);
+        s.dispose();
+      }
+    });
+    return out;
+  }
+
+  protected scoreRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
+    return this.scoreCsr(tf, w, data.csr, users, data.nItems);
+  }
+
+  protected override scoreNewUser(tf: Tf, w: ParamStore, items: Int32Array): Float32Array {
+    const nItems = this.trainData.nItems;
+    const idx = Int32Array.from(new Set(items)).sort();
+    const m: CsrMatrix = { rows: 1, cols: nItems, indptr: Int32Array.of(0, idx.length), indices: idx };
+    return this.scoreCsr(tf, w, m, Int32Array.of(0), nItems);
+  }
+
+  protected override unknownItemScore(): number {
+    return -Infinity;
+  }
+
+  /** Items: the decoder's output weights (one column per item). */
+  protected override itemVectors(w: ParamStore): { data: Float32Array; dim: number } {
+    const L = this.dims(this.trainData.nItems).dec.length - 2;
+    const W = w.get(`decoder.${L}.weight`);
+    const [h, n] = w.shape(`decoder.${L}.weight`) as [number, number];
+    const out = new Float32Array(n * h);
+    for (let r = 0; r < h; r++) for (let i = 0; i < n; i++) out[i * h + r] = W[r * n + i]!;
+    return { data: out, dim: h };
+  }
+
+  /** Users: the mean of their latent code. */
+  protected override userVectors(tf: Tf, w: ParamStore, data: Dataset): { data: Float32Array; dim: number } {
+    const nItems = data.nItems;
+    const latent = this.dims(nItems).latent;
+    const out = new Float32Array(data.nUsers * latent);
+    const names = this.names(nItems);
+    const block = Math.max(1, Math.min(1024, Math.floor(BLOCK / nItems)));
+    tf.tidy(() => {
+      const dense = new Map(names.map((nm) => [nm, tf.tensor(w.get(nm), w.shape(nm))] as [string, TF.Tensor]));
+      for (let b0 = 0; b0 < data.nUsers; b0 += block) {
+        const part = Int32Array.from({ length: Math.min(block, data.nUsers - b0) }, (_, j) => b0 + j);
+        const { pre } = this.firstLayer(w, data.csr, part);
+        const mu = tf.tidy(() => this.encode(tf, tf.tensor2d(pre, [part.length, pre.length / part.length]), dense, nItems).mu);
+        out.set(mu.dataSync() as Float32Array, b0 * latent);
+        mu.dispose();
+      }
+    });
+    return { data: out, dim: latent };
+  }
+
+  protected override extraState(): ModelState {
+    return this.interactionsState(this.trainData, false);
+  }
+
+  protected override dataFromState(state: ModelState, users: IdMap, items: IdMap): Dataset {
+    return this.interactionsFromState(state, users, items, false);
+  }
+}
