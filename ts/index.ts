@@ -58,3 +58,9 @@ export {
   type MovieLensLayout,
   type PredefinedFold,
 } from './data/movielens.js';
+export { NeuMF, GMF, MLP, type NcfParams, type NeuMFParams } from './models/deep/ncf.js';
+export { MultVAE, type MultVAEParams } from './models/deep/multvae.js';
+export { AutoRec, type AutoRecParams } from './models/deep/autorec.js';
+export { DeepRecommender, type DeepParams, type FromStateInput, type ModelState, type StateTensor } from './models/deep/base.js';
+export { initDeepBackend, deepBackendInfo, type DeepBackendInfo, type DeepBackendName, type InitDeepBackendOptions } from './models/deep/backend.js';
+export { deepInfo } from './info.js';

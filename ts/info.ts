@@ -17,3 +17,12 @@ export function info(): RecsysInfo {
   const n = addon.info();
   return { version: pkg.version, node: process.version, defaultThreads: n.hardwareThreads || 1, ...n };
 }
+
+/**
+ * The TensorFlow.js backend the deep models (NeuMF, AutoRec, MultVAE) run on, choosing it if none was chosen
+ * yet. This loads TensorFlow.js; info() does not.
+ */
+export async function deepInfo(): Promise<import('./models/deep/backend.js').DeepBackendInfo> {
+  const { initDeepBackend } = await import('./models/deep/backend.js');
+  return initDeepBackend();
+}

@@ -1,11 +1,13 @@
-import { info } from '../info.js';
+import { deepInfo, info } from '../info.js';
 import { parseArgs } from './args.js';
 
-export function infoCommand(args: string[]): void {
-  const { opts } = parseArgs(args, { flags: ['json'] });
+export async function infoCommand(args: string[]): Promise<void> {
+  const { opts } = parseArgs(args, { flags: ['json', 'deep'] });
   const i = info();
+  // --deep loads TensorFlow.js to find the deep models' backend; plain info stays light.
+  const deep = opts.deep ? await deepInfo() : undefined;
   if (opts.json) {
-    console.log(JSON.stringify(i, null, 2));
+    console.log(JSON.stringify(deep ? { ...i, deep } : i, null, 2));
     return;
   }
   console.log(
@@ -17,4 +19,12 @@ export function infoCommand(args: string[]): void {
       `compiler: ${i.compiler}`,
     ].join('\n'),
   );
+  if (deep) {
+    const tried = deep.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
+    console.log(`deep:     TensorFlow.js ${deep.tfjsVersion} on ${deep.name} (${deep.package}${deep.simd ? ', SIMD' : ''}${deep.threads ? `, ${deep.threads} thread${deep.threads > 1 ? 's' : ''}` : ''})`);
+    if (tried) console.log(`          not used: ${tried}`);
+    if (deep.name !== 'tensorflow' && deep.name !== 'tensorflow-gpu') {
+      console.log(`          for native TensorFlow: npm install @tensorflow/tfjs-node@${deep.tfjsVersion} (or -gpu; downloads libtensorflow)`);
+    }
+  }
 }

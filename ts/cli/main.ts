@@ -11,10 +11,10 @@ interface Command {
 const commands: Record<string, Command> = {
   info: {
     summary: 'version, BLAS in use, threads, SIMD level and compiler of the native addon',
-    usage: 'recsys info [--json]',
+    usage: 'recsys info [--json] [--deep]   (--deep: also the TensorFlow.js backend of the deep models)',
     async run(args) {
       const { infoCommand } = await import('./info.js');
-      infoCommand(args);
+      await infoCommand(args);
     },
   },
   demo: {

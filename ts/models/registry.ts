@@ -1,6 +1,9 @@
 import { argError } from '../errors.js';
 import type { Recommender } from './base.js';
 import { BaselineOnly, Popularity, Random } from './baseline.js';
+import { AutoRec } from './deep/autorec.js';
+import { MultVAE } from './deep/multvae.js';
+import { GMF, MLP, NeuMF } from './deep/ncf.js';
 
 /** What a model is for: rating prediction (RMSE/MAE) or top-N ranking (or both). */
 export type ModelTask = 'rating' | 'ranking';
@@ -22,6 +25,12 @@ export const models: ModelEntry[] = [
   { name: 'Random', tasks: ['ranking'], needsRatings: false, create: (p) => new Random(p) },
   { name: 'Popularity', tasks: ['ranking'], needsRatings: false, create: (p) => new Popularity(p) },
   { name: 'BaselineOnly', tasks: ['rating', 'ranking'], needsRatings: true, create: (p) => new BaselineOnly(p) },
+  // Deep models (TensorFlow.js, loaded on first use). The demo runs shortened fits of the three main ones.
+  { name: 'NeuMF', tasks: ['ranking'], needsRatings: false, create: (p) => new NeuMF(p), demo: { epochs: 5 } },
+  { name: 'GMF', tasks: ['ranking'], needsRatings: false, create: (p) => new GMF(p), demo: false },
+  { name: 'MLP', tasks: ['ranking'], needsRatings: false, create: (p) => new MLP(p), demo: false },
+  { name: 'MultVAE', tasks: ['ranking'], needsRatings: false, create: (p) => new MultVAE(p), demo: { epochs: 30 } },
+  { name: 'AutoRec', tasks: ['rating'], needsRatings: true, create: (p) => new AutoRec(p), demo: { epochs: 20 } },
 ];
 
 export function modelEntry(name: string): ModelEntry {

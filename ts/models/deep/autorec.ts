@@ -13,12 +13,13 @@
 import type * as TF from '@tensorflow/tfjs';
 import { RecsysError, argError, native } from '../../errors.js';
 import type { Dataset } from '../../data/dataset.js';
+import type { IdMap } from '../../data/idmap.js';
 import { randomSplit } from '../../data/split.js';
 import { evaluate } from '../../eval/evaluate.js';
 import { addon } from '../../native.js';
 import { Rng } from '../../rng.js';
 import { BaselineOnly } from '../baseline.js';
-import { DeepRecommender, type DeepDefaults, type DeepParams, type Trainer, type ValidationResult } from './base.js';
+import { DeepRecommender, type DeepDefaults, type DeepParams, type ModelState, type Trainer, type ValidationResult } from './base.js';
 import { tfSync, type Tf } from './backend.js';
 import { maskedSquaredError } from './losses.js';
 import { ParamStore, glorotUniform, type OptimizerConfig } from './params.js';
@@ -26,7 +27,7 @@ import { ParamStore, glorotUniform, type OptimizerConfig } from './params.js';
 export interface AutoRecParams extends DeepParams {
   /** Hidden units. Default 500 (the paper's). */
   hidden?: number;
-  /** L2 on the encoder and decoder rows a step touches. Default 0.001. */
+  /** L2 on the encoder and decoder rows a step touches. Default 0.1. */
   l2?: number;
 }
 
@@ -55,7 +56,9 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
   }
 
   protected defaults(): DeepDefaults {
-    return { epochs: 100, batchSize: 32, lr: 0.001, validation: 0, patience: 5 };
+    // Chosen on ML-100K (one KFold fold, 5% of its training ratings held out): the validation RMSE bottoms out
+    // near epoch 30 at this rate and L2.
+    return { epochs: 30, batchSize: 32, lr: 0.0005, validation: 0, patience: 5 };
   }
 
   protected stateShapes(nUsers: number, nItems: number): Record<string, number[]> {
@@ -77,7 +80,7 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     const h = this.params.hidden ?? 500;
     const seed = this.params.seed ?? 42;
     const rng = new Rng(seed, 0);
-    const l2 = this.params.l2 ?? 0.001;
+    const l2 = this.params.l2 ?? 0.1;
     const nU = data.nUsers;
     const w = new ParamStore();
     w.add('encoder.weight', { shape: [nU, h], rows: true, l2 }, glorotUniform(nU, h, rng));
@@ -254,6 +257,15 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
   /** Items: their hidden codes. */
   protected override itemVectors(w: ParamStore): { data: Float32Array; dim: number } {
     return { data: this.itemCodes(tfSync(), w, this.trainData), dim: w.shape('encoder.bias')[0]! };
+  }
+
+  /** The training ratings travel with the weights: the item codes are computed from them. */
+  protected override extraState(): ModelState {
+    return this.interactionsState(this.trainData, true);
+  }
+
+  protected override dataFromState(state: ModelState, users: IdMap, items: IdMap): Dataset {
+    return this.interactionsFromState(state, users, items, true);
   }
 
   /** Users: their decoder rows. */

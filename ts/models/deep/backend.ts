@@ -26,6 +26,8 @@ export interface DeepBackendInfo {
   tfjsVersion: string;
   /** Threads TensorFlow.js computes with, where known (wasm runs one thread in Node; cpu is single-threaded JS). */
   threads?: number;
+  /** wasm: whether its SIMD build is in use. */
+  simd?: boolean;
   /** Candidates tried before this one and why each was not used. */
   skipped: { name: DeepBackendName; package: string; reason: string }[];
 }
@@ -125,7 +127,7 @@ function quietCpu(): void {
   if (b && typeof b === 'object' && 'firstUse' in b) b.firstUse = false;
 }
 
-function choose(name: DeepBackendName, skipped: DeepBackendInfo['skipped'], syncFallback: boolean): Tf {
+function choose(name: DeepBackendName, skipped: DeepBackendInfo['skipped'], syncFallback: boolean, simd?: boolean): Tf {
   const t = tf();
   const tfBackend = t.getBackend();
   let threads: number | undefined;
@@ -135,6 +137,7 @@ function choose(name: DeepBackendName, skipped: DeepBackendInfo['skipped'], sync
     threads = w.getThreadsCount?.();
   }
   current = { name, tfBackend, package: PACKAGES[name], tfjsVersion: t.version.tfjs, threads, skipped, syncFallback };
+  if (simd !== undefined) current.simd = simd;
   return t;
 }
 
@@ -176,7 +179,7 @@ export async function initDeepBackend(options: InitDeepBackendOptions = {}): Pro
         restoreListeners(before);
       }
       if (why === undefined) {
-        choose(name, skipped, false);
+        choose(name, skipped, false, Boolean(await tf().env().getAsync('WASM_HAS_SIMD_SUPPORT')));
         return deepBackendInfo()!;
       }
       skipped.push({ name, package: pkg, reason: why });

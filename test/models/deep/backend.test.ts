@@ -1,0 +1,87 @@
+// Choosing the TensorFlow.js backend: tfjs-node(-gpu) are optional peers that are absent here, so wasm is chosen,
+// a failing wasm falls back to cpu, a synchronous first use takes cpu with a warning, and importing recsys (or
+// constructing a deep model) does not load TensorFlow.js at all.
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { _setDeepBackendLoader, deepBackendInfo, initDeepBackend, tfSync } from '../../../ts/models/deep/backend.js';
+import { GMF } from '../../../ts/models/deep/ncf.js';
+import { plantedDataset } from '../../../ts/data/synthetic.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const req = createRequire(import.meta.url);
+
+afterAll(() => _setDeepBackendLoader(undefined));
+
+describe('deep backend selection', () => {
+  it('a synchronous first use takes the cpu backend and warns that wasm needs initDeepBackend()', async () => {
+    _setDeepBackendLoader(undefined);
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const tf = tfSync();
+      expect(tf.getBackend()).toBe('cpu');
+      const i = deepBackendInfo()!;
+      expect(i.name).toBe('cpu');
+      expect(i.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm']);
+      // A synchronous fit works on it.
+      new GMF({ factors: 4, epochs: 1 }).fit(plantedDataset({ users: 30, items: 20, perUser: 5 }));
+      await new Promise<void>((r) => setImmediate(r));
+      expect(warnings.some((w) => w.includes('initDeepBackend'))).toBe(true);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('chooses wasm when the tfjs-node peers are not installed, reading its .wasm from the package', async () => {
+    _setDeepBackendLoader(undefined);
+    const i = await initDeepBackend();
+    expect(i.name).toBe('wasm');
+    expect(i.tfBackend).toBe('wasm');
+    expect(i.tfjsVersion).toBe(req('@tensorflow/tfjs/package.json').version);
+    expect(i.skipped).toEqual([
+      { name: 'tensorflow-gpu', package: '@tensorflow/tfjs-node-gpu', reason: 'not installed' },
+      { name: 'tensorflow', package: '@tensorflow/tfjs-node', reason: 'not installed' },
+    ]);
+    expect(tfSync().getBackend()).toBe('wasm');
+    // Emscripten's process-wide error handlers were taken off again.
+    expect(process.listeners('unhandledRejection').some((l) => String(l).includes('throw reason'))).toBe(false);
+  });
+
+  it('falls back to cpu when wasm cannot be loaded', async () => {
+    _setDeepBackendLoader((pkg) => {
+      if (pkg.includes('wasm')) throw new Error('wasm is broken here');
+      return req(pkg);
+    });
+    const i = await initDeepBackend({ backends: ['wasm', 'cpu'] });
+    expect(i.name).toBe('cpu');
+    expect(i.skipped).toEqual([{ name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', reason: 'wasm is broken here' }]);
+    expect(tfSync().getBackend()).toBe('cpu');
+    _setDeepBackendLoader(undefined);
+    expect((await initDeepBackend()).name).toBe('wasm');
+  });
+
+  it('reports an error naming every backend when none can be used', async () => {
+    _setDeepBackendLoader(() => {
+      throw new Error('nothing works');
+    });
+    await expect(initDeepBackend({ backends: ['tensorflow', 'wasm'] })).rejects.toMatchObject({ code: 'E_UNSUPPORTED' });
+    await expect(initDeepBackend({ backends: ['nope' as 'cpu'] })).rejects.toMatchObject({ code: 'E_ARG' });
+    _setDeepBackendLoader(undefined);
+  });
+
+  it('importing recsys and constructing deep models does not load TensorFlow.js', () => {
+    const script = `
+      import('./ts/index.ts').then((r) => {
+        new r.NeuMF(); new r.MultVAE(); new r.AutoRec(); r.models.map((m) => m.create());
+        const loaded = Object.keys(require.cache).filter((k) => k.includes('@tensorflow'));
+        console.log(JSON.stringify({ loaded, info: r.deepBackendInfo() ?? null }));
+      });`;
+    const out = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, encoding: 'utf8' });
+    expect(out.status, out.stderr).toBe(0);
+    expect(JSON.parse(out.stdout.trim().split('\n').pop()!)).toEqual({ loaded: [], info: null });
+  });
+});
