@@ -58,3 +58,5 @@ export {
   type MovieLensLayout,
   type PredefinedFold,
 } from './data/movielens.js';
+export { exportParquet, type DuckDBReadOptions, type DuckDBCsvOptions, type ExportParquetOptions, type ExportParquetResult } from './data/bigdata.js';
+export type { DuckDBOptions } from './data/duckdb.js';
