@@ -60,3 +60,13 @@ export {
 } from './data/movielens.js';
 export { exportParquet, type DuckDBReadOptions, type DuckDBCsvOptions, type ExportParquetOptions, type ExportParquetResult } from './data/bigdata.js';
 export type { DuckDBOptions } from './data/duckdb.js';
+export type { LeastSquaresFoldIn } from './models/factors.js';
+export {
+  loadSparkALS,
+  exportSparkALS,
+  readSparkALSInfo,
+  type LoadSparkALSOptions,
+  type ExportSparkALSOptions,
+  type SparkALSInfo,
+  type SparkALSParams,
+} from './models/spark.js';

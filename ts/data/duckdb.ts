@@ -227,6 +227,48 @@ export class DuckSession {
     }
   }
 
+  /**
+   * Streams a query whose only column is FLOAT[width] (a fixed-size array: cast lists with ::FLOAT[width]) and
+   * hands each chunk's vectors to `sink` as one row-major Float32Array of n * width values.
+   */
+  async floatRows(sql: string, width: number, sink: (rows: Float32Array, n: number) => void): Promise<void> {
+    const { raw } = this;
+    const result = await this.conn.stream(sql);
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      const n = chunk.rowCount;
+      const vec = raw.data_chunk_get_vector(chunk.chunk, 0);
+      const mask = raw.vector_get_validity(vec, Math.ceil(n / 64) * 8);
+      if (mask) for (let r = 0; r < n; r++) if (!raw.validity_row_is_valid(mask, r)) throw new RecsysError('E_STATE', `a factor row came back NULL at row ${r}`);
+      const bytes = raw.vector_get_data(raw.array_vector_get_child(vec), n * width * 4);
+      const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+      sink(new Float32Array(aligned.buffer, aligned.byteOffset, n * width), n);
+    }
+  }
+
+  /** Appends (id INTEGER, v FLOAT[width]) rows from ids and a row-major matrix, a vector's worth at a time. */
+  async appendFloatRows(table: string, ids: Int32Array, rows: Float32Array, width: number): Promise<void> {
+    const { api, raw } = this;
+    const n = ids.length;
+    const appender = await this.conn.createAppender(table);
+    try {
+      const size = api.DuckDBVector.standardSize();
+      const chunk = api.DuckDBDataChunk.create([api.INTEGER, api.ARRAY(api.FLOAT, width)], size);
+      for (let start = 0; start < n; start += size) {
+        const m = Math.min(size, n - start);
+        chunk.rowCount = m;
+        raw.copy_data_to_vector(raw.data_chunk_get_vector(chunk.chunk, 0), 0, ids.buffer as ArrayBuffer, ids.byteOffset + start * 4, m * 4);
+        const child = raw.array_vector_get_child(raw.data_chunk_get_vector(chunk.chunk, 1));
+        raw.copy_data_to_vector(child, 0, rows.buffer as ArrayBuffer, rows.byteOffset + start * width * 4, m * width * 4);
+        appender.appendDataChunk(chunk);
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+
   /** Appends strings to a one-column VARCHAR table. */
   async appendStrings(table: string, values: readonly string[]): Promise<void> {
     const appender = await this.conn.createAppender(table);
