@@ -11,3 +11,14 @@ export async function rejection(p: Promise<unknown>): Promise<RecsysError> {
   }
   throw new Error('expected a rejection');
 }
+
+/** The code of the RecsysError that f throws (failing the test if it throws anything else), or undefined. */
+export function code(f: () => unknown): string | undefined {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(RecsysError);
+    return (e as RecsysError).code;
+  }
+  return undefined;
+}
