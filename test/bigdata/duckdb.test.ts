@@ -2,8 +2,9 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Dataset, RecsysError, exportParquet, perUserSplit, type Id } from '../../ts/index.js';
+import { Dataset, FactorModel, RecsysError, exportParquet, exportSparkALS, loadSparkALS, perUserSplit, type Id } from '../../ts/index.js';
 import { withDuckDB } from '../../ts/data/duckdb.js';
 import { mulberry32 } from '../helpers/random.js';
 import { rejection } from '../helpers/rejection.js';
@@ -271,6 +272,43 @@ describe('malformed input gives RecsysError naming the file, row and column', ()
     const f = write('big.csv', 'user,item\n9007199254740993,1\n5,1\n');
     const ds = await Dataset.fromCsv(f);
     expect(ds.users.ids).toEqual(['5', '9007199254740993']);
+  });
+});
+
+describe('arbitrary junk', () => {
+  const junk = fc.oneof(
+    fc.constant(undefined),
+    fc.constant(null),
+    fc.constant(NaN),
+    fc.integer({ min: -5, max: 1e6 }),
+    fc.string({ maxLength: 4 }),
+    fc.boolean(),
+    fc.array(fc.oneof(fc.integer({ min: -3, max: 30 }), fc.string({ maxLength: 2 }), fc.constant(null)), { maxLength: 3 }),
+    fc.object({ maxDepth: 1 }),
+  );
+  const typed = async (p: () => Promise<unknown>) => {
+    try {
+      await p();
+    } catch (e) {
+      expect(e).toBeInstanceOf(RecsysError);
+      expect((e as RecsysError).code).toMatch(/^E_[A-Z_]+$/);
+    }
+  };
+  it('the DuckDB and Spark entry points throw only RecsysErrors', async () => {
+    const ds = Dataset.fromArrays({ users: [1, 2], items: [3, 3] });
+    const model = FactorModel.fromFactors({ users: [1], items: [2], factors: 1, userFactors: Float32Array.of(1), itemFactors: Float32Array.of(1) });
+    const dir = join(tmp.dir, 'junk');
+    await fc.assert(
+      fc.asyncProperty(junk, junk, async (a, b) => {
+        await typed(() => Dataset.fromParquet(a as never, b as never));
+        await typed(() => Dataset.fromCsv(a as never, { columns: b } as never));
+        await typed(() => Dataset.fromQuery(a as never, { duplicates: b, where: a } as never));
+        await typed(() => exportParquet((a ?? ds) as never, dir, { partitions: b, overwrite: true } as never));
+        await typed(() => loadSparkALS(a as never, b as never));
+        await typed(() => exportSparkALS((b ?? model) as never, dir, { overwrite: a } as never));
+      }),
+      { numRuns: 40 },
+    );
   });
 });
 

@@ -10,7 +10,7 @@ import { Dataset, type DatasetOptions, type DuplicatePolicy } from './dataset.js
 import { IdMap, type Id } from './idmap.js';
 import type { ColumnMapping, ColumnRef } from './parse.js';
 import type { TrainTest } from './split.js';
-import { DuckSession, duckError, duckMessage, sqlIdent, sqlString, withDuckDB, type DuckDBOptions } from './duckdb.js';
+import { DuckSession, duckError, duckMessage, show, sqlIdent, sqlString, withDuckDB, type DuckDBOptions } from './duckdb.js';
 
 /** Options shared by Dataset.fromParquet, fromCsv and fromQuery. */
 export interface DuckDBReadOptions extends DatasetOptions, DuckDBOptions {
@@ -72,7 +72,7 @@ function parquetSource(globOrPaths: string | readonly string[]): Source {
 function csvSource(glob: string | readonly string[], o: DuckDBCsvOptions): Source {
   const paths = pathList(glob, 'fromCsv');
   if (o.delimiter !== undefined && (typeof o.delimiter !== 'string' || o.delimiter.length === 0 || /[\r\n]/.test(o.delimiter))) {
-    throw argError(`delimiter must be non-empty text without line breaks, got ${JSON.stringify(o.delimiter)}`);
+    throw argError(`delimiter must be non-empty text without line breaks, got ${show(o.delimiter)}`);
   }
   if (o.header !== undefined && typeof o.header !== 'boolean') throw argError('header must be a boolean');
   const csv = { delimiter: o.delimiter, header: o.header };
@@ -126,7 +126,7 @@ function resolveColumns(src: Source, schema: Resolved[], mapping: ColumnMapping 
     const v = mapping[k];
     if (v === undefined && (k === 'rating' || k === 'timestamp')) continue;
     if (!(typeof v === 'string' ? v.length > 0 : Number.isInteger(v) && (v as number) >= 0)) {
-      throw argError(`columns.${k} must be a column name or a 0-based position, got ${JSON.stringify(v)}`);
+      throw argError(`columns.${k} must be a column name or a 0-based position, got ${show(v)}`);
     }
   }
   const out = {
@@ -156,10 +156,10 @@ function checkTypes(src: Source, cols: ReturnType<typeof resolveColumns>): void 
 function checkReadOptions(o: DuckDBReadOptions): { policy: DuplicatePolicy; minUser: number; minItem: number } {
   if (o === null || typeof o !== 'object') throw argError('options must be an object');
   const policy = o.duplicates ?? 'last';
-  if (!['last', 'sum', 'max', 'error'].includes(policy)) throw argError(`duplicates must be 'last', 'sum', 'max' or 'error', got ${String(policy)}`);
+  if (!['last', 'sum', 'max', 'error'].includes(policy)) throw argError(`duplicates must be 'last', 'sum', 'max' or 'error', got ${show(policy)}`);
   const count = (v: unknown, name: string) => {
     if (v === undefined) return 1;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw argError(`${name} must be an integer >= 1, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw argError(`${name} must be an integer >= 1, got ${show(v)}`);
     return v;
   };
   if (o.where !== undefined && (typeof o.where !== 'string' || o.where.trim().length === 0 || o.where.includes(';'))) {
@@ -410,9 +410,9 @@ export async function exportParquet(data: Dataset | TrainTest, dir: string, opti
   if (typeof dir !== 'string' || dir.length === 0) throw argError('dir must be a non-empty path');
   if (options === null || typeof options !== 'object') throw argError('options must be an object');
   const partitions = options.partitions ?? 1;
-  if (!Number.isInteger(partitions) || partitions < 1 || partitions > 100000) throw argError(`partitions must be an integer in [1, 100000], got ${String(partitions)}`);
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > 100000) throw argError(`partitions must be an integer in [1, 100000], got ${show(partitions)}`);
   const compression = options.compression ?? 'zstd';
-  if (!['zstd', 'snappy', 'gzip', 'uncompressed'].includes(compression)) throw argError(`compression must be 'zstd', 'snappy', 'gzip' or 'uncompressed', got ${String(compression)}`);
+  if (!['zstd', 'snappy', 'gzip', 'uncompressed'].includes(compression)) throw argError(`compression must be 'zstd', 'snappy', 'gzip' or 'uncompressed', got ${show(compression)}`);
   if (options.overwrite !== undefined && typeof options.overwrite !== 'boolean') throw argError('overwrite must be a boolean');
   const parts: [Dataset, string][] = [];
   if (data instanceof Dataset) parts.push([data, dir]);

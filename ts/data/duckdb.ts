@@ -57,13 +57,22 @@ export interface DuckDBOptions {
 
 function checkOptions(o: DuckDBOptions): void {
   if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1 || o.threads > 1024)) {
-    throw argError(`threads must be an integer in [1, 1024], got ${String(o.threads)}`);
+    throw argError(`threads must be an integer in [1, 1024], got ${show(o.threads)}`);
   }
   if (o.memoryLimit !== undefined && (typeof o.memoryLimit !== 'string' || !/^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i.test(o.memoryLimit))) {
-    throw argError(`memoryLimit must be a size such as '4GB' or '800MB', got ${JSON.stringify(o.memoryLimit)}`);
+    throw argError(`memoryLimit must be a size such as '4GB' or '800MB', got ${show(o.memoryLimit)}`);
   }
   if (o.tempDirectory !== undefined && (typeof o.tempDirectory !== 'string' || o.tempDirectory.length === 0)) {
     throw argError('tempDirectory must be a non-empty path');
+  }
+}
+
+/** A value as text for an error message, whatever it is (String() throws on some objects). */
+export function show(v: unknown): string {
+  try {
+    return typeof v === 'string' ? JSON.stringify(v) : String(v);
+  } catch {
+    return typeof v;
   }
 }
 
