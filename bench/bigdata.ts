@@ -17,7 +17,7 @@ function flag(name: string, dflt: string): string {
   return k >= 0 && process.argv[k + 1] !== undefined ? process.argv[k + 1]! : dflt;
 }
 const threads = Number(flag('threads', String(availableParallelism())));
-const memoryLimit = flag('memory-limit', '3GB');
+const memoryLimit = flag('memory-limit', '2GB');
 const root = flag('dir', join(tmpdir(), 'recsys-bench-bigdata'));
 
 /** Users and items of a size: 50 interactions per user on average, 500 per item (at least 1000 items). */
