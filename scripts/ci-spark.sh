@@ -18,11 +18,22 @@ if ! java -version >/dev/null 2>&1; then
 fi
 java -version 2>&1 | head -1
 
-if ! "$VENV/bin/python" -c "import pyspark, numpy, sys; sys.exit(pyspark.__version__ != '$PYSPARK_VERSION')" >/dev/null 2>&1; then
-  echo "ci-spark: installing pyspark $PYSPARK_VERSION into $VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check "pyspark==$PYSPARK_VERSION" "numpy==$NUMPY_VERSION"
+PY="$VENV/bin/python"
+has_pyspark() { "$1" -c "import pyspark, numpy, sys; sys.exit(pyspark.__version__ != '$PYSPARK_VERSION')" >/dev/null 2>&1; }
+if ! has_pyspark "$PY"; then
+  if python3 -m venv "$VENV" >/dev/null 2>&1; then
+    echo "ci-spark: installing pyspark $PYSPARK_VERSION into $VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check "pyspark==$PYSPARK_VERSION" "numpy==$NUMPY_VERSION"
+  else
+    # No venv module (Debian's python3 without python3-venv): the user site instead.
+    PY=python3
+    if ! has_pyspark "$PY"; then
+      echo "ci-spark: installing pyspark $PYSPARK_VERSION into the user site"
+      python3 -m pip install -q --user --disable-pip-version-check "pyspark==$PYSPARK_VERSION" "numpy==$NUMPY_VERSION" ||
+        python3 -m pip install -q --user --break-system-packages --disable-pip-version-check "pyspark==$PYSPARK_VERSION" "numpy==$NUMPY_VERSION"
+    fi
+  fi
 fi
 
-echo "ci-spark: npm run test:spark (pyspark $("$VENV/bin/python" -c 'import pyspark; print(pyspark.__version__)'))"
-RECSYS_REQUIRE_SPARK=1 RECSYS_PYTHON="$VENV/bin/python" npm run test:spark
+echo "ci-spark: npm run test:spark (pyspark $("$PY" -c 'import pyspark; print(pyspark.__version__)'))"
+RECSYS_REQUIRE_SPARK=1 RECSYS_PYTHON="$PY" npm run test:spark
