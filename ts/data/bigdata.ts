@@ -240,7 +240,7 @@ async function ingest(src: Source, options: DuckDBReadOptions): Promise<Dataset>
     const itemNum = itemInt && stats[2 + checks.length] === true;
     const uExpr = userNum ? `CAST(${U} AS BIGINT)` : `CAST(${U} AS VARCHAR)`;
     const iExpr = itemNum ? `CAST(${I} AS BIGINT)` : `CAST(${I} AS VARCHAR)`;
-    phase('validate');
+    phase('open + validate');
 
     // Duplicates named by the 'error' policy stop here, before any other work.
     if (policy === 'error') {
