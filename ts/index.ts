@@ -14,3 +14,8 @@ export {
 } from './models/base.js';
 export { Popularity, Random, BaselineOnly, type BaselineOnlyParams } from './models/baseline.js';
 export { info, type RecsysInfo } from './info.js';
+export { ImplicitALS, type ImplicitALSParams, type PartialFitOptions } from './models/als.js';
+export { BPR, type BPRParams } from './models/bpr.js';
+export { ItemKNN, type ItemKNNParams } from './models/itemknn.js';
+export { EASE, type EASEParams } from './models/ease.js';
+export { PureSVD, truncatedSVD, type PureSVDParams, type TruncatedSVD, type TruncatedSVDOptions } from './models/puresvd.js';

@@ -25,11 +25,28 @@ int potrf_lower(int n, float* A, int lda);
 // at B + j * ldb; each is overwritten with its solution.
 void potrs_lower(int n, int nrhs, const float* L, int lda, float* B, int ldb);
 
-// Small vector helpers, inline so model loops vectorize.
+// Inverse of a symmetric positive definite matrix from potrf_lower's factor: A (holding L in its lower
+// triangle) is overwritten by the full symmetric inverse, both triangles. Returns 0, or i > 0 when L(i,i) is 0.
+int potri_lower(int n, float* A, int lda);
+// Thin QR of A (m x n, m >= n, row-major): A is overwritten by Q (m x n, orthonormal columns spanning A's
+// columns), by Householder reflections. Returns 0.
+int qr_q(int m, int n, float* A, int lda);
+// Thin SVD of A (m x n, m >= n, row-major): A = U diag(S) Vt with U m x n (ldu), S descending (n), Vt n x n
+// (ldvt). A is destroyed. Returns 0, or > 0 when the iteration did not converge.
+int svd_thin(int m, int n, float* A, int lda, float* S, float* U, int ldu, float* Vt, int ldvt);
+
+// Small vector helpers, inline so model loops vectorize. dot keeps 16 partial sums (a fixed order, so the
+// result does not depend on the vector width) because a single float accumulator cannot be vectorized.
 inline float dot(const float* a, const float* b, int n) {
+  float acc[16] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+  int i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; ++j) acc[j] += a[i + j] * b[i + j];
   float s = 0.f;
-  for (int i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
+  for (; i < n; ++i) s += a[i] * b[i];
+  for (int j = 0; j < 8; ++j) acc[j] += acc[j + 8];
+  for (int j = 0; j < 4; ++j) acc[j] += acc[j + 4];
+  return s + ((acc[0] + acc[2]) + (acc[1] + acc[3]));
 }
 inline void axpy(int n, float alpha, const float* x, float* y) {
   for (int i = 0; i < n; ++i) y[i] += alpha * x[i];
@@ -61,6 +78,9 @@ void gemv(Trans ta, int m, int n, float alpha, const float* A, int lda, const fl
 void syrk_t(int n, int m, float alpha, const float* A, int lda, float beta, float* C, int ldc);
 int potrf_lower(int n, float* A, int lda);
 void potrs_lower(int n, int nrhs, const float* L, int lda, float* B, int ldb);
+int potri_lower(int n, float* A, int lda);
+int qr_q(int m, int n, float* A, int lda);
+int svd_thin(int m, int n, float* A, int lda, float* S, float* U, int ldu, float* Vt, int ldvt);
 }  // namespace ref
 
 }  // namespace recsys::blas

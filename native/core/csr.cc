@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/blas.h"
 #include "core/common.h"
+#include "core/threads.h"
 
 namespace recsys {
 
@@ -156,6 +158,15 @@ CsrView csr_arg(const Napi::Value& v, const char* name, bool full) {
     }
   }
   return m;
+}
+
+void spmm(const CsrView& A, const float* B, int ldb, int l, float* C, int ldc, int threads) {
+  parallel_for(A.rows, threads, [&](int64_t r, int) {
+    float* c = C + r * ldc;
+    std::fill(c, c + l, 0.f);
+    for (int32_t p = A.row_begin(static_cast<int32_t>(r)); p < A.row_end(static_cast<int32_t>(r)); ++p)
+      blas::axpy(l, A.value(p), B + static_cast<int64_t>(A.indices[p]) * ldb, c);
+  }, 256);
 }
 
 Napi::Object csr_to_js(Napi::Env env, Csr&& m) {
