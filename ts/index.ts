@@ -14,6 +14,9 @@ export {
 } from './models/base.js';
 export { Popularity, Random, BaselineOnly, type BaselineOnlyParams } from './models/baseline.js';
 export { info, type RecsysInfo } from './info.js';
+export { plantedDataset, type PlantedOptions } from './data/synthetic.js';
+export { FactorModel, type FromFactorsInput } from './models/factors.js';
+export { models, modelEntry, type ModelEntry, type ModelTask } from './models/registry.js';
 export { ImplicitALS, type ImplicitALSParams, type PartialFitOptions } from './models/als.js';
 export { BPR, type BPRParams } from './models/bpr.js';
 export { ItemKNN, type ItemKNNParams } from './models/itemknn.js';

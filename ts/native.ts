@@ -92,6 +92,18 @@ export interface NativeAddon {
   ): CsrMatrix & { duplicates: number };
   transpose(m: CsrMatrix): CsrMatrix;
   NativeModel: unknown;
+  createFactorModel(o: {
+    users: number;
+    items: number;
+    factors: number;
+    userFactors?: Float32Array;
+    itemFactors?: Float32Array;
+    userBias?: Float32Array;
+    itemBias?: Float32Array;
+    global?: number;
+    kind?: string;
+  }): NativeModel;
+  _topk(scores: Float32Array, k: number, seen?: Int32Array, exclude?: Int32Array, include?: Int32Array): TopKResult;
   _blas: {
     gemm(useRef: boolean, ta: boolean, tb: boolean, m: number, n: number, k: number, A: Float32Array, B: Float32Array, C: Float32Array, alpha: number, beta: number): void;
     gemv(useRef: boolean, ta: boolean, m: number, n: number, A: Float32Array, x: Float32Array, y: Float32Array): void;
