@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 namespace recsys::blas {
 
@@ -37,19 +38,36 @@ int svd_thin(int m, int n, float* A, int lda, float* S, float* U, int ldu, float
 
 // Small vector helpers, inline so model loops vectorize. dot keeps 16 partial sums (a fixed order, so the
 // result does not depend on the vector width) because a single float accumulator cannot be vectorized.
+// K > 0 fixes the length at compile time (n is then ignored): the loops unroll fully and short vectors stay in
+// registers; the result is the same as with K = 0 and n = K.
+template <int K = 0>
 inline float dot(const float* a, const float* b, int n) {
+  const int len = K > 0 ? K : n;
   float acc[16] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
   int i = 0;
-  for (; i + 16 <= n; i += 16)
+  for (; i + 16 <= len; i += 16)
     for (int j = 0; j < 16; ++j) acc[j] += a[i + j] * b[i + j];
   float s = 0.f;
-  for (; i < n; ++i) s += a[i] * b[i];
+  for (; i < len; ++i) s += a[i] * b[i];
   for (int j = 0; j < 8; ++j) acc[j] += acc[j + 8];
   for (int j = 0; j < 4; ++j) acc[j] += acc[j + 4];
   return s + ((acc[0] + acc[2]) + (acc[1] + acc[3]));
 }
+template <int K = 0>
 inline void axpy(int n, float alpha, const float* x, float* y) {
-  for (int i = 0; i < n; ++i) y[i] += alpha * x[i];
+  const int len = K > 0 ? K : n;
+  for (int i = 0; i < len; ++i) y[i] += alpha * x[i];
+}
+// Calls f(std::integral_constant<int, K>{}) with K = k for the common factor counts (32, 64, 128) and K = 0
+// otherwise, so a per-row kernel templated on K runs with compile-time lengths where it matters.
+template <typename F>
+decltype(auto) with_factors(int k, F&& f) {
+  switch (k) {
+    case 32: return f(std::integral_constant<int, 32>{});
+    case 64: return f(std::integral_constant<int, 64>{});
+    case 128: return f(std::integral_constant<int, 128>{});
+    default: return f(std::integral_constant<int, 0>{});
+  }
 }
 
 // Which implementation is compiled in: "openblas 0.3.21 (...)" or "builtin".

@@ -39,15 +39,52 @@ inline void confidence(const CsrView& R, int64_t q, float alpha, float& c, float
 }
 
 // y = A x for a symmetric k x k A, as a sum of rows (contiguous, vectorizes without a reduction).
-inline void symv(const float* A, const float* x, float* y, int k) {
-  std::fill(y, y + k, 0.f);
-  for (int j = 0; j < k; ++j) blas::axpy(k, x[j], A + static_cast<int64_t>(j) * k, y);
+template <int K = 0>
+inline void symv(const float* A, const float* x, float* y, int k_) {
+  const int k = K > 0 ? K : k_;
+  for (int j = 0; j < k; ++j) y[j] = 0.f;
+  for (int j = 0; j < k; ++j) blas::axpy<K>(k, x[j], A + static_cast<int64_t>(j) * k, y);
 }
 
 struct Scratch {
   std::vector<float> r, p, Ap, A;
   explicit Scratch(int k) : r(k), p(k), Ap(k), A(static_cast<size_t>(k) * k) {}
 };
+
+template <int K>
+void cg_steps(const CsrView& R, int32_t b, int32_t e, const float* Y, const float* YtY, int k, float alpha, int steps,
+              float* x, float* r, float* p, float* Ap) {
+  symv<K>(YtY, x, r, k);
+  for (int j = 0; j < k; ++j) r[j] = -r[j];
+  for (int32_t q = b; q < e; ++q) {
+    float c, cp;
+    confidence(R, q, alpha, c, cp);
+    const float* y = Y + static_cast<int64_t>(R.indices[q]) * k;
+    blas::axpy<K>(k, cp - (c - 1.f) * blas::dot<K>(y, x, k), y, r);
+  }
+  std::copy(r, r + k, p);
+  float rs = blas::dot<K>(r, r, k);
+  for (int it = 0; it < steps && rs >= 1e-20f; ++it) {
+    symv<K>(YtY, p, Ap, k);
+    for (int32_t q = b; q < e; ++q) {
+      float c, cp;
+      confidence(R, q, alpha, c, cp);
+      if (c == 1.f) continue;
+      const float* y = Y + static_cast<int64_t>(R.indices[q]) * k;
+      blas::axpy<K>(k, (c - 1.f) * blas::dot<K>(y, p, k), y, Ap);
+    }
+    float pAp = blas::dot<K>(p, Ap, k);
+    if (!(pAp > 0.f)) break;
+    float a = rs / pAp;
+    blas::axpy<K>(k, a, p, x);
+    blas::axpy<K>(k, -a, Ap, r);
+    float rs_new = blas::dot<K>(r, r, k);
+    if (rs_new < 1e-20f) break;
+    float beta = rs_new / rs;
+    for (int j = 0; j < k; ++j) p[j] = r[j] + beta * p[j];
+    rs = rs_new;
+  }
+}
 
 // A few CG steps on one row, warm-started from x. YtY includes reg * I.
 void solve_cg(const CsrView& R, int32_t row, const float* Y, const float* YtY, int k, float alpha, int steps, float* x,
@@ -57,39 +94,18 @@ void solve_cg(const CsrView& R, int32_t row, const float* Y, const float* YtY, i
     std::fill(x, x + k, 0.f);
     return;
   }
-  float* r = s.r.data();
-  float* p = s.p.data();
-  float* Ap = s.Ap.data();
-  symv(YtY, x, r, k);
-  for (int j = 0; j < k; ++j) r[j] = -r[j];
-  for (int32_t q = b; q < e; ++q) {
-    float c, cp;
-    confidence(R, q, alpha, c, cp);
-    const float* y = Y + static_cast<int64_t>(R.indices[q]) * k;
-    blas::axpy(k, cp - (c - 1.f) * blas::dot(y, x, k), y, r);
-  }
-  std::copy(r, r + k, p);
-  float rs = blas::dot(r, r, k);
-  for (int it = 0; it < steps && rs >= 1e-20f; ++it) {
-    symv(YtY, p, Ap, k);
-    for (int32_t q = b; q < e; ++q) {
-      float c, cp;
-      confidence(R, q, alpha, c, cp);
-      if (c == 1.f) continue;
-      const float* y = Y + static_cast<int64_t>(R.indices[q]) * k;
-      blas::axpy(k, (c - 1.f) * blas::dot(y, p, k), y, Ap);
+  blas::with_factors(k, [&](auto kc) {
+    constexpr int K = decltype(kc)::value;
+    if constexpr (K > 0) {
+      // Local arrays: the compiler knows they alias nothing and keeps them in registers.
+      alignas(64) float r[K], p[K], Ap[K], xl[K];
+      std::copy(x, x + K, xl);
+      cg_steps<K>(R, b, e, Y, YtY, K, alpha, steps, xl, r, p, Ap);
+      std::copy(xl, xl + K, x);
+    } else {
+      cg_steps<0>(R, b, e, Y, YtY, k, alpha, steps, x, s.r.data(), s.p.data(), s.Ap.data());
     }
-    float pAp = blas::dot(p, Ap, k);
-    if (!(pAp > 0.f)) break;
-    float a = rs / pAp;
-    blas::axpy(k, a, p, x);
-    blas::axpy(k, -a, Ap, r);
-    float rs_new = blas::dot(r, r, k);
-    if (rs_new < 1e-20f) break;
-    float beta = rs_new / rs;
-    for (int j = 0; j < k; ++j) p[j] = r[j] + beta * p[j];
-    rs = rs_new;
-  }
+  });
 }
 
 // The exact solution by Cholesky: A = YtY + sum (c - 1) y y^T, b = sum c p y. Interactions come as (items, values)

@@ -32,13 +32,25 @@ struct BprParams {
 constexpr uint64_t kSampleStream = uint64_t{1} << 48;
 constexpr uint64_t kFoldInSalt = 0xB9E0F01D5EEDull;
 
+// Branch-free binary search (a conditional move per step): sampled items are random, so a branching search
+// would mispredict about half its steps.
 inline bool row_has(const CsrView& R, int32_t u, int32_t item) {
-  return std::binary_search(R.indices + R.row_begin(u), R.indices + R.row_end(u), item);
+  const int32_t* base = R.indices + R.row_begin(u);
+  int32_t n = R.row_len(u);
+  if (n == 0) return false;
+  while (n > 1) {
+    int32_t half = n / 2;
+    base = base[half] <= item ? base + half : base;
+    n -= half;
+  }
+  return *base == item;
 }
 
-// One SGD step on (u, i, j); returns z = 1 - sigmoid(x_uij), the step's weight.
-inline float bpr_step(float* x, float* yi, float* yj, float* bi, float* bj, int k, float lr, float reg, double* loss) {
-  float d = (*bi - *bj) + blas::dot(x, yi, k) - blas::dot(x, yj, k);
+// One SGD step on (u, i, j) with z = 1 - sigmoid(x_uij); adds -log sigmoid(x_uij) to *loss when asked.
+template <int K>
+inline void bpr_step(float* x, float* yi, float* yj, float* bi, float* bj, int k_, float lr, float reg, double* loss) {
+  const int k = K > 0 ? K : k_;
+  float d = (*bi - *bj) + blas::dot<K>(x, yi, k) - blas::dot<K>(x, yj, k);
   float z = 1.f / (1.f + std::exp(d));
   if (loss) *loss += d > 0 ? std::log1p(std::exp(-static_cast<double>(d))) : -d + std::log1p(std::exp(static_cast<double>(d)));
   for (int f = 0; f < k; ++f) {
@@ -49,7 +61,6 @@ inline float bpr_step(float* x, float* yi, float* yj, float* bi, float* bj, int 
   }
   *bi += lr * (z - reg * *bi);
   *bj += lr * (-z - reg * *bj);
-  return z;
 }
 
 class BprModel : public FactorModel {
@@ -132,7 +143,24 @@ Napi::Value FitBPR(const Napi::CallbackInfo& info) {
       const int64_t nnz = R.nnz();
       std::vector<int32_t> row_of(nnz);
       for (int32_t u = 0; u < R.rows; ++u) std::fill(row_of.begin() + R.row_begin(u), row_of.begin() + R.row_end(u), u);
+      // Membership tests for negatives: a users x items bitmap (one load) when it is no bigger than the CSR's
+      // indices, else a binary search in the user's row.
+      std::vector<uint64_t> bits;
+      if (static_cast<double>(R.rows) * R.cols / 8 <= static_cast<double>(nnz) * 4 + (1 << 20)) {
+        bits.assign((static_cast<size_t>(R.rows) * R.cols + 63) / 64, 0);
+        for (int32_t u = 0; u < R.rows; ++u)
+          for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) {
+            uint64_t bit = static_cast<uint64_t>(u) * R.cols + R.indices[q];
+            bits[bit >> 6] |= uint64_t{1} << (bit & 63);
+          }
+      }
+      auto seen = [&](int32_t u, int32_t c) {
+        if (bits.empty()) return row_has(R, u, c);
+        uint64_t bit = static_cast<uint64_t>(u) * R.cols + c;
+        return ((bits[bit >> 6] >> (bit & 63)) & 1) != 0;
+      };
       const int nt = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(resolve_threads(p.threads), nnz)));
+      auto step = blas::with_factors(k, [](auto kc) { return &bpr_step<decltype(kc)::value>; });
       std::vector<double> losses(nt);
       std::vector<int64_t> used(nt);
       for (int e = 0; e < p.epochs; ++e) {
@@ -149,14 +177,14 @@ Napi::Value FitBPR(const Napi::CallbackInfo& info) {
             int32_t j = -1;
             for (int t = 0; t < 64; ++t) {
               int32_t c = static_cast<int32_t>(rng.below(static_cast<uint32_t>(R.cols)));
-              if (!row_has(R, u, c)) {
+              if (!seen(u, c)) {
                 j = c;
                 break;
               }
             }
             if (j < 0) continue;
-            bpr_step(m->U.data() + static_cast<int64_t>(u) * k, m->V.data() + static_cast<int64_t>(i) * k,
-                     m->V.data() + static_cast<int64_t>(j) * k, &m->item_bias[i], &m->item_bias[j], k, p.lr, p.reg, loss);
+            step(m->U.data() + static_cast<int64_t>(u) * k, m->V.data() + static_cast<int64_t>(i) * k,
+                 m->V.data() + static_cast<int64_t>(j) * k, &m->item_bias[i], &m->item_bias[j], k, p.lr, p.reg, loss);
             ++n_used;
           }
           used[tid] = n_used;
