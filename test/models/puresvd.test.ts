@@ -92,14 +92,14 @@ describe('PureSVD', () => {
   const ds = Dataset.fromArrays({ users, items, ratings });
 
   it('scores r_u V V^T: fold-in of a training row gives that user scores', () => {
-    const m = new PureSVD({ factors: 6, powerIterations: 6 }).fit(ds);
+    // a sketch as wide as the matrix makes the randomized SVD exact, so R V = U S holds to rounding
+    const m = new PureSVD({ factors: 6, oversample: 100 }).fit(ds);
     for (const u of [0, 44]) {
       const fold = m.recommendForNewUser({ items: Array.from(ds.userItems(u), (i) => ds.items.id(i)), ratings: Array.from(ds.userValues(u)!) }, { k: 45, filterSeen: false });
       const fit = m.recommend(ds.users.id(u), { k: 45, filterSeen: false });
       const byItem = new Map(fit.map((r) => [r.item, r.score]));
-      // R V = U S holds exactly for an exact SVD and up to the sketch's approximation error for a randomized one
       const scale = Math.max(...fit.map((r) => Math.abs(r.score)));
-      for (const r of fold) expect(Math.abs(r.score - byItem.get(r.item)!)).toBeLessThan(1e-2 * scale);
+      for (const r of fold) expect(Math.abs(r.score - byItem.get(r.item)!)).toBeLessThan(1e-4 * scale);
     }
   });
 
