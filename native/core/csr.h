@@ -49,6 +49,10 @@ Csr transpose(const CsrView& m);
 // the row's entries (values, or ones). Parallel over rows, each row summed in order by one thread, so the result
 // is the same for any thread count. The transposed product A^T B is spmm over transpose(A).
 void spmm(const CsrView& A, const float* B, int ldb, int l, float* C, int ldc, int threads);
+// C (A.cols x l, ldc) = A^T * B for a dense B (A.rows x l, ldb), straight from the CSR: threads take static
+// blocks of rows, scatter into private copies of C (reading B in order), and the copies are summed in thread
+// order, so the result is the same for the same thread count. Uses (threads - 1) x A.cols x l floats.
+void spmm_t(const CsrView& A, const float* B, int ldb, int l, float* C, int ldc, int threads);
 
 // Reads {rows, cols, indptr: Int32Array, indices: Int32Array, data?: Float32Array, times?: Float64Array} from JS.
 // Array lengths are always checked; with full = true also that indptr is monotone from 0 and every index is in

@@ -2,7 +2,7 @@
 // missing entries as zeros; a user's scores are r_u V V^T (= U_u S V^T for a training user), so a new user folds in
 // by projecting their row. The SVD is randomized (Halko, Martinsson, Tropp 2011): a Gaussian sketch R Omega with
 // oversampling, power iterations re-orthonormalized by QR after every product, then the SVD of the small
-// projected matrix. All products with R are sparse x dense over the CSR (and its transpose), parallel over rows.
+// projected matrix. All products with R and R^T are sparse x dense straight from the CSR, parallel over rows.
 // The same routine is exported as truncatedSVD().
 #include <algorithm>
 #include <cmath>
@@ -37,10 +37,12 @@ void orthonormalize(int64_t rows, int l, std::vector<float>& M, int threads) {
   if (blas::qr_q(static_cast<int>(rows), l, M.data(), l) != 0) fail("E_NATIVE", "truncatedSVD: QR failed");
 }
 
-// A: m x n, At: its transpose (n x m).
-SvdResult randomized_svd(const CsrView& A, const CsrView& At, const SvdOptions& o, FitContext* ctx) {
+// A: m x n. Products with A^T come straight from the CSR (spmm_t), so no transpose is needed.
+SvdResult randomized_svd(const CsrView& A, const SvdOptions& o, FitContext* ctx) {
   const int64_t m = A.rows, n = A.cols;
-  const int l = static_cast<int>(std::min<int64_t>(o.k + o.oversample, std::min(m, n)));
+  // Sketch width k + oversample, rounded up to a multiple of 16 (whole vector registers in the sparse products;
+  // the extra columns only add accuracy), at most min(m, n).
+  const int l = static_cast<int>(std::min<int64_t>((o.k + o.oversample + 15) / 16 * 16, std::min(m, n)));
   const int total = o.power_iterations + 2;
   // Omega: n x l standard normal, one stream per row, so it does not depend on the thread count.
   std::vector<float> Z(static_cast<size_t>(n) * l), Y(static_cast<size_t>(m) * l);
@@ -52,14 +54,14 @@ SvdResult randomized_svd(const CsrView& A, const CsrView& At, const SvdOptions& 
   orthonormalize(m, l, Y, o.threads);
   if (ctx) ctx->progress(1, total, NAN, "sketch");
   for (int it = 0; it < o.power_iterations; ++it) {
-    spmm(At, Y.data(), l, l, Z.data(), l, o.threads);
+    spmm_t(A, Y.data(), l, l, Z.data(), l, o.threads);
     orthonormalize(n, l, Z, o.threads);
     spmm(A, Z.data(), l, l, Y.data(), l, o.threads);
     orthonormalize(m, l, Y, o.threads);
     if (ctx) ctx->progress(2 + it, total, NAN, "power iteration");
   }
   // Z = A^T Q (n x l) is the transpose of B = Q^T A. Z = Uz S W^T gives A ~ Q B = (Q W) S Uz^T.
-  spmm(At, Y.data(), l, l, Z.data(), l, o.threads);
+  spmm_t(A, Y.data(), l, l, Z.data(), l, o.threads);
   std::vector<float> S(l), Uz(static_cast<size_t>(n) * l), Wt(static_cast<size_t>(l) * l);
   {
     blas::BlasThreads bt(resolve_threads(o.threads));
@@ -97,28 +99,14 @@ SvdOptions read_options(const Napi::Object& o, const CsrView& A, const char* k_n
   return s;
 }
 
-// Reads the transpose when given, else builds it.
-CsrView transpose_arg(const Napi::Value& v, const CsrView& A, Csr& owned) {
-  if (v.IsUndefined() || v.IsNull()) {
-    owned = transpose(A);
-    return owned.view();
-  }
-  CsrView C = csr_arg(v, "matrixTransposed", false);
-  if (C.rows != A.cols || C.cols != A.rows || C.nnz() != A.nnz()) fail_arg("matrixTransposed is not the transpose of matrix");
-  if ((A.data == nullptr) != (C.data == nullptr)) fail_arg("matrix and matrixTransposed must both have values or neither");
-  return C;
-}
-
-// truncatedSVD(csr, csc?, {k, oversample, powerIterations, seed, threads}) -> {U, S, Vt, rows, cols, k}
+// truncatedSVD(csr, {k, oversample, powerIterations, seed, threads}) -> {U, S, Vt, rows, cols, k}
 Napi::Value TruncatedSVD(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     CsrView A = csr_arg(info[0], "matrix", true);
-    Csr owned;
-    CsrView At = transpose_arg(info[1], A, owned);
-    auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
+    auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     if (o.Get("k").IsUndefined()) fail_arg("truncatedSVD needs k");
     SvdOptions s = read_options(o, A, "k", 10);
-    SvdResult r = randomized_svd(A, At, s, nullptr);
+    SvdResult r = randomized_svd(A, s, nullptr);
     Napi::Env env = info.Env();
     auto out = Napi::Object::New(env);
     out.Set("U", give_to_js(env, std::move(r.U)));
@@ -143,20 +131,17 @@ class PureSvdModel : public FactorModel {
   }
 };
 
-// fitPureSVD(csr, csc, {factors, oversample, powerIterations, binary, seed, threads}, runOptions)
+// fitPureSVD(csr, {factors, oversample, powerIterations, binary, seed, threads}, runOptions)
 Napi::Value FitPureSVD(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     CsrView A = csr_arg(info[0], "train", true);
-    Csr owned;
-    CsrView At = transpose_arg(info[1], A, owned);
-    if (!owned.indptr.empty()) fail_arg("fitPureSVD needs the transposed training matrix");
-    auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
-    SvdOptions s = read_options(o, A, "factors", 64);
+    auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
+    SvdOptions s = read_options(o, A, "factors", 32);
     bool binary = bool_arg(o, "binary", false);
-    if (binary) A.data = At.data = nullptr;
-    auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
-    return run_fit(info, run, [A, At, s, binary](FitContext& ctx) -> std::shared_ptr<Model> {
-      SvdResult r = randomized_svd(A, At, s, &ctx);
+    if (binary) A.data = nullptr;
+    auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
+    return run_fit(info, run, [A, s, binary](FitContext& ctx) -> std::shared_ptr<Model> {
+      SvdResult r = randomized_svd(A, s, &ctx);
       auto m = std::make_shared<PureSvdModel>();
       m->kind_name = "PureSVD";
       m->binary = binary;
@@ -171,7 +156,7 @@ Napi::Value FitPureSVD(const Napi::CallbackInfo& info) {
         for (int c = 0; c < s.k; ++c) m->V[j * s.k + c] = r.Vt[c * A.cols + j];
       m->mark_known(A);
       return m;
-    }, {info[0], info[1]});
+    }, {info[0]});
   });
 }
 

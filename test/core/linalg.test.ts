@@ -44,6 +44,17 @@ describe.each(paths)('linear algebra: $name', ({ useRef }) => {
     for (let i = 1; i < n; i++) for (let j = 0; j < i; j++) expect(Math.abs(R[i * n + j]!)).toBeLessThan(1e-4);
   });
 
+  it('qr of a tall rank-deficient matrix still gives orthonormal columns spanning it', () => {
+    // the compiled path tries Cholesky QR first on tall matrices and must fall back to Householder here
+    const m = 200, n = 10;
+    const L = randomMatrix(m, 3, rnd), R = randomMatrix(3, n, rnd);
+    const A = new Float32Array(matmul(L, R, m, 3, n));
+    const Q = A.slice();
+    expect(addon._blas.qr(useRef, m, n, Q)).toBe(0);
+    expect(maxAbs(matmul(Q, Q, n, m, n, true), eye(n))).toBeLessThan(1e-4);
+    expect(maxAbs(matmul(Q, matmul(Q, A, n, m, n, true), m, n, n), A)).toBeLessThan(1e-4);
+  });
+
   it('inverse of a symmetric positive definite matrix matches Gauss-Jordan', () => {
     const n = 30;
     const X = randomMatrix(50, n, rnd);

@@ -5,9 +5,9 @@ import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
 import { checkParams } from './params.js';
 
 export interface PureSVDParams extends CommonParams {
-  /** Rank of the truncated SVD. Default 64 (at most min(users, items)). */
+  /** Rank of the truncated SVD. Default 32 (at most min(users, items)); 16 is best on ML-100K. */
   factors?: number;
-  /** Extra sketch columns of the randomized SVD. Default 10. */
+  /** Extra sketch columns of the randomized SVD (at least; see truncatedSVD). Default 10. */
   oversample?: number;
   /** Power iterations of the randomized SVD (each re-orthonormalized by QR). Default 4. */
   powerIterations?: number;
@@ -33,18 +33,19 @@ export class PureSVD extends FactorRecommender<PureSVDParams> {
     checkParams(this.name, params, spec);
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitPureSVD')(train.csr, train.csc, { ...this.params }, run);
+    return nativeFit<[CsrMatrix, object]>('fitPureSVD')(train.csr, { ...this.params }, run);
   }
 }
 
 export interface TruncatedSVDOptions {
-  /** Extra sketch columns. Default 10. */
+  /** Extra sketch columns (at least; the width k + oversample is rounded up to a multiple of 16). Default 10. */
   oversample?: number;
   /** Power iterations, each re-orthonormalized by QR. Default 4; more for slowly decaying spectra. */
   powerIterations?: number;
   /** Seed of the Gaussian sketch. Default 42. */
   seed?: number;
-  /** Threads for the sparse products (and BLAS/LAPACK calls); 0 = all. Default 0. */
+  /** Threads for the sparse products (and BLAS/LAPACK calls); 0 = all. Default 0. The result depends on the seed
+   * and, through the order of float sums, slightly on the thread count. */
   threads?: number;
 }
 
@@ -71,7 +72,6 @@ export function truncatedSVD(matrix: CsrMatrix | Dataset, k: number, options: Tr
   if (!csr || typeof csr !== 'object' || !(csr.indptr instanceof Int32Array)) throw argError('truncatedSVD expects a CsrMatrix or a Dataset');
   const maxK = Math.min(csr.rows, csr.cols);
   if (!Number.isInteger(k) || k < 1 || k > maxK) throw argError(`truncatedSVD: k must be an integer in [1, ${maxK}], got ${k}`);
-  const csc = matrix instanceof Dataset ? matrix.csc : undefined;
-  const f = addon.truncatedSVD as (a: CsrMatrix, t: CsrMatrix | undefined, o: object) => TruncatedSVD;
-  return native(() => f(csr, csc, { ...options, k }));
+  const f = addon.truncatedSVD as (a: CsrMatrix, o: object) => TruncatedSVD;
+  return native(() => f(csr, { ...options, k }));
 }
