@@ -312,15 +312,22 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
     });
   }
 
-  // scoreUsers(users Int32Array) -> Float32Array(n * nItems)
+  // scoreUsers(users Int32Array, threads?) -> Float32Array(n * nItems); rows split over threads in blocks.
   Napi::Value ScoreUsers(const Napi::CallbackInfo& info) {
     return guard(info, [&]() -> Napi::Value {
       const Model& mod = m(info.Env());
       auto us = typed_array<const int32_t>(info[0], "users");
+      int threads = info.Length() > 1 && !info[1].IsUndefined() ? static_cast<int>(int_arg(info[1], "threads", 0, 1024)) : 1;
       for (size_t r = 0; r < us.size; ++r)
         if (us[r] < 0 || us[r] >= mod.n_users()) fail_arg("users[" + std::to_string(r) + "] is not a trained user");
-      std::vector<float> out(us.size * static_cast<size_t>(mod.n_items()));
-      mod.score_users(us.data, static_cast<int>(us.size), out.data());
+      const size_t ni = static_cast<size_t>(mod.n_items());
+      std::vector<float> out(us.size * ni);
+      const int64_t block = 64;
+      int64_t n_blocks = (static_cast<int64_t>(us.size) + block - 1) / block;
+      parallel_for(n_blocks, threads, [&](int64_t b, int) {
+        int64_t r0 = b * block, r1 = std::min<int64_t>(static_cast<int64_t>(us.size), r0 + block);
+        mod.score_users(us.data + r0, static_cast<int>(r1 - r0), out.data() + r0 * ni);
+      }, 1);
       return give_to_js(info.Env(), std::move(out));
     });
   }
