@@ -6,18 +6,19 @@
 // binary relevance, averaged over users with test items; fit time is the median of 3 fits; `--threads` (default 2).
 // The scale runs each use a child process so that its peak RSS is its own.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   BPR,
-  Dataset,
   EASE,
   ImplicitALS,
   ItemKNN,
   Popularity,
   PureSVD,
+  evaluate,
+  findDatasetDir,
   info,
+  loadMovieLens,
+  perUserSplit,
   truncatedSVD,
   type Recommender,
 } from '../ts/index.js';
@@ -33,83 +34,14 @@ const part = args.get('part') ?? 'all';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 // ---- ML-100K ----------------------------------------------------------------------------------------------
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function loadMl100k(): Dataset | undefined {
-  const dir = process.env.RECSYS_DATA_DIR ?? join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'shared', 'datasets');
-  const file = join(dir, 'ml-100k', 'u.data');
-  if (!existsSync(file)) return undefined;
-  const users: number[] = [], items: number[] = [], ratings: number[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line) continue;
-    const [u, i, r] = line.split('\t');
-    users.push(Number(u));
-    items.push(Number(i));
-    ratings.push(Number(r));
-  }
-  return Dataset.fromArrays({ users, items, ratings });
-}
-
-// Per user: a seeded shuffle of the user's interactions, round(20%) of them to test.
-function perUserSplit(ds: Dataset, seed: number): { train: Dataset; test: Dataset } {
-  const rnd = mulberry32(seed);
-  const { indptr, indices, data } = ds.csr;
-  const tr: [number[], number[], number[]] = [[], [], []], te: [number[], number[], number[]] = [[], [], []];
-  for (let u = 0; u < ds.nUsers; u++) {
-    const pos = Array.from({ length: indptr[u + 1]! - indptr[u]! }, (_, j) => indptr[u]! + j);
-    for (let j = pos.length - 1; j > 0; j--) {
-      const r = Math.floor(rnd() * (j + 1));
-      [pos[j], pos[r]] = [pos[r]!, pos[j]!];
-    }
-    const nTest = Math.round(pos.length * 0.2);
-    pos.forEach((p, j) => {
-      const dst = j < nTest ? te : tr;
-      dst[0].push(u);
-      dst[1].push(indices[p]!);
-      dst[2].push(data ? data[p]! : 1);
-    });
-  }
-  const mk = (c: typeof tr) => Dataset.fromCoo(ds.users, ds.items, Int32Array.from(c[0]), Int32Array.from(c[1]), Float32Array.from(c[2]));
-  return { train: mk(tr), test: mk(te) };
-}
-
-function evaluateTopN(model: Recommender, test: Dataset): { p10: number; ndcg10: number } {
-  const users: number[] = [];
-  for (let u = 0; u < test.nUsers; u++) if (test.csr.indptr[u + 1]! > test.csr.indptr[u]!) users.push(u);
-  const { items, counts, k } = model.recommendBatchDense(Int32Array.from(users), { k: 10 });
-  let p = 0, n = 0;
-  users.forEach((u, r) => {
-    const truth = new Set(test.userItems(u));
-    let hits = 0, dcg = 0, idcg = 0;
-    for (let j = 0; j < counts[r]!; j++) {
-      if (truth.has(items[r * k + j]!)) {
-        hits++;
-        dcg += 1 / Math.log2(j + 2);
-      }
-    }
-    for (let j = 0; j < Math.min(10, truth.size); j++) idcg += 1 / Math.log2(j + 2);
-    p += hits / 10;
-    n += dcg / idcg;
-  });
-  return { p10: p / users.length, ndcg10: n / users.length };
-}
-
-function ml100k() {
-  const ds = loadMl100k();
-  if (!ds) {
-    console.log('ML-100K not found under ../shared/datasets (or RECSYS_DATA_DIR): skipping the quality runs');
+async function ml100k() {
+  const where = findDatasetDir('ml-100k');
+  if (!where.dir) {
+    console.log(`ML-100K not found (looked in ${where.searched.join(', ')}): skipping the quality runs`);
     return;
   }
-  const { train, test } = perUserSplit(ds, 42);
+  const ds = await loadMovieLens(where.dir, { itemInfo: false });
+  const { train, test } = perUserSplit(ds, { testFraction: 0.2, seed: 42 });
   console.log(`\nML-100K: ${train.nnz} train / ${test.nnz} test interactions, ${threads} threads, median of ${runs} fits`);
   const t = { threads };
   const cases: [string, () => Recommender, string][] = [
@@ -127,20 +59,23 @@ function ml100k() {
     ['ImplicitALS 64f reg .05 alpha 1, cholesky', () => new ImplicitALS({ factors: 64, reg: 0.05, alpha: 1, binary: true, solver: 'cholesky', ...t }), ''],
   ];
   const only = args.get('models');
-  console.log(`${'model'.padEnd(54)} ${'P@10'.padStart(6)} ${'NDCG@10'.padStart(8)} ${'fit s'.padStart(7)}  peer / target`);
+  console.log(`${'model'.padEnd(54)} ${'P@10'.padStart(6)} ${'NDCG@10'.padStart(8)} ${'fit s'.padStart(7)} ${'CPU s'.padStart(7)}  peer / target`);
   for (const [name, make, peer] of cases) {
     if (only && !name.toLowerCase().includes(only.toLowerCase())) continue;
-    const times: number[] = [], p: number[] = [], nd: number[] = [];
+    const times: number[] = [], cpu: number[] = [], p: number[] = [], nd: number[] = [];
     for (let r = 0; r < runs; r++) {
       const m = make();
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       m.fit(train);
       times.push((performance.now() - t0) / 1000);
-      const e = evaluateTopN(m, test);
-      p.push(e.p10);
-      nd.push(e.ndcg10);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1e6);
+      const e = evaluate(m, test, { k: 10, metrics: ['precision', 'ndcg'], threads });
+      p.push(e['precision@10']!);
+      nd.push(e['ndcg@10']!);
     }
-    console.log(`${name.padEnd(54)} ${median(p).toFixed(3).padStart(6)} ${median(nd).toFixed(3).padStart(8)} ${median(times).toFixed(3).padStart(7)}  ${peer}`);
+    console.log(`${name.padEnd(54)} ${median(p).toFixed(3).padStart(6)} ${median(nd).toFixed(3).padStart(8)} ${median(times).toFixed(3).padStart(7)} ${median(cpu).toFixed(3).padStart(7)}  ${peer}`);
   }
 }
 
@@ -213,6 +148,6 @@ if (child) {
   const i = info();
   const { loadavg } = await import('node:os');
   console.log(`recsys ${i.version}, BLAS ${i.blas}, ${i.defaultThreads} hardware threads, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (wall times stretch when other work shares the cores; CPU times less so)`);
-  if (part === 'all' || part === 'ml100k') ml100k();
+  if (part === 'all' || part === 'ml100k') await ml100k();
   if (part === 'all' || part === 'scale') scale();
 }

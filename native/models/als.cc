@@ -62,7 +62,7 @@ void cg_steps(const CsrView& R, int32_t b, int32_t e, const float* Y, const floa
     const float* y = Y + static_cast<int64_t>(R.indices[q]) * k;
     blas::axpy<K>(k, cp - (c - 1.f) * blas::dot<K>(y, x, k), y, r);
   }
-  std::copy(r, r + k, p);
+  for (int j = 0; j < k; ++j) p[j] = r[j];
   float rs = blas::dot<K>(r, r, k);
   for (int it = 0; it < steps && rs >= 1e-20f; ++it) {
     symv<K>(YtY, p, Ap, k);
