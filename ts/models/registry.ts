@@ -27,11 +27,12 @@ export const models: ModelEntry[] = [
   { name: 'Random', tasks: ['ranking'], needsRatings: false, create: (p) => new Random(p) },
   { name: 'Popularity', tasks: ['ranking'], needsRatings: false, create: (p) => new Popularity(p) },
   { name: 'BaselineOnly', tasks: ['rating', 'ranking'], needsRatings: true, create: (p) => new BaselineOnly(p) },
-  { name: 'ImplicitALS', tasks: ['ranking'], needsRatings: false, create: (p) => new ImplicitALS(p) },
+  // Implicit-feedback models read star ratings as "watched" in the demo (binary), with ML-100K-tuned settings.
+  { name: 'ImplicitALS', tasks: ['ranking'], needsRatings: false, create: (p) => new ImplicitALS(p), demo: { binary: true, reg: 10, alpha: 0 } },
   { name: 'BPR', tasks: ['ranking'], needsRatings: false, create: (p) => new BPR(p) },
-  { name: 'ItemKNN', tasks: ['ranking'], needsRatings: false, create: (p) => new ItemKNN(p) },
-  { name: 'EASE', tasks: ['ranking'], needsRatings: false, create: (p) => new EASE(p) },
-  { name: 'PureSVD', tasks: ['ranking'], needsRatings: false, create: (p) => new PureSVD(p) },
+  { name: 'ItemKNN', tasks: ['ranking'], needsRatings: false, create: (p) => new ItemKNN(p), demo: { binary: true, similarity: 'tfidf' } },
+  { name: 'EASE', tasks: ['ranking'], needsRatings: false, create: (p) => new EASE(p), demo: { binary: true } },
+  { name: 'PureSVD', tasks: ['ranking'], needsRatings: false, create: (p) => new PureSVD(p), demo: { binary: true, factors: 16 } },
 ];
 
 export function modelEntry(name: string): ModelEntry {
