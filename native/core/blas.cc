@@ -222,7 +222,14 @@ int svd_thin(int m, int n, float* A, int lda, float* S, float* U, int ldu, float
   for (int i = 0; i < m; ++i)
     for (int j = 0; j < n; ++j) W[j * M + i] = A[static_cast<int64_t>(i) * lda + j];
   for (int j = 0; j < n; ++j) V[static_cast<int64_t>(j) * n + j] = 1.0;
-  const double eps = 1e-15;
+  // Columns count as orthogonal at a cosine of 1e-13: far below float precision (the output is float), and above
+  // the double rounding floor, where a stricter test can cycle on near-degenerate pairs without converging.
+  const double eps = 1e-13;
+  // Columns below 1e-14 of the matrix norm are rounding residue of zero singular values: rotating against them
+  // only stirs the noise (their cosine with anything stays O(1)), so they are left alone.
+  double fro2 = 0;
+  for (double w : W) fro2 += w * w;
+  const double tiny = fro2 * 1e-28;
   bool converged = false;
   for (int sweep = 0; sweep < 80 && !converged; ++sweep) {
     converged = true;
@@ -236,7 +243,7 @@ int svd_thin(int m, int n, float* A, int lda, float* S, float* U, int ldu, float
           b += wq[i] * wq[i];
           g += wp[i] * wq[i];
         }
-        if (a == 0.0 || b == 0.0 || std::abs(g) <= eps * std::sqrt(a * b)) continue;
+        if (a <= tiny || b <= tiny || std::abs(g) <= eps * std::sqrt(a * b)) continue;
         converged = false;
         double zeta = (b - a) / (2.0 * g);
         double t = (zeta >= 0 ? 1.0 : -1.0) / (std::abs(zeta) + std::sqrt(1.0 + zeta * zeta));

@@ -89,6 +89,16 @@ describe.each(paths)('linear algebra: $name', ({ useRef }) => {
     expect(maxAbs(VVt, eye(n))).toBeLessThan(1e-4);
   });
 
+  it('svd converges on an exactly rank-3 0/1 matrix (zero singular values are rounding residue)', () => {
+    const m = 30, n = 20;
+    const A = new Float32Array(m * n);
+    for (let u = 0; u < m; u++) for (let i = 0; i < n; i++) if (u === 0 || (u + i) % 3 === 0) A[u * n + i] = 1;
+    const S = new Float32Array(n), U = new Float32Array(m * n), Vt = new Float32Array(n * n);
+    expect(addon._blas.svd(useRef, m, n, A.slice(), S, U, Vt)).toBe(0);
+    expect(S[2]! / S[0]!).toBeGreaterThan(0.5);
+    for (let j = 3; j < n; j++) expect(S[j]! / S[0]!).toBeLessThan(1e-5);
+  });
+
   it('svd of a rank-deficient matrix has zero trailing singular values and orthonormal U', () => {
     const m = 20, n = 6;
     const L = randomMatrix(m, 2, rnd), R = randomMatrix(2, n, rnd);
