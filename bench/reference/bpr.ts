@@ -1,6 +1,6 @@
 // One BPR epoch in plain TypeScript, the same algorithm as native/models/bpr.cc on one thread: as many samples as
 // interactions, the positive pair drawn uniformly among the interactions, the negative uniformly among all items
-// (re-drawn up to 64 times while the user has seen it), the same generator streams, so on small data it
+// (re-drawn up to 64 times while the user has seen it), from the same two generator streams, so on small data it
 // reproduces the native single-threaded epoch up to float rounding. A test oracle and the plain-TS baseline of
 // the kernel benchmark.
 import type { CsrMatrix } from '../../ts/native.js';
@@ -16,8 +16,9 @@ export interface BprState {
   itemBias: Float32Array;
 }
 
-/** The stream of the sampling generator of `epoch` on thread 0 (as native). */
+/** The streams of the positive and negative samples of `epoch` on thread 0 (as native). */
 export const sampleStream = (epoch: number) => (1n << 48n) + (BigInt(epoch) << 12n);
+export const negativeStream = (epoch: number) => (1n << 49n) + (BigInt(epoch) << 12n);
 
 export function bprEpoch(R: CsrMatrix, s: BprState, o: { lr: number; reg: number; seed: number; epoch: number }): void {
   const { indptr, indices } = R;
@@ -34,16 +35,16 @@ export function bprEpoch(R: CsrMatrix, s: BprState, o: { lr: number; reg: number
     }
     return lo < indptr[u + 1]! && indices[lo] === item;
   };
-  const rng = new Rng(o.seed, sampleStream(o.epoch));
+  const pos = new Rng(o.seed, sampleStream(o.epoch)), neg = new Rng(o.seed, negativeStream(o.epoch));
   const { U, V, itemBias } = s;
   const f = Math.fround;
   for (let n = 0; n < nnz; n++) {
-    const q = rng.below(nnz);
+    const q = pos.below(nnz);
     const u = rowOf[q]!, i = indices[q]!;
     if (indptr[u + 1]! - indptr[u]! >= R.cols) continue;
     let j = -1;
     for (let t = 0; t < 64; t++) {
-      const c = rng.below(R.cols);
+      const c = neg.below(R.cols);
       if (!has(u, c)) {
         j = c;
         break;

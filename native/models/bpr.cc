@@ -28,8 +28,11 @@ struct BprParams {
   int threads = 0;
 };
 
-// Streams of the sampling generators: (epoch, thread). Initialisation uses streams per row (below 2^41).
+// Streams of the sampling generators: (epoch, thread), one for positives and one for negatives. Initialisation
+// uses streams per row (below 2^41).
 constexpr uint64_t kSampleStream = uint64_t{1} << 48;
+constexpr uint64_t kNegativeStream = uint64_t{1} << 49;
+constexpr int kAhead = 16;
 constexpr uint64_t kFoldInSalt = 0xB9E0F01D5EEDull;
 
 // Branch-free binary search (a conditional move per step): sampled items are random, so a branching search
@@ -167,16 +170,33 @@ Napi::Value FitBPR(const Napi::CallbackInfo& info) {
         std::fill(losses.begin(), losses.end(), 0.0);
         std::fill(used.begin(), used.end(), 0);
         parallel_blocks(nnz, nt, [&](int64_t b, int64_t end, int tid) {
-          Rng rng(p.seed, kSampleStream + (static_cast<uint64_t>(e) << 12) + static_cast<uint64_t>(tid));
+          // Positives and negatives come from two streams, so the positives can be drawn kAhead samples early and
+          // their rows fetched while earlier samples compute: the loads are random and would otherwise stall.
+          const uint64_t stream = (static_cast<uint64_t>(e) << 12) + static_cast<uint64_t>(tid);
+          Rng pos(p.seed, kSampleStream + stream), neg(p.seed, kNegativeStream + stream);
           double* loss = p.loss ? &losses[tid] : nullptr;
           int64_t n_used = 0;
+          uint32_t ring[kAhead];
+          auto draw = [&](int64_t s) {
+            uint32_t q = pos.below(static_cast<uint32_t>(nnz));
+            ring[s % kAhead] = q;
+            __builtin_prefetch(&row_of[q]);
+            __builtin_prefetch(&R.indices[q]);
+          };
+          for (int64_t s = b; s < std::min(end, b + kAhead); ++s) draw(s);
           for (int64_t s = b; s < end; ++s) {
-            uint32_t q = rng.below(static_cast<uint32_t>(nnz));
+            uint32_t q = ring[s % kAhead];
+            if (s + kAhead < end) draw(s + kAhead);
+            if (s + kAhead / 2 < end) {  // the sample half a ring ahead: its ids are cached by now
+              uint32_t qa = ring[(s + kAhead / 2) % kAhead];
+              __builtin_prefetch(m->U.data() + static_cast<int64_t>(row_of[qa]) * k);
+              __builtin_prefetch(m->V.data() + static_cast<int64_t>(R.indices[qa]) * k);
+            }
             int32_t u = row_of[q], i = R.indices[q];
             if (R.row_len(u) >= R.cols) continue;  // the user has seen every item: no negative exists
             int32_t j = -1;
             for (int t = 0; t < 64; ++t) {
-              int32_t c = static_cast<int32_t>(rng.below(static_cast<uint32_t>(R.cols)));
+              int32_t c = static_cast<int32_t>(neg.below(static_cast<uint32_t>(R.cols)));
               if (!seen(u, c)) {
                 j = c;
                 break;
