@@ -140,6 +140,7 @@ Napi::Value FitItemKNN(const Napi::CallbackInfo& info) {
       std::vector<std::vector<float>> accs(nt);
       std::vector<std::vector<int32_t>> marks(nt), touched(nt);
       parallel_for(ni, nt, [&](int64_t i64, int tid) {
+        if (ctx.cancelled()) return;  // every remaining item is skipped; the check after the loop throws
         int32_t i = static_cast<int32_t>(i64);
         auto& acc = accs[tid];
         auto& mark = marks[tid];  // mark[j] == i + 1: j already touched for item i
@@ -181,6 +182,7 @@ Napi::Value FitItemKNN(const Napi::CallbackInfo& info) {
           nb_s[i].push_back(s);
         }
       }, 16);
+      ctx.check_cancelled();
       ctx.progress(1, 1, NAN, "similarity");
 
       auto m = std::make_shared<ItemKnnModel>();
