@@ -140,13 +140,11 @@ void solve_exact(const int32_t* items, const float* values, int n, const float* 
   blas::potrs_lower(k, 1, A, k, x, k);
 }
 
-// Y^T Y + reg I, once per half-sweep (a single syrk, BLAS threads widened since it runs outside our loops).
-std::vector<float> gram(const std::vector<float>& Y, int32_t rows, int k, float reg, int threads) {
+// Y^T Y + reg I, once per half-sweep: one single-threaded syrk (a few % of a sweep; OpenBLAS threads would keep
+// spinning after it and compete with the parallel solves that follow).
+std::vector<float> gram(const std::vector<float>& Y, int32_t rows, int k, float reg) {
   std::vector<float> G(static_cast<size_t>(k) * k);
-  {
-    blas::BlasThreads bt(resolve_threads(threads));
-    blas::syrk_t(k, rows, 1.f, Y.data(), k, 0.f, G.data(), k);
-  }
+  blas::syrk_t(k, rows, 1.f, Y.data(), k, 0.f, G.data(), k);
   for (int j = 0; j < k; ++j) G[static_cast<int64_t>(j) * k + j] += reg;
   return G;
 }
@@ -155,7 +153,7 @@ std::vector<float> gram(const std::vector<float>& Y, int32_t rows, int k, float 
 void solve_side(const CsrView& R, std::vector<float>& X, const std::vector<float>& Y, int32_t y_rows, const AlsParams& p,
                 const std::vector<int32_t>* only) {
   const int k = p.factors;
-  std::vector<float> G = gram(Y, y_rows, k, p.reg, p.threads);
+  std::vector<float> G = gram(Y, y_rows, k, p.reg);
   int nt = resolve_threads(p.threads);
   std::vector<std::unique_ptr<Scratch>> scratch(nt);
   int64_t n = only ? static_cast<int64_t>(only->size()) : R.rows;
@@ -178,7 +176,7 @@ void solve_side(const CsrView& R, std::vector<float>& X, const std::vector<float
 double training_loss(const CsrView& R, const std::vector<float>& X, const std::vector<float>& Y, int32_t items,
                      const AlsParams& p) {
   const int k = p.factors;
-  std::vector<float> G = gram(Y, items, k, 0.f, p.threads);
+  std::vector<float> G = gram(Y, items, k, 0.f);
   int nt = std::max(1, std::min(resolve_threads(p.threads), std::max(1, R.rows)));
   std::vector<double> part(nt, 0.0), weight(nt, 0.0);
   parallel_blocks(R.rows, nt, [&](int64_t b, int64_t e, int tid) {
@@ -218,7 +216,7 @@ class AlsModel : public FactorModel {
   AlsParams params;
   std::vector<float> YtY;  // V^T V + reg I of the final item factors, for fold-in
 
-  void finish(int threads) { YtY = gram(V, items, factors, params.reg, threads); }
+  void finish() { YtY = gram(V, items, factors, params.reg); }
   void score_new_user(const int32_t* its, const float* values, int n, float* out) const override {
     Scratch s(factors);
     std::vector<float> x(factors);
@@ -285,7 +283,7 @@ Napi::Value FitImplicitALS(const Napi::CallbackInfo& info) {
         ctx.progress(it + 1, p.iterations, loss, "iteration");
       }
       m->mark_known(R);
-      m->finish(p.threads);
+      m->finish();
       return m;
     }, {info[0], info[1]});
   });
@@ -360,7 +358,7 @@ Napi::Value AlsPartialFit(const Napi::CallbackInfo& info) {
       if (!is.empty() && !us.empty()) solve_side(C, m->V, m->U, R.rows, p, &is);
       ctx.progress(1, 1, NAN, "partial");
       m->mark_known(R);
-      m->finish(p.threads);
+      m->finish();
       return m;
     }, {info[1], info[2]});
   });
