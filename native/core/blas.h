@@ -29,8 +29,9 @@ void potrs_lower(int n, int nrhs, const float* L, int lda, float* B, int ldb);
 // Inverse of a symmetric positive definite matrix from potrf_lower's factor: A (holding L in its lower
 // triangle) is overwritten by the full symmetric inverse, both triangles. Returns 0, or i > 0 when L(i,i) is 0.
 int potri_lower(int n, float* A, int lda);
-// Thin QR of A (m x n, m >= n, row-major): A is overwritten by Q (m x n, orthonormal columns spanning A's
-// columns), by Householder reflections. Returns 0.
+// Thin QR of A (m x n, m >= n, row-major): A is overwritten by Q (m x n, orthonormal columns; the first j span
+// A's first j columns). Householder reflections; the compiled backend uses Cholesky QR2 instead on tall, well
+// conditioned matrices (level-3 BLAS, several times faster). Returns 0.
 int qr_q(int m, int n, float* A, int lda);
 // Thin SVD of A (m x n, m >= n, row-major): A = U diag(S) Vt with U m x n (ldu), S descending (n), Vt n x n
 // (ldvt). A is destroyed. Returns 0, or > 0 when the iteration did not converge.
