@@ -2,6 +2,7 @@
 // better than popularity, batched top-K equal to brute force over the model's own scores, seen filtering and
 // include/exclude corner cases (implicit #365, #476, #736), fold-in, similar items/users, async fit, bad options.
 import { describe, expect, it } from 'vitest';
+import { code } from '../helpers/rejection.js';
 import { BPR, Dataset, EASE, ImplicitALS, ItemKNN, Popularity, PureSVD, plantedDataset, type Recommender } from '../../ts/index.js';
 import { holdout, precisionAt } from '../helpers/topn.js';
 
@@ -83,7 +84,7 @@ describe.each(makers)('%s', (_name, make, hasUserSimilarity) => {
 
   it(hasUserSimilarity ? 'similarUsers finds users of the same group' : 'similarUsers is unsupported', () => {
     if (!hasUserSimilarity) {
-      expect(() => model.similarUsers(train.users.id(0), 5)).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED' }));
+      expect(code(() => model.similarUsers(train.users.id(0), 5))).toBe('E_UNSUPPORTED');
       return;
     }
     const sims = model.similarUsers(train.users.id(6), 10);
@@ -131,10 +132,10 @@ describe('bad options give E_ARG', () => {
     () => new PureSVD({ powerIterations: -1 }),
     () => new BPR({ threads: -1 }),
   ])('case %#', (make) => {
-    expect(make).toThrow(expect.objectContaining({ code: 'E_ARG' }));
+    expect(code(make)).toBe('E_ARG');
   });
 
   it('the native layer checks what it is handed too', () => {
-    expect(() => new PureSVD({ factors: 10_000 }).fit(train)).toThrow(expect.objectContaining({ code: 'E_ARG' }));
+    expect(code(() => new PureSVD({ factors: 10_000 }).fit(train))).toBe('E_ARG');
   });
 });
