@@ -58,6 +58,11 @@ export {
   type MovieLensLayout,
   type PredefinedFold,
 } from './data/movielens.js';
+export { ImplicitALS, type ImplicitALSParams, type PartialFitOptions } from './models/als.js';
+export { BPR, type BPRParams } from './models/bpr.js';
+export { ItemKNN, type ItemKNNParams } from './models/itemknn.js';
+export { EASE, type EASEParams } from './models/ease.js';
+export { PureSVD, truncatedSVD, type PureSVDParams, type TruncatedSVD, type TruncatedSVDOptions } from './models/puresvd.js';
 export { exportParquet, type DuckDBReadOptions, type DuckDBCsvOptions, type ExportParquetOptions, type ExportParquetResult } from './data/bigdata.js';
 export type { DuckDBOptions } from './data/duckdb.js';
 export type { LeastSquaresFoldIn } from './models/factors.js';
