@@ -4,7 +4,9 @@
 //   implicit (Hu et al., with Spark's extension to r <= 0):
 //                       (V^T V + sum_j c_j v_j v_j^T + reg' I) x = sum_{j: r_j > 0} (1 + c_j) v_j,  c_j = alpha |r_j|
 // reg' = reg * (number of interactions, positive ones for implicit) when scale_reg (Spark: "weight lambda by the
-// number of explicit ratings"), else reg. Accumulated in double, solved by the core Cholesky.
+// number of explicit ratings"), else reg. The implicit system goes to ImplicitALS's solver (models/als.h); the
+// explicit one is accumulated in double and solved by the core Cholesky.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -12,6 +14,7 @@
 #include "core/blas.h"
 #include "core/common.h"
 #include "core/model.h"
+#include "models/als.h"
 
 namespace recsys {
 namespace {
@@ -38,7 +41,6 @@ class LeastSquaresFoldIn : public FactorModel {
   }
 
  public:
-
   void score_new_user(const int32_t* its, const float* values, int n, float* out) const override {
     const int k = factors;
     std::vector<float> x(static_cast<size_t>(k), 0.f);
@@ -52,32 +54,33 @@ class LeastSquaresFoldIn : public FactorModel {
  private:
   bool solve(const int32_t* its, const float* values, int n, float* x) const {
     const int k = factors;
-    std::vector<double> A(static_cast<size_t>(k) * k, 0.0), b(static_cast<size_t>(k), 0.0);
-    if (implicit) {
-      std::call_once(vtv_once, [this] { build_vtv(); });
-      A = VtV;
-    }
-    int64_t counted = 0;
-    for (int q = 0; q < n; ++q) {
+    for (int q = 0; q < n; ++q)
       if (its[q] < 0 || its[q] >= items) fail_arg("fold-in item index " + std::to_string(its[q]) + " is outside the model");
+    if (implicit) {
+      // ImplicitALS's own solver; only the regularization differs (Spark scales it by the positive count).
+      int64_t positive = 0;
+      for (int q = 0; q < n; ++q) positive += (values ? values[q] : 1.f) > 0.f;
+      if (positive == 0) return false;
+      std::call_once(vtv_once, [this] { build_vtv(); });
+      const double lambda = scale_reg ? reg * static_cast<double>(positive) : reg;
+      std::vector<float> G(static_cast<size_t>(k) * k);
+      for (int i = 0; i < k; ++i)
+        for (int j = 0; j < k; ++j) G[static_cast<size_t>(i) * k + j] = static_cast<float>(VtV[static_cast<size_t>(std::max(i, j)) * k + std::min(i, j)] + (i == j ? lambda : 0.0));
+      als::solve_implicit(its, values, n, V.data(), G.data(), k, static_cast<float>(alpha), x);
+      return true;
+    }
+    // Explicit (ALS-WR): A = sum v v^T + reg' I, b = sum r v, accumulated in double.
+    if (n == 0) return false;
+    std::vector<double> A(static_cast<size_t>(k) * k, 0.0), b(static_cast<size_t>(k), 0.0);
+    for (int q = 0; q < n; ++q) {
       const double r = values ? values[q] : 1.0;
       const float* v = V.data() + static_cast<int64_t>(its[q]) * k;
-      double c = 1.0, weight = r;  // A += c v v^T, b += weight v
-      if (implicit) {
-        c = alpha * std::abs(r);
-        weight = r > 0 ? 1.0 + c : 0.0;
-        if (r > 0) ++counted;
-      } else {
-        ++counted;
+      for (int i = 0; i < k; ++i) {
+        for (int j = 0; j <= i; ++j) A[static_cast<size_t>(i) * k + j] += static_cast<double>(v[i]) * v[j];
+        b[i] += r * v[i];
       }
-      if (c != 0.0)
-        for (int i = 0; i < k; ++i)
-          for (int j = 0; j <= i; ++j) A[static_cast<size_t>(i) * k + j] += c * v[i] * v[j];
-      if (weight != 0.0)
-        for (int i = 0; i < k; ++i) b[i] += weight * v[i];
     }
-    if (counted == 0) return false;
-    const double lambda = scale_reg ? reg * static_cast<double>(counted) : reg;
+    const double lambda = scale_reg ? reg * static_cast<double>(n) : reg;
     std::vector<float> Af(static_cast<size_t>(k) * k);
     for (int i = 0; i < k; ++i) {
       A[static_cast<size_t>(i) * k + i] += lambda;
