@@ -139,7 +139,7 @@ describe.skipIf(!found.python)('Spark MLlib ALS <-> recsys', () => {
       const t = split.train;
       const ix = t.users.index(u);
       const foldIn = fromSpark.recommendForNewUser({ items: Array.from(t.userItems(ix), (i) => t.items.id(i)), ratings: Array.from(t.userValues(ix)!) }, { k: 10, filterSeen: false });
-      expectSameTop(foldIn, sparkRecs[String(u)]!, 2e-3, `fold-in, user ${String(u)}`);
+      expectSameTop(foldIn, sparkRecs[String(u)]!, 1e-4, `fold-in, user ${String(u)}`);
     }
     console.log(`largest score differences to Spark over ${sample.length} users: ${JSON.stringify(worst)}`);
   }, 600_000);
