@@ -1,4 +1,4 @@
-import { argError } from '../errors.js';
+import { argError, show } from '../errors.js';
 
 /** How one option is checked: an integer or real range, a boolean, or one of a few strings. */
 export type ParamSpec =
@@ -25,17 +25,17 @@ export function checkParams(model: string, params: object, spec: Readonly<Record
     if ('int' in s) {
       const [lo, hi] = s.int;
       if (typeof value !== 'number' || !Number.isInteger(value) || value < lo || value > hi) {
-        throw argError(`${model}: ${key} must be an integer in [${lo}, ${hi}], got ${String(value)}`);
+        throw argError(`${model}: ${key} must be an integer in [${lo}, ${hi}], got ${show(value)}`);
       }
     } else if ('real' in s) {
       const [lo, hi] = s.real;
       if (typeof value !== 'number' || !Number.isFinite(value) || value < lo || value > hi || (s.open && value === lo)) {
-        throw argError(`${model}: ${key} must be a finite number ${s.open ? '>' : '>='} ${lo}${Number.isFinite(hi) ? ` and <= ${hi}` : ''}, got ${String(value)}`);
+        throw argError(`${model}: ${key} must be a finite number ${s.open ? '>' : '>='} ${lo}${Number.isFinite(hi) ? ` and <= ${hi}` : ''}, got ${show(value)}`);
       }
     } else if ('bool' in s) {
-      if (typeof value !== 'boolean') throw argError(`${model}: ${key} must be a boolean, got ${String(value)}`);
+      if (typeof value !== 'boolean') throw argError(`${model}: ${key} must be a boolean, got ${show(value)}`);
     } else if (!s.oneOf.includes(value as string)) {
-      throw argError(`${model}: ${key} must be one of ${s.oneOf.map((v) => `'${v}'`).join(', ')}, got ${String(value)}`);
+      throw argError(`${model}: ${key} must be one of ${s.oneOf.map((v) => `'${v}'`).join(', ')}, got ${show(value)}`);
     }
   }
 }
