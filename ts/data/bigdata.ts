@@ -5,12 +5,12 @@
 // come from the distinct-id tables. No interaction ever becomes a JS object.
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { RecsysError, argError } from '../errors.js';
+import { RecsysError, argError, show } from '../errors.js';
 import { Dataset, type DatasetOptions, type DuplicatePolicy } from './dataset.js';
 import { IdMap, type Id } from './idmap.js';
 import type { ColumnMapping, ColumnRef } from './parse.js';
 import type { TrainTest } from './split.js';
-import { DuckSession, duckError, duckMessage, show, sqlIdent, sqlString, withDuckDB, type DuckDBOptions } from './duckdb.js';
+import { DuckSession, duckError, duckMessage, sqlIdent, sqlString, withDuckDB, type DuckDBOptions } from './duckdb.js';
 
 /** Options shared by Dataset.fromParquet, fromCsv and fromQuery. */
 export interface DuckDBReadOptions extends DatasetOptions, DuckDBOptions {

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { RecsysError, argError, type RecsysErrorCode } from '../errors.js';
+import { RecsysError, argError, show, type RecsysErrorCode } from '../errors.js';
 
 type NodeApi = typeof import('@duckdb/node-api');
 type Bindings = typeof import('@duckdb/node-bindings');
@@ -64,15 +64,6 @@ function checkOptions(o: DuckDBOptions): void {
   }
   if (o.tempDirectory !== undefined && (typeof o.tempDirectory !== 'string' || o.tempDirectory.length === 0)) {
     throw argError('tempDirectory must be a non-empty path');
-  }
-}
-
-/** A value as text for an error message, whatever it is (String() throws on some objects). */
-export function show(v: unknown): string {
-  try {
-    return typeof v === 'string' ? JSON.stringify(v) : String(v);
-  } catch {
-    return typeof v;
   }
 }
 
