@@ -1,4 +1,4 @@
-import { RecsysError, argError, native, nativeAsync } from '../errors.js';
+import { RecsysError, argError, native, nativeAsync, show } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Id } from '../data/idmap.js';
 import { addon, type FitOptionsNative, type FitProgress, type NativeModel, type TopKResult } from '../native.js';
@@ -250,7 +250,7 @@ export abstract class FactorRecommender<P extends CommonParams = CommonParams> e
 }
 
 function checkK(k: number): void {
-  if (!Number.isInteger(k) || k < 0) throw argError(`k must be a non-negative integer, got ${k}`);
+  if (!Number.isInteger(k) || k < 0) throw argError(`k must be a non-negative integer, got ${show(k)}`);
 }
 
 function checkTrain(train: Dataset): void {
@@ -260,10 +260,10 @@ function checkTrain(train: Dataset): void {
 
 export function validateCommon(p: CommonParams): void {
   if (p.threads !== undefined && (!Number.isInteger(p.threads) || p.threads < 0 || p.threads > 1024)) {
-    throw argError(`threads must be an integer in [0, 1024], got ${p.threads}`);
+    throw argError(`threads must be an integer in [0, 1024], got ${show(p.threads)}`);
   }
   if (p.seed !== undefined && (!Number.isInteger(p.seed) || p.seed < 0 || p.seed > Number.MAX_SAFE_INTEGER)) {
-    throw argError(`seed must be a non-negative safe integer, got ${p.seed}`);
+    throw argError(`seed must be a non-negative safe integer, got ${show(p.seed)}`);
   }
 }
 
