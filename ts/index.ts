@@ -9,6 +9,7 @@ export {
   type CommonParams,
   type FitOptions,
   type FoldInInput,
+  type ModelState,
   type Recommendation,
   type RecommendOptions,
 } from './models/base.js';
@@ -44,3 +45,5 @@ export {
   type Scorer,
   type Fittable,
 } from './eval/evaluate.js';
+export { loadModel, loadModelWithInfo, readModelInfo, registerModelClass, type LoadOptions, type ModelFileInfo } from './io/load.js';
+export { MODEL_FORMAT_VERSION, type ModelFileMeta } from './io/format.js';

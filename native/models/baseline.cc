@@ -163,6 +163,27 @@ Napi::Value FitBaselineOnly(const Napi::CallbackInfo& info) {
   });
 }
 
+// ---- restorers (model files) ----
+std::shared_ptr<Model> restore_popularity(StateReader& s) {
+  auto m = std::make_shared<PopularityModel>();
+  restore_factor_state(*m, s);
+  return m;
+}
+std::shared_ptr<Model> restore_baseline_only(StateReader& s) {
+  auto m = std::make_shared<FactorModel>();
+  restore_factor_state(*m, s);
+  return m;
+}
+std::shared_ptr<Model> restore_random(StateReader& s) {
+  auto seed = s.i32("seed", {2});
+  if (seed[0] < 0 || seed[1] < 0 || seed[1] > (1 << 22)) s.fail_tensor("seed", "is out of range");
+  auto m = std::make_shared<RandomModel>();
+  m->users = s.users();
+  m->items = s.items();
+  m->seed = static_cast<uint64_t>(seed[0]) | (static_cast<uint64_t>(seed[1]) << 31);
+  return m;
+}
+
 void init(Napi::Env env, Napi::Object exports) {
   exports.Set("fitPopularity", Napi::Function::New(env, FitPopularity));
   exports.Set("fitRandom", Napi::Function::New(env, FitRandom));
@@ -172,5 +193,8 @@ void init(Napi::Env env, Napi::Object exports) {
 }  // namespace
 
 RECSYS_REGISTER_EXPORTS(baseline, init);
+RECSYS_REGISTER_RESTORER(Popularity, restore_popularity);
+RECSYS_REGISTER_RESTORER(BaselineOnly, restore_baseline_only);
+RECSYS_REGISTER_RESTORER(Random, restore_random);
 
 }  // namespace recsys
