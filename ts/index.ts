@@ -47,3 +47,16 @@ export {
 } from './eval/evaluate.js';
 export { loadModel, loadModelWithInfo, readModelInfo, registerModelClass, type LoadOptions, type ModelFileInfo } from './io/load.js';
 export { MODEL_FORMAT_VERSION, type ModelFileMeta } from './io/format.js';
+export {
+  createRecommender,
+  type CreateRecommenderOptions,
+  type RecommenderService,
+  type ServedModel,
+  type RequestOptions,
+  type ItemScore,
+  type ReloadResult,
+  type BatchEntry,
+  type ServiceLogger,
+} from './serve/recommender.js';
+export { recsysPlugin, type RecsysPluginOptions } from './serve/plugin.js';
+export { createServer, type ServerOptions, type RecsysServer } from './serve/server.js';

@@ -353,6 +353,9 @@ export function readModelHeader(path: string): ModelFileHeader {
     if (at < dataLength) throw formatError(path, `the file has ${dataLength - at} bytes after its last tensor`);
     const meta = checkMeta(path, md.recsys, tensors);
     return { path, size, formatVersion: version, checksum: md.checksum as string, meta, tensors, headerBytes, dataLength };
+  } catch (err) {
+    if (err instanceof RecsysError) throw err;
+    throw new RecsysError('E_IO', `cannot read model file ${path}: ${(err as Error).message}`, { cause: err });
   } finally {
     closeSync(fd);
   }

@@ -1,7 +1,7 @@
 // loadModel: a model file back into an instance of the class that saved it (ts/io/format.ts has the layout).
 import { RecsysError, native } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
-import { IdMap, type Id } from '../data/idmap.js';
+import { IdMap } from '../data/idmap.js';
 import { addon, type NativeTensor } from '../native.js';
 import { Recommender } from '../models/base.js';
 import { FactorModel } from '../models/factors.js';
@@ -50,16 +50,16 @@ function fail(path: string, why: string, cause?: unknown): RecsysError {
 }
 
 function idMap(path: string, side: string, e: IdsEntry, tensors: Record<string, NativeTensor>): IdMap {
-  let ids: Id[];
   if ('tensor' in e) {
     const t = tensors[e.tensor];
     if (!t || !(t.data instanceof Int32Array)) throw fail(path, `the ${side} id tensor is missing`);
-    ids = Array.from(t.data);
-  } else {
-    ids = e.values;
+    // Integer ids: a sorted copy finds repeats cheaply; the id -> index map is built on first lookup (IdMap).
+    const sorted = t.data.slice().sort();
+    for (let p = 1; p < sorted.length; p++) if (sorted[p] === sorted[p - 1]) throw fail(path, `the ${side} ids repeat the id ${sorted[p]}`);
+    return new IdMap(Array.from(t.data));
   }
-  const built = IdMap.build(ids, side);
-  if (built.map.size !== ids.length) throw fail(path, `the ${side} ids repeat an id`);
+  const built = IdMap.build(e.values, side);
+  if (built.map.size !== e.values.length) throw fail(path, `the ${side} ids repeat an id`);
   return built.map;
 }
 
@@ -75,6 +75,17 @@ function checkTrainCsr(path: string, indptr: Int32Array, indices: Int32Array, co
       if (c <= prev || c >= cols) throw fail(path, `train.indices of user ${r} are not sorted, unique item indices below ${cols}`);
       prev = c;
     }
+  }
+}
+
+// Native errors name the file when they can; make sure every E_FORMAT does.
+function withPath<T>(path: string, f: () => T): T {
+  try {
+    return native(f);
+  } catch (err) {
+    const e = err as RecsysError;
+    if (e.code === 'E_FORMAT' && !e.message.startsWith(path)) throw fail(path, e.message, err);
+    throw err;
   }
 }
 
@@ -100,7 +111,7 @@ export function loadModelWithInfo<M extends Recommender = Recommender>(path: str
   const create = classFor(meta.class);
   if (!create) throw fail(path, `model class '${meta.class}' is not known to this build of recsys`);
   const nativeKind = addon.restorableKinds().includes(meta.kind);
-  const r = native(() =>
+  const r = withPath(path, () =>
     addon.readModelFile(path, {
       header: h.headerBytes,
       checksumAt: CHECKSUM_AT,
@@ -132,7 +143,7 @@ export function loadModelWithInfo<M extends Recommender = Recommender>(path: str
     const tensors: Record<string, NativeTensor> = {};
     for (const n of meta.state) tensors[n] = r.tensors[n]!;
     try {
-      Recommender.attachState(model, { kind: meta.kind, users: meta.users, items: meta.items, tensors }, train);
+      withPath(path, () => Recommender.attachState(model, { kind: meta.kind, users: meta.users, items: meta.items, tensors }, train));
     } catch (err) {
       if (err instanceof RecsysError && err.code === 'E_FORMAT') throw err;
       throw fail(path, `its ${meta.kind} state could not be restored (${(err as Error).message})`, err);
