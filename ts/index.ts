@@ -45,6 +45,20 @@ export {
   type Scorer,
   type Fittable,
 } from './eval/evaluate.js';
+export type { FromFileOptions, FileFormat, ColumnMapping, ColumnRef } from './data/parse.js';
+export type { ItemInfoFormat } from './data/iteminfo.js';
+export {
+  findDatasetDir,
+  detectMovieLens,
+  loadMovieLens,
+  loadPredefinedFolds,
+  type DatasetLocation,
+  type LoadFoldsOptions,
+  type LoadMovieLensOptions,
+  type MovieLensFiles,
+  type MovieLensLayout,
+  type PredefinedFold,
+} from './data/movielens.js';
 export { loadModel, loadModelWithInfo, readModelInfo, registerModelClass, type LoadOptions, type ModelFileInfo } from './io/load.js';
 export { MODEL_FORMAT_VERSION, type ModelFileMeta } from './io/format.js';
 export {

@@ -78,6 +78,18 @@ export interface NativeInfo {
   napiVersion: number;
 }
 
+/** What the native interaction-file parser returns: a CSR plus the id lists (Float64Array for numeric ids). */
+export interface ParsedInteractions extends CsrMatrix {
+  users: Float64Array | string[];
+  items: Float64Array | string[];
+  /** Pairs merged by the duplicates policy. */
+  duplicates: number;
+  /** Data lines read (before merging). */
+  interactions: number;
+  /** Physical lines in the file. */
+  lines: number;
+}
+
 /** The addon's exports. Families add their fit functions here. */
 export interface NativeAddon {
   info(): NativeInfo;
@@ -91,6 +103,19 @@ export interface NativeAddon {
     duplicates: string,
   ): CsrMatrix & { duplicates: number };
   transpose(m: CsrMatrix): CsrMatrix;
+  parseInteractions(
+    path: string,
+    options: {
+      delimiter: string;
+      quote: boolean;
+      header: boolean;
+      fields: number;
+      columns: { user: number | string; item: number | string; rating?: number | string; timestamp?: number | string };
+      duplicates: string;
+      knownUsers?: readonly (number | string)[];
+      knownItems?: readonly (number | string)[];
+    },
+  ): Promise<ParsedInteractions>;
   NativeModel: unknown;
   createFactorModel(o: {
     users: number;

@@ -4,16 +4,8 @@ import { kFold, leaveLastK, perUserSplit, randomSplit, stratifiedTrainCount, tim
 import { RecsysError } from '../../ts/errors.js';
 import { Rng } from '../../ts/rng.js';
 import { synthetic, triples } from '../helpers/synthetic.js';
+import { code } from '../helpers/rejection.js';
 
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RecsysError);
-    return (e as RecsysError).code;
-  }
-  return undefined;
-}
 
 /** Checks what every split must satisfy: shared id maps, disjoint parts, union = the source (with values). */
 function checkPartition(ds: Dataset, s: TrainTest): void {

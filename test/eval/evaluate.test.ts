@@ -7,6 +7,7 @@ import { crossValidate, evaluate, type EvaluateOptions, type MetricName, type Sc
 import { referenceEvaluate } from '../../ts/eval/reference.js';
 import { BaselineOnly, Popularity, Random } from '../../ts/models/baseline.js';
 import { synthetic } from '../helpers/synthetic.js';
+import { code } from '../helpers/rejection.js';
 
 /** A test-only model: fixed score rows per user and a constant prediction. */
 class FixedScorer implements Scorer {
@@ -26,15 +27,6 @@ class FixedScorer implements Scorer {
   }
 }
 
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RecsysError);
-    return (e as RecsysError).code;
-  }
-  return undefined;
-}
 
 /** 3 users x 6 items, hand-made: see the comments in the test for the expected numbers. */
 function handCase() {

@@ -19,7 +19,7 @@ const commands: Record<string, Command> = {
   },
   demo: {
     summary: 'load MovieLens 100K (or a built-in dataset), split, fit every model, print an evaluation table and top-10 titles',
-    usage: 'recsys demo [path] [--json] [--threads N] [--user ID]',
+    usage: 'recsys demo [path] [--generated] [--json] [--threads N] [--user ID] [--seed N]\n  path: a MovieLens folder (default: $RECSYS_DATA_DIR/ml-100k, then ../shared/datasets/ml-100k)\n  --generated: use the built-in dataset with planted taste groups',
     async run(args) {
       const { demoCommand } = await import('./demo.js');
       await demoCommand(args);

@@ -215,7 +215,9 @@ function partition(ds: Dataset, isTest: Uint8Array): TrainTest {
       if (t) t[q] = times![p]!;
       q++;
     }
-    return Dataset.fromCoo(ds.users, ds.items, r, c, v, t);
+    const part = Dataset.fromCoo(ds.users, ds.items, r, c, v, t);
+    part.itemInfo = ds.itemInfo; // same id maps, so the display data by dense index still applies
+    return part;
   };
   return { train: pick(0, n - nTest), test: pick(1, nTest) };
 }

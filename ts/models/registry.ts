@@ -13,6 +13,8 @@ export interface ModelEntry {
   /** Needs explicit ratings to fit. */
   needsRatings: boolean;
   create(params?: Record<string, unknown>): Recommender;
+  /** Parameters the demo uses (e.g. fewer epochs for a slow model); false leaves the model out of the demo. */
+  demo?: Record<string, unknown> | false;
 }
 
 /** Every model family of the package, in the order reports list them. Families append their entries here. */
