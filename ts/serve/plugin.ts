@@ -89,6 +89,27 @@ function tokenCheck(tokens: readonly string[]): (header: string | undefined) => 
   };
 }
 
+/** Every error as { error: { code, message } } with the status its code implies. */
+export function errorHandler(err: FastifyError | RecsysError, req: FastifyRequest, reply: FastifyReply): void {
+  if (err instanceof RecsysError) {
+    const status = STATUS[err.code] ?? 500;
+    if (status === 500) req.log.error(err);
+    reply.code(status).send(errorBody(err.code, err.message));
+    return;
+  }
+  const e = err as FastifyError;
+  if (e.validation) {
+    reply.code(400).send(errorBody('E_ARG', e.message));
+    return;
+  }
+  const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;
+  const codes: Record<number, string> = { 400: 'E_ARG', 404: 'E_NOT_FOUND', 413: 'E_TOO_LARGE', 414: 'E_TOO_LARGE', 415: 'E_MEDIA_TYPE', 431: 'E_TOO_LARGE' };
+  const code = codes[status] ?? (status >= 500 ? 'E_INTERNAL' : 'E_HTTP');
+  if (status >= 500) req.log.error(err);
+  const message = status >= 500 ? 'internal error' : status === 414 ? 'the URL is too long (ids have at most 512 characters)' : e.message;
+  reply.code(status).send(errorBody(code, message));
+}
+
 /** Builds the OpenAPI 3.1 document of the routes (JSON Schema 2020-12 allows the id type ["string", "number"]). */
 function openapi(prefix: string, routes: RouteDef[], withAuth: boolean): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -128,11 +149,14 @@ function openapi(prefix: string, routes: RouteDef[], withAuth: boolean): Record<
 
 /** The recsys HTTP API as a Fastify plugin (see the README's "Serving" section). */
 export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app: FastifyInstance, opts: RecsysPluginOptions) => {
-  // Our own Ajv: Fastify's defaults (coercion of query strings, defaults, stripping unknown properties) plus
-  // union types, so an id is "string or number" without coercing one into the other.
+  // Our own Ajv: Fastify's defaults (defaults, stripping unknown properties) plus union types, so an id is
+  // "string or number" without coercing one into the other. Query strings and path parameters are text and
+  // coerced ("10" -> 10, "a" -> ["a"]); JSON bodies are not.
   const { Ajv } = await import('ajv');
-  const ajv = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: false, allowUnionTypes: true });
-  app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
+  const base = { useDefaults: true, removeAdditional: true, allErrors: false, allowUnionTypes: true } as const;
+  const textAjv = new Ajv({ ...base, coerceTypes: 'array' });
+  const bodyAjv = new Ajv({ ...base, coerceTypes: false });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
   const owned = !opts.recommender;
   const service =
     opts.recommender ??
@@ -312,24 +336,7 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
     service.metrics.observe(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
-  app.setErrorHandler((err: FastifyError | RecsysError, req, reply) => {
-    if (err instanceof RecsysError) {
-      const status = STATUS[err.code] ?? 500;
-      if (status === 500) req.log.error(err);
-      reply.code(status).send(errorBody(err.code, err.message));
-      return;
-    }
-    const e = err as FastifyError;
-    if (e.validation) {
-      reply.code(400).send(errorBody('E_ARG', e.message));
-      return;
-    }
-    const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;
-    const code =
-      status === 413 ? 'E_TOO_LARGE' : status === 415 ? 'E_MEDIA_TYPE' : status === 400 ? 'E_ARG' : status === 404 ? 'E_NOT_FOUND' : status >= 500 ? 'E_INTERNAL' : 'E_HTTP';
-    if (status >= 500) req.log.error(err);
-    reply.code(status).send(errorBody(code, status >= 500 ? 'internal error' : e.message));
-  });
+  app.setErrorHandler(errorHandler);
 
   for (const r of routes) {
     const options: RouteShorthandOptions = { schema: r.schema, bodyLimit };

@@ -2,7 +2,7 @@
 // exported for programs that want the whole server rather than the plugin. Fastify is loaded on first use.
 import type { FastifyInstance } from 'fastify';
 import { createRecommender, type RecommenderService } from './recommender.js';
-import { recsysPlugin, type RecsysPluginOptions } from './plugin.js';
+import { errorHandler, recsysPlugin, type RecsysPluginOptions } from './plugin.js';
 
 export interface ServerOptions extends RecsysPluginOptions {
   /** Fastify's logger option (pino): true, false or pino options. Default { level: 'info' }. */
@@ -29,6 +29,8 @@ export async function createServer(options: ServerOptions): Promise<RecsysServer
     return503OnClosing: true,
     // Ids may be up to 512 characters (the schemas' limit; Fastify's default is 100).
     routerOptions: { maxParamLength: 512 },
+    // Errors before routing (a path parameter over the limit, a malformed URL) get the same JSON error body.
+    frameworkErrors: (err, req, reply) => errorHandler(err, req, reply),
   });
   const recommender =
     options.recommender ??
@@ -38,6 +40,7 @@ export async function createServer(options: ServerOptions): Promise<RecsysServer
       logger: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m), error: (m) => app.log.error(m) },
     });
   if (!options.recommender) app.addHook('onClose', async () => recommender.close());
+  app.setErrorHandler(errorHandler);
   await app.register(recsysPlugin, { ...options, recommender });
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({ error: { code: 'E_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
