@@ -41,6 +41,19 @@ export async function createServer(options: ServerOptions): Promise<RecsysServer
     });
   if (!options.recommender) app.addHook('onClose', async () => recommender.close());
   app.setErrorHandler(errorHandler);
+  // Graceful close: requests that arrived before close() finish and their responses are fully written (Node's
+  // server.close() drops connections it thinks idle, which includes one whose response is still being flushed).
+  let inFlight = 0;
+  let closing = false;
+  app.addHook('onRequest', (_req, reply, done) => {
+    inFlight++;
+    if (closing) reply.header('connection', 'close');
+    done();
+  });
+  app.addHook('onResponse', (_req, _reply, done) => {
+    inFlight--;
+    done();
+  });
   await app.register(recsysPlugin, { ...options, recommender });
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({ error: { code: 'E_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
@@ -52,6 +65,9 @@ export async function createServer(options: ServerOptions): Promise<RecsysServer
       return app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8080 });
     },
     async close() {
+      closing = true;
+      const deadline = Date.now() + 30_000;
+      while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       await app.close();
     },
   };
