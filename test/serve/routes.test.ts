@@ -17,7 +17,8 @@ describe('HTTP routes', async () => {
   afterAll(() => s.close());
   const get = async (url: string, headers: Record<string, string> = {}) => {
     const r = await s.app.inject({ method: 'GET', url, headers });
-    return { status: r.statusCode, body: r.headers['content-type']?.includes('json') ? (r.json() as Json) : r.body, headers: r.headers };
+    const body: any = String(r.headers['content-type']).includes('json') ? r.json() : r.body;
+    return { status: r.statusCode, body, headers: r.headers };
   };
   const post = async (url: string, payload: unknown, headers: Record<string, string> = {}) => {
     const r = await s.app.inject({ method: 'POST', url, payload: payload as string, headers });

@@ -200,8 +200,11 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
       },
       handler(req, reply) {
         const q = req.query as { k?: number; exclude?: string[]; filterSeen?: boolean };
-        const r = service.recommend((req.params as { id: string }).id, { k: q.k, exclude: splitList(q.exclude), filterSeen: q.filterSeen });
-        sendModelHeader(reply).send(r);
+        const checksum = service.served.checksum;
+        service.recommendAsync((req.params as { id: string }).id, { k: q.k, exclude: splitList(q.exclude), filterSeen: q.filterSeen }).then(
+          (r) => reply.header('x-recsys-model', checksum).send(r),
+          (err: unknown) => reply.send(err),
+        );
       },
     },
     {

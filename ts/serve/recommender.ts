@@ -87,6 +87,13 @@ export interface RecommenderService {
   readonly limits: { maxK: number; defaultK: number; maxBatch: number; maxItems: number };
   /** Top-k for a training user. Throws RecsysError E_UNKNOWN_USER (404 over HTTP) or E_ARG. */
   recommend(user: Id, options?: RequestOptions): { user: Id; items: ItemScore[] };
+  /**
+   * recommend() through a micro-batch: requests that arrive in the same event-loop turn with the same k and
+   * filterSeen (and no exclude list) are scored together with one matrix product, which reads the item factors
+   * once for the whole batch. The HTTP route uses this; the items equal recommend()'s, the scores up to float
+   * rounding (a matrix product instead of a matrix-vector one).
+   */
+  recommendAsync(user: Id, options?: RequestOptions): Promise<{ user: Id; items: ItemScore[] }>;
   /** Top-k for a new or anonymous user from the items they interacted with (fold-in). */
   recommendForItems(input: { items: readonly Id[]; ratings?: readonly number[] }, options?: RequestOptions): { items: ItemScore[] };
   /** Top-k for many users; an unknown user gets an error entry instead of failing the batch. */
@@ -180,6 +187,49 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     };
   };
 
+  // ---- micro-batching of single-user requests (recommendAsync) ----
+  interface Pending {
+    user: Id;
+    k: number;
+    filterSeen: boolean;
+    // The model current when the request came in: a reload in between does not mix models within an answer.
+    at: { model: Recommender; served: ServedModel };
+    resolve: (r: { user: Id; items: ItemScore[] }) => void;
+    reject: (e: unknown) => void;
+  }
+  let queue: Pending[] = [];
+  const flush = () => {
+    const batch = queue;
+    queue = [];
+    const groups = new Map<unknown, Map<string, { ids: Id[]; entries: Pending[] }>>();
+    for (const e of batch) {
+      const m = e.at.model;
+      const id = resolveId(m.trainData.users, e.user);
+      if (id === undefined) {
+        e.reject(new RecsysError('E_UNKNOWN_USER', `unknown user ${JSON.stringify(e.user)}`));
+        continue;
+      }
+      let byOptions = groups.get(e.at);
+      if (!byOptions) groups.set(e.at, (byOptions = new Map()));
+      const key = `${e.k}/${e.filterSeen}`;
+      let g = byOptions.get(key);
+      if (!g) byOptions.set(key, (g = { ids: [], entries: [] }));
+      g.ids.push(id);
+      g.entries.push(e);
+    }
+    for (const byOptions of groups.values()) {
+      for (const g of byOptions.values()) {
+        const { k, filterSeen, at } = g.entries[0]!;
+        try {
+          if (g.ids.length === 1) g.entries[0]!.resolve({ user: g.entries[0]!.user, items: toScores(at.model.recommend(g.ids[0]!, { k, filterSeen })) });
+          else at.model.recommendBatch(g.ids, { k, filterSeen }).forEach((list, j) => g.entries[j]!.resolve({ user: g.entries[j]!.user, items: toScores(list) }));
+        } catch (err) {
+          for (const e of g.entries) e.reject(err);
+        }
+      }
+    }
+  };
+
   // ---- reloads: one at a time; a change during a reload queues one more ----
   let reloading: Promise<ReloadResult> | undefined;
   let again = false;
@@ -262,6 +312,25 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
       const id = resolveId(m.trainData.users, user);
       if (id === undefined) throw new RecsysError('E_UNKNOWN_USER', `unknown user ${JSON.stringify(user)}`);
       return { user, items: toScores(m.recommend(id, opts(o))) };
+    },
+    recommendAsync(user, o) {
+      if (o?.exclude !== undefined) {
+        try {
+          return Promise.resolve(this.recommend(user, o));
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      }
+      let k: number;
+      try {
+        k = checkK(o?.k);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return new Promise((resolve, reject) => {
+        if (queue.length === 0) setImmediate(flush);
+        queue.push({ user, k, filterSeen: o?.filterSeen ?? true, at: current, resolve, reject });
+      });
     },
     recommendForItems(input, o) {
       const m = current.model;
