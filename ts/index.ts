@@ -59,7 +59,7 @@ export {
   type MovieLensLayout,
   type PredefinedFold,
 } from './data/movielens.js';
-export { loadModel, loadModelWithInfo, readModelInfo, registerModelClass, type LoadOptions, type ModelFileInfo } from './io/load.js';
+export { loadModel, loadModelAsync, loadModelWithInfo, loadModelWithInfoAsync, readModelInfo, registerModelClass, type LoadOptions, type ModelFileInfo } from './io/load.js';
 export { MODEL_FORMAT_VERSION, type ModelFileMeta } from './io/format.js';
 export {
   createRecommender,

@@ -170,6 +170,8 @@ export interface NativeAddon {
       restore?: { kind: string; users: number; items: number; names: string[] };
     },
   ): { model?: NativeModel; tensors: Record<string, NativeTensor>; checksum: string };
+  /** readModelFile on a worker thread. */
+  readModelFileAsync(path: string, spec: Parameters<NativeAddon['readModelFile']>[1]): Promise<ReturnType<NativeAddon['readModelFile']>>;
   /** XXH64 (seed 0) of the concatenated bytes, as 16 hex digits. */
   xxh64(chunks: ArrayBufferView[]): string;
   [name: string]: unknown;

@@ -280,7 +280,11 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
     exports.Set("NativeModel", f);
   }
   explicit ModelHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelHandle>(info) {}
+  ~ModelHandle() override {
+    if (reported > 0) Napi::MemoryManagement::AdjustExternalMemory(Env(), -reported);
+  }
   std::shared_ptr<Model> model;
+  int64_t reported = 0;  // bytes announced to V8 for this model
 
  private:
   const Model& m(Napi::Env env) const {
@@ -613,7 +617,10 @@ void init(Napi::Env env, Napi::Object exports) {
 
 Napi::Object wrap_model(Napi::Env env, std::shared_ptr<Model> model) {
   Napi::Object o = addon_data(env).get("NativeModel").New({});
-  ModelHandle::Unwrap(o)->model = std::move(model);
+  ModelHandle* h = ModelHandle::Unwrap(o);
+  h->reported = static_cast<int64_t>(model ? model->memory_bytes() : 0);
+  if (h->reported > 0) Napi::MemoryManagement::AdjustExternalMemory(env, h->reported);
+  h->model = std::move(model);
   return o;
 }
 

@@ -44,6 +44,9 @@ class Model {
   // kind(), n_users() and n_items() they are all a restorer (below) needs to rebuild an equal model, so scalars
   // that scoring uses are tensors of shape {1}. Names are [a-z0-9_] (model files reserve the dotted ones).
   virtual std::map<std::string, Tensor> state() const { return {}; }
+  // Bytes the fitted state holds (reported to V8 so that dropped models are collected promptly, e.g. after a
+  // server reloads its model file). Families with large state override it.
+  virtual size_t memory_bytes() const { return 0; }
 };
 
 using TensorMap = std::map<std::string, Tensor>;
@@ -124,6 +127,9 @@ class FactorModel : public Model {
   void similar_items(int32_t i, float* out) const override;
   void similar_users(int32_t u, float* out) const override;
   std::map<std::string, Tensor> state() const override;
+  size_t memory_bytes() const override {
+    return (U.size() + V.size() + user_bias.size() + item_bias.size()) * sizeof(float) + user_known.size() + item_known.size();
+  }
 
   bool is_user_known(int32_t u) const { return u >= 0 && u < users && (user_known.empty() || user_known[u]); }
   bool is_item_known(int32_t i) const { return i >= 0 && i < items && (item_known.empty() || item_known[i]); }

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RecsysError, loadModel, readModelInfo, type Recommender } from '../../ts/index.js';
+import { RecsysError, loadModel, loadModelAsync, readModelInfo, type Recommender } from '../../ts/index.js';
 import { buildFile, factorModel, fittedModels, parseFile, rewrite, tempDir } from './helpers.js';
 
 const tmp = tempDir('recsys-corrupt-');
@@ -70,6 +70,15 @@ describe('loadModel on bad files', () => {
       b[at]! ^= 0x10;
       expectFormat(write(b), /checksum mismatch/);
     }
+  });
+
+  it('loadModelAsync rejects the same way', async () => {
+    const b = Buffer.from(bytes);
+    b[b.length - 3]! ^= 1;
+    const p = write(b);
+    await expect(loadModelAsync(p)).rejects.toMatchObject({ code: 'E_FORMAT', message: expect.stringMatching(/checksum mismatch/) });
+    await expect(loadModelAsync(write('nope'))).rejects.toMatchObject({ code: 'E_FORMAT' });
+    await expect(loadModelAsync(tmp.path('absent.rsm'))).rejects.toMatchObject({ code: 'E_IO' });
   });
 
   it('a newer or unknown format version', () => {

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RecsysError, loadModel, readModelInfo, registerModelClass, Recommender, FactorModel, type Id } from '../../ts/index.js';
+import { RecsysError, loadModel, loadModelAsync, readModelInfo, registerModelClass, Recommender, FactorModel, type Id } from '../../ts/index.js';
 import { addon } from '../../ts/native.js';
 import { fittedModels, factorModel, parseFile, tempDir } from './helpers.js';
 
@@ -63,6 +63,17 @@ describe('save -> loadModel round trip', () => {
       expect(mb).toEqual(ma);
     });
   }
+
+  it('loadModelAsync (worker thread) gives the same model as loadModel', async () => {
+    for (const m of all) {
+      const path = tmp.path(`${m.name}-async.rsm`);
+      m.save(path);
+      const a = await loadModelAsync(path);
+      expect(a.name).toBe(m.name);
+      const u = m.trainData.users.ids[2]!;
+      expect(a.recommend(u, { k: 8 })).toEqual(loadModel(path).recommend(u, { k: 8 }));
+    }
+  });
 
   it('keeps string, numeric and mixed ids with their types (7 and "7" stay distinct)', () => {
     const m = factorModel(4, 5, 3, 2);

@@ -1,5 +1,5 @@
 // loadModel: a model file back into an instance of the class that saved it (ts/io/format.ts has the layout).
-import { RecsysError, native } from '../errors.js';
+import { RecsysError, native, nativeAsync } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
 import { IdMap } from '../data/idmap.js';
 import { addon, type NativeTensor } from '../native.js';
@@ -106,21 +106,60 @@ export function loadModel<M extends Recommender = Recommender>(path: string, opt
 
 /** loadModel that also returns what the file said (the server reports it). */
 export function loadModelWithInfo<M extends Recommender = Recommender>(path: string, options: LoadOptions = {}): { model: M; info: ModelFileInfo } {
-  const h: ModelFileHeader = readModelHeader(path);
+  const p = prepare(path, options);
+  return finish<M>(path, p, withPath(path, () => addon.readModelFile(path, p.spec)));
+}
+
+/**
+ * loadModel with the file read, checked and restored on a worker thread (the event loop keeps running; a server
+ * reloads its model this way).
+ */
+export async function loadModelAsync<M extends Recommender = Recommender>(path: string, options: LoadOptions = {}): Promise<M> {
+  return (await loadModelWithInfoAsync<M>(path, options)).model;
+}
+
+export async function loadModelWithInfoAsync<M extends Recommender = Recommender>(path: string, options: LoadOptions = {}): Promise<{ model: M; info: ModelFileInfo }> {
+  const p = prepare(path, options);
+  let r: NativeRead;
+  try {
+    r = await nativeAsync(withPath(path, () => addon.readModelFileAsync(path, p.spec)));
+  } catch (err) {
+    const e = err as RecsysError;
+    if (e.code === 'E_FORMAT' && !e.message.startsWith(path)) throw fail(path, e.message, err);
+    throw err;
+  }
+  return finish<M>(path, p, r);
+}
+
+type NativeRead = ReturnType<typeof addon.readModelFile>;
+type ReadSpec = Parameters<typeof addon.readModelFile>[1];
+
+// The header, the class and what the native reader must do.
+function prepare(path: string, options: LoadOptions): { h: ModelFileHeader; create: Create; nativeKind: boolean; spec: ReadSpec } {
+  if (options === null || typeof options !== 'object') throw new RecsysError('E_ARG', 'load options must be an object');
+  const h = readModelHeader(path);
   const { meta } = h;
   const create = classFor(meta.class);
   if (!create) throw fail(path, `model class '${meta.class}' is not known to this build of recsys`);
   const nativeKind = addon.restorableKinds().includes(meta.kind);
-  const r = withPath(path, () =>
-    addon.readModelFile(path, {
-      header: h.headerBytes,
-      checksumAt: CHECKSUM_AT,
-      dataLength: h.dataLength,
-      tensors: h.tensors,
-      expected: options.verify === false ? undefined : h.checksum.slice('xxh64:'.length),
-      restore: nativeKind ? { kind: meta.kind, users: meta.users, items: meta.items, names: meta.state } : undefined,
-    }),
-  );
+  const spec: ReadSpec = {
+    header: h.headerBytes,
+    checksumAt: CHECKSUM_AT,
+    dataLength: h.dataLength,
+    tensors: h.tensors,
+    expected: options.verify === false ? undefined : h.checksum.slice('xxh64:'.length),
+    restore: nativeKind ? { kind: meta.kind, users: meta.users, items: meta.items, names: meta.state } : undefined,
+  };
+  return { h, create, nativeKind, spec };
+}
+
+// Id maps, training interactions and the model instance around what the native reader returned.
+function finish<M extends Recommender>(
+  path: string,
+  { h, create, nativeKind }: { h: ModelFileHeader; create: Create; nativeKind: boolean },
+  r: NativeRead,
+): { model: M; info: ModelFileInfo } {
+  const { meta } = h;
   const users = idMap(path, 'users', meta.ids.users, r.tensors);
   const items = idMap(path, 'items', meta.ids.items, r.tensors);
   const indptr = r.tensors['train.indptr']?.data;

@@ -7,7 +7,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { RecsysError, argError } from '../errors.js';
 import type { Id } from '../data/idmap.js';
 import type { Recommendation, Recommender } from '../models/base.js';
-import { loadModelWithInfo, readModelInfo, type ModelFileInfo } from '../io/load.js';
+import { loadModelWithInfo, loadModelWithInfoAsync, readModelInfo, type ModelFileInfo } from '../io/load.js';
 import { resolveId, resolveIds } from './ids.js';
 import { ServiceMetrics } from './metrics.js';
 
@@ -238,7 +238,7 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     try {
       // The header alone says whether the contents changed (touch, or a watcher event for another reason).
       if (readModelInfo(path).checksum === current.served.checksum) return { reloaded: false, reason: 'the file has not changed', model: current.served };
-      const { model, info } = loadModelWithInfo(path);
+      const { model, info } = await loadModelWithInfoAsync(path);
       warm(model);
       // One assignment: requests already running finish on the model they started with, later ones get this one.
       current = { model, served: served(model, info) };
