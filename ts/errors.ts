@@ -25,6 +25,17 @@ export class RecsysError extends Error {
   }
 }
 
+/** A value as text for an error message; never throws (String() does, for objects with a broken toString). */
+export function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v === null || v === undefined || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  try {
+    return JSON.stringify(v) ?? Object.prototype.toString.call(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
+
 export function argError(message: string): RecsysError {
   return new RecsysError('E_ARG', message);
 }

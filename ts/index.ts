@@ -59,6 +59,11 @@ export {
   type MovieLensLayout,
   type PredefinedFold,
 } from './data/movielens.js';
+export { ImplicitALS, type ImplicitALSParams, type PartialFitOptions } from './models/als.js';
+export { BPR, type BPRParams } from './models/bpr.js';
+export { ItemKNN, type ItemKNNParams } from './models/itemknn.js';
+export { EASE, type EASEParams } from './models/ease.js';
+export { PureSVD, truncatedSVD, type PureSVDParams, type TruncatedSVD, type TruncatedSVDOptions } from './models/puresvd.js';
 export { loadModel, loadModelAsync, loadModelWithInfo, loadModelWithInfoAsync, readModelInfo, registerModelClass, type LoadOptions, type ModelFileInfo } from './io/load.js';
 export { MODEL_FORMAT_VERSION, type ModelFileMeta } from './io/format.js';
 export {

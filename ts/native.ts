@@ -153,6 +153,9 @@ export interface NativeAddon {
     gemv(useRef: boolean, ta: boolean, m: number, n: number, A: Float32Array, x: Float32Array, y: Float32Array): void;
     syrk(useRef: boolean, n: number, m: number, A: Float32Array, C: Float32Array): void;
     cholSolve(useRef: boolean, n: number, A: Float32Array, B: Float32Array): number;
+    inverse(useRef: boolean, n: number, A: Float32Array): number;
+    qr(useRef: boolean, m: number, n: number, A: Float32Array): number;
+    svd(useRef: boolean, m: number, n: number, A: Float32Array, S: Float32Array, U: Float32Array, Vt: Float32Array): number;
   };
   /** A model rebuilt from what its state() returned (native/core/model.h: the restorer registry). */
   restoreModel(kind: string, dims: { users: number; items: number }, tensors: Record<string, NativeTensor>): NativeModel;

@@ -54,12 +54,16 @@ describe('public API under malformed input', () => {
     );
   });
 
+  it('an option whose toString is not a function still gives E_ARG (found by the property below)', () => {
+    expect(() => new BaselineOnly({ method: { toString: {} } } as never)).toThrow(expect.objectContaining({ code: 'E_ARG' }));
+  });
+
   it('model parameters', () => {
     fc.assert(
       fc.property(junk, junk, junk, junk, (epochs, regUser, threads, method) => {
         typedOrFine(() => new BaselineOnly({ epochs, regUser, threads, method } as never).fit(ds));
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
   });
 });

@@ -1,4 +1,4 @@
-import { argError } from '../errors.js';
+import { argError, show } from '../errors.js';
 
 /** Minimal option parsing: --flag, --key value, --key=value; the rest are positionals. Options in `lists` may repeat. */
 export function parseArgs(
@@ -37,6 +37,6 @@ export function parseArgs(
 export function intOption(v: string | boolean | undefined, name: string, dflt: number, min = 0): number {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (typeof v !== 'string' || !Number.isInteger(n) || n < min) throw argError(`--${name} must be an integer >= ${min}, got ${String(v)}`);
+  if (typeof v !== 'string' || !Number.isInteger(n) || n < min) throw argError(`--${name} must be an integer >= ${min}, got ${show(v)}`);
   return n;
 }

@@ -1,4 +1,4 @@
-import { RecsysError, argError, native } from '../errors.js';
+import { RecsysError, argError, native, show } from '../errors.js';
 import { addon, type CsrMatrix } from '../native.js';
 import { IdMap, type Id } from './idmap.js';
 import { matchItemInfo, readItemInfoFile, type ItemInfoFormat } from './iteminfo.js';
@@ -150,7 +150,7 @@ export class Dataset {
     options: DatasetOptions = {},
   ): Dataset {
     const dup = options.duplicates ?? 'last';
-    if (!['last', 'sum', 'max', 'error'].includes(dup)) throw argError(`duplicates must be 'last', 'sum', 'max' or 'error', got ${String(dup)}`);
+    if (!['last', 'sum', 'max', 'error'].includes(dup)) throw argError(`duplicates must be 'last', 'sum', 'max' or 'error', got ${show(dup)}`);
     const built = native(() => addon.buildCsr(users.size, items.size, rows, cols, values, times, dup));
     const { duplicates, ...csr } = built;
     const ds = new Dataset(users, items, csr, duplicates);

@@ -3,7 +3,7 @@
 // blocks of users: the model scores a block (block x nItems floats, bounded memory), then one native call
 // computes every requested metric at every cutoff for the block, in parallel over users. Models scored in TS
 // (overriding scoreUsersDense) go through the same path.
-import { RecsysError, argError, native } from '../errors.js';
+import { RecsysError, argError, native, show } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Id } from '../data/idmap.js';
 import { kFold, type TrainTest } from '../data/split.js';
@@ -211,7 +211,7 @@ function readOptions(options: EvaluateOptions, test: Dataset): Resolved {
   const kv = options.k ?? 10;
   const kList = typeof kv === 'number' ? [kv] : Array.isArray(kv) ? [...kv] : undefined;
   if (!kList || kList.length === 0) throw argError('k must be a positive integer or a non-empty array of them');
-  for (const k of kList) if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 2 ** 31 - 1) throw argError(`k must be an integer >= 1, got ${String(k)}`);
+  for (const k of kList) if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 2 ** 31 - 1) throw argError(`k must be an integer >= 1, got ${show(k)}`);
   const ks = [...new Set(kList)].sort((a, b) => a - b);
   if (!Array.isArray(options.metrics ?? [])) throw argError('metrics must be an array of metric names');
   const metrics = options.metrics ? [...options.metrics] : [...(test.hasRatings ? ['rmse', 'mae'] : []), 'precision', 'recall', 'ndcg', 'map'];
@@ -220,13 +220,13 @@ function readOptions(options: EvaluateOptions, test: Dataset): Resolved {
   const threads = options.threads ?? 0;
   if (!Number.isInteger(threads) || threads < 0 || threads > 1024) throw argError(`threads must be an integer in [0, 1024], got ${threads}`);
   const gain = options.gain ?? 'binary';
-  if (gain !== 'binary' && gain !== 'raw' && gain !== 'exp') throw argError(`gain must be 'binary', 'raw' or 'exp', got ${String(gain)}`);
+  if (gain !== 'binary' && gain !== 'raw' && gain !== 'exp') throw argError(`gain must be 'binary', 'raw' or 'exp', got ${show(gain)}`);
   if (gain !== 'binary' && !test.hasRatings) throw argError(`gain '${gain}' needs ratings in the test data`);
   const rt = options.relevanceThreshold;
   if (rt !== undefined && (typeof rt !== 'number' || !Number.isFinite(rt))) throw argError('relevanceThreshold must be a finite number');
   if (rt !== undefined && !test.hasRatings) throw argError('relevanceThreshold needs ratings in the test data');
   const coldUsers = options.coldUsers ?? 'skip';
-  if (coldUsers !== 'skip' && coldUsers !== 'include') throw argError(`coldUsers must be 'skip' or 'include', got ${String(coldUsers)}`);
+  if (coldUsers !== 'skip' && coldUsers !== 'include') throw argError(`coldUsers must be 'skip' or 'include', got ${show(coldUsers)}`);
   const negatives = options.negatives ?? 99;
   if (!Number.isInteger(negatives) || negatives < 1 || negatives > 1 << 24) throw argError(`negatives must be an integer >= 1, got ${negatives}`);
   const seed = options.seed ?? 42;
