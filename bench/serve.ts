@@ -1,5 +1,5 @@
-// HTTP serving benchmark (issue #6 targets): a factor model of 20k users x 20k items x 64 factors (50 seen items per
-// user, left out of every answer) behind `recsys serve` in a child process on 127.0.0.1, loaded by autocannon from
+// HTTP serving benchmark (issue #6 targets): an ImplicitALS model of 20k users x 20k items x 64 factors fitted on
+// generated interactions (50 per user, left out of every answer; random vectors when the build has no ImplicitALS) behind `recsys serve` in a child process on 127.0.0.1, loaded by autocannon from
 // this process. Phases (each bounded; everything stops by itself):
 //   1. warm-up;
 //   2. top-10 requests for random users for SECONDS (default 60): requests/s, latency percentiles, failed
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { Dataset, FactorModel, info, models } from '../ts/index.js';
+import { Dataset, FactorModel, info, models, type Recommender } from '../ts/index.js';
 
 const seconds = Number(process.argv[2] ?? 60);
 const connections = Number(process.argv[3] ?? 16);
@@ -22,24 +22,28 @@ const nUsers = 20_000, nItems = 20_000, f = 64, seenPerUser = 50;
 // ---- the model ----
 let s = 12345;
 const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
-const hasAls = models.some((m) => m.name === 'ImplicitALS');
-console.log(
-  hasAls
-    ? 'ImplicitALS is in the registry; this benchmark still serves random vectors (the serving cost is the same for any 64-factor model)'
-    : 'ImplicitALS is not in this build yet: serving a FactorModel of random vectors (FactorModel.fromFactors) of the same shape',
-);
-const U = new Float32Array(nUsers * f).map(() => rnd() * 0.2 - 0.1);
-const V = new Float32Array(nItems * f).map(() => rnd() * 0.2 - 0.1);
 const users = Array.from({ length: nUsers }, (_, u) => u);
 const items = Array.from({ length: nItems }, (_, i) => i);
-const base = FactorModel.fromFactors({ users, items, factors: f, userFactors: U, itemFactors: V });
 const su = new Int32Array(nUsers * seenPerUser), si = new Int32Array(nUsers * seenPerUser);
 for (let p = 0; p < su.length; p++) {
   su[p] = Math.floor(p / seenPerUser);
   si[p] = Math.floor(rnd() ** 2 * nItems); // popular items seen more often
 }
-const seen = Dataset.fromCoo(base.trainData.users, base.trainData.items, su, si, undefined, undefined, { duplicates: 'max' });
-const model = FactorModel.fromFactors({ users: base.trainData.users, items: base.trainData.items, factors: f, userFactors: U, itemFactors: V, seen });
+const { IdMap } = await import('../ts/index.js');
+const seen = Dataset.fromCoo(new IdMap(users), new IdMap(items), su, si, undefined, undefined, { duplicates: 'max' });
+let model: Recommender;
+const als = models.find((m) => m.name === 'ImplicitALS');
+if (als) {
+  // An ImplicitALS fitted on these generated interactions (10 iterations keep the set-up short).
+  const t = performance.now();
+  model = await als.create({ factors: f, iterations: 10, threads: 0 }).fitAsync(seen);
+  console.log(`ImplicitALS (${f} factors, 10 iterations) fitted on ${seen.nnz} generated interactions in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+} else {
+  console.log('ImplicitALS is not in this build: serving a FactorModel of random vectors (FactorModel.fromFactors) of the same shape');
+  const U = new Float32Array(nUsers * f).map(() => rnd() * 0.2 - 0.1);
+  const V = new Float32Array(nItems * f).map(() => rnd() * 0.2 - 0.1);
+  model = FactorModel.fromFactors({ users: seen.users, items: seen.items, factors: f, userFactors: U, itemFactors: V, seen });
+}
 const dir = mkdtempSync(join(tmpdir(), 'recsys-bench-serve-'));
 const path = join(dir, 'model.rsm');
 model.save(path);
@@ -128,7 +132,7 @@ rmSync(dir, { recursive: true, force: true });
 const mid = rss.slice(Math.floor(rss.length / 6));
 const i = info();
 console.log(`\nrecsys ${i.version}, BLAS ${i.blas}, ${i.defaultThreads} hardware threads shared by the server (one event loop) and autocannon`);
-console.log(`model: ${nUsers} users x ${nItems} items x ${f} factors, ${seen.nnz} seen interactions filtered; ${connections} connections, loopback`);
+console.log(`model: ${model.name}, ${nUsers} users x ${nItems} items x ${f} factors, ${seen.nnz} seen interactions filtered; ${connections} connections, loopback`);
 console.log(`top-10 for ${seconds} s: ${r.requests.average.toFixed(0)} requests/s (total ${r.requests.total}); latency p50 ${r.latency.p50} ms, p90 ${r.latency.p90} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms`);
 console.log(`failed requests: ${failed} (errors ${r.errors}, timeouts ${r.timeouts}, non-2xx ${r.non2xx})`);
 console.log(

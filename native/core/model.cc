@@ -201,6 +201,20 @@ std::vector<int32_t> StateReader::i32(const std::string& name, const std::vector
 
 float StateReader::scalar(const std::string& name) { return f32(name, {1})[0]; }
 
+int32_t StateReader::int_scalar(const std::string& name, int32_t lo, int32_t hi) {
+  int32_t v = i32(name, {1})[0];
+  if (v < lo || v > hi) fail_tensor(name, "is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return v;
+}
+
+Tensor u64_tensor(uint64_t v) { return Tensor{{2}, {}, {static_cast<int32_t>(v & 0x7fffffff), static_cast<int32_t>(v >> 31)}}; }
+
+uint64_t StateReader::u64(const std::string& name) {
+  auto v = i32(name, {2});
+  if (v[0] < 0 || v[1] < 0 || v[1] > (1 << 22)) fail_tensor(name, "is out of range");
+  return static_cast<uint64_t>(v[0]) | (static_cast<uint64_t>(v[1]) << 31);
+}
+
 void check_csr(const StateReader& s, const std::vector<int32_t>& indptr, const std::vector<int32_t>& indices,
                int64_t rows, int32_t cols, const char* name) {
   if (static_cast<int64_t>(indptr.size()) != rows + 1 || indptr[0] != 0)

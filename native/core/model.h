@@ -42,7 +42,7 @@ class Model {
   virtual void similar_users(int32_t u, float* out) const;
   // Named tensors describing the fitted state (factors, biases, neighbour lists ...). Complete: together with
   // kind(), n_users() and n_items() they are all a restorer (below) needs to rebuild an equal model, so scalars
-  // that scoring uses are tensors of shape {1}. Names are [a-z0-9_] (model files reserve the dotted ones).
+  // that scoring uses are tensors of shape {1}. Names are [A-Za-z][A-Za-z0-9_]* (model files reserve dotted ones).
   virtual std::map<std::string, Tensor> state() const { return {}; }
   // Bytes the fitted state holds (reported to V8 so that dropped models are collected promptly, e.g. after a
   // server reloads its model file). Families with large state override it.
@@ -77,6 +77,8 @@ class StateReader {
   std::vector<float> f32(const std::string& name, const std::vector<int64_t>& shape);
   std::vector<int32_t> i32(const std::string& name, const std::vector<int64_t>& shape);
   float scalar(const std::string& name);  // a finite float tensor of shape {1}
+  int32_t int_scalar(const std::string& name, int32_t lo, int32_t hi);  // an int32 tensor of shape {1} in [lo, hi]
+  uint64_t u64(const std::string& name);  // what u64_tensor wrote (seeds)
   // E_FORMAT naming the kind and the tensor.
   [[noreturn]] void fail_tensor(const std::string& name, const std::string& why) const;
 
@@ -91,6 +93,9 @@ class StateReader {
 // indices.size(); every index in [0, cols)), throwing E_FORMAT through the reader.
 void check_csr(const StateReader& s, const std::vector<int32_t>& indptr, const std::vector<int32_t>& indices,
                int64_t rows, int32_t cols, const char* name);
+
+// A 64-bit value (a seed up to 2^53) as an int32 tensor {2}: low 31 bits, then the rest.
+Tensor u64_tensor(uint64_t v);
 
 using Restorer = std::shared_ptr<Model> (*)(StateReader& state);
 struct RestorerRegistrar {

@@ -73,7 +73,7 @@ class RandomModel : public Model {
     return static_cast<float>((hash3(seed, static_cast<uint32_t>(u), static_cast<uint32_t>(i)) >> 40) * 0x1.0p-24);
   }
   std::map<std::string, Tensor> state() const override {
-    return {{"seed", Tensor{{2}, {}, {static_cast<int32_t>(seed & 0x7fffffff), static_cast<int32_t>(seed >> 31)}}}};
+    return {{"seed", u64_tensor(seed)}};
   }
 };
 
@@ -175,12 +175,10 @@ std::shared_ptr<Model> restore_baseline_only(StateReader& s) {
   return m;
 }
 std::shared_ptr<Model> restore_random(StateReader& s) {
-  auto seed = s.i32("seed", {2});
-  if (seed[0] < 0 || seed[1] < 0 || seed[1] > (1 << 22)) s.fail_tensor("seed", "is out of range");
   auto m = std::make_shared<RandomModel>();
   m->users = s.users();
   m->items = s.items();
-  m->seed = static_cast<uint64_t>(seed[0]) | (static_cast<uint64_t>(seed[1]) << 31);
+  m->seed = s.u64("seed");
   return m;
 }
 

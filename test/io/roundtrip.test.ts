@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RecsysError, loadModel, loadModelAsync, readModelInfo, registerModelClass, Recommender, FactorModel, type Id } from '../../ts/index.js';
+import { RecsysError, loadModel, loadModelAsync, readModelInfo, registerModelClass, Recommender, FactorModel, type Id, type ImplicitALS } from '../../ts/index.js';
+import { synthetic } from '../helpers/synthetic.js';
 import { addon } from '../../ts/native.js';
 import { fittedModels, factorModel, parseFile, tempDir } from './helpers.js';
 
@@ -73,6 +74,17 @@ describe('save -> loadModel round trip', () => {
       const u = m.trainData.users.ids[2]!;
       expect(a.recommend(u, { k: 8 })).toEqual(loadModel(path).recommend(u, { k: 8 }));
     }
+  });
+
+  it('a loaded ImplicitALS keeps everything partialFit needs', () => {
+    const m = all.find((x) => x.name === 'ImplicitALS') as ImplicitALS | undefined;
+    if (!m) return; // the family is not in this build
+    const path = tmp.path('als-partial.rsm');
+    m.save(path);
+    const l = loadModel<ImplicitALS>(path);
+    const grown = synthetic({ users: 45, items: 60, minPerUser: 3, maxPerUser: 12, seed: 9, skew: true });
+    const a = m.partialFit(grown), b = l.partialFit(grown);
+    for (const u of grown.users.ids.slice(38)) expect(b.recommend(u, { k: 6 })).toEqual(a.recommend(u, { k: 6 }));
   });
 
   it('keeps string, numeric and mixed ids with their types (7 and "7" stay distinct)', () => {

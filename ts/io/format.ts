@@ -35,7 +35,7 @@ const AFTER_CHECKSUM = `","format":"${MODEL_FORMAT}","format_version":"`;
 const CHECKSUM_AT = 8 + PREFIX.length;
 /** Headers larger than this are refused (the safetensors reference reader's limit). */
 const MAX_HEADER = 100 * 1024 * 1024;
-const NAME = /^[a-z][a-z0-9_]*$/;
+const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 /** Where a model file keeps one side's external ids. */
 export type IdsEntry = { tensor: string } | { values: Id[] };
@@ -145,7 +145,7 @@ function encode(model: Recommender): { head: Uint8Array; chunks: Uint8Array[]; h
   const tensors: [string, NativeTensor][] = [];
   const names = Object.keys(state.tensors).sort();
   for (const n of names) {
-    if (!NAME.test(n)) throw new RecsysError('E_STATE', `${model.name}: state tensor name '${n}' is not [a-z][a-z0-9_]*`);
+    if (!NAME.test(n)) throw new RecsysError('E_STATE', `${model.name}: state tensor name '${n}' is not [A-Za-z][A-Za-z0-9_]*`);
     tensors.push([n, state.tensors[n]!]);
   }
   const ids = { users: idsEntry(train.users, 'users', tensors), items: idsEntry(train.items, 'items', tensors) };
