@@ -11,6 +11,8 @@ const junk = fc.oneof(
   fc.constant(undefined),
   fc.constant(null),
   fc.constant(NaN),
+  fc.bigInt({ min: -5n, max: 5n }),
+  fc.constant({ toString: () => { throw new Error('broken toString'); } }),
   fc.integer({ min: -5, max: 2000 }),
   fc.double(),
   fc.string({ maxLength: 4 }),

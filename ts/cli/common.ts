@@ -2,7 +2,7 @@
 // --set parameters, the progress bar, and output (text or --json).
 import { statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { RecsysError, argError } from '../errors.js';
+import { RecsysError, argError, show } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
 import type { Id, IdMap } from '../data/idmap.js';
 import { loadMovieLens } from '../data/movielens.js';
@@ -110,7 +110,7 @@ export function parseSets(sets: string[] | undefined): Record<string, unknown> {
 /** An id typed on the command line, in the form the model knows it. */
 export function cliId(map: IdMap, raw: string, what: 'user' | 'item'): Id {
   const id = resolveId(map, raw);
-  if (id === undefined) throw new RecsysError(what === 'user' ? 'E_UNKNOWN_USER' : 'E_UNKNOWN_ITEM', `unknown ${what} ${JSON.stringify(raw)}`);
+  if (id === undefined) throw new RecsysError(what === 'user' ? 'E_UNKNOWN_USER' : 'E_UNKNOWN_ITEM', `unknown ${what} ${show(raw)}`);
   return id;
 }
 

@@ -4,7 +4,7 @@
 // other frameworks can call it directly.
 import { watch, watchFile, unwatchFile, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { RecsysError, argError } from '../errors.js';
+import { RecsysError, argError, show } from '../errors.js';
 import type { Id } from '../data/idmap.js';
 import type { Recommendation, Recommender } from '../models/base.js';
 import { loadModelWithInfo, loadModelWithInfoAsync, readModelInfo, type ModelFileInfo } from '../io/load.js';
@@ -138,7 +138,7 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
   const log: ServiceLogger = options.logger ?? console;
   const int = (v: unknown, name: string, dflt: number, min: number, max: number): number => {
     if (v === undefined) return dflt;
-    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) throw argError(`${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) throw argError(`${name} must be an integer in [${min}, ${max}], got ${show(v)}`);
     return v as number;
   };
   const maxK = int(options.maxK, 'maxK', 1000, 1, 1_000_000);
@@ -166,7 +166,7 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
 
   const checkK = (k: unknown): number => {
     if (k === undefined) return limits.defaultK;
-    if (!Number.isInteger(k) || (k as number) < 1 || (k as number) > limits.maxK) throw argError(`k must be an integer in [1, ${limits.maxK}], got ${String(k)}`);
+    if (!Number.isInteger(k) || (k as number) < 1 || (k as number) > limits.maxK) throw argError(`k must be an integer in [1, ${limits.maxK}], got ${show(k)}`);
     return k as number;
   };
   const checkList = (v: unknown, name: string, max: number): readonly Id[] => {
@@ -206,7 +206,7 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
       const m = e.at.model;
       const id = resolveId(m.trainData.users, e.user);
       if (id === undefined) {
-        e.reject(new RecsysError('E_UNKNOWN_USER', `unknown user ${JSON.stringify(e.user)}`));
+        e.reject(new RecsysError('E_UNKNOWN_USER', `unknown user ${show(e.user)}`));
         continue;
       }
       let byOptions = groups.get(e.at);
@@ -310,7 +310,7 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     recommend(user, o) {
       const m = current.model;
       const id = resolveId(m.trainData.users, user);
-      if (id === undefined) throw new RecsysError('E_UNKNOWN_USER', `unknown user ${JSON.stringify(user)}`);
+      if (id === undefined) throw new RecsysError('E_UNKNOWN_USER', `unknown user ${show(user)}`);
       return { user, items: toScores(m.recommend(id, opts(o))) };
     },
     recommendAsync(user, o) {
@@ -359,7 +359,7 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
       const where: number[] = [];
       const results: BatchEntry[] = list.map((u, p) => {
         const id = resolveId(m.trainData.users, u);
-        if (id === undefined) return { user: u, error: { code: 'E_UNKNOWN_USER', message: `unknown user ${JSON.stringify(u)}` } };
+        if (id === undefined) return { user: u, error: { code: 'E_UNKNOWN_USER', message: `unknown user ${show(u)}` } };
         known.push(id);
         where.push(p);
         return { user: u, items: [] };
@@ -373,7 +373,7 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     similarItems(item, o) {
       const m = current.model;
       const id = resolveId(m.trainData.items, item);
-      if (id === undefined) throw new RecsysError('E_UNKNOWN_ITEM', `unknown item ${JSON.stringify(item)}`);
+      if (id === undefined) throw new RecsysError('E_UNKNOWN_ITEM', `unknown item ${show(item)}`);
       return { item, items: toScores(m.similarItems(id, checkK(o?.k))) };
     },
     reload,
