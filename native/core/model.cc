@@ -252,15 +252,7 @@ std::shared_ptr<Model> restore_model(const std::string& kind, int32_t users, int
     fail("E_STATE", "the restorer of '" + kind + "' built a model of another kind or size");
   return m;
 }
-
-namespace {
-std::shared_ptr<Model> restore_plain_factor(StateReader& s) {
-  auto m = std::make_shared<FactorModel>();
-  restore_factor_state(*m, s);
-  return m;
-}
-}  // namespace
-RECSYS_REGISTER_RESTORER(FactorModel, restore_plain_factor);
+// The "FactorModel" kind (plain or with least-squares fold-in) registers its restorer in models/foldin.cc.
 
 void FactorModel::mark_known(const CsrView& m) {
   user_known.assign(users, 0);

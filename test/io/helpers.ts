@@ -20,6 +20,17 @@ export function fittedModels(): Recommender[] {
   const out: Recommender[] = [];
   for (const e of models) out.push(e.create({ threads: 1, seed: 3 }).fit(data));
   out.push(factorModel(30, 50, 8, 11));
+  const withFoldIn = factorModel(30, 50, 8, 12);
+  out.push(
+    FactorModel.fromFactors({
+      users: withFoldIn.trainData.users,
+      items: withFoldIn.trainData.items,
+      factors: 8,
+      userFactors: withFoldIn.userFactors!,
+      itemFactors: withFoldIn.itemFactors!,
+      foldIn: { implicit: true, alpha: 2, reg: 0.05, scaleReg: false },
+    }),
+  );
   return out;
 }
 

@@ -23,9 +23,9 @@ describe('save -> loadModel round trip', () => {
     expect(all.map((m) => m.name)).toEqual(expect.arrayContaining(['Random', 'Popularity', 'BaselineOnly', 'FactorModel']));
   });
 
-  for (const m of all) {
-    it(`${m.name}: the loaded model is the same class and gives identical results`, () => {
-      const path = tmp.path(`${m.name}.rsm`);
+  all.forEach((m, idx) => {
+    it(`${m.name} (#${idx}): the loaded model is the same class and gives identical results`, () => {
+      const path = tmp.path(`${m.name}-${idx}.rsm`);
       m.save(path);
       const l = loadModel(path);
       expect(l).toBeInstanceOf(m.constructor);
@@ -53,7 +53,7 @@ describe('save -> loadModel round trip', () => {
         tryCall(() => m.recommendForNewUser({ items: items.slice(0, 3) }, { k: 5 })),
       );
       // Saving the loaded model again writes the same tensors and metadata (all but the time of writing).
-      const again = tmp.path(`${m.name}-again.rsm`);
+      const again = tmp.path(`${m.name}-${idx}-again.rsm`);
       l.save(again);
       const a = parseFile(readFileSync(path));
       const b = parseFile(readFileSync(again));
@@ -63,7 +63,7 @@ describe('save -> loadModel round trip', () => {
       delete mb.created;
       expect(mb).toEqual(ma);
     });
-  }
+  });
 
   it('loadModelAsync (worker thread) gives the same model as loadModel', async () => {
     for (const m of all) {
