@@ -1,6 +1,11 @@
 import { argError } from '../errors.js';
 import type { Recommender } from './base.js';
 import { BaselineOnly, Popularity, Random } from './baseline.js';
+import { ImplicitALS } from './als.js';
+import { BPR } from './bpr.js';
+import { ItemKNN } from './itemknn.js';
+import { EASE } from './ease.js';
+import { PureSVD } from './puresvd.js';
 import { AutoRec } from './deep/autorec.js';
 import { MultVAE } from './deep/multvae.js';
 import { GMF, MLP, NeuMF } from './deep/ncf.js';
@@ -25,6 +30,12 @@ export const models: ModelEntry[] = [
   { name: 'Random', tasks: ['ranking'], needsRatings: false, create: (p) => new Random(p) },
   { name: 'Popularity', tasks: ['ranking'], needsRatings: false, create: (p) => new Popularity(p) },
   { name: 'BaselineOnly', tasks: ['rating', 'ranking'], needsRatings: true, create: (p) => new BaselineOnly(p) },
+  // Implicit-feedback models read star ratings as "watched" in the demo (binary), with ML-100K-tuned settings.
+  { name: 'ImplicitALS', tasks: ['ranking'], needsRatings: false, create: (p) => new ImplicitALS(p), demo: { binary: true, reg: 10, alpha: 0 } },
+  { name: 'BPR', tasks: ['ranking'], needsRatings: false, create: (p) => new BPR(p) },
+  { name: 'ItemKNN', tasks: ['ranking'], needsRatings: false, create: (p) => new ItemKNN(p), demo: { binary: true, similarity: 'tfidf' } },
+  { name: 'EASE', tasks: ['ranking'], needsRatings: false, create: (p) => new EASE(p), demo: { binary: true } },
+  { name: 'PureSVD', tasks: ['ranking'], needsRatings: false, create: (p) => new PureSVD(p), demo: { binary: true, factors: 16 } },
   // Deep models (TensorFlow.js, loaded on first use). The demo runs shortened fits of the three main ones.
   { name: 'NeuMF', tasks: ['ranking'], needsRatings: false, create: (p) => new NeuMF(p), demo: { epochs: 5 } },
   { name: 'GMF', tasks: ['ranking'], needsRatings: false, create: (p) => new GMF(p), demo: false },

@@ -16,6 +16,9 @@ import { GMF, MLP, NeuMF } from '../../../ts/models/deep/ncf.js';
 import type { FitProgress } from '../../../ts/native.js';
 import { RecsysError } from '../../../ts/errors.js';
 import { code } from '../../helpers/rejection.js';
+import { TempDir } from '../../helpers/tmpdir.js';
+import { join } from 'node:path';
+import { loadModel } from '../../../ts/io/load.js';
 
 beforeAll(async () => {
   await initDeepBackend();
@@ -49,7 +52,7 @@ describe.each(models)('%s', (_name, make) => {
   it('state() -> fromState() gives the same scores and recommendations', () => {
     const Cls = m.constructor as unknown as typeof GMF;
     // Models that score from the training interactions carry them in their state; the others take `seen`.
-    const carries = 'interactions.indptr' in m.state();
+    const carries = 'interactions_indptr' in m.state();
     const copy = Cls.fromState(m.state(), { users: train.users, items: train.items, params: m.params, seen: carries ? undefined : train }) as DeepRecommender<any>;
     const users = Int32Array.of(0, 5, 77, 239);
     expect(copy.scoreUsersDense(users)).toEqual(m.scoreUsersDense(users));
@@ -60,6 +63,23 @@ describe.each(models)('%s', (_name, make) => {
     const name = Object.keys(shapes).find((k) => shapes[k]!.shape.length === 2)!;
     shapes[name] = { shape: [shapes[name]!.shape[0]! + 1, shapes[name]!.shape[1]!], data: new Float32Array(0) };
     expect(code(() => Cls.fromState(shapes, { users: train.users, items: train.items, params: m.params }))).toBe('E_ARG');
+  });
+
+  it('save() -> loadModel() gives the same model (class, scores, recommendations, predictions)', () => {
+    const dir = new TempDir();
+    try {
+      const path = join(dir.dir, `${m.name}.rsm`);
+      m.save(path);
+      const back = loadModel<DeepRecommender<any>>(path);
+      expect(back.name).toBe(m.name);
+      expect(back.params).toEqual(m.params);
+      const users = Int32Array.of(1, 50, 200);
+      expect(back.scoreUsersDense(users)).toEqual(m.scoreUsersDense(users));
+      expect(back.recommendBatch([train.users.id(3), train.users.id(9)], { k: 6 })).toEqual(m.recommendBatch([train.users.id(3), train.users.id(9)], { k: 6 }));
+      expect(back.predict(train.users.id(2), train.items.id(7))).toBe(m.predict(train.users.id(2), train.items.id(7)));
+    } finally {
+      dir.remove();
+    }
   });
 
   it('recommend, recommendBatch and scores agree; seen items are left out; no tensors leak', () => {
@@ -136,7 +156,7 @@ describe('deep model fits', () => {
     const phases = new Set<string>();
     const m = new NeuMF({ factors: 8, layers: [16, 8], epochs: 2, pretrain: true, pretrainEpochs: 2 }).fit(train, { onProgress: (p) => phases.add(p.phase) });
     expect([...phases]).toEqual(['pretrain-gmf', 'pretrain-mlp', 'epoch']);
-    expect(m.state()['output.weight']!.shape).toEqual([16, 1]);
+    expect(m.state()['output_weight']!.shape).toEqual([16, 1]);
   });
 
   it('AutoRec: the split graph (native gather, chain rule through dy) has the dense I-AutoRec gradient', () => {
@@ -152,10 +172,10 @@ describe('deep model fits', () => {
     const tr = model.trainer();
     const w = tr.weights;
     const before = (n: string) => w.get(n).slice();
-    const V = before('encoder.weight');
-    const mu = before('encoder.bias');
-    const W = before('decoder.weight');
-    const bd = before('decoder.bias');
+    const V = before('encoder_weight');
+    const mu = before('encoder_bias');
+    const W = before('decoder_weight');
+    const bd = before('decoder_bias');
     // Dense reference: R (items x users) with mask, loss sum M (sigmoid(R V + mu) W^T + b - R)^2 / rated items.
     const nI = small.nItems;
     const nU = small.nUsers;
@@ -181,7 +201,7 @@ describe('deep model fits', () => {
     const order = tr.epoch(0);
     expect(order.steps).toBe(1);
     order.step(0);
-    const after = [w.get('encoder.weight'), w.get('encoder.bias'), w.get('decoder.weight'), w.get('decoder.bias')];
+    const after = [w.get('encoder_weight'), w.get('encoder_bias'), w.get('decoder_weight'), w.get('decoder_bias')];
     [V, mu, W, bd].forEach((start, t) => {
       for (let j = 0; j < start.length; j++) expect(start[j]! - after[t]![j]!).toBeCloseTo(grads[t]![j]!, 3);
     });

@@ -19,7 +19,7 @@ import { evaluate } from '../../eval/evaluate.js';
 import { addon } from '../../native.js';
 import { Rng } from '../../rng.js';
 import { BaselineOnly } from '../baseline.js';
-import { DeepRecommender, type DeepDefaults, type DeepParams, type ModelState, type Trainer, type ValidationResult } from './base.js';
+import { DeepRecommender, type DeepDefaults, type DeepParams, type StateTensors, type Trainer, type ValidationResult } from './base.js';
 import { tfSync, type Tf } from './backend.js';
 import { maskedSquaredError } from './losses.js';
 import { ParamStore, glorotUniform, type OptimizerConfig } from './params.js';
@@ -64,14 +64,14 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
   protected stateShapes(nUsers: number, nItems: number): Record<string, number[]> {
     const h = this.params.hidden ?? 500;
     return {
-      'encoder.weight': [nUsers, h],
-      'encoder.bias': [h],
-      'decoder.weight': [nUsers, h],
-      'decoder.bias': [nUsers],
-      'baseline.global': [1],
-      'baseline.user': [nUsers],
-      'baseline.item': [nItems],
-      'rating.range': [2],
+      encoder_weight: [nUsers, h],
+      encoder_bias: [h],
+      decoder_weight: [nUsers, h],
+      decoder_bias: [nUsers],
+      baseline_global: [1],
+      baseline_user: [nUsers],
+      baseline_item: [nItems],
+      rating_range: [2],
     };
   }
 
@@ -83,17 +83,17 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     const l2 = this.params.l2 ?? 0.1;
     const nU = data.nUsers;
     const w = new ParamStore();
-    w.add('encoder.weight', { shape: [nU, h], rows: true, l2 }, glorotUniform(nU, h, rng));
-    w.add('encoder.bias', { shape: [h] }, new Float32Array(h));
-    w.add('decoder.weight', { shape: [nU, h], rows: true, l2 }, glorotUniform(h, nU, rng));
-    w.add('decoder.bias', { shape: [nU], rows: true }, new Float32Array(nU));
+    w.add('encoder_weight', { shape: [nU, h], rows: true, l2 }, glorotUniform(nU, h, rng));
+    w.add('encoder_bias', { shape: [h] }, new Float32Array(h));
+    w.add('decoder_weight', { shape: [nU, h], rows: true, l2 }, glorotUniform(h, nU, rng));
+    w.add('decoder_bias', { shape: [nU], rows: true }, new Float32Array(nU));
     // Fallback for pairs without training data, from the whole training set.
     const base = new BaselineOnly({ threads: this.params.threads }).fit(full).nativeModel.state();
-    w.add('baseline.global', { shape: [1] }, Float32Array.from(base.global_bias!.data));
-    w.add('baseline.user', { shape: [nU] }, Float32Array.from(base.user_bias!.data));
-    w.add('baseline.item', { shape: [data.nItems] }, Float32Array.from(base.item_bias!.data));
+    w.add('baseline_global', { shape: [1] }, Float32Array.from(base.global_bias!.data));
+    w.add('baseline_user', { shape: [nU] }, Float32Array.from(base.user_bias!.data));
+    w.add('baseline_item', { shape: [data.nItems] }, Float32Array.from(base.item_bias!.data));
     const st = full.stats();
-    w.add('rating.range', { shape: [2] }, Float32Array.of(st.ratingMin!, st.ratingMax!));
+    w.add('rating_range', { shape: [2] }, Float32Array.of(st.ratingMin!, st.ratingMax!));
 
     const csc = data.csc;
     const active = Int32Array.from({ length: data.nItems }, (_, i) => i).filter((i) => csc.indptr[i + 1]! > csc.indptr[i]!);
@@ -112,16 +112,16 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
             const b = items.length;
             const entries = native(() => addon.csrRows(csc, items));
             const nE = entries.indices.length;
-            const pre = w.bag('encoder.weight', entries, b);
-            const Wg = w.gather('decoder.weight', entries.indices);
-            const bg = w.gather('decoder.bias', entries.indices);
+            const pre = w.bag('encoder_weight', entries, b);
+            const Wg = w.gather('decoder_weight', entries.indices);
+            const bg = w.gather('decoder_bias', entries.indices);
             w.tick();
             // The graph is cut at the gather of each entry's item code: TensorFlow.js's wasm backend has no kernel
             // for the gather's gradient (UnsortedSegmentSum), so the gather and its transpose (a scatter-add, the
             // bag with unit weights) run natively and the chain rule joins the two parts through dy.
             return tf.tidy(() => {
               const preT = tf.tensor2d(pre, [b, h]);
-              const biasT = tf.tensor1d(w.get('encoder.bias'));
+              const biasT = tf.tensor1d(w.get('encoder_bias'));
               const encode = (x: TF.Tensor, bias: TF.Tensor) => tf.sigmoid(tf.add(x, bias));
               const hid = encode(preT, biasT).dataSync() as Float32Array;
               const hg = native(() => addon.gatherRows(hid, h, entries.rowOf));
@@ -133,10 +133,10 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
               const [dPre, dBias] = tf.grads(encode)([preT, biasT], tf.tensor2d(dHid, [b, h])).map((t) => t.dataSync() as Float32Array);
               const dWg = grads[1]!.dataSync() as Float32Array;
               const dbg = grads[2]!.dataSync() as Float32Array;
-              w.stepBag('encoder.weight', entries, dPre!, opt);
-              w.step('encoder.bias', dBias!, opt);
-              w.stepRows('decoder.weight', entries.indices, dWg, opt);
-              w.stepRows('decoder.bias', entries.indices, dbg, opt);
+              w.stepBag('encoder_weight', entries, dPre!, opt);
+              w.step('encoder_bias', dBias!, opt);
+              w.stepRows('decoder_weight', entries.indices, dWg, opt);
+              w.stepRows('decoder_bias', entries.indices, dbg, opt);
               return value.dataSync()[0]!;
             });
           },
@@ -162,11 +162,11 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
   /** Hidden codes of every item from its training ratings (items x hidden). */
   private itemCodes(tf: Tf, w: ParamStore, data: Dataset): Float32Array {
     if (this.codes && this.codes.w === w && this.codes.data === data) return this.codes.H;
-    const h = w.shape('encoder.bias')[0]!;
+    const h = w.shape('encoder_bias')[0]!;
     const all = Int32Array.from({ length: data.nItems }, (_, i) => i);
     const entries = native(() => addon.csrRows(data.csc, all));
-    const pre = w.bag('encoder.weight', entries, data.nItems);
-    const H = tf.tidy(() => tf.sigmoid(tf.add(tf.tensor2d(pre, [data.nItems, h]), tf.tensor1d(w.get('encoder.bias')))).dataSync() as Float32Array);
+    const pre = w.bag('encoder_weight', entries, data.nItems);
+    const H = tf.tidy(() => tf.sigmoid(tf.add(tf.tensor2d(pre, [data.nItems, h]), tf.tensor1d(w.get('encoder_bias')))).dataSync() as Float32Array);
     return Float32Array.from(H);
   }
 
@@ -188,25 +188,25 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
   }
 
   private baseline(w: ParamStore, u: number, i: number, nUsers: number, nItems: number): number {
-    let s = w.get('baseline.global')[0]!;
-    if (u >= 0 && u < nUsers) s += w.get('baseline.user')[u]!;
-    if (i >= 0 && i < nItems) s += w.get('baseline.item')[i]!;
+    let s = w.get('baseline_global')[0]!;
+    if (u >= 0 && u < nUsers) s += w.get('baseline_user')[u]!;
+    if (i >= 0 && i < nItems) s += w.get('baseline_item')[i]!;
     return s;
   }
 
   protected scoreRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
     const H = this.itemCodes(tf, w, data);
-    const h = w.shape('encoder.bias')[0]!;
+    const h = w.shape('encoder_bias')[0]!;
     const nI = data.nItems;
     const rows = Int32Array.from(users, (u) => (u >= 0 && u < data.nUsers ? u : -1));
     const out = tf.tidy(() => {
-      const U = tf.tensor2d(w.gather('decoder.weight', rows), [rows.length, h]);
-      const b = tf.reshape(tf.tensor1d(w.gather('decoder.bias', rows)), [rows.length, 1]);
+      const U = tf.tensor2d(w.gather('decoder_weight', rows), [rows.length, h]);
+      const b = tf.reshape(tf.tensor1d(w.gather('decoder_bias', rows)), [rows.length, 1]);
       return tf.add(tf.matMul(U, tf.tensor2d(H, [nI, h]), false, true), b).dataSync() as Float32Array;
     });
     const scores = Float32Array.from(out);
     const known = this.known(data);
-    const range = w.get('rating.range');
+    const range = w.get('rating_range');
     const lo = range[0]!;
     const hi = range[1]!;
     for (let r = 0; r < rows.length; r++) {
@@ -222,7 +222,7 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
 
   protected override predictRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array, items: Int32Array): Float32Array {
     const H = this.itemCodes(tf, w, data);
-    const h = w.shape('encoder.bias')[0]!;
+    const h = w.shape('encoder_bias')[0]!;
     const n = users.length;
     const known = this.known(data);
     const ok = (p: number) => {
@@ -234,11 +234,11 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     const iIdx = Int32Array.from(items, (v, p) => (ok(p) ? v : -1));
     const Hrows = native(() => addon.gatherRows(H, h, iIdx));
     const pred = tf.tidy(() => {
-      const W = tf.tensor2d(w.gather('decoder.weight', u), [n, h]);
-      return tf.add(tf.sum(tf.mul(tf.tensor2d(Hrows, [n, h]), W), 1), tf.tensor1d(w.gather('decoder.bias', u))).dataSync() as Float32Array;
+      const W = tf.tensor2d(w.gather('decoder_weight', u), [n, h]);
+      return tf.add(tf.sum(tf.mul(tf.tensor2d(Hrows, [n, h]), W), 1), tf.tensor1d(w.gather('decoder_bias', u))).dataSync() as Float32Array;
     });
     const out = Float32Array.from(pred);
-    const range = w.get('rating.range');
+    const range = w.get('rating_range');
     const lo = range[0]!;
     const hi = range[1]!;
     for (let p = 0; p < n; p++) {
@@ -256,20 +256,20 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
 
   /** Items: their hidden codes. */
   protected override itemVectors(w: ParamStore): { data: Float32Array; dim: number } {
-    return { data: this.itemCodes(tfSync(), w, this.trainData), dim: w.shape('encoder.bias')[0]! };
+    return { data: this.itemCodes(tfSync(), w, this.scoringData), dim: w.shape('encoder_bias')[0]! };
   }
 
   /** The training ratings travel with the weights: the item codes are computed from them. */
-  protected override extraState(): ModelState {
-    return this.interactionsState(this.trainData, true);
+  protected override extraState(): StateTensors {
+    return this.interactionsState(this.scoringData, true);
   }
 
-  protected override dataFromState(state: ModelState, users: IdMap, items: IdMap): Dataset {
+  protected override dataFromState(state: StateTensors, users: IdMap, items: IdMap): Dataset {
     return this.interactionsFromState(state, users, items, true);
   }
 
   /** Users: their decoder rows. */
   protected override userVectors(_tf: Tf, w: ParamStore): { data: Float32Array; dim: number } {
-    return { data: w.get('decoder.weight'), dim: w.shape('encoder.bias')[0]! };
+    return { data: w.get('decoder_weight'), dim: w.shape('encoder_bias')[0]! };
   }
 }

@@ -8,11 +8,11 @@ import { IdMap, type Id } from '../../data/idmap.js';
 import { perUserSplit } from '../../data/split.js';
 import { evaluate } from '../../eval/evaluate.js';
 import { addon, type CsrMatrix, type FitOptionsNative, type FitProgress, type NativeModel, type TopKResult } from '../../native.js';
-import { Recommender, type CommonParams } from '../base.js';
+import { Recommender, type CommonParams, type ModelState } from '../base.js';
 import { initDeepBackend, tfSync, type Tf } from './backend.js';
-import { ParamStore, type ModelState } from './params.js';
+import { ParamStore, type StateTensors } from './params.js';
 
-export type { ModelState, StateTensor } from './params.js';
+export type { StateTensors } from './params.js';
 
 /** Options every deep model accepts. */
 export interface DeepParams extends CommonParams {
@@ -78,6 +78,11 @@ const toIdMap = (ids: readonly Id[] | IdMap, what: string): IdMap => {
 export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends Recommender<P> {
   /** Fitted weights (host memory). */
   protected weights?: ParamStore;
+  /**
+   * The interactions scoring reads (Mult-VAE encodes a user's items, AutoRec an item's ratings): the training set
+   * after a fit, the state's own copy after fromState or loadModel (a model file's train matrix has no values).
+   */
+  protected inputData?: Dataset;
 
   /** Defaults of the shared options for this model. */
   protected abstract defaults(): DeepDefaults;
@@ -134,6 +139,7 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
     this.fitResult = undefined;
     w.dropMoments();
     this.weights = w;
+    this.inputData = train;
     this.afterFit(train);
     return new DeepHandle(this, train.nUsers, train.nItems);
   }
@@ -274,17 +280,22 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
   }
 
   /** Extra tensors the state carries besides the weights (e.g. the training interactions). */
-  protected extraState(): ModelState {
+  protected extraState(): StateTensors {
     return {};
+  }
+
+  /** The interactions scoring reads. */
+  protected get scoringData(): Dataset {
+    return this.inputData ?? this.trainData;
   }
 
   /** @internal Entry points for the handle. */
   _scoreUsers(users: Int32Array): Float32Array {
-    return this.scoreRows(tfSync(), this.fittedWeights, this.trainData, users);
+    return this.scoreRows(tfSync(), this.fittedWeights, this.scoringData, users);
   }
   /** @internal */
   _predict(users: Int32Array, items: Int32Array): Float32Array {
-    return this.predictRows(tfSync(), this.fittedWeights, this.trainData, users, items);
+    return this.predictRows(tfSync(), this.fittedWeights, this.scoringData, users, items);
   }
   /** @internal */
   _scoreNew(items: Int32Array, values: Float32Array | undefined): Float32Array {
@@ -292,7 +303,7 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
   }
   /** @internal */
   _vectors(kind: 'items' | 'users'): { data: Float32Array; dim: number } {
-    const v = kind === 'items' ? this.itemVectors(this.fittedWeights) : this.userVectors(tfSync(), this.fittedWeights, this.trainData);
+    const v = kind === 'items' ? this.itemVectors(this.fittedWeights) : this.userVectors(tfSync(), this.fittedWeights, this.scoringData);
     if (!v) throw new RecsysError('E_UNSUPPORTED', `${this.name} has no ${kind === 'items' ? 'item' : 'user'} similarity`);
     return v;
   }
@@ -310,12 +321,25 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
   // ---- state ------------------------------------------------------------------------------------------------
 
   /** The fitted weights (and whatever else scoring needs) as named tensors, for model files. */
-  state(): ModelState {
+  state(): StateTensors {
     return { ...this.fittedWeights.state(), ...this.extraState() };
   }
 
+  /** What a model file stores (saveModel): the kind is the class name, the tensors those of state(). */
+  override exportState(): ModelState {
+    const h = this.nativeModel;
+    return { kind: this.name, users: h.nUsers, items: h.nItems, tensors: this.state() };
+  }
+
+  /** loadModel: the weights from a model file's tensors (its id maps and train matrix are attached after). */
+  protected override importState(state: ModelState): void {
+    if (state.kind !== this.name) throw argError(`a ${state.kind} state cannot be loaded into ${this.name}`);
+    const dense = (n: number) => new IdMap(Array.from({ length: n }, (_, j) => j));
+    this.restoreState(state.tensors, dense(state.users), dense(state.items), undefined);
+  }
+
   /** Rebuilds a fitted model from state() output, its ids and its parameters; tensors are checked against them. */
-  static fromState<T extends DeepRecommender<any>>(this: new (params: any) => T, state: ModelState, input: FromStateInput<T['params']>): T {
+  static fromState<T extends DeepRecommender<any>>(this: new (params: any) => T, state: StateTensors, input: FromStateInput<T['params']>): T {
     if (state === null || typeof state !== 'object') throw argError('fromState expects the object state() returned');
     if (input === null || typeof input !== 'object') throw argError('fromState expects { users, items, params?, seen? }');
     const users = toIdMap(input.users, 'users');
@@ -326,7 +350,7 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
   }
 
   /** @internal */
-  restoreState(state: ModelState, users: IdMap, items: IdMap, seen: Dataset | undefined): void {
+  restoreState(state: StateTensors, users: IdMap, items: IdMap, seen: Dataset | undefined): void {
     const shapes = this.stateShapes(users.size, items.size);
     const w = new ParamStore();
     for (const [name, shape] of Object.entries(shapes)) {
@@ -343,30 +367,31 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
     if (data.items !== items && data.nItems !== items.size) throw argError('seen must use the same item ids');
     this.weights = w;
     this.trainSet = data;
+    this.inputData = data;
     this.afterFit(data);
     this.handle = new DeepHandle(this, users.size, items.size);
   }
 
   /** Models whose scoring reads the training interactions rebuild them from their state here. */
-  protected dataFromState(_state: ModelState, _users: IdMap, _items: IdMap): Dataset | undefined {
+  protected dataFromState(_state: StateTensors, _users: IdMap, _items: IdMap): Dataset | undefined {
     return undefined;
   }
 
   /** The training interactions as state tensors (for models that need them to score). */
-  protected interactionsState(data: Dataset, withValues: boolean): ModelState {
+  protected interactionsState(data: Dataset, withValues: boolean): StateTensors {
     const c = data.csr;
-    const out: ModelState = {
-      'interactions.indptr': { shape: [c.indptr.length], data: c.indptr.slice() },
-      'interactions.indices': { shape: [c.indices.length], data: c.indices.slice() },
+    const out: StateTensors = {
+      interactions_indptr: { shape: [c.indptr.length], data: c.indptr.slice() },
+      interactions_indices: { shape: [c.indices.length], data: c.indices.slice() },
     };
-    if (withValues && c.data) out['interactions.values'] = { shape: [c.data.length], data: c.data.slice() };
+    if (withValues && c.data) out['interactions_values'] = { shape: [c.data.length], data: c.data.slice() };
     return out;
   }
 
-  protected interactionsFromState(state: ModelState, users: IdMap, items: IdMap, withValues: boolean): Dataset {
-    const ptr = state['interactions.indptr']?.data;
-    const idx = state['interactions.indices']?.data;
-    const val = state['interactions.values']?.data;
+  protected interactionsFromState(state: StateTensors, users: IdMap, items: IdMap, withValues: boolean): Dataset {
+    const ptr = state['interactions_indptr']?.data;
+    const idx = state['interactions_indices']?.data;
+    const val = state['interactions_values']?.data;
     if (!(ptr instanceof Int32Array) || !(idx instanceof Int32Array)) throw argError(`${this.name} state needs Int32 tensors interactions.indptr and interactions.indices`);
     if (withValues && !(val instanceof Float32Array)) throw argError(`${this.name} state needs a Float32 tensor interactions.values`);
     if (ptr.length !== users.size + 1 || ptr[0] !== 0 || ptr[users.size] !== idx.length) throw argError(`${this.name} state: interactions.indptr does not match the users`);

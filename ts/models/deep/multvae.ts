@@ -13,7 +13,7 @@ import { Dataset } from '../../data/dataset.js';
 import type { IdMap } from '../../data/idmap.js';
 import { addon, type CsrMatrix } from '../../native.js';
 import { Rng } from '../../rng.js';
-import { DeepRecommender, type DeepDefaults, type DeepParams, type ModelState, type Trainer } from './base.js';
+import { DeepRecommender, type DeepDefaults, type DeepParams, type StateTensors, type Trainer } from './base.js';
 import type { Tf } from './backend.js';
 import { multVaeLoss } from './losses.js';
 import { ParamStore, glorotUniform, normal, type BagEntries, type OptimizerConfig } from './params.js';
@@ -71,8 +71,8 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
     const out: Record<string, number[]> = {};
     for (const [side, sizes] of [['encoder', d.enc], ['decoder', d.dec]] as const) {
       for (let l = 0; l + 1 < sizes.length; l++) {
-        out[`${side}.${l}.weight`] = [sizes[l]!, sizes[l + 1]!];
-        out[`${side}.${l}.bias`] = [sizes[l + 1]!];
+        out[`${side}_${l}_weight`] = [sizes[l]!, sizes[l + 1]!];
+        out[`${side}_${l}_bias`] = [sizes[l + 1]!];
       }
     }
     return out;
@@ -80,7 +80,7 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
 
   /** Dense tensors handed to TensorFlow.js (the first encoder layer is the sparse bag). */
   private names(nItems: number): string[] {
-    return Object.keys(this.stateShapes(0, nItems)).filter((n) => n !== 'encoder.0.weight');
+    return Object.keys(this.stateShapes(0, nItems)).filter((n) => n !== 'encoder_0_weight');
   }
 
   /**
@@ -90,8 +90,8 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
   private encode(tf: Tf, pre0: TF.Tensor2D, dense: Map<string, TF.Tensor>, nItems: number): { mu: TF.Tensor2D; logvar: TF.Tensor2D } {
     const d = this.dims(nItems);
     const L = d.enc.length - 1;
-    let h = tf.add(pre0, dense.get('encoder.0.bias')!) as TF.Tensor2D;
-    for (let l = 1; l < L; l++) h = tf.add(tf.matMul(tf.tanh(h), dense.get(`encoder.${l}.weight`) as TF.Tensor2D), dense.get(`encoder.${l}.bias`)!) as TF.Tensor2D;
+    let h = tf.add(pre0, dense.get('encoder_0_bias')!) as TF.Tensor2D;
+    for (let l = 1; l < L; l++) h = tf.add(tf.matMul(tf.tanh(h), dense.get(`encoder_${l}_weight`) as TF.Tensor2D), dense.get(`encoder_${l}_bias`)!) as TF.Tensor2D;
     const b = pre0.shape[0];
     return { mu: tf.slice(h, [0, 0], [b, d.latent]), logvar: tf.slice(h, [0, d.latent], [b, d.latent]) };
   }
@@ -99,14 +99,14 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
   /** x W0 for some rows of m: their items, binary and L2-normalised, optionally with dropout. */
   private firstLayer(w: ParamStore, m: CsrMatrix, rows: Int32Array, o: { dropout?: number; seed?: number; epoch?: number } = {}): { pre: Float32Array; entries: BagEntries } {
     const entries = native(() => addon.csrRows(m, rows, { binary: true, normalize: true, ...o }));
-    return { pre: w.bag('encoder.0.weight', entries, rows.length), entries };
+    return { pre: w.bag('encoder_0_weight', entries, rows.length), entries };
   }
 
   private decode(tf: Tf, z: TF.Tensor2D, dense: Map<string, TF.Tensor>, nItems: number): TF.Tensor2D {
     const L = this.dims(nItems).dec.length - 1;
     let h = z;
     for (let l = 0; l < L; l++) {
-      h = tf.add(tf.matMul(h, dense.get(`decoder.${l}.weight`) as TF.Tensor2D), dense.get(`decoder.${l}.bias`)!) as TF.Tensor2D;
+      h = tf.add(tf.matMul(h, dense.get(`decoder_${l}_weight`) as TF.Tensor2D), dense.get(`decoder_${l}_bias`)!) as TF.Tensor2D;
       if (l < L - 1) h = tf.tanh(h);
     }
     return h;
@@ -120,7 +120,7 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
     const w = new ParamStore();
     for (const [name, shape] of Object.entries(this.stateShapes(data.nUsers, nItems))) {
       // Glorot-uniform weights and N(0, 0.001^2) biases, the initialisation of the paper's code.
-      if (name.endsWith('.weight')) w.add(name, { shape, l2, rows: name === 'encoder.0.weight' }, glorotUniform(shape[0]!, shape[1]!, rng));
+      if (name.endsWith('_weight')) w.add(name, { shape, l2, rows: name === 'encoder_0_weight' }, glorotUniform(shape[0]!, shape[1]!, rng));
       else w.add(name, { shape }, normal(shape[0]!, 0.001, rng));
     }
     const names = this.names(nItems);
@@ -162,7 +162,7 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
               };
               const { value, grads } = tf.valueAndGrads(f)(args);
               const g = grads.map((gt) => gt.dataSync() as Float32Array);
-              w.stepBag('encoder.0.weight', entries, g[0]!, opt);
+              w.stepBag('encoder_0_weight', entries, g[0]!, opt);
               names.forEach((nm, j) => w.step(nm, g[j + 1]!, opt));
               return value.dataSync()[0]!;
             });
@@ -195,7 +195,7 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
   }
 
   protected override scoreNewUser(tf: Tf, w: ParamStore, items: Int32Array): Float32Array {
-    const nItems = this.trainData.nItems;
+    const nItems = this.scoringData.nItems;
     const idx = Int32Array.from(new Set(items)).sort();
     const m: CsrMatrix = { rows: 1, cols: nItems, indptr: Int32Array.of(0, idx.length), indices: idx };
     return this.scoreCsr(tf, w, m, Int32Array.of(0), nItems);
@@ -207,9 +207,9 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
 
   /** Items: the decoder's output weights (one column per item). */
   protected override itemVectors(w: ParamStore): { data: Float32Array; dim: number } {
-    const L = this.dims(this.trainData.nItems).dec.length - 2;
-    const W = w.get(`decoder.${L}.weight`);
-    const [h, n] = w.shape(`decoder.${L}.weight`) as [number, number];
+    const L = this.dims(this.scoringData.nItems).dec.length - 2;
+    const W = w.get(`decoder_${L}_weight`);
+    const [h, n] = w.shape(`decoder_${L}_weight`) as [number, number];
     const out = new Float32Array(n * h);
     for (let r = 0; r < h; r++) for (let i = 0; i < n; i++) out[i * h + r] = W[r * n + i]!;
     return { data: out, dim: h };
@@ -235,11 +235,11 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
     return { data: out, dim: latent };
   }
 
-  protected override extraState(): ModelState {
-    return this.interactionsState(this.trainData, false);
+  protected override extraState(): StateTensors {
+    return this.interactionsState(this.scoringData, false);
   }
 
-  protected override dataFromState(state: ModelState, users: IdMap, items: IdMap): Dataset {
+  protected override dataFromState(state: StateTensors, users: IdMap, items: IdMap): Dataset {
     return this.interactionsFromState(state, users, items, false);
   }
 }

@@ -91,15 +91,15 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
   protected shapeOf(w: ParamStore): NcfShape {
     const width = w.shape('user_embedding')[1]!;
     const hidden: number[] = [];
-    for (let l = 0; w.has(`mlp.${l}.weight`); l++) hidden.push(w.shape(`mlp.${l}.weight`)[1]!);
-    const dM = hidden.length ? w.shape('mlp.0.weight')[0]! / 2 : 0;
+    for (let l = 0; w.has(`mlp_${l}_weight`); l++) hidden.push(w.shape(`mlp_${l}_weight`)[1]!);
+    const dM = hidden.length ? w.shape('mlp_0_weight')[0]! / 2 : 0;
     return { fG: width - dM, dM, width, hidden };
   }
 
   protected denseNames(s: NcfShape): string[] {
     const names: string[] = [];
-    s.hidden.forEach((_, l) => names.push(`mlp.${l}.weight`, `mlp.${l}.bias`));
-    names.push('output.weight', 'output.bias');
+    s.hidden.forEach((_, l) => names.push(`mlp_${l}_weight`, `mlp_${l}_bias`));
+    names.push('output_weight', 'output_bias');
     return names;
   }
 
@@ -112,12 +112,12 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
     const shapes: Record<string, number[]> = { user_embedding: [nUsers, s.width], item_embedding: [nItems, s.width] };
     let prev = 2 * s.dM;
     s.hidden.forEach((h, l) => {
-      shapes[`mlp.${l}.weight`] = [prev, h];
-      shapes[`mlp.${l}.bias`] = [h];
+      shapes[`mlp_${l}_weight`] = [prev, h];
+      shapes[`mlp_${l}_bias`] = [h];
       prev = h;
     });
-    shapes['output.weight'] = [s.fG + (s.hidden.length ? prev : 0), 1];
-    shapes['output.bias'] = [1];
+    shapes['output_weight'] = [s.fG + (s.hidden.length ? prev : 0), 1];
+    shapes['output_bias'] = [1];
     return shapes;
   }
 
@@ -132,7 +132,7 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
     w.add('item_embedding', { shape: shapes.item_embedding!, rows: true, l2 }, normal(nItems * s.width, 0.01, rng));
     for (const name of this.denseNames(s)) {
       const shape = shapes[name]!;
-      const data = name.endsWith('.bias') ? new Float32Array(shape[0]!) : glorotUniform(shape[0]!, shape[1]!, rng);
+      const data = name.endsWith('_bias') ? new Float32Array(shape[0]!) : glorotUniform(shape[0]!, shape[1]!, rng);
       w.add(name, { shape }, data);
     }
     return w;
@@ -349,16 +349,16 @@ export class NeuMF extends NcfBase<NeuMFParams> {
       w.add(name, { shape: shapes[name]!, rows: true, l2 }, t);
     }
     for (const name of this.denseNames(s)) {
-      if (name.startsWith('mlp.')) w.add(name, { shape: shapes[name]! }, m.get(name).slice());
+      if (name.startsWith('mlp_')) w.add(name, { shape: shapes[name]! }, m.get(name).slice());
     }
-    const hG = g.get('output.weight');
-    const hM = m.get('output.weight');
+    const hG = g.get('output_weight');
+    const hM = m.get('output_weight');
     const out = new Float32Array(hG.length + hM.length);
     for (let j = 0; j < hG.length; j++) out[j] = alpha * hG[j]!;
     for (let j = 0; j < hM.length; j++) out[hG.length + j] = (1 - alpha) * hM[j]!;
-    w.add('output.weight', { shape: shapes['output.weight']! }, out);
-    w.add('output.bias', { shape: [1] }, Float32Array.of(alpha * g.get('output.bias')[0]! + (1 - alpha) * m.get('output.bias')[0]!));
-    if (out.length !== shapes['output.weight']![0]) throw new RecsysError('E_STATE', 'pre-trained towers do not match NeuMF');
+    w.add('output_weight', { shape: shapes['output_weight']! }, out);
+    w.add('output_bias', { shape: [1] }, Float32Array.of(alpha * g.get('output_bias')[0]! + (1 - alpha) * m.get('output_bias')[0]!));
+    if (out.length !== shapes['output_weight']![0]) throw new RecsysError('E_STATE', 'pre-trained towers do not match NeuMF');
     return w;
   }
 }

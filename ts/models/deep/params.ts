@@ -3,15 +3,11 @@
 // the gradients, and the native optimizers update the arrays in place. Embedding tables thereby cost O(batch x
 // dim) per step whatever the catalogue size, and the weights are the model's state as they stand.
 import { RecsysError, native } from '../../errors.js';
-import { addon, type OptimizerOptions } from '../../native.js';
+import { addon, type NativeTensor, type OptimizerOptions } from '../../native.js';
 import type { Rng } from '../../rng.js';
 
-/** A named tensor of a model's state: the form model files store. */
-export interface StateTensor {
-  shape: number[];
-  data: Float32Array | Int32Array;
-}
-export type ModelState = Record<string, StateTensor>;
+/** Named tensors of a model's state (the form model files store). */
+export type StateTensors = Record<string, NativeTensor>;
 
 export interface ParamSpec {
   shape: number[];
@@ -146,8 +142,8 @@ export class ParamStore {
   }
 
   /** The weights as named tensors (copies). */
-  state(): ModelState {
-    const out: ModelState = {};
+  state(): StateTensors {
+    const out: StateTensors = {};
     for (const [k, p] of this.map) out[k] = { shape: [...p.shape], data: p.data.slice() };
     return out;
   }
