@@ -36,12 +36,13 @@ export const models: ModelEntry[] = [
   { name: 'ItemKNN', tasks: ['ranking'], needsRatings: false, create: (p) => new ItemKNN(p), demo: { binary: true, similarity: 'tfidf' } },
   { name: 'EASE', tasks: ['ranking'], needsRatings: false, create: (p) => new EASE(p), demo: { binary: true } },
   { name: 'PureSVD', tasks: ['ranking'], needsRatings: false, create: (p) => new PureSVD(p), demo: { binary: true, factors: 16 } },
-  // Deep models (TensorFlow.js, loaded on first use). The demo runs shortened fits of the three main ones.
-  { name: 'NeuMF', tasks: ['ranking'], needsRatings: false, create: (p) => new NeuMF(p), demo: { epochs: 5 } },
+  // Deep models (TensorFlow.js, loaded on first use). The demo runs short fits of NeuMF and MultVAE (bench/deep.ts
+  // has the full ones).
+  { name: 'NeuMF', tasks: ['ranking'], needsRatings: false, create: (p) => new NeuMF(p), demo: { epochs: 3 } },
   { name: 'GMF', tasks: ['ranking'], needsRatings: false, create: (p) => new GMF(p), demo: false },
   { name: 'MLP', tasks: ['ranking'], needsRatings: false, create: (p) => new MLP(p), demo: false },
-  { name: 'MultVAE', tasks: ['ranking'], needsRatings: false, create: (p) => new MultVAE(p), demo: { epochs: 30 } },
-  { name: 'AutoRec', tasks: ['rating'], needsRatings: true, create: (p) => new AutoRec(p), demo: { epochs: 20 } },
+  { name: 'MultVAE', tasks: ['ranking'], needsRatings: false, create: (p) => new MultVAE(p), demo: { epochs: 10 } },
+  { name: 'AutoRec', tasks: ['rating'], needsRatings: true, create: (p) => new AutoRec(p), demo: false },
 ];
 
 export function modelEntry(name: string): ModelEntry {

@@ -16,23 +16,34 @@ const req = createRequire(import.meta.url);
 afterAll(() => _setDeepBackendLoader(undefined));
 
 describe('deep backend selection', () => {
-  it('a synchronous first use takes the cpu backend and warns that wasm needs initDeepBackend()', async () => {
+  it('a synchronous first use starts wasm synchronously (no await needed)', () => {
     _setDeepBackendLoader(undefined);
+    const tf = tfSync();
+    expect(tf.getBackend()).toBe('wasm');
+    const i = deepBackendInfo()!;
+    expect(i.name).toBe('wasm');
+    expect(i.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow']);
+    // Its kernels work (a fit runs on it) and the emscripten process handlers were taken off again.
+    new GMF({ factors: 4, epochs: 1 }).fit(plantedDataset({ users: 30, items: 20, perUser: 5 }));
+    expect(process.listeners('unhandledRejection').some((l) => String(l).includes('throw reason'))).toBe(false);
+  });
+
+  it('a synchronous first use without wasm takes cpu and warns', async () => {
+    _setDeepBackendLoader((pkg) => {
+      if (pkg.includes('wasm')) throw new Error('no wasm here');
+      return req(pkg);
+    });
     const warnings: string[] = [];
     const onWarning = (w: Error) => warnings.push(w.message);
     process.on('warning', onWarning);
     try {
-      const tf = tfSync();
-      expect(tf.getBackend()).toBe('cpu');
-      const i = deepBackendInfo()!;
-      expect(i.name).toBe('cpu');
-      expect(i.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm']);
-      // A synchronous fit works on it.
-      new GMF({ factors: 4, epochs: 1 }).fit(plantedDataset({ users: 30, items: 20, perUser: 5 }));
+      expect(tfSync().getBackend()).toBe('cpu');
+      expect(deepBackendInfo()!.skipped.find((s) => s.name === 'wasm')!.reason).toMatch(/^no wasm here; call await initDeepBackend/);
       await new Promise<void>((r) => setImmediate(r));
       expect(warnings.some((w) => w.includes('initDeepBackend'))).toBe(true);
     } finally {
       process.off('warning', onWarning);
+      _setDeepBackendLoader(undefined);
     }
   });
 
@@ -46,6 +57,7 @@ describe('deep backend selection', () => {
       { name: 'tensorflow-gpu', package: '@tensorflow/tfjs-node-gpu', reason: 'not installed' },
       { name: 'tensorflow', package: '@tensorflow/tfjs-node', reason: 'not installed' },
     ]);
+    expect(i.simd).toBe(true);
     expect(tfSync().getBackend()).toBe('wasm');
     // Emscripten's process-wide error handlers were taken off again.
     expect(process.listeners('unhandledRejection').some((l) => String(l).includes('throw reason'))).toBe(false);
@@ -71,6 +83,21 @@ describe('deep backend selection', () => {
     await expect(initDeepBackend({ backends: ['tensorflow', 'wasm'] })).rejects.toMatchObject({ code: 'E_UNSUPPORTED' });
     await expect(initDeepBackend({ backends: ['nope' as 'cpu'] })).rejects.toMatchObject({ code: 'E_ARG' });
     _setDeepBackendLoader(undefined);
+  });
+
+  it("uses the wasm package's own asynchronous start when the synchronous one does not apply", () => {
+    const script = `
+      const { createRequire } = require('node:module');
+      const req = createRequire(process.cwd() + '/x.js');
+      import('./ts/models/deep/backend.ts').then(async (b) => {
+        b._setDeepBackendLoader((pkg) => { if (pkg.includes('wasm-out')) throw new Error('other layout'); return req(pkg); });
+        const i = await b.initDeepBackend();
+        const tf = b.tfSync();
+        console.log(JSON.stringify({ name: i.name, simd: i.simd, sum: tf.sum(tf.tensor1d([1, 2, 3])).dataSync()[0] }));
+      });`;
+    const out = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, encoding: 'utf8' });
+    expect(out.status, out.stderr).toBe(0);
+    expect(JSON.parse(out.stdout.trim().split('\n').pop()!)).toEqual({ name: 'wasm', simd: true, sum: 6 });
   });
 
   it('importing recsys and constructing deep models does not load TensorFlow.js', () => {

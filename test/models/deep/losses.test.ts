@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type * as TF from '@tensorflow/tfjs';
 import { initDeepBackend, tfSync, type Tf } from '../../../ts/models/deep/backend.js';
 import { maskedSquaredError, multVaeLoss, pointwiseLogLoss } from '../../../ts/models/deep/losses.js';
+import { matMul, matMulT } from '../../../ts/models/deep/ops.js';
 import { mulberry32 } from '../../helpers/random.js';
 
 let tf: Tf;
@@ -103,5 +104,19 @@ describe('Mult-VAE negative ELBO', () => {
     const r = multVaeLoss(tf, tf.tensor2d(logits, [b, n]), tf.tensor2d(x, [b, n]), tf.tensor2d(mu, [b, k]), tf.tensor2d(lv, [b, k]), 0);
     expect(r.loss.dataSync()[0]).toBeCloseTo(r.nll.dataSync()[0]!, 5);
     expect(r.kl.dataSync()[0]).toBeGreaterThan(0);
+  });
+});
+
+describe('matMul with untransposed gradients', () => {
+  it('has the value and the gradients of tf.matMul', () => {
+    const a = tf.tensor2d(vec(12), [3, 4]);
+    const b = tf.tensor2d(vec(20), [4, 5]);
+    const w = tf.tensor2d(vec(15), [3, 5]); // a weighting, so the gradient is not all ones
+    expect(Array.from(matMul(tf, a, b).dataSync())).toEqual(Array.from(tf.matMul(a, b).dataSync()));
+    const loss = (mm: (x: TF.Tensor, y: TF.Tensor) => TF.Tensor) => (x: TF.Tensor, y: TF.Tensor) => tf.sum(tf.mul(tf.square(mm(x, y)), w));
+    const ours = tf.grads(loss((x, y) => matMul(tf, x, y)))([a, b]).map((t) => Array.from(t.dataSync()));
+    const theirs = tf.grads(loss((x, y) => tf.matMul(x as TF.Tensor2D, y as TF.Tensor2D)))([a, b]).map((t) => Array.from(t.dataSync()));
+    for (let j = 0; j < 2; j++) expectClose(ours[j]!, theirs[j]!, 1e-5);
+    expect(Array.from(matMulT(tf, a, tf.transpose(b)).dataSync())).toEqual(Array.from(tf.matMul(a, b).dataSync()));
   });
 });

@@ -22,6 +22,7 @@ import { BaselineOnly } from '../baseline.js';
 import { DeepRecommender, type DeepDefaults, type DeepParams, type StateTensors, type Trainer, type ValidationResult } from './base.js';
 import { tfSync, type Tf } from './backend.js';
 import { maskedSquaredError } from './losses.js';
+import { matMulT } from './ops.js';
 import { ParamStore, glorotUniform, type OptimizerConfig } from './params.js';
 
 export interface AutoRecParams extends DeepParams {
@@ -202,7 +203,7 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     const out = tf.tidy(() => {
       const U = tf.tensor2d(w.gather('decoder_weight', rows), [rows.length, h]);
       const b = tf.reshape(tf.tensor1d(w.gather('decoder_bias', rows)), [rows.length, 1]);
-      return tf.add(tf.matMul(U, tf.tensor2d(H, [nI, h]), false, true), b).dataSync() as Float32Array;
+      return tf.add(matMulT(tf, U, tf.tensor2d(H, [nI, h])), b).dataSync() as Float32Array;
     });
     const scores = Float32Array.from(out);
     const known = this.known(data);

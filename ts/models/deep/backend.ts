@@ -3,8 +3,9 @@
 // @tensorflow/tfjs-node when the user installed one (optional peers: their installers download libtensorflow),
 // else WebAssembly (@tensorflow/tfjs-backend-wasm, whose .wasm files ship inside the npm package and are read
 // from its dist folder, never fetched), else the pure-JS cpu backend.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
 import { RecsysError, argError } from '../../errors.js';
 
@@ -133,8 +134,11 @@ function choose(name: DeepBackendName, skipped: DeepBackendInfo['skipped'], sync
   let threads: number | undefined;
   if (name === 'cpu') threads = 1;
   if (name === 'wasm') {
-    const w = loader(PACKAGES.wasm) as { getThreadsCount?: () => number };
-    threads = w.getThreadsCount?.();
+    try {
+      threads = (loader(PACKAGES.wasm) as { getThreadsCount?: () => number }).getThreadsCount?.();
+    } catch {
+      threads = undefined;
+    }
   }
   current = { name, tfBackend, package: PACKAGES[name], tfjsVersion: t.version.tfjs, threads, skipped, syncFallback };
   if (simd !== undefined) current.simd = simd;
@@ -161,25 +165,26 @@ export async function initDeepBackend(options: InitDeepBackendOptions = {}): Pro
       }
       skipped.push({ name, package: pkg, reason: why });
     } else if (name === 'wasm') {
-      let why: string | undefined;
-      const before = processListeners();
-      try {
-        const w = loader(pkg) as { setWasmPaths(p: string): void };
-        // The wasm package registers itself with the tfjs-core that @tensorflow/tfjs uses; its .wasm files are
-        // read from the package's own dist folder (set before its first initialisation).
-        if (!wasmPathsSet && !tf().findBackend('wasm')) {
-          w.setWasmPaths(`${dirname(nodeRequire.resolve(`${pkg}/dist/tfjs-backend-wasm.wasm`))}/`);
-          wasmPathsSet = true;
+      let why = initWasmSync();
+      if (why !== undefined) {
+        // The package's own (asynchronous) start, should the synchronous one not apply to this build of it.
+        const before = processListeners();
+        try {
+          const w = loader(pkg) as { setWasmPaths(p: string): void };
+          if (!wasmPathsSet && !started('wasm')) {
+            w.setWasmPaths(`${wasmDir()}/`);
+            wasmPathsSet = true;
+          }
+          why = (await tf().setBackend('wasm')) ? undefined : 'the wasm backend failed to initialise';
+          if (why === undefined) wasmSimd = Boolean(await tf().env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+        } catch (err) {
+          why = reasonOf(err, pkg);
+        } finally {
+          restoreListeners(before);
         }
-        const ok = await tf().setBackend('wasm');
-        if (!ok) why = 'the wasm backend failed to initialise';
-      } catch (err) {
-        why = reasonOf(err, pkg);
-      } finally {
-        restoreListeners(before);
       }
       if (why === undefined) {
-        choose(name, skipped, false, Boolean(await tf().env().getAsync('WASM_HAS_SIMD_SUPPORT')));
+        choose(name, skipped, false, wasmSimd);
         return deepBackendInfo()!;
       }
       skipped.push({ name, package: pkg, reason: why });
@@ -195,6 +200,80 @@ export async function initDeepBackend(options: InitDeepBackendOptions = {}): Pro
   throw new RecsysError('E_UNSUPPORTED', `no TensorFlow.js backend could be used: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
 }
 let wasmPathsSet = false;
+let wasmSimd: boolean | undefined;
+
+// Whether TensorFlow.js holds a started backend of that name (findBackend would start one, asynchronously for
+// wasm, and block every op until it is done).
+function started(name: string): boolean {
+  return tf().engine().registry[name] !== undefined;
+}
+
+function wasmDir(): string {
+  return dirname(nodeRequire.resolve(`${PACKAGES.wasm}/dist/tfjs-backend-wasm.wasm`));
+}
+
+/**
+ * Starts the wasm backend synchronously, so that a plain fit() or recommend() can run on it without an await
+ * first. The package starts its Emscripten module asynchronously only because browsers compile large modules
+ * that way; in Node the module compiles and instantiates synchronously, and with an instantiateWasm hook the
+ * runtime is ready when the factory returns. The backend object is then the package's own BackendWasm over that
+ * module, registered under 'wasm' so the package's kernels apply. Returns why it could not, or undefined.
+ */
+function initWasmSync(): string | undefined {
+  let pkg: { BackendWasm?: new (module: unknown) => TF.KernelBackend };
+  const before = processListeners();
+  try {
+    pkg = loader(PACKAGES.wasm) as typeof pkg;
+  } catch (err) {
+    restoreListeners(before);
+    return reasonOf(err, PACKAGES.wasm);
+  }
+  const t = tf();
+  if (started('wasm')) return setSync('wasm') ? undefined : 'the wasm backend failed to initialise';
+  try {
+    const factory = loader(`${PACKAGES.wasm}/wasm-out/tfjs-backend-wasm.js`) as (config: object) => Promise<unknown>;
+    if (typeof pkg.BackendWasm !== 'function' || typeof factory !== 'function') return 'this version of the wasm package has another layout';
+    // (lib ES2022 has no WebAssembly typings; the two constructors used here.)
+    const WA = (globalThis as { WebAssembly?: { Module: new (bytes: Uint8Array) => object; Instance: new (m: object, imports: object) => { exports: object } } }).WebAssembly;
+    if (!WA) return 'this runtime has no WebAssembly';
+    let simd = true;
+    let compiled: object;
+    try {
+      compiled = new WA.Module(readFileSync(join(wasmDir(), 'tfjs-backend-wasm-simd.wasm')));
+    } catch {
+      simd = false;
+      compiled = new WA.Module(readFileSync(join(wasmDir(), 'tfjs-backend-wasm.wasm')));
+    }
+    const module: Record<string, any> = {
+      instantiateWasm: (imports: object, receive: (i: { exports: object }) => void) => {
+        const instance = new WA.Instance(compiled, imports);
+        receive(instance);
+        return instance.exports;
+      },
+    };
+    factory(module).catch(() => undefined);
+    if (!module.calledRun || typeof module.cwrap !== 'function') return 'the WebAssembly module did not start synchronously';
+    // The same bindings the package's init() makes.
+    module.tfjs = {
+      init: module.cwrap('init', null, []),
+      initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),
+      getThreadsCount: module.cwrap('get_threads_count', 'number', []),
+      registerTensor: module.cwrap('register_tensor', null, ['number', 'number', 'number']),
+      disposeData: module.cwrap('dispose_data', null, ['number']),
+      dispose: module.cwrap('dispose', null, []),
+    };
+    const Backend = pkg.BackendWasm;
+    t.removeBackend('wasm');
+    t.registerBackend('wasm', () => new Backend(module), 2);
+    if (!setSync('wasm')) return 'the wasm backend failed to initialise';
+    wasmSimd = simd;
+    return undefined;
+  } catch (err) {
+    return reasonOf(err, PACKAGES.wasm);
+  } finally {
+    restoreListeners(before);
+  }
+}
 
 // The wasm backend's Emscripten runtime installs process handlers that rethrow every uncaught exception and
 // unhandled rejection (printing its whole minified source); a library must not change how the application's
@@ -210,8 +289,8 @@ function restoreListeners(before: Listeners): void {
 
 /**
  * TensorFlow.js with a backend ready now, for synchronous fits and scoring: the backend already chosen, else the
- * first candidate that initialises synchronously (tfjs-node, or cpu). WebAssembly needs `await
- * initDeepBackend()` first; without it a warning says that cpu is used instead.
+ * first candidate that starts (tfjs-node-gpu, tfjs-node, wasm — started synchronously — then cpu). Should wasm
+ * not start that way, cpu is used and a warning says to await initDeepBackend() first.
  */
 export function tfSync(): Tf {
   if (current) {
@@ -230,7 +309,9 @@ export function tfSync(): Tf {
       if (why === undefined) return choose(name, skipped, false);
       skipped.push({ name, package: pkg, reason: why });
     } else if (name === 'wasm') {
-      skipped.push({ name, package: pkg, reason: 'initialises asynchronously: call await initDeepBackend() (or use fitAsync) before synchronous fits' });
+      const why = initWasmSync();
+      if (why === undefined) return choose(name, skipped, false, wasmSimd);
+      skipped.push({ name, package: pkg, reason: `${why}; call await initDeepBackend() (or use fitAsync) before synchronous fits` });
     } else if (setSync('cpu')) {
       quietCpu();
       if (!warnedSync && skipped.some((s) => s.name === 'wasm')) {

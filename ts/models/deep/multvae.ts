@@ -16,6 +16,7 @@ import { Rng } from '../../rng.js';
 import { DeepRecommender, type DeepDefaults, type DeepParams, type StateTensors, type Trainer } from './base.js';
 import type { Tf } from './backend.js';
 import { multVaeLoss } from './losses.js';
+import { matMul } from './ops.js';
 import { ParamStore, glorotUniform, normal, type BagEntries, type OptimizerConfig } from './params.js';
 
 export interface MultVAEParams extends DeepParams {
@@ -57,7 +58,9 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
   }
 
   protected defaults(): DeepDefaults {
-    return { epochs: 100, batchSize: 500, lr: 0.001, validation: 0, patience: 10 };
+    // The paper's 500 users per step suits ML-20M's 136k users; on small data (ML-100K's 943) 100 gives the
+    // optimizer enough steps per epoch (validation ndcg@10 peaks within 30-45 epochs there).
+    return { epochs: 40, batchSize: 100, lr: 0.001, validation: 0, patience: 10 };
   }
 
   private dims(nItems: number): { enc: number[]; dec: number[]; latent: number } {
@@ -91,7 +94,7 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
     const d = this.dims(nItems);
     const L = d.enc.length - 1;
     let h = tf.add(pre0, dense.get('encoder_0_bias')!) as TF.Tensor2D;
-    for (let l = 1; l < L; l++) h = tf.add(tf.matMul(tf.tanh(h), dense.get(`encoder_${l}_weight`) as TF.Tensor2D), dense.get(`encoder_${l}_bias`)!) as TF.Tensor2D;
+    for (let l = 1; l < L; l++) h = tf.add(matMul(tf, tf.tanh(h), dense.get(`encoder_${l}_weight`)!), dense.get(`encoder_${l}_bias`)!) as TF.Tensor2D;
     const b = pre0.shape[0];
     return { mu: tf.slice(h, [0, 0], [b, d.latent]), logvar: tf.slice(h, [0, d.latent], [b, d.latent]) };
   }
@@ -106,7 +109,7 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
     const L = this.dims(nItems).dec.length - 1;
     let h = z;
     for (let l = 0; l < L; l++) {
-      h = tf.add(tf.matMul(h, dense.get(`decoder_${l}_weight`) as TF.Tensor2D), dense.get(`decoder_${l}_bias`)!) as TF.Tensor2D;
+      h = tf.add(matMul(tf, h, dense.get(`decoder_${l}_weight`)!), dense.get(`decoder_${l}_bias`)!) as TF.Tensor2D;
       if (l < L - 1) h = tf.tanh(h);
     }
     return h;

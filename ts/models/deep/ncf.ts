@@ -16,6 +16,7 @@ import type { FitOptionsNative } from '../../native.js';
 import { DeepRecommender, type DeepDefaults, type DeepParams, type Trainer } from './base.js';
 import type { Tf } from './backend.js';
 import { pointwiseLogLoss } from './losses.js';
+import { matMul, matMulT } from './ops.js';
 import { ParamStore, glorotUniform, normal, type OptimizerConfig } from './params.js';
 
 export interface NcfParams extends DeepParams {
@@ -145,12 +146,12 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
     if (s.fG > 0) parts.push(tf.mul(tf.slice(pu, [0, 0], [b, s.fG]), tf.slice(qi, [0, 0], [b, s.fG])));
     if (s.hidden.length > 0) {
       let x: TF.Tensor2D = tf.concat([tf.slice(pu, [0, s.fG], [b, s.dM]), tf.slice(qi, [0, s.fG], [b, s.dM])], 1);
-      for (let l = 0; l < s.hidden.length; l++) x = tf.relu(tf.add(tf.matMul(x, dense[2 * l] as TF.Tensor2D), dense[2 * l + 1]!)) as TF.Tensor2D;
+      for (let l = 0; l < s.hidden.length; l++) x = tf.relu(tf.add(matMul(tf, x, dense[2 * l]!), dense[2 * l + 1]!)) as TF.Tensor2D;
       parts.push(x);
     }
     const h = parts.length === 1 ? parts[0]! : tf.concat(parts, 1);
     const o = 2 * s.hidden.length;
-    return tf.reshape(tf.add(tf.matMul(h, dense[o] as TF.Tensor2D), dense[o + 1]!), [b]);
+    return tf.reshape(tf.add(matMul(tf, h, dense[o]!), dense[o + 1]!), [b]);
   }
 
   protected optimizerConfig(method?: 'adam' | 'sgd'): OptimizerConfig {
@@ -226,7 +227,7 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
         const scores = tf.tidy(() => {
           const P = tf.tensor2d(w.gather('user_embedding', part), [b, s.width]);
           let z: TF.Tensor2D = tf.add(tf.zeros([b, nI]), tf.reshape(dense[o + 1]!, [1, 1])) as TF.Tensor2D;
-          if (QG && hG) z = tf.add(z, tf.matMul(tf.mul(tf.slice(P, [0, 0], [b, s.fG]), hG), QG, false, true));
+          if (QG && hG) z = tf.add(z, matMulT(tf, tf.mul(tf.slice(P, [0, 0], [b, s.fG]), hG), QG));
           if (B) {
             const A = tf.matMul(tf.slice(P, [0, s.fG], [b, s.dM]), tf.slice(dense[0] as TF.Tensor2D, [0, 0], [s.dM, h1]));
             let x: TF.Tensor2D = tf.reshape(tf.relu(tf.add(tf.reshape(A, [b, 1, h1]), tf.reshape(B, [1, nI, h1]))), [b * nI, h1]);
