@@ -111,6 +111,8 @@ void gather_rows(const float* table, int32_t n_rows, int dim, const int32_t* row
 }
 
 // ---- JS exports --------------------------------------------------------------------------------------------
+// Results are arrays V8 allocates (not adopted native vectors): these run once per mini-batch step, often in a
+// synchronous loop, and adopted buffers are only freed by finalizers that wait for the event loop.
 namespace {
 
 OptimizerParams opt_params(const Napi::Value& v) {
@@ -178,9 +180,9 @@ Napi::Value GatherRows(const Napi::CallbackInfo& info) {
     int dim = static_cast<int>(int_arg(info[1], "dim", 1, 1 << 24));
     auto rows = typed_array<const int32_t>(info[2], "rows");
     if (t.size % dim != 0) fail_arg("table size is not a multiple of dim");
-    std::vector<float> out(rows.size * static_cast<size_t>(dim));
-    gather_rows(t.data, static_cast<int32_t>(t.size / dim), dim, rows.data, static_cast<int64_t>(rows.size), out.data());
-    return give_to_js(info.Env(), std::move(out));
+    auto out = Napi::Float32Array::New(info.Env(), rows.size * static_cast<size_t>(dim));
+    gather_rows(t.data, static_cast<int32_t>(t.size / dim), dim, rows.data, static_cast<int64_t>(rows.size), out.Data());
+    return out;
   });
 }
 
@@ -211,9 +213,9 @@ Napi::Value EmbeddingBag(const Napi::CallbackInfo& info) {
     const int32_t n_rows = static_cast<int32_t>(t.size / dim);
     int32_t n_out = static_cast<int32_t>(int_arg(info[3], "rows", 0, std::numeric_limits<int32_t>::max()));
     Bag b = bag_arg(info[2], n_out, n_rows);
-    std::vector<float> out(static_cast<size_t>(n_out) * dim);
-    embedding_bag(t.data, n_rows, dim, b.row_of.data, b.indices.data, b.values.data, static_cast<int64_t>(b.row_of.size), n_out, out.data());
-    return give_to_js(info.Env(), std::move(out));
+    auto out = Napi::Float32Array::New(info.Env(), static_cast<size_t>(n_out) * dim);
+    embedding_bag(t.data, n_rows, dim, b.row_of.data, b.indices.data, b.values.data, static_cast<int64_t>(b.row_of.size), n_out, out.Data());
+    return out;
   });
 }
 

@@ -166,6 +166,9 @@ RowEntries csr_rows(const CsrView& R, const int32_t* rows, int64_t n, const Dens
 }
 
 // ---- JS exports --------------------------------------------------------------------------------------------
+// Results are arrays V8 allocates (copied from the vectors where sizes are not known up front): these run per
+// epoch or per mini-batch, often in a synchronous loop, and adopted native buffers are only freed by finalizers
+// that wait for the event loop to turn.
 namespace {
 
 uint64_t seed_opt(const Napi::Object& o) { return static_cast<uint64_t>(int_arg(o, "seed", 42, 0, int64_t{1} << 53)); }
@@ -206,9 +209,9 @@ Napi::Value SampleEpoch(const Napi::CallbackInfo& info) {
     int negatives = static_cast<int>(int_arg(o, "negatives", 4, 0, 1 << 16));
     PointwiseEpoch ep = pointwise_epoch(R, negatives, seed_opt(o), epoch_opt(o), bool_arg(o, "shuffle", true), threads_opt(o));
     auto out = Napi::Object::New(info.Env());
-    out.Set("users", give_to_js(info.Env(), std::move(ep.users)));
-    out.Set("items", give_to_js(info.Env(), std::move(ep.items)));
-    out.Set("labels", give_to_js(info.Env(), std::move(ep.labels)));
+    out.Set("users", to_js(info.Env(), ep.users));
+    out.Set("items", to_js(info.Env(), ep.items));
+    out.Set("labels", to_js(info.Env(), ep.labels));
     return out;
   });
 }
@@ -224,7 +227,7 @@ Napi::Value SampleNegatives(const Napi::CallbackInfo& info) {
     NegativeSampler s(R);
     std::vector<int32_t> out(users.size);
     sample_for_users(s, users.data, static_cast<int64_t>(users.size), seed_opt(o), epoch_opt(o), out.data(), threads_opt(o));
-    return give_to_js(info.Env(), std::move(out));
+    return to_js(info.Env(), out);
   });
 }
 
@@ -237,10 +240,9 @@ Napi::Value DenseRows(const Napi::CallbackInfo& info) {
     auto o = opts_arg(info, 2);
     DenseRowsOptions d = dense_opts(o);
     check_rows(R, rows);
-    const size_t total = rows.size * static_cast<size_t>(R.cols);
-    std::vector<float> out(total);
-    dense_rows(R, rows.data, static_cast<int64_t>(rows.size), d, out.data(), threads_opt(o));
-    return give_to_js(info.Env(), std::move(out));
+    auto out = Napi::Float32Array::New(info.Env(), rows.size * static_cast<size_t>(R.cols));
+    dense_rows(R, rows.data, static_cast<int64_t>(rows.size), d, out.Data(), threads_opt(o));
+    return out;
   });
 }
 
@@ -253,9 +255,9 @@ Napi::Value CsrRows(const Napi::CallbackInfo& info) {
     check_rows(R, rows);
     RowEntries e = csr_rows(R, rows.data, static_cast<int64_t>(rows.size), d);
     auto out = Napi::Object::New(info.Env());
-    out.Set("rowOf", give_to_js(info.Env(), std::move(e.row_of)));
-    out.Set("indices", give_to_js(info.Env(), std::move(e.indices)));
-    out.Set("values", give_to_js(info.Env(), std::move(e.values)));
+    out.Set("rowOf", to_js(info.Env(), e.row_of));
+    out.Set("indices", to_js(info.Env(), e.indices));
+    out.Set("values", to_js(info.Env(), e.values));
     return out;
   });
 }

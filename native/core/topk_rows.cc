@@ -66,9 +66,9 @@ Napi::Value TopkRows(const Napi::CallbackInfo& info) {
       }
     }, 16);
     auto o = Napi::Object::New(info.Env());
-    o.Set("items", give_to_js(info.Env(), std::move(out_items)));
-    o.Set("scores", give_to_js(info.Env(), std::move(out_scores)));
-    o.Set("counts", give_to_js(info.Env(), std::move(counts)));
+    o.Set("items", to_js(info.Env(), out_items));
+    o.Set("scores", to_js(info.Env(), out_scores));
+    o.Set("counts", to_js(info.Env(), counts));
     o.Set("k", Napi::Number::New(info.Env(), k));
     return o;
   });
