@@ -137,7 +137,7 @@ describe('deep model fits', () => {
     const ctrl = new AbortController();
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);
-    const p = new MultVAE({ hidden: [32], latent: 8, epochs: 1000 }).fitAsync(train, { signal: ctrl.signal, onProgress: (pr) => pr.step === 3 && ctrl.abort() });
+    const p = new MultVAE({ hidden: [32], latent: 8, epochs: 1000 }).fitAsync(train, { signal: ctrl.signal, onProgress: (pr) => pr.step === 40 && ctrl.abort() });
     await expect(p).rejects.toMatchObject({ code: 'E_CANCELLED' });
     clearInterval(timer);
     expect(ticks).toBeGreaterThan(0);
