@@ -25,6 +25,14 @@ const commands: Record<string, Command> = {
       await demoCommand(args);
     },
   },
+  report: {
+    summary: 'render benchmark result files (bench/results/*.json) into one self-contained HTML page with charts',
+    usage: 'recsys report <results.json...> [-o report.html] [--title TEXT]',
+    async run(args) {
+      const { reportCommand } = await import('./report.js');
+      reportCommand(args);
+    },
+  },
 };
 
 function help(): string {
