@@ -63,3 +63,15 @@ export { BPR, type BPRParams } from './models/bpr.js';
 export { ItemKNN, type ItemKNNParams } from './models/itemknn.js';
 export { EASE, type EASEParams } from './models/ease.js';
 export { PureSVD, truncatedSVD, type PureSVDParams, type TruncatedSVD, type TruncatedSVDOptions } from './models/puresvd.js';
+export { exportParquet, type DuckDBReadOptions, type DuckDBCsvOptions, type ExportParquetOptions, type ExportParquetResult } from './data/bigdata.js';
+export type { DuckDBOptions } from './data/duckdb.js';
+export type { LeastSquaresFoldIn } from './models/factors.js';
+export {
+  loadSparkALS,
+  exportSparkALS,
+  readSparkALSInfo,
+  type LoadSparkALSOptions,
+  type ExportSparkALSOptions,
+  type SparkALSInfo,
+  type SparkALSParams,
+} from './models/spark.js';

@@ -128,6 +128,8 @@ export interface NativeAddon {
     global?: number;
     kind?: string;
   }): NativeModel;
+  /** createFactorModel plus least-squares fold-in (native/models/foldin.cc). */
+  createFoldInFactorModel(o: Parameters<NativeAddon['createFactorModel']>[0] & { implicit: boolean; alpha: number; reg: number; scaleReg: boolean }): NativeModel;
   _topk(scores: Float32Array, k: number, seen?: Int32Array, exclude?: Int32Array, include?: Int32Array): TopKResult;
   /** Per-user ranking metrics of a block of score rows (native/eval/metrics.cc; layout documented there). */
   rankingMetrics(

@@ -14,6 +14,7 @@
 #include "core/model.h"
 #include "core/rng.h"
 #include "core/threads.h"
+#include "models/als.h"
 
 namespace recsys {
 namespace {
@@ -370,6 +371,14 @@ void init(Napi::Env env, Napi::Object exports) {
 }
 
 }  // namespace
+
+namespace als {
+void solve_implicit(const int32_t* items, const float* values, int n, const float* Y, const float* YtY, int k, float alpha,
+                    float* x) {
+  Scratch s(k);
+  solve_exact(items, values, n, Y, YtY, k, alpha, x, s);
+}
+}  // namespace als
 
 RECSYS_REGISTER_EXPORTS(als, init);
 
