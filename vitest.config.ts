@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup.ts'],
     // The Spark round trip starts JVMs (a minute or more): its own script, npm run test:spark.
     exclude: ['test/spark/**', '**/node_modules/**'],
     testTimeout: 60_000,

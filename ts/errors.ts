@@ -3,6 +3,7 @@ export type RecsysErrorCode =
   | 'E_ARG' // a bad argument or option (names the argument)
   | 'E_PARSE' // a malformed input file (message has path:line)
   | 'E_IO' // a file could not be read or written
+  | 'E_FORMAT' // a model file that is corrupt, truncated, of another format version or not a model file
   | 'E_DUPLICATE' // duplicate (user, item) pairs with duplicates: 'error'
   | 'E_EMPTY' // an empty dataset or split where data is needed
   | 'E_UNKNOWN_USER' // a user id the model or dataset does not know

@@ -9,6 +9,7 @@ export {
   type CommonParams,
   type FitOptions,
   type FoldInInput,
+  type ModelState,
   type Recommendation,
   type RecommendOptions,
 } from './models/base.js';
@@ -75,3 +76,18 @@ export {
   type SparkALSInfo,
   type SparkALSParams,
 } from './models/spark.js';
+export { loadModel, loadModelAsync, loadModelWithInfo, loadModelWithInfoAsync, readModelInfo, registerModelClass, type LoadOptions, type ModelFileInfo } from './io/load.js';
+export { MODEL_FORMAT_VERSION, type ModelFileMeta } from './io/format.js';
+export {
+  createRecommender,
+  type CreateRecommenderOptions,
+  type RecommenderService,
+  type ServedModel,
+  type RequestOptions,
+  type ItemScore,
+  type ReloadResult,
+  type BatchEntry,
+  type ServiceLogger,
+} from './serve/recommender.js';
+export { recsysPlugin, type RecsysPluginOptions } from './serve/plugin.js';
+export { createServer, type ServerOptions, type RecsysServer } from './serve/server.js';

@@ -69,6 +69,15 @@ inline void bpr_step(float* x, float* yi, float* yj, float* bi, float* bj, int k
 class BprModel : public FactorModel {
  public:
   BprParams params;
+  // Model files: the factors plus what fold-in reads.
+  std::map<std::string, Tensor> state() const override {
+    auto s = FactorModel::state();
+    s["lr"] = Tensor{{1}, {params.lr}, {}};
+    s["reg"] = Tensor{{1}, {params.reg}, {}};
+    s["epochs"] = Tensor{{1}, {}, {params.epochs}};
+    s["seed"] = u64_tensor(params.seed);
+    return s;
+  }
   // Fold-in: SGD on the new user's vector alone (item factors and biases fixed), `epochs` passes over the given
   // items, seeded from the seed and the items, so the same input gives the same scores.
   void score_new_user(const int32_t* its, const float*, int n, float* out) const override {
@@ -228,8 +237,22 @@ Napi::Value FitBPR(const Napi::CallbackInfo& info) {
 
 void init(Napi::Env env, Napi::Object exports) { exports.Set("fitBPR", Napi::Function::New(env, FitBPR)); }
 
+std::shared_ptr<Model> restore_bpr(StateReader& s) {
+  auto m = std::make_shared<BprModel>();
+  restore_factor_state(*m, s);
+  if (m->factors == 0) s.fail_tensor("item_factors", "is missing");
+  if (m->item_bias.empty()) s.fail_tensor("item_bias", "is missing");
+  m->params.factors = m->factors;
+  m->params.lr = s.scalar("lr");
+  m->params.reg = s.scalar("reg");
+  m->params.epochs = s.int_scalar("epochs", 0, 1000000);
+  m->params.seed = s.u64("seed");
+  return m;
+}
+
 }  // namespace
 
 RECSYS_REGISTER_EXPORTS(bpr, init);
+RECSYS_REGISTER_RESTORER(BPR, restore_bpr);
 
 }  // namespace recsys

@@ -53,8 +53,14 @@ class EaseModel : public Model {
   std::map<std::string, Tensor> state() const override {
     std::map<std::string, Tensor> s;
     s["B"] = Tensor{{items, items}, B, {}};
+    // The training interactions score known users (model files restore them from here).
+    s["user_indptr"] = Tensor{{users + 1}, {}, indptr};
+    s["user_items"] = Tensor{{static_cast<int64_t>(indices.size())}, {}, indices};
+    if (!values.empty()) s["user_values"] = Tensor{{static_cast<int64_t>(values.size())}, values, {}};
+    s["binary"] = Tensor{{1}, {}, {binary ? 1 : 0}};
     return s;
   }
+  size_t memory_bytes() const override { return (B.size() + values.size()) * sizeof(float) + (indptr.size() + indices.size()) * sizeof(int32_t); }
 };
 
 int64_t physical_memory() {
@@ -156,8 +162,22 @@ Napi::Value FitEASE(const Napi::CallbackInfo& info) {
 
 void init(Napi::Env env, Napi::Object exports) { exports.Set("fitEASE", Napi::Function::New(env, FitEASE)); }
 
+std::shared_ptr<Model> restore_ease(StateReader& s) {
+  auto m = std::make_shared<EaseModel>();
+  m->users = s.users();
+  m->items = s.items();
+  m->B = s.f32("B", {m->items, m->items});
+  m->indptr = s.i32("user_indptr", {m->users + 1});
+  m->indices = s.i32("user_items", {-1});
+  check_csr(s, m->indptr, m->indices, m->users, m->items, "user_indptr");
+  if (s.has("user_values")) m->values = s.f32("user_values", {static_cast<int64_t>(m->indices.size())});
+  m->binary = s.int_scalar("binary", 0, 1) == 1;
+  return m;
+}
+
 }  // namespace
 
 RECSYS_REGISTER_EXPORTS(ease, init);
+RECSYS_REGISTER_RESTORER(EASE, restore_ease);
 
 }  // namespace recsys

@@ -24,6 +24,14 @@ class LeastSquaresFoldIn : public FactorModel {
   bool implicit = false, scale_reg = true;
   double alpha = 1.0, reg = 0.1;
 
+  // Model files: the factors plus the fold-in settings (VtV is rebuilt on the first fold-in).
+  std::map<std::string, Tensor> state() const override {
+    auto s = FactorModel::state();
+    s["foldin"] = Tensor{{2}, {static_cast<float>(alpha), static_cast<float>(reg)}, {}};
+    s["foldin_flags"] = Tensor{{2}, {}, {implicit ? 1 : 0, scale_reg ? 1 : 0}};
+    return s;
+  }
+
  private:
   // implicit: V^T V over every item (the unobserved pairs' confidence-1 term), built on the first fold-in so that
   // loading a large model does not pay for it.
@@ -135,8 +143,29 @@ void init(Napi::Env env, Napi::Object exports) {
   exports.Set("createFoldInFactorModel", Napi::Function::New(env, JsCreateFoldInFactorModel));
 }
 
+// Restores the "FactorModel" kind: with least-squares fold-in when the state has its settings, else plain.
+std::shared_ptr<Model> restore_factor_model(StateReader& s) {
+  if (!s.has("foldin")) {
+    auto m = std::make_shared<FactorModel>();
+    restore_factor_state(*m, s);
+    return m;
+  }
+  auto m = std::make_shared<LeastSquaresFoldIn>();
+  restore_factor_state(*m, s);
+  if (m->factors == 0) s.fail_tensor("item_factors", "is missing (fold-in needs factors)");
+  auto f = s.f32("foldin", {2});
+  auto flags = s.i32("foldin_flags", {2});
+  if (f[0] < 0 || f[1] < 0 || flags[0] < 0 || flags[0] > 1 || flags[1] < 0 || flags[1] > 1) s.fail_tensor("foldin", "is out of range");
+  m->alpha = f[0];
+  m->reg = f[1];
+  m->implicit = flags[0] == 1;
+  m->scale_reg = flags[1] == 1;
+  return m;
+}
+
 }  // namespace
 
 RECSYS_REGISTER_EXPORTS(foldin, init);
+RECSYS_REGISTER_RESTORER(FactorModel, restore_factor_model);
 
 }  // namespace recsys

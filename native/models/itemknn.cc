@@ -69,7 +69,15 @@ class ItemKnnModel : public Model {
     s["neighbor_indptr"] = Tensor{{items + 1}, {}, nb_ptr};
     s["neighbor_items"] = Tensor{{static_cast<int64_t>(nb_items.size())}, {}, nb_items};
     s["neighbor_scores"] = Tensor{{static_cast<int64_t>(nb_sims.size())}, nb_sims, {}};
+    // The training interactions score known users (model files restore them from here).
+    s["user_indptr"] = Tensor{{users + 1}, {}, indptr};
+    s["user_items"] = Tensor{{static_cast<int64_t>(indices.size())}, {}, indices};
+    if (!values.empty()) s["user_values"] = Tensor{{static_cast<int64_t>(values.size())}, values, {}};
+    s["binary"] = Tensor{{1}, {}, {binary ? 1 : 0}};
     return s;
+  }
+  size_t memory_bytes() const override {
+    return (indptr.size() + indices.size() + nb_ptr.size() + nb_items.size()) * sizeof(int32_t) + (values.size() + nb_sims.size()) * sizeof(float);
   }
 };
 
@@ -207,8 +215,28 @@ Napi::Value FitItemKNN(const Napi::CallbackInfo& info) {
 
 void init(Napi::Env env, Napi::Object exports) { exports.Set("fitItemKNN", Napi::Function::New(env, FitItemKNN)); }
 
+std::shared_ptr<Model> restore_itemknn(StateReader& s) {
+  auto m = std::make_shared<ItemKnnModel>();
+  m->users = s.users();
+  m->items = s.items();
+  m->nb_ptr = s.i32("neighbor_indptr", {m->items + 1});
+  m->nb_items = s.i32("neighbor_items", {-1});
+  m->nb_sims = s.f32("neighbor_scores", {static_cast<int64_t>(m->nb_items.size())});
+  check_csr(s, m->nb_ptr, m->nb_items, m->items, m->items, "neighbor_indptr");
+  for (int32_t i = 0; i < m->items; ++i)  // predict() binary-searches each list
+    for (int32_t q = m->nb_ptr[i] + 1; q < m->nb_ptr[i + 1]; ++q)
+      if (m->nb_items[q] <= m->nb_items[q - 1]) s.fail_tensor("neighbor_items", "must be sorted within each item");
+  m->indptr = s.i32("user_indptr", {m->users + 1});
+  m->indices = s.i32("user_items", {-1});
+  check_csr(s, m->indptr, m->indices, m->users, m->items, "user_indptr");
+  if (s.has("user_values")) m->values = s.f32("user_values", {static_cast<int64_t>(m->indices.size())});
+  m->binary = s.int_scalar("binary", 0, 1) == 1;
+  return m;
+}
+
 }  // namespace
 
 RECSYS_REGISTER_EXPORTS(itemknn, init);
+RECSYS_REGISTER_RESTORER(ItemKNN, restore_itemknn);
 
 }  // namespace recsys

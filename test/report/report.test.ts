@@ -62,19 +62,20 @@ describe('recsys report', () => {
     expect(html).toContain('fixture &lt;with markup &amp; &quot;quotes&quot;&gt;');
   });
 
-  it('writes the page from files given on the command line, -o naming the output', () => {
+  it('writes the page from files given on the command line, -o naming the output', async () => {
     const files = [kernels, accuracy, scaling, peers].map((r) => tmp.file(JSON.stringify(r), `${r.kind}.json`));
     const out = join(tmp.dir, 'out.html');
     vi.spyOn(console, 'log').mockImplementation(() => {});
-    reportCommand([...files, '-o', out]);
+    await reportCommand([...files, '-o', out]);
     expect(existsSync(out)).toBe(true);
     expect((readFileSync(out, 'utf8').match(/<svg /g) ?? []).length).toBeGreaterThan(10);
   });
 
-  it('rejects missing, non-JSON and foreign files with typed errors', () => {
+  it('rejects missing, non-JSON and foreign files with typed errors', async () => {
     expect(() => readResult(join(tmp.dir, 'missing.json'))).toThrow(expect.objectContaining({ code: 'E_IO' }));
     expect(() => readResult(tmp.file('{nope', 'bad.json'))).toThrow(expect.objectContaining({ code: 'E_PARSE' }));
     expect(() => readResult(tmp.file('{"kind":"other","rows":[]}', 'other.json'))).toThrow(expect.objectContaining({ code: 'E_PARSE' }));
-    expect(() => reportCommand([])).toThrow(expect.objectContaining({ code: 'E_ARG' }));
+    await expect(reportCommand([])).rejects.toMatchObject({ code: 'E_ARG' });
+    await expect(reportCommand([join(tmp.dir, 'missing.json')])).rejects.toMatchObject({ code: 'E_IO' });
   });
 });

@@ -9,6 +9,8 @@ import { parseArgs } from './args.js';
 
 const KINDS = ['kernels', 'accuracy', 'peers', 'scaling'];
 
+export const reportUsage = 'recsys report <results.json...> [-o report.html] [--title TEXT]\n  results: files written by npm run bench, bench:accuracy, bench:peers, bench:scaling (bench/results/*.json)';
+
 /** Reads and checks one result file. */
 export function readResult(path: string): BenchResult {
   let text: string;
@@ -30,7 +32,7 @@ export function readResult(path: string): BenchResult {
   return o as BenchResult;
 }
 
-export function reportCommand(args: string[]): void {
+export async function reportCommand(args: string[]): Promise<void> {
   const { opts, positionals } = parseArgs(
     args.map((a) => (a === '-o' ? '--output' : a)),
     { values: ['output', 'title'] },

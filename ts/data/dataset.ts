@@ -164,9 +164,15 @@ export class Dataset {
    */
   static fromArrays(input: FromArraysInput, options: DatasetOptions = {}): Dataset {
     if (input === null || typeof input !== 'object') throw argError('fromArrays expects { users, items, ratings?, timestamps? }');
-    const { users, items, ratings, timestamps } = input;
-    if (!users || typeof users.length !== 'number') throw argError('users must be an array of ids');
-    if (!items || typeof items.length !== 'number') throw argError('items must be an array of ids');
+    const { users, items } = input;
+    // null and undefined both mean "not given" for the optional columns.
+    const ratings = input.ratings ?? undefined;
+    const timestamps = input.timestamps ?? undefined;
+    const isArrayLike = (v: unknown) => typeof v === 'object' && v !== null && typeof (v as { length?: unknown }).length === 'number';
+    if (!isArrayLike(users)) throw argError('users must be an array of ids');
+    if (!isArrayLike(items)) throw argError('items must be an array of ids');
+    if (ratings !== undefined && !isArrayLike(ratings)) throw argError('ratings must be an array of numbers');
+    if (timestamps !== undefined && !isArrayLike(timestamps)) throw argError('timestamps must be an array of numbers');
     const n = users.length;
     if (items.length !== n) throw argError(`items has ${items.length} entries but users has ${n}`);
     if (ratings !== undefined && ratings.length !== n) throw argError(`ratings has ${ratings.length} entries but users has ${n}`);

@@ -160,7 +160,7 @@ export function timeSplit(ds: Dataset, options: TimeSplitOptions): TrainTest {
 export function kFold(ds: Dataset, options: KFoldOptions = {}): TrainTest[] {
   const o = object(options, 'kFold options');
   const folds = positiveInt(o.folds ?? 5, 'folds');
-  if (folds < 2) throw argError(`folds must be at least 2, got ${folds}`);
+  if (folds < 2) throw argError(`folds must be at least 2, got ${show(folds)}`);
   const shuffle = o.shuffle ?? true;
   if (typeof shuffle !== 'boolean') throw argError('shuffle must be a boolean');
   const seed = seedOf(o.seed);

@@ -218,7 +218,7 @@ function readOptions(options: EvaluateOptions, test: Dataset): Resolved {
   for (const m of metrics) if (!RATING.includes(m) && !RANKING.includes(m)) throw argError(`unknown metric ${JSON.stringify(m)}; known: ${[...RATING, ...RANKING].join(', ')}`);
   if (metrics.length === 0) throw argError('metrics must name at least one metric');
   const threads = options.threads ?? 0;
-  if (!Number.isInteger(threads) || threads < 0 || threads > 1024) throw argError(`threads must be an integer in [0, 1024], got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 0 || threads > 1024) throw argError(`threads must be an integer in [0, 1024], got ${show(threads)}`);
   const gain = options.gain ?? 'binary';
   if (gain !== 'binary' && gain !== 'raw' && gain !== 'exp') throw argError(`gain must be 'binary', 'raw' or 'exp', got ${show(gain)}`);
   if (gain !== 'binary' && !test.hasRatings) throw argError(`gain '${gain}' needs ratings in the test data`);
@@ -228,11 +228,11 @@ function readOptions(options: EvaluateOptions, test: Dataset): Resolved {
   const coldUsers = options.coldUsers ?? 'skip';
   if (coldUsers !== 'skip' && coldUsers !== 'include') throw argError(`coldUsers must be 'skip' or 'include', got ${show(coldUsers)}`);
   const negatives = options.negatives ?? 99;
-  if (!Number.isInteger(negatives) || negatives < 1 || negatives > 1 << 24) throw argError(`negatives must be an integer >= 1, got ${negatives}`);
+  if (!Number.isInteger(negatives) || negatives < 1 || negatives > 1 << 24) throw argError(`negatives must be an integer >= 1, got ${show(negatives)}`);
   const seed = options.seed ?? 42;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw argError(`seed must be a non-negative safe integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw argError(`seed must be a non-negative safe integer, got ${show(seed)}`);
   const bs = options.blockSize;
-  if (bs !== undefined && (!Number.isInteger(bs) || bs < 1)) throw argError(`blockSize must be an integer >= 1, got ${bs}`);
+  if (bs !== undefined && (!Number.isInteger(bs) || bs < 1)) throw argError(`blockSize must be an integer >= 1, got ${show(bs)}`);
   if (metrics.some((m) => RATING.includes(m)) && !test.hasRatings) throw argError('rmse and mae need ratings in the test data');
   return { train: options.train, ks, metrics, threads, gain, relevanceThreshold: rt, coldUsers, negatives, seed, blockSize: bs };
 }

@@ -62,7 +62,7 @@ export class FactorModel extends FactorRecommender<CommonParams> {
     const items = input.items instanceof IdMap ? input.items : IdMap.build(input.items, 'items').map;
     if (users.size !== (input.users instanceof IdMap ? input.users.size : input.users.length)) throw argError('users has repeated ids');
     if (items.size !== (input.items instanceof IdMap ? input.items.size : input.items.length)) throw argError('items has repeated ids');
-    if (!Number.isInteger(input.factors) || input.factors < 0) throw argError(`factors must be a non-negative integer, got ${input.factors}`);
+    if (!Number.isInteger(input.factors) || input.factors < 0) throw argError(`factors must be a non-negative integer, got ${show(input.factors)}`);
     const seen = input.seen ?? Dataset.fromCoo(users, items, new Int32Array(0), new Int32Array(0));
     if (seen.users !== users && seen.nUsers !== users.size) throw argError('seen must use the same user ids');
     const f = input.foldIn;

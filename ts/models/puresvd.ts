@@ -1,4 +1,4 @@
-import { argError, native } from '../errors.js';
+import { argError, native, show } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
 import { addon, type CsrMatrix, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
@@ -71,7 +71,7 @@ export function truncatedSVD(matrix: CsrMatrix | Dataset, k: number, options: Tr
   const csr = matrix instanceof Dataset ? matrix.csr : matrix;
   if (!csr || typeof csr !== 'object' || !(csr.indptr instanceof Int32Array)) throw argError('truncatedSVD expects a CsrMatrix or a Dataset');
   const maxK = Math.min(csr.rows, csr.cols);
-  if (!Number.isInteger(k) || k < 1 || k > maxK) throw argError(`truncatedSVD: k must be an integer in [1, ${maxK}], got ${k}`);
+  if (!Number.isInteger(k) || k < 1 || k > maxK) throw argError(`truncatedSVD: k must be an integer in [1, ${maxK}], got ${show(k)}`);
   const f = addon.truncatedSVD as (a: CsrMatrix, o: object) => TruncatedSVD;
   return native(() => f(csr, { ...options, k }));
 }
