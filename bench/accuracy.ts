@@ -13,6 +13,7 @@
 // Models use the registry's demo settings (ML-100K-tuned; e.g. implicit models read ratings as binary).
 // Results: bench/results/accuracy.json and the accuracy section of BENCHMARKS.md.
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   crossValidate,
@@ -31,7 +32,7 @@ import {
   type Recommender,
 } from '../ts/index.js';
 import type { AccuracyResult, AccuracyRow } from '../ts/report/results.js';
-import { describeInfo, fmt, listOption, parseOptions, peakRssMB, runInfo, table, writeResult } from './common.js';
+import { describeInfo, fmt, listOption, load1, mergeRows, parseOptions, peakRssMB, RESULTS_DIR, runInfo, writeResult } from './common.js';
 import { accuracyMarkdown, updateBenchmarksMd } from './markdown.js';
 
 export const DATASETS = ['ml-100k', 'ml-latest-small', 'ml-1m'];
@@ -163,7 +164,9 @@ async function parent(): Promise<void> {
     }
     console.log(`\n${d}`);
     for (const m of chosen) {
+      const load = load1();
       const rows = runChild(d, m.name);
+      for (const r of rows) r.load = load;
       result.rows.push(...rows);
       for (const r of rows) {
         if (r.error) console.log(`  ${m.name.padEnd(14)} FAILED: ${r.error}`);
@@ -171,8 +174,10 @@ async function parent(): Promise<void> {
       }
     }
   }
+  // A filtered run (--dataset / --model) updates its rows of bench/results/accuracy.json and keeps the others.
+  if (!opts.get('out') && (wantData || wantModels)) result.rows = mergeRows(join(RESULTS_DIR, 'accuracy.json'), result.rows, (r) => `${r.dataset}|${r.model}|${r.protocol}`);
   const path = writeResult('accuracy', result, opts.get('out'));
-  console.log(`\n${table(['', ''], [['total', `${((performance.now() - t0) / 1000).toFixed(0)} s`], ['results', path]])}`);
+  console.log(`\ntotal ${((performance.now() - t0) / 1000).toFixed(0)} s; wrote ${path}; load average after: ${result.info.loadavgAfter?.join(' ')}`);
   if (!opts.get('out')) console.log(`updated ${updateBenchmarksMd('accuracy', accuracyMarkdown(result))}`);
 }
 

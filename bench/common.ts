@@ -1,6 +1,6 @@
 // Shared pieces of the benchmark scripts: command-line options, the run's circumstances, medians, peak RSS and
 // writing bench/results/*.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem, type as osType, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,3 +86,19 @@ export function mdTable(header: string[], rows: (string | number)[][]): string {
 }
 
 export const fmt = (x: number | undefined, d = 3) => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(d));
+
+/**
+ * A filtered run's rows merged into the existing result file: rows with the same key are replaced, new ones
+ * appended, the rest kept (each row carries its own load average). Returns the rows to write.
+ */
+export function mergeRows<R>(path: string, rows: R[], key: (r: R) => string): R[] {
+  if (!existsSync(path)) return rows;
+  const old = (JSON.parse(readFileSync(path, 'utf8')) as { rows: R[] }).rows;
+  const fresh = new Map(rows.map((r) => [key(r), r]));
+  const out = old.map((r) => fresh.get(key(r)) ?? r);
+  const had = new Set(old.map(key));
+  for (const r of rows) if (!had.has(key(r))) out.push(r);
+  return out;
+}
+
+export const load1 = () => Math.round(loadavg()[0]! * 100) / 100;

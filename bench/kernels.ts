@@ -1,5 +1,5 @@
 // Native kernels against straightforward plain-TypeScript versions of the same algorithms on the same data
-// (bench/reference/*, ts/eval/reference.ts, ts/reference/sgd_mf.ts — the same code the tests use as oracles).
+// (bench/reference/*, including the SGD epoch in sgd_mf.ts, and ts/eval/reference.ts — the code the tests use as oracles).
 // Median milliseconds from tinybench; the native side on one thread and on all hardware threads.
 //
 //   npm run bench [-- --only als,bpr --time 1500 --out bench/results/kernels.json]
@@ -26,7 +26,7 @@ import {
 } from '../ts/index.js';
 import { addon } from '../ts/native.js';
 import { referenceEvaluate } from '../ts/eval/reference.js';
-import { biasedMfEpoch } from '../ts/reference/sgd_mf.js';
+import { biasedMfEpoch } from './reference/sgd_mf.js';
 import type { KernelsResult } from '../ts/report/results.js';
 import { alsSweep } from './reference/als.js';
 import { bprEpoch } from './reference/bpr.js';

@@ -29,6 +29,7 @@ export function kernelsMarkdown(r: KernelsResult): string {
 export function accuracyMarkdown(r: AccuracyResult): string {
   const out = [infoLine(r.info), ''];
   for (const n of r.info.notes ?? []) out.push(`- ${n}`);
+  out.push('- load: the 1-minute load average when the run of the model started (2 cores; above 2, other work shared them)');
   const datasets = [...new Set(r.rows.map((x) => x.dataset))];
   for (const d of datasets) {
     const rows = r.rows.filter((x) => x.dataset === d);
@@ -36,15 +37,15 @@ export function accuracyMarkdown(r: AccuracyResult): string {
     const rating = rows.filter((x) => x.protocol === 'kfold5' && !x.error);
     if (rating.length) {
       out.push('', 'Rating prediction, 5-fold (means over folds; times per fold):', '');
-      out.push(mdTable(['model', 'RMSE', 'MAE', 'fit s', 'predict s', 'peak RSS MB'], rating.map((x) => [x.model, fmt(x.metrics.rmse, 4), fmt(x.metrics.mae, 4), fmt(x.fitSeconds), fmt(x.predictSeconds), fmt(x.peakRssMB, 0)])));
+      out.push(mdTable(['model', 'RMSE', 'MAE', 'fit s', 'predict s', 'peak RSS MB', 'load'], rating.map((x) => [x.model, fmt(x.metrics.rmse, 4), fmt(x.metrics.mae, 4), fmt(x.fitSeconds), fmt(x.predictSeconds), fmt(x.peakRssMB, 0), fmt(x.load, 1)])));
     }
     const top = rows.filter((x) => x.protocol === 'peruser80' && !x.error);
     if (top.length) {
       out.push('', `Top-10, per-user 80/20 (${top[0]!.metrics.users} test users; training items excluded):`, '');
       out.push(
         mdTable(
-          ['model', 'P@10', 'R@10', 'NDCG@10', 'MAP@10', 'coverage@10', 'fit s', 'rank all users s', 'peak RSS MB'],
-          top.map((x) => [x.model, fmt(x.metrics['precision@10'], 4), fmt(x.metrics['recall@10'], 4), fmt(x.metrics['ndcg@10'], 4), fmt(x.metrics['map@10'], 4), fmt(x.metrics['coverage@10'], 4), fmt(x.fitSeconds), fmt(x.predictSeconds), fmt(x.peakRssMB, 0)]),
+          ['model', 'P@10', 'R@10', 'NDCG@10', 'MAP@10', 'coverage@10', 'fit s', 'rank all users s', 'peak RSS MB', 'load'],
+          top.map((x) => [x.model, fmt(x.metrics['precision@10'], 4), fmt(x.metrics['recall@10'], 4), fmt(x.metrics['ndcg@10'], 4), fmt(x.metrics['map@10'], 4), fmt(x.metrics['coverage@10'], 4), fmt(x.fitSeconds), fmt(x.predictSeconds), fmt(x.peakRssMB, 0), fmt(x.load, 1)]),
         ),
       );
     }
@@ -60,15 +61,16 @@ export function accuracyMarkdown(r: AccuracyResult): string {
 }
 
 export function peersMarkdown(r: PeersResult): string {
-  const out = [infoLine(r.info), '', `Peers: ${Object.entries(r.peerVersions).map(([k, v]) => `${k} ${v}`).join(', ')}.`];
+  const out = [infoLine(r.info), '', `Peers: ${Object.entries(r.peerVersions).map(([k, v]) => `${k} ${v}`).join(', ')}.`, ''];
   for (const n of r.info.notes ?? []) out.push(`- ${n}`);
+  out.push('- load: the 1-minute load average when the pair started (2 cores; above 2, other work shared them)');
   for (const d of [...new Set(r.rows.map((x) => x.dataset))]) {
     const rows = r.rows.filter((x) => x.dataset === d);
     out.push('', `### ${d}`, '');
     const metricNames = [...new Set(rows.flatMap((x) => Object.keys(x.recsys.metrics)))].filter((m) => m !== 'users');
     out.push(
       mdTable(
-        ['recsys model', 'peer', 'fit s recsys', 'fit s peer', 'fit time recsys / peer', 'predict s recsys', 'predict s peer', ...metricNames.map((m) => `${m} recsys (peer)`)],
+        ['recsys model', 'peer', 'fit s recsys', 'fit s peer', 'fit time recsys / peer', 'predict s recsys', 'predict s peer', ...metricNames.map((m) => `${m} recsys (peer)`), 'load'],
         rows.map((x) => [
           x.recsys.model,
           `${x.peer.library} ${x.peer.model}`,
@@ -78,6 +80,7 @@ export function peersMarkdown(r: PeersResult): string {
           fmt(x.recsys.predictSeconds),
           x.peer.error ? '—' : fmt(x.peer.predictSeconds),
           ...metricNames.map((m) => (x.recsys.metrics[m] === undefined ? '' : `${fmt(x.recsys.metrics[m], 4)} (${fmt(x.peer.metrics[m], 4)})`)),
+          fmt(x.load, 1),
         ]),
       ),
     );
@@ -93,8 +96,8 @@ export function scalingMarkdown(r: ScalingResult): string {
   out.push('');
   out.push(
     mdTable(
-      ['model', 'interactions', 'users x items', 'epochs', 'fit s', 's per epoch', 'peak RSS MB'],
-      r.rows.map((x) => [x.model, x.interactions.toLocaleString('en-US'), `${x.users.toLocaleString('en-US')} x ${x.items.toLocaleString('en-US')}`, x.epochs ?? '—', x.error ? `failed: ${x.error}` : fmt(x.fitSeconds, 2), x.error || !x.epochs ? '—' : fmt(x.fitSeconds / x.epochs, 3), x.error ? '—' : fmt(x.peakRssMB, 0)]),
+      ['model', 'interactions', 'users x items', 'epochs', 'fit s', 's per epoch', 'peak RSS MB', 'load'],
+      r.rows.map((x) => [x.model, x.interactions.toLocaleString('en-US'), `${x.users.toLocaleString('en-US')} x ${x.items.toLocaleString('en-US')}`, x.epochs ?? '—', x.error ? `failed: ${x.error}` : fmt(x.fitSeconds, 2), x.error || !x.epochs ? '—' : fmt(x.fitSeconds / x.epochs, 3), x.error ? '—' : fmt(x.peakRssMB, 0), fmt(x.load, 1)]),
     ),
   );
   out.push('', 'Fitted exponent b of fit time ~ a · interactions^b (least squares on log-log; 1 = linear):', '');

@@ -27,7 +27,7 @@ import {
   type Scorer,
 } from '../ts/index.js';
 import type { PeerRow, PeersResult } from '../ts/report/results.js';
-import { BENCH_DIR, describeInfo, fmt, listOption, median, parseOptions, runInfo, table, writeResult } from './common.js';
+import { BENCH_DIR, describeInfo, fmt, listOption, load1, median, mergeRows, parseOptions, RESULTS_DIR, runInfo, table, writeResult } from './common.js';
 import { peersMarkdown, updateBenchmarksMd } from './markdown.js';
 
 const { opts } = parseOptions();
@@ -275,6 +275,7 @@ try {
         console.log(`  ${p.recsysLabel} vs ${p.library} ${p.peerModel}: skipped (${(err as Error).message})`);
         continue;
       }
+      const load = load1();
       const rec: ReturnType<typeof runRecsys>[] = [];
       const peer: ReturnType<typeof runPeer>[] = [];
       for (let r = 0; r < runs; r++) {
@@ -293,6 +294,7 @@ try {
           ? { library: p.library, model: p.peerModel, fitSeconds: NaN, predictSeconds: NaN, metrics: {}, error: failed.error }
           : { library: p.library, model: p.peerModel, fitSeconds: median(ok.map((x) => x.fit)), predictSeconds: median(ok.map((x) => x.predict)), metrics: ok[0]!.metrics },
         note: p.note,
+        load,
       };
       result.rows.push(row);
       const metricText = Object.keys(row.recsys.metrics)
@@ -322,6 +324,8 @@ console.log(
     ]),
   ),
 );
+// A filtered run (--only / --dataset) updates its rows of bench/results/peers.json and keeps the others.
+if (!opts.get('out') && (only || opts.get('dataset'))) result.rows = mergeRows(join(RESULTS_DIR, 'peers.json'), result.rows, (r) => `${r.dataset}|${r.recsys.model}|${r.peer.library}|${r.peer.model}`);
 const path = writeResult('peers', result, opts.get('out'));
 console.log(`\nwrote ${path}`);
-if (!opts.get('out') && !only) console.log(`updated ${updateBenchmarksMd('peers', peersMarkdown(result))}`);
+if (!opts.get('out')) console.log(`updated ${updateBenchmarksMd('peers', peersMarkdown(result))}`);

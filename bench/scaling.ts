@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Dataset, IdMap, modelEntry, truncatedSVD } from '../ts/index.js';
 import { powerLawExponent, type ScalingResult, type ScalingRow } from '../ts/report/results.js';
-import { describeInfo, fmt, freeMemoryGB, listOption, parseOptions, peakRssMB, runInfo, table, writeResult } from './common.js';
+import { describeInfo, fmt, freeMemoryGB, listOption, load1, mergeRows, parseOptions, peakRssMB, RESULTS_DIR, runInfo, table, writeResult } from './common.js';
 import { scalingMarkdown, updateBenchmarksMd } from './markdown.js';
 import { powerLawDataset } from './powerlaw.js';
 
@@ -88,6 +88,7 @@ if (childArg) {
       console.log(`${n.toLocaleString('en-US')} interactions (${shape(n).users.toLocaleString('en-US')} x ${shape(n).items.toLocaleString('en-US')}): generated in ${((performance.now() - g0) / 1000).toFixed(1)} s`);
       for (const m of models) {
         let row: ScalingRow;
+        const load = load1();
         try {
           const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', `${m}:${n}`, '--dir', dir, `--threads=${threads}`, `--epochs=${epochs}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
           row = JSON.parse(out.trim().split('\n').pop()!) as ScalingRow;
@@ -95,6 +96,7 @@ if (childArg) {
           const e = err as { stderr?: string; signal?: string; message: string };
           row = { model: m, interactions: n, ...shape(n), fitSeconds: NaN, peakRssMB: NaN, error: e.signal ? `killed (${e.signal})` : (e.stderr || e.message).trim().split('\n').slice(-2).join(' ') };
         }
+        row.load = load;
         rows.push(row);
         console.log(`  ${m.padEnd(13)} ${row.error ? `FAILED: ${row.error}` : `fit ${fmt(row.fitSeconds, 2)} s${row.epochs ? ` (${fmt(row.fitSeconds / row.epochs, 3)} s/epoch)` : ''}, peak RSS ${fmt(row.peakRssMB, 0)} MB`}`);
       }
@@ -103,9 +105,14 @@ if (childArg) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  // A filtered run (--models / --sizes) updates its rows of bench/results/scaling.json and keeps the others.
+  const merged = !opts.get('out') && (wanted || opts.get('sizes')) ? mergeRows(join(RESULTS_DIR, 'scaling.json'), rows, (r) => `${r.model}|${r.interactions}`) : rows;
   const exponents: Record<string, number> = {};
-  for (const m of models) exponents[m] = powerLawExponent(rows.filter((r) => r.model === m && !r.error).map((r) => [r.interactions, r.fitSeconds]));
-  const result: ScalingResult = { kind: 'scaling', info: ri, rows, exponents };
+  for (const m of MODELS) {
+    const pts = merged.filter((r) => r.model === m && !r.error).map((r): [number, number] => [r.interactions, r.fitSeconds]);
+    if (pts.length > 0) exponents[m] = powerLawExponent(pts);
+  }
+  const result: ScalingResult = { kind: 'scaling', info: ri, rows: merged, exponents };
   console.log('\nexponent b of fit time ~ a * interactions^b:');
   console.log(table(['model', 'b'], Object.entries(exponents).map(([m, b]) => [m, fmt(b, 2)])));
   const path = writeResult('scaling', result, opts.get('out'));

@@ -56,6 +56,8 @@ export interface AccuracyRow {
   /** Training loss per epoch, where the model reports one. */
   loss?: number[];
   error?: string;
+  /** 1-minute load average when the model's child process started. */
+  load?: number;
 }
 
 export interface AccuracyResult {
@@ -71,6 +73,8 @@ export interface PeerRow {
   recsys: { model: string; fitSeconds: number; predictSeconds: number; metrics: Record<string, number> };
   peer: { library: string; model: string; fitSeconds: number; predictSeconds: number; metrics: Record<string, number>; error?: string };
   note?: string;
+  /** 1-minute load average when the pair started (rows of filtered runs are merged into one file). */
+  load?: number;
 }
 
 export interface PeersResult {
@@ -91,6 +95,8 @@ export interface ScalingRow {
   /** Epochs / iterations the fit ran (time per epoch = fitSeconds / epochs). */
   epochs?: number;
   error?: string;
+  /** 1-minute load average when the fit started. */
+  load?: number;
 }
 
 export interface ScalingResult {
