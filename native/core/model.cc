@@ -64,6 +64,8 @@ void FactorModel::score_users(const int32_t* us, int n, float* out) const {
 
 float FactorModel::predict(int32_t u, int32_t i) const {
   bool ku = is_user_known(u), ki = is_item_known(i);
+  if (!(ku && ki) && !std::isnan(unknown_fallback))
+    return clip ? std::min(clip_max, std::max(clip_min, unknown_fallback)) : unknown_fallback;
   float s = global;
   if (ku && !user_bias.empty()) s += user_bias[u];
   if (ki && !item_bias.empty()) s += item_bias[i];

@@ -5,6 +5,7 @@
 #pragma once
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <mutex>
@@ -75,5 +76,38 @@ void parallel_for(int64_t n, int threads, F&& fn, int64_t chunk = 64) {
     }
   });
 }
+
+// fn(tid, nthreads) once on each of `threads` threads (the calling thread is tid 0), for work that synchronizes
+// inside with a Barrier (e.g. block-scheduled SGD). Code between barriers must not throw: a thread that leaves
+// early would leave the others waiting.
+template <typename F>
+void parallel_region(int threads, F&& fn) {
+  int t = resolve_threads(threads);
+  detail::run_threads(t, [&](int tid) { fn(tid, t); });
+}
+
+// A reusable barrier for a fixed number of threads (std::barrier is C++20). Blocks rather than spins: the
+// machines this runs on are often shared, and a spinning waiter would steal the core its partner needs.
+class Barrier {
+ public:
+  explicit Barrier(int n) : n_(n) {}
+  void wait() {
+    std::unique_lock<std::mutex> lock(m_);
+    const uint64_t gen = generation_;
+    if (++count_ == n_) {
+      count_ = 0;
+      ++generation_;
+      cv_.notify_all();
+    } else {
+      cv_.wait(lock, [&] { return generation_ != gen; });
+    }
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  int n_, count_ = 0;
+  uint64_t generation_ = 0;
+};
 
 }  // namespace recsys

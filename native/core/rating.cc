@@ -1,0 +1,88 @@
+#include "core/rating.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/common.h"
+#include "core/blas.h"
+#include "core/grid.h"
+#include "core/rng.h"
+
+namespace recsys {
+
+void require_ratings(const CsrView& R, const std::string& model) {
+  if (!R.data) fail_arg(model + " needs ratings: the training data has none");
+}
+
+RatingScale rating_scale_arg(const Napi::Object& o, const CsrView& R) {
+  float mn = std::numeric_limits<float>::infinity(), mx = -mn;
+  for (int64_t q = 0; q < R.nnz(); ++q) {
+    mn = std::min(mn, R.value(q));
+    mx = std::max(mx, R.value(q));
+  }
+  if (R.nnz() == 0) mn = mx = 0.f;
+  RatingScale s;
+  s.lo = static_cast<float>(real_arg(o, "ratingMin", mn, -INFINITY, INFINITY));
+  s.hi = static_cast<float>(real_arg(o, "ratingMax", mx, -INFINITY, INFINITY));
+  if (s.lo > s.hi) fail_arg("ratingMin must be <= ratingMax");
+  return s;
+}
+
+void set_clip(FactorModel& m, const RatingScale& s) {
+  m.clip = true;
+  m.clip_min = s.lo;
+  m.clip_max = s.hi;
+}
+
+double global_mean(const CsrView& R) {
+  int64_t n = R.nnz();
+  if (n == 0) return 0;
+  double sum = 0;
+  for (int64_t q = 0; q < n; ++q) sum += R.value(q);
+  return sum / static_cast<double>(n);
+}
+
+SgdParams sgd_params_arg(const Napi::Object& o, SgdParams d) {
+  SgdParams p = d;
+  p.factors = static_cast<int>(int_arg(o, "factors", d.factors, 1, 4096));
+  p.epochs = static_cast<int>(int_arg(o, "epochs", d.epochs, 0, 1000000));
+  p.lr = real_arg(o, "lr", d.lr, 0, INFINITY, true);
+  p.reg = real_arg(o, "reg", d.reg, 0, INFINITY);
+  p.lr_bias = real_arg(o, "lrBias", p.lr, 0, INFINITY, true);
+  p.reg_bias = real_arg(o, "regBias", p.reg, 0, INFINITY);
+  p.init_mean = real_arg(o, "initMean", d.init_mean, -INFINITY, INFINITY);
+  p.init_std = real_arg(o, "initStd", d.init_std, 0, INFINITY);
+  p.biased = bool_arg(o, "biased", d.biased);
+  p.shuffle = bool_arg(o, "shuffle", d.shuffle);
+  p.threads = static_cast<int>(int_arg(o, "threads", d.threads, 0, 1024));
+  p.blocks = static_cast<int>(int_arg(o, "blocks", 0, 0, 4096));
+  if (p.blocks == 0) p.blocks = default_grid_blocks(p.threads);
+  p.seed = static_cast<uint64_t>(int_arg(o, "seed", static_cast<int64_t>(d.seed), 0, int64_t{1} << 53));
+  return p;
+}
+
+void sgd_fold_in(const FactorModel& m, const SgdParams& p, const int32_t* items, const float* values, int n,
+                 const float* z, float* p_out, float* bu_out) {
+  const int k = m.factors;
+  Rng rng(p.seed, 0xF01D1A);
+  for (int f = 0; f < k; ++f) p_out[f] = static_cast<float>(p.init_mean + p.init_std * rng.normal());
+  float bu = 0.f;
+  const float lr = static_cast<float>(p.lr), reg = static_cast<float>(p.reg);
+  const float lrb = static_cast<float>(p.lr_bias), regb = static_cast<float>(p.reg_bias);
+  const bool biases = !m.item_bias.empty();
+  for (int e = 0; e < p.epochs; ++e) {
+    for (int t = 0; t < n; ++t) {
+      const int32_t i = items[t];
+      const float* q = m.V.data() + static_cast<int64_t>(i) * k;
+      float est = blas::dot(p_out, q, k) + (z ? blas::dot(z, q, k) : 0.f);
+      if (biases) est += m.global + bu + m.item_bias[i];
+      const float err = values[t] - est;
+      if (biases) bu += lrb * (err - regb * bu);
+      for (int f = 0; f < k; ++f) p_out[f] += lr * (err * q[f] - reg * p_out[f]);
+    }
+  }
+  *bu_out = biases ? bu : 0.f;
+}
+
+}  // namespace recsys

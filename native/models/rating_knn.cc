@@ -1,0 +1,513 @@
+// Neighbourhood rating models, Surprise's KNNBasic / KNNWithMeans / KNNBaseline (Koren 2010, section 2.2):
+// user-based (neighbours are users who rated the item) or item-based (items the user rated), with the
+// similarities msd, cosine, pearson and pearson_baseline (shrunk). The prediction rule is Surprise's: among the
+// neighbours of x that rated the target, the k most similar; those with similarity > 0 weigh in; fewer than
+// min_k of them means no neighbourhood term.
+//
+// Memory stays bounded: instead of Surprise's dense |X|^2 similarity matrix, each row keeps a sparse list of
+// its neighbours with positive similarity (the only ones the rule can use), capped at the maxNeighbors most
+// similar. With the default cap (every neighbour while |X| <= 4096, else the top 512) the rule is Surprise's
+// exactly on small data; above the cap a prediction sees only the row's top neighbours.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/common.h"
+#include "core/fit.h"
+#include "core/model.h"
+#include "core/rating.h"
+#include "core/threads.h"
+#include "models/baseline.h"
+
+namespace recsys {
+
+namespace {
+
+enum class Sim { Msd, Cosine, Pearson, PearsonBaseline };
+enum class Mode { Basic, Means, Baseline };
+
+Sim sim_from(const std::string& s) {
+  if (s == "msd") return Sim::Msd;
+  if (s == "cosine") return Sim::Cosine;
+  if (s == "pearson") return Sim::Pearson;
+  if (s == "pearson_baseline") return Sim::PearsonBaseline;
+  fail_arg("similarity must be one of 'msd', 'cosine', 'pearson', 'pearson_baseline', got '" + s + "'");
+}
+
+struct Neighbor {
+  int32_t id;
+  float sim;
+};
+
+// Most similar first, then smaller id: the order "the k most similar" is taken in.
+inline bool more_similar(const Neighbor& a, const Neighbor& b) { return a.sim > b.sim || (a.sim == b.sim && a.id < b.id); }
+
+struct SimSettings {
+  Sim sim = Sim::PearsonBaseline;
+  int min_support = 1;
+  double shrinkage = 100;
+  double mu = 0;
+};
+
+// One side of the data as the similarity sees it: rows x (the entities compared) over columns y.
+struct Side {
+  CsrView X;                 // x -> (y, r)
+  CsrView Y;                 // y -> (x, r)
+  const float* bx = nullptr;  // baselines of x and y (pearson_baseline only)
+  const float* by = nullptr;
+};
+
+// Similarities of one row against every x2, accumulated densely over the rows' common columns. One per thread.
+class SimRow {
+ public:
+  explicit SimRow(int32_t n) : freq_(n, 0), a_(n), b_(n), c_(n), d_(n), e_(n) {}
+
+  // Appends (x2, sim) with sim > 0 for every x2 != self sharing at least min_support columns with the row
+  // (ys[t], rs[t]); bx_self is the row's own baseline (pearson_baseline).
+  void compute(const Side& s, const SimSettings& st, const int32_t* ys, const float* rs, int32_t n, float bx_self,
+               int32_t self, std::vector<Neighbor>& out) {
+    touched_.clear();
+    for (int32_t t = 0; t < n; ++t) {
+      const int32_t y = ys[t];
+      const double rx = rs[t];
+      const double dx = st.sim == Sim::PearsonBaseline ? rx - (st.mu + bx_self + s.by[y]) : rx;
+      const double base_y = st.sim == Sim::PearsonBaseline ? st.mu + s.by[y] : 0.0;
+      for (int32_t q = s.Y.row_begin(y); q < s.Y.row_end(y); ++q) {
+        const int32_t x2 = s.Y.indices[q];
+        const double r2 = s.Y.data[q];
+        if (freq_[x2]++ == 0) {
+          touched_.push_back(x2);
+          a_[x2] = b_[x2] = c_[x2] = d_[x2] = e_[x2] = 0;
+        }
+        switch (st.sim) {
+          case Sim::Msd:
+            a_[x2] += (rx - r2) * (rx - r2);
+            break;
+          case Sim::Cosine:
+            a_[x2] += rx * r2;
+            b_[x2] += rx * rx;
+            c_[x2] += r2 * r2;
+            break;
+          case Sim::Pearson:
+            a_[x2] += rx * r2;
+            b_[x2] += rx * rx;
+            c_[x2] += r2 * r2;
+            d_[x2] += rx;
+            e_[x2] += r2;
+            break;
+          case Sim::PearsonBaseline: {
+            const double d2 = r2 - (base_y + s.bx[x2]);
+            a_[x2] += dx * d2;
+            b_[x2] += dx * dx;
+            c_[x2] += d2 * d2;
+            break;
+          }
+        }
+      }
+    }
+    for (int32_t x2 : touched_) {
+      const int32_t f = freq_[x2];
+      freq_[x2] = 0;
+      if (x2 == self || f < st.min_support) continue;
+      double sim = 0;
+      switch (st.sim) {
+        case Sim::Msd:
+          sim = 1.0 / (a_[x2] / f + 1.0);
+          break;
+        case Sim::Cosine: {
+          const double den = std::sqrt(b_[x2] * c_[x2]);
+          sim = den > 0 ? a_[x2] / den : 0;
+          break;
+        }
+        case Sim::Pearson: {
+          const double num = f * a_[x2] - d_[x2] * e_[x2];
+          const double den = std::sqrt((f * b_[x2] - d_[x2] * d_[x2]) * (f * c_[x2] - e_[x2] * e_[x2]));
+          sim = den > 0 ? num / den : 0;
+          break;
+        }
+        case Sim::PearsonBaseline: {
+          const double den = std::sqrt(b_[x2] * c_[x2]);
+          sim = den > 0 ? a_[x2] / den : 0;
+          sim *= (f - 1) / (f - 1 + st.shrinkage);
+          break;
+        }
+      }
+      if (sim > 0 && std::isfinite(sim)) out.push_back(Neighbor{x2, static_cast<float>(sim)});
+    }
+  }
+
+ private:
+  std::vector<int32_t> freq_, touched_;
+  std::vector<double> a_, b_, c_, d_, e_;
+};
+
+// Keeps the cap most similar (all when cap <= 0 or enough room), sorted by id for merging.
+void cap_and_sort(std::vector<Neighbor>& v, int64_t cap) {
+  if (cap > 0 && static_cast<int64_t>(v.size()) > cap) {
+    std::nth_element(v.begin(), v.begin() + cap, v.end(), more_similar);
+    v.resize(cap);
+  }
+  std::sort(v.begin(), v.end(), [](const Neighbor& a, const Neighbor& b) { return a.id < b.id; });
+}
+
+struct Candidate {
+  int32_t id;
+  float sim;
+  float r;
+};
+
+class KnnModel : public Model {
+ public:
+  Mode mode = Mode::Baseline;
+  bool user_based = true;
+  SimSettings sim;
+  int k = 40, min_k = 1;
+  int64_t cap = 0;
+  int32_t nu = 0, ni = 0;
+  RatingScale scale;
+  double mu = 0;
+  double bsl_reg_user = 15;
+  std::vector<float> bu, bi;            // baselines (Baseline mode or pearson_baseline)
+  std::vector<float> umean, imean;      // rating means (Means mode and fallbacks)
+  std::vector<uint8_t> uknown, iknown;  // had training ratings
+  // The training data, owned: the rule needs both orientations.
+  Csr R, C;
+  // Neighbour lists of the x side, each sorted by id.
+  std::vector<int64_t> nptr;
+  std::vector<Neighbor> nbrs;
+
+  std::string kind() const override {
+    return mode == Mode::Basic ? "KNNBasic" : mode == Mode::Means ? "KNNWithMeans" : "KNNBaseline";
+  }
+  int32_t n_users() const override { return nu; }
+  int32_t n_items() const override { return ni; }
+
+  CsrView Xv() const { return user_based ? R.view() : C.view(); }
+  CsrView Yv() const { return user_based ? C.view() : R.view(); }
+  const std::vector<float>& bx() const { return user_based ? bu : bi; }
+  const std::vector<float>& by() const { return user_based ? bi : bu; }
+  const std::vector<float>& xmean() const { return user_based ? umean : imean; }
+
+  // The rule, given the candidates (neighbours of x with a rating of y) and x's own base term.
+  // base_x: mean of x (Means) or mu + b_x (Baseline); by_y: b_y (Baseline). Returns NaN for "impossible"
+  // (Basic without usable neighbours).
+  float estimate(std::vector<Candidate>& cand, double base_x, double by_y) const {
+    const size_t take = std::min<size_t>(cand.size(), static_cast<size_t>(k));
+    if (cand.size() > take)
+      std::nth_element(cand.begin(), cand.begin() + take, cand.end(), [](const Candidate& a, const Candidate& b) {
+        return a.sim > b.sim || (a.sim == b.sim && a.id < b.id);
+      });
+    double num = 0, den = 0;
+    const std::vector<float>& bxv = bx();
+    const std::vector<float>& xm = xmean();
+    for (size_t t = 0; t < take; ++t) {
+      const Candidate& c = cand[t];
+      den += c.sim;
+      switch (mode) {
+        case Mode::Basic: num += c.sim * c.r; break;
+        case Mode::Means: num += c.sim * (c.r - xm[c.id]); break;
+        case Mode::Baseline: num += c.sim * (c.r - (mu + bxv[c.id] + by_y)); break;
+      }
+    }
+    const bool enough = static_cast<int>(take) >= min_k && take > 0;
+    if (mode == Mode::Basic) return enough && den > 0 ? static_cast<float>(num / den) : std::numeric_limits<float>::quiet_NaN();
+    const double base = mode == Mode::Baseline ? base_x + by_y : base_x;
+    return static_cast<float>(base + (enough && den > 0 ? num / den : 0.0));
+  }
+
+  // Estimate of a known (x, y) pair; neighbours of x merged with the raters of y.
+  float predict_xy(int32_t x, int32_t y) const {
+    static thread_local std::vector<Candidate> cand;
+    cand.clear();
+    const CsrView Y = Yv();
+    const Neighbor* a = nbrs.data() + nptr[x];
+    const Neighbor* ae = nbrs.data() + nptr[x + 1];
+    const int32_t* b = Y.indices + Y.row_begin(y);
+    const int32_t* be = Y.indices + Y.row_end(y);
+    const float* bv = Y.data + Y.row_begin(y);
+    // Linear merge, or binary search of the shorter list in the longer one when they differ a lot.
+    if ((ae - a) * 16 < (be - b)) {
+      for (; a != ae; ++a) {
+        const int32_t* f = std::lower_bound(b, be, a->id);
+        if (f != be && *f == a->id) cand.push_back(Candidate{a->id, a->sim, bv[f - (Y.indices + Y.row_begin(y))]});
+        b = f;
+      }
+    } else {
+      const int32_t* b0 = b;
+      while (a != ae && b != be) {
+        if (a->id < *b) ++a;
+        else if (*b < a->id) ++b;
+        else {
+          cand.push_back(Candidate{a->id, a->sim, bv[b - b0]});
+          ++a;
+          ++b;
+        }
+      }
+    }
+    return estimate(cand, base_of_x(x), mode == Mode::Baseline ? by()[y] : 0.0);
+  }
+
+  double base_of_x(int32_t x) const {
+    if (mode == Mode::Means) return xmean()[x];
+    if (mode == Mode::Baseline) return mu + bx()[x];
+    return 0;
+  }
+
+  float fallback(int32_t u, int32_t i) const {
+    const bool ku = u >= 0 && u < nu && uknown[u], ki = i >= 0 && i < ni && iknown[i];
+    switch (mode) {
+      case Mode::Basic: return static_cast<float>(mu);
+      case Mode::Means: return ku ? umean[u] : ki ? imean[i] : static_cast<float>(mu);
+      case Mode::Baseline: return static_cast<float>(mu + (ku ? bu[u] : 0.f) + (ki ? bi[i] : 0.f));
+    }
+    return static_cast<float>(mu);
+  }
+
+  float predict(int32_t u, int32_t i) const override {
+    const bool ku = u >= 0 && u < nu && uknown[u], ki = i >= 0 && i < ni && iknown[i];
+    float est = ku && ki ? (user_based ? predict_xy(u, i) : predict_xy(i, u)) : fallback(u, i);
+    if (std::isnan(est)) est = static_cast<float>(mu);
+    return clip_to(scale, est);
+  }
+
+  // Ranking scores: the predicted rating of every item (not clipped, so ties stay rare).
+  void score_user(int32_t u, float* out) const override {
+    if (!(u >= 0 && u < nu && uknown[u])) {
+      for (int32_t i = 0; i < ni; ++i) out[i] = fallback(u, i);
+      return;
+    }
+    std::vector<Candidate> cand;
+    if (user_based) {
+      // Dense similarities of u, then every item's raters.
+      std::vector<float> dense(nu, 0.f);
+      for (int64_t p = nptr[u]; p < nptr[u + 1]; ++p) dense[nbrs[p].id] = nbrs[p].sim;
+      for (int32_t i = 0; i < ni; ++i) {
+        cand.clear();
+        for (int32_t q = C.indptr[i]; q < C.indptr[i + 1]; ++q) {
+          const int32_t v = C.indices[q];
+          if (dense[v] > 0.f) cand.push_back(Candidate{v, dense[v], C.data[q]});
+        }
+        out[i] = finish(iknown[i] ? estimate(cand, base_of_x(u), mode == Mode::Baseline ? bi[i] : 0.0) : fallback(u, i));
+      }
+    } else {
+      // Dense ratings of u, then every item's neighbours.
+      std::vector<float> rated(ni, std::numeric_limits<float>::quiet_NaN());
+      for (int32_t q = R.indptr[u]; q < R.indptr[u + 1]; ++q) rated[R.indices[q]] = R.data[q];
+      for (int32_t i = 0; i < ni; ++i) {
+        cand.clear();
+        for (int64_t p = nptr[i]; p < nptr[i + 1]; ++p)
+          if (!std::isnan(rated[nbrs[p].id])) cand.push_back(Candidate{nbrs[p].id, nbrs[p].sim, rated[nbrs[p].id]});
+        out[i] = finish(iknown[i] ? estimate(cand, base_of_x(i), mode == Mode::Baseline ? bu[u] : 0.0) : fallback(u, i));
+      }
+    }
+  }
+  float finish(float est) const { return std::isnan(est) ? static_cast<float>(mu) : est; }
+
+  // Fold-in: the new user's baseline (one ALS step against the item biases, as fit_baselines does for users) and
+  // mean, then the rule with the new user in place of a training user.
+  void score_new_user(const int32_t* its, const float* values, int n, float* out) const override {
+    if (n > 0 && !values) fail_arg(kind() + " fold-in needs the new user's ratings");
+    std::vector<std::pair<int32_t, float>> rows(n);
+    for (int t = 0; t < n; ++t) rows[t] = {its[t], values[t]};
+    std::sort(rows.begin(), rows.end());
+    rows.erase(std::unique(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.first == b.first; }), rows.end());
+    const int m = static_cast<int>(rows.size());
+    std::vector<int32_t> ys(m);
+    std::vector<float> rs(m);
+    double dev = 0, sum = 0;
+    for (int t = 0; t < m; ++t) {
+      ys[t] = rows[t].first;
+      rs[t] = rows[t].second;
+      sum += rs[t];
+      if (!bi.empty()) dev += rs[t] - mu - bi[ys[t]];
+    }
+    const float b_new = bu.empty() ? 0.f : static_cast<float>(dev / (bsl_reg_user + m));
+    const float mean_new = m > 0 ? static_cast<float>(sum / m) : static_cast<float>(mu);
+    if (m == 0) {
+      for (int32_t i = 0; i < ni; ++i) out[i] = mode == Mode::Baseline ? static_cast<float>(mu + bi[i]) : static_cast<float>(mu);
+      return;
+    }
+    std::vector<Candidate> cand;
+    if (user_based) {
+      std::vector<Neighbor> nb;
+      SimRow row(nu);
+      Side s{R.view(), C.view(), bu.empty() ? nullptr : bu.data(), bi.empty() ? nullptr : bi.data()};
+      row.compute(s, sim, ys.data(), rs.data(), m, b_new, -1, nb);
+      cap_and_sort(nb, cap);
+      std::vector<float> dense(nu, 0.f);
+      for (const Neighbor& x : nb) dense[x.id] = x.sim;
+      const double base = mode == Mode::Means ? mean_new : mu + b_new;
+      for (int32_t i = 0; i < ni; ++i) {
+        cand.clear();
+        for (int32_t q = C.indptr[i]; q < C.indptr[i + 1]; ++q) {
+          const int32_t v = C.indices[q];
+          if (dense[v] > 0.f) cand.push_back(Candidate{v, dense[v], C.data[q]});
+        }
+        out[i] = finish(estimate(cand, base, mode == Mode::Baseline ? bi[i] : 0.0));
+      }
+    } else {
+      std::vector<float> rated(ni, std::numeric_limits<float>::quiet_NaN());
+      for (int t = 0; t < m; ++t) rated[ys[t]] = rs[t];
+      for (int32_t i = 0; i < ni; ++i) {
+        cand.clear();
+        for (int64_t p = nptr[i]; p < nptr[i + 1]; ++p)
+          if (!std::isnan(rated[nbrs[p].id])) cand.push_back(Candidate{nbrs[p].id, nbrs[p].sim, rated[nbrs[p].id]});
+        out[i] = finish(iknown[i] ? estimate(cand, base_of_x(i), mode == Mode::Baseline ? b_new : 0.0)
+                                  : (mode == Mode::Baseline ? static_cast<float>(mu + b_new) : mode == Mode::Means ? mean_new : static_cast<float>(mu)));
+      }
+    }
+  }
+
+  // Similarities of the stored side come from the lists; the other side's are computed on demand.
+  void similar_row(bool items_side, int32_t q, float* out) const {
+    const int32_t n = items_side ? ni : nu;
+    std::fill(out, out + n, 0.f);
+    if (items_side != user_based) {
+      for (int64_t p = nptr[q]; p < nptr[q + 1]; ++p) out[nbrs[p].id] = nbrs[p].sim;
+      return;
+    }
+    Side s = items_side ? Side{C.view(), R.view(), bi.empty() ? nullptr : bi.data(), bu.empty() ? nullptr : bu.data()}
+                        : Side{R.view(), C.view(), bu.empty() ? nullptr : bu.data(), bi.empty() ? nullptr : bi.data()};
+    SimRow row(n);
+    std::vector<Neighbor> nb;
+    row.compute(s, sim, s.X.indices + s.X.row_begin(q), s.X.data + s.X.row_begin(q), s.X.row_len(q),
+                s.bx ? s.bx[q] : 0.f, q, nb);
+    for (const Neighbor& x : nb) out[x.id] = x.sim;
+  }
+  void similar_items(int32_t i, float* out) const override { similar_row(true, i, out); }
+  void similar_users(int32_t u, float* out) const override { similar_row(false, u, out); }
+
+  std::map<std::string, Tensor> state() const override {
+    std::map<std::string, Tensor> s;
+    const int64_t nx = static_cast<int64_t>(nptr.size()) - 1;
+    std::vector<int32_t> ptr(nptr.size()), ids(nbrs.size());
+    std::vector<float> sims(nbrs.size());
+    for (size_t p = 0; p < nptr.size(); ++p) ptr[p] = static_cast<int32_t>(std::min<int64_t>(nptr[p], std::numeric_limits<int32_t>::max()));
+    for (size_t p = 0; p < nbrs.size(); ++p) {
+      ids[p] = nbrs[p].id;
+      sims[p] = nbrs[p].sim;
+    }
+    s["neighbor_indptr"] = Tensor{{nx + 1}, {}, std::move(ptr)};
+    s["neighbor_ids"] = Tensor{{static_cast<int64_t>(nbrs.size())}, {}, std::move(ids)};
+    s["neighbor_sims"] = Tensor{{static_cast<int64_t>(nbrs.size())}, std::move(sims), {}};
+    if (!bu.empty()) s["user_bias"] = Tensor{{nu}, bu, {}};
+    if (!bi.empty()) s["item_bias"] = Tensor{{ni}, bi, {}};
+    s["global_bias"] = Tensor{{1}, {static_cast<float>(mu)}, {}};
+    return s;
+  }
+};
+
+Csr copy_csr(const CsrView& v) {
+  Csr m;
+  m.rows = v.rows;
+  m.cols = v.cols;
+  m.indptr.assign(v.indptr, v.indptr + v.rows + 1);
+  m.indices.assign(v.indices, v.indices + v.nnz());
+  m.data.assign(v.data, v.data + v.nnz());
+  return m;
+}
+
+// fitKNN(csr, csc, {mode: 'basic'|'means'|'baseline', similarity, userBased, k, minK, shrinkage, minSupport,
+// maxNeighbors, baselineEpochs, baselineRegUser, baselineRegItem, threads, ratingMin, ratingMax}, runOptions)
+Napi::Value FitKNN(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    CsrView R = csr_arg(info[0], "train", true);
+    CsrView Ct = csr_arg(info[1], "trainTransposed", false);
+    require_ratings(R, "KNN");
+    if (Ct.rows != R.cols || Ct.cols != R.rows || Ct.nnz() != R.nnz() || !Ct.data) fail_arg("trainTransposed is not the transpose of train");
+    auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
+    std::string mode_s = string_arg(o, "mode", "baseline");
+    Mode mode = mode_s == "basic" ? Mode::Basic : mode_s == "means" ? Mode::Means : Mode::Baseline;
+    if (mode_s != "basic" && mode_s != "means" && mode_s != "baseline") fail_arg("mode must be 'basic', 'means' or 'baseline', got '" + mode_s + "'");
+    SimSettings st;
+    st.sim = sim_from(string_arg(o, "similarity", mode == Mode::Baseline ? "pearson_baseline" : "msd"));
+    st.min_support = static_cast<int>(int_arg(o, "minSupport", 1, 0, std::numeric_limits<int32_t>::max()));
+    st.shrinkage = real_arg(o, "shrinkage", 100, 0, INFINITY);
+    const bool user_based = bool_arg(o, "userBased", true);
+    const int k = static_cast<int>(int_arg(o, "k", 40, 1, std::numeric_limits<int32_t>::max()));
+    const int min_k = static_cast<int>(int_arg(o, "minK", 1, 0, std::numeric_limits<int32_t>::max()));
+    int64_t cap = int_arg(o, "maxNeighbors", 0, 0, std::numeric_limits<int32_t>::max());
+    BaselineParams bp;
+    bp.epochs = static_cast<int>(int_arg(o, "baselineEpochs", 10, 0, 100000));
+    bp.reg_user = real_arg(o, "baselineRegUser", 15, 0, INFINITY);
+    bp.reg_item = real_arg(o, "baselineRegItem", 10, 0, INFINITY);
+    const int threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
+    RatingScale scale = rating_scale_arg(o, R);
+    auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
+    return run_fit(info, run, [=](FitContext& ctx) -> std::shared_ptr<Model> {
+      auto m = std::make_shared<KnnModel>();
+      m->mode = mode;
+      m->user_based = user_based;
+      m->sim = st;
+      m->k = k;
+      m->min_k = min_k;
+      m->nu = R.rows;
+      m->ni = R.cols;
+      m->scale = scale;
+      m->bsl_reg_user = bp.reg_user;
+      m->R = copy_csr(R);
+      m->C = copy_csr(Ct);
+      m->mu = global_mean(R);
+      m->sim.mu = m->mu;
+      m->uknown.assign(R.rows, 0);
+      m->iknown.assign(R.cols, 0);
+      m->umean.assign(R.rows, static_cast<float>(m->mu));
+      m->imean.assign(R.cols, static_cast<float>(m->mu));
+      for (int32_t u = 0; u < R.rows; ++u) {
+        double s = 0;
+        for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) s += R.data[q];
+        if (R.row_len(u) > 0) {
+          m->uknown[u] = 1;
+          m->umean[u] = static_cast<float>(s / R.row_len(u));
+        }
+      }
+      for (int32_t i = 0; i < Ct.rows; ++i) {
+        double s = 0;
+        for (int32_t q = Ct.row_begin(i); q < Ct.row_end(i); ++q) s += Ct.data[q];
+        if (Ct.row_len(i) > 0) {
+          m->iknown[i] = 1;
+          m->imean[i] = static_cast<float>(s / Ct.row_len(i));
+        }
+      }
+      if (mode == Mode::Baseline || st.sim == Sim::PearsonBaseline) {
+        Baselines b = fit_baselines(R, Ct, bp, threads);
+        m->bu = std::move(b.bu);
+        m->bi = std::move(b.bi);
+      }
+      ctx.progress(1, 3, NAN, "baselines");
+      const Side side = user_based ? Side{m->R.view(), m->C.view(), m->bu.data(), m->bi.data()}
+                                   : Side{m->C.view(), m->R.view(), m->bi.data(), m->bu.data()};
+      const int32_t nx = side.X.rows;
+      m->cap = cap > 0 ? cap : (nx <= 4096 ? 0 : 512);
+      // Rows in parallel, each into its own list; then one contiguous array.
+      std::vector<std::vector<Neighbor>> lists(nx);
+      const int nt = resolve_threads(threads);
+      std::vector<std::unique_ptr<SimRow>> rows(nt);
+      parallel_for(nx, nt, [&](int64_t x, int tid) {
+        if (!rows[tid]) rows[tid] = std::make_unique<SimRow>(nx);
+        const int32_t r = static_cast<int32_t>(x);
+        rows[tid]->compute(side, m->sim, side.X.indices + side.X.row_begin(r), side.X.data + side.X.row_begin(r),
+                           side.X.row_len(r), side.bx ? side.bx[r] : 0.f, r, lists[x]);
+        cap_and_sort(lists[x], m->cap);
+      }, 16);
+      ctx.progress(2, 3, NAN, "similarities");
+      m->nptr.assign(static_cast<size_t>(nx) + 1, 0);
+      for (int32_t x = 0; x < nx; ++x) m->nptr[x + 1] = m->nptr[x] + static_cast<int64_t>(lists[x].size());
+      m->nbrs.resize(m->nptr[nx]);
+      for (int32_t x = 0; x < nx; ++x) {
+        std::copy(lists[x].begin(), lists[x].end(), m->nbrs.begin() + m->nptr[x]);
+        std::vector<Neighbor>().swap(lists[x]);
+      }
+      ctx.progress(3, 3, NAN, "neighbors");
+      return m;
+    }, {info[0], info[1]});
+  });
+}
+
+void init(Napi::Env env, Napi::Object exports) { exports.Set("fitKNN", Napi::Function::New(env, FitKNN)); }
+
+}  // namespace
+
+RECSYS_REGISTER_EXPORTS(rating_knn, init);
+
+}  // namespace recsys
