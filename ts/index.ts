@@ -14,3 +14,47 @@ export {
 } from './models/base.js';
 export { Popularity, Random, BaselineOnly, type BaselineOnlyParams } from './models/baseline.js';
 export { info, type RecsysInfo } from './info.js';
+export { plantedDataset, type PlantedOptions } from './data/synthetic.js';
+export { FactorModel, type FromFactorsInput } from './models/factors.js';
+export { models, modelEntry, type ModelEntry, type ModelTask } from './models/registry.js';
+export { Rng } from './rng.js';
+export {
+  randomSplit,
+  perUserSplit,
+  leaveLastK,
+  timeSplit,
+  kFold,
+  type TrainTest,
+  type RandomSplitOptions,
+  type PerUserSplitOptions,
+  type LeaveLastKOptions,
+  type TimeSplitOptions,
+  type KFoldOptions,
+} from './data/split.js';
+export {
+  evaluate,
+  crossValidate,
+  type EvaluateOptions,
+  type EvaluationResult,
+  type CrossValidateOptions,
+  type CrossValidateResult,
+  type MetricName,
+  type RatingMetric,
+  type RankingMetric,
+  type Scorer,
+  type Fittable,
+} from './eval/evaluate.js';
+export type { FromFileOptions, FileFormat, ColumnMapping, ColumnRef } from './data/parse.js';
+export type { ItemInfoFormat } from './data/iteminfo.js';
+export {
+  findDatasetDir,
+  detectMovieLens,
+  loadMovieLens,
+  loadPredefinedFolds,
+  type DatasetLocation,
+  type LoadFoldsOptions,
+  type LoadMovieLensOptions,
+  type MovieLensFiles,
+  type MovieLensLayout,
+  type PredefinedFold,
+} from './data/movielens.js';

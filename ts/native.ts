@@ -62,7 +62,7 @@ export interface NativeModel {
     include?: Int32Array,
   ): TopKResult;
   predict(users: Int32Array, items: Int32Array, threads?: number): Float32Array;
-  scoreUsers(users: Int32Array): Float32Array;
+  scoreUsers(users: Int32Array, threads?: number): Float32Array;
   similarItems(item: number, k: number, exclude?: Int32Array, include?: Int32Array): TopKResult;
   similarUsers(user: number, k: number, exclude?: Int32Array, include?: Int32Array): TopKResult;
   state(): Record<string, { shape: number[]; data: Float32Array | Int32Array }>;
@@ -78,6 +78,18 @@ export interface NativeInfo {
   napiVersion: number;
 }
 
+/** What the native interaction-file parser returns: a CSR plus the id lists (Float64Array for numeric ids). */
+export interface ParsedInteractions extends CsrMatrix {
+  users: Float64Array | string[];
+  items: Float64Array | string[];
+  /** Pairs merged by the duplicates policy. */
+  duplicates: number;
+  /** Data lines read (before merging). */
+  interactions: number;
+  /** Physical lines in the file. */
+  lines: number;
+}
+
 /** The addon's exports. Families add their fit functions here. */
 export interface NativeAddon {
   info(): NativeInfo;
@@ -91,7 +103,51 @@ export interface NativeAddon {
     duplicates: string,
   ): CsrMatrix & { duplicates: number };
   transpose(m: CsrMatrix): CsrMatrix;
+  parseInteractions(
+    path: string,
+    options: {
+      delimiter: string;
+      quote: boolean;
+      header: boolean;
+      fields: number;
+      columns: { user: number | string; item: number | string; rating?: number | string; timestamp?: number | string };
+      duplicates: string;
+      knownUsers?: readonly (number | string)[];
+      knownItems?: readonly (number | string)[];
+    },
+  ): Promise<ParsedInteractions>;
   NativeModel: unknown;
+  createFactorModel(o: {
+    users: number;
+    items: number;
+    factors: number;
+    userFactors?: Float32Array;
+    itemFactors?: Float32Array;
+    userBias?: Float32Array;
+    itemBias?: Float32Array;
+    global?: number;
+    kind?: string;
+  }): NativeModel;
+  _topk(scores: Float32Array, k: number, seen?: Int32Array, exclude?: Int32Array, include?: Int32Array): TopKResult;
+  /** Per-user ranking metrics of a block of score rows (native/eval/metrics.cc; layout documented there). */
+  rankingMetrics(
+    scores: Float32Array,
+    nItems: number,
+    users: Int32Array,
+    train: CsrMatrix | undefined,
+    test: CsrMatrix,
+    ks: Int32Array,
+    options: { gain?: string; auc?: boolean; negatives?: number; seed?: number; threads?: number; minRank?: Int32Array },
+  ): { values: Float64Array; columns: number };
+  /** The negatives rankingMetrics samples for one user (for tests and reference implementations). */
+  _sampleNegatives(
+    nItems: number,
+    seed: number,
+    user: number,
+    trainRow: Int32Array,
+    testRow: Int32Array,
+    negatives: number,
+  ): { positions: Int32Array; offsets: Int32Array; negatives: Int32Array };
   _blas: {
     gemm(useRef: boolean, ta: boolean, tb: boolean, m: number, n: number, k: number, A: Float32Array, B: Float32Array, C: Float32Array, alpha: number, beta: number): void;
     gemv(useRef: boolean, ta: boolean, m: number, n: number, A: Float32Array, x: Float32Array, y: Float32Array): void;

@@ -18,6 +18,11 @@ CsrView Csr::view() const {
   return v;
 }
 
+DuplicateError::DuplicateError(int32_t r, int32_t c, int64_t p1, int64_t p2)
+    : Error("E_DUPLICATE", "duplicate interaction (row " + std::to_string(r) + ", column " + std::to_string(c) +
+                               ") at input positions " + std::to_string(p1) + " and " + std::to_string(p2)),
+      row(r), col(c), first(p1), second(p2) {}
+
 DupPolicy dup_policy_from(const std::string& s) {
   if (s == "last") return DupPolicy::Last;
   if (s == "sum") return DupPolicy::Sum;
@@ -78,8 +83,7 @@ Csr build_csr(int32_t rows, int32_t cols, const int32_t* r, const int32_t* c, co
       ++dups;
       switch (policy) {
         case DupPolicy::Error:
-          throw Error("E_DUPLICATE", "duplicate interaction (row " + std::to_string(i) + ", column " + std::to_string(c[p]) +
-                                         ") at input positions " + std::to_string(order[q - 1]) + " and " + std::to_string(p));
+          throw DuplicateError(i, c[p], order[q - 1], p);
         case DupPolicy::Last:
           if (v) m.data.back() = v[p];
           if (t) m.times.back() = t[p];

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/common.h"
+
 namespace recsys {
 
 // A borrowed view (memory owned by JS typed arrays or by a Csr below).
@@ -34,6 +36,14 @@ struct Csr {
 };
 
 enum class DupPolicy { Last, Sum, Max, Error };
+
+// What build_csr throws for a duplicate under DupPolicy::Error (code E_DUPLICATE): the row, the column and both
+// input positions, so callers that know where the input came from (a file's lines) can say so.
+struct DuplicateError : Error {
+  int32_t row, col;
+  int64_t first, second;  // input positions, first < second
+  DuplicateError(int32_t r, int32_t c, int64_t p1, int64_t p2);
+};
 DupPolicy dup_policy_from(const std::string& s);  // "last" | "sum" | "max" | "error", else E_ARG
 
 // Builds a CSR from coordinate triples in O(nnz + rows + cols) (two stable counting sorts). Duplicate

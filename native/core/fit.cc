@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "core/async.h"
 #include "core/common.h"
 
 namespace recsys {
@@ -22,70 +23,6 @@ Napi::Object progress_to_js(Napi::Env env, const Progress& p) {
   return o;
 }
 
-class FitWorker : public Napi::AsyncProgressQueueWorker<Progress> {
- public:
-  FitWorker(Napi::Env env, FitFn fn, const volatile int32_t* cancel, Napi::Function on_progress,
-            const std::vector<Napi::Value>& keep_alive)
-      : Napi::AsyncProgressQueueWorker<Progress>(env, "recsys.fit"),
-        fn_(std::move(fn)),
-        cancel_(cancel),
-        deferred_(Napi::Promise::Deferred::New(env)) {
-    if (!on_progress.IsEmpty()) on_progress_ = Napi::Persistent(on_progress);
-    for (const auto& v : keep_alive)
-      if (v.IsObject()) keep_.push_back(Napi::Persistent(v.As<Napi::Object>()));
-  }
-  Napi::Promise promise() { return deferred_.Promise(); }
-
- protected:
-  void Execute(const ExecutionProgress& progress) override {
-    try {
-      FitContext ctx(cancel_, [&progress](const Progress& p) { progress.Send(&p, 1); });
-      model_ = fn_(ctx);
-    } catch (const Error& e) {
-      code_ = e.code();
-      message_ = e.what();
-    } catch (const std::bad_alloc&) {
-      code_ = "E_MEMORY";
-      message_ = "out of memory";
-    } catch (const std::exception& e) {
-      code_ = "E_NATIVE";
-      message_ = e.what();
-    }
-  }
-  void OnProgress(const Progress* data, size_t count) override {
-    if (on_progress_.IsEmpty()) return;
-    Napi::HandleScope scope(Env());
-    for (size_t i = 0; i < count; ++i) {
-      try {
-        on_progress_.Call({progress_to_js(Env(), data[i])});
-      } catch (const Napi::Error&) {
-        // a throwing progress callback must not take the fit down; the error is dropped
-      }
-    }
-  }
-  void OnOK() override {
-    Napi::HandleScope scope(Env());
-    if (!code_.empty()) {
-      deferred_.Reject(to_js_error(Env(), Error(code_, message_)).Value());
-      return;
-    }
-    try {
-      deferred_.Resolve(wrap_model(Env(), std::move(model_)));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  FitFn fn_;
-  const volatile int32_t* cancel_;
-  Napi::Promise::Deferred deferred_;
-  Napi::FunctionReference on_progress_;
-  std::vector<Napi::ObjectReference> keep_;
-  std::shared_ptr<Model> model_;
-  std::string code_, message_;
-};
 }  // namespace
 
 FitContext::FitContext(const volatile int32_t* cancel_flag, std::function<void(const Progress&)> sink)
@@ -126,10 +63,19 @@ Napi::Value run_fit(const Napi::CallbackInfo& info, const Napi::Object& opts, Fi
     keep.push_back(cancel_v);
   }
   if (async) {
-    auto* w = new FitWorker(env, std::move(fn), cancel, cb.IsFunction() ? cb.As<Napi::Function>() : Napi::Function(), keep);
-    Napi::Promise p = w->promise();
-    w->Queue();
-    return p;
+    std::shared_ptr<Napi::FunctionReference> on_progress;
+    if (cb.IsFunction()) on_progress = std::make_shared<Napi::FunctionReference>(Napi::Persistent(cb.As<Napi::Function>()));
+    return run_async<std::shared_ptr<Model>, Progress>(
+        env, "recsys.fit",
+        [fn = std::move(fn), cancel](const std::function<void(const Progress&)>& send) {
+          FitContext ctx(cancel, send);
+          return fn(ctx);
+        },
+        [](Napi::Env e, std::shared_ptr<Model>& model) -> Napi::Value { return wrap_model(e, std::move(model)); },
+        [on_progress](Napi::Env e, const Progress& p) {
+          if (on_progress) on_progress->Call({progress_to_js(e, p)});
+        },
+        keep);
   }
   Napi::Function f = cb.IsFunction() ? cb.As<Napi::Function>() : Napi::Function();
   FitContext ctx(cancel, [&](const Progress& p) {

@@ -314,15 +314,22 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
     });
   }
 
-  // scoreUsers(users Int32Array) -> Float32Array(n * nItems)
+  // scoreUsers(users Int32Array, threads?) -> Float32Array(n * nItems); rows split over threads in blocks.
   Napi::Value ScoreUsers(const Napi::CallbackInfo& info) {
     return guard(info, [&]() -> Napi::Value {
       const Model& mod = m(info.Env());
       auto us = typed_array<const int32_t>(info[0], "users");
+      int threads = info.Length() > 1 && !info[1].IsUndefined() ? static_cast<int>(int_arg(info[1], "threads", 0, 1024)) : 1;
       for (size_t r = 0; r < us.size; ++r)
         if (us[r] < 0 || us[r] >= mod.n_users()) fail_arg("users[" + std::to_string(r) + "] is not a trained user");
-      std::vector<float> out(us.size * static_cast<size_t>(mod.n_items()));
-      mod.score_users(us.data, static_cast<int>(us.size), out.data());
+      const size_t ni = static_cast<size_t>(mod.n_items());
+      std::vector<float> out(us.size * ni);
+      const int64_t block = 64;
+      int64_t n_blocks = (static_cast<int64_t>(us.size) + block - 1) / block;
+      parallel_for(n_blocks, threads, [&](int64_t b, int) {
+        int64_t r0 = b * block, r1 = std::min<int64_t>(static_cast<int64_t>(us.size), r0 + block);
+        mod.score_users(us.data + r0, static_cast<int>(r1 - r0), out.data() + r0 * ni);
+      }, 1);
       return give_to_js(info.Env(), std::move(out));
     });
   }
@@ -367,7 +374,42 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
   }
 };
 
-void init(Napi::Env env, Napi::Object exports) { ModelHandle::Init(env, exports); }
+// createFactorModel({ users, items, factors, userFactors, itemFactors, userBias?, itemBias?, global?, kind? }):
+// a FactorModel from vectors fitted elsewhere (Spark, a deep model's embeddings, a saved file).
+Napi::Value JsCreateFactorModel(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    if (!info[0].IsObject()) fail_arg("createFactorModel expects an options object");
+    auto o = info[0].As<Napi::Object>();
+    auto m = std::make_shared<FactorModel>();
+    m->users = static_cast<int32_t>(int_arg(o, "users", 0, 0, std::numeric_limits<int32_t>::max() - 1));
+    m->items = static_cast<int32_t>(int_arg(o, "items", 0, 0, std::numeric_limits<int32_t>::max() - 1));
+    m->factors = static_cast<int32_t>(int_arg(o, "factors", 0, 0, 1 << 16));
+    m->kind_name = string_arg(o, "kind", "FactorModel");
+    m->global = static_cast<float>(real_arg(o, "global", 0, -INFINITY, INFINITY));
+    auto copy = [&](const char* key, size_t expected, std::vector<float>& dst, bool required) {
+      Napi::Value v = o.Get(key);
+      if (v.IsUndefined() || v.IsNull()) {
+        if (required) fail_arg(std::string(key) + " is required");
+        return;
+      }
+      auto a = typed_array<const float>(v, key);
+      if (a.size != expected) fail_arg(std::string(key) + " must have " + std::to_string(expected) + " entries, got " + std::to_string(a.size));
+      for (size_t p = 0; p < a.size; ++p)
+        if (!std::isfinite(a[p])) fail_arg(std::string(key) + "[" + std::to_string(p) + "] is not finite");
+      dst.assign(a.begin(), a.end());
+    };
+    copy("userFactors", static_cast<size_t>(m->users) * m->factors, m->U, m->factors > 0);
+    copy("itemFactors", static_cast<size_t>(m->items) * m->factors, m->V, m->factors > 0);
+    copy("userBias", static_cast<size_t>(m->users), m->user_bias, false);
+    copy("itemBias", static_cast<size_t>(m->items), m->item_bias, false);
+    return wrap_model(info.Env(), m);
+  });
+}
+
+void init(Napi::Env env, Napi::Object exports) {
+  ModelHandle::Init(env, exports);
+  exports.Set("createFactorModel", Napi::Function::New(env, JsCreateFactorModel));
+}
 
 }  // namespace
 

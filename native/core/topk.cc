@@ -85,3 +85,51 @@ int topk(const float* scores, int32_t n_items, int k, const TopKFilter& f, Score
 }
 
 }  // namespace recsys
+
+// ---- JS test hook: _topk(scores, k, seen?, exclude?, include?) -> {items, scores} ------------------------
+#include <napi.h>
+
+#include "core/common.h"
+
+namespace recsys {
+namespace {
+Napi::Value JsTopk(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    auto scores = typed_array<const float>(info[0], "scores");
+    int k = static_cast<int>(int_arg(info[1], "k", 0, 1 << 30));
+    auto seen = optional_typed_array<const int32_t>(info[2], "seen");
+    auto exclude = optional_typed_array<const int32_t>(info[3], "exclude");
+    for (size_t p = 1; p < seen.size; ++p)
+      if (seen[p] <= seen[p - 1]) fail_arg("seen must be sorted ascending and unique");
+    TopKFilter f;
+    f.seen = seen.data;
+    f.n_seen = static_cast<int64_t>(seen.size);
+    f.exclude = exclude.data;
+    f.n_exclude = static_cast<int64_t>(exclude.size);
+    if (!(info[4].IsUndefined() || info[4].IsNull())) {
+      auto inc = typed_array<const int32_t>(info[4], "include");
+      f.include = inc.data;
+      f.n_include = static_cast<int64_t>(inc.size);
+      f.has_include = true;
+    }
+    int32_t n = static_cast<int32_t>(scores.size);
+    k = std::min(k, n);
+    std::vector<ScoredItem> out(std::max(k, 1));
+    std::vector<int32_t> scratch;
+    int got = topk(scores.data, n, k, f, out.data(), scratch);
+    auto items = Napi::Int32Array::New(info.Env(), got);
+    auto vals = Napi::Float32Array::New(info.Env(), got);
+    for (int j = 0; j < got; ++j) {
+      items[j] = out[j].item;
+      vals[j] = out[j].score;
+    }
+    auto o = Napi::Object::New(info.Env());
+    o.Set("items", items);
+    o.Set("scores", vals);
+    return o;
+  });
+}
+void init(Napi::Env env, Napi::Object exports) { exports.Set("_topk", Napi::Function::New(env, JsTopk)); }
+}  // namespace
+RECSYS_REGISTER_EXPORTS(topk, init);
+}  // namespace recsys

@@ -12,7 +12,7 @@
 
 namespace recsys {
 
-Baselines fit_baselines(const CsrView& R, const CsrView& C, const BaselineParams& p, int threads) {
+Baselines fit_baselines(const CsrView& R, const CsrView& C, const BaselineParams& p, int threads, FitContext* ctx) {
   Baselines b;
   b.bu.assign(R.rows, 0.f);
   b.bi.assign(R.cols, 0.f);
@@ -33,6 +33,7 @@ Baselines fit_baselines(const CsrView& R, const CsrView& C, const BaselineParams
         for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) dev += R.value(q) - b.mu - b.bi[R.indices[q]];
         b.bu[u] = static_cast<float>(dev / (p.reg_user + R.row_len(u)));
       }, 256);
+      if (ctx) ctx->progress(e + 1, p.epochs, NAN, "epoch");
     }
   } else {
     for (int e = 0; e < p.epochs; ++e) {
@@ -44,6 +45,7 @@ Baselines fit_baselines(const CsrView& R, const CsrView& C, const BaselineParams
           b.bi[i] += static_cast<float>(p.lr * (err - p.reg * b.bi[i]));
         }
       }
+      if (ctx) ctx->progress(e + 1, p.epochs, NAN, "epoch");
     }
   }
   return b;
@@ -139,8 +141,7 @@ Napi::Value FitBaselineOnly(const Napi::CallbackInfo& info) {
     int threads = threads_opt(o);
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
     return run_fit(info, run, [R, C, p, lo, hi, threads](FitContext& ctx) -> std::shared_ptr<Model> {
-      Baselines b = fit_baselines(R, C, p, threads);
-      ctx.progress(p.epochs, p.epochs, NAN, "epoch");
+      Baselines b = fit_baselines(R, C, p, threads, &ctx);
       auto m = std::make_shared<FactorModel>();
       m->kind_name = "BaselineOnly";
       m->users = R.rows;

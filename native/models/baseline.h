@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/csr.h"
+#include "core/fit.h"
 
 namespace recsys {
 
@@ -20,7 +21,8 @@ struct Baselines {
 };
 
 // R: users x items ratings (CSR), C: the same as items x users (CSC). ALS is parallel over users and items,
-// deterministic for any thread count; SGD runs in CSR order on one thread.
-Baselines fit_baselines(const CsrView& R, const CsrView& C, const BaselineParams& p, int threads);
+// deterministic for any thread count; SGD runs in CSR order on one thread. Reports each epoch to ctx if given.
+Baselines fit_baselines(const CsrView& R, const CsrView& C, const BaselineParams& p, int threads,
+                        FitContext* ctx = nullptr);
 
 }  // namespace recsys

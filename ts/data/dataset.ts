@@ -1,12 +1,17 @@
 import { RecsysError, argError, native } from '../errors.js';
 import { addon, type CsrMatrix } from '../native.js';
 import { IdMap, type Id } from './idmap.js';
+import { matchItemInfo, readItemInfoFile, type ItemInfoFormat } from './iteminfo.js';
+import { parseFile, type FromFileOptions } from './parse.js';
 
 export type DuplicatePolicy = 'last' | 'sum' | 'max' | 'error';
 
 /** Display data for items (titles and anything else a format carries). */
 export interface ItemInfo {
   title?: string;
+  genres?: string[];
+  /** Release year, when the title ends with "(YYYY)". */
+  year?: number;
   [field: string]: unknown;
 }
 
@@ -180,6 +185,55 @@ export class Dataset {
     const u = IdMap.build(users, 'users');
     const i = IdMap.build(items, 'items');
     return Dataset.fromCoo(u.map, i.map, u.indices, i.indices, values, times, options);
+  }
+
+  /**
+   * Reads an interaction file: MovieLens 100K / 1M / CSV layouts or any delimited text with a column mapping.
+   * The file is streamed in chunks on a worker thread and mapped to dense ids natively. A column keeps numeric
+   * ids while every id in it is a canonical integer ("42", not "042" or "+42") within 2^53; otherwise all its ids
+   * are strings (exactly as written). Errors: E_IO (missing/unreadable), E_PARSE (message has path:line),
+   * E_EMPTY (no interactions), E_DUPLICATE (duplicates: 'error'; names both lines and the ids).
+   */
+  static async fromFile(path: string, options: FromFileOptions = {}): Promise<Dataset> {
+    const r = await parseFile(path, options);
+    return new Dataset(r.users, r.items, r.csr, r.duplicates);
+  }
+
+  /**
+   * This dataset over id maps that extend its own: the same ids at the same dense indices (compared as text, since
+   * a later file may have turned a column into string ids), possibly more after them. Interactions are unchanged;
+   * the added users and items have none (models treat them as unknown). Used to align a training set with a test
+   * set read with `extend`.
+   */
+  withIdMaps(users: IdMap, items: IdMap): Dataset {
+    if (users === this.users && items === this.items) return this;
+    const check = (old: IdMap, map: IdMap, name: string): void => {
+      if (!(map instanceof IdMap)) throw argError(`${name} must be an IdMap`);
+      let ok = map.size >= old.size;
+      for (let i = 0; ok && i < old.size; i++) ok = old.ids[i] === map.ids[i] || String(old.ids[i]) === String(map.ids[i]);
+      if (!ok) throw argError(`the ${name} map does not extend this dataset's ${name} (same ids at the same indices)`);
+    };
+    check(this.users, users, 'users');
+    check(this.items, items, 'items');
+    let { indptr } = this.csr;
+    if (users.size > this.csr.rows) {
+      indptr = new Int32Array(users.size + 1);
+      indptr.set(this.csr.indptr);
+      indptr.fill(this.nnz, this.csr.rows + 1);
+    }
+    const ds = new Dataset(users, items, { ...this.csr, rows: users.size, cols: items.size, indptr }, this.duplicatesMerged);
+    ds.itemInfo = this.itemInfo;
+    return ds;
+  }
+
+  /**
+   * Attaches item display data (titles, genres) from a MovieLens metadata file to `itemInfo`, by dense item index.
+   * Items of the file that this dataset lacks are ignored. Returns this dataset.
+   */
+  async loadItemInfo(path: string, options: { format: ItemInfoFormat }): Promise<this> {
+    if (options === null || typeof options !== 'object') throw argError('loadItemInfo needs { format }');
+    this.itemInfo = matchItemInfo(this.items, await readItemInfoFile(path, options.format));
+    return this;
   }
 
   /** Counts, density and the rating histogram. */

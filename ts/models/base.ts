@@ -194,7 +194,7 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
    */
   scoreUsersDense(users: Int32Array): Float32Array {
     const h = this.nativeModel;
-    return native(() => h.scoreUsers(users));
+    return native(() => h.scoreUsers(users, this.params.threads ?? 0));
   }
 
   /** predict() for dense index pairs; -1 or indices past the training data mean unknown. */

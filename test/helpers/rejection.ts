@@ -1,0 +1,24 @@
+import { expect } from 'vitest';
+import { RecsysError } from '../../ts/index.js';
+
+/** Awaits a promise that must reject with a RecsysError and returns the error (to check code and message). */
+export async function rejection(p: Promise<unknown>): Promise<RecsysError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(RecsysError);
+    return err as RecsysError;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** The code of the RecsysError that f throws (failing the test if it throws anything else), or undefined. */
+export function code(f: () => unknown): string | undefined {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(RecsysError);
+    return (e as RecsysError).code;
+  }
+  return undefined;
+}

@@ -1,0 +1,31 @@
+import { argError } from '../errors.js';
+import type { Recommender } from './base.js';
+import { BaselineOnly, Popularity, Random } from './baseline.js';
+
+/** What a model is for: rating prediction (RMSE/MAE) or top-N ranking (or both). */
+export type ModelTask = 'rating' | 'ranking';
+
+export interface ModelEntry {
+  /** Name used by the CLI (`--model`) and in reports. */
+  name: string;
+  /** The tasks it is evaluated on by the demo and the benchmarks. */
+  tasks: ModelTask[];
+  /** Needs explicit ratings to fit. */
+  needsRatings: boolean;
+  create(params?: Record<string, unknown>): Recommender;
+  /** Parameters the demo uses (e.g. fewer epochs for a slow model); false leaves the model out of the demo. */
+  demo?: Record<string, unknown> | false;
+}
+
+/** Every model family of the package, in the order reports list them. Families append their entries here. */
+export const models: ModelEntry[] = [
+  { name: 'Random', tasks: ['ranking'], needsRatings: false, create: (p) => new Random(p) },
+  { name: 'Popularity', tasks: ['ranking'], needsRatings: false, create: (p) => new Popularity(p) },
+  { name: 'BaselineOnly', tasks: ['rating', 'ranking'], needsRatings: true, create: (p) => new BaselineOnly(p) },
+];
+
+export function modelEntry(name: string): ModelEntry {
+  const e = models.find((m) => m.name.toLowerCase() === name.toLowerCase());
+  if (!e) throw argError(`unknown model '${name}'; models: ${models.map((m) => m.name).join(', ')}`);
+  return e;
+}
