@@ -191,7 +191,8 @@ Napi::Value FitSlopeOne(const Napi::CallbackInfo& info) {
         std::vector<Pair>& out = lists[i];
         out.reserve(a.touched.size());
         for (int32_t j : a.touched) {
-          if (j != i) out.push_back(Pair{j, a.freq[j], static_cast<float>(a.dev[j] / a.freq[j])});
+          // (i, i) stays, with deviation 0: Surprise counts it when predicting a pair the user already rated.
+          out.push_back(Pair{j, a.freq[j], static_cast<float>(a.dev[j] / a.freq[j])});
           a.freq[j] = 0;
         }
       }, 8);

@@ -1,6 +1,9 @@
 // Generated rating data for the rating-model tests: a planted low-rank matrix plus biases plus Gaussian noise,
 // sampled at random cells and split into train and test. Seeded, so every run sees the same data.
 import { Dataset } from '../../ts/data/dataset.js';
+import type { Id } from '../../ts/data/idmap.js';
+import type { Recommender } from '../../ts/models/base.js';
+import { addon } from '../../ts/native.js';
 
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -111,4 +114,45 @@ export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let p = 0; p < a.length; p++) m = Math.max(m, Math.abs(a[p]! - b[p]!));
   return m;
+}
+
+/** The error code a native fit function throws for the given arguments (undefined when it does not throw). */
+export function nativeCode(fitName: string, ...args: unknown[]): string | undefined {
+  const f = addon[fitName] as (...a: unknown[]) => unknown;
+  try {
+    f(...args);
+  } catch (e) {
+    return (e as { code?: string }).code ?? 'no code';
+  }
+  return undefined;
+}
+
+/** train without one user's ratings (same id maps), and that user's training ratings as fold-in input. */
+export function withoutUser(train: Dataset, u: number): { rest: Dataset; items: Id[]; ratings: number[] } {
+  const { rows, cols, values } = train.toCoo();
+  const keep: number[] = [];
+  for (let p = 0; p < rows.length; p++) if (rows[p] !== u) keep.push(p);
+  const rest = Dataset.fromCoo(
+    train.users,
+    train.items,
+    Int32Array.from(keep, (p) => rows[p]!),
+    Int32Array.from(keep, (p) => cols[p]!),
+    Float32Array.from(keep, (p) => values![p]!),
+  );
+  return { rest, items: Array.from(train.userItems(u), (i) => train.items.id(i)), ratings: Array.from(train.userValues(u)!) };
+}
+
+/** The folded-in scores of a planted dataset's test pairs of user u. */
+export function foldInTestError(model: Recommender, d: Planted, u: number, items: Id[], ratings: number[]): number {
+  const recs = model.recommendForNewUser({ items, ratings }, { k: d.train.nItems, filterSeen: false });
+  const score = new Map(recs.map((r) => [r.item, r.score]));
+  const pred: number[] = [];
+  const truth: number[] = [];
+  for (let p = 0; p < d.testUsers.length; p++) {
+    if (d.testUsers[p] !== u) continue;
+    pred.push(score.get(d.train.items.id(d.testItems[p]!))!);
+    truth.push(d.testRatings[p]!);
+  }
+  if (pred.length === 0) throw new Error(`user ${u} has no test pairs`);
+  return rmse(pred, truth);
 }
