@@ -66,7 +66,7 @@ void sgd_fold_in(const FactorModel& m, const SgdParams& p, const int32_t* items,
                  const float* z, float* p_out, float* bu_out) {
   const int k = m.factors;
   Rng rng(p.seed, 0xF01D1A);
-  for (int f = 0; f < k; ++f) p_out[f] = static_cast<float>(p.init_mean + p.init_std * rng.normal());
+  rng.fill_normal(p_out, k, p.init_mean, p.init_std);
   float bu = 0.f;
   const float lr = static_cast<float>(p.lr), reg = static_cast<float>(p.reg);
   const float lrb = static_cast<float>(p.lr_bias), regb = static_cast<float>(p.reg_bias);

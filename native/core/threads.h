@@ -86,28 +86,39 @@ void parallel_region(int threads, F&& fn) {
   detail::run_threads(t, [&](int tid) { fn(tid, t); });
 }
 
-// A reusable barrier for a fixed number of threads (std::barrier is C++20). Blocks rather than spins: the
-// machines this runs on are often shared, and a spinning waiter would steal the core its partner needs.
+// A reusable barrier for a fixed number of threads (std::barrier is C++20). A waiter spins briefly (phases of
+// block-scheduled SGD are short, and a futex sleep and wake costs more than the wait itself on idle cores),
+// then blocks, so that on a busy shared machine it does not steal the core its partner needs.
 class Barrier {
  public:
   explicit Barrier(int n) : n_(n) {}
   void wait() {
-    std::unique_lock<std::mutex> lock(m_);
-    const uint64_t gen = generation_;
-    if (++count_ == n_) {
-      count_ = 0;
-      ++generation_;
+    const uint64_t gen = generation_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_) {
+      arrived_.store(0, std::memory_order_relaxed);
+      {
+        std::lock_guard<std::mutex> lock(m_);
+        generation_.store(gen + 1, std::memory_order_release);
+      }
       cv_.notify_all();
-    } else {
-      cv_.wait(lock, [&] { return generation_ != gen; });
+      return;
     }
+    for (int spin = 0; spin < 256; ++spin) {
+      if (generation_.load(std::memory_order_acquire) != gen) return;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    std::unique_lock<std::mutex> lock(m_);
+    cv_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != gen; });
   }
 
  private:
   std::mutex m_;
   std::condition_variable cv_;
-  int n_, count_ = 0;
-  uint64_t generation_ = 0;
+  const int n_;
+  std::atomic<int> arrived_{0};
+  std::atomic<uint64_t> generation_{0};
 };
 
 }  // namespace recsys

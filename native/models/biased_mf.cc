@@ -41,6 +41,15 @@ double sgd_block(const RatingEntry* first, const RatingEntry* last, BiasedMfMode
   const float mu = m.global;
   double sse = 0;
   for (const RatingEntry* e = first; e != last; ++e) {
+    // The rows of a rating two steps ahead are random accesses: start loading them now.
+    if (last - e > 2) {
+      const char* pn = reinterpret_cast<const char*>(m.U.data() + static_cast<int64_t>(e[2].u) * k);
+      const char* qn = reinterpret_cast<const char*>(m.V.data() + static_cast<int64_t>(e[2].i) * k);
+      for (int64_t b = 0; b < k * static_cast<int64_t>(sizeof(float)); b += 64) {
+        __builtin_prefetch(pn + b, 1);
+        __builtin_prefetch(qn + b, 1);
+      }
+    }
     float* __restrict pu = m.U.data() + static_cast<int64_t>(e->u) * k;
     float* __restrict qi = m.V.data() + static_cast<int64_t>(e->i) * k;
     float est = blas::dot(pu, qi, k);
@@ -82,8 +91,8 @@ Napi::Value FitBiasedMF(const Napi::CallbackInfo& info) {
       m->U.resize(static_cast<size_t>(R.rows) * k);
       m->V.resize(static_cast<size_t>(R.cols) * k);
       Rng init(p.seed, 1);
-      for (float& x : m->U) x = static_cast<float>(p.init_mean + p.init_std * init.normal());
-      for (float& x : m->V) x = static_cast<float>(p.init_mean + p.init_std * init.normal());
+      init.fill_normal(m->U.data(), static_cast<int64_t>(m->U.size()), p.init_mean, p.init_std);
+      init.fill_normal(m->V.data(), static_cast<int64_t>(m->V.size()), p.init_mean, p.init_std);
       if (p.biased) {
         m->global = static_cast<float>(global_mean(R));
         m->user_bias.assign(R.rows, 0.f);

@@ -114,7 +114,7 @@ Napi::Value FitExplicitALS(const Napi::CallbackInfo& info) {
       m->U.assign(static_cast<size_t>(R.rows) * k, 0.f);
       m->V.resize(static_cast<size_t>(R.cols) * k);
       Rng init(seed, 1);
-      for (float& x : m->V) x = static_cast<float>(init_std * init.normal());
+      init.fill_normal(m->V.data(), static_cast<int64_t>(m->V.size()), 0.0, init_std);
       if (biased) {
         m->global = static_cast<float>(global_mean(R));
         m->user_bias.assign(R.rows, 0.f);

@@ -150,9 +150,9 @@ Napi::Value FitSVDpp(const Napi::CallbackInfo& info) {
       m->V.resize(static_cast<size_t>(R.cols) * k);
       m->Y.resize(static_cast<size_t>(R.cols) * k);
       Rng init(p.seed, 1);
-      for (float& x : m->P) x = static_cast<float>(p.init_mean + p.init_std * init.normal());
-      for (float& x : m->V) x = static_cast<float>(p.init_mean + p.init_std * init.normal());
-      for (float& x : m->Y) x = static_cast<float>(p.init_mean + p.init_std * init.normal());
+      init.fill_normal(m->P.data(), static_cast<int64_t>(m->P.size()), p.init_mean, p.init_std);
+      init.fill_normal(m->V.data(), static_cast<int64_t>(m->V.size()), p.init_mean, p.init_std);
+      init.fill_normal(m->Y.data(), static_cast<int64_t>(m->Y.size()), p.init_mean, p.init_std);
       if (p.biased) {
         m->global = static_cast<float>(global_mean(R));
         m->user_bias.assign(R.rows, 0.f);

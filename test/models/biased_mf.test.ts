@@ -45,18 +45,24 @@ describe('BiasedMF', () => {
   });
 
   it('clips predictions to the rating scale and falls back to mu + the known bias for unknown ids', () => {
-    const ds = Dataset.fromArrays({ users: ['a', 'a', 'b', 'b', 'c'], items: ['x', 'y', 'x', 'z', 'y'], ratings: [5, 5, 5, 5, 5] });
+    const ds = Dataset.fromArrays({ users: ['a', 'a', 'b', 'b', 'c'], items: ['x', 'y', 'x', 'z', 'y'], ratings: [5, 4, 5, 1, 2] });
+    const clip = (v: number) => Math.min(5, Math.max(1, v));
     const m = new BiasedMF({ factors: 2, epochs: 50, lr: 0.05 }).fit(ds);
-    expect(m.predict('a', 'z')).toBeLessThanOrEqual(5);
     const s = m.nativeModel.state();
     const mu = s.global_bias!.data[0]!;
+    expect(mu).toBeCloseTo(3.4, 5);
     const bx = s.item_bias!.data[ds.itemIndex('x')]!;
     const ba = s.user_bias!.data[ds.userIndex('a')]!;
-    expect(m.predict('nobody', 'x')).toBeCloseTo(Math.min(5, mu + bx), 5);
-    expect(m.predict('a', 'nothing')).toBeCloseTo(Math.min(5, mu + ba), 5);
+    expect(Math.abs(bx)).toBeGreaterThan(0.01);
+    expect(m.predict('nobody', 'x')).toBeCloseTo(clip(mu + bx), 5);
+    expect(m.predict('a', 'nothing')).toBeCloseTo(clip(mu + ba), 5);
     expect(m.predict('nobody', 'nothing')).toBeCloseTo(mu, 5);
+    // a scale narrower than the data clips every prediction into it
+    const narrow = new BiasedMF({ factors: 2, epochs: 50, lr: 0.05, ratingMin: 2, ratingMax: 3 }).fit(ds);
+    const all = narrow.predictDense(Int32Array.of(0, 0, 0, 1, 2, 2), Int32Array.of(0, 1, 2, 2, 0, 1));
+    for (const v of all) expect(v >= 2 && v <= 3).toBe(true);
     const unbiased = new BiasedMF({ factors: 2, epochs: 5, biased: false }).fit(ds);
-    expect(unbiased.predict('nobody', 'x')).toBeCloseTo(5, 5); // the global mean
+    expect(unbiased.predict('nobody', 'x')).toBeCloseTo(3.4, 5); // the global mean
   });
 
   it('folds in a held-out user about as well as training on them', () => {
