@@ -142,7 +142,11 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
     exports.Set("NativeModel", f);
   }
   explicit ModelHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelHandle>(info) {}
+  ~ModelHandle() override {
+    if (external > 0) Napi::MemoryManagement::AdjustExternalMemory(Env(), -external);
+  }
   std::shared_ptr<Model> model;
+  int64_t external = 0;  // bytes reported with AdjustExternalMemory
 
  private:
   const Model& m(Napi::Env env) const {
@@ -415,7 +419,10 @@ void init(Napi::Env env, Napi::Object exports) {
 
 Napi::Object wrap_model(Napi::Env env, std::shared_ptr<Model> model) {
   Napi::Object o = addon_data(env).get("NativeModel").New({});
-  ModelHandle::Unwrap(o)->model = std::move(model);
+  ModelHandle* h = ModelHandle::Unwrap(o);
+  h->external = model ? model->memory_bytes() : 0;
+  h->model = std::move(model);
+  if (h->external > 0) Napi::MemoryManagement::AdjustExternalMemory(env, h->external);
   return o;
 }
 

@@ -43,6 +43,9 @@ class Model {
   virtual void similar_users(int32_t u, float* out) const;
   // Named tensors describing the fitted state (factors, biases, neighbour lists ...).
   virtual std::map<std::string, Tensor> state() const { return {}; }
+  // Bytes the fitted state holds, reported to the JS engine as external memory so that garbage collection
+  // sees large native models (folds of a cross-validation) and frees them in time. An estimate is enough.
+  virtual int64_t memory_bytes() const { return 0; }
 };
 
 // Score = global + item_bias[i] + user_bias[u] + <U[u], V[i]>; every term optional. Used by BaselineOnly,
@@ -71,6 +74,10 @@ class FactorModel : public Model {
   void similar_items(int32_t i, float* out) const override;
   void similar_users(int32_t u, float* out) const override;
   std::map<std::string, Tensor> state() const override;
+  int64_t memory_bytes() const override {
+    return static_cast<int64_t>(sizeof(float) * (U.size() + V.size() + user_bias.size() + item_bias.size()) +
+                                user_known.size() + item_known.size());
+  }
 
   bool is_user_known(int32_t u) const { return u >= 0 && u < users && (user_known.empty() || user_known[u]); }
   bool is_item_known(int32_t i) const { return i >= 0 && i < items && (item_known.empty() || item_known[i]); }

@@ -377,6 +377,11 @@ class KnnModel : public Model {
   void similar_items(int32_t i, float* out) const override { similar_row(true, i, out); }
   void similar_users(int32_t u, float* out) const override { similar_row(false, u, out); }
 
+  int64_t memory_bytes() const override {
+    return static_cast<int64_t>(sizeof(Neighbor) * nbrs.size() + sizeof(int64_t) * nptr.size() +
+                                (sizeof(int32_t) + sizeof(float)) * (R.indices.size() + C.indices.size()) +
+                                sizeof(float) * (bu.size() + bi.size() + umean.size() + imean.size()));
+  }
   std::map<std::string, Tensor> state() const override {
     std::map<std::string, Tensor> s;
     const int64_t nx = static_cast<int64_t>(nptr.size()) - 1;
@@ -484,12 +489,14 @@ Napi::Value FitKNN(const Napi::CallbackInfo& info) {
       const int nt = resolve_threads(threads);
       std::vector<std::unique_ptr<SimRow>> rows(nt);
       parallel_for(nx, nt, [&](int64_t x, int tid) {
+        if (ctx.cancelled()) return;  // rows are long on big data: stop early, the check below throws
         if (!rows[tid]) rows[tid] = std::make_unique<SimRow>(nx);
         const int32_t r = static_cast<int32_t>(x);
         rows[tid]->compute(side, m->sim, side.X.indices + side.X.row_begin(r), side.X.data + side.X.row_begin(r),
                            side.X.row_len(r), side.bx ? side.bx[r] : 0.f, r, lists[x]);
         cap_and_sort(lists[x], m->cap);
       }, 16);
+      ctx.check_cancelled();
       ctx.progress(2, 3, NAN, "similarities");
       m->nptr.assign(static_cast<size_t>(nx) + 1, 0);
       for (int32_t x = 0; x < nx; ++x) m->nptr[x + 1] = m->nptr[x] + static_cast<int64_t>(lists[x].size());

@@ -87,6 +87,11 @@ class SlopeOneModel : public Model {
     return static_cast<float>(cnt > 0 ? umean[u] + sum / static_cast<double>(cnt) : umean[u]);
   }
 
+  int64_t memory_bytes() const override {
+    return static_cast<int64_t>(sizeof(Pair) * pairs.size() + sizeof(int64_t) * ptr.size() +
+                                (sizeof(int32_t) + sizeof(float)) * R.indices.size() + sizeof(float) * umean.size());
+  }
+
   bool user_known(int32_t u) const { return u >= 0 && u < nu && R.indptr[u + 1] > R.indptr[u]; }
   bool item_known(int32_t i) const { return i >= 0 && i < ni && iknown[i]; }
 
@@ -168,6 +173,7 @@ Napi::Value FitSlopeOne(const Napi::CallbackInfo& info) {
       };
       std::vector<Acc> acc(nt);
       parallel_for(C.rows, nt, [&](int64_t ii, int tid) {
+        if (ctx.cancelled()) return;  // the check after the loop throws
         Acc& a = acc[tid];
         if (a.freq.empty()) {
           a.freq.assign(R.cols, 0);

@@ -53,6 +53,9 @@ class SvdppModel : public FactorModel {
     for (int f = 0; f < factors; ++f) p[f] += z[f];
     score_vector(p.data(), bu, out);
   }
+  int64_t memory_bytes() const override {
+    return FactorModel::memory_bytes() + static_cast<int64_t>(sizeof(float) * (P.size() + Y.size()));
+  }
   std::map<std::string, Tensor> state() const override {
     auto s = FactorModel::state();
     s["user_explicit_factors"] = Tensor{{users, factors}, P, {}};

@@ -88,5 +88,9 @@ describe('BiasedMF', () => {
     expect(seen).toHaveLength(5);
     expect(seen[4]!).toBeLessThan(seen[0]!);
     expect(m.recommend(d.train.users.id(0), { k: 5 })).toHaveLength(5);
+    // an AbortSignal stops a long fit between epochs
+    const ac = new AbortController();
+    const long = new BiasedMF({ factors: 4, epochs: 1_000_000 }).fitAsync(d.train, { signal: ac.signal, onProgress: () => ac.abort() });
+    await expect(long).rejects.toMatchObject({ code: 'E_CANCELLED' });
   });
 });
