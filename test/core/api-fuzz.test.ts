@@ -1,0 +1,65 @@
+// Property tests: the public API fed arbitrary junk either works or throws a RecsysError with a code — never
+// another error type, never a crash of the process.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { BaselineOnly, Dataset, Popularity, RecsysError } from '../../ts/index.js';
+
+const junk = fc.oneof(
+  fc.constant(undefined),
+  fc.constant(null),
+  fc.constant(NaN),
+  fc.constant(Infinity),
+  fc.integer({ min: -5, max: 1e6 }),
+  fc.double(),
+  fc.string({ maxLength: 4 }),
+  fc.boolean(),
+  fc.array(fc.oneof(fc.integer({ min: -3, max: 30 }), fc.string({ maxLength: 2 }), fc.constant(null)), { maxLength: 6 }),
+  fc.object({ maxDepth: 1 }),
+);
+
+function typedOrFine(f: () => unknown): void {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(RecsysError);
+    expect((e as RecsysError).code).toMatch(/^E_[A-Z_]+$/);
+  }
+}
+
+describe('public API under malformed input', () => {
+  const ds = Dataset.fromArrays({ users: [1, 1, 2, 3, 3], items: ['a', 'b', 'a', 'c', 'b'], ratings: [5, 4, 3, 2, 1] });
+  const pop = new Popularity().fit(ds);
+  const base = new BaselineOnly().fit(ds);
+
+  it('Dataset.fromArrays', () => {
+    fc.assert(
+      fc.property(junk, junk, junk, junk, junk, (users, items, ratings, timestamps, dup) => {
+        typedOrFine(() => Dataset.fromArrays({ users, items, ratings, timestamps } as never, { duplicates: dup } as never));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('recommend, recommendBatch, recommendForNewUser, similarItems, predict', () => {
+    fc.assert(
+      fc.property(junk, junk, junk, junk, junk, (user, k, exclude, include, filterSeen) => {
+        const opts = { k, exclude, include, filterSeen } as never;
+        typedOrFine(() => pop.recommend(user as never, opts));
+        typedOrFine(() => pop.recommendBatch(user as never, opts));
+        typedOrFine(() => pop.recommendForNewUser({ items: user } as never, opts));
+        typedOrFine(() => pop.similarItems(user as never, k as never));
+        typedOrFine(() => base.predict(user as never, k as never));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('model parameters', () => {
+    fc.assert(
+      fc.property(junk, junk, junk, junk, (epochs, regUser, threads, method) => {
+        typedOrFine(() => new BaselineOnly({ epochs, regUser, threads, method } as never).fit(ds));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
