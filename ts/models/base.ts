@@ -1,6 +1,7 @@
 import { RecsysError, argError, native, nativeAsync } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Id } from '../data/idmap.js';
+import { show } from './params.js';
 import { addon, type FitOptionsNative, type FitProgress, type NativeModel, type TopKResult } from '../native.js';
 
 export type { FitProgress } from '../native.js';
@@ -150,7 +151,7 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
   recommendForNewUser(input: FoldInInput, options: RecommendOptions = {}): Recommendation[] {
     const h = this.nativeModel;
     if (!input || !Array.isArray(input.items)) throw argError('recommendForNewUser expects { items: Id[], ratings?: number[] }');
-    if (input.ratings !== undefined && input.ratings.length !== input.items.length) throw argError('ratings must have one entry per item');
+    if (input.ratings !== undefined && (!Array.isArray(input.ratings) || input.ratings.length !== input.items.length)) throw argError('ratings must be an array with one entry per item');
     const idx = this.trainData.items.indicesOf(input.items);
     const keep: number[] = [];
     for (let p = 0; p < idx.length; p++) if (idx[p]! >= 0 && idx[p]! < h.nItems) keep.push(p);
@@ -250,7 +251,7 @@ export abstract class FactorRecommender<P extends CommonParams = CommonParams> e
 }
 
 function checkK(k: number): void {
-  if (!Number.isInteger(k) || k < 0) throw argError(`k must be a non-negative integer, got ${k}`);
+  if (!Number.isInteger(k) || k < 0) throw argError(`k must be a non-negative integer, got ${show(k)}`);
 }
 
 function checkTrain(train: Dataset): void {
@@ -260,10 +261,10 @@ function checkTrain(train: Dataset): void {
 
 export function validateCommon(p: CommonParams): void {
   if (p.threads !== undefined && (!Number.isInteger(p.threads) || p.threads < 0 || p.threads > 1024)) {
-    throw argError(`threads must be an integer in [0, 1024], got ${p.threads}`);
+    throw argError(`threads must be an integer in [0, 1024], got ${show(p.threads)}`);
   }
   if (p.seed !== undefined && (!Number.isInteger(p.seed) || p.seed < 0 || p.seed > Number.MAX_SAFE_INTEGER)) {
-    throw argError(`seed must be a non-negative safe integer, got ${p.seed}`);
+    throw argError(`seed must be a non-negative safe integer, got ${show(p.seed)}`);
   }
 }
 

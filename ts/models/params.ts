@@ -2,11 +2,20 @@
 // layer checks the same again (never trust what crosses the boundary).
 import { argError } from '../errors.js';
 
+/** A value as text for a message, whatever it is (String() throws for some objects). */
+export function show(v: unknown): string {
+  try {
+    return typeof v === 'string' ? JSON.stringify(v) : String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
+
 /** An optional integer option in [lo, hi]. */
 export function checkInt(name: string, v: unknown, lo: number, hi: number): void {
   if (v === undefined) return;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-    throw argError(`${name} must be an integer in [${lo}, ${hi}], got ${String(v)}`);
+    throw argError(`${name} must be an integer in [${lo}, ${hi}], got ${show(v)}`);
   }
 }
 
@@ -15,20 +24,20 @@ export function checkReal(name: string, v: unknown, lo: number, hi = Infinity, o
   if (v === undefined) return;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (open && v === lo)) {
     const range = `${open ? '>' : '>='} ${lo}${Number.isFinite(hi) ? ` and <= ${hi}` : ''}`;
-    throw argError(`${name} must be a finite number ${range}, got ${String(v)}`);
+    throw argError(`${name} must be a finite number ${range}, got ${show(v)}`);
   }
 }
 
 /** An optional boolean option. */
 export function checkBool(name: string, v: unknown): void {
-  if (v !== undefined && typeof v !== 'boolean') throw argError(`${name} must be a boolean, got ${String(v)}`);
+  if (v !== undefined && typeof v !== 'boolean') throw argError(`${name} must be a boolean, got ${show(v)}`);
 }
 
 /** An optional option from a fixed set of strings. */
 export function checkOneOf<T extends string>(name: string, v: unknown, allowed: readonly T[]): void {
   if (v === undefined) return;
   if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    throw argError(`${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${String(v)}`);
+    throw argError(`${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${show(v)}`);
   }
 }
 
