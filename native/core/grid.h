@@ -7,6 +7,8 @@
 #pragma once
 #include <algorithm>
 #include <atomic>
+#include <exception>
+#include <thread>
 #include <cstdint>
 #include <memory>
 #include <numeric>
@@ -36,38 +38,106 @@ class RatingGrid {
   const RatingEntry* begin(int rb, int cb) const { return entries_.data() + offsets_[rb * B_ + cb]; }
   const RatingEntry* end(int rb, int cb) const { return entries_.data() + offsets_[rb * B_ + cb + 1]; }
 
-  // One pass over every rating. fn(const RatingEntry* first, const RatingEntry* last, int block, int tid) is
-  // called once per non-empty block (block = rb * B + cb); blocks of a diagonal may run concurrently.
-  template <typename F>
-  void epoch(int threads, Rng& rng, F&& fn) const {
-    std::vector<int> order(B_);
-    std::iota(order.begin(), order.end(), 0);
-    for (int d = B_ - 1; d > 0; --d) std::swap(order[d], order[rng.below(static_cast<uint32_t>(d + 1))]);
-    int t = std::max(1, std::min(resolve_threads(threads), B_));
-    auto run_block = [&](int s, int b, int tid) {
-      int cb = (b + s) % B_;
-      const RatingEntry* first = begin(b, cb);
-      const RatingEntry* last = end(b, cb);
-      if (first != last) fn(first, last, b * B_ + cb, tid);
-    };
+  // Runs `epochs` passes over every rating. Each epoch walks the B diagonals in a seeded random order (drawn
+  // from rng up front); block_fn(first, last, epoch, rb, cb, tid) is called once per block (empty ones too).
+  // epoch_done(e) runs on the calling thread once epoch e is complete, in order; if it throws (cancellation,
+  // divergence), the run stops and rethrows.
+  //
+  // With several threads there is no barrier between diagonals: a block may start as soon as the block before
+  // it in its row group and the one before it in its column group are done (a dataflow schedule). Every row
+  // group and column group still sees its blocks in the fixed order, so the result is the same as running the
+  // schedule on one thread, and a thread slowed down by a busy machine holds up only the blocks that depend
+  // on its own.
+  template <typename BlockFn, typename EpochFn>
+  void run(int epochs, int threads, Rng& rng, BlockFn&& block_fn, EpochFn&& epoch_done) const {
+    const int B = B_;
+    const int64_t total = static_cast<int64_t>(epochs) * B;
+    std::vector<int> shift(static_cast<size_t>(total));
+    std::vector<int> order(B);
+    for (int e = 0; e < epochs; ++e) {
+      std::iota(order.begin(), order.end(), 0);
+      for (int d = B - 1; d > 0; --d) std::swap(order[d], order[rng.below(static_cast<uint32_t>(d + 1))]);
+      std::copy(order.begin(), order.end(), shift.begin() + static_cast<int64_t>(e) * B);
+    }
+    const int t = std::max(1, std::min(resolve_threads(threads), B));
     if (t == 1) {
-      for (int s : order)
-        for (int b = 0; b < B_; ++b) run_block(s, b, 0);
+      for (int e = 0; e < epochs; ++e) {
+        for (int d = 0; d < B; ++d)
+          for (int rb = 0; rb < B; ++rb) {
+            const int cb = (rb + shift[static_cast<int64_t>(e) * B + d]) % B;
+            block_fn(begin(rb, cb), end(rb, cb), e, rb, cb, 0);
+          }
+        epoch_done(e);
+      }
       return;
     }
-    std::unique_ptr<std::atomic<int>[]> next(new std::atomic<int>[B_]);
-    for (int d = 0; d < B_; ++d) next[d].store(0);
-    Barrier barrier(t);
+    // Steps completed by each row group / column group; a row group's next block is at step row_done[rb].
+    std::unique_ptr<std::atomic<int64_t>[]> row_done(new std::atomic<int64_t>[B]);
+    std::unique_ptr<std::atomic<int64_t>[]> col_done(new std::atomic<int64_t>[B]);
+    std::unique_ptr<std::atomic<int>[]> busy(new std::atomic<int>[B]);
+    for (int b = 0; b < B; ++b) {
+      row_done[b].store(0);
+      col_done[b].store(0);
+      busy[b].store(0);
+    }
+    std::atomic<bool> stop{false};
+    std::exception_ptr error;
+    auto min_row_done = [&] {
+      int64_t m = total;
+      for (int b = 0; b < B; ++b) m = std::min(m, row_done[b].load(std::memory_order_acquire));
+      return m;
+    };
     parallel_region(t, [&](int tid, int) {
-      for (int d = 0; d < B_; ++d) {
-        for (;;) {
-          int b = next[d].fetch_add(1);
-          if (b >= B_) break;
-          run_block(order[d], b, tid);
+      int start = tid % B, idle = 0, reported = 0;
+      for (;;) {
+        if (stop.load(std::memory_order_relaxed)) return;
+        if (tid == 0) {
+          const int64_t done = min_row_done();
+          while (reported < epochs && done >= static_cast<int64_t>(reported + 1) * B) {
+            try {
+              epoch_done(reported);
+            } catch (...) {
+              error = std::current_exception();
+              stop.store(true);
+              return;
+            }
+            ++reported;
+          }
+          if (reported == epochs) return;
         }
-        barrier.wait();
+        bool ran = false, left = false;
+        for (int k = 0; k < B && !ran; ++k) {
+          const int rb = (start + k) % B;
+          const int64_t d = row_done[rb].load(std::memory_order_acquire);
+          if (d >= total) continue;
+          left = true;
+          const int cb = (rb + shift[d]) % B;
+          if (col_done[cb].load(std::memory_order_acquire) != d) continue;
+          int expected = 0;
+          if (!busy[rb].compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) continue;
+          if (row_done[rb].load(std::memory_order_acquire) == d) {
+            block_fn(begin(rb, cb), end(rb, cb), static_cast<int>(d / B), rb, cb, tid);
+            col_done[cb].store(d + 1, std::memory_order_release);
+            row_done[rb].store(d + 1, std::memory_order_release);
+            ran = true;
+            start = rb + 1;
+          }
+          busy[rb].store(0, std::memory_order_release);
+        }
+        if (ran) {
+          idle = 0;
+        } else if (!left && tid != 0) {
+          return;  // every block is done or taken; thread 0 stays to report
+        } else if (++idle < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+          __builtin_ia32_pause();
+#endif
+        } else {
+          std::this_thread::yield();
+        }
       }
     });
+    if (error) std::rethrow_exception(error);
   }
 
  private:

@@ -5,7 +5,6 @@
 #pragma once
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <mutex>
@@ -77,48 +76,12 @@ void parallel_for(int64_t n, int threads, F&& fn, int64_t chunk = 64) {
   });
 }
 
-// fn(tid, nthreads) once on each of `threads` threads (the calling thread is tid 0), for work that synchronizes
-// inside with a Barrier (e.g. block-scheduled SGD). Code between barriers must not throw: a thread that leaves
-// early would leave the others waiting.
+// fn(tid, nthreads) once on each of `threads` threads (the calling thread is tid 0), for work that coordinates
+// itself inside (block-scheduled SGD). If fn can wait on other threads, it must not throw while they depend on it.
 template <typename F>
 void parallel_region(int threads, F&& fn) {
   int t = resolve_threads(threads);
   detail::run_threads(t, [&](int tid) { fn(tid, t); });
 }
-
-// A reusable barrier for a fixed number of threads (std::barrier is C++20). A waiter spins briefly (phases of
-// block-scheduled SGD are short, and a futex sleep and wake costs more than the wait itself on idle cores),
-// then blocks, so that on a busy shared machine it does not steal the core its partner needs.
-class Barrier {
- public:
-  explicit Barrier(int n) : n_(n) {}
-  void wait() {
-    const uint64_t gen = generation_.load(std::memory_order_acquire);
-    if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_) {
-      arrived_.store(0, std::memory_order_relaxed);
-      {
-        std::lock_guard<std::mutex> lock(m_);
-        generation_.store(gen + 1, std::memory_order_release);
-      }
-      cv_.notify_all();
-      return;
-    }
-    for (int spin = 0; spin < 256; ++spin) {
-      if (generation_.load(std::memory_order_acquire) != gen) return;
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#endif
-    }
-    std::unique_lock<std::mutex> lock(m_);
-    cv_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != gen; });
-  }
-
- private:
-  std::mutex m_;
-  std::condition_variable cv_;
-  const int n_;
-  std::atomic<int> arrived_{0};
-  std::atomic<uint64_t> generation_{0};
-};
 
 }  // namespace recsys

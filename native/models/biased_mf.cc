@@ -104,18 +104,21 @@ Napi::Value FitBiasedMF(const Napi::CallbackInfo& info) {
       set_clip(*m, scale);
       RatingGrid grid(R, p.blocks, p.seed, p.shuffle);
       Rng order(p.seed, 2);
-      std::vector<double> block_sse(static_cast<size_t>(grid.blocks()) * grid.blocks());
+      const int B = grid.blocks();
+      // Squared errors per (epoch, row group): each slot is written by the one block running that row group.
+      std::vector<double> sse(static_cast<size_t>(p.epochs) * B, 0.0);
       const double nnz = static_cast<double>(std::max<int64_t>(1, R.nnz()));
-      for (int e = 0; e < p.epochs; ++e) {
-        std::fill(block_sse.begin(), block_sse.end(), 0.0);
-        grid.epoch(p.threads, order, [&](const RatingEntry* first, const RatingEntry* last, int block, int) {
-          block_sse[block] = sgd_block(first, last, *m, p);
-        });
-        double sse = 0;
-        for (double s : block_sse) sse += s;
-        if (!std::isfinite(sse)) fail("E_STATE", "BiasedMF diverged (non-finite error) in epoch " + std::to_string(e + 1) + ": lower lr");
-        ctx.progress(e + 1, p.epochs, std::sqrt(sse / nnz));
-      }
+      grid.run(
+          p.epochs, p.threads, order,
+          [&](const RatingEntry* first, const RatingEntry* last, int epoch, int rb, int, int) {
+            sse[static_cast<size_t>(epoch) * B + rb] += sgd_block(first, last, *m, p);
+          },
+          [&](int e) {
+            double total = 0;
+            for (int rb = 0; rb < B; ++rb) total += sse[static_cast<size_t>(e) * B + rb];
+            if (!std::isfinite(total)) fail("E_STATE", "BiasedMF diverged (non-finite error) in epoch " + std::to_string(e + 1) + ": lower lr");
+            ctx.progress(e + 1, p.epochs, std::sqrt(total / nnz));
+          });
       ctx.check_cancelled();
       return m;
     }, {info[0]});
