@@ -42,6 +42,10 @@ describe('BiasedMF', () => {
     expect(fit({ seed: 3, threads: 2 })).toEqual(a);
     expect(fit({ seed: 3, threads: 4 })).toEqual(a);
     expect(maxDiff(fit({ seed: 4, threads: 2 }), a)).toBeGreaterThan(1e-4);
+    // any grid: its blocks run in a dataflow order on several threads, the same result as on one
+    const g = fit({ seed: 3, threads: 1, blocks: 16 });
+    expect(fit({ seed: 3, threads: 3, blocks: 16 })).toEqual(g);
+    expect(fit({ seed: 3, threads: 16, blocks: 16 })).toEqual(g);
   });
 
   it('clips predictions to the rating scale and falls back to mu + the known bias for unknown ids', () => {
