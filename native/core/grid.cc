@@ -30,7 +30,7 @@ std::vector<int32_t> balanced_groups(const std::vector<int64_t>& weight, int B, 
 }  // namespace
 
 RatingGrid::RatingGrid(const CsrView& R, int blocks, uint64_t seed, bool shuffle) : B_(blocks) {
-  if (blocks < 1 || blocks > 4096) fail_arg("blocks must be in [1, 4096], got " + std::to_string(blocks));
+  if (blocks < 1 || blocks > 1024) fail_arg("blocks must be in [1, 1024], got " + std::to_string(blocks));
   Rng rng(seed, 0x9121D);
   std::vector<int64_t> wu(R.rows), wi(R.cols, 0);
   for (int32_t u = 0; u < R.rows; ++u) wu[u] = R.row_len(u);

@@ -1,17 +1,17 @@
 // Conflict-free block schedule for parallel SGD over ratings (Gemulla et al. 2011, DSGD; Zhuang et al. 2013,
 // FPSG/LIBMF). Users and items are split into B groups each, giving a B x B grid of rating blocks. The B blocks
 // of one "diagonal" {(b, (b + s) mod B)} share no user and no item, so threads may update them concurrently
-// with no locks, and the result does not depend on which thread took which block. An epoch walks the B
-// diagonals in a seeded random order with a barrier between them. Hence a fit is reproducible for a given seed
-// and B, whatever the thread count; B = 1 is plain sequential SGD.
+// with no locks. An epoch walks the B diagonals in a seeded random order; every row group and every column group
+// meets its blocks in that fixed order whatever the threads do, so a fit is reproducible for a given seed and
+// B, whatever the thread count. B = 1 is plain sequential SGD.
 #pragma once
 #include <algorithm>
 #include <atomic>
-#include <exception>
-#include <thread>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <numeric>
+#include <thread>
 #include <vector>
 
 #include "core/csr.h"
@@ -38,8 +38,8 @@ class RatingGrid {
   const RatingEntry* begin(int rb, int cb) const { return entries_.data() + offsets_[rb * B_ + cb]; }
   const RatingEntry* end(int rb, int cb) const { return entries_.data() + offsets_[rb * B_ + cb + 1]; }
 
-  // Runs `epochs` passes over every rating. Each epoch walks the B diagonals in a seeded random order (drawn
-  // from rng up front); block_fn(first, last, epoch, rb, cb, tid) is called once per block (empty ones too).
+  // Runs `epochs` passes over every rating. block_fn(first, last, epoch, rb, cb, tid) is called once per block
+  // (empty ones too).
   // epoch_done(e) runs on the calling thread once epoch e is complete, in order; if it throws (cancellation,
   // divergence), the run stops and rethrows.
   //
@@ -52,19 +52,24 @@ class RatingGrid {
   void run(int epochs, int threads, Rng& rng, BlockFn&& block_fn, EpochFn&& epoch_done) const {
     const int B = B_;
     const int64_t total = static_cast<int64_t>(epochs) * B;
-    std::vector<int> shift(static_cast<size_t>(total));
-    std::vector<int> order(B);
-    for (int e = 0; e < epochs; ++e) {
-      std::iota(order.begin(), order.end(), 0);
-      for (int d = B - 1; d > 0; --d) std::swap(order[d], order[rng.below(static_cast<uint32_t>(d + 1))]);
-      std::copy(order.begin(), order.end(), shift.begin() + static_cast<int64_t>(e) * B);
-    }
+    const uint64_t order_seed = rng.next();
+    // Diagonal of a step: each epoch's order is an affine permutation d -> (a d + b) mod B with a coprime to B,
+    // drawn from a hash of the epoch, so no table grows with the number of epochs.
+    auto diagonal = [B, order_seed](int64_t step) {
+      const int64_t e = step / B, d = step % B;
+      if (B == 1) return 0;
+      uint64_t h = hash3(order_seed, static_cast<uint64_t>(e), 0);
+      int64_t a = 1 + static_cast<int64_t>(h % static_cast<uint64_t>(B - 1));
+      while (std::gcd(a, static_cast<int64_t>(B)) != 1) a = a % (B - 1) + 1;
+      const int64_t b = static_cast<int64_t>(hash3(order_seed, static_cast<uint64_t>(e), 1) % static_cast<uint64_t>(B));
+      return static_cast<int>((a * d + b) % B);
+    };
     const int t = std::max(1, std::min(resolve_threads(threads), B));
     if (t == 1) {
       for (int e = 0; e < epochs; ++e) {
         for (int d = 0; d < B; ++d)
           for (int rb = 0; rb < B; ++rb) {
-            const int cb = (rb + shift[static_cast<int64_t>(e) * B + d]) % B;
+            const int cb = (rb + diagonal(static_cast<int64_t>(e) * B + d)) % B;
             block_fn(begin(rb, cb), end(rb, cb), e, rb, cb, 0);
           }
         epoch_done(e);
@@ -111,7 +116,7 @@ class RatingGrid {
           const int64_t d = row_done[rb].load(std::memory_order_acquire);
           if (d >= total) continue;
           left = true;
-          const int cb = (rb + shift[d]) % B;
+          const int cb = (rb + diagonal(d)) % B;
           if (col_done[cb].load(std::memory_order_acquire) != d) continue;
           int expected = 0;
           if (!busy[rb].compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) continue;
@@ -148,6 +153,6 @@ class RatingGrid {
 
 // The default grid size: 2 blocks per thread and at least 8, so that every thread count up to 4 (one included)
 // walks the same grid and gives the same model, and blocks stay small enough to balance between threads.
-inline int default_grid_blocks(int threads) { return std::max(8, 2 * resolve_threads(threads)); }
+inline int default_grid_blocks(int threads) { return std::min(1024, std::max(8, 2 * resolve_threads(threads))); }
 
 }  // namespace recsys

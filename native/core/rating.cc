@@ -56,7 +56,7 @@ SgdParams sgd_params_arg(const Napi::Object& o, SgdParams d) {
   p.biased = bool_arg(o, "biased", d.biased);
   p.shuffle = bool_arg(o, "shuffle", d.shuffle);
   p.threads = static_cast<int>(int_arg(o, "threads", d.threads, 0, 1024));
-  p.blocks = static_cast<int>(int_arg(o, "blocks", 0, 0, 4096));
+  p.blocks = static_cast<int>(int_arg(o, "blocks", 0, 0, 1024));
   if (p.blocks == 0) p.blocks = default_grid_blocks(p.threads);
   p.seed = static_cast<uint64_t>(int_arg(o, "seed", static_cast<int64_t>(d.seed), 0, int64_t{1} << 53));
   return p;

@@ -45,7 +45,7 @@ export function checkSgdParams(p: SgdMfParams): void {
   checkReal('initStd', p.initStd, 0);
   checkBool('biased', p.biased);
   checkBool('shuffle', p.shuffle);
-  checkInt('blocks', p.blocks, 0, 4096);
+  checkInt('blocks', p.blocks, 0, 1024);
   checkRatingScale(p);
 }
 
