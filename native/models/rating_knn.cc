@@ -9,6 +9,7 @@
 // similar. With the default cap (every neighbour while |X| <= 4096, else the top 512) the rule is Surprise's
 // exactly on small data; above the cap a prediction sees only the row's top neighbours.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 
@@ -156,8 +157,14 @@ struct Candidate {
   float r;
 };
 
+uint64_t next_model_uid() {
+  static std::atomic<uint64_t> counter{1};
+  return counter.fetch_add(1);
+}
+
 class KnnModel : public Model {
  public:
+  const uint64_t uid = next_model_uid();  // names this model in the per-thread row cache (addresses get reused)
   Mode mode = Mode::Baseline;
   bool user_based = true;
   SimSettings sim;
@@ -182,8 +189,6 @@ class KnnModel : public Model {
   int32_t n_users() const override { return nu; }
   int32_t n_items() const override { return ni; }
 
-  CsrView Xv() const { return user_based ? R.view() : C.view(); }
-  CsrView Yv() const { return user_based ? C.view() : R.view(); }
   const std::vector<float>& bx() const { return user_based ? bu : bi; }
   const std::vector<float>& by() const { return user_based ? bi : bu; }
   const std::vector<float>& xmean() const { return user_based ? umean : imean; }
@@ -215,36 +220,52 @@ class KnnModel : public Model {
     return static_cast<float>(base + (enough && den > 0 ? num / den : 0.0));
   }
 
-  // Estimate of a known (x, y) pair; neighbours of x merged with the raters of y.
-  float predict_xy(int32_t x, int32_t y) const {
+  // Predictions usually come grouped by user (a test set in CSR order), so each thread keeps one user's row
+  // dense: user-based, their similarities; item-based, their ratings. A prediction is then one pass over the
+  // item's raters (or neighbours) with lookups, instead of a merge of two sorted lists.
+  struct UserRow {
+    uint64_t model = 0;
+    int32_t user = -1;
+    std::vector<float> dense;
+  };
+  UserRow& user_row(int32_t u) const {
+    static thread_local UserRow row;
+    if (row.model == uid && row.user == u) return row;
+    const float empty = user_based ? 0.f : std::numeric_limits<float>::quiet_NaN();
+    if (row.model != uid) {
+      row.dense.assign(user_based ? nu : ni, empty);
+      row.model = uid;
+    } else if (row.user >= 0) {  // clear the previous user's entries only
+      if (user_based)
+        for (int64_t p = nptr[row.user]; p < nptr[row.user + 1]; ++p) row.dense[nbrs[p].id] = empty;
+      else
+        for (int32_t q = R.indptr[row.user]; q < R.indptr[row.user + 1]; ++q) row.dense[R.indices[q]] = empty;
+    }
+    if (user_based)
+      for (int64_t p = nptr[u]; p < nptr[u + 1]; ++p) row.dense[nbrs[p].id] = nbrs[p].sim;
+    else
+      for (int32_t q = R.indptr[u]; q < R.indptr[u + 1]; ++q) row.dense[R.indices[q]] = R.data[q];
+    row.user = u;
+    return row;
+  }
+
+  // Estimate of a known (u, i) pair.
+  float predict_known(int32_t u, int32_t i) const {
     static thread_local std::vector<Candidate> cand;
     cand.clear();
-    const CsrView Y = Yv();
-    const Neighbor* a = nbrs.data() + nptr[x];
-    const Neighbor* ae = nbrs.data() + nptr[x + 1];
-    const int32_t* b = Y.indices + Y.row_begin(y);
-    const int32_t* be = Y.indices + Y.row_end(y);
-    const float* bv = Y.data + Y.row_begin(y);
-    // Linear merge, or binary search of the shorter list in the longer one when they differ a lot.
-    if ((ae - a) * 16 < (be - b)) {
-      for (; a != ae; ++a) {
-        const int32_t* f = std::lower_bound(b, be, a->id);
-        if (f != be && *f == a->id) cand.push_back(Candidate{a->id, a->sim, bv[f - (Y.indices + Y.row_begin(y))]});
-        b = f;
+    const std::vector<float>& d = user_row(u).dense;
+    if (user_based) {
+      for (int32_t q = C.indptr[i]; q < C.indptr[i + 1]; ++q) {
+        const float s = d[C.indices[q]];
+        if (s > 0.f) cand.push_back(Candidate{C.indices[q], s, C.data[q]});
       }
-    } else {
-      const int32_t* b0 = b;
-      while (a != ae && b != be) {
-        if (a->id < *b) ++a;
-        else if (*b < a->id) ++b;
-        else {
-          cand.push_back(Candidate{a->id, a->sim, bv[b - b0]});
-          ++a;
-          ++b;
-        }
-      }
+      return estimate(cand, base_of_x(u), mode == Mode::Baseline ? bi[i] : 0.0);
     }
-    return estimate(cand, base_of_x(x), mode == Mode::Baseline ? by()[y] : 0.0);
+    for (int64_t p = nptr[i]; p < nptr[i + 1]; ++p) {
+      const float r = d[nbrs[p].id];
+      if (!std::isnan(r)) cand.push_back(Candidate{nbrs[p].id, nbrs[p].sim, r});
+    }
+    return estimate(cand, base_of_x(i), mode == Mode::Baseline ? bu[u] : 0.0);
   }
 
   double base_of_x(int32_t x) const {
@@ -265,7 +286,7 @@ class KnnModel : public Model {
 
   float predict(int32_t u, int32_t i) const override {
     const bool ku = u >= 0 && u < nu && uknown[u], ki = i >= 0 && i < ni && iknown[i];
-    float est = ku && ki ? (user_based ? predict_xy(u, i) : predict_xy(i, u)) : fallback(u, i);
+    float est = ku && ki ? predict_known(u, i) : fallback(u, i);
     if (std::isnan(est)) est = static_cast<float>(mu);
     return clip_to(scale, est);
   }

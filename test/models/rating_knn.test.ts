@@ -53,6 +53,10 @@ describe('KNNBasic / KNNWithMeans / KNNBaseline', () => {
           }
           const got = m.predictDense(Int32Array.from(us), Int32Array.from(is));
           for (let t = 0; t < want.length; t++) expect(got[t]!, `${mode} ${similarity} userBased=${userBased} pair ${us[t]},${is[t]}`).toBeCloseTo(want[t]!, 4);
+          // the same pairs in another order (the per-thread user row switches at every call) give the same values
+          const perm = us.map((_, t) => (t * 7919) % us.length);
+          const again = m.predictDense(Int32Array.from(perm, (t) => us[t]!), Int32Array.from(perm, (t) => is[t]!));
+          perm.forEach((t, j) => expect(again[j]).toBe(got[t]));
           compared += want.length;
         }
       }
