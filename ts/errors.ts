@@ -3,6 +3,7 @@ export type RecsysErrorCode =
   | 'E_ARG' // a bad argument or option (names the argument)
   | 'E_PARSE' // a malformed input file (message has path:line)
   | 'E_IO' // a file could not be read or written
+  | 'E_FORMAT' // a model file that is corrupt, truncated, of another format version or not a model file
   | 'E_DUPLICATE' // duplicate (user, item) pairs with duplicates: 'error'
   | 'E_EMPTY' // an empty dataset or split where data is needed
   | 'E_UNKNOWN_USER' // a user id the model or dataset does not know
@@ -21,6 +22,17 @@ export class RecsysError extends Error {
     super(message, options);
     this.name = 'RecsysError';
     this.code = code;
+  }
+}
+
+/** A value as text for an error message; never throws (String() does, for objects with a broken toString). */
+export function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v === null || v === undefined || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  try {
+    return JSON.stringify(v) ?? Object.prototype.toString.call(v);
+  } catch {
+    return Object.prototype.toString.call(v);
   }
 }
 

@@ -9,6 +9,7 @@ export {
   type CommonParams,
   type FitOptions,
   type FoldInInput,
+  type ModelState,
   type Recommendation,
   type RecommendOptions,
 } from './models/base.js';
@@ -58,6 +59,38 @@ export {
   type MovieLensLayout,
   type PredefinedFold,
 } from './data/movielens.js';
+export { ImplicitALS, type ImplicitALSParams, type PartialFitOptions } from './models/als.js';
+export { BPR, type BPRParams } from './models/bpr.js';
+export { ItemKNN, type ItemKNNParams } from './models/itemknn.js';
+export { EASE, type EASEParams } from './models/ease.js';
+export { PureSVD, truncatedSVD, type PureSVDParams, type TruncatedSVD, type TruncatedSVDOptions } from './models/puresvd.js';
+export { exportParquet, type DuckDBReadOptions, type DuckDBCsvOptions, type ExportParquetOptions, type ExportParquetResult } from './data/bigdata.js';
+export type { DuckDBOptions } from './data/duckdb.js';
+export type { LeastSquaresFoldIn } from './models/factors.js';
+export {
+  loadSparkALS,
+  exportSparkALS,
+  readSparkALSInfo,
+  type LoadSparkALSOptions,
+  type ExportSparkALSOptions,
+  type SparkALSInfo,
+  type SparkALSParams,
+} from './models/spark.js';
+export { loadModel, loadModelAsync, loadModelWithInfo, loadModelWithInfoAsync, readModelInfo, registerModelClass, type LoadOptions, type ModelFileInfo } from './io/load.js';
+export { MODEL_FORMAT_VERSION, type ModelFileMeta } from './io/format.js';
+export {
+  createRecommender,
+  type CreateRecommenderOptions,
+  type RecommenderService,
+  type ServedModel,
+  type RequestOptions,
+  type ItemScore,
+  type ReloadResult,
+  type BatchEntry,
+  type ServiceLogger,
+} from './serve/recommender.js';
+export { recsysPlugin, type RecsysPluginOptions } from './serve/plugin.js';
+export { createServer, type ServerOptions, type RecsysServer } from './serve/server.js';
 export { BiasedMF, type SgdMfParams } from './models/biased_mf.js';
 export { SVDpp, type SVDppParams } from './models/svdpp.js';
 export { ExplicitALS, type ExplicitALSParams } from './models/explicit_als.js';

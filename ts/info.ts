@@ -10,10 +10,18 @@ export interface RecsysInfo extends NativeInfo {
   defaultThreads: number;
 }
 
+let version: string | undefined;
+/** The package version (from package.json, read once). */
+export function packageVersion(): string {
+  if (version === undefined) {
+    const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+    version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  }
+  return version;
+}
+
 /** Version, BLAS backend, threads and compiler flags of the loaded native addon. */
 export function info(): RecsysInfo {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
   const n = addon.info();
-  return { version: pkg.version, node: process.version, defaultThreads: n.hardwareThreads || 1, ...n };
+  return { version: packageVersion(), node: process.version, defaultThreads: n.hardwareThreads || 1, ...n };
 }

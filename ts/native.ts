@@ -65,7 +65,7 @@ export interface NativeModel {
   scoreUsers(users: Int32Array, threads?: number): Float32Array;
   similarItems(item: number, k: number, exclude?: Int32Array, include?: Int32Array): TopKResult;
   similarUsers(user: number, k: number, exclude?: Int32Array, include?: Int32Array): TopKResult;
-  state(): Record<string, { shape: number[]; data: Float32Array | Int32Array }>;
+  state(): Record<string, NativeTensor>;
 }
 
 export interface NativeInfo {
@@ -128,6 +128,8 @@ export interface NativeAddon {
     global?: number;
     kind?: string;
   }): NativeModel;
+  /** createFactorModel plus least-squares fold-in (native/models/foldin.cc). */
+  createFoldInFactorModel(o: Parameters<NativeAddon['createFactorModel']>[0] & { implicit: boolean; alpha: number; reg: number; scaleReg: boolean }): NativeModel;
   _topk(scores: Float32Array, k: number, seen?: Int32Array, exclude?: Int32Array, include?: Int32Array): TopKResult;
   /** Per-user ranking metrics of a block of score rows (native/eval/metrics.cc; layout documented there). */
   rankingMetrics(
@@ -153,8 +155,37 @@ export interface NativeAddon {
     gemv(useRef: boolean, ta: boolean, m: number, n: number, A: Float32Array, x: Float32Array, y: Float32Array): void;
     syrk(useRef: boolean, n: number, m: number, A: Float32Array, C: Float32Array): void;
     cholSolve(useRef: boolean, n: number, A: Float32Array, B: Float32Array): number;
+    inverse(useRef: boolean, n: number, A: Float32Array): number;
+    qr(useRef: boolean, m: number, n: number, A: Float32Array): number;
+    svd(useRef: boolean, m: number, n: number, A: Float32Array, S: Float32Array, U: Float32Array, Vt: Float32Array): number;
   };
+  /** A model rebuilt from what its state() returned (native/core/model.h: the restorer registry). */
+  restoreModel(kind: string, dims: { users: number; items: number }, tensors: Record<string, NativeTensor>): NativeModel;
+  /** Kinds some family of this build registered a restorer for. */
+  restorableKinds(): string[];
+  /** Reads, hashes and places a model file's tensors (native/io/model_file.cc; ts/io/format.ts calls it). */
+  readModelFile(
+    path: string,
+    spec: {
+      header: Uint8Array;
+      checksumAt: number;
+      dataLength: number;
+      tensors: { name: string; dtype: 'F32' | 'I32'; shape: number[]; begin: number; end: number }[];
+      expected?: string;
+      restore?: { kind: string; users: number; items: number; names: string[] };
+    },
+  ): { model?: NativeModel; tensors: Record<string, NativeTensor>; checksum: string };
+  /** readModelFile on a worker thread. */
+  readModelFileAsync(path: string, spec: Parameters<NativeAddon['readModelFile']>[1]): Promise<ReturnType<NativeAddon['readModelFile']>>;
+  /** XXH64 (seed 0) of the concatenated bytes, as 16 hex digits. */
+  xxh64(chunks: ArrayBufferView[]): string;
   [name: string]: unknown;
+}
+
+/** A named tensor of a model's state, as state() returns it. */
+export interface NativeTensor {
+  shape: number[];
+  data: Float32Array | Int32Array;
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,4 +1,4 @@
-import { argError } from './errors.js';
+import { argError, show } from './errors.js';
 
 /**
  * A small seeded generator for the TS side (splits, folds): xoshiro128** (Blackman & Vigna) on four 32-bit
@@ -87,5 +87,5 @@ function fmix32(h: number): number {
 }
 
 function checkSeed(v: number, name: string): void {
-  if (!Number.isSafeInteger(v) || v < 0) throw argError(`${name} must be a non-negative safe integer, got ${v}`);
+  if (!Number.isSafeInteger(v) || v < 0) throw argError(`${name} must be a non-negative safe integer, got ${show(v)}`);
 }

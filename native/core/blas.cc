@@ -15,6 +15,13 @@ extern "C" {
 void spotrf_(const char* uplo, const int* n, float* a, const int* lda, int* info);
 void spotrs_(const char* uplo, const int* n, const int* nrhs, const float* a, const int* lda, float* b, const int* ldb,
              int* info);
+void spotri_(const char* uplo, const int* n, float* a, const int* lda, int* info);
+void strtri_(const char* uplo, const char* diag, const int* n, float* a, const int* lda, int* info);
+void sgeqrf_(const int* m, const int* n, float* a, const int* lda, float* tau, float* work, const int* lwork, int* info);
+void sorgqr_(const int* m, const int* n, const int* k, float* a, const int* lda, const float* tau, float* work,
+             const int* lwork, int* info);
+void sgesdd_(const char* jobz, const int* m, const int* n, float* a, const int* lda, float* s, float* u, const int* ldu,
+             float* vt, const int* ldvt, float* work, const int* lwork, int* iwork, int* info);
 }
 #endif
 
@@ -125,11 +132,192 @@ void potrs_lower(int n, int nrhs, const float* L, int lda, float* B, int ldb) {
   }
 }
 
+int potri_lower(int n, float* A, int lda) {
+  // In place with one row of scratch: first L -> L^-1 row by row (row i of L^-1 needs rows < i, already
+  // inverted, and row i of L, read before it is overwritten), then L^-T L^-1 row by row ascending (row i of the
+  // product needs rows >= i of L^-1, not yet overwritten). Both steps accumulate in double.
+  std::vector<double> t(n);
+  for (int i = 0; i < n; ++i) {
+    float* li = A + static_cast<int64_t>(i) * lda;
+    if (li[i] == 0.f) return i + 1;
+    std::fill(t.begin(), t.begin() + i, 0.0);
+    for (int p = 0; p < i; ++p) {
+      double l = li[p];
+      if (l == 0.0) continue;
+      const float* mp = A + static_cast<int64_t>(p) * lda;
+      for (int j = 0; j <= p; ++j) t[j] -= l * mp[j];
+    }
+    double d = 1.0 / li[i];
+    for (int j = 0; j < i; ++j) li[j] = static_cast<float>(t[j] * d);
+    li[i] = static_cast<float>(d);
+  }
+  for (int i = 0; i < n; ++i) {
+    std::fill(t.begin(), t.begin() + i + 1, 0.0);
+    for (int p = i; p < n; ++p) {
+      const float* mp = A + static_cast<int64_t>(p) * lda;
+      double a = mp[i];
+      if (a == 0.0) continue;
+      for (int j = 0; j <= i; ++j) t[j] += a * mp[j];
+    }
+    float* ri = A + static_cast<int64_t>(i) * lda;
+    for (int j = 0; j <= i; ++j) ri[j] = static_cast<float>(t[j]);
+  }
+  for (int i = 0; i < n; ++i)
+    for (int j = i + 1; j < n; ++j) A[static_cast<int64_t>(i) * lda + j] = A[static_cast<int64_t>(j) * lda + i];
+  return 0;
+}
+
+int qr_q(int m, int n, float* A, int lda) {
+  // Householder QR on a column-major double copy (columns contiguous), then Q = H_0 ... H_{n-1} [I; 0] built
+  // by applying the reflections backwards to the first n columns of the identity.
+  if (n == 0 || m == 0) return 0;
+  const int64_t M = m;
+  std::vector<double> W(static_cast<size_t>(M) * n), beta(n, 0.0);
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) W[j * M + i] = A[static_cast<int64_t>(i) * lda + j];
+  for (int j = 0; j < n && j < m; ++j) {
+    double* v = W.data() + j * M;
+    double norm2 = 0;
+    for (int i = j; i < m; ++i) norm2 += v[i] * v[i];
+    for (int i = 0; i < j; ++i) v[i] = 0.0;  // R is not kept; column j becomes the reflection vector
+    if (norm2 == 0.0) continue;
+    double alpha = std::sqrt(norm2);
+    double x0 = v[j];
+    double r = x0 >= 0 ? -alpha : alpha;
+    v[j] = x0 - r;
+    double vnorm2 = norm2 - x0 * x0 + v[j] * v[j];
+    beta[j] = vnorm2 > 0 ? 2.0 / vnorm2 : 0.0;
+    for (int c = j + 1; c < n; ++c) {
+      double* w = W.data() + c * M;
+      double s = 0;
+      for (int i = j; i < m; ++i) s += v[i] * w[i];
+      s *= beta[j];
+      for (int i = j; i < m; ++i) w[i] -= s * v[i];
+    }
+  }
+  std::vector<double> Q(static_cast<size_t>(M) * n, 0.0);
+  for (int j = 0; j < n && j < m; ++j) Q[j * M + j] = 1.0;
+  for (int j = std::min(n, m) - 1; j >= 0; --j) {
+    if (beta[j] == 0.0) continue;
+    const double* v = W.data() + j * M;
+    for (int c = j; c < n; ++c) {
+      double* q = Q.data() + c * M;
+      double s = 0;
+      for (int i = j; i < m; ++i) s += v[i] * q[i];
+      s *= beta[j];
+      for (int i = j; i < m; ++i) q[i] -= s * v[i];
+    }
+  }
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) A[static_cast<int64_t>(i) * lda + j] = static_cast<float>(Q[j * M + i]);
+  return 0;
+}
+
+int svd_thin(int m, int n, float* A, int lda, float* S, float* U, int ldu, float* Vt, int ldvt) {
+  // One-sided Jacobi (Hestenes) in double: rotate column pairs of A until all are orthogonal; the rotations
+  // accumulate in V, the column norms are the singular values. Accurate to working precision even for tiny ones.
+  if (n == 0) return 0;
+  const int64_t M = m;
+  std::vector<double> W(static_cast<size_t>(M) * n), V(static_cast<size_t>(n) * n, 0.0);
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) W[j * M + i] = A[static_cast<int64_t>(i) * lda + j];
+  for (int j = 0; j < n; ++j) V[static_cast<int64_t>(j) * n + j] = 1.0;
+  // Columns count as orthogonal at a cosine of 1e-13: far below float precision (the output is float), and above
+  // the double rounding floor, where a stricter test can cycle on near-degenerate pairs without converging.
+  const double eps = 1e-13;
+  // Columns below 1e-14 of the matrix norm are rounding residue of zero singular values: rotating against them
+  // only stirs the noise (their cosine with anything stays O(1)), so they are left alone.
+  double fro2 = 0;
+  for (double w : W) fro2 += w * w;
+  const double tiny = fro2 * 1e-28;
+  bool converged = false;
+  for (int sweep = 0; sweep < 80 && !converged; ++sweep) {
+    converged = true;
+    for (int p = 0; p < n - 1; ++p) {
+      for (int q = p + 1; q < n; ++q) {
+        double* wp = W.data() + p * M;
+        double* wq = W.data() + q * M;
+        double a = 0, b = 0, g = 0;
+        for (int i = 0; i < m; ++i) {
+          a += wp[i] * wp[i];
+          b += wq[i] * wq[i];
+          g += wp[i] * wq[i];
+        }
+        if (a <= tiny || b <= tiny || std::abs(g) <= eps * std::sqrt(a * b)) continue;
+        converged = false;
+        double zeta = (b - a) / (2.0 * g);
+        double t = (zeta >= 0 ? 1.0 : -1.0) / (std::abs(zeta) + std::sqrt(1.0 + zeta * zeta));
+        double c = 1.0 / std::sqrt(1.0 + t * t), s = c * t;
+        for (int i = 0; i < m; ++i) {
+          double x = wp[i], y = wq[i];
+          wp[i] = c * x - s * y;
+          wq[i] = s * x + c * y;
+        }
+        double* vp = V.data() + static_cast<int64_t>(p) * n;
+        double* vq = V.data() + static_cast<int64_t>(q) * n;
+        for (int i = 0; i < n; ++i) {
+          double x = vp[i], y = vq[i];
+          vp[i] = c * x - s * y;
+          vq[i] = s * x + c * y;
+        }
+      }
+    }
+  }
+  std::vector<double> norms(n);
+  for (int j = 0; j < n; ++j) {
+    double s = 0;
+    for (int i = 0; i < m; ++i) s += W[j * M + i] * W[j * M + i];
+    norms[j] = std::sqrt(s);
+  }
+  std::vector<int> order(n);
+  for (int j = 0; j < n; ++j) order[j] = j;
+  std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return norms[x] > norms[y]; });
+  // Left vectors; columns of zero singular values are completed to an orthonormal set (as LAPACK does).
+  std::vector<double> Ud(static_cast<size_t>(M) * n, 0.0);
+  for (int r = 0; r < n; ++r) {
+    int j = order[r];
+    double* u = Ud.data() + r * M;
+    if (norms[j] > 0) {
+      for (int i = 0; i < m; ++i) u[i] = W[j * M + i] / norms[j];
+      continue;
+    }
+    for (int e = 0; e < m; ++e) {
+      std::fill(u, u + m, 0.0);
+      u[e] = 1.0;
+      for (int pass = 0; pass < 2; ++pass)
+        for (int o = 0; o < r; ++o) {
+          const double* w = Ud.data() + o * M;
+          double s = 0;
+          for (int i = 0; i < m; ++i) s += w[i] * u[i];
+          for (int i = 0; i < m; ++i) u[i] -= s * w[i];
+        }
+      double s = 0;
+      for (int i = 0; i < m; ++i) s += u[i] * u[i];
+      if (s > 0.25) {
+        s = std::sqrt(s);
+        for (int i = 0; i < m; ++i) u[i] /= s;
+        break;
+      }
+    }
+  }
+  for (int r = 0; r < n; ++r) {
+    int j = order[r];
+    S[r] = static_cast<float>(norms[j]);
+    for (int i = 0; i < m; ++i) U[static_cast<int64_t>(i) * ldu + r] = static_cast<float>(Ud[r * M + i]);
+    for (int i = 0; i < n; ++i) Vt[static_cast<int64_t>(r) * ldvt + i] = static_cast<float>(V[static_cast<int64_t>(j) * n + i]);
+  }
+  return converged ? 0 : 1;
+}
+
 }  // namespace ref
 
 // ---------------------------------------------------------------------------------------------------------
 namespace {
 std::atomic<int> g_threads{1};
+void mirror_lower(int n, float* A, int lda) {
+  for (int i = 0; i < n; ++i)
+    for (int j = i + 1; j < n; ++j) A[static_cast<int64_t>(i) * lda + j] = A[static_cast<int64_t>(j) * lda + i];
+}
 }
 
 #ifdef RECSYS_USE_OPENBLAS
@@ -170,6 +358,92 @@ void potrs_lower(int n, int nrhs, const float* L, int lda, float* B, int ldb) {
   const char uplo = 'U';
   spotrs_(&uplo, &n, &nrhs, L, &lda, B, &ldb, &info);
 }
+int potri_lower(int n, float* A, int lda) {
+  if (n == 0) return 0;
+  int info = 0;
+  const char uplo = 'U';  // row-major lower == column-major upper
+  spotri_(&uplo, &n, A, &lda, &info);
+  if (info != 0) return info < 0 ? -info : info;
+  mirror_lower(n, A, lda);
+  return 0;
+}
+namespace {
+// Cholesky QR, twice (CholeskyQR2, Yamamoto et al. 2015): R from chol(A^T A), A <- A R^-1, repeated once to
+// restore orthogonality. All level-3 BLAS, several times faster than Householder on tall-skinny matrices, and as
+// accurate when A is well conditioned; declines (returns false) when the first Cholesky factor says cond(A) may
+// exceed 1e3, where float32 CholeskyQR2 loses orthogonality. A is then untouched, or (second pass failing)
+// replaced by A R^-1, which spans the same leading column spaces, so Householder can take over from either.
+bool cholesky_qr2(int m, int n, float* A, int lda) {
+  std::vector<float> G(static_cast<size_t>(n) * n);
+  const int block = 4096;
+  std::vector<float> tmp(static_cast<size_t>(block) * n);
+  for (int pass = 0; pass < 2; ++pass) {
+    cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, n, m, 1.f, A, lda, 0.f, G.data(), n);
+    int info = 0;
+    const char uplo = 'U', diag = 'N';  // row-major lower
+    spotrf_(&uplo, &n, G.data(), &n, &info);
+    if (info != 0) return false;
+    if (pass == 0) {
+      float lo = G[0], hi = G[0];
+      for (int i = 0; i < n; ++i) {
+        lo = std::min(lo, std::abs(G[static_cast<int64_t>(i) * n + i]));
+        hi = std::max(hi, std::abs(G[static_cast<int64_t>(i) * n + i]));
+      }
+      if (!(lo > 0.f) || hi / lo > 1e3f) return false;
+    }
+    // A <- A L^-T as blocks of rows times the explicit inverse (a gemm runs much faster than a tall trsm).
+    strtri_(&uplo, &diag, &n, G.data(), &n, &info);
+    if (info != 0) return false;
+    for (int i = 0; i < n; ++i)
+      for (int j = i + 1; j < n; ++j) G[static_cast<int64_t>(i) * n + j] = 0.f;
+    for (int r0 = 0; r0 < m; r0 += block) {
+      int rows = std::min(block, m - r0);
+      float* a = A + static_cast<int64_t>(r0) * lda;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, n, n, 1.f, a, lda, G.data(), n, 0.f, tmp.data(), n);
+      for (int i = 0; i < rows; ++i) std::copy_n(tmp.data() + static_cast<int64_t>(i) * n, n, a + static_cast<int64_t>(i) * lda);
+    }
+  }
+  return true;
+}
+}  // namespace
+
+int qr_q(int m, int n, float* A, int lda) {
+  // CholeskyQR2 when it is safe; else geqrf + orgqr on a column-major copy, whose panels then run down
+  // contiguous columns (factoring the row-major array in place as the LQ of A^T walks rows with a stride, several
+  // times slower).
+  if (m == 0 || n == 0) return 0;
+  if (m >= 4 * n && cholesky_qr2(m, n, A, lda)) return 0;
+  std::vector<float> C(static_cast<size_t>(m) * n), tau(n);
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) C[static_cast<int64_t>(j) * m + i] = A[static_cast<int64_t>(i) * lda + j];
+  int info = 0, lwork = -1;
+  float wq = 0, wq2 = 0;
+  sgeqrf_(&m, &n, C.data(), &m, tau.data(), &wq, &lwork, &info);
+  sorgqr_(&m, &n, &n, C.data(), &m, tau.data(), &wq2, &lwork, &info);
+  lwork = std::max({1, static_cast<int>(wq), static_cast<int>(wq2)});
+  std::vector<float> work(lwork);
+  sgeqrf_(&m, &n, C.data(), &m, tau.data(), work.data(), &lwork, &info);
+  if (info != 0) return info < 0 ? -info : info;
+  sorgqr_(&m, &n, &n, C.data(), &m, tau.data(), work.data(), &lwork, &info);
+  if (info != 0) return info < 0 ? -info : info;
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) A[static_cast<int64_t>(i) * lda + j] = C[static_cast<int64_t>(j) * m + i];
+  return 0;
+}
+int svd_thin(int m, int n, float* A, int lda, float* S, float* U, int ldu, float* Vt, int ldvt) {
+  // Row-major A is column-major A^T (n x m) = U' S V'^T, so A = V' S U'^T: LAPACK's U' (n x n, column-major)
+  // read row-major is our Vt, and its V'^T (n x m, column-major) read row-major is our U.
+  if (n == 0) return 0;
+  int info = 0, lwork = -1;
+  const char jobz = 'S';
+  float wq = 0;
+  std::vector<int> iwork(8 * static_cast<size_t>(n));
+  sgesdd_(&jobz, &n, &m, A, &lda, S, Vt, &ldvt, U, &ldu, &wq, &lwork, iwork.data(), &info);
+  lwork = std::max(1, static_cast<int>(wq) + 1);
+  std::vector<float> work(lwork);
+  sgesdd_(&jobz, &n, &m, A, &lda, S, Vt, &ldvt, U, &ldu, work.data(), &lwork, iwork.data(), &info);
+  return info < 0 ? -info : info;
+}
 std::string backend() { return std::string("openblas ") + RECSYS_BLAS_VERSION; }
 bool using_openblas() { return true; }
 void set_threads(int n) {
@@ -190,6 +464,11 @@ void syrk_t(int n, int m, float alpha, const float* A, int lda, float beta, floa
 int potrf_lower(int n, float* A, int lda) { return ref::potrf_lower(n, A, lda); }
 void potrs_lower(int n, int nrhs, const float* L, int lda, float* B, int ldb) {
   ref::potrs_lower(n, nrhs, L, lda, B, ldb);
+}
+int potri_lower(int n, float* A, int lda) { return ref::potri_lower(n, A, lda); }
+int qr_q(int m, int n, float* A, int lda) { return ref::qr_q(m, n, A, lda); }
+int svd_thin(int m, int n, float* A, int lda, float* S, float* U, int ldu, float* Vt, int ldvt) {
+  return ref::svd_thin(m, n, A, lda, S, U, ldu, Vt, ldvt);
 }
 std::string backend() { return "builtin"; }
 bool using_openblas() { return false; }
@@ -271,6 +550,50 @@ Napi::Value JsGemv(const Napi::CallbackInfo& info) {
   });
 }
 
+// inverse(useRef, n, A): A (symmetric positive definite) is overwritten by its inverse; returns the status.
+Napi::Value JsInverse(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    bool use_ref = info[0].ToBoolean().Value();
+    int n = static_cast<int>(int_arg(info[1], "n", 1, 1 << 16));
+    auto A = typed_array<float>(info[2], "A");
+    if (A.size < static_cast<size_t>(n) * n) fail_arg("inverse: array size does not match n");
+    int status = (use_ref ? ref::potrf_lower : potrf_lower)(n, A.data, n);
+    if (status == 0) status = (use_ref ? ref::potri_lower : potri_lower)(n, A.data, n);
+    return Napi::Number::New(info.Env(), status);
+  });
+}
+
+// qr(useRef, m, n, A): A (m x n) is overwritten by Q; returns the status.
+Napi::Value JsQr(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    bool use_ref = info[0].ToBoolean().Value();
+    int m = static_cast<int>(int_arg(info[1], "m", 0, 1 << 24));
+    int n = static_cast<int>(int_arg(info[2], "n", 0, 1 << 16));
+    auto A = typed_array<float>(info[3], "A");
+    if (n > m) fail_arg("qr: needs m >= n");
+    if (A.size < static_cast<size_t>(m) * n) fail_arg("qr: array size does not match m, n");
+    return Napi::Number::New(info.Env(), (use_ref ? ref::qr_q : qr_q)(m, n, A.data, std::max(1, n)));
+  });
+}
+
+// svd(useRef, m, n, A, S, U, Vt): thin SVD of A (m x n, m >= n; destroyed); returns the status.
+Napi::Value JsSvd(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    bool use_ref = info[0].ToBoolean().Value();
+    int m = static_cast<int>(int_arg(info[1], "m", 1, 1 << 24));
+    int n = static_cast<int>(int_arg(info[2], "n", 1, 1 << 16));
+    auto A = typed_array<float>(info[3], "A");
+    auto S = typed_array<float>(info[4], "S");
+    auto U = typed_array<float>(info[5], "U");
+    auto Vt = typed_array<float>(info[6], "Vt");
+    if (n > m) fail_arg("svd: needs m >= n");
+    if (A.size < static_cast<size_t>(m) * n || S.size < static_cast<size_t>(n) || U.size < static_cast<size_t>(m) * n ||
+        Vt.size < static_cast<size_t>(n) * n)
+      fail_arg("svd: array sizes do not match m, n");
+    return Napi::Number::New(info.Env(), (use_ref ? ref::svd_thin : svd_thin)(m, n, A.data, n, S.data, U.data, n, Vt.data, n));
+  });
+}
+
 void init(Napi::Env env, Napi::Object exports) {
   set_threads(1);
   auto o = Napi::Object::New(env);
@@ -278,6 +601,9 @@ void init(Napi::Env env, Napi::Object exports) {
   o.Set("gemv", Napi::Function::New(env, JsGemv));
   o.Set("syrk", Napi::Function::New(env, JsSyrk));
   o.Set("cholSolve", Napi::Function::New(env, JsCholSolve));
+  o.Set("inverse", Napi::Function::New(env, JsInverse));
+  o.Set("qr", Napi::Function::New(env, JsQr));
+  o.Set("svd", Napi::Function::New(env, JsSvd));
   exports.Set("_blas", o);
 }
 }  // namespace

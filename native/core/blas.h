@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 namespace recsys::blas {
 
@@ -25,24 +26,49 @@ int potrf_lower(int n, float* A, int lda);
 // at B + j * ldb; each is overwritten with its solution.
 void potrs_lower(int n, int nrhs, const float* L, int lda, float* B, int ldb);
 
-// Small vector helpers, inline so model loops vectorize.
-// dot keeps 16 (then 4) partial sums: a single running sum is a serial dependency chain the compiler may not reorder
-// (no -ffast-math), which made SGD's per-rating dot products latency-bound; 16 lanes vectorize.
+// Inverse of a symmetric positive definite matrix from potrf_lower's factor: A (holding L in its lower
+// triangle) is overwritten by the full symmetric inverse, both triangles. Returns 0, or i > 0 when L(i,i) is 0.
+int potri_lower(int n, float* A, int lda);
+// Thin QR of A (m x n, m >= n, row-major): A is overwritten by Q (m x n, orthonormal columns; the first j span
+// A's first j columns). Householder reflections; the compiled backend uses Cholesky QR2 instead on tall, well
+// conditioned matrices (level-3 BLAS, several times faster). Returns 0.
+int qr_q(int m, int n, float* A, int lda);
+// Thin SVD of A (m x n, m >= n, row-major): A = U diag(S) Vt with U m x n (ldu), S descending (n), Vt n x n
+// (ldvt). A is destroyed. Returns 0, or > 0 when the iteration did not converge.
+int svd_thin(int m, int n, float* A, int lda, float* S, float* U, int ldu, float* Vt, int ldvt);
+
+// Small vector helpers, inline so model loops vectorize. dot keeps 16 partial sums (a fixed order, so the
+// result does not depend on the vector width) because a single float accumulator cannot be vectorized.
+// K > 0 fixes the length at compile time (n is then ignored): the loops unroll fully and short vectors stay in
+// registers; the result is the same as with K = 0 and n = K.
+template <int K = 0>
 inline float dot(const float* a, const float* b, int n) {
+  const int len = K > 0 ? K : n;
   float acc[16] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
   int i = 0;
-  for (; i + 16 <= n; i += 16)
+  for (; i + 16 <= len; i += 16)
     for (int j = 0; j < 16; ++j) acc[j] += a[i + j] * b[i + j];
+  float s = 0.f;
+  for (; i < len; ++i) s += a[i] * b[i];
   for (int j = 0; j < 8; ++j) acc[j] += acc[j + 8];
   for (int j = 0; j < 4; ++j) acc[j] += acc[j + 4];
-  for (; i + 4 <= n; i += 4)
-    for (int j = 0; j < 4; ++j) acc[j] += a[i + j] * b[i + j];
-  float s = (acc[0] + acc[2]) + (acc[1] + acc[3]);
-  for (; i < n; ++i) s += a[i] * b[i];
-  return s;
+  return s + ((acc[0] + acc[2]) + (acc[1] + acc[3]));
 }
+template <int K = 0>
 inline void axpy(int n, float alpha, const float* x, float* y) {
-  for (int i = 0; i < n; ++i) y[i] += alpha * x[i];
+  const int len = K > 0 ? K : n;
+  for (int i = 0; i < len; ++i) y[i] += alpha * x[i];
+}
+// Calls f(std::integral_constant<int, K>{}) with K = k for the common factor counts (32, 64, 128) and K = 0
+// otherwise, so a per-row kernel templated on K runs with compile-time lengths where it matters.
+template <typename F>
+decltype(auto) with_factors(int k, F&& f) {
+  switch (k) {
+    case 32: return f(std::integral_constant<int, 32>{});
+    case 64: return f(std::integral_constant<int, 64>{});
+    case 128: return f(std::integral_constant<int, 128>{});
+    default: return f(std::integral_constant<int, 0>{});
+  }
 }
 
 // Which implementation is compiled in: "openblas 0.3.21 (...)" or "builtin".
@@ -71,6 +97,9 @@ void gemv(Trans ta, int m, int n, float alpha, const float* A, int lda, const fl
 void syrk_t(int n, int m, float alpha, const float* A, int lda, float beta, float* C, int ldc);
 int potrf_lower(int n, float* A, int lda);
 void potrs_lower(int n, int nrhs, const float* L, int lda, float* B, int ldb);
+int potri_lower(int n, float* A, int lda);
+int qr_q(int m, int n, float* A, int lda);
+int svd_thin(int m, int n, float* A, int lda, float* S, float* U, int ldu, float* Vt, int ldvt);
 }  // namespace ref
 
 }  // namespace recsys::blas

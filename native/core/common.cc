@@ -53,6 +53,7 @@ template Span<const double> typed_array<const double>(const Napi::Value&, const 
 template Span<int32_t> typed_array<int32_t>(const Napi::Value&, const char*);
 template Span<const int32_t> typed_array<const int32_t>(const Napi::Value&, const char*);
 template Span<uint8_t> typed_array<uint8_t>(const Napi::Value&, const char*);
+template Span<const uint8_t> typed_array<const uint8_t>(const Napi::Value&, const char*);
 template Span<const float> optional_typed_array<const float>(const Napi::Value&, const char*);
 template Span<const double> optional_typed_array<const double>(const Napi::Value&, const char*);
 template Span<const int32_t> optional_typed_array<const int32_t>(const Napi::Value&, const char*);

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/blas.h"
 #include "core/common.h"
+#include "core/threads.h"
 
 namespace recsys {
 
@@ -160,6 +162,58 @@ CsrView csr_arg(const Napi::Value& v, const char* name, bool full) {
     }
   }
   return m;
+}
+
+namespace {
+// The rows of B that entries a few positions ahead will read: they are scattered, so fetch them early.
+inline void prefetch_row(const float* row, int l) {
+  for (int j = 0; j < l; j += 16) __builtin_prefetch(row + j);
+}
+constexpr int kAhead = 8;
+}  // namespace
+
+void spmm(const CsrView& A, const float* B, int ldb, int l, float* C, int ldc, int threads) {
+  parallel_for(A.rows, threads, [&](int64_t r, int) {
+    float* c = C + r * ldc;
+    std::fill(c, c + l, 0.f);
+    const int32_t b = A.row_begin(static_cast<int32_t>(r)), e = A.row_end(static_cast<int32_t>(r));
+    for (int32_t p = b; p < e; ++p) {
+      if (p + kAhead < e) prefetch_row(B + static_cast<int64_t>(A.indices[p + kAhead]) * ldb, l);
+      blas::axpy(l, A.value(p), B + static_cast<int64_t>(A.indices[p]) * ldb, c);
+    }
+  }, 256);
+}
+
+void spmm_t(const CsrView& A, const float* B, int ldb, int l, float* C, int ldc, int threads) {
+  const int64_t n = A.cols;
+  // Private copies cost (threads - 1) x n x l floats: at most 256 MB of them.
+  int64_t cap = 1 + (int64_t{256} << 20) / std::max<int64_t>(1, n * l * 4);
+  int nt = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>({resolve_threads(threads), A.rows, cap})));
+  for (int64_t j = 0; j < n; ++j) std::fill(C + j * ldc, C + j * ldc + l, 0.f);
+  std::vector<std::vector<float>> part(nt - 1);
+  parallel_blocks(A.rows, nt, [&](int64_t b, int64_t e, int tid) {
+    float* out = C;
+    int64_t ld = ldc;
+    if (tid > 0) {
+      part[tid - 1].assign(static_cast<size_t>(n) * l, 0.f);
+      out = part[tid - 1].data();
+      ld = l;
+    }
+    for (int64_t r = b; r < e; ++r) {
+      const float* br = B + r * ldb;
+      const int32_t pb = A.row_begin(static_cast<int32_t>(r)), pe = A.row_end(static_cast<int32_t>(r));
+      for (int32_t p = pb; p < pe; ++p) {
+        if (p + kAhead < pe) prefetch_row(out + static_cast<int64_t>(A.indices[p + kAhead]) * ld, l);
+        blas::axpy(l, A.value(p), br, out + static_cast<int64_t>(A.indices[p]) * ld);
+      }
+    }
+  });
+  // Sum the private copies into C in thread order, parallel over C's rows.
+  if (nt > 1)
+    parallel_for(n, nt, [&](int64_t j, int) {
+      float* c = C + j * ldc;
+      for (int t = 0; t < nt - 1; ++t) blas::axpy(l, 1.f, part[t].data() + j * l, c);
+    }, 512);
 }
 
 Napi::Object csr_to_js(Napi::Env env, Csr&& m) {

@@ -55,6 +55,15 @@ Csr build_csr(int32_t rows, int32_t cols, const int32_t* r, const int32_t* c, co
 // The transpose (CSC of the same matrix as a CSR over columns), O(nnz + rows + cols); rows stay sorted.
 Csr transpose(const CsrView& m);
 
+// C (A.rows x l, row-major, ldc) = A * B for a dense B (A.cols x l, ldb): row r of C sums a_rj * B[j] over
+// the row's entries (values, or ones). Parallel over rows, each row summed in order by one thread, so the result
+// is the same for any thread count. The transposed product A^T B is spmm over transpose(A).
+void spmm(const CsrView& A, const float* B, int ldb, int l, float* C, int ldc, int threads);
+// C (A.cols x l, ldc) = A^T * B for a dense B (A.rows x l, ldb), straight from the CSR: threads take static
+// blocks of rows, scatter into private copies of C (reading B in order), and the copies are summed in thread
+// order, so the result is the same for the same thread count. Uses (threads - 1) x A.cols x l floats.
+void spmm_t(const CsrView& A, const float* B, int ldb, int l, float* C, int ldc, int threads);
+
 // Reads {rows, cols, indptr: Int32Array, indices: Int32Array, data?: Float32Array, times?: Float64Array} from JS.
 // Array lengths are always checked; with full = true also that indptr is monotone from 0 and every index is in
 // [0, cols) (O(nnz): what a fit does once). Errors name `name`.

@@ -107,8 +107,158 @@ std::map<std::string, Tensor> FactorModel::state() const {
   if (!user_bias.empty()) s["user_bias"] = Tensor{{users}, user_bias, {}};
   if (!item_bias.empty()) s["item_bias"] = Tensor{{items}, item_bias, {}};
   s["global_bias"] = Tensor{{1}, {global}, {}};
+  if (!user_known.empty()) s["user_known"] = Tensor{{users}, {}, std::vector<int32_t>(user_known.begin(), user_known.end())};
+  if (!item_known.empty()) s["item_known"] = Tensor{{items}, {}, std::vector<int32_t>(item_known.begin(), item_known.end())};
+  if (clip) s["clip"] = Tensor{{2}, {clip_min, clip_max}, {}};
+  if (!std::isnan(unknown_fallback)) s["unknown_fallback"] = Tensor{{1}, {unknown_fallback}, {}};
   return s;
 }
+
+void restore_factor_state(FactorModel& m, StateReader& s) {
+  m.kind_name = s.kind();
+  m.users = s.users();
+  m.items = s.items();
+  bool hu = s.has("user_factors"), hi = s.has("item_factors");
+  if (hu != hi) s.fail_tensor(hu ? "item_factors" : "user_factors", "is missing (factor models store both sides)");
+  if (hi) {
+    const auto& shape = s.shape("item_factors");
+    if (shape.size() != 2 || shape[1] > (1 << 16)) s.fail_tensor("item_factors", "must be items x factors");
+    m.factors = static_cast<int32_t>(shape[1]);
+    m.U = s.f32("user_factors", {m.users, m.factors});
+    m.V = s.f32("item_factors", {m.items, m.factors});
+  }
+  if (s.has("user_bias")) m.user_bias = s.f32("user_bias", {m.users});
+  if (s.has("item_bias")) m.item_bias = s.f32("item_bias", {m.items});
+  m.global = s.scalar("global_bias");
+  auto flags = [&](const char* name, int32_t n, std::vector<uint8_t>& dst) {
+    if (!s.has(name)) return;
+    auto v = s.i32(name, {n});
+    for (int32_t x : v)
+      if (x != 0 && x != 1) s.fail_tensor(name, "must hold only 0 and 1");
+    dst.assign(v.begin(), v.end());
+  };
+  flags("user_known", m.users, m.user_known);
+  flags("item_known", m.items, m.item_known);
+  if (s.has("clip")) {
+    auto c = s.f32("clip", {2});
+    if (c[0] > c[1]) s.fail_tensor("clip", "must be [min, max] with min <= max");
+    m.clip = true;
+    m.clip_min = c[0];
+    m.clip_max = c[1];
+  }
+  if (s.has("unknown_fallback")) {
+    m.unknown_fallback = s.scalar("unknown_fallback");
+  }
+}
+
+// ---- StateReader and the restorer registry -----------------------------------------------------------------
+StateReader::StateReader(std::string kind, int32_t users, int32_t items, TensorMap tensors)
+    : kind_(std::move(kind)), users_(users), items_(items), tensors_(std::move(tensors)) {
+  if (users_ < 0 || items_ < 0) fail("E_FORMAT", kind_ + ": negative user or item count");
+}
+
+void StateReader::fail_tensor(const std::string& name, const std::string& why) const {
+  fail("E_FORMAT", kind_ + " state: tensor '" + name + "' " + why);
+}
+
+const std::vector<int64_t>& StateReader::shape(const std::string& name) const {
+  auto it = tensors_.find(name);
+  if (it == tensors_.end()) fail_tensor(name, "is missing");
+  return it->second.shape;
+}
+
+namespace {
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string t = "[";
+  for (size_t d = 0; d < shape.size(); ++d) t += (d ? ", " : "") + (shape[d] < 0 ? std::string("*") : std::to_string(shape[d]));
+  return t + "]";
+}
+}  // namespace
+
+const Tensor& StateReader::get(const std::string& name, bool want_f32) const {
+  auto it = tensors_.find(name);
+  if (it == tensors_.end()) fail_tensor(name, "is missing");
+  const Tensor& t = it->second;
+  int64_t numel = 1;
+  for (int64_t d : t.shape) numel *= d;
+  size_t have = want_f32 ? t.f32.size() : t.i32.size();
+  if ((want_f32 ? !t.i32.empty() : !t.f32.empty()) || static_cast<int64_t>(have) != numel)
+    fail_tensor(name, std::string("must be ") + (want_f32 ? "float32" : "int32") + " with " + std::to_string(numel) + " values");
+  return t;
+}
+
+std::vector<float> StateReader::f32(const std::string& name, const std::vector<int64_t>& shape) {
+  const Tensor& t = get(name, true);
+  bool ok = t.shape.size() == shape.size();
+  for (size_t d = 0; ok && d < shape.size(); ++d) ok = shape[d] < 0 || t.shape[d] == shape[d];
+  if (!ok) fail_tensor(name, "has shape " + shape_text(t.shape) + ", expected " + shape_text(shape));
+  for (size_t p = 0; p < t.f32.size(); ++p)
+    if (!std::isfinite(t.f32[p])) fail_tensor(name, "holds a non-finite value at " + std::to_string(p));
+  return std::move(tensors_.find(name)->second.f32);
+}
+
+std::vector<int32_t> StateReader::i32(const std::string& name, const std::vector<int64_t>& shape) {
+  const Tensor& t = get(name, false);
+  bool ok = t.shape.size() == shape.size();
+  for (size_t d = 0; ok && d < shape.size(); ++d) ok = shape[d] < 0 || t.shape[d] == shape[d];
+  if (!ok) fail_tensor(name, "has shape " + shape_text(t.shape) + ", expected " + shape_text(shape));
+  return std::move(tensors_.find(name)->second.i32);
+}
+
+float StateReader::scalar(const std::string& name) { return f32(name, {1})[0]; }
+
+int32_t StateReader::int_scalar(const std::string& name, int32_t lo, int32_t hi) {
+  int32_t v = i32(name, {1})[0];
+  if (v < lo || v > hi) fail_tensor(name, "is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return v;
+}
+
+Tensor u64_tensor(uint64_t v) { return Tensor{{2}, {}, {static_cast<int32_t>(v & 0x7fffffff), static_cast<int32_t>(v >> 31)}}; }
+
+uint64_t StateReader::u64(const std::string& name) {
+  auto v = i32(name, {2});
+  if (v[0] < 0 || v[1] < 0 || v[1] > (1 << 22)) fail_tensor(name, "is out of range");
+  return static_cast<uint64_t>(v[0]) | (static_cast<uint64_t>(v[1]) << 31);
+}
+
+void check_csr(const StateReader& s, const std::vector<int32_t>& indptr, const std::vector<int32_t>& indices,
+               int64_t rows, int32_t cols, const char* name) {
+  if (static_cast<int64_t>(indptr.size()) != rows + 1 || indptr[0] != 0)
+    s.fail_tensor(name, "indptr must have rows + 1 entries starting at 0");
+  for (int64_t r = 0; r < rows; ++r)
+    if (indptr[r + 1] < indptr[r]) s.fail_tensor(name, "indptr must be non-decreasing");
+  if (indptr[rows] != static_cast<int64_t>(indices.size())) s.fail_tensor(name, "indptr must end at the number of indices");
+  for (int32_t i : indices)
+    if (i < 0 || i >= cols) s.fail_tensor(name, "has an index outside [0, " + std::to_string(cols) + ")");
+}
+
+namespace {
+std::map<std::string, Restorer>& restorers() {
+  static std::map<std::string, Restorer> r;
+  return r;
+}
+}  // namespace
+
+RestorerRegistrar::RestorerRegistrar(const char* kind, Restorer fn) { restorers()[kind] = fn; }
+
+bool can_restore(const std::string& kind) { return restorers().count(kind) > 0; }
+
+std::vector<std::string> restorable_kinds() {
+  std::vector<std::string> k;
+  for (auto& [name, fn] : restorers()) k.push_back(name);
+  return k;
+}
+
+std::shared_ptr<Model> restore_model(const std::string& kind, int32_t users, int32_t items, TensorMap tensors) {
+  auto it = restorers().find(kind);
+  if (it == restorers().end()) fail("E_FORMAT", "no model family of this build restores models of kind '" + kind + "'");
+  StateReader reader(kind, users, items, std::move(tensors));
+  std::shared_ptr<Model> m = it->second(reader);
+  if (!m || m->n_users() != users || m->n_items() != items || m->kind() != kind)
+    fail("E_STATE", "the restorer of '" + kind + "' built a model of another kind or size");
+  return m;
+}
+// The "FactorModel" kind (plain or with least-squares fold-in) registers its restorer in models/foldin.cc.
 
 void FactorModel::mark_known(const CsrView& m) {
   user_known.assign(users, 0);
@@ -143,10 +293,10 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
   }
   explicit ModelHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelHandle>(info) {}
   ~ModelHandle() override {
-    if (external > 0) Napi::MemoryManagement::AdjustExternalMemory(Env(), -external);
+    if (reported > 0) Napi::MemoryManagement::AdjustExternalMemory(Env(), -reported);
   }
   std::shared_ptr<Model> model;
-  int64_t external = 0;  // bytes reported with AdjustExternalMemory
+  int64_t reported = 0;  // bytes announced to V8 for this model
 
  private:
   const Model& m(Napi::Env env) const {
@@ -410,9 +560,69 @@ Napi::Value JsCreateFactorModel(const Napi::CallbackInfo& info) {
   });
 }
 
+// Reads {name: {shape: number[], data: Float32Array | Int32Array}} (what state() returns) into tensors (copies).
+TensorMap tensors_arg(const Napi::Value& v) {
+  if (!v.IsObject()) fail_arg("tensors must be an object of { shape, data }");
+  auto o = v.As<Napi::Object>();
+  TensorMap out;
+  Napi::Array names = o.GetPropertyNames();
+  for (uint32_t k = 0; k < names.Length(); ++k) {
+    std::string name = names.Get(k).ToString().Utf8Value();
+    Napi::Value e = o.Get(name);
+    if (!e.IsObject()) fail_arg("tensors." + name + " must be { shape, data }");
+    auto eo = e.As<Napi::Object>();
+    Napi::Value sv = eo.Get("shape");
+    if (!sv.IsArray()) fail_arg("tensors." + name + ".shape must be an array");
+    auto sa = sv.As<Napi::Array>();
+    Tensor t;
+    int64_t numel = 1;
+    for (uint32_t d = 0; d < sa.Length(); ++d) {
+      int64_t x = int_arg(sa.Get(d), "shape", 0, std::numeric_limits<int32_t>::max());
+      t.shape.push_back(x);
+      numel *= x;
+      if (numel > (int64_t{1} << 40)) fail_arg("tensors." + name + " is too large");
+    }
+    Napi::Value dv = eo.Get("data");
+    if (!dv.IsTypedArray()) fail_arg("tensors." + name + ".data must be a Float32Array or an Int32Array");
+    if (dv.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array) {
+      auto a = typed_array<const int32_t>(dv, "data");
+      t.i32.assign(a.begin(), a.end());
+    } else {
+      auto a = typed_array<const float>(dv, ("tensors." + name + ".data").c_str());
+      t.f32.assign(a.begin(), a.end());
+    }
+    if (static_cast<int64_t>(t.f32.size() + t.i32.size()) != numel)
+      fail_arg("tensors." + name + " has " + std::to_string(t.f32.size() + t.i32.size()) + " values for a shape of " + std::to_string(numel));
+    out[name] = std::move(t);
+  }
+  return out;
+}
+
+// restoreModel(kind, { users, items }, tensors): a model rebuilt from what its state() returned (E_FORMAT when
+// the kind is unknown or the tensors do not describe a valid model of it).
+Napi::Value JsRestoreModel(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    if (!info[0].IsString()) fail_arg("kind must be a string");
+    if (!info[1].IsObject()) fail_arg("restoreModel expects { users, items }");
+    auto dims = info[1].As<Napi::Object>();
+    int32_t users = static_cast<int32_t>(int_arg(dims.Get("users"), "users", 0, std::numeric_limits<int32_t>::max() - 1));
+    int32_t items = static_cast<int32_t>(int_arg(dims.Get("items"), "items", 0, std::numeric_limits<int32_t>::max() - 1));
+    return wrap_model(info.Env(), restore_model(info[0].As<Napi::String>().Utf8Value(), users, items, tensors_arg(info[2])));
+  });
+}
+
+Napi::Value JsRestorableKinds(const Napi::CallbackInfo& info) {
+  auto kinds = restorable_kinds();
+  auto a = Napi::Array::New(info.Env(), kinds.size());
+  for (size_t i = 0; i < kinds.size(); ++i) a.Set(static_cast<uint32_t>(i), Napi::String::New(info.Env(), kinds[i]));
+  return a;
+}
+
 void init(Napi::Env env, Napi::Object exports) {
   ModelHandle::Init(env, exports);
   exports.Set("createFactorModel", Napi::Function::New(env, JsCreateFactorModel));
+  exports.Set("restoreModel", Napi::Function::New(env, JsRestoreModel));
+  exports.Set("restorableKinds", Napi::Function::New(env, JsRestorableKinds));
 }
 
 }  // namespace
@@ -420,9 +630,9 @@ void init(Napi::Env env, Napi::Object exports) {
 Napi::Object wrap_model(Napi::Env env, std::shared_ptr<Model> model) {
   Napi::Object o = addon_data(env).get("NativeModel").New({});
   ModelHandle* h = ModelHandle::Unwrap(o);
-  h->external = model ? model->memory_bytes() : 0;
+  h->reported = static_cast<int64_t>(model ? model->memory_bytes() : 0);
+  if (h->reported > 0) Napi::MemoryManagement::AdjustExternalMemory(env, h->reported);
   h->model = std::move(model);
-  if (h->external > 0) Napi::MemoryManagement::AdjustExternalMemory(env, h->external);
   return o;
 }
 

@@ -41,12 +41,74 @@ class Model {
   // Similarity of every item to item i (out[n_items]); every user to user u. Default E_UNSUPPORTED.
   virtual void similar_items(int32_t i, float* out) const;
   virtual void similar_users(int32_t u, float* out) const;
-  // Named tensors describing the fitted state (factors, biases, neighbour lists ...).
+  // Named tensors describing the fitted state (factors, biases, neighbour lists ...). Complete: together with
+  // kind(), n_users() and n_items() they are all a restorer (below) needs to rebuild an equal model, so scalars
+  // that scoring uses are tensors of shape {1}. Names are [A-Za-z][A-Za-z0-9_]* (model files reserve dotted ones).
   virtual std::map<std::string, Tensor> state() const { return {}; }
-  // Bytes the fitted state holds, reported to the JS engine as external memory so that garbage collection
-  // sees large native models (folds of a cross-validation) and frees them in time. An estimate is enough.
-  virtual int64_t memory_bytes() const { return 0; }
+  // Bytes the fitted state holds (reported to V8 so that dropped models are collected promptly, e.g. after a
+  // server reloads its model file). Families with large state override it.
+  virtual size_t memory_bytes() const { return 0; }
 };
+
+using TensorMap = std::map<std::string, Tensor>;
+
+// ---- restoring a model from its state (model files) -------------------------------------------------
+// Every family registers, next to its fit functions, one restorer per kind it produces:
+//
+//   std::shared_ptr<Model> restore_als(StateReader& s) {
+//     auto m = std::make_shared<AlsModel>();
+//     restore_factor_state(*m, s);            // what FactorModel::state() wrote
+//     m->alpha = s.scalar("alpha");           // what AlsModel::state() added
+//     return m;
+//   }
+//   RECSYS_REGISTER_RESTORER(ImplicitALS, restore_als);
+//
+// A restorer must validate what it reads (the reader checks names, dtypes, shapes and finiteness; ranges of
+// index tensors are the restorer's job: see check_csr) and throw E_FORMAT, never crash.
+class StateReader {
+ public:
+  StateReader(std::string kind, int32_t users, int32_t items, TensorMap tensors);
+  const std::string& kind() const { return kind_; }
+  int32_t users() const { return users_; }
+  int32_t items() const { return items_; }
+  bool has(const std::string& name) const { return tensors_.count(name) > 0; }
+  // The shape of a tensor (E_FORMAT when missing).
+  const std::vector<int64_t>& shape(const std::string& name) const;
+  // Moves out a float tensor with exactly this shape (an extent of -1 matches any); every value must be finite.
+  std::vector<float> f32(const std::string& name, const std::vector<int64_t>& shape);
+  std::vector<int32_t> i32(const std::string& name, const std::vector<int64_t>& shape);
+  float scalar(const std::string& name);  // a finite float tensor of shape {1}
+  int32_t int_scalar(const std::string& name, int32_t lo, int32_t hi);  // an int32 tensor of shape {1} in [lo, hi]
+  uint64_t u64(const std::string& name);  // what u64_tensor wrote (seeds)
+  // E_FORMAT naming the kind and the tensor.
+  [[noreturn]] void fail_tensor(const std::string& name, const std::string& why) const;
+
+ private:
+  const Tensor& get(const std::string& name, bool want_f32) const;
+  std::string kind_;
+  int32_t users_, items_;
+  TensorMap tensors_;
+};
+
+// Checks a CSR held as two i32 tensors (indptr of rows + 1 entries from 0, non-decreasing, ending at
+// indices.size(); every index in [0, cols)), throwing E_FORMAT through the reader.
+void check_csr(const StateReader& s, const std::vector<int32_t>& indptr, const std::vector<int32_t>& indices,
+               int64_t rows, int32_t cols, const char* name);
+
+// A 64-bit value (a seed up to 2^53) as an int32 tensor {2}: low 31 bits, then the rest.
+Tensor u64_tensor(uint64_t v);
+
+using Restorer = std::shared_ptr<Model> (*)(StateReader& state);
+struct RestorerRegistrar {
+  RestorerRegistrar(const char* kind, Restorer fn);
+};
+#define RECSYS_REGISTER_RESTORER(kind, fn) static ::recsys::RestorerRegistrar recsys_restorer_##kind(#kind, fn)
+
+// Rebuilds a model of `kind` (E_FORMAT for a kind no family registered, or a bad state). The result must report
+// the given n_users / n_items.
+std::shared_ptr<Model> restore_model(const std::string& kind, int32_t users, int32_t items, TensorMap tensors);
+bool can_restore(const std::string& kind);
+std::vector<std::string> restorable_kinds();
 
 // Score = global + item_bias[i] + user_bias[u] + <U[u], V[i]>; every term optional. Used by BaselineOnly,
 // BiasedMF, SVD++, ALS, BPR, PureSVD, NMF and exported deep-model embeddings.
@@ -74,9 +136,8 @@ class FactorModel : public Model {
   void similar_items(int32_t i, float* out) const override;
   void similar_users(int32_t u, float* out) const override;
   std::map<std::string, Tensor> state() const override;
-  int64_t memory_bytes() const override {
-    return static_cast<int64_t>(sizeof(float) * (U.size() + V.size() + user_bias.size() + item_bias.size()) +
-                                user_known.size() + item_known.size());
+  size_t memory_bytes() const override {
+    return (U.size() + V.size() + user_bias.size() + item_bias.size()) * sizeof(float) + user_known.size() + item_known.size();
   }
 
   bool is_user_known(int32_t u) const { return u >= 0 && u < users && (user_known.empty() || user_known[u]); }
@@ -86,6 +147,10 @@ class FactorModel : public Model {
   // Marks users/items that have at least one interaction in m (rows = users).
   void mark_known(const CsrView& m);
 };
+
+// Reads back what FactorModel::state() writes (factors, biases, global, known flags, clip range) into m, with
+// kind_name = s.kind(). Families deriving from FactorModel call it first, then read their own tensors.
+void restore_factor_state(FactorModel& m, StateReader& s);
 
 // ---- the JS handle ----------------------------------------------------------------------------------
 // Wraps any fitted Model. Created by a family's fit function with wrap_model(); unwrapped by evaluation code.

@@ -15,6 +15,12 @@ struct RatingScale {
   float lo = 0.f, hi = 0.f;
 };
 
+// Real parameters are kept at float precision (rounded when read), so that a saved model, whose tensors are
+// float32, restores them exactly and a loaded model computes what the original did.
+inline double as_f32(double x) { return static_cast<double>(static_cast<float>(x)); }
+// real_arg, rounded to float precision.
+double real_param(const Napi::Object& o, const char* key, double dflt, double lo, double hi, bool lo_open = false);
+
 // Fails with E_ARG unless R has ratings (model names the caller in the message).
 void require_ratings(const CsrView& R, const std::string& model);
 // Options ratingMin / ratingMax (finite, min <= max), each defaulting to the smallest / largest rating in R.
@@ -40,6 +46,16 @@ struct SgdParams {
 // Reads factors, epochs, lr, reg, lrBias, regBias, initMean, initStd, biased, shuffle, blocks, threads, seed over
 // the given defaults, validating each (E_ARG names the option).
 SgdParams sgd_params_arg(const Napi::Object& o, SgdParams defaults);
+
+// SgdParams in a model's state ("sgd" f32 {6}, "sgd_options" i32 {4}, "seed") and back (E_FORMAT when invalid).
+void put_sgd_params(std::map<std::string, Tensor>& state, const SgdParams& p);
+SgdParams read_sgd_params(StateReader& s, int factors);
+// A rating scale as the "clip" tensor {2}, and back.
+Tensor scale_tensor(const RatingScale& s);
+RatingScale read_scale(StateReader& s);
+// A CSR with ratings as tensors <prefix>_indptr, <prefix>_items, <prefix>_ratings, and back (checked).
+void put_ratings(std::map<std::string, Tensor>& state, const std::string& prefix, const Csr& m);
+Csr read_ratings(StateReader& s, const std::string& prefix, int32_t rows, int32_t cols);
 
 // Fold-in for the SGD factor models: a new user's vector (p_out[m.factors]) and bias (*bu_out) after p.epochs SGD
 // epochs over their ratings, in the order given, with everything on the item side fixed. The vector starts from

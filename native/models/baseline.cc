@@ -73,7 +73,7 @@ class RandomModel : public Model {
     return static_cast<float>((hash3(seed, static_cast<uint32_t>(u), static_cast<uint32_t>(i)) >> 40) * 0x1.0p-24);
   }
   std::map<std::string, Tensor> state() const override {
-    return {{"seed", Tensor{{2}, {}, {static_cast<int32_t>(seed & 0x7fffffff), static_cast<int32_t>(seed >> 31)}}}};
+    return {{"seed", u64_tensor(seed)}};
   }
 };
 
@@ -163,6 +163,25 @@ Napi::Value FitBaselineOnly(const Napi::CallbackInfo& info) {
   });
 }
 
+// ---- restorers (model files) ----
+std::shared_ptr<Model> restore_popularity(StateReader& s) {
+  auto m = std::make_shared<PopularityModel>();
+  restore_factor_state(*m, s);
+  return m;
+}
+std::shared_ptr<Model> restore_baseline_only(StateReader& s) {
+  auto m = std::make_shared<FactorModel>();
+  restore_factor_state(*m, s);
+  return m;
+}
+std::shared_ptr<Model> restore_random(StateReader& s) {
+  auto m = std::make_shared<RandomModel>();
+  m->users = s.users();
+  m->items = s.items();
+  m->seed = s.u64("seed");
+  return m;
+}
+
 void init(Napi::Env env, Napi::Object exports) {
   exports.Set("fitPopularity", Napi::Function::New(env, FitPopularity));
   exports.Set("fitRandom", Napi::Function::New(env, FitRandom));
@@ -172,5 +191,8 @@ void init(Napi::Env env, Napi::Object exports) {
 }  // namespace
 
 RECSYS_REGISTER_EXPORTS(baseline, init);
+RECSYS_REGISTER_RESTORER(Popularity, restore_popularity);
+RECSYS_REGISTER_RESTORER(BaselineOnly, restore_baseline_only);
+RECSYS_REGISTER_RESTORER(Random, restore_random);
 
 }  // namespace recsys

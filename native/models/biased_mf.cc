@@ -28,6 +28,11 @@ class BiasedMfModel : public FactorModel {
     sgd_fold_in(*this, params, its, values, n, nullptr, p.data(), &bu);
     score_vector(p.data(), bu, out);
   }
+  std::map<std::string, Tensor> state() const override {
+    auto s = FactorModel::state();
+    put_sgd_params(s, params);
+    return s;
+  }
 };
 
 // One SGD step per rating of a block. Returns the block's sum of squared errors (before each step).
@@ -127,8 +132,17 @@ Napi::Value FitBiasedMF(const Napi::CallbackInfo& info) {
 
 void init(Napi::Env env, Napi::Object exports) { exports.Set("fitBiasedMF", Napi::Function::New(env, FitBiasedMF)); }
 
+std::shared_ptr<Model> restore_biased_mf(StateReader& s) {
+  auto m = std::make_shared<BiasedMfModel>();
+  restore_factor_state(*m, s);
+  if (m->factors == 0) s.fail_tensor("item_factors", "is missing");
+  m->params = read_sgd_params(s, m->factors);
+  return m;
+}
+
 }  // namespace
 
 RECSYS_REGISTER_EXPORTS(biased_mf, init);
+RECSYS_REGISTER_RESTORER(BiasedMF, restore_biased_mf);
 
 }  // namespace recsys

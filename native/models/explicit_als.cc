@@ -69,6 +69,12 @@ class ExplicitAlsModel : public FactorModel {
     solve_row(V.data(), biased ? item_bias.data() : nullptr, factors, biased, global, reg, its, values, n, p.data(), &bu, s);
     score_vector(p.data(), bu, out);
   }
+  std::map<std::string, Tensor> state() const override {
+    auto s = FactorModel::state();
+    s["reg"] = Tensor{{1}, {static_cast<float>(reg)}, {}};
+    s["biased"] = Tensor{{1}, {}, {biased ? 1 : 0}};
+    return s;
+  }
 };
 
 // One half-sweep: every row of M (rows of this side) solved against the other side.
@@ -96,7 +102,7 @@ Napi::Value FitExplicitALS(const Napi::CallbackInfo& info) {
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     const int k = static_cast<int>(int_arg(o, "factors", 50, 1, 4096));
     const int epochs = static_cast<int>(int_arg(o, "epochs", 15, 0, 1000000));
-    const double reg = real_arg(o, "reg", 0.1, 0, INFINITY, true);
+    const double reg = real_param(o, "reg", 0.1, 0, INFINITY, true);
     const bool biased = bool_arg(o, "biased", true);
     const double init_std = real_arg(o, "initStd", 0.1, 0, INFINITY);
     const int threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
@@ -152,8 +158,20 @@ Napi::Value FitExplicitALS(const Napi::CallbackInfo& info) {
 
 void init(Napi::Env env, Napi::Object exports) { exports.Set("fitExplicitALS", Napi::Function::New(env, FitExplicitALS)); }
 
+std::shared_ptr<Model> restore_explicit_als(StateReader& s) {
+  auto m = std::make_shared<ExplicitAlsModel>();
+  restore_factor_state(*m, s);
+  if (m->factors == 0) s.fail_tensor("item_factors", "is missing");
+  m->reg = s.scalar("reg");
+  if (!(m->reg > 0)) s.fail_tensor("reg", "must be > 0");
+  m->biased = s.int_scalar("biased", 0, 1) == 1;
+  if (m->biased && (m->item_bias.empty() || m->user_bias.empty())) s.fail_tensor("item_bias", "is missing (biased model)");
+  return m;
+}
+
 }  // namespace
 
 RECSYS_REGISTER_EXPORTS(explicit_als, init);
+RECSYS_REGISTER_RESTORER(ExplicitALS, restore_explicit_als);
 
 }  // namespace recsys

@@ -69,6 +69,16 @@ class NmfModel : public FactorModel {
     }
     score_vector(p.data(), bu, out);
   }
+  std::map<std::string, Tensor> state() const override {
+    auto s = FactorModel::state();
+    const NmfParams& p = params;
+    s["nmf"] = Tensor{{8}, {static_cast<float>(p.reg_pu), static_cast<float>(p.reg_qi), static_cast<float>(p.reg_bu),
+                            static_cast<float>(p.reg_bi), static_cast<float>(p.lr_bu), static_cast<float>(p.lr_bi),
+                            static_cast<float>(p.init_low), static_cast<float>(p.init_high)}, {}};
+    s["nmf_options"] = Tensor{{2}, {}, {p.epochs, p.biased ? 1 : 0}};
+    s["seed"] = u64_tensor(p.seed);
+    return s;
+  }
 };
 
 // fitNMF(csr, csc, {factors, epochs, regUser, regItem, biased, regBiasUser, regBiasItem, lrBiasUser, lrBiasItem,
@@ -83,15 +93,15 @@ Napi::Value FitNMF(const Napi::CallbackInfo& info) {
     NmfParams p;
     p.factors = static_cast<int>(int_arg(o, "factors", p.factors, 1, 4096));
     p.epochs = static_cast<int>(int_arg(o, "epochs", p.epochs, 0, 1000000));
-    p.reg_pu = real_arg(o, "regUser", p.reg_pu, 0, INFINITY);
-    p.reg_qi = real_arg(o, "regItem", p.reg_qi, 0, INFINITY);
+    p.reg_pu = real_param(o, "regUser", p.reg_pu, 0, INFINITY);
+    p.reg_qi = real_param(o, "regItem", p.reg_qi, 0, INFINITY);
     p.biased = bool_arg(o, "biased", p.biased);
-    p.reg_bu = real_arg(o, "regBiasUser", p.reg_bu, 0, INFINITY);
-    p.reg_bi = real_arg(o, "regBiasItem", p.reg_bi, 0, INFINITY);
-    p.lr_bu = real_arg(o, "lrBiasUser", p.lr_bu, 0, INFINITY, true);
-    p.lr_bi = real_arg(o, "lrBiasItem", p.lr_bi, 0, INFINITY, true);
-    p.init_low = real_arg(o, "initLow", p.init_low, 0, INFINITY);
-    p.init_high = real_arg(o, "initHigh", p.init_high, 0, INFINITY);
+    p.reg_bu = real_param(o, "regBiasUser", p.reg_bu, 0, INFINITY);
+    p.reg_bi = real_param(o, "regBiasItem", p.reg_bi, 0, INFINITY);
+    p.lr_bu = real_param(o, "lrBiasUser", p.lr_bu, 0, INFINITY, true);
+    p.lr_bi = real_param(o, "lrBiasItem", p.lr_bi, 0, INFINITY, true);
+    p.init_low = real_param(o, "initLow", p.init_low, 0, 3e38);
+    p.init_high = real_param(o, "initHigh", p.init_high, 0, 3e38);
     if (p.init_high < p.init_low) fail_arg("initHigh must be >= initLow");
     for (int32_t q = 0; q < R.nnz(); ++q)
       if (R.data[q] < 0) fail_arg("NMF needs non-negative ratings; rating " + std::to_string(R.data[q]) + " at position " + std::to_string(q));
@@ -226,8 +236,34 @@ Napi::Value FitNMF(const Napi::CallbackInfo& info) {
 
 void init(Napi::Env env, Napi::Object exports) { exports.Set("fitNMF", Napi::Function::New(env, FitNMF)); }
 
+std::shared_ptr<Model> restore_nmf(StateReader& s) {
+  auto m = std::make_shared<NmfModel>();
+  restore_factor_state(*m, s);
+  if (m->factors == 0) s.fail_tensor("item_factors", "is missing");
+  NmfParams& p = m->params;
+  p.factors = m->factors;
+  auto r = s.f32("nmf", {8});
+  if (r[0] < 0 || r[1] < 0 || r[2] < 0 || r[3] < 0 || !(r[4] > 0) || !(r[5] > 0) || r[6] < 0 || r[7] < r[6]) s.fail_tensor("nmf", "is out of range");
+  p.reg_pu = r[0];
+  p.reg_qi = r[1];
+  p.reg_bu = r[2];
+  p.reg_bi = r[3];
+  p.lr_bu = r[4];
+  p.lr_bi = r[5];
+  p.init_low = r[6];
+  p.init_high = r[7];
+  auto o = s.i32("nmf_options", {2});
+  if (o[0] < 0 || o[1] < 0 || o[1] > 1) s.fail_tensor("nmf_options", "is out of range");
+  p.epochs = o[0];
+  p.biased = o[1] == 1;
+  if (p.biased && (m->item_bias.empty() || m->user_bias.empty())) s.fail_tensor("item_bias", "is missing (biased model)");
+  p.seed = s.u64("seed");
+  return m;
+}
+
 }  // namespace
 
 RECSYS_REGISTER_EXPORTS(nmf, init);
+RECSYS_REGISTER_RESTORER(NMF, restore_nmf);
 
 }  // namespace recsys

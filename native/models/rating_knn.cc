@@ -398,17 +398,17 @@ class KnnModel : public Model {
   void similar_items(int32_t i, float* out) const override { similar_row(true, i, out); }
   void similar_users(int32_t u, float* out) const override { similar_row(false, u, out); }
 
-  int64_t memory_bytes() const override {
-    return static_cast<int64_t>(sizeof(Neighbor) * nbrs.size() + sizeof(int64_t) * nptr.size() +
+  size_t memory_bytes() const override {
+    return static_cast<size_t>(sizeof(Neighbor) * nbrs.size() + sizeof(int64_t) * nptr.size() +
                                 (sizeof(int32_t) + sizeof(float)) * (R.indices.size() + C.indices.size()) +
                                 sizeof(float) * (bu.size() + bi.size() + umean.size() + imean.size()));
   }
   std::map<std::string, Tensor> state() const override {
     std::map<std::string, Tensor> s;
     const int64_t nx = static_cast<int64_t>(nptr.size()) - 1;
-    std::vector<int32_t> ptr(nptr.size()), ids(nbrs.size());
+    if (nptr.back() > std::numeric_limits<int32_t>::max()) fail("E_STATE", kind() + ": too many neighbours to save (over 2^31)");
+    std::vector<int32_t> ptr(nptr.begin(), nptr.end()), ids(nbrs.size());
     std::vector<float> sims(nbrs.size());
-    for (size_t p = 0; p < nptr.size(); ++p) ptr[p] = static_cast<int32_t>(std::min<int64_t>(nptr[p], std::numeric_limits<int32_t>::max()));
     for (size_t p = 0; p < nbrs.size(); ++p) {
       ids[p] = nbrs[p].id;
       sims[p] = nbrs[p].sim;
@@ -419,7 +419,33 @@ class KnnModel : public Model {
     if (!bu.empty()) s["user_bias"] = Tensor{{nu}, bu, {}};
     if (!bi.empty()) s["item_bias"] = Tensor{{ni}, bi, {}};
     s["global_bias"] = Tensor{{1}, {static_cast<float>(mu)}, {}};
+    put_ratings(s, "train", R);
+    s["clip"] = scale_tensor(scale);
+    s["knn_options"] = Tensor{{6}, {}, {user_based ? 1 : 0, static_cast<int32_t>(sim.sim), sim.min_support, k, min_k,
+                                         static_cast<int32_t>(cap)}};
+    s["knn_reals"] = Tensor{{2}, {static_cast<float>(sim.shrinkage), static_cast<float>(bsl_reg_user)}, {}};
     return s;
+  }
+
+  // Means, known flags and the transposed ratings: everything derived from R (fit and restore share it).
+  void derive_from_ratings() {
+    C = transpose(R.view());
+    uknown.assign(nu, 0);
+    iknown.assign(ni, 0);
+    umean.assign(nu, static_cast<float>(mu));
+    imean.assign(ni, static_cast<float>(mu));
+    auto means = [&](const Csr& m, std::vector<float>& mean, std::vector<uint8_t>& known) {
+      for (int32_t r = 0; r < m.rows; ++r) {
+        const int32_t n = m.indptr[r + 1] - m.indptr[r];
+        if (n == 0) continue;
+        double sum = 0;
+        for (int32_t q = m.indptr[r]; q < m.indptr[r + 1]; ++q) sum += m.data[q];
+        known[r] = 1;
+        mean[r] = static_cast<float>(sum / n);
+      }
+    };
+    means(R, umean, uknown);
+    means(C, imean, iknown);
   }
 };
 
@@ -448,14 +474,14 @@ Napi::Value FitKNN(const Napi::CallbackInfo& info) {
     SimSettings st;
     st.sim = sim_from(string_arg(o, "similarity", mode == Mode::Baseline ? "pearson_baseline" : "msd"));
     st.min_support = static_cast<int>(int_arg(o, "minSupport", 1, 0, std::numeric_limits<int32_t>::max()));
-    st.shrinkage = real_arg(o, "shrinkage", 100, 0, INFINITY);
+    st.shrinkage = real_param(o, "shrinkage", 100, 0, 3e38);
     const bool user_based = bool_arg(o, "userBased", true);
     const int k = static_cast<int>(int_arg(o, "k", 40, 1, std::numeric_limits<int32_t>::max()));
     const int min_k = static_cast<int>(int_arg(o, "minK", 1, 0, std::numeric_limits<int32_t>::max()));
     int64_t cap = int_arg(o, "maxNeighbors", 0, 0, std::numeric_limits<int32_t>::max());
     BaselineParams bp;
     bp.epochs = static_cast<int>(int_arg(o, "baselineEpochs", 10, 0, 100000));
-    bp.reg_user = real_arg(o, "baselineRegUser", 15, 0, INFINITY);
+    bp.reg_user = real_param(o, "baselineRegUser", 15, 0, 3e38);
     bp.reg_item = real_arg(o, "baselineRegItem", 10, 0, INFINITY);
     const int threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
     RatingScale scale = rating_scale_arg(o, R);
@@ -472,29 +498,10 @@ Napi::Value FitKNN(const Napi::CallbackInfo& info) {
       m->scale = scale;
       m->bsl_reg_user = bp.reg_user;
       m->R = copy_csr(R);
-      m->C = copy_csr(Ct);
-      m->mu = global_mean(R);
+      // Scalars at float precision, as a saved model stores them, so a loaded model computes the same.
+      m->mu = as_f32(global_mean(R));
       m->sim.mu = m->mu;
-      m->uknown.assign(R.rows, 0);
-      m->iknown.assign(R.cols, 0);
-      m->umean.assign(R.rows, static_cast<float>(m->mu));
-      m->imean.assign(R.cols, static_cast<float>(m->mu));
-      for (int32_t u = 0; u < R.rows; ++u) {
-        double s = 0;
-        for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) s += R.data[q];
-        if (R.row_len(u) > 0) {
-          m->uknown[u] = 1;
-          m->umean[u] = static_cast<float>(s / R.row_len(u));
-        }
-      }
-      for (int32_t i = 0; i < Ct.rows; ++i) {
-        double s = 0;
-        for (int32_t q = Ct.row_begin(i); q < Ct.row_end(i); ++q) s += Ct.data[q];
-        if (Ct.row_len(i) > 0) {
-          m->iknown[i] = 1;
-          m->imean[i] = static_cast<float>(s / Ct.row_len(i));
-        }
-      }
+      m->derive_from_ratings();
       if (mode == Mode::Baseline || st.sim == Sim::PearsonBaseline) {
         Baselines b = fit_baselines(R, Ct, bp, threads);
         m->bu = std::move(b.bu);
@@ -534,8 +541,48 @@ Napi::Value FitKNN(const Napi::CallbackInfo& info) {
 
 void init(Napi::Env env, Napi::Object exports) { exports.Set("fitKNN", Napi::Function::New(env, FitKNN)); }
 
+std::shared_ptr<Model> restore_knn(StateReader& s) {
+  auto m = std::make_shared<KnnModel>();
+  m->mode = s.kind() == "KNNBasic" ? Mode::Basic : s.kind() == "KNNWithMeans" ? Mode::Means : Mode::Baseline;
+  m->nu = s.users();
+  m->ni = s.items();
+  auto o = s.i32("knn_options", {6});
+  if (o[0] < 0 || o[0] > 1 || o[1] < 0 || o[1] > 3 || o[2] < 0 || o[3] < 1 || o[4] < 0 || o[5] < 0) s.fail_tensor("knn_options", "is out of range");
+  m->user_based = o[0] == 1;
+  m->sim.sim = static_cast<Sim>(o[1]);
+  m->sim.min_support = o[2];
+  m->k = o[3];
+  m->min_k = o[4];
+  m->cap = o[5];
+  auto r = s.f32("knn_reals", {2});
+  if (r[0] < 0 || r[1] < 0) s.fail_tensor("knn_reals", "must be >= 0");
+  m->sim.shrinkage = r[0];
+  m->bsl_reg_user = r[1];
+  m->mu = s.scalar("global_bias");
+  m->sim.mu = m->mu;
+  m->scale = read_scale(s);
+  m->R = read_ratings(s, "train", m->nu, m->ni);
+  m->derive_from_ratings();
+  if (s.has("user_bias") || m->mode == Mode::Baseline || m->sim.sim == Sim::PearsonBaseline) {
+    m->bu = s.f32("user_bias", {m->nu});
+    m->bi = s.f32("item_bias", {m->ni});
+  }
+  const int32_t nx = m->user_based ? m->nu : m->ni;
+  auto ptr = s.i32("neighbor_indptr", {nx + 1});
+  auto ids = s.i32("neighbor_ids", {-1});
+  check_csr(s, ptr, ids, nx, nx, "neighbor_indptr");
+  auto sims = s.f32("neighbor_sims", {static_cast<int64_t>(ids.size())});
+  m->nptr.assign(ptr.begin(), ptr.end());
+  m->nbrs.resize(ids.size());
+  for (size_t p = 0; p < ids.size(); ++p) m->nbrs[p] = Neighbor{ids[p], sims[p]};
+  return m;
+}
+
 }  // namespace
 
 RECSYS_REGISTER_EXPORTS(rating_knn, init);
+RECSYS_REGISTER_RESTORER(KNNBasic, restore_knn);
+RECSYS_REGISTER_RESTORER(KNNWithMeans, restore_knn);
+RECSYS_REGISTER_RESTORER(KNNBaseline, restore_knn);
 
 }  // namespace recsys

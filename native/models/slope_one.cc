@@ -87,9 +87,45 @@ class SlopeOneModel : public Model {
     return static_cast<float>(cnt > 0 ? umean[u] + sum / static_cast<double>(cnt) : umean[u]);
   }
 
-  int64_t memory_bytes() const override {
-    return static_cast<int64_t>(sizeof(Pair) * pairs.size() + sizeof(int64_t) * ptr.size() +
+  size_t memory_bytes() const override {
+    return static_cast<size_t>(sizeof(Pair) * pairs.size() + sizeof(int64_t) * ptr.size() +
                                 (sizeof(int32_t) + sizeof(float)) * R.indices.size() + sizeof(float) * umean.size());
+  }
+
+  std::map<std::string, Tensor> state() const override {
+    std::map<std::string, Tensor> s;
+    if (ptr.back() > std::numeric_limits<int32_t>::max()) fail("E_STATE", "SlopeOne: too many item pairs to save (over 2^31)");
+    const int64_t n = static_cast<int64_t>(pairs.size());
+    std::vector<int32_t> items(n), freq(n);
+    std::vector<float> dev(n);
+    for (int64_t p = 0; p < n; ++p) {
+      items[p] = pairs[p].j;
+      freq[p] = pairs[p].freq;
+      dev[p] = pairs[p].dev;
+    }
+    s["pair_indptr"] = Tensor{{ni + 1}, {}, std::vector<int32_t>(ptr.begin(), ptr.end())};
+    s["pair_items"] = Tensor{{n}, {}, std::move(items)};
+    s["pair_counts"] = Tensor{{n}, {}, std::move(freq)};
+    s["pair_deviations"] = Tensor{{n}, std::move(dev), {}};
+    put_ratings(s, "train", R);
+    s["global_bias"] = Tensor{{1}, {static_cast<float>(mu)}, {}};
+    s["clip"] = scale_tensor(scale);
+    s["weighted"] = Tensor{{1}, {}, {weighted ? 1 : 0}};
+    return s;
+  }
+
+  // User means and item flags from R (fit and restore share it).
+  void derive_from_ratings() {
+    umean.assign(nu, static_cast<float>(mu));
+    iknown.assign(ni, 0);
+    for (int32_t u = 0; u < nu; ++u) {
+      double sum = 0;
+      for (int32_t q = R.indptr[u]; q < R.indptr[u + 1]; ++q) {
+        sum += R.data[q];
+        iknown[R.indices[q]] = 1;
+      }
+      if (R.indptr[u + 1] > R.indptr[u]) umean[u] = static_cast<float>(sum / (R.indptr[u + 1] - R.indptr[u]));
+    }
   }
 
   bool user_known(int32_t u) const { return u >= 0 && u < nu && R.indptr[u + 1] > R.indptr[u]; }
@@ -150,20 +186,13 @@ Napi::Value FitSlopeOne(const Napi::CallbackInfo& info) {
       m->nu = R.rows;
       m->ni = R.cols;
       m->scale = scale;
-      m->mu = global_mean(R);
+      m->mu = as_f32(global_mean(R));  // float precision, as a saved model stores it
       m->R.rows = R.rows;
       m->R.cols = R.cols;
       m->R.indptr.assign(R.indptr, R.indptr + R.rows + 1);
       m->R.indices.assign(R.indices, R.indices + R.nnz());
       m->R.data.assign(R.data, R.data + R.nnz());
-      m->umean.assign(R.rows, static_cast<float>(m->mu));
-      for (int32_t u = 0; u < R.rows; ++u) {
-        double s = 0;
-        for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) s += R.data[q];
-        if (R.row_len(u) > 0) m->umean[u] = static_cast<float>(s / R.row_len(u));
-      }
-      m->iknown.assign(R.cols, 0);
-      for (int32_t i = 0; i < C.rows; ++i) m->iknown[i] = C.row_len(i) > 0;
+      m->derive_from_ratings();
       // Per item i: over users who rated i, over their items j, accumulate count and r_ui - r_uj densely.
       std::vector<std::vector<Pair>> lists(C.rows);
       const int nt = resolve_threads(threads);
@@ -218,8 +247,36 @@ Napi::Value FitSlopeOne(const Napi::CallbackInfo& info) {
 
 void init(Napi::Env env, Napi::Object exports) { exports.Set("fitSlopeOne", Napi::Function::New(env, FitSlopeOne)); }
 
+std::shared_ptr<Model> restore_slope_one(StateReader& s) {
+  auto m = std::make_shared<SlopeOneModel>();
+  m->nu = s.users();
+  m->ni = s.items();
+  m->weighted = s.int_scalar("weighted", 0, 1) == 1;
+  m->mu = s.scalar("global_bias");
+  m->scale = read_scale(s);
+  m->R = read_ratings(s, "train", m->nu, m->ni);
+  m->derive_from_ratings();
+  auto ptr = s.i32("pair_indptr", {m->ni + 1});
+  auto items = s.i32("pair_items", {-1});
+  check_csr(s, ptr, items, m->ni, m->ni, "pair_indptr");
+  for (int32_t i = 0; i < m->ni; ++i)  // predictions merge these lists with sorted user rows
+    for (int32_t q = ptr[i] + 1; q < ptr[i + 1]; ++q)
+      if (items[q] <= items[q - 1]) s.fail_tensor("pair_items", "must be sorted and unique within each item");
+  const int64_t n = static_cast<int64_t>(items.size());
+  auto freq = s.i32("pair_counts", {n});
+  auto dev = s.f32("pair_deviations", {n});
+  m->ptr.assign(ptr.begin(), ptr.end());
+  m->pairs.resize(n);
+  for (int64_t p = 0; p < n; ++p) {
+    if (freq[p] < 1) s.fail_tensor("pair_counts", "must be >= 1");
+    m->pairs[p] = Pair{items[p], freq[p], dev[p]};
+  }
+  return m;
+}
+
 }  // namespace
 
 RECSYS_REGISTER_EXPORTS(slope_one, init);
+RECSYS_REGISTER_RESTORER(SlopeOne, restore_slope_one);
 
 }  // namespace recsys

@@ -53,13 +53,15 @@ class SvdppModel : public FactorModel {
     for (int f = 0; f < factors; ++f) p[f] += z[f];
     score_vector(p.data(), bu, out);
   }
-  int64_t memory_bytes() const override {
-    return FactorModel::memory_bytes() + static_cast<int64_t>(sizeof(float) * (P.size() + Y.size()));
+  size_t memory_bytes() const override {
+    return FactorModel::memory_bytes() + sizeof(float) * (P.size() + Y.size());
   }
   std::map<std::string, Tensor> state() const override {
     auto s = FactorModel::state();
     s["user_explicit_factors"] = Tensor{{users, factors}, P, {}};
     s["item_implicit_factors"] = Tensor{{items, factors}, Y, {}};
+    s["implicit_lr_reg"] = Tensor{{2}, {static_cast<float>(lr_y), static_cast<float>(reg_y)}, {}};
+    put_sgd_params(s, params);
     return s;
   }
 };
@@ -134,8 +136,8 @@ Napi::Value FitSVDpp(const Napi::CallbackInfo& info) {
     d.lr = 0.007;
     d.reg = 0.02;
     SgdParams p = sgd_params_arg(o, d);
-    double lr_y = real_arg(o, "lrY", p.lr, 0, INFINITY, true);
-    double reg_y = real_arg(o, "regY", p.reg, 0, INFINITY);
+    double lr_y = real_param(o, "lrY", p.lr, 0, INFINITY, true);
+    double reg_y = real_param(o, "regY", p.reg, 0, INFINITY);
     if (lr_y * reg_y >= 1) fail_arg("lrY * regY must be < 1");
     RatingScale scale = rating_scale_arg(o, R);
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
@@ -200,8 +202,23 @@ Napi::Value FitSVDpp(const Napi::CallbackInfo& info) {
 
 void init(Napi::Env env, Napi::Object exports) { exports.Set("fitSVDpp", Napi::Function::New(env, FitSVDpp)); }
 
+std::shared_ptr<Model> restore_svdpp(StateReader& s) {
+  auto m = std::make_shared<SvdppModel>();
+  restore_factor_state(*m, s);
+  if (m->factors == 0) s.fail_tensor("item_factors", "is missing");
+  m->params = read_sgd_params(s, m->factors);
+  m->P = s.f32("user_explicit_factors", {m->users, m->factors});
+  m->Y = s.f32("item_implicit_factors", {m->items, m->factors});
+  auto lr = s.f32("implicit_lr_reg", {2});
+  if (!(lr[0] > 0) || lr[1] < 0 || static_cast<double>(lr[0]) * lr[1] >= 1) s.fail_tensor("implicit_lr_reg", "is out of range");
+  m->lr_y = lr[0];
+  m->reg_y = lr[1];
+  return m;
+}
+
 }  // namespace
 
 RECSYS_REGISTER_EXPORTS(svdpp, init);
+RECSYS_REGISTER_RESTORER(SVDpp, restore_svdpp);
 
 }  // namespace recsys

@@ -54,12 +54,23 @@ describe('public API under malformed input', () => {
     );
   });
 
+  it('null optional columns and strings where arrays belong (found by the property below)', () => {
+    expect(Dataset.fromArrays({ users: [1], items: [2], ratings: null, timestamps: null } as never).nnz).toBe(1);
+    expect(() => Dataset.fromArrays({ users: ['', 0], items: '  ', ratings: null, timestamps: [] } as never, { duplicates: '' } as never)).toThrow(
+      expect.objectContaining({ code: 'E_ARG' }),
+    );
+  });
+
+  it('an option whose toString is not a function still gives E_ARG (found by the property below)', () => {
+    expect(() => new BaselineOnly({ method: { toString: {} } } as never)).toThrow(expect.objectContaining({ code: 'E_ARG' }));
+  });
+
   it('model parameters', () => {
     fc.assert(
       fc.property(junk, junk, junk, junk, (epochs, regUser, threads, method) => {
         typedOrFine(() => new BaselineOnly({ epochs, regUser, threads, method } as never).fit(ds));
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExplicitALS } from '../../ts/index.js';
-import { choleskySolve, explicitAlsSweep } from '../../ts/reference/als_explicit.js';
+import { choleskySolve, explicitAlsSweep } from '../../bench/reference/als_explicit.js';
 import { code } from '../helpers/rejection.js';
 import { maxDiff, nativeCode, planted, rmse } from './rating_data.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Dataset, NMF } from '../../ts/index.js';
-import { nmfEpoch } from '../../ts/reference/nmf.js';
+import { nmfEpoch } from '../../bench/reference/nmf.js';
 import { code } from '../helpers/rejection.js';
 import { foldInTestError, maxDiff, nativeCode, planted, rmse, withoutUser } from './rating_data.js';
 

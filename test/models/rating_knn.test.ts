@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Dataset, KNNBaseline, KNNBasic, KNNWithMeans, type KNNParams, type KNNSimilarity } from '../../ts/index.js';
-import { surpriseKnnEstimate, surpriseSimilarities } from '../../ts/reference/knn_surprise.js';
+import { surpriseKnnEstimate, surpriseSimilarities } from '../../bench/reference/knn_surprise.js';
 import { code } from '../helpers/rejection.js';
 import { nativeCode, planted, rmse } from './rating_data.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SVDpp } from '../../ts/index.js';
-import { svdppEpoch } from '../../ts/reference/sgd_mf.js';
+import { svdppEpoch } from '../../bench/reference/sgd_mf.js';
 import { code } from '../helpers/rejection.js';
 import { foldInTestError, maxDiff, nativeCode, planted, rmse, withoutUser } from './rating_data.js';
 

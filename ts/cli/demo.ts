@@ -5,7 +5,7 @@ import type { Id } from '../data/idmap.js';
 import { findDatasetDir, loadMovieLens } from '../data/movielens.js';
 import { perUserSplit, randomSplit } from '../data/split.js';
 import { plantedDataset } from '../data/synthetic.js';
-import { RecsysError } from '../errors.js';
+import { RecsysError, show } from '../errors.js';
 import { evaluate } from '../eval/evaluate.js';
 import { info } from '../info.js';
 import { models } from '../models/registry.js';
@@ -97,7 +97,7 @@ export async function demoCommand(args: string[]): Promise<void> {
   const train = ranking.train;
   let userId: Id = opts.user !== undefined ? String(opts.user) : train.users.id(0);
   if (opts.user !== undefined && train.users.index(userId) < 0 && Number.isFinite(Number(opts.user))) userId = Number(opts.user);
-  if (train.users.index(userId) < 0) throw new RecsysError('E_UNKNOWN_USER', `--user ${String(opts.user)} is not in the data`);
+  if (train.users.index(userId) < 0) throw new RecsysError('E_UNKNOWN_USER', `--user ${show(opts.user)} is not in the data`);
   const u = train.users.index(userId);
   const liked = Array.from(train.userItems(u), (item, j) => ({ item, r: train.userValues(u)?.[j] ?? 1 }))
     .sort((a, b) => b.r - a.r || a.item - b.item)

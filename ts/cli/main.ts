@@ -4,7 +4,8 @@ import { RecsysError } from '../errors.js';
 
 interface Command {
   summary: string;
-  usage: string;
+  /** The --help text, or a loader of it (commands that keep it in their own module). */
+  usage: string | (() => Promise<string>);
   run(args: string[]): Promise<void>;
 }
 
@@ -25,7 +26,56 @@ const commands: Record<string, Command> = {
       await demoCommand(args);
     },
   },
+  train: {
+    summary: 'fit a model on an interaction file and save it (e.g. --model als --set factors=64 --out als.rsm)',
+    usage: async () => (await import('./train.js')).trainUsage,
+    async run(args) {
+      const { trainCommand } = await import('./train.js');
+      await trainCommand(args);
+    },
+  },
+  evaluate: {
+    summary: 'fit on a split and evaluate (rating and ranking metrics), or evaluate a saved model on a test file',
+    usage: async () => (await import('./evaluate.js')).evaluateUsage,
+    async run(args) {
+      const { evaluateCommand } = await import('./evaluate.js');
+      await evaluateCommand(args);
+    },
+  },
+  recommend: {
+    summary: 'top-k items from a saved model for users (or for a new user from their items)',
+    usage: async () => (await import('./recommend.js')).recommendUsage,
+    async run(args) {
+      const { recommendCommand } = await import('./recommend.js');
+      await recommendCommand(args);
+    },
+  },
+  similar: {
+    summary: 'items most similar to an item, from a saved model',
+    usage: async () => (await import('./recommend.js')).similarUsage,
+    async run(args) {
+      const { similarCommand } = await import('./recommend.js');
+      await similarCommand(args);
+    },
+  },
+  serve: {
+    summary: 'HTTP recommendation server over a model file (hot reload, metrics, OpenAPI)',
+    usage: async () => (await import('./serve.js')).serveUsage,
+    async run(args) {
+      const { serveCommand } = await import('./serve.js');
+      await serveCommand(args);
+    },
+  },
+  report: {
+    summary: 'benchmark report (comes with the benchmark suite)',
+    usage: async () => (await import('./report.js')).reportUsage,
+    async run(args) {
+      const { reportCommand } = await import('./report.js');
+      await reportCommand(args);
+    },
+  },
 };
+
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
@@ -50,7 +100,8 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(`usage: ${cmd.usage}\n\n${cmd.summary}`);
+    const usage = typeof cmd.usage === 'string' ? cmd.usage : await cmd.usage();
+    console.log(`usage: ${usage}\n\n${cmd.summary}`);
     return 0;
   }
   await cmd.run(rest);
@@ -63,7 +114,9 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     const e = err as Error;
-    console.error(err instanceof RecsysError ? `recsys: ${e.message} (${err.code})` : `recsys: ${e?.stack ?? String(err)}`);
+    // One line for people; the stack only when asked for (RECSYS_DEBUG=1).
+    const line = err instanceof RecsysError ? `recsys: ${e.message} (${err.code})` : `recsys: ${e?.message ?? String(err)}`;
+    console.error(process.env.RECSYS_DEBUG ? `${line}\n${e?.stack ?? ''}` : line.split('\n')[0]);
     process.exitCode = 1;
   },
 );

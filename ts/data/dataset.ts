@@ -1,8 +1,9 @@
-import { RecsysError, argError, native } from '../errors.js';
+import { RecsysError, argError, native, show } from '../errors.js';
 import { addon, type CsrMatrix } from '../native.js';
 import { IdMap, type Id } from './idmap.js';
 import { matchItemInfo, readItemInfoFile, type ItemInfoFormat } from './iteminfo.js';
 import { parseFile, type FromFileOptions } from './parse.js';
+import type { DuckDBCsvOptions, DuckDBReadOptions } from './bigdata.js';
 
 export type DuplicatePolicy = 'last' | 'sum' | 'max' | 'error';
 
@@ -150,7 +151,7 @@ export class Dataset {
     options: DatasetOptions = {},
   ): Dataset {
     const dup = options.duplicates ?? 'last';
-    if (!['last', 'sum', 'max', 'error'].includes(dup)) throw argError(`duplicates must be 'last', 'sum', 'max' or 'error', got ${String(dup)}`);
+    if (!['last', 'sum', 'max', 'error'].includes(dup)) throw argError(`duplicates must be 'last', 'sum', 'max' or 'error', got ${show(dup)}`);
     const built = native(() => addon.buildCsr(users.size, items.size, rows, cols, values, times, dup));
     const { duplicates, ...csr } = built;
     const ds = new Dataset(users, items, csr, duplicates);
@@ -163,9 +164,15 @@ export class Dataset {
    */
   static fromArrays(input: FromArraysInput, options: DatasetOptions = {}): Dataset {
     if (input === null || typeof input !== 'object') throw argError('fromArrays expects { users, items, ratings?, timestamps? }');
-    const { users, items, ratings, timestamps } = input;
-    if (!users || typeof users.length !== 'number') throw argError('users must be an array of ids');
-    if (!items || typeof items.length !== 'number') throw argError('items must be an array of ids');
+    const { users, items } = input;
+    // null and undefined both mean "not given" for the optional columns.
+    const ratings = input.ratings ?? undefined;
+    const timestamps = input.timestamps ?? undefined;
+    const isArrayLike = (v: unknown) => typeof v === 'object' && v !== null && typeof (v as { length?: unknown }).length === 'number';
+    if (!isArrayLike(users)) throw argError('users must be an array of ids');
+    if (!isArrayLike(items)) throw argError('items must be an array of ids');
+    if (ratings !== undefined && !isArrayLike(ratings)) throw argError('ratings must be an array of numbers');
+    if (timestamps !== undefined && !isArrayLike(timestamps)) throw argError('timestamps must be an array of numbers');
     const n = users.length;
     if (items.length !== n) throw argError(`items has ${items.length} entries but users has ${n}`);
     if (ratings !== undefined && ratings.length !== n) throw argError(`ratings has ${ratings.length} entries but users has ${n}`);
@@ -197,6 +204,38 @@ export class Dataset {
   static async fromFile(path: string, options: FromFileOptions = {}): Promise<Dataset> {
     const r = await parseFile(path, options);
     return new Dataset(r.users, r.items, r.csr, r.duplicates);
+  }
+
+  /**
+   * Reads Parquet files (a path, a glob such as 'data/*.parquet', a directory, or a list of them) through embedded
+   * DuckDB, out of core: validation, deduplication (the `duplicates` policy, in SQL), `where` and the
+   * minimum-interaction filters run in DuckDB, which spills to disk past `memoryLimit`; only dense int32
+   * coordinates come back, in chunks, and the CSR is built natively. Dense ids follow the ids' ascending order
+   * (numbers numerically, text by UTF-8 bytes), not first appearance as in fromArrays/fromFile. Integer id columns
+   * give number ids (text when any id is beyond 2^53), text columns string ids. Needs the optional dependency
+   * @duckdb/node-api (E_UNSUPPORTED without it). Errors: E_IO (no such file), E_PARSE (missing column, wrong type,
+   * NULL id, non-finite rating or time: the message names the file, row and column), E_DUPLICATE
+   * (duplicates: 'error'), E_EMPTY.
+   */
+  static async fromParquet(globOrPaths: string | readonly string[], options: DuckDBReadOptions = {}): Promise<Dataset> {
+    const { readParquet } = await import('./bigdata.js');
+    return readParquet(globOrPaths, options);
+  }
+
+  /** fromParquet for delimited text files, read by DuckDB's CSV reader (types and dialect sniffed, or given). */
+  static async fromCsv(globOrPaths: string | readonly string[], options: DuckDBCsvOptions = {}): Promise<Dataset> {
+    const { readCsv } = await import('./bigdata.js');
+    return readCsv(globOrPaths, options);
+  }
+
+  /**
+   * fromParquet for the result of any DuckDB query (it may read files with read_parquet / read_csv / read_json).
+   * By default the query's columns `user`, `item` and, when present, `rating` and `timestamp` are used. Input
+   * order for duplicates: 'last' is the query's row order.
+   */
+  static async fromQuery(sql: string, options: DuckDBReadOptions = {}): Promise<Dataset> {
+    const { readQuery } = await import('./bigdata.js');
+    return readQuery(sql, options);
   }
 
   /**

@@ -19,8 +19,36 @@ export class IdMap {
     return this.ids.length;
   }
 
+  // Integer ids in a compact range (the common case: MovieLens, database keys) are looked up in a typed array:
+  // built in one pass and far cheaper than a Map of a million entries. dense === null: not applicable.
+  private dense?: Int32Array | null;
+  private denseMin = 0;
+
+  private buildDense(): Int32Array | null {
+    const n = this.ids.length;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const v = this.ids[i];
+      if (typeof v !== 'number' || !Number.isInteger(v)) return null;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    if (n === 0 || hi - lo + 1 > 4 * n + 1024) return null;
+    const t = new Int32Array(hi - lo + 1).fill(-1);
+    for (let i = 0; i < n; i++) t[(this.ids[i] as number) - lo] = i;
+    this.denseMin = lo;
+    return t;
+  }
+
   /** Dense index of an external id, or -1. Numbers and numeric strings are distinct ids (7 !== '7'). */
   index(id: Id): number {
+    if (this.dense === undefined) this.dense = this.reverse ? null : this.buildDense();
+    if (this.dense) {
+      if (typeof id !== 'number') return -1;
+      const j = id - this.denseMin;
+      return Number.isInteger(j) && j >= 0 && j < this.dense.length ? this.dense[j]! : -1;
+    }
     if (!this.reverse) {
       const m = new Map<Id, number>();
       this.ids.forEach((v, i) => m.set(v, i));
@@ -46,12 +74,13 @@ export class IdMap {
    */
   indicesOf(ids: ArrayLike<Id>, extend?: Id[]): Int32Array {
     const out = new Int32Array(ids.length);
-    this.index(this.ids[0] ?? 0); // build the reverse map
-    const rev = this.reverse!;
+    this.index(this.ids[0] ?? 0); // build the lookup
+    const rev = this.reverse;
     let added: Map<Id, number> | undefined;
     for (let p = 0; p < ids.length; p++) {
       const id = ids[p]!;
-      let ix = rev.get(id);
+      let ix: number | undefined = rev ? rev.get(id) : this.index(id);
+      if (ix === -1) ix = undefined;
       if (ix === undefined && extend) {
         added ??= new Map();
         ix = added.get(id);

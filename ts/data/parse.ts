@@ -1,5 +1,5 @@
 // Options of Dataset.fromFile and the call into the native streaming parser (native/data/parse.cc).
-import { argError, nativeAsync } from '../errors.js';
+import { argError, nativeAsync, show } from '../errors.js';
 import { addon, type CsrMatrix } from '../native.js';
 import { IdMap, type Id } from './idmap.js';
 import type { DatasetOptions } from './dataset.js';
@@ -79,7 +79,7 @@ function nativeOptions(options: FromFileOptions): NativeParseOptions {
   if (options === null || typeof options !== 'object') throw argError('fromFile options must be an object');
   const duplicates = options.duplicates ?? 'last';
   if (!['last', 'sum', 'max', 'error'].includes(duplicates)) {
-    throw argError(`duplicates must be 'last', 'sum', 'max' or 'error', got ${String(duplicates)}`);
+    throw argError(`duplicates must be 'last', 'sum', 'max' or 'error', got ${show(duplicates)}`);
   }
   const format = options.format ?? (options.columns !== undefined ? 'delimited' : undefined);
   if (format === undefined) throw argError("fromFile needs format ('movielens-100k', 'movielens-1m', 'movielens-csv', 'delimited') or columns");

@@ -2,7 +2,7 @@
 // threads), so a seed gives the same split on every machine. Splits work on the dataset's interactions in CSR
 // order (users ascending, items ascending within a user) and return Datasets that share the source's id maps,
 // so dense indices agree between train, test and the model; ratings and timestamps are kept.
-import { RecsysError, argError } from '../errors.js';
+import { RecsysError, argError, show } from '../errors.js';
 import { Rng } from '../rng.js';
 import { Dataset } from './dataset.js';
 
@@ -141,7 +141,7 @@ export function timeSplit(ds: Dataset, options: TimeSplitOptions): TrainTest {
   const n = nonEmpty(ds);
   const isTest = new Uint8Array(n);
   if (o.cutoff !== undefined) {
-    if (typeof o.cutoff !== 'number' || !Number.isFinite(o.cutoff)) throw argError(`cutoff must be a finite number, got ${String(o.cutoff)}`);
+    if (typeof o.cutoff !== 'number' || !Number.isFinite(o.cutoff)) throw argError(`cutoff must be a finite number, got ${show(o.cutoff)}`);
     for (let p = 0; p < n; p++) if (times[p]! >= o.cutoff) isTest[p] = 1;
   } else {
     const f = fraction(o.testFraction, 'testFraction');
@@ -160,7 +160,7 @@ export function timeSplit(ds: Dataset, options: TimeSplitOptions): TrainTest {
 export function kFold(ds: Dataset, options: KFoldOptions = {}): TrainTest[] {
   const o = object(options, 'kFold options');
   const folds = positiveInt(o.folds ?? 5, 'folds');
-  if (folds < 2) throw argError(`folds must be at least 2, got ${folds}`);
+  if (folds < 2) throw argError(`folds must be at least 2, got ${show(folds)}`);
   const shuffle = o.shuffle ?? true;
   if (typeof shuffle !== 'boolean') throw argError('shuffle must be a boolean');
   const seed = seedOf(o.seed);
@@ -247,22 +247,22 @@ function object<T>(o: T, what: string): T {
 }
 
 function fraction(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !(v > 0 && v < 1)) throw argError(`${name} must be a number in (0, 1), got ${String(v)}`);
+  if (typeof v !== 'number' || !(v > 0 && v < 1)) throw argError(`${name} must be a number in (0, 1), got ${show(v)}`);
   return v;
 }
 
 function positiveInt(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw argError(`${name} must be an integer >= 1, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw argError(`${name} must be an integer >= 1, got ${show(v)}`);
   return v;
 }
 
 function nonNegativeInt(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw argError(`${name} must be an integer >= 0, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw argError(`${name} must be an integer >= 0, got ${show(v)}`);
   return v;
 }
 
 function seedOf(v: unknown): number {
   const s = v ?? 42;
-  if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 0) throw argError(`seed must be a non-negative safe integer, got ${String(v)}`);
+  if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 0) throw argError(`seed must be a non-negative safe integer, got ${show(v)}`);
   return s;
 }

@@ -1,4 +1,4 @@
-import { argError } from '../errors.js';
+import { argError, show } from '../errors.js';
 import { Dataset } from './dataset.js';
 import { IdMap } from './idmap.js';
 
@@ -29,7 +29,7 @@ export function plantedDataset(options: PlantedOptions = {}): Dataset {
   const affinity = options.affinity ?? 0.8;
   const seed = options.seed ?? 42;
   for (const [k, v] of Object.entries({ users: nUsers, items: nItems, groups, perUser })) {
-    if (!Number.isInteger(v) || v < 1) throw argError(`${k} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 1) throw argError(`${k} must be a positive integer, got ${show(v)}`);
   }
   if (groups > nItems) throw argError('groups must not exceed items');
   if (!(affinity >= 0 && affinity <= 1)) throw argError('affinity must be in [0, 1]');

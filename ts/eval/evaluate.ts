@@ -3,7 +3,7 @@
 // blocks of users: the model scores a block (block x nItems floats, bounded memory), then one native call
 // computes every requested metric at every cutoff for the block, in parallel over users. Models scored in TS
 // (overriding scoreUsersDense) go through the same path.
-import { RecsysError, argError, native } from '../errors.js';
+import { RecsysError, argError, native, show } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Id } from '../data/idmap.js';
 import { kFold, type TrainTest } from '../data/split.js';
@@ -211,28 +211,28 @@ function readOptions(options: EvaluateOptions, test: Dataset): Resolved {
   const kv = options.k ?? 10;
   const kList = typeof kv === 'number' ? [kv] : Array.isArray(kv) ? [...kv] : undefined;
   if (!kList || kList.length === 0) throw argError('k must be a positive integer or a non-empty array of them');
-  for (const k of kList) if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 2 ** 31 - 1) throw argError(`k must be an integer >= 1, got ${String(k)}`);
+  for (const k of kList) if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 2 ** 31 - 1) throw argError(`k must be an integer >= 1, got ${show(k)}`);
   const ks = [...new Set(kList)].sort((a, b) => a - b);
   if (!Array.isArray(options.metrics ?? [])) throw argError('metrics must be an array of metric names');
   const metrics = options.metrics ? [...options.metrics] : [...(test.hasRatings ? ['rmse', 'mae'] : []), 'precision', 'recall', 'ndcg', 'map'];
   for (const m of metrics) if (!RATING.includes(m) && !RANKING.includes(m)) throw argError(`unknown metric ${JSON.stringify(m)}; known: ${[...RATING, ...RANKING].join(', ')}`);
   if (metrics.length === 0) throw argError('metrics must name at least one metric');
   const threads = options.threads ?? 0;
-  if (!Number.isInteger(threads) || threads < 0 || threads > 1024) throw argError(`threads must be an integer in [0, 1024], got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 0 || threads > 1024) throw argError(`threads must be an integer in [0, 1024], got ${show(threads)}`);
   const gain = options.gain ?? 'binary';
-  if (gain !== 'binary' && gain !== 'raw' && gain !== 'exp') throw argError(`gain must be 'binary', 'raw' or 'exp', got ${String(gain)}`);
+  if (gain !== 'binary' && gain !== 'raw' && gain !== 'exp') throw argError(`gain must be 'binary', 'raw' or 'exp', got ${show(gain)}`);
   if (gain !== 'binary' && !test.hasRatings) throw argError(`gain '${gain}' needs ratings in the test data`);
   const rt = options.relevanceThreshold;
   if (rt !== undefined && (typeof rt !== 'number' || !Number.isFinite(rt))) throw argError('relevanceThreshold must be a finite number');
   if (rt !== undefined && !test.hasRatings) throw argError('relevanceThreshold needs ratings in the test data');
   const coldUsers = options.coldUsers ?? 'skip';
-  if (coldUsers !== 'skip' && coldUsers !== 'include') throw argError(`coldUsers must be 'skip' or 'include', got ${String(coldUsers)}`);
+  if (coldUsers !== 'skip' && coldUsers !== 'include') throw argError(`coldUsers must be 'skip' or 'include', got ${show(coldUsers)}`);
   const negatives = options.negatives ?? 99;
-  if (!Number.isInteger(negatives) || negatives < 1 || negatives > 1 << 24) throw argError(`negatives must be an integer >= 1, got ${negatives}`);
+  if (!Number.isInteger(negatives) || negatives < 1 || negatives > 1 << 24) throw argError(`negatives must be an integer >= 1, got ${show(negatives)}`);
   const seed = options.seed ?? 42;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw argError(`seed must be a non-negative safe integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw argError(`seed must be a non-negative safe integer, got ${show(seed)}`);
   const bs = options.blockSize;
-  if (bs !== undefined && (!Number.isInteger(bs) || bs < 1)) throw argError(`blockSize must be an integer >= 1, got ${bs}`);
+  if (bs !== undefined && (!Number.isInteger(bs) || bs < 1)) throw argError(`blockSize must be an integer >= 1, got ${show(bs)}`);
   if (metrics.some((m) => RATING.includes(m)) && !test.hasRatings) throw argError('rmse and mae need ratings in the test data');
   return { train: options.train, ks, metrics, threads, gain, relevanceThreshold: rt, coldUsers, negatives, seed, blockSize: bs };
 }

@@ -1,8 +1,8 @@
-import { RecsysError, argError, native, nativeAsync } from '../errors.js';
+import { RecsysError, argError, native, nativeAsync, show } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Id } from '../data/idmap.js';
-import { show } from './params.js';
-import { addon, type FitOptionsNative, type FitProgress, type NativeModel, type TopKResult } from '../native.js';
+import { addon, type FitOptionsNative, type FitProgress, type NativeModel, type NativeTensor, type TopKResult } from '../native.js';
+import { saveModel } from '../io/format.js';
 
 export type { FitProgress } from '../native.js';
 
@@ -41,6 +41,17 @@ export interface Recommendation {
 export interface FoldInInput {
   items: readonly Id[];
   ratings?: readonly number[];
+}
+
+/**
+ * What a model file stores of a fitted model besides its id maps and training interactions: the native kind, the
+ * native model's dimensions and its named tensors (factors, biases, neighbour lists ...).
+ */
+export interface ModelState {
+  kind: string;
+  users: number;
+  items: number;
+  tensors: Record<string, NativeTensor>;
 }
 
 /**
@@ -91,6 +102,40 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Writes the fitted model to one file (a safetensors file with recsys metadata and a checksum; see loadModel).
+   * The write is atomic: a temporary file in the same directory, flushed to disk, then renamed over `path`, so a
+   * crash mid-save leaves the previous file intact.
+   */
+  save(path: string): void {
+    saveModel(this, path);
+  }
+
+  /**
+   * The state a model file stores. Native families need nothing here (their native model's state() is complete
+   * and a restorer registered with the same kind rebuilds it); a family whose state lives in TS overrides this and
+   * importState.
+   */
+  exportState(): ModelState {
+    const h = this.nativeModel;
+    return { kind: h.kind, users: h.nUsers, items: h.nItems, tensors: native(() => h.state()) };
+  }
+
+  /** Rebuilds the fitted state from exportState()'s output (the model's params are already set). */
+  protected importState(state: ModelState): void {
+    this.handle = native(() => addon.restoreModel(state.kind, { users: state.users, items: state.items }, state.tensors));
+  }
+
+  /**
+   * Makes `model` a fitted model over `train` from a native handle or a saved state (used by loadModel).
+   * @internal
+   */
+  static attachState(model: Recommender, state: NativeModel | ModelState, train: Dataset): void {
+    if ('tensors' in state) model.importState(state);
+    else model.handle = state;
+    model.trainSet = train;
   }
 
   get fitted(): boolean {

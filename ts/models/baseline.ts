@@ -1,4 +1,4 @@
-import { argError } from '../errors.js';
+import { argError, show } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
 import { Recommender, nativeFit, type CommonParams } from './base.js';
@@ -51,7 +51,7 @@ export class BaselineOnly extends Recommender<BaselineOnlyParams> {
   readonly name = 'BaselineOnly';
   constructor(params: BaselineOnlyParams = {}) {
     super(params);
-    if (params.method !== undefined && params.method !== 'als' && params.method !== 'sgd') throw argError(`method must be 'als' or 'sgd', got ${String(params.method)}`);
+    if (params.method !== undefined && params.method !== 'als' && params.method !== 'sgd') throw argError(`method must be 'als' or 'sgd', got ${show(params.method)}`);
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
     return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitBaselineOnly')(train.csr, train.csc, { ...this.params }, run);

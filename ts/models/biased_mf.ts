@@ -1,7 +1,8 @@
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
 import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
-import { checkBool, checkInt, checkRatingScale, checkReal, type RatingScaleParams } from './params.js';
+import { checkParams, type ParamSpec } from './params.js';
+import { checkRatingScale, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
 /** Options of the SGD matrix-factorization models (BiasedMF, SVDpp). */
 export interface SgdMfParams extends CommonParams, RatingScaleParams {
@@ -34,20 +35,20 @@ export interface SgdMfParams extends CommonParams, RatingScaleParams {
   blocks?: number;
 }
 
-export function checkSgdParams(p: SgdMfParams): void {
-  checkInt('factors', p.factors, 1, 4096);
-  checkInt('epochs', p.epochs, 0, 1_000_000);
-  checkReal('lr', p.lr, 0, Infinity, true);
-  checkReal('reg', p.reg, 0);
-  checkReal('lrBias', p.lrBias, 0, Infinity, true);
-  checkReal('regBias', p.regBias, 0);
-  checkReal('initMean', p.initMean, -Infinity);
-  checkReal('initStd', p.initStd, 0);
-  checkBool('biased', p.biased);
-  checkBool('shuffle', p.shuffle);
-  checkInt('blocks', p.blocks, 0, 1024);
-  checkRatingScale(p);
-}
+export const sgdSpec: Record<string, ParamSpec> = {
+  factors: { int: [1, 4096] },
+  epochs: { int: [0, 1_000_000] },
+  lr: { real: [0, Infinity], open: true },
+  reg: { real: [0, Infinity] },
+  lrBias: { real: [0, Infinity], open: true },
+  regBias: { real: [0, Infinity] },
+  initMean: { real: [-Infinity, Infinity] },
+  initStd: { real: [0, Infinity] },
+  biased: { bool: true },
+  shuffle: { bool: true },
+  blocks: { int: [0, 1024] },
+  ...ratingScaleSpec,
+};
 
 /**
  * Biased matrix factorization fitted by SGD: r_ui ~ mu + b_u + b_i + p_u . q_i (Funk; Koren, Bell & Volinsky 2009).
@@ -60,7 +61,8 @@ export class BiasedMF extends FactorRecommender<SgdMfParams> {
   readonly name = 'BiasedMF';
   constructor(params: SgdMfParams = {}) {
     super(params);
-    checkSgdParams(this.params);
+    checkParams(this.name, params, sgdSpec);
+    checkRatingScale(this.name, params);
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
     return nativeFit<[CsrMatrix, object]>('fitBiasedMF')(train.csr, { ...this.params }, run);

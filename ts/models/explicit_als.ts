@@ -1,7 +1,8 @@
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
 import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
-import { checkBool, checkInt, checkRatingScale, checkReal, type RatingScaleParams } from './params.js';
+import { checkParams } from './params.js';
+import { checkRatingScale, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
 export interface ExplicitALSParams extends CommonParams, RatingScaleParams {
   /** Latent factors. Default 50. */
@@ -16,6 +17,15 @@ export interface ExplicitALSParams extends CommonParams, RatingScaleParams {
   initStd?: number;
 }
 
+const spec = {
+  factors: { int: [1, 4096] },
+  epochs: { int: [0, 1_000_000] },
+  reg: { real: [0, Infinity], open: true },
+  biased: { bool: true },
+  initStd: { real: [0, Infinity] },
+  ...ratingScaleSpec,
+} as const;
+
 /**
  * Alternating least squares on explicit ratings with weighted-lambda regularization (ALS-WR, Zhou et al. 2008)
  * and biases. Each sweep solves one small ridge system per user and per item (Cholesky through the BLAS layer),
@@ -25,13 +35,8 @@ export class ExplicitALS extends FactorRecommender<ExplicitALSParams> {
   readonly name = 'ExplicitALS';
   constructor(params: ExplicitALSParams = {}) {
     super(params);
-    const p = this.params;
-    checkInt('factors', p.factors, 1, 4096);
-    checkInt('epochs', p.epochs, 0, 1_000_000);
-    checkReal('reg', p.reg, 0, Infinity, true);
-    checkBool('biased', p.biased);
-    checkReal('initStd', p.initStd, 0);
-    checkRatingScale(p);
+    checkParams(this.name, params, spec);
+    checkRatingScale(this.name, params);
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
     return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitExplicitALS')(train.csr, train.csc, { ...this.params }, run);

@@ -1,7 +1,7 @@
-import { RecsysError, argError, native } from '../errors.js';
+import { RecsysError, argError, native, show } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
 import { IdMap, type Id } from '../data/idmap.js';
-import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { addon, type FitOptionsNative, type NativeAddon, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams } from './base.js';
 
 export interface FromFactorsInput {
@@ -20,6 +20,25 @@ export interface FromFactorsInput {
   /** Interactions to leave out of recommendations (its id maps must be the same objects). */
   seen?: Dataset;
   threads?: number;
+  /** How recommendForNewUser folds a new user in; absent = no fold-in (E_UNSUPPORTED). */
+  foldIn?: LeastSquaresFoldIn;
+}
+
+/**
+ * Fold-in by the least-squares problem of the ALS that fitted the factors, solved against the item factors V:
+ * explicit (V_S^T V_S + reg' I) x = V_S^T r over the user's items S; implicit (Hu et al.)
+ * (V^T V + sum c v v^T + reg' I) x = sum_{r > 0} (1 + c) v with c = alpha |r|. reg' = reg times the number of
+ * (positive) interactions when scaleReg, as Spark MLlib's ALS does, else reg (as implicit's ALS does).
+ */
+export interface LeastSquaresFoldIn {
+  /** Implicit-feedback ALS. Default false (explicit ratings). */
+  implicit?: boolean;
+  /** Confidence scale of implicit feedback. Default 1. */
+  alpha?: number;
+  /** Regularization (Spark's regParam). */
+  reg: number;
+  /** Scale reg by the number of (positive) interactions. Default true. */
+  scaleReg?: boolean;
 }
 
 /**
@@ -43,11 +62,21 @@ export class FactorModel extends FactorRecommender<CommonParams> {
     const items = input.items instanceof IdMap ? input.items : IdMap.build(input.items, 'items').map;
     if (users.size !== (input.users instanceof IdMap ? input.users.size : input.users.length)) throw argError('users has repeated ids');
     if (items.size !== (input.items instanceof IdMap ? input.items.size : input.items.length)) throw argError('items has repeated ids');
-    if (!Number.isInteger(input.factors) || input.factors < 0) throw argError(`factors must be a non-negative integer, got ${input.factors}`);
+    if (!Number.isInteger(input.factors) || input.factors < 0) throw argError(`factors must be a non-negative integer, got ${show(input.factors)}`);
     const seen = input.seen ?? Dataset.fromCoo(users, items, new Int32Array(0), new Int32Array(0));
     if (seen.users !== users && seen.nUsers !== users.size) throw argError('seen must use the same user ids');
+    const f = input.foldIn;
+    if (f !== undefined) {
+      if (f === null || typeof f !== 'object') throw argError('foldIn must be { implicit?, alpha?, reg, scaleReg? }');
+      if (typeof f.reg !== 'number' || !(f.reg >= 0) || !Number.isFinite(f.reg)) throw argError(`foldIn.reg must be a finite number >= 0, got ${show(f.reg)}`);
+      if (f.alpha !== undefined && (typeof f.alpha !== 'number' || !(f.alpha >= 0) || !Number.isFinite(f.alpha))) throw argError(`foldIn.alpha must be a finite number >= 0, got ${show(f.alpha)}`);
+      if (f.implicit !== undefined && typeof f.implicit !== 'boolean') throw argError('foldIn.implicit must be a boolean');
+      if (f.scaleReg !== undefined && typeof f.scaleReg !== 'boolean') throw argError('foldIn.scaleReg must be a boolean');
+      if (input.factors < 1) throw argError('foldIn needs factors >= 1');
+    }
+    const create = (f === undefined ? addon.createFactorModel : addon.createFoldInFactorModel) as NativeAddon['createFactorModel'];
     const handle = native(() =>
-      addon.createFactorModel({
+      create({
         users: users.size,
         items: items.size,
         factors: input.factors,
@@ -56,6 +85,7 @@ export class FactorModel extends FactorRecommender<CommonParams> {
         userBias: input.userBias,
         itemBias: input.itemBias,
         global: input.globalBias ?? 0,
+        ...(f === undefined ? {} : { implicit: f.implicit ?? false, alpha: f.alpha ?? 1, reg: f.reg, scaleReg: f.scaleReg ?? true }),
       }),
     );
     const m = new FactorModel({ threads: input.threads });

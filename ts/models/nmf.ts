@@ -2,7 +2,8 @@ import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
 import { argError } from '../errors.js';
 import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
-import { checkBool, checkInt, checkRatingScale, checkReal, type RatingScaleParams } from './params.js';
+import { checkParams } from './params.js';
+import { checkRatingScale, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
 export interface NMFParams extends CommonParams, RatingScaleParams {
   /** Latent factors. Default 15. */
@@ -24,6 +25,21 @@ export interface NMFParams extends CommonParams, RatingScaleParams {
   initHigh?: number;
 }
 
+const spec = {
+  factors: { int: [1, 4096] },
+  epochs: { int: [0, 1_000_000] },
+  regUser: { real: [0, Infinity] },
+  regItem: { real: [0, Infinity] },
+  biased: { bool: true },
+  regBiasUser: { real: [0, Infinity] },
+  regBiasItem: { real: [0, Infinity] },
+  lrBiasUser: { real: [0, Infinity], open: true },
+  lrBiasItem: { real: [0, Infinity], open: true },
+  initLow: { real: [0, Infinity] },
+  initHigh: { real: [0, Infinity] },
+  ...ratingScaleSpec,
+} as const;
+
 /**
  * Non-negative matrix factorization by regularized multiplicative updates (Luo et al. 2014), Surprise's NMF
  * with its defaults (15 factors, 50 epochs, reg 0.06, unbiased). Needs non-negative ratings. An unknown user or
@@ -34,20 +50,10 @@ export class NMF extends FactorRecommender<NMFParams> {
   readonly name = 'NMF';
   constructor(params: NMFParams = {}) {
     super(params);
+    checkParams(this.name, params, spec);
+    checkRatingScale(this.name, params);
     const p = this.params;
-    checkInt('factors', p.factors, 1, 4096);
-    checkInt('epochs', p.epochs, 0, 1_000_000);
-    checkReal('regUser', p.regUser, 0);
-    checkReal('regItem', p.regItem, 0);
-    checkBool('biased', p.biased);
-    checkReal('regBiasUser', p.regBiasUser, 0);
-    checkReal('regBiasItem', p.regBiasItem, 0);
-    checkReal('lrBiasUser', p.lrBiasUser, 0, Infinity, true);
-    checkReal('lrBiasItem', p.lrBiasItem, 0, Infinity, true);
-    checkReal('initLow', p.initLow, 0);
-    checkReal('initHigh', p.initHigh, 0);
-    if ((p.initHigh ?? 1) < (p.initLow ?? 0)) throw argError('initHigh must be >= initLow');
-    checkRatingScale(p);
+    if ((p.initHigh ?? 1) < (p.initLow ?? 0)) throw argError(`${this.name}: initHigh must be >= initLow`);
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
     return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitNMF')(train.csr, train.csc, { ...this.params }, run);

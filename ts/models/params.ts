@@ -1,55 +1,41 @@
-// Option checks shared by the model classes: each names the option and gives RecsysError E_ARG. The native
-// layer checks the same again (never trust what crosses the boundary).
-import { argError } from '../errors.js';
+import { argError, show } from '../errors.js';
 
-/** A value as text for a message, whatever it is (String() throws for some objects). */
-export function show(v: unknown): string {
-  try {
-    return typeof v === 'string' ? JSON.stringify(v) : String(v);
-  } catch {
-    return Object.prototype.toString.call(v);
+/** How one option is checked: an integer or real range, a boolean, or one of a few strings. */
+export type ParamSpec =
+  | { readonly int: readonly [number, number] }
+  | { readonly real: readonly [number, number]; readonly open?: boolean }
+  | { readonly bool: true }
+  | { readonly oneOf: readonly string[] };
+
+const common: Record<string, ParamSpec> = {
+  threads: { int: [0, 1024] },
+  seed: { int: [0, Number.MAX_SAFE_INTEGER] },
+};
+
+/**
+ * Checks a model's options against their specs (E_ARG naming the model and option), and rejects options the
+ * model does not know, so a typo (`factor: 32`) fails instead of being silently ignored.
+ */
+export function checkParams(model: string, params: object, spec: Readonly<Record<string, ParamSpec>>): void {
+  if (params === null || typeof params !== 'object') throw argError(`${model}: options must be an object`);
+  for (const [key, value] of Object.entries(params)) {
+    const s = spec[key] ?? common[key];
+    if (!s) throw argError(`${model}: unknown option '${key}' (known: ${[...Object.keys(spec), ...Object.keys(common)].join(', ')})`);
+    if (value === undefined) continue;
+    if ('int' in s) {
+      const [lo, hi] = s.int;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < lo || value > hi) {
+        throw argError(`${model}: ${key} must be an integer in [${lo}, ${hi}], got ${show(value)}`);
+      }
+    } else if ('real' in s) {
+      const [lo, hi] = s.real;
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < lo || value > hi || (s.open && value === lo)) {
+        throw argError(`${model}: ${key} must be a finite number ${s.open ? '>' : '>='} ${lo}${Number.isFinite(hi) ? ` and <= ${hi}` : ''}, got ${show(value)}`);
+      }
+    } else if ('bool' in s) {
+      if (typeof value !== 'boolean') throw argError(`${model}: ${key} must be a boolean, got ${show(value)}`);
+    } else if (!s.oneOf.includes(value as string)) {
+      throw argError(`${model}: ${key} must be one of ${s.oneOf.map((v) => `'${v}'`).join(', ')}, got ${show(value)}`);
+    }
   }
-}
-
-/** An optional integer option in [lo, hi]. */
-export function checkInt(name: string, v: unknown, lo: number, hi: number): void {
-  if (v === undefined) return;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-    throw argError(`${name} must be an integer in [${lo}, ${hi}], got ${show(v)}`);
-  }
-}
-
-/** An optional finite number >= lo (> lo when open) and <= hi. */
-export function checkReal(name: string, v: unknown, lo: number, hi = Infinity, open = false): void {
-  if (v === undefined) return;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (open && v === lo)) {
-    const range = `${open ? '>' : '>='} ${lo}${Number.isFinite(hi) ? ` and <= ${hi}` : ''}`;
-    throw argError(`${name} must be a finite number ${range}, got ${show(v)}`);
-  }
-}
-
-/** An optional boolean option. */
-export function checkBool(name: string, v: unknown): void {
-  if (v !== undefined && typeof v !== 'boolean') throw argError(`${name} must be a boolean, got ${show(v)}`);
-}
-
-/** An optional option from a fixed set of strings. */
-export function checkOneOf<T extends string>(name: string, v: unknown, allowed: readonly T[]): void {
-  if (v === undefined) return;
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    throw argError(`${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${show(v)}`);
-  }
-}
-
-/** Options of every rating model: the scale predictions are clipped to. */
-export interface RatingScaleParams {
-  /** Predictions are clipped to [ratingMin, ratingMax]; default the training data's smallest / largest rating. */
-  ratingMin?: number;
-  ratingMax?: number;
-}
-
-export function checkRatingScale(p: RatingScaleParams): void {
-  checkReal('ratingMin', p.ratingMin, -Infinity);
-  checkReal('ratingMax', p.ratingMax, -Infinity);
-  if (p.ratingMin !== undefined && p.ratingMax !== undefined && p.ratingMin > p.ratingMax) throw argError('ratingMin must be <= ratingMax');
 }

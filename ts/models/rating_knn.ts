@@ -1,7 +1,8 @@
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
 import { Recommender, nativeFit, type CommonParams } from './base.js';
-import { checkBool, checkInt, checkOneOf, checkRatingScale, checkReal, type RatingScaleParams } from './params.js';
+import { checkParams } from './params.js';
+import { checkRatingScale, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
 export type KNNSimilarity = 'msd' | 'cosine' | 'pearson' | 'pearson_baseline';
 const SIMILARITIES: readonly KNNSimilarity[] = ['msd', 'cosine', 'pearson', 'pearson_baseline'];
@@ -33,22 +34,26 @@ export interface KNNParams extends CommonParams, RatingScaleParams {
 
 type Mode = 'basic' | 'means' | 'baseline';
 
+const spec = {
+  k: { int: [1, 2 ** 31 - 1] },
+  minK: { int: [0, 2 ** 31 - 1] },
+  userBased: { bool: true },
+  similarity: { oneOf: SIMILARITIES },
+  shrinkage: { real: [0, Infinity] },
+  minSupport: { int: [0, 2 ** 31 - 1] },
+  maxNeighbors: { int: [0, 2 ** 31 - 1] },
+  baselineEpochs: { int: [0, 100_000] },
+  baselineRegUser: { real: [0, Infinity] },
+  baselineRegItem: { real: [0, Infinity] },
+  ...ratingScaleSpec,
+} as const;
+
 abstract class KNNRating extends Recommender<KNNParams> {
   protected abstract readonly mode: Mode;
-  constructor(params: KNNParams) {
+  constructor(params: KNNParams, model: string) {
     super(params);
-    const p = this.params;
-    checkInt('k', p.k, 1, 2 ** 31 - 1);
-    checkInt('minK', p.minK, 0, 2 ** 31 - 1);
-    checkBool('userBased', p.userBased);
-    checkOneOf('similarity', p.similarity, SIMILARITIES);
-    checkReal('shrinkage', p.shrinkage, 0);
-    checkInt('minSupport', p.minSupport, 0, 2 ** 31 - 1);
-    checkInt('maxNeighbors', p.maxNeighbors, 0, 2 ** 31 - 1);
-    checkInt('baselineEpochs', p.baselineEpochs, 0, 100_000);
-    checkReal('baselineRegUser', p.baselineRegUser, 0);
-    checkReal('baselineRegItem', p.baselineRegItem, 0);
-    checkRatingScale(p);
+    checkParams(model, params, spec);
+    checkRatingScale(model, params);
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
     return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitKNN')(train.csr, train.csc, { ...this.params, mode: this.mode }, run);
@@ -63,7 +68,7 @@ export class KNNBasic extends KNNRating {
   readonly name = 'KNNBasic';
   protected readonly mode = 'basic';
   constructor(params: KNNParams = {}) {
-    super(params);
+    super(params, 'KNNBasic');
   }
 }
 
@@ -75,7 +80,7 @@ export class KNNWithMeans extends KNNRating {
   readonly name = 'KNNWithMeans';
   protected readonly mode = 'means';
   constructor(params: KNNParams = {}) {
-    super(params);
+    super(params, 'KNNWithMeans');
   }
 }
 
@@ -88,6 +93,6 @@ export class KNNBaseline extends KNNRating {
   readonly name = 'KNNBaseline';
   protected readonly mode = 'baseline';
   constructor(params: KNNParams = {}) {
-    super(params);
+    super(params, 'KNNBaseline');
   }
 }

@@ -7,6 +7,11 @@ import { NMF } from './nmf.js';
 import { KNNBaseline, KNNBasic, KNNWithMeans } from './rating_knn.js';
 import { SlopeOne } from './slope_one.js';
 import { SVDpp } from './svdpp.js';
+import { ImplicitALS } from './als.js';
+import { BPR } from './bpr.js';
+import { ItemKNN } from './itemknn.js';
+import { EASE } from './ease.js';
+import { PureSVD } from './puresvd.js';
 
 /** What a model is for: rating prediction (RMSE/MAE) or top-N ranking (or both). */
 export type ModelTask = 'rating' | 'ranking';
@@ -36,6 +41,12 @@ export const models: ModelEntry[] = [
   { name: 'KNNBaseline', tasks: ['rating'], needsRatings: true, create: (p) => new KNNBaseline(p) },
   { name: 'NMF', tasks: ['rating'], needsRatings: true, create: (p) => new NMF(p) },
   { name: 'SlopeOne', tasks: ['rating'], needsRatings: true, create: (p) => new SlopeOne(p) },
+  // Implicit-feedback models read star ratings as "watched" in the demo (binary), with ML-100K-tuned settings.
+  { name: 'ImplicitALS', tasks: ['ranking'], needsRatings: false, create: (p) => new ImplicitALS(p), demo: { binary: true, reg: 10, alpha: 0 } },
+  { name: 'BPR', tasks: ['ranking'], needsRatings: false, create: (p) => new BPR(p) },
+  { name: 'ItemKNN', tasks: ['ranking'], needsRatings: false, create: (p) => new ItemKNN(p), demo: { binary: true, similarity: 'tfidf' } },
+  { name: 'EASE', tasks: ['ranking'], needsRatings: false, create: (p) => new EASE(p), demo: { binary: true } },
+  { name: 'PureSVD', tasks: ['ranking'], needsRatings: false, create: (p) => new PureSVD(p), demo: { binary: true, factors: 16 } },
 ];
 
 export function modelEntry(name: string): ModelEntry {

@@ -1,7 +1,8 @@
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
 import { Recommender, nativeFit, type CommonParams } from './base.js';
-import { checkBool, checkRatingScale, type RatingScaleParams } from './params.js';
+import { checkParams } from './params.js';
+import { checkRatingScale, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
 export interface SlopeOneParams extends CommonParams, RatingScaleParams {
   /**
@@ -20,8 +21,8 @@ export class SlopeOne extends Recommender<SlopeOneParams> {
   readonly name = 'SlopeOne';
   constructor(params: SlopeOneParams = {}) {
     super(params);
-    checkBool('weighted', this.params.weighted);
-    checkRatingScale(this.params);
+    checkParams(this.name, params, { weighted: { bool: true }, ...ratingScaleSpec });
+    checkRatingScale(this.name, params);
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
     return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitSlopeOne')(train.csr, train.csc, { ...this.params }, run);

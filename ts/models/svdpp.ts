@@ -2,8 +2,9 @@ import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
 import { argError } from '../errors.js';
 import { FactorRecommender, nativeFit } from './base.js';
-import { checkSgdParams, type SgdMfParams } from './biased_mf.js';
-import { checkReal } from './params.js';
+import { sgdSpec, type SgdMfParams } from './biased_mf.js';
+import { checkParams, type ParamSpec } from './params.js';
+import { checkRatingScale } from './rating.js';
 
 export interface SVDppParams extends Omit<SgdMfParams, 'blocks'> {
   /** Learning rate of the implicit-feedback factors y_j. Default lr. */
@@ -20,16 +21,22 @@ export interface SVDppParams extends Omit<SgdMfParams, 'blocks'> {
  * parallel schedule exists); `threads` only parallelizes the final scoring vectors. Fold-in uses the
  * new user's items for the implicit part, then SGD on their vector; without ratings, the implicit part alone.
  */
+const { blocks: _blocks, ...sgdWithoutBlocks } = sgdSpec;
+const spec: Record<string, ParamSpec> = {
+  ...sgdWithoutBlocks,
+  lrY: { real: [0, Infinity], open: true },
+  regY: { real: [0, Infinity] },
+};
+
 export class SVDpp extends FactorRecommender<SVDppParams> {
   readonly name = 'SVDpp';
   constructor(params: SVDppParams = {}) {
     super(params);
-    checkSgdParams(this.params);
-    checkReal('lrY', this.params.lrY, 0, Infinity, true);
-    checkReal('regY', this.params.regY, 0);
+    checkParams(this.name, params, spec);
+    checkRatingScale(this.name, params);
     const lrY = this.params.lrY ?? this.params.lr ?? 0.007;
     const regY = this.params.regY ?? this.params.reg ?? 0.02;
-    if (lrY * regY >= 1) throw argError('lrY * regY must be < 1');
+    if (lrY * regY >= 1) throw argError(`${this.name}: lrY * regY must be < 1`);
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
     return nativeFit<[CsrMatrix, object]>('fitSVDpp')(train.csr, { ...this.params }, run);

@@ -1,0 +1,258 @@
+// BPR: Bayesian Personalized Ranking (Rendle et al. 2009), matrix factorization with item biases trained by SGD
+// on (user, seen item, unseen item) triples. Each epoch draws as many triples as there are interactions: the
+// positive pair uniformly among the interactions, the negative item uniformly among all items, re-drawn while the
+// user has seen it. Threads split an epoch's samples and update the shared factors without locks (Hogwild, as
+// implicit does): one thread gives the same model for the same seed; several threads give a model that varies
+// slightly from run to run, because the order in which they overwrite each other's updates varies.
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "core/blas.h"
+#include "core/common.h"
+#include "core/fit.h"
+#include "core/model.h"
+#include "core/rng.h"
+#include "core/threads.h"
+
+namespace recsys {
+namespace {
+
+struct BprParams {
+  int factors = 64;
+  float lr = 0.01f;
+  float reg = 0.01f;
+  int epochs = 100;
+  bool loss = false;
+  uint64_t seed = 42;
+  int threads = 0;
+};
+
+// Streams of the sampling generators: (epoch, thread), one for positives and one for negatives. Initialisation
+// uses streams per row (below 2^41).
+constexpr uint64_t kSampleStream = uint64_t{1} << 48;
+constexpr uint64_t kNegativeStream = uint64_t{1} << 49;
+constexpr int kAhead = 16;
+constexpr uint64_t kFoldInSalt = 0xB9E0F01D5EEDull;
+
+// Branch-free binary search (a conditional move per step): sampled items are random, so a branching search
+// would mispredict about half its steps.
+inline bool row_has(const CsrView& R, int32_t u, int32_t item) {
+  const int32_t* base = R.indices + R.row_begin(u);
+  int32_t n = R.row_len(u);
+  if (n == 0) return false;
+  while (n > 1) {
+    int32_t half = n / 2;
+    base = base[half] <= item ? base + half : base;
+    n -= half;
+  }
+  return *base == item;
+}
+
+// One SGD step on (u, i, j) with z = 1 - sigmoid(x_uij); adds -log sigmoid(x_uij) to *loss when asked.
+template <int K>
+inline void bpr_step(float* x, float* yi, float* yj, float* bi, float* bj, int k_, float lr, float reg, double* loss) {
+  const int k = K > 0 ? K : k_;
+  float d = (*bi - *bj) + blas::dot<K>(x, yi, k) - blas::dot<K>(x, yj, k);
+  float z = 1.f / (1.f + std::exp(d));
+  if (loss) *loss += d > 0 ? std::log1p(std::exp(-static_cast<double>(d))) : -d + std::log1p(std::exp(static_cast<double>(d)));
+  for (int f = 0; f < k; ++f) {
+    float xf = x[f];
+    x[f] += lr * (z * (yi[f] - yj[f]) - reg * xf);
+    yi[f] += lr * (z * xf - reg * yi[f]);
+    yj[f] += lr * (-z * xf - reg * yj[f]);
+  }
+  *bi += lr * (z - reg * *bi);
+  *bj += lr * (-z - reg * *bj);
+}
+
+class BprModel : public FactorModel {
+ public:
+  BprParams params;
+  // Model files: the factors plus what fold-in reads.
+  std::map<std::string, Tensor> state() const override {
+    auto s = FactorModel::state();
+    s["lr"] = Tensor{{1}, {params.lr}, {}};
+    s["reg"] = Tensor{{1}, {params.reg}, {}};
+    s["epochs"] = Tensor{{1}, {}, {params.epochs}};
+    s["seed"] = u64_tensor(params.seed);
+    return s;
+  }
+  // Fold-in: SGD on the new user's vector alone (item factors and biases fixed), `epochs` passes over the given
+  // items, seeded from the seed and the items, so the same input gives the same scores.
+  void score_new_user(const int32_t* its, const float*, int n, float* out) const override {
+    const int k = factors;
+    std::vector<float> x(k, 0.f);
+    std::vector<int32_t> set(its, its + n);
+    std::sort(set.begin(), set.end());
+    set.erase(std::unique(set.begin(), set.end()), set.end());
+    if (!set.empty() && static_cast<int32_t>(set.size()) < items) {
+      uint64_t h = kFoldInSalt;
+      for (int32_t i : set) h = hash3(h, static_cast<uint64_t>(i), 1);
+      Rng rng(params.seed ^ h, 0);
+      std::vector<float> gi(k), gj(k);
+      const int64_t steps = static_cast<int64_t>(params.epochs) * static_cast<int64_t>(set.size());
+      for (int64_t s = 0; s < steps; ++s) {
+        int32_t i = set[rng.below(static_cast<uint32_t>(set.size()))];
+        int32_t j = -1;
+        for (int t = 0; t < 64; ++t) {
+          int32_t c = static_cast<int32_t>(rng.below(static_cast<uint32_t>(items)));
+          if (!std::binary_search(set.begin(), set.end(), c)) {
+            j = c;
+            break;
+          }
+        }
+        if (j < 0) continue;
+        const float* yi = V.data() + static_cast<int64_t>(i) * k;
+        const float* yj = V.data() + static_cast<int64_t>(j) * k;
+        float d = (item_bias[i] - item_bias[j]) + blas::dot(x.data(), yi, k) - blas::dot(x.data(), yj, k);
+        float z = 1.f / (1.f + std::exp(d));
+        for (int f = 0; f < k; ++f) x[f] += params.lr * (z * (yi[f] - yj[f]) - params.reg * x[f]);
+      }
+    }
+    score_vector(x.data(), 0.f, out);
+  }
+};
+
+// fitBPR(csr, options, runOptions)
+Napi::Value FitBPR(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    CsrView R = csr_arg(info[0], "train", true);
+    auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
+    BprParams p;
+    p.factors = static_cast<int>(int_arg(o, "factors", 64, 1, 4096));
+    p.lr = static_cast<float>(real_arg(o, "lr", 0.01, 0, 1e6, true));
+    p.reg = static_cast<float>(real_arg(o, "reg", 0.01, 0, 1e6));
+    p.epochs = static_cast<int>(int_arg(o, "epochs", 100, 0, 1000000));
+    p.loss = bool_arg(o, "computeLoss", false);
+    p.seed = static_cast<uint64_t>(int_arg(o, "seed", 42, 0, int64_t{1} << 53));
+    p.threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
+    if (R.nnz() > static_cast<int64_t>(UINT32_MAX)) fail_arg("BPR: too many interactions");
+    auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
+    return run_fit(info, run, [R, p](FitContext& ctx) -> std::shared_ptr<Model> {
+      const int k = p.factors;
+      auto m = std::make_shared<BprModel>();
+      m->kind_name = "BPR";
+      m->params = p;
+      m->users = R.rows;
+      m->items = R.cols;
+      m->factors = k;
+      m->mark_known(R);
+      // (uniform - 0.5) / factors per row from the row's own stream; rows without data start (and stay) at zero.
+      m->U.assign(static_cast<size_t>(R.rows) * k, 0.f);
+      m->V.assign(static_cast<size_t>(R.cols) * k, 0.f);
+      m->item_bias.assign(R.cols, 0.f);
+      for (int32_t u = 0; u < R.rows; ++u) {
+        if (!m->user_known[u]) continue;
+        Rng rng(p.seed, static_cast<uint64_t>(u));
+        for (int f = 0; f < k; ++f) m->U[static_cast<int64_t>(u) * k + f] = static_cast<float>((rng.uniform() - 0.5) / k);
+      }
+      for (int32_t i = 0; i < R.cols; ++i) {
+        if (!m->item_known[i]) continue;
+        Rng rng(p.seed, (uint64_t{1} << 40) + static_cast<uint64_t>(i));
+        for (int f = 0; f < k; ++f) m->V[static_cast<int64_t>(i) * k + f] = static_cast<float>((rng.uniform() - 0.5) / k);
+      }
+      const int64_t nnz = R.nnz();
+      std::vector<int32_t> row_of(nnz);
+      for (int32_t u = 0; u < R.rows; ++u) std::fill(row_of.begin() + R.row_begin(u), row_of.begin() + R.row_end(u), u);
+      // Membership tests for negatives: a users x items bitmap (one load) when it is no bigger than the CSR's
+      // indices, else a binary search in the user's row.
+      std::vector<uint64_t> bits;
+      if (static_cast<double>(R.rows) * R.cols / 8 <= static_cast<double>(nnz) * 4 + (1 << 20)) {
+        bits.assign((static_cast<size_t>(R.rows) * R.cols + 63) / 64, 0);
+        for (int32_t u = 0; u < R.rows; ++u)
+          for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) {
+            uint64_t bit = static_cast<uint64_t>(u) * R.cols + R.indices[q];
+            bits[bit >> 6] |= uint64_t{1} << (bit & 63);
+          }
+      }
+      auto seen = [&](int32_t u, int32_t c) {
+        if (bits.empty()) return row_has(R, u, c);
+        uint64_t bit = static_cast<uint64_t>(u) * R.cols + c;
+        return ((bits[bit >> 6] >> (bit & 63)) & 1) != 0;
+      };
+      const int nt = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(resolve_threads(p.threads), nnz)));
+      auto step = blas::with_factors(k, [](auto kc) { return &bpr_step<decltype(kc)::value>; });
+      std::vector<double> losses(nt);
+      std::vector<int64_t> used(nt);
+      for (int e = 0; e < p.epochs; ++e) {
+        std::fill(losses.begin(), losses.end(), 0.0);
+        std::fill(used.begin(), used.end(), 0);
+        parallel_blocks(nnz, nt, [&](int64_t b, int64_t end, int tid) {
+          // Positives and negatives come from two streams, so the positives can be drawn kAhead samples early and
+          // their rows fetched while earlier samples compute: the loads are random and would otherwise stall.
+          const uint64_t stream = (static_cast<uint64_t>(e) << 12) + static_cast<uint64_t>(tid);
+          Rng pos(p.seed, kSampleStream + stream), neg(p.seed, kNegativeStream + stream);
+          double* loss = p.loss ? &losses[tid] : nullptr;
+          int64_t n_used = 0;
+          uint32_t ring[kAhead];
+          auto draw = [&](int64_t s) {
+            uint32_t q = pos.below(static_cast<uint32_t>(nnz));
+            ring[s % kAhead] = q;
+            __builtin_prefetch(&row_of[q]);
+            __builtin_prefetch(&R.indices[q]);
+          };
+          for (int64_t s = b; s < std::min(end, b + kAhead); ++s) draw(s);
+          for (int64_t s = b; s < end; ++s) {
+            uint32_t q = ring[s % kAhead];
+            if (s + kAhead < end) draw(s + kAhead);
+            if (s + kAhead / 2 < end) {  // the sample half a ring ahead: its ids are cached by now
+              uint32_t qa = ring[(s + kAhead / 2) % kAhead];
+              __builtin_prefetch(m->U.data() + static_cast<int64_t>(row_of[qa]) * k);
+              __builtin_prefetch(m->V.data() + static_cast<int64_t>(R.indices[qa]) * k);
+            }
+            int32_t u = row_of[q], i = R.indices[q];
+            if (R.row_len(u) >= R.cols) continue;  // the user has seen every item: no negative exists
+            int32_t j = -1;
+            for (int t = 0; t < 64; ++t) {
+              int32_t c = static_cast<int32_t>(neg.below(static_cast<uint32_t>(R.cols)));
+              if (!seen(u, c)) {
+                j = c;
+                break;
+              }
+            }
+            if (j < 0) continue;
+            step(m->U.data() + static_cast<int64_t>(u) * k, m->V.data() + static_cast<int64_t>(i) * k,
+                 m->V.data() + static_cast<int64_t>(j) * k, &m->item_bias[i], &m->item_bias[j], k, p.lr, p.reg, loss);
+            ++n_used;
+          }
+          used[tid] = n_used;
+        });
+        double loss = NAN;
+        if (p.loss) {
+          double l = 0;
+          int64_t n = 0;
+          for (int t = 0; t < nt; ++t) {
+            l += losses[t];
+            n += used[t];
+          }
+          loss = n ? l / static_cast<double>(n) : 0.0;
+        }
+        ctx.progress(e + 1, p.epochs, loss, "epoch");
+      }
+      return m;
+    }, {info[0]});
+  });
+}
+
+void init(Napi::Env env, Napi::Object exports) { exports.Set("fitBPR", Napi::Function::New(env, FitBPR)); }
+
+std::shared_ptr<Model> restore_bpr(StateReader& s) {
+  auto m = std::make_shared<BprModel>();
+  restore_factor_state(*m, s);
+  if (m->factors == 0) s.fail_tensor("item_factors", "is missing");
+  if (m->item_bias.empty()) s.fail_tensor("item_bias", "is missing");
+  m->params.factors = m->factors;
+  m->params.lr = s.scalar("lr");
+  m->params.reg = s.scalar("reg");
+  m->params.epochs = s.int_scalar("epochs", 0, 1000000);
+  m->params.seed = s.u64("seed");
+  return m;
+}
+
+}  // namespace
+
+RECSYS_REGISTER_EXPORTS(bpr, init);
+RECSYS_REGISTER_RESTORER(BPR, restore_bpr);
+
+}  // namespace recsys

@@ -1,0 +1,171 @@
+// Factor models fitted elsewhere (Spark MLlib ALS, implicit, a saved model) that fold a new user in by solving the
+// least-squares problem an ALS fit solves for a user, against the model's fixed item factors V:
+//   explicit (ALS-WR):  (sum_j v_j v_j^T + reg' I) x = sum_j r_j v_j
+//   implicit (Hu et al., with Spark's extension to r <= 0):
+//                       (V^T V + sum_j c_j v_j v_j^T + reg' I) x = sum_{j: r_j > 0} (1 + c_j) v_j,  c_j = alpha |r_j|
+// reg' = reg * (number of interactions, positive ones for implicit) when scale_reg (Spark: "weight lambda by the
+// number of explicit ratings"), else reg. The implicit system goes to ImplicitALS's solver (models/als.h); the
+// explicit one is accumulated in double and solved by the core Cholesky.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <mutex>
+
+#include "core/blas.h"
+#include "core/common.h"
+#include "core/model.h"
+#include "models/als.h"
+
+namespace recsys {
+namespace {
+
+class LeastSquaresFoldIn : public FactorModel {
+ public:
+  bool implicit = false, scale_reg = true;
+  double alpha = 1.0, reg = 0.1;
+
+  // Model files: the factors plus the fold-in settings (VtV is rebuilt on the first fold-in).
+  std::map<std::string, Tensor> state() const override {
+    auto s = FactorModel::state();
+    s["foldin"] = Tensor{{2}, {static_cast<float>(alpha), static_cast<float>(reg)}, {}};
+    s["foldin_flags"] = Tensor{{2}, {}, {implicit ? 1 : 0, scale_reg ? 1 : 0}};
+    return s;
+  }
+
+ private:
+  // implicit: V^T V over every item (the unobserved pairs' confidence-1 term), built on the first fold-in so that
+  // loading a large model does not pay for it.
+  mutable std::vector<double> VtV;
+  mutable std::once_flag vtv_once;
+
+  void build_vtv() const {
+    const int k = factors;
+    VtV.assign(static_cast<size_t>(k) * k, 0.0);
+    for (int32_t it = 0; it < items; ++it) {
+      const float* v = V.data() + static_cast<int64_t>(it) * k;
+      for (int i = 0; i < k; ++i)
+        for (int j = 0; j <= i; ++j) VtV[static_cast<size_t>(i) * k + j] += static_cast<double>(v[i]) * v[j];
+    }
+  }
+
+ public:
+  void score_new_user(const int32_t* its, const float* values, int n, float* out) const override {
+    const int k = factors;
+    std::vector<float> x(static_cast<size_t>(k), 0.f);
+    if (k > 0 && solve(its, values, n, x.data())) {
+      score_vector(x.data(), 0.f, out);
+    } else {
+      score_vector(nullptr, 0.f, out);  // no usable interactions: the user is the zero vector, as in Spark
+    }
+  }
+
+ private:
+  bool solve(const int32_t* its, const float* values, int n, float* x) const {
+    const int k = factors;
+    for (int q = 0; q < n; ++q)
+      if (its[q] < 0 || its[q] >= items) fail_arg("fold-in item index " + std::to_string(its[q]) + " is outside the model");
+    if (implicit) {
+      // ImplicitALS's own solver; only the regularization differs (Spark scales it by the positive count).
+      int64_t positive = 0;
+      for (int q = 0; q < n; ++q) positive += (values ? values[q] : 1.f) > 0.f;
+      if (positive == 0) return false;
+      std::call_once(vtv_once, [this] { build_vtv(); });
+      const double lambda = scale_reg ? reg * static_cast<double>(positive) : reg;
+      std::vector<float> G(static_cast<size_t>(k) * k);
+      for (int i = 0; i < k; ++i)
+        for (int j = 0; j < k; ++j) G[static_cast<size_t>(i) * k + j] = static_cast<float>(VtV[static_cast<size_t>(std::max(i, j)) * k + std::min(i, j)] + (i == j ? lambda : 0.0));
+      als::solve_implicit(its, values, n, V.data(), G.data(), k, static_cast<float>(alpha), x);
+      return true;
+    }
+    // Explicit (ALS-WR): A = sum v v^T + reg' I, b = sum r v, accumulated in double.
+    if (n == 0) return false;
+    std::vector<double> A(static_cast<size_t>(k) * k, 0.0), b(static_cast<size_t>(k), 0.0);
+    for (int q = 0; q < n; ++q) {
+      const double r = values ? values[q] : 1.0;
+      const float* v = V.data() + static_cast<int64_t>(its[q]) * k;
+      for (int i = 0; i < k; ++i) {
+        for (int j = 0; j <= i; ++j) A[static_cast<size_t>(i) * k + j] += static_cast<double>(v[i]) * v[j];
+        b[i] += r * v[i];
+      }
+    }
+    const double lambda = scale_reg ? reg * static_cast<double>(n) : reg;
+    std::vector<float> Af(static_cast<size_t>(k) * k);
+    for (int i = 0; i < k; ++i) {
+      A[static_cast<size_t>(i) * k + i] += lambda;
+      for (int j = 0; j <= i; ++j) Af[static_cast<size_t>(i) * k + j] = Af[static_cast<size_t>(j) * k + i] = static_cast<float>(A[static_cast<size_t>(i) * k + j]);
+    }
+    if (blas::potrf_lower(k, Af.data(), k) != 0) {
+      fail("E_NATIVE", "fold-in: the least-squares system is not positive definite (with reg = 0 a user needs at least as many interactions as factors)");
+    }
+    for (int i = 0; i < k; ++i) x[i] = static_cast<float>(b[i]);
+    blas::potrs_lower(k, 1, Af.data(), k, x, k);
+    return true;
+  }
+};
+
+// createFoldInFactorModel({ users, items, factors, userFactors, itemFactors, userBias?, itemBias?, global?, kind?,
+//                           implicit, alpha, reg, scaleReg })
+Napi::Value JsCreateFoldInFactorModel(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    if (!info[0].IsObject()) fail_arg("createFoldInFactorModel expects an options object");
+    auto o = info[0].As<Napi::Object>();
+    auto m = std::make_shared<LeastSquaresFoldIn>();
+    m->users = static_cast<int32_t>(int_arg(o, "users", 0, 0, std::numeric_limits<int32_t>::max() - 1));
+    m->items = static_cast<int32_t>(int_arg(o, "items", 0, 0, std::numeric_limits<int32_t>::max() - 1));
+    m->factors = static_cast<int32_t>(int_arg(o, "factors", 0, 1, 4096));
+    m->kind_name = string_arg(o, "kind", "FactorModel");
+    m->global = static_cast<float>(real_arg(o, "global", 0, -INFINITY, INFINITY));
+    m->implicit = bool_arg(o, "implicit", false);
+    m->alpha = real_arg(o, "alpha", 1.0, 0, 1e12);
+    m->reg = real_arg(o, "reg", 0.1, 0, 1e12);
+    m->scale_reg = bool_arg(o, "scaleReg", true);
+    auto copy = [&](const char* key, size_t expected, std::vector<float>& dst, bool required) {
+      Napi::Value v = o.Get(key);
+      if (v.IsUndefined() || v.IsNull()) {
+        if (required) fail_arg(std::string(key) + " is required");
+        return;
+      }
+      auto a = typed_array<const float>(v, key);
+      if (a.size != expected) fail_arg(std::string(key) + " must have " + std::to_string(expected) + " entries, got " + std::to_string(a.size));
+      for (size_t p = 0; p < a.size; ++p)
+        if (!std::isfinite(a[p])) fail_arg(std::string(key) + "[" + std::to_string(p) + "] is not finite");
+      dst.assign(a.begin(), a.end());
+    };
+    copy("userFactors", static_cast<size_t>(m->users) * m->factors, m->U, true);
+    copy("itemFactors", static_cast<size_t>(m->items) * m->factors, m->V, true);
+    copy("userBias", static_cast<size_t>(m->users), m->user_bias, false);
+    copy("itemBias", static_cast<size_t>(m->items), m->item_bias, false);
+    return wrap_model(info.Env(), m);
+  });
+}
+
+void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("createFoldInFactorModel", Napi::Function::New(env, JsCreateFoldInFactorModel));
+}
+
+// Restores the "FactorModel" kind: with least-squares fold-in when the state has its settings, else plain.
+std::shared_ptr<Model> restore_factor_model(StateReader& s) {
+  if (!s.has("foldin")) {
+    auto m = std::make_shared<FactorModel>();
+    restore_factor_state(*m, s);
+    return m;
+  }
+  auto m = std::make_shared<LeastSquaresFoldIn>();
+  restore_factor_state(*m, s);
+  if (m->factors == 0) s.fail_tensor("item_factors", "is missing (fold-in needs factors)");
+  auto f = s.f32("foldin", {2});
+  auto flags = s.i32("foldin_flags", {2});
+  if (f[0] < 0 || f[1] < 0 || flags[0] < 0 || flags[0] > 1 || flags[1] < 0 || flags[1] > 1) s.fail_tensor("foldin", "is out of range");
+  m->alpha = f[0];
+  m->reg = f[1];
+  m->implicit = flags[0] == 1;
+  m->scale_reg = flags[1] == 1;
+  return m;
+}
+
+}  // namespace
+
+RECSYS_REGISTER_EXPORTS(foldin, init);
+RECSYS_REGISTER_RESTORER(FactorModel, restore_factor_model);
+
+}  // namespace recsys

@@ -1,0 +1,91 @@
+import { RecsysError, argError, native } from '../errors.js';
+import { Dataset } from '../data/dataset.js';
+import type { Id } from '../data/idmap.js';
+import { addon, type CsrMatrix, type FitOptionsNative, type NativeModel } from '../native.js';
+import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
+import { checkParams } from './params.js';
+
+export interface ImplicitALSParams extends CommonParams {
+  /** Latent factors. Default 64. */
+  factors?: number;
+  /** L2 regularization added to every least-squares system (not scaled by counts, as in implicit). Default 0.01. */
+  reg?: number;
+  /**
+   * Confidence of an observed value r is 1 + alpha * |r| (Hu et al.); unobserved pairs have confidence 1.
+   * Default 1. (implicit uses alpha * r instead: its alpha = a on binary data is our alpha = a - 1.)
+   */
+  alpha?: number;
+  /** Sweeps (users, then items). Default 15. */
+  iterations?: number;
+  /** 'cg': a few conjugate-gradient steps warm-started from the last vector (fast); 'cholesky': exact. Default 'cg'. */
+  solver?: 'cg' | 'cholesky';
+  /** CG steps per vector and sweep. Default 3. */
+  cgSteps?: number;
+  /** Treat every interaction as r = 1 (ignore ratings / counts). Default false. */
+  binary?: boolean;
+  /** Report the weighted training loss after each iteration through onProgress (costs about one CG step). Default false. */
+  computeLoss?: boolean;
+}
+
+const spec = {
+  factors: { int: [1, 4096] },
+  reg: { real: [0, 1e12] },
+  alpha: { real: [0, 1e12] },
+  iterations: { int: [0, 100000] },
+  solver: { oneOf: ['cg', 'cholesky'] },
+  cgSteps: { int: [1, 1000] },
+  binary: { bool: true },
+  computeLoss: { bool: true },
+} as const;
+
+export interface PartialFitOptions {
+  /** Known users whose interactions changed: their vectors are recomputed too. New users always are. */
+  users?: readonly Id[];
+  /** Known items whose interactions changed: recomputed too. New items always are. */
+  items?: readonly Id[];
+}
+
+/**
+ * Alternating least squares for implicit feedback (Hu, Koren, Volinsky 2008) with the conjugate-gradient solver
+ * of Takacs et al. (as in implicit), float32 factors, parallel over users and items. Fold-in of a new user
+ * solves that user's weighted least-squares problem exactly; partialFit adds users and items without a refit.
+ */
+export class ImplicitALS extends FactorRecommender<ImplicitALSParams> {
+  readonly name = 'ImplicitALS';
+  constructor(params: ImplicitALSParams = {}) {
+    super(params);
+    checkParams(this.name, params, spec);
+  }
+  protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
+    return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitImplicitALS')(train.csr, train.csc, { ...this.params }, run);
+  }
+
+  /**
+   * Updates the model to `data` (the full, updated interactions; its id maps may add users and items) without a
+   * refit: users and items the model does not know, and those listed in `options`, get their vectors solved
+   * exactly with every other vector fixed; the rest keep theirs. Afterwards the model serves `data`'s ids.
+   */
+  partialFit(data: Dataset, options: PartialFitOptions = {}): this {
+    const h = this.nativeModel;
+    const old = this.trainData;
+    if (!(data instanceof Dataset)) throw argError('partialFit expects a Dataset');
+    if (data.nnz === 0) throw new RecsysError('E_EMPTY', 'cannot fit on an empty dataset');
+    if (options === null || typeof options !== 'object') throw argError('partialFit options must be an object');
+    const userOld = old.users.indicesOf(data.users.ids);
+    const itemOld = old.items.indicesOf(data.items.ids);
+    const lookup = (ids: readonly Id[] | undefined, map: Dataset['users'], what: string) => {
+      if (ids === undefined) return new Int32Array(0);
+      if (!Array.isArray(ids)) throw argError(`partialFit: ${what} must be an array of ids`);
+      const idx = map.indicesOf(ids);
+      const bad = idx.findIndex((v) => v < 0);
+      if (bad >= 0) throw new RecsysError(what === 'users' ? 'E_UNKNOWN_USER' : 'E_UNKNOWN_ITEM', `partialFit: ${what}[${bad}] = ${JSON.stringify(ids[bad])} is not in the data`);
+      return idx;
+    };
+    const ru = lookup(options.users, data.users, 'users');
+    const ri = lookup(options.items, data.items, 'items');
+    const f = addon.alsPartialFit as (...a: unknown[]) => NativeModel;
+    this.handle = native(() => f(h, data.csr, data.csc, userOld, itemOld, ru, ri, { threads: this.params.threads ?? 0 }, {}));
+    this.trainSet = data;
+    return this;
+  }
+}

@@ -1,0 +1,41 @@
+import type { Dataset } from '../data/dataset.js';
+import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
+import { Recommender, nativeFit, type CommonParams } from './base.js';
+import { checkParams } from './params.js';
+
+export interface EASEParams extends CommonParams {
+  /** L2 regularization of the item-item weights. Default 500 (the best of a sweep on ML-100K). */
+  lambda?: number;
+  /** Treat every interaction as r = 1 (ignore ratings / counts). Default false. */
+  binary?: boolean;
+  /**
+   * The fit refuses (E_MEMORY, before allocating) when its items x items float matrix would need more bytes than
+   * this. Default: half of the machine's physical memory.
+   */
+  maxMemoryBytes?: number;
+  /** How X^T X is formed: syrk over dense blocks of users, a sparse accumulation, or the cheaper ('auto'). Default 'auto'. */
+  gram?: 'auto' | 'dense' | 'sparse';
+}
+
+const spec = {
+  lambda: { real: [0, 1e15], open: true },
+  binary: { bool: true },
+  maxMemoryBytes: { real: [0, 1e18] },
+  gram: { oneOf: ['auto', 'dense', 'sparse'] },
+} as const;
+
+/**
+ * EASE (Steck 2019): a linear item-item model with a zero diagonal, in closed form from (X^T X + lambda I)^-1.
+ * Strong on top-N benchmarks; memory and time grow with items^2 and items^3 (fine to tens of thousands of items).
+ * similarItems ranks by the learned weights; there is no similarUsers.
+ */
+export class EASE extends Recommender<EASEParams> {
+  readonly name = 'EASE';
+  constructor(params: EASEParams = {}) {
+    super(params);
+    checkParams(this.name, params, spec);
+  }
+  protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
+    return nativeFit<[CsrMatrix, object]>('fitEASE')(train.csr, { ...this.params }, run);
+  }
+}

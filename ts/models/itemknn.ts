@@ -1,0 +1,41 @@
+import type { Dataset } from '../data/dataset.js';
+import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
+import { Recommender, nativeFit, type CommonParams } from './base.js';
+import { checkParams } from './params.js';
+
+export interface ItemKNNParams extends CommonParams {
+  /** Item weighting before the dot products: as implicit's CosineRecommender, TFIDFRecommender, BM25Recommender. Default 'cosine'. */
+  similarity?: 'cosine' | 'tfidf' | 'bm25';
+  /** Neighbours kept per item (the item itself is not one). Default 20. */
+  k?: number;
+  /** BM25 term-frequency saturation. Default 1.2. */
+  k1?: number;
+  /** BM25 length normalization in [0, 1]. Default 0.75. */
+  b?: number;
+  /** Treat every interaction as r = 1 (ignore ratings / counts). Default false. */
+  binary?: boolean;
+}
+
+const spec = {
+  similarity: { oneOf: ['cosine', 'tfidf', 'bm25'] },
+  k: { int: [1, 1 << 20] },
+  k1: { real: [0, 1e6] },
+  b: { real: [0, 1] },
+  binary: { bool: true },
+} as const;
+
+/**
+ * Item-item nearest neighbours for implicit feedback. Each item keeps its k most similar items (a sparse list);
+ * a user's score for an item sums the user's interaction values times the similarities from the items they
+ * interacted with. similarItems returns at most k neighbours; there is no similarUsers.
+ */
+export class ItemKNN extends Recommender<ItemKNNParams> {
+  readonly name = 'ItemKNN';
+  constructor(params: ItemKNNParams = {}) {
+    super(params);
+    checkParams(this.name, params, spec);
+  }
+  protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
+    return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitItemKNN')(train.csr, train.csc, { ...this.params }, run);
+  }
+}

@@ -1,0 +1,393 @@
+// createRecommender: the serving core without any HTTP framework. It holds the current model, resolves external
+// ids given as text or JSON values, checks request bounds, reloads the model file when it changes (keeping the old
+// model when the new file is bad) and keeps the metrics. The Fastify plugin (plugin.ts) is a thin layer over it;
+// other frameworks can call it directly.
+import { watch, watchFile, unwatchFile, type FSWatcher } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { RecsysError, argError, show } from '../errors.js';
+import type { Id } from '../data/idmap.js';
+import type { Recommendation, Recommender } from '../models/base.js';
+import { loadModelWithInfo, loadModelWithInfoAsync, readModelInfo, type ModelFileInfo } from '../io/load.js';
+import { resolveId, resolveIds } from './ids.js';
+import { ServiceMetrics } from './metrics.js';
+
+/** Where messages about reloads go (console and pino-style loggers both fit). */
+export interface ServiceLogger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+export interface CreateRecommenderOptions {
+  /** A model file (served with hot reload) or a fitted model. */
+  model: string | Recommender;
+  /** Reload the file when it changes (and on reload()). Default true when `model` is a path. */
+  watch?: boolean;
+  /** Quiet period after a file change before reloading, in ms (writers that are not atomic emit several events). Default 200. */
+  watchDebounceMs?: number;
+  /** Largest k a request may ask for. Default 1000. */
+  maxK?: number;
+  /** k when a request gives none. Default 10. */
+  defaultK?: number;
+  /** Most users in one batch request. Default 1000. */
+  maxBatch?: number;
+  /** Most items in one fold-in request (and in one exclude list). Default 10000. */
+  maxItems?: number;
+  /** Default: console. */
+  logger?: ServiceLogger;
+  /** Track event-loop delay for /metrics. Default true. */
+  eventLoopMetrics?: boolean;
+}
+
+/** What the service says about the model it serves. */
+export interface ServedModel {
+  class: string;
+  /** The file it came from (absent for a model handed over in memory). */
+  path?: string;
+  /** "xxh64:..." of the file, or "memory". */
+  checksum: string;
+  users: number;
+  items: number;
+  /** When this model started serving (ms since the epoch). */
+  loadedAt: number;
+  /** From the file's metadata. */
+  created?: string;
+  library?: string;
+  params: Record<string, unknown>;
+}
+
+export interface RequestOptions {
+  k?: number;
+  /** Items never to return (unknown ids are ignored). */
+  exclude?: readonly Id[];
+  /** Leave out the user's training items (for fold-in: the given items). Default true. */
+  filterSeen?: boolean;
+}
+
+export interface ItemScore {
+  item: Id;
+  score: number;
+}
+
+export interface ReloadResult {
+  /** The model now serving came from this reload. */
+  reloaded: boolean;
+  /** Why the reload was skipped or failed (the previous model keeps serving). */
+  reason?: string;
+  model: ServedModel;
+}
+
+export type BatchEntry = { user: Id; items: ItemScore[] } | { user: Id; error: { code: string; message: string } };
+
+export interface RecommenderService {
+  /** The model serving now (replaced by reloads: read it per request, do not keep it). */
+  readonly model: Recommender;
+  readonly served: ServedModel;
+  readonly metrics: ServiceMetrics;
+  readonly limits: { maxK: number; defaultK: number; maxBatch: number; maxItems: number };
+  /** Top-k for a training user. Throws RecsysError E_UNKNOWN_USER (404 over HTTP) or E_ARG. */
+  recommend(user: Id, options?: RequestOptions): { user: Id; items: ItemScore[] };
+  /**
+   * recommend() through a micro-batch: requests that arrive in the same event-loop turn with the same k and
+   * filterSeen (and no exclude list) are scored together with one matrix product, which reads the item factors
+   * once for the whole batch. The HTTP route uses this; the items equal recommend()'s, the scores up to float
+   * rounding (a matrix product instead of a matrix-vector one).
+   */
+  recommendAsync(user: Id, options?: RequestOptions): Promise<{ user: Id; items: ItemScore[] }>;
+  /** Top-k for a new or anonymous user from the items they interacted with (fold-in). */
+  recommendForItems(input: { items: readonly Id[]; ratings?: readonly number[] }, options?: RequestOptions): { items: ItemScore[] };
+  /** Top-k for many users; an unknown user gets an error entry instead of failing the batch. */
+  recommendBatch(users: readonly Id[], options?: RequestOptions): { results: BatchEntry[] };
+  /** Items most like an item. Throws E_UNKNOWN_ITEM or E_UNSUPPORTED. */
+  similarItems(item: Id, options?: { k?: number }): { item: Id; items: ItemScore[] };
+  /** Reloads the model file now (the watcher and SIGHUP call this). Never throws: a bad file leaves the old model. */
+  reload(): Promise<ReloadResult>;
+  health(): { status: 'ok'; model: ServedModel; reloads: { ok: number; failed: number; lastError?: string } };
+  /** Prometheus text format. */
+  renderMetrics(): string;
+  /** Stops watching the file. */
+  close(): void;
+}
+
+function served(model: Recommender, info: ModelFileInfo | undefined): ServedModel {
+  return {
+    class: model.name,
+    path: info?.path,
+    checksum: info?.checksum ?? 'memory',
+    users: model.trainData.nUsers,
+    items: model.trainData.nItems,
+    loadedAt: Date.now(),
+    created: info?.meta.created,
+    library: info?.meta.library,
+    params: { ...model.params },
+  };
+}
+
+// Id -> index maps are built on first lookup; doing it at load keeps that cost off the first requests.
+function warm(model: Recommender): void {
+  model.trainData.users.index('');
+  model.trainData.items.index('');
+}
+
+function toScores(list: Recommendation[]): ItemScore[] {
+  return list as ItemScore[];
+}
+
+export function createRecommender(options: CreateRecommenderOptions): RecommenderService {
+  if (options === null || typeof options !== 'object') throw argError('createRecommender expects an options object');
+  const log: ServiceLogger = options.logger ?? console;
+  const int = (v: unknown, name: string, dflt: number, min: number, max: number): number => {
+    if (v === undefined) return dflt;
+    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) throw argError(`${name} must be an integer in [${min}, ${max}], got ${show(v)}`);
+    return v as number;
+  };
+  const maxK = int(options.maxK, 'maxK', 1000, 1, 1_000_000);
+  const limits = {
+    maxK,
+    defaultK: int(options.defaultK, 'defaultK', Math.min(10, maxK), 1, maxK),
+    maxBatch: int(options.maxBatch, 'maxBatch', 1000, 1, 1_000_000),
+    maxItems: int(options.maxItems, 'maxItems', 10_000, 1, 10_000_000),
+  };
+  const metrics = new ServiceMetrics(options.eventLoopMetrics ?? true);
+
+  let path: string | undefined;
+  let current: { model: Recommender; served: ServedModel };
+  if (typeof options.model === 'string') {
+    path = resolve(options.model);
+    const { model, info } = loadModelWithInfo(path);
+    warm(model);
+    current = { model, served: served(model, info) };
+  } else if (options.model && typeof options.model === 'object' && typeof options.model.recommend === 'function') {
+    current = { model: options.model, served: served(options.model, undefined) };
+    warm(options.model);
+  } else {
+    throw argError('model must be a model file path or a fitted model');
+  }
+
+  const checkK = (k: unknown): number => {
+    if (k === undefined) return limits.defaultK;
+    if (!Number.isInteger(k) || (k as number) < 1 || (k as number) > limits.maxK) throw argError(`k must be an integer in [1, ${limits.maxK}], got ${show(k)}`);
+    return k as number;
+  };
+  const checkList = (v: unknown, name: string, max: number): readonly Id[] => {
+    if (!Array.isArray(v)) throw argError(`${name} must be an array of ids`);
+    if (v.length > max) throw argError(`${name} has ${v.length} entries; at most ${max}`);
+    for (let p = 0; p < v.length; p++) {
+      const x = v[p];
+      if (typeof x !== 'string' && !(typeof x === 'number' && Number.isFinite(x))) throw argError(`${name}[${p}] must be a string or a number`);
+    }
+    return v as Id[];
+  };
+  const opts = (o: RequestOptions | undefined) => {
+    const m = current.model;
+    return {
+      k: checkK(o?.k),
+      filterSeen: o?.filterSeen ?? true,
+      exclude: o?.exclude === undefined ? undefined : resolveIds(m.trainData.items, checkList(o.exclude, 'exclude', limits.maxItems)),
+    };
+  };
+
+  // ---- micro-batching of single-user requests (recommendAsync) ----
+  interface Pending {
+    user: Id;
+    k: number;
+    filterSeen: boolean;
+    // The model current when the request came in: a reload in between does not mix models within an answer.
+    at: { model: Recommender; served: ServedModel };
+    resolve: (r: { user: Id; items: ItemScore[] }) => void;
+    reject: (e: unknown) => void;
+  }
+  let queue: Pending[] = [];
+  const flush = () => {
+    const batch = queue;
+    queue = [];
+    const groups = new Map<unknown, Map<string, { ids: Id[]; entries: Pending[] }>>();
+    for (const e of batch) {
+      const m = e.at.model;
+      const id = resolveId(m.trainData.users, e.user);
+      if (id === undefined) {
+        e.reject(new RecsysError('E_UNKNOWN_USER', `unknown user ${show(e.user)}`));
+        continue;
+      }
+      let byOptions = groups.get(e.at);
+      if (!byOptions) groups.set(e.at, (byOptions = new Map()));
+      const key = `${e.k}/${e.filterSeen}`;
+      let g = byOptions.get(key);
+      if (!g) byOptions.set(key, (g = { ids: [], entries: [] }));
+      g.ids.push(id);
+      g.entries.push(e);
+    }
+    for (const byOptions of groups.values()) {
+      for (const g of byOptions.values()) {
+        const { k, filterSeen, at } = g.entries[0]!;
+        try {
+          if (g.ids.length === 1) g.entries[0]!.resolve({ user: g.entries[0]!.user, items: toScores(at.model.recommend(g.ids[0]!, { k, filterSeen })) });
+          else at.model.recommendBatch(g.ids, { k, filterSeen }).forEach((list, j) => g.entries[j]!.resolve({ user: g.entries[j]!.user, items: toScores(list) }));
+        } catch (err) {
+          for (const e of g.entries) e.reject(err);
+        }
+      }
+    }
+  };
+
+  // ---- reloads: one at a time; a change during a reload queues one more ----
+  let reloading: Promise<ReloadResult> | undefined;
+  let again = false;
+  async function reloadOnce(): Promise<ReloadResult> {
+    if (!path) return { reloaded: false, reason: 'the model was not loaded from a file', model: current.served };
+    try {
+      // The header alone says whether the contents changed (touch, or a watcher event for another reason).
+      if (readModelInfo(path).checksum === current.served.checksum) return { reloaded: false, reason: 'the file has not changed', model: current.served };
+      const { model, info } = await loadModelWithInfoAsync(path);
+      warm(model);
+      // One assignment: requests already running finish on the model they started with, later ones get this one.
+      current = { model, served: served(model, info) };
+      metrics.reloadsOk++;
+      log.info(`recsys: now serving ${info.meta.class} ${info.checksum} from ${path} (${current.served.users} users, ${current.served.items} items)`);
+      return { reloaded: true, model: current.served };
+    } catch (err) {
+      const reason = (err as Error).message;
+      metrics.reloadsFailed++;
+      metrics.lastReloadError = reason;
+      log.warn(`recsys: model reload failed, still serving ${current.served.checksum}: ${reason}`);
+      return { reloaded: false, reason, model: current.served };
+    }
+  }
+  function reload(): Promise<ReloadResult> {
+    if (reloading) {
+      again = true;
+      return reloading;
+    }
+    reloading = (async () => {
+      let r = await reloadOnce();
+      while (again) {
+        again = false;
+        r = await reloadOnce();
+      }
+      return r;
+    })().finally(() => {
+      reloading = undefined;
+    });
+    return reloading;
+  }
+
+  // ---- watching the file: its directory, since an atomic save replaces the file (a new inode) ----
+  let watcher: FSWatcher | undefined;
+  let polling = false;
+  let timer: NodeJS.Timeout | undefined;
+  const debounce = int(options.watchDebounceMs, 'watchDebounceMs', 200, 0, 60_000);
+  const schedule = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      void reload();
+    }, debounce);
+    timer.unref();
+  };
+  if (path && (options.watch ?? true)) {
+    const name = basename(path);
+    try {
+      watcher = watch(dirname(path), { persistent: false }, (_event, file) => {
+        if (file === null || file === name) schedule();
+      });
+      watcher.on('error', (err) => log.warn(`recsys: watching ${path} failed (${err.message}); reload with SIGHUP`));
+    } catch (err) {
+      log.warn(`recsys: cannot watch ${dirname(path)} (${(err as Error).message}); polling ${path} every second`);
+      polling = true;
+      watchFile(path, { interval: 1000, persistent: false }, schedule);
+    }
+  }
+
+  return {
+    get model() {
+      return current.model;
+    },
+    get served() {
+      return current.served;
+    },
+    metrics,
+    limits,
+    recommend(user, o) {
+      const m = current.model;
+      const id = resolveId(m.trainData.users, user);
+      if (id === undefined) throw new RecsysError('E_UNKNOWN_USER', `unknown user ${show(user)}`);
+      return { user, items: toScores(m.recommend(id, opts(o))) };
+    },
+    recommendAsync(user, o) {
+      if (o?.exclude !== undefined) {
+        try {
+          return Promise.resolve(this.recommend(user, o));
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      }
+      let k: number;
+      try {
+        k = checkK(o?.k);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return new Promise((resolve, reject) => {
+        if (queue.length === 0) setImmediate(flush);
+        queue.push({ user, k, filterSeen: o?.filterSeen ?? true, at: current, resolve, reject });
+      });
+    },
+    recommendForItems(input, o) {
+      const m = current.model;
+      if (input === null || typeof input !== 'object') throw argError('expected { items, ratings? }');
+      const raw = checkList(input.items, 'items', limits.maxItems);
+      if (input.ratings !== undefined) {
+        if (!Array.isArray(input.ratings) || input.ratings.length !== raw.length) throw argError('ratings must have one number per item');
+        for (let p = 0; p < input.ratings.length; p++) if (!Number.isFinite(input.ratings[p])) throw argError(`ratings[${p}] must be a finite number`);
+      }
+      const ids: Id[] = [];
+      const ratings: number[] = [];
+      raw.forEach((r, p) => {
+        const id = resolveId(m.trainData.items, r);
+        if (id !== undefined) {
+          ids.push(id);
+          if (input.ratings) ratings.push(input.ratings[p]!);
+        }
+      });
+      return { items: toScores(m.recommendForNewUser({ items: ids, ratings: input.ratings ? ratings : undefined }, opts(o))) };
+    },
+    recommendBatch(users, o) {
+      const m = current.model;
+      const list = checkList(users, 'users', limits.maxBatch);
+      const o2 = opts(o);
+      const known: Id[] = [];
+      const where: number[] = [];
+      const results: BatchEntry[] = list.map((u, p) => {
+        const id = resolveId(m.trainData.users, u);
+        if (id === undefined) return { user: u, error: { code: 'E_UNKNOWN_USER', message: `unknown user ${show(u)}` } };
+        known.push(id);
+        where.push(p);
+        return { user: u, items: [] };
+      });
+      const lists = known.length ? m.recommendBatch(known, o2) : [];
+      lists.forEach((l, j) => {
+        (results[where[j]!] as { items: ItemScore[] }).items = toScores(l);
+      });
+      return { results };
+    },
+    similarItems(item, o) {
+      const m = current.model;
+      const id = resolveId(m.trainData.items, item);
+      if (id === undefined) throw new RecsysError('E_UNKNOWN_ITEM', `unknown item ${show(item)}`);
+      return { item, items: toScores(m.similarItems(id, checkK(o?.k))) };
+    },
+    reload,
+    health() {
+      return { status: 'ok', model: current.served, reloads: { ok: metrics.reloadsOk, failed: metrics.reloadsFailed, lastError: metrics.lastReloadError } };
+    },
+    renderMetrics() {
+      return metrics.render(current.served);
+    },
+    close() {
+      if (timer) clearTimeout(timer);
+      watcher?.close();
+      if (polling && path) unwatchFile(path);
+      metrics.close();
+    },
+  };
+}
