@@ -107,6 +107,7 @@ if (childArg) {
   }
   // A filtered run (--models / --sizes) updates its rows of bench/results/scaling.json and keeps the others.
   const merged = !opts.get('out') && (wanted || opts.get('sizes')) ? mergeRows(join(RESULTS_DIR, 'scaling.json'), rows, (r) => `${r.model}|${r.interactions}`) : rows;
+  merged.sort((a, b) => MODELS.indexOf(a.model) - MODELS.indexOf(b.model) || a.interactions - b.interactions);
   const exponents: Record<string, number> = {};
   for (const m of MODELS) {
     const pts = merged.filter((r) => r.model === m && !r.error).map((r): [number, number] => [r.interactions, r.fitSeconds]);
