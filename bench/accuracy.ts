@@ -174,6 +174,10 @@ async function parent(): Promise<void> {
       }
     }
   }
+  if (result.rows.length === 0) {
+    console.log('\nno dataset found: nothing measured, results and BENCHMARKS.md left as they were');
+    return;
+  }
   // A filtered run (--dataset / --model) updates its rows of bench/results/accuracy.json and keeps the others.
   if (!opts.get('out') && (wantData || wantModels)) result.rows = mergeRows(join(RESULTS_DIR, 'accuracy.json'), result.rows, (r) => `${r.dataset}|${r.model}|${r.protocol}`);
   const path = writeResult('accuracy', result, opts.get('out'));

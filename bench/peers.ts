@@ -310,6 +310,10 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+if (result.rows.length === 0) {
+  console.log('\nnothing measured (no dataset found or no pair selected): results and BENCHMARKS.md left as they were');
+  process.exit(0);
+}
 console.log('\nratios (time recsys / peer; metric difference recsys - peer):');
 console.log(
   table(
