@@ -93,7 +93,11 @@ export const fmt = (x: number | undefined, d = 3) => (x === undefined || Number.
  */
 export function mergeRows<R>(path: string, rows: R[], key: (r: R) => string): R[] {
   if (!existsSync(path)) return rows;
-  const old = (JSON.parse(readFileSync(path, 'utf8')) as { rows: R[] }).rows;
+  return mergeRowsInto((JSON.parse(readFileSync(path, 'utf8')) as { rows: R[] }).rows, rows, key);
+}
+
+/** `old` with the rows of `rows` that share a key replaced, and the others appended. */
+export function mergeRowsInto<R>(old: R[], rows: R[], key: (r: R) => string): R[] {
   const fresh = new Map(rows.map((r) => [key(r), r]));
   const out = old.map((r) => fresh.get(key(r)) ?? r);
   const had = new Set(old.map(key));

@@ -9,8 +9,7 @@
 // The peers' Python: $RECSYS_PEERS_PYTHON, else bench/peers/.venv/bin/python, else python3 — it needs implicit,
 // scikit-surprise, lightfm and scikit-learn (versions in bench/peers/requirements.txt). Without them the
 // benchmark says so and skips. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are removed from the peers' environment
-// (they make a current numpy pick a slower kernel); implicit's runs get OPENBLAS_NUM_THREADS=1 as implicit
-// recommends (recsys too keeps BLAS single-threaded inside its parallel loops).
+// (they make a current numpy pick a slower kernel), and every peer runs with OPENBLAS_NUM_THREADS=1 (see peerEnv).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -27,7 +26,7 @@ import {
   type Scorer,
 } from '../ts/index.js';
 import type { PeerRow, PeersResult } from '../ts/report/results.js';
-import { BENCH_DIR, describeInfo, fmt, listOption, load1, median, mergeRows, parseOptions, RESULTS_DIR, runInfo, table, writeResult } from './common.js';
+import { BENCH_DIR, describeInfo, fmt, listOption, load1, median, mergeRowsInto, parseOptions, RESULTS_DIR, runInfo, table, writeResult } from './common.js';
 import { peersMarkdown, updateBenchmarksMd } from './markdown.js';
 
 const { opts } = parseOptions();
@@ -127,18 +126,21 @@ function findPython(): { python?: string; why: string } {
   const problems: string[] = [];
   for (const py of candidates) {
     if (py.includes('/') && !existsSync(py)) continue;
-    const r = spawnSync(py, ['-c', 'import implicit, surprise, lightfm, sklearn, scipy'], { encoding: 'utf8', env: peerEnv(false) });
+    const r = spawnSync(py, ['-c', 'import implicit, surprise, lightfm, sklearn, scipy'], { encoding: 'utf8', env: peerEnv() });
     if (r.status === 0) return { python: py, why: '' };
     problems.push(`${py}: ${(r.stderr || String(r.error)).trim().split('\n').pop()}`);
   }
   return { why: problems.join('; ') };
 }
 
-function peerEnv(implicitModel: boolean): NodeJS.ProcessEnv {
+function peerEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
-  if (implicitModel) env.OPENBLAS_NUM_THREADS = '1';
+  // Single-threaded BLAS, as recsys runs it inside its own parallel loops and as implicit recommends. Measured on
+  // the shared 2-core machine: OpenBLAS's own threads made scikit-learn's TruncatedSVD and scipy's svds on ML-100K
+  // 5-50x slower (0.17-2.5 s instead of 0.03-0.05 s) whenever other work was running.
+  env.OPENBLAS_NUM_THREADS = '1';
   return env;
 }
 
@@ -220,7 +222,7 @@ function runPeer(python: string, p: Pair, s: Split, dir: string): { fit: number;
   const args = [join(BENCH_DIR, 'peers', 'run_peers.py'), '--task', p.task, '--model', `${p.library}.${p.peerModel}`, '--train', s.trainFile, '--test', s.testFile, '--out', out, '--items', String(s.train.nItems), '--n', String(EXPORT_N), '--threads', String(peerThreads), ...(p.peerArgs ?? [])];
   let line: string;
   try {
-    line = execFileSync(python, args, { encoding: 'utf8', env: peerEnv(p.library === 'implicit'), stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 }).trim().split('\n').pop()!;
+    line = execFileSync(python, args, { encoding: 'utf8', env: peerEnv(), stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 }).trim().split('\n').pop()!;
   } catch (err) {
     return { error: ((err as { stderr?: string }).stderr || String(err)).trim().split('\n').slice(-2).join(' ') };
   }
@@ -238,15 +240,29 @@ if (!python) {
   console.log('(lightfm 1.17 builds only without build isolation: see the comment in bench/peers/requirements.txt), or set RECSYS_PEERS_PYTHON.');
   process.exit(0);
 }
-const peerVersions = JSON.parse(execFileSync(python, [join(BENCH_DIR, 'peers', 'run_peers.py'), '--versions'], { encoding: 'utf8', env: peerEnv(false) }).trim()) as Record<string, string>;
+const peerVersions = JSON.parse(execFileSync(python, [join(BENCH_DIR, 'peers', 'run_peers.py'), '--versions'], { encoding: 'utf8', env: peerEnv() }).trim()) as Record<string, string>;
 const ri = runInfo(threads, [
-  `recsys and peer runs alternate, ${runs} each; times are medians (wall seconds), metrics from recsys's evaluate() on both sides`,
+  `recsys and peer runs alternate (--runs, ${runs} in the last run; rows of filtered runs are merged); times are medians (wall seconds), metrics from recsys's evaluate() on both sides`,
   'rating: fold 1 of a 5-fold random KFold (seed 42); ranking: per-user 80/20 holdout (seed 42), binary interactions, training items excluded, peers export their top 50',
   `recsys threads: ${threads || 'all'}; peers get ${peerThreads} threads where they take a count (Surprise is single-threaded)`,
 ]);
 console.log(`peers benchmark (${python}); ${describeInfo(ri)}`);
 console.log(`peers: ${Object.entries(peerVersions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 const result: PeersResult = { kind: 'peers', info: ri, peerVersions, rows: [] };
+const resultsPath = join(RESULTS_DIR, 'peers.json');
+const mergeable = !opts.get('out') && (!!only || !!opts.get('dataset'));
+const previous = mergeable && existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as PeersResult).rows : [];
+/**
+ * Writes the result file (and BENCHMARKS.md) after every pair, so an interrupted run keeps what it measured. A
+ * filtered run (--only / --dataset) updates its rows of bench/results/peers.json and keeps the others.
+ */
+function save(): string {
+  const key = (r: PeerRow) => `${r.dataset}|${r.recsys.model}|${r.peer.library}|${r.peer.model}`;
+  const out: PeersResult = { ...result, rows: mergeable ? mergeRowsInto(previous, result.rows, key) : result.rows };
+  const path = writeResult('peers', out, opts.get('out'));
+  if (!opts.get('out')) updateBenchmarksMd('peers', peersMarkdown(out));
+  return path;
+}
 const dir = mkdtempSync(join(tmpdir(), 'recsys-peers-'));
 try {
   for (const d of datasets) {
@@ -297,6 +313,7 @@ try {
         load,
       };
       result.rows.push(row);
+      save();
       const metricText = Object.keys(row.recsys.metrics)
         .map((k) => `${k} ${fmt(row.recsys.metrics[k], 4)} vs ${fmt(row.peer.metrics[k], 4)}`)
         .join(', ');
@@ -328,8 +345,4 @@ console.log(
     ]),
   ),
 );
-// A filtered run (--only / --dataset) updates its rows of bench/results/peers.json and keeps the others.
-if (!opts.get('out') && (only || opts.get('dataset'))) result.rows = mergeRows(join(RESULTS_DIR, 'peers.json'), result.rows, (r) => `${r.dataset}|${r.recsys.model}|${r.peer.library}|${r.peer.model}`);
-const path = writeResult('peers', result, opts.get('out'));
-console.log(`\nwrote ${path}`);
-if (!opts.get('out')) console.log(`updated ${updateBenchmarksMd('peers', peersMarkdown(result))}`);
+console.log(`\nwrote ${save()}${opts.get('out') ? '' : ' and BENCHMARKS.md'}`);
