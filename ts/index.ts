@@ -91,6 +91,12 @@ export {
 } from './serve/recommender.js';
 export { recsysPlugin, type RecsysPluginOptions } from './serve/plugin.js';
 export { createServer, type ServerOptions, type RecsysServer } from './serve/server.js';
+export { BiasedMF, type SgdMfParams } from './models/biased_mf.js';
+export { SVDpp, type SVDppParams } from './models/svdpp.js';
+export { ExplicitALS, type ExplicitALSParams } from './models/explicit_als.js';
+export { KNNBasic, KNNWithMeans, KNNBaseline, type KNNParams, type KNNSimilarity } from './models/rating_knn.js';
+export { NMF, type NMFParams } from './models/nmf.js';
+export { SlopeOne, type SlopeOneParams } from './models/slope_one.js';
 export { NeuMF, GMF, MLP, type NcfParams, type NeuMFParams } from './models/deep/ncf.js';
 export { MultVAE, type MultVAEParams } from './models/deep/multvae.js';
 export { AutoRec, type AutoRecParams } from './models/deep/autorec.js';

@@ -107,3 +107,84 @@ export function easeWeights(X: ArrayLike<number>, users: number, items: number, 
   for (let i = 0; i < items; i++) for (let j = 0; j < items; j++) B[i * items + j] = i === j ? 0 : -P[i * items + j]! / P[j * items + j]!;
   return B;
 }
+
+/**
+ * Randomized truncated SVD of a sparse matrix in plain TypeScript, the algorithm of native/models/puresvd.cc
+ * (Halko, Martinsson, Tropp 2011): a Gaussian sketch of width l = k + oversample rounded up to 16 (at most
+ * min(m, n)), `powerIterations` rounds of A^T / A products each re-orthonormalized (modified Gram-Schmidt here),
+ * then the exact SVD (jacobiSvd) of the small n x l matrix A^T Q. Double precision; the sketch is drawn from
+ * this file's own Gaussian stream, so results agree with native to the accuracy of the method, not bit for bit.
+ * The plain-TS baseline of the kernel benchmark and a test oracle.
+ */
+export function randomizedSvdRef(
+  A: { rows: number; cols: number; indptr: Int32Array; indices: Int32Array; data?: Float32Array },
+  k: number,
+  o: { oversample?: number; powerIterations?: number; seed?: number } = {},
+): { S: Float64Array; U: Float64Array; Vt: Float64Array } {
+  const m = A.rows, n = A.cols;
+  const l = Math.min(Math.ceil((k + (o.oversample ?? 10)) / 16) * 16, Math.min(m, n));
+  let s = (o.seed ?? 42) >>> 0 || 1;
+  const uniform = () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return ((s >>> 0) + 0.5) / 4294967296;
+  };
+  const Z = new Float64Array(n * l);
+  for (let p = 0; p < n * l; p++) Z[p] = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+  const Y = new Float64Array(m * l);
+  const val = (p: number) => (A.data ? A.data[p]! : 1);
+  // Y = A Z (m x l)
+  const times = (Zin: Float64Array, Yout: Float64Array) => {
+    Yout.fill(0);
+    for (let i = 0; i < m; i++)
+      for (let p = A.indptr[i]!; p < A.indptr[i + 1]!; p++) {
+        const v = val(p), j = A.indices[p]!;
+        for (let c = 0; c < l; c++) Yout[i * l + c] += v * Zin[j * l + c]!;
+      }
+  };
+  // Z = A^T Y (n x l), scattered from the rows of A
+  const timesT = (Yin: Float64Array, Zout: Float64Array) => {
+    Zout.fill(0);
+    for (let i = 0; i < m; i++)
+      for (let p = A.indptr[i]!; p < A.indptr[i + 1]!; p++) {
+        const v = val(p), j = A.indices[p]!;
+        for (let c = 0; c < l; c++) Zout[j * l + c] += v * Yin[i * l + c]!;
+      }
+  };
+  // Modified Gram-Schmidt on the l columns of a rows x l row-major matrix (a column that vanishes stays zero).
+  const orthonormalize = (M: Float64Array, rows: number) => {
+    for (let c = 0; c < l; c++) {
+      for (let d = 0; d < c; d++) {
+        let dot = 0;
+        for (let i = 0; i < rows; i++) dot += M[i * l + c]! * M[i * l + d]!;
+        for (let i = 0; i < rows; i++) M[i * l + c] -= dot * M[i * l + d]!;
+      }
+      let norm = 0;
+      for (let i = 0; i < rows; i++) norm += M[i * l + c]! ** 2;
+      norm = Math.sqrt(norm);
+      for (let i = 0; i < rows; i++) M[i * l + c] = norm > 1e-300 ? M[i * l + c]! / norm : 0;
+    }
+  };
+  times(Z, Y);
+  orthonormalize(Y, m);
+  for (let it = 0; it < (o.powerIterations ?? 4); it++) {
+    timesT(Y, Z);
+    orthonormalize(Z, n);
+    times(Z, Y);
+    orthonormalize(Y, m);
+  }
+  timesT(Y, Z);
+  // Z = Uz S W^T (n x l), so A ~ Q Z^T = (Q W) S Uz^T.
+  const small = jacobiSvd(Z, n, l);
+  const r = small.S.length;
+  const U = new Float64Array(m * k), Vt = new Float64Array(k * n);
+  for (let i = 0; i < m; i++)
+    for (let c = 0; c < k; c++) {
+      let sum = 0;
+      for (let t = 0; t < l; t++) sum += Y[i * l + t]! * small.Vt[c * l + t]!;
+      U[i * k + c] = sum;
+    }
+  for (let c = 0; c < k; c++) for (let j = 0; j < n; j++) Vt[c * n + j] = small.U[j * r + c]!;
+  return { S: small.S.slice(0, k), U, Vt };
+}

@@ -64,6 +64,8 @@ void FactorModel::score_users(const int32_t* us, int n, float* out) const {
 
 float FactorModel::predict(int32_t u, int32_t i) const {
   bool ku = is_user_known(u), ki = is_item_known(i);
+  if (!(ku && ki) && !std::isnan(unknown_fallback))
+    return clip ? std::min(clip_max, std::max(clip_min, unknown_fallback)) : unknown_fallback;
   float s = global;
   if (ku && !user_bias.empty()) s += user_bias[u];
   if (ki && !item_bias.empty()) s += item_bias[i];
@@ -108,6 +110,7 @@ std::map<std::string, Tensor> FactorModel::state() const {
   if (!user_known.empty()) s["user_known"] = Tensor{{users}, {}, std::vector<int32_t>(user_known.begin(), user_known.end())};
   if (!item_known.empty()) s["item_known"] = Tensor{{items}, {}, std::vector<int32_t>(item_known.begin(), item_known.end())};
   if (clip) s["clip"] = Tensor{{2}, {clip_min, clip_max}, {}};
+  if (!std::isnan(unknown_fallback)) s["unknown_fallback"] = Tensor{{1}, {unknown_fallback}, {}};
   return s;
 }
 
@@ -142,6 +145,9 @@ void restore_factor_state(FactorModel& m, StateReader& s) {
     m.clip = true;
     m.clip_min = c[0];
     m.clip_max = c[1];
+  }
+  if (s.has("unknown_fallback")) {
+    m.unknown_fallback = s.scalar("unknown_fallback");
   }
 }
 

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -120,6 +121,9 @@ class FactorModel : public Model {
   std::vector<uint8_t> user_known, item_known;  // 1 = had training data; empty = all known
   bool clip = false;
   float clip_min = 0.f, clip_max = 0.f;
+  // When not NaN, predict() of a pair with an unknown user or item returns this (clipped) instead of the bias
+  // terms: models without biases (unbiased MF, NMF) fall back to the global mean, as Surprise does.
+  float unknown_fallback = std::numeric_limits<float>::quiet_NaN();
   // Whether ranking scores include the user bias (constant per user, so only for display) and global term.
   std::string kind_name;
 

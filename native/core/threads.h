@@ -76,4 +76,12 @@ void parallel_for(int64_t n, int threads, F&& fn, int64_t chunk = 64) {
   });
 }
 
+// fn(tid, nthreads) once on each of `threads` threads (the calling thread is tid 0), for work that coordinates
+// itself inside (block-scheduled SGD). If fn can wait on other threads, it must not throw while they depend on it.
+template <typename F>
+void parallel_region(int threads, F&& fn) {
+  int t = resolve_threads(threads);
+  detail::run_threads(t, [&](int tid) { fn(tid, t); });
+}
+
 }  // namespace recsys

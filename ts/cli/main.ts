@@ -67,7 +67,7 @@ const commands: Record<string, Command> = {
     },
   },
   report: {
-    summary: 'benchmark report (comes with the benchmark suite)',
+    summary: 'render benchmark result files (bench/results/*.json) into one self-contained HTML page with charts',
     usage: async () => (await import('./report.js')).reportUsage,
     async run(args) {
       const { reportCommand } = await import('./report.js');

@@ -196,7 +196,7 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
   recommendForNewUser(input: FoldInInput, options: RecommendOptions = {}): Recommendation[] {
     const h = this.nativeModel;
     if (!input || !Array.isArray(input.items)) throw argError('recommendForNewUser expects { items: Id[], ratings?: number[] }');
-    if (input.ratings !== undefined && input.ratings.length !== input.items.length) throw argError('ratings must have one entry per item');
+    if (input.ratings !== undefined && (!Array.isArray(input.ratings) || input.ratings.length !== input.items.length)) throw argError('ratings must be an array with one entry per item');
     const idx = this.trainData.items.indicesOf(input.items);
     const keep: number[] = [];
     for (let p = 0; p < idx.length; p++) if (idx[p]! >= 0 && idx[p]! < h.nItems) keep.push(p);

@@ -1,6 +1,12 @@
 import { argError } from '../errors.js';
 import type { Recommender } from './base.js';
 import { BaselineOnly, Popularity, Random } from './baseline.js';
+import { BiasedMF } from './biased_mf.js';
+import { ExplicitALS } from './explicit_als.js';
+import { NMF } from './nmf.js';
+import { KNNBaseline, KNNBasic, KNNWithMeans } from './rating_knn.js';
+import { SlopeOne } from './slope_one.js';
+import { SVDpp } from './svdpp.js';
 import { ImplicitALS } from './als.js';
 import { BPR } from './bpr.js';
 import { ItemKNN } from './itemknn.js';
@@ -30,6 +36,14 @@ export const models: ModelEntry[] = [
   { name: 'Random', tasks: ['ranking'], needsRatings: false, create: (p) => new Random(p) },
   { name: 'Popularity', tasks: ['ranking'], needsRatings: false, create: (p) => new Popularity(p) },
   { name: 'BaselineOnly', tasks: ['rating', 'ranking'], needsRatings: true, create: (p) => new BaselineOnly(p) },
+  { name: 'BiasedMF', tasks: ['rating', 'ranking'], needsRatings: true, create: (p) => new BiasedMF(p) },
+  { name: 'SVDpp', tasks: ['rating', 'ranking'], needsRatings: true, create: (p) => new SVDpp(p) },
+  { name: 'ExplicitALS', tasks: ['rating', 'ranking'], needsRatings: true, create: (p) => new ExplicitALS(p) },
+  { name: 'KNNBasic', tasks: ['rating'], needsRatings: true, create: (p) => new KNNBasic(p), demo: false },
+  { name: 'KNNWithMeans', tasks: ['rating'], needsRatings: true, create: (p) => new KNNWithMeans(p), demo: false },
+  { name: 'KNNBaseline', tasks: ['rating'], needsRatings: true, create: (p) => new KNNBaseline(p) },
+  { name: 'NMF', tasks: ['rating'], needsRatings: true, create: (p) => new NMF(p) },
+  { name: 'SlopeOne', tasks: ['rating'], needsRatings: true, create: (p) => new SlopeOne(p) },
   // Implicit-feedback models read star ratings as "watched" in the demo (binary), with ML-100K-tuned settings.
   { name: 'ImplicitALS', tasks: ['ranking'], needsRatings: false, create: (p) => new ImplicitALS(p), demo: { binary: true, reg: 10, alpha: 0 } },
   { name: 'BPR', tasks: ['ranking'], needsRatings: false, create: (p) => new BPR(p) },

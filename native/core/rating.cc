@@ -1,0 +1,150 @@
+#include "core/rating.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/common.h"
+#include "core/blas.h"
+#include "core/grid.h"
+#include "core/rng.h"
+
+namespace recsys {
+
+void require_ratings(const CsrView& R, const std::string& model) {
+  if (!R.data) fail_arg(model + " needs ratings: the training data has none");
+}
+
+double real_param(const Napi::Object& o, const char* key, double dflt, double lo, double hi, bool lo_open) {
+  const double x = as_f32(real_arg(o, key, dflt, lo, hi, lo_open));
+  if (lo_open && x <= lo) fail_arg(std::string(key) + " is too small");
+  return x;
+}
+
+RatingScale rating_scale_arg(const Napi::Object& o, const CsrView& R) {
+  float mn = std::numeric_limits<float>::infinity(), mx = -mn;
+  for (int64_t q = 0; q < R.nnz(); ++q) {
+    mn = std::min(mn, R.value(q));
+    mx = std::max(mx, R.value(q));
+  }
+  if (R.nnz() == 0) mn = mx = 0.f;
+  RatingScale s;
+  s.lo = static_cast<float>(real_arg(o, "ratingMin", mn, -INFINITY, INFINITY));
+  s.hi = static_cast<float>(real_arg(o, "ratingMax", mx, -INFINITY, INFINITY));
+  if (s.lo > s.hi) fail_arg("ratingMin must be <= ratingMax");
+  return s;
+}
+
+void set_clip(FactorModel& m, const RatingScale& s) {
+  m.clip = true;
+  m.clip_min = s.lo;
+  m.clip_max = s.hi;
+}
+
+double global_mean(const CsrView& R) {
+  int64_t n = R.nnz();
+  if (n == 0) return 0;
+  double sum = 0;
+  for (int64_t q = 0; q < n; ++q) sum += R.value(q);
+  return sum / static_cast<double>(n);
+}
+
+SgdParams sgd_params_arg(const Napi::Object& o, SgdParams d) {
+  SgdParams p = d;
+  p.factors = static_cast<int>(int_arg(o, "factors", d.factors, 1, 4096));
+  p.epochs = static_cast<int>(int_arg(o, "epochs", d.epochs, 0, 1000000));
+  p.lr = real_param(o, "lr", d.lr, 0, INFINITY, true);
+  p.reg = real_param(o, "reg", d.reg, 0, INFINITY);
+  p.lr_bias = real_param(o, "lrBias", p.lr, 0, INFINITY, true);
+  p.reg_bias = real_param(o, "regBias", p.reg, 0, INFINITY);
+  p.init_mean = real_param(o, "initMean", d.init_mean, -3e38, 3e38);
+  p.init_std = real_param(o, "initStd", d.init_std, 0, 3e38);
+  p.biased = bool_arg(o, "biased", d.biased);
+  p.shuffle = bool_arg(o, "shuffle", d.shuffle);
+  p.threads = static_cast<int>(int_arg(o, "threads", d.threads, 0, 1024));
+  p.blocks = static_cast<int>(int_arg(o, "blocks", 0, 0, 1024));
+  if (p.blocks == 0) p.blocks = default_grid_blocks(p.threads);
+  p.seed = static_cast<uint64_t>(int_arg(o, "seed", static_cast<int64_t>(d.seed), 0, int64_t{1} << 53));
+  return p;
+}
+
+void put_sgd_params(std::map<std::string, Tensor>& state, const SgdParams& p) {
+  state["sgd"] = Tensor{{6}, {static_cast<float>(p.lr), static_cast<float>(p.reg), static_cast<float>(p.lr_bias),
+                              static_cast<float>(p.reg_bias), static_cast<float>(p.init_mean), static_cast<float>(p.init_std)}, {}};
+  state["sgd_options"] = Tensor{{4}, {}, {p.epochs, p.biased ? 1 : 0, p.shuffle ? 1 : 0, p.blocks}};
+  state["seed"] = u64_tensor(p.seed);
+}
+
+SgdParams read_sgd_params(StateReader& s, int factors) {
+  SgdParams p;
+  p.factors = factors;
+  auto r = s.f32("sgd", {6});
+  if (!(r[0] > 0) || r[1] < 0 || !(r[2] > 0) || r[3] < 0 || r[5] < 0) s.fail_tensor("sgd", "holds an invalid learning rate or regularization");
+  p.lr = r[0];
+  p.reg = r[1];
+  p.lr_bias = r[2];
+  p.reg_bias = r[3];
+  p.init_mean = r[4];
+  p.init_std = r[5];
+  auto o = s.i32("sgd_options", {4});
+  if (o[0] < 0 || o[1] < 0 || o[1] > 1 || o[2] < 0 || o[2] > 1 || o[3] < 1 || o[3] > 1024) s.fail_tensor("sgd_options", "is out of range");
+  p.epochs = o[0];
+  p.biased = o[1] == 1;
+  p.shuffle = o[2] == 1;
+  p.blocks = o[3];
+  p.seed = s.u64("seed");
+  return p;
+}
+
+Tensor scale_tensor(const RatingScale& s) { return Tensor{{2}, {s.lo, s.hi}, {}}; }
+
+RatingScale read_scale(StateReader& s) {
+  auto c = s.f32("clip", {2});
+  if (c[0] > c[1]) s.fail_tensor("clip", "must be [min, max] with min <= max");
+  return RatingScale{c[0], c[1]};
+}
+
+void put_ratings(std::map<std::string, Tensor>& state, const std::string& prefix, const Csr& m) {
+  state[prefix + "_indptr"] = Tensor{{m.rows + 1}, {}, m.indptr};
+  state[prefix + "_items"] = Tensor{{static_cast<int64_t>(m.indices.size())}, {}, m.indices};
+  state[prefix + "_ratings"] = Tensor{{static_cast<int64_t>(m.data.size())}, m.data, {}};
+}
+
+Csr read_ratings(StateReader& s, const std::string& prefix, int32_t rows, int32_t cols) {
+  Csr m;
+  m.rows = rows;
+  m.cols = cols;
+  m.indptr = s.i32(prefix + "_indptr", {rows + 1});
+  m.indices = s.i32(prefix + "_items", {-1});
+  check_csr(s, m.indptr, m.indices, rows, cols, (prefix + "_indptr").c_str());
+  for (int32_t r = 0; r < rows; ++r)  // merges and dense rows rely on sorted, unique items
+    for (int32_t q = m.indptr[r] + 1; q < m.indptr[r + 1]; ++q)
+      if (m.indices[q] <= m.indices[q - 1]) s.fail_tensor(prefix + "_items", "must be sorted and unique within each row");
+  m.data = s.f32(prefix + "_ratings", {static_cast<int64_t>(m.indices.size())});
+  return m;
+}
+
+void sgd_fold_in(const FactorModel& m, const SgdParams& p, const int32_t* items, const float* values, int n,
+                 const float* z, float* p_out, float* bu_out) {
+  const int k = m.factors;
+  Rng rng(p.seed, 0xF01D1A);
+  rng.fill_normal(p_out, k, p.init_mean, p.init_std);
+  float bu = 0.f;
+  const float lr = static_cast<float>(p.lr), reg = static_cast<float>(p.reg);
+  const float lrb = static_cast<float>(p.lr_bias), regb = static_cast<float>(p.reg_bias);
+  const bool biases = !m.item_bias.empty();
+  for (int e = 0; e < p.epochs; ++e) {
+    for (int t = 0; t < n; ++t) {
+      const int32_t i = items[t];
+      const float* q = m.V.data() + static_cast<int64_t>(i) * k;
+      float est = blas::dot(p_out, q, k) + (z ? blas::dot(z, q, k) : 0.f);
+      if (biases) est += m.global + bu + m.item_bias[i];
+      const float err = values[t] - est;
+      if (biases) bu += lrb * (err - regb * bu);
+      for (int f = 0; f < k; ++f) p_out[f] += lr * (err * q[f] - reg * p_out[f]);
+    }
+  }
+  *bu_out = biases ? bu : 0.f;
+}
+
+}  // namespace recsys

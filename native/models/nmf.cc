@@ -1,0 +1,269 @@
+// NMF: non-negative matrix factorization of the ratings by regularized multiplicative updates (Luo et al. 2014;
+// Surprise's NMF): r_ui ~ p_u . q_i with p, q >= 0, started uniform in [initLow, initHigh]. Each epoch gathers,
+// for every user and item, sum q_i r and sum q_i est (resp. p_u r, p_u est) with the factors of the previous
+// epoch, then p_uf <- p_uf * num / (den + n_u reg_pu p_uf), and the same for q_if: Surprise's update exactly. Users
+// and items are independent within an epoch, so the unbiased model runs in parallel and the same for any thread
+// count. The biased variant (Surprise's biased=True: SGD steps on b_u, b_i inside the pass) is sequential in
+// user order, as Surprise's is. Defaults: 15 factors, 50 epochs, reg_pu = reg_qi = 0.06, unbiased.
+#include <cmath>
+
+#include "core/blas.h"
+#include "core/common.h"
+#include "core/fit.h"
+#include "core/model.h"
+#include "core/rating.h"
+#include "core/rng.h"
+#include "core/threads.h"
+
+namespace recsys {
+
+namespace {
+
+struct NmfParams {
+  int factors = 15, epochs = 50;
+  double reg_pu = 0.06, reg_qi = 0.06;
+  double reg_bu = 0.02, reg_bi = 0.02, lr_bu = 0.005, lr_bi = 0.005;
+  double init_low = 0, init_high = 1;
+  bool biased = false;
+  int threads = 0;
+  uint64_t seed = 42;
+};
+
+// x_f <- x_f * num_f / (den_f + n reg x_f), skipping zeros as Surprise does (a zero factor stays zero).
+inline void multiplicative_step(float* x, const double* num, const double* den, int k, int n, double reg) {
+  for (int f = 0; f < k; ++f) {
+    if (x[f] == 0.f) continue;
+    const double d = den[f] + n * reg * x[f];
+    x[f] = d > 0 ? static_cast<float>(x[f] * num[f] / d) : 0.f;
+  }
+}
+
+class NmfModel : public FactorModel {
+ public:
+  NmfParams params;
+  // Fold-in: multiplicative updates of the new user's vector alone (and SGD on the bias when biased).
+  void score_new_user(const int32_t* its, const float* values, int n, float* out) const override {
+    if (n > 0 && !values) fail_arg("NMF fold-in needs the new user's ratings");
+    const int k = factors;
+    std::vector<float> p(k);
+    Rng rng(params.seed, 0xF01D1A);
+    for (float& x : p) x = static_cast<float>(params.init_low + (params.init_high - params.init_low) * rng.uniform());
+    std::vector<double> num(k), den(k);
+    float bu = 0.f;
+    for (int e = 0; e < params.epochs && n > 0; ++e) {
+      std::fill(num.begin(), num.end(), 0.0);
+      std::fill(den.begin(), den.end(), 0.0);
+      for (int t = 0; t < n; ++t) {
+        const float* q = V.data() + static_cast<int64_t>(its[t]) * k;
+        double est = blas::dot(p.data(), q, k);
+        if (params.biased) {
+          est += global + bu + item_bias[its[t]];
+          bu += static_cast<float>(params.lr_bu * ((values[t] - est) - params.reg_bu * bu));
+        }
+        for (int f = 0; f < k; ++f) {
+          num[f] += static_cast<double>(q[f]) * values[t];
+          den[f] += q[f] * est;
+        }
+      }
+      multiplicative_step(p.data(), num.data(), den.data(), k, n, params.reg_pu);
+    }
+    score_vector(p.data(), bu, out);
+  }
+  std::map<std::string, Tensor> state() const override {
+    auto s = FactorModel::state();
+    const NmfParams& p = params;
+    s["nmf"] = Tensor{{8}, {static_cast<float>(p.reg_pu), static_cast<float>(p.reg_qi), static_cast<float>(p.reg_bu),
+                            static_cast<float>(p.reg_bi), static_cast<float>(p.lr_bu), static_cast<float>(p.lr_bi),
+                            static_cast<float>(p.init_low), static_cast<float>(p.init_high)}, {}};
+    s["nmf_options"] = Tensor{{2}, {}, {p.epochs, p.biased ? 1 : 0}};
+    s["seed"] = u64_tensor(p.seed);
+    return s;
+  }
+};
+
+// fitNMF(csr, csc, {factors, epochs, regUser, regItem, biased, regBiasUser, regBiasItem, lrBiasUser, lrBiasItem,
+// initLow, initHigh, threads, seed, ratingMin, ratingMax}, runOptions)
+Napi::Value FitNMF(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    CsrView R = csr_arg(info[0], "train", true);
+    CsrView C = csr_arg(info[1], "trainTransposed", false);
+    require_ratings(R, "NMF");
+    if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz() || !C.data) fail_arg("trainTransposed is not the transpose of train");
+    auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
+    NmfParams p;
+    p.factors = static_cast<int>(int_arg(o, "factors", p.factors, 1, 4096));
+    p.epochs = static_cast<int>(int_arg(o, "epochs", p.epochs, 0, 1000000));
+    p.reg_pu = real_param(o, "regUser", p.reg_pu, 0, INFINITY);
+    p.reg_qi = real_param(o, "regItem", p.reg_qi, 0, INFINITY);
+    p.biased = bool_arg(o, "biased", p.biased);
+    p.reg_bu = real_param(o, "regBiasUser", p.reg_bu, 0, INFINITY);
+    p.reg_bi = real_param(o, "regBiasItem", p.reg_bi, 0, INFINITY);
+    p.lr_bu = real_param(o, "lrBiasUser", p.lr_bu, 0, INFINITY, true);
+    p.lr_bi = real_param(o, "lrBiasItem", p.lr_bi, 0, INFINITY, true);
+    p.init_low = real_param(o, "initLow", p.init_low, 0, 3e38);
+    p.init_high = real_param(o, "initHigh", p.init_high, 0, 3e38);
+    if (p.init_high < p.init_low) fail_arg("initHigh must be >= initLow");
+    for (int32_t q = 0; q < R.nnz(); ++q)
+      if (R.data[q] < 0) fail_arg("NMF needs non-negative ratings; rating " + std::to_string(R.data[q]) + " at position " + std::to_string(q));
+    p.threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
+    p.seed = static_cast<uint64_t>(int_arg(o, "seed", 42, 0, int64_t{1} << 53));
+    RatingScale scale = rating_scale_arg(o, R);
+    auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
+    return run_fit(info, run, [R, C, p, scale](FitContext& ctx) -> std::shared_ptr<Model> {
+      auto m = std::make_shared<NmfModel>();
+      m->kind_name = "NMF";
+      m->params = p;
+      m->users = R.rows;
+      m->items = R.cols;
+      const int k = p.factors;
+      m->factors = k;
+      m->U.resize(static_cast<size_t>(R.rows) * k);
+      m->V.resize(static_cast<size_t>(R.cols) * k);
+      Rng init(p.seed, 1);
+      const double span = p.init_high - p.init_low;
+      for (float& x : m->U) x = static_cast<float>(p.init_low + span * init.uniform());
+      for (float& x : m->V) x = static_cast<float>(p.init_low + span * init.uniform());
+      const double mu = global_mean(R);
+      if (p.biased) {
+        m->global = static_cast<float>(mu);
+        m->user_bias.assign(R.rows, 0.f);
+        m->item_bias.assign(R.cols, 0.f);
+      } else {
+        m->unknown_fallback = static_cast<float>(mu);
+      }
+      m->mark_known(R);
+      set_clip(*m, scale);
+      std::vector<float> U2(m->U.size()), V2(m->V.size());
+      std::vector<double> user_sse(R.rows);
+      const int nt = resolve_threads(p.threads);
+      std::vector<std::vector<double>> acc(nt, std::vector<double>(2 * static_cast<size_t>(k)));
+      std::vector<double> unum, uden, inum, iden;
+      if (p.biased) {
+        unum.resize(static_cast<size_t>(R.rows) * k);
+        uden.resize(unum.size());
+        inum.resize(static_cast<size_t>(R.cols) * k);
+        iden.resize(inum.size());
+      }
+      for (int e = 0; e < p.epochs; ++e) {
+        double sse = 0;
+        if (!p.biased) {
+          // Users: accumulate over their ratings with last epoch's factors, step into U2.
+          parallel_for(R.rows, nt, [&](int64_t u, int tid) {
+            double* num = acc[tid].data();
+            double* den = num + k;
+            std::fill(num, num + 2 * k, 0.0);
+            const float* pu = m->U.data() + u * k;
+            double s = 0;
+            for (int32_t q = R.row_begin(static_cast<int32_t>(u)); q < R.row_end(static_cast<int32_t>(u)); ++q) {
+              const float* qi = m->V.data() + static_cast<int64_t>(R.indices[q]) * k;
+              const double est = blas::dot(pu, qi, k), r = R.data[q];
+              s += (r - est) * (r - est);
+              for (int f = 0; f < k; ++f) {
+                num[f] += qi[f] * r;
+                den[f] += qi[f] * est;
+              }
+            }
+            user_sse[u] = s;
+            float* out = U2.data() + u * k;
+            std::copy_n(pu, k, out);
+            multiplicative_step(out, num, den, k, R.row_len(static_cast<int32_t>(u)), p.reg_pu);
+          }, 32);
+          // Items, the same against last epoch's user factors.
+          parallel_for(C.rows, nt, [&](int64_t i, int tid) {
+            double* num = acc[tid].data();
+            double* den = num + k;
+            std::fill(num, num + 2 * k, 0.0);
+            const float* qi = m->V.data() + i * k;
+            for (int32_t q = C.row_begin(static_cast<int32_t>(i)); q < C.row_end(static_cast<int32_t>(i)); ++q) {
+              const float* pu = m->U.data() + static_cast<int64_t>(C.indices[q]) * k;
+              const double est = blas::dot(pu, qi, k), r = C.data[q];
+              for (int f = 0; f < k; ++f) {
+                num[f] += pu[f] * r;
+                den[f] += pu[f] * est;
+              }
+            }
+            float* out = V2.data() + i * k;
+            std::copy_n(qi, k, out);
+            multiplicative_step(out, num, den, k, C.row_len(static_cast<int32_t>(i)), p.reg_qi);
+          }, 32);
+          m->U.swap(U2);
+          m->V.swap(V2);
+          for (double s : user_sse) sse += s;
+        } else {
+          // Surprise's biased pass: bias SGD steps interleaved, so one thread in user order.
+          std::fill(unum.begin(), unum.end(), 0.0);
+          std::fill(uden.begin(), uden.end(), 0.0);
+          std::fill(inum.begin(), inum.end(), 0.0);
+          std::fill(iden.begin(), iden.end(), 0.0);
+          float* bu = m->user_bias.data();
+          float* bi = m->item_bias.data();
+          for (int32_t u = 0; u < R.rows; ++u) {
+            const float* pu = m->U.data() + static_cast<int64_t>(u) * k;
+            for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) {
+              const int32_t i = R.indices[q];
+              const float* qi = m->V.data() + static_cast<int64_t>(i) * k;
+              const double r = R.data[q];
+              const double est = mu + bu[u] + bi[i] + blas::dot(pu, qi, k);
+              const double err = r - est;
+              sse += err * err;
+              bu[u] += static_cast<float>(p.lr_bu * (err - p.reg_bu * bu[u]));
+              bi[i] += static_cast<float>(p.lr_bi * (err - p.reg_bi * bi[i]));
+              double* un = unum.data() + static_cast<int64_t>(u) * k;
+              double* ud = uden.data() + static_cast<int64_t>(u) * k;
+              double* in = inum.data() + static_cast<int64_t>(i) * k;
+              double* id = iden.data() + static_cast<int64_t>(i) * k;
+              for (int f = 0; f < k; ++f) {
+                un[f] += qi[f] * r;
+                ud[f] += qi[f] * est;
+                in[f] += pu[f] * r;
+                id[f] += pu[f] * est;
+              }
+            }
+          }
+          parallel_for(R.rows, nt, [&](int64_t u, int) {
+            multiplicative_step(m->U.data() + u * k, unum.data() + u * k, uden.data() + u * k, k, R.row_len(static_cast<int32_t>(u)), p.reg_pu);
+          }, 64);
+          parallel_for(C.rows, nt, [&](int64_t i, int) {
+            multiplicative_step(m->V.data() + i * k, inum.data() + i * k, iden.data() + i * k, k, C.row_len(static_cast<int32_t>(i)), p.reg_qi);
+          }, 64);
+        }
+        ctx.progress(e + 1, p.epochs, std::sqrt(sse / std::max<double>(1, static_cast<double>(R.nnz()))));
+      }
+      return m;
+    }, {info[0], info[1]});
+  });
+}
+
+void init(Napi::Env env, Napi::Object exports) { exports.Set("fitNMF", Napi::Function::New(env, FitNMF)); }
+
+std::shared_ptr<Model> restore_nmf(StateReader& s) {
+  auto m = std::make_shared<NmfModel>();
+  restore_factor_state(*m, s);
+  if (m->factors == 0) s.fail_tensor("item_factors", "is missing");
+  NmfParams& p = m->params;
+  p.factors = m->factors;
+  auto r = s.f32("nmf", {8});
+  if (r[0] < 0 || r[1] < 0 || r[2] < 0 || r[3] < 0 || !(r[4] > 0) || !(r[5] > 0) || r[6] < 0 || r[7] < r[6]) s.fail_tensor("nmf", "is out of range");
+  p.reg_pu = r[0];
+  p.reg_qi = r[1];
+  p.reg_bu = r[2];
+  p.reg_bi = r[3];
+  p.lr_bu = r[4];
+  p.lr_bi = r[5];
+  p.init_low = r[6];
+  p.init_high = r[7];
+  auto o = s.i32("nmf_options", {2});
+  if (o[0] < 0 || o[1] < 0 || o[1] > 1) s.fail_tensor("nmf_options", "is out of range");
+  p.epochs = o[0];
+  p.biased = o[1] == 1;
+  if (p.biased && (m->item_bias.empty() || m->user_bias.empty())) s.fail_tensor("item_bias", "is missing (biased model)");
+  p.seed = s.u64("seed");
+  return m;
+}
+
+}  // namespace
+
+RECSYS_REGISTER_EXPORTS(nmf, init);
+RECSYS_REGISTER_RESTORER(NMF, restore_nmf);
+
+}  // namespace recsys

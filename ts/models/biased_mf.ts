@@ -1,0 +1,70 @@
+import type { Dataset } from '../data/dataset.js';
+import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
+import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
+import { checkParams, type ParamSpec } from './params.js';
+import { checkRatingScale, ratingScaleSpec, type RatingScaleParams } from './rating.js';
+
+/** Options of the SGD matrix-factorization models (BiasedMF, SVDpp). */
+export interface SgdMfParams extends CommonParams, RatingScaleParams {
+  /** Latent factors. BiasedMF default 100, SVDpp 20. */
+  factors?: number;
+  /** Passes over the ratings. Default 20. */
+  epochs?: number;
+  /** Learning rate of the factors. BiasedMF default 0.005, SVDpp 0.007. */
+  lr?: number;
+  /** L2 regularization of the factors. Default 0.02. */
+  reg?: number;
+  /** Learning rate of the biases. Default lr. */
+  lrBias?: number;
+  /** Regularization of the biases. Default reg. */
+  regBias?: number;
+  /** Factors start as N(initMean, initStd^2). Defaults 0 and 0.1. */
+  initMean?: number;
+  initStd?: number;
+  /** Global mean and user/item biases in the model. Default true. */
+  biased?: boolean;
+  /**
+   * Visit each block's ratings in a seeded random order (default true). false keeps user-by-user order; with
+   * blocks: 1 that is Surprise's exact order.
+   */
+  shuffle?: boolean;
+  /**
+   * Side of the B x B grid of conflict-free rating blocks that threads share out (0 = default: max(8, 2 x threads)).
+   * A fit is reproducible for a given seed and grid: so with the default, for every thread count up to 4.
+   */
+  blocks?: number;
+}
+
+export const sgdSpec: Record<string, ParamSpec> = {
+  factors: { int: [1, 4096] },
+  epochs: { int: [0, 1_000_000] },
+  lr: { real: [0, Infinity], open: true },
+  reg: { real: [0, Infinity] },
+  lrBias: { real: [0, Infinity], open: true },
+  regBias: { real: [0, Infinity] },
+  initMean: { real: [-Infinity, Infinity] },
+  initStd: { real: [0, Infinity] },
+  biased: { bool: true },
+  shuffle: { bool: true },
+  blocks: { int: [0, 1024] },
+  ...ratingScaleSpec,
+};
+
+/**
+ * Biased matrix factorization fitted by SGD: r_ui ~ mu + b_u + b_i + p_u . q_i (Funk; Koren, Bell & Volinsky 2009).
+ * Surprise's `SVD` with its defaults (100 factors, 20 epochs, lr 0.005, reg 0.02, init N(0, 0.1)), multi-threaded
+ * over a conflict-free block grid. Predictions are clipped to the rating scale; an unknown user or item gets
+ * mu plus the known side's bias (the global mean when biased is false). Fold-in runs the same SGD epochs on the
+ * new user's vector alone.
+ */
+export class BiasedMF extends FactorRecommender<SgdMfParams> {
+  readonly name = 'BiasedMF';
+  constructor(params: SgdMfParams = {}) {
+    super(params);
+    checkParams(this.name, params, sgdSpec);
+    checkRatingScale(this.name, params);
+  }
+  protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
+    return nativeFit<[CsrMatrix, object]>('fitBiasedMF')(train.csr, { ...this.params }, run);
+  }
+}

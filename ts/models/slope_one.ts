@@ -1,0 +1,30 @@
+import type { Dataset } from '../data/dataset.js';
+import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
+import { Recommender, nativeFit, type CommonParams } from './base.js';
+import { checkParams } from './params.js';
+import { checkRatingScale, ratingScaleSpec, type RatingScaleParams } from './rating.js';
+
+export interface SlopeOneParams extends CommonParams, RatingScaleParams {
+  /**
+   * false (default): Surprise's SlopeOne, the user's mean plus the mean deviation dev(i, j) over their items j.
+   * true: weighted Slope One, sum (dev(i, j) + r_uj) c_ij / sum c_ij with c_ij the users who rated both.
+   */
+  weighted?: boolean;
+}
+
+/**
+ * Slope One (Lemire & Maclachlan 2005) as Surprise's SlopeOne, or weighted. Item-pair deviations are stored
+ * sparsely (pairs with common users only). Unknown item: the user's mean; unknown user: the global mean.
+ * Fold-in applies the rule to the new user's ratings. No similarity queries (E_UNSUPPORTED).
+ */
+export class SlopeOne extends Recommender<SlopeOneParams> {
+  readonly name = 'SlopeOne';
+  constructor(params: SlopeOneParams = {}) {
+    super(params);
+    checkParams(this.name, params, { weighted: { bool: true }, ...ratingScaleSpec });
+    checkRatingScale(this.name, params);
+  }
+  protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
+    return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitSlopeOne')(train.csr, train.csc, { ...this.params }, run);
+  }
+}
