@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { infoCommand } from '../../../ts/cli/info.js';
 import { _setDeepBackendLoader, deepBackendInfo, initDeepBackend, tfSync } from '../../../ts/models/deep/backend.js';
 import { GMF } from '../../../ts/models/deep/ncf.js';
 import { plantedDataset } from '../../../ts/data/synthetic.js';
@@ -100,10 +101,25 @@ describe('deep backend selection', () => {
     expect(JSON.parse(out.stdout.trim().split('\n').pop()!)).toEqual({ name: 'wasm', simd: true, sum: 6 });
   });
 
+  it('recsys info --deep reports the backend (and plain info does not load TensorFlow.js)', async () => {
+    _setDeepBackendLoader(undefined);
+    const out: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((s: string) => void out.push(s));
+    try {
+      await infoCommand(['--deep', '--json']);
+      expect(JSON.parse(out.join('\n')).deep).toMatchObject({ name: 'wasm', package: '@tensorflow/tfjs-backend-wasm' });
+      out.length = 0;
+      await infoCommand(['--deep']);
+      expect(out.join('\n')).toMatch(/deep: +TensorFlow\.js [\d.]+ on wasm .*\n.*not used: tensorflow-gpu: not installed; tensorflow: not installed\n.*npm install @tensorflow\/tfjs-node@/);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('importing recsys and constructing deep models does not load TensorFlow.js', () => {
     const script = `
       import('./ts/index.ts').then((r) => {
-        new r.NeuMF(); new r.MultVAE(); new r.AutoRec(); r.models.map((m) => m.create());
+        new r.NeuMF(); new r.MultVAE(); new r.AutoRec(); r.models.map((m) => m.create()); r.info();
         const loaded = Object.keys(require.cache).filter((k) => k.includes('@tensorflow'));
         console.log(JSON.stringify({ loaded, info: r.deepBackendInfo() ?? null }));
       });`;
