@@ -1,6 +1,7 @@
 // One BPR epoch in plain TypeScript, the same algorithm as native/models/bpr.cc on one thread: as many samples as
-// interactions, the positive pair drawn uniformly among the interactions, the negative uniformly among all items
-// (re-drawn up to 64 times while the user has seen it), from the same two generator streams, so on small data it
+// interactions, the positive pair drawn uniformly among the interactions, the negative uniformly among the user's
+// unseen items as native/core/sampling.cc draws it (re-drawn among all items while seen; for a user who has seen
+// more than half the catalogue, the r-th unseen item), from the same two generator streams, so on small data it
 // reproduces the native single-threaded epoch up to float rounding. A test oracle and the plain-TS baseline of
 // the kernel benchmark.
 import type { CsrMatrix } from '../../ts/native.js';
@@ -41,16 +42,16 @@ export function bprEpoch(R: CsrMatrix, s: BprState, o: { lr: number; reg: number
   for (let n = 0; n < nnz; n++) {
     const q = pos.below(nnz);
     const u = rowOf[q]!, i = indices[q]!;
-    if (indptr[u + 1]! - indptr[u]! >= R.cols) continue;
-    let j = -1;
-    for (let t = 0; t < 64; t++) {
-      const c = neg.below(R.cols);
-      if (!has(u, c)) {
-        j = c;
-        break;
-      }
+    const len = indptr[u + 1]! - indptr[u]!;
+    if (len >= R.cols) continue;
+    let j: number;
+    if (len * 2 <= R.cols) {
+      do j = neg.below(R.cols);
+      while (has(u, j));
+    } else {
+      j = neg.below(R.cols - len);
+      for (let p = indptr[u]!; p < indptr[u + 1]! && indices[p]! <= j; p++) j++;
     }
-    if (j < 0) continue;
     const x = u * k, yi = i * k, yj = j * k;
     let d = itemBias[i]! - itemBias[j]!;
     for (let c = 0; c < k; c++) d += U[x + c]! * (V[yi + c]! - V[yj + c]!);

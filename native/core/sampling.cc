@@ -31,32 +31,6 @@ NegativeSampler::NegativeSampler(const CsrView& R) : R_(R) {
   }
 }
 
-bool NegativeSampler::seen(int32_t u, int32_t i) const {
-  if (!bits_.empty()) {
-    uint64_t bit = static_cast<uint64_t>(u) * R_.cols + i;
-    return ((bits_[bit >> 6] >> (bit & 63)) & 1) != 0;
-  }
-  const int32_t* b = R_.indices + R_.row_begin(u);
-  const int32_t* e = R_.indices + R_.row_end(u);
-  return std::binary_search(b, e, i);
-}
-
-int32_t NegativeSampler::draw(int32_t u, Rng& rng) const {
-  const int32_t len = R_.row_len(u), cols = R_.cols;
-  if (len >= cols) return -1;
-  if (static_cast<int64_t>(len) * 2 <= cols) {
-    // Rejection: fewer than two draws expected.
-    for (;;) {
-      int32_t c = static_cast<int32_t>(rng.below(static_cast<uint32_t>(cols)));
-      if (!seen(u, c)) return c;
-    }
-  }
-  // Dense row: the r-th unseen item, walking the sorted row (each seen item at or below the candidate shifts it).
-  int32_t c = static_cast<int32_t>(rng.below(static_cast<uint32_t>(cols - len)));
-  for (int32_t q = R_.row_begin(u); q < R_.row_end(u) && R_.indices[q] <= c; ++q) ++c;
-  return c;
-}
-
 Rng sampling_stream(uint64_t seed, uint64_t epoch, uint64_t id) { return Rng(hash3(seed, kSamplingDomain, epoch), id); }
 
 PointwiseEpoch pointwise_epoch(const CsrView& R, int negatives, uint64_t seed, uint64_t epoch, bool shuffle, int threads) {

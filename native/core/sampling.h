@@ -28,6 +28,41 @@ class NegativeSampler {
   std::vector<uint64_t> bits_;
 };
 
+// Inline: BPR calls these once per SGD step.
+inline bool NegativeSampler::seen(int32_t u, int32_t i) const {
+  if (!bits_.empty()) {
+    uint64_t bit = static_cast<uint64_t>(u) * R_.cols + i;
+    return ((bits_[bit >> 6] >> (bit & 63)) & 1) != 0;
+  }
+  // Branch-free binary search (a conditional move per step): sampled items are random, so a branching search
+  // would mispredict about half its steps.
+  const int32_t* base = R_.indices + R_.row_begin(u);
+  int32_t n = R_.row_len(u);
+  if (n == 0) return false;
+  while (n > 1) {
+    const int32_t half = n / 2;
+    base = base[half] <= i ? base + half : base;
+    n -= half;
+  }
+  return *base == i;
+}
+
+inline int32_t NegativeSampler::draw(int32_t u, Rng& rng) const {
+  const int32_t len = R_.row_len(u), cols = R_.cols;
+  if (len >= cols) return -1;
+  if (static_cast<int64_t>(len) * 2 <= cols) {
+    // Rejection: fewer than two draws expected.
+    for (;;) {
+      int32_t c = static_cast<int32_t>(rng.below(static_cast<uint32_t>(cols)));
+      if (!seen(u, c)) return c;
+    }
+  }
+  // Dense row: the r-th unseen item, walking the sorted row (each seen item at or below the candidate shifts it).
+  int32_t c = static_cast<int32_t>(rng.below(static_cast<uint32_t>(cols - len)));
+  for (int32_t q = R_.row_begin(u); q < R_.row_end(u) && R_.indices[q] <= c; ++q) ++c;
+  return c;
+}
+
 // The random stream of user u's negatives in epoch `epoch` (also used by sample_for_users with position ids).
 Rng sampling_stream(uint64_t seed, uint64_t epoch, uint64_t id);
 

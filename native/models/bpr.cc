@@ -1,8 +1,8 @@
 // BPR: Bayesian Personalized Ranking (Rendle et al. 2009), matrix factorization with item biases trained by SGD
 // on (user, seen item, unseen item) triples. Each epoch draws as many triples as there are interactions: the
-// positive pair uniformly among the interactions, the negative item uniformly among all items, re-drawn while the
-// user has seen it. Threads split an epoch's samples and update the shared factors without locks (Hogwild, as
-// implicit does): one thread gives the same model for the same seed; several threads give a model that varies
+// positive pair uniformly among the interactions, the negative uniformly among the items the user has not seen
+// (core/sampling.h's NegativeSampler, shared with the deep models). Threads split an epoch's samples and update
+// the shared factors without locks (Hogwild, as implicit does): one thread gives the same model for the same seed; several threads give a model that varies
 // slightly from run to run, because the order in which they overwrite each other's updates varies.
 #include <algorithm>
 #include <cmath>
@@ -13,6 +13,7 @@
 #include "core/fit.h"
 #include "core/model.h"
 #include "core/rng.h"
+#include "core/sampling.h"
 #include "core/threads.h"
 
 namespace recsys {
@@ -34,20 +35,6 @@ constexpr uint64_t kSampleStream = uint64_t{1} << 48;
 constexpr uint64_t kNegativeStream = uint64_t{1} << 49;
 constexpr int kAhead = 16;
 constexpr uint64_t kFoldInSalt = 0xB9E0F01D5EEDull;
-
-// Branch-free binary search (a conditional move per step): sampled items are random, so a branching search
-// would mispredict about half its steps.
-inline bool row_has(const CsrView& R, int32_t u, int32_t item) {
-  const int32_t* base = R.indices + R.row_begin(u);
-  int32_t n = R.row_len(u);
-  if (n == 0) return false;
-  while (n > 1) {
-    int32_t half = n / 2;
-    base = base[half] <= item ? base + half : base;
-    n -= half;
-  }
-  return *base == item;
-}
 
 // One SGD step on (u, i, j) with z = 1 - sigmoid(x_uij); adds -log sigmoid(x_uij) to *loss when asked.
 template <int K>
@@ -155,22 +142,7 @@ Napi::Value FitBPR(const Napi::CallbackInfo& info) {
       const int64_t nnz = R.nnz();
       std::vector<int32_t> row_of(nnz);
       for (int32_t u = 0; u < R.rows; ++u) std::fill(row_of.begin() + R.row_begin(u), row_of.begin() + R.row_end(u), u);
-      // Membership tests for negatives: a users x items bitmap (one load) when it is no bigger than the CSR's
-      // indices, else a binary search in the user's row.
-      std::vector<uint64_t> bits;
-      if (static_cast<double>(R.rows) * R.cols / 8 <= static_cast<double>(nnz) * 4 + (1 << 20)) {
-        bits.assign((static_cast<size_t>(R.rows) * R.cols + 63) / 64, 0);
-        for (int32_t u = 0; u < R.rows; ++u)
-          for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) {
-            uint64_t bit = static_cast<uint64_t>(u) * R.cols + R.indices[q];
-            bits[bit >> 6] |= uint64_t{1} << (bit & 63);
-          }
-      }
-      auto seen = [&](int32_t u, int32_t c) {
-        if (bits.empty()) return row_has(R, u, c);
-        uint64_t bit = static_cast<uint64_t>(u) * R.cols + c;
-        return ((bits[bit >> 6] >> (bit & 63)) & 1) != 0;
-      };
+      const NegativeSampler sampler(R);
       const int nt = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(resolve_threads(p.threads), nnz)));
       auto step = blas::with_factors(k, [](auto kc) { return &bpr_step<decltype(kc)::value>; });
       std::vector<double> losses(nt);
@@ -202,15 +174,7 @@ Napi::Value FitBPR(const Napi::CallbackInfo& info) {
               __builtin_prefetch(m->V.data() + static_cast<int64_t>(R.indices[qa]) * k);
             }
             int32_t u = row_of[q], i = R.indices[q];
-            if (R.row_len(u) >= R.cols) continue;  // the user has seen every item: no negative exists
-            int32_t j = -1;
-            for (int t = 0; t < 64; ++t) {
-              int32_t c = static_cast<int32_t>(neg.below(static_cast<uint32_t>(R.cols)));
-              if (!seen(u, c)) {
-                j = c;
-                break;
-              }
-            }
+            const int32_t j = sampler.draw(u, neg);  // -1: the user has seen every item, no negative exists
             if (j < 0) continue;
             step(m->U.data() + static_cast<int64_t>(u) * k, m->V.data() + static_cast<int64_t>(i) * k,
                  m->V.data() + static_cast<int64_t>(j) * k, &m->item_bias[i], &m->item_bias[j], k, p.lr, p.reg, loss);
