@@ -8,6 +8,9 @@
 //  - seconds per epoch of each model on each TensorFlow.js backend available (wasm and cpu at least).
 // Usage: npm run bench:deep [-- --only neumf,multvae,autorec,loo,backends] [--seed N]
 import { cpus, loadavg } from 'node:os';
+import type { DeepResult } from '../ts/report/results.js';
+import { runInfo, writeResult } from './common.js';
+import { deepMarkdown, updateBenchmarksMd } from './markdown.js';
 import {
   AutoRec,
   MultVAE,
@@ -58,6 +61,9 @@ console.log(
 console.log(`ML-100K: ${ds.nUsers} users, ${ds.nItems} items, ${ds.nnz} ratings\n`);
 
 const summary: Record<string, unknown> = { backend: backend.name, hardwareThreads: cpus().length };
+const result: DeepResult = { kind: 'deep', info: runInfo(0, [`seed ${seed}`, `TensorFlow.js ${backend.tfjsVersion}`]), backend: backend.name, rows: [] };
+const pick = (r: Record<string, number | undefined>, keys: string[]) => Object.fromEntries(keys.filter((k) => r[k] !== undefined).map((k) => [k, r[k]!]));
+const MS_KEYS = ['precision@10', 'recall@10', 'ndcg@10', 'map_full@10'];
 const f4 = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(4));
 
 /** Fits and returns wall and CPU seconds (CPU = this process, every thread). */
@@ -79,6 +85,7 @@ if (only.has('neumf')) {
   console.log(`  P@10 ${f4(r['precision@10'])} (NCF 0.347)  NDCG@10 ${f4(r['ndcg@10'])} (NCF 0.396, target >= 0.396)  MAP ${f4(r['map_full@10'])} (NCF 0.108)  R@10 ${f4(r['recall@10'])} (NCF 0.181)`);
   console.log(`  training ${wall.toFixed(1)} s wall, ${cpu.toFixed(1)} s CPU (target <= 113 s; NCF 113 s on 4 CPUs + GTX 1660 Ti)\n`);
   summary.neumf = { ...r, fitWall: wall, fitCpu: cpu };
+  result.rows.push({ protocol: 'ms-recommenders', model: 'NeuMF', params: NEUMF, metrics: pick(r, MS_KEYS), fitSeconds: wall, reference: 'NCF row: P@10 0.347, NDCG@10 0.396, MAP 0.108, 113 s on 4 CPUs + GTX 1660 Ti; target NDCG@10 >= 0.396, <= 113 s' });
 }
 
 if (only.has('multvae')) {
@@ -88,6 +95,7 @@ if (only.has('multvae')) {
   console.log(`  P@10 ${f4(r['precision@10'])}  NDCG@10 ${f4(r['ndcg@10'])} (target >= 0.45; BiVAE 0.475, BPR 0.442)  MAP ${f4(r['map_full@10'])}  R@10 ${f4(r['recall@10'])}`);
   console.log(`  training ${wall.toFixed(1)} s wall, ${cpu.toFixed(1)} s CPU\n`);
   summary.multvae = { ...r, fitWall: wall, fitCpu: cpu };
+  result.rows.push({ protocol: 'ms-recommenders', model: 'MultVAE', params: MULTVAE, metrics: pick(r, MS_KEYS), fitSeconds: wall, reference: 'target NDCG@10 >= 0.45 (BiVAE 0.475, BPR 0.442, SAR 0.382)' });
 }
 
 if (only.has('autorec')) {
@@ -107,6 +115,8 @@ if (only.has('autorec')) {
   console.log(`  AutoRec folds: ${cv.folds.map((f) => f.rmse!.toFixed(4)).join(' ')}; CPU ${((cpuAll.user + cpuAll.system) / 1e6).toFixed(1)} s for all 5`);
   console.log(`  target: <= 0.91 and below BiasedMF${biased ? '' : ' (BiasedMF is not registered in this build: compare when it is)'}; Surprise SVD 0.934\n`);
   summary.autorec = rows;
+  for (const [name, r] of Object.entries(rows))
+    result.rows.push({ protocol: 'kfold5', model: name, params: name === 'AutoRec' ? AUTOREC : { seed }, metrics: { rmse: r.rmse, mae: r.mae }, fitSeconds: r.fit, reference: name === 'AutoRec' ? 'target RMSE <= 0.91 and below BiasedMF; Surprise SVD 0.934' : undefined });
 }
 
 if (only.has('loo')) {
@@ -127,6 +137,7 @@ if (only.has('loo')) {
     const r = evaluate(m, test, { k: 10, metrics: ['sampled_hit_rate', 'sampled_ndcg'], negatives: 99, seed });
     console.log(`  ${name.padEnd(12)} HR@10 ${f4(r['sampled_hit_rate@10'])}  NDCG@10 ${f4(r['sampled_ndcg@10'])}  (fit ${wall.toFixed(1)} s)`);
     out[name] = r;
+    result.rows.push({ protocol: 'loo-99', model: name, metrics: pick(r, ['sampled_hit_rate@10', 'sampled_ndcg@10']), fitSeconds: wall, reference: name === 'NeuMF' ? 'NCF paper (ML-1M): HR@10 0.730, NDCG@10 0.447' : undefined });
   }
   console.log('  (NCF paper, ML-1M: NeuMF HR@10 0.730, NDCG@10 0.447; on ML-100K there is no published row)\n');
   summary.leaveOneOut = out;
@@ -157,6 +168,7 @@ if (only.has('backends')) {
       row[name] = secs[1]! - secs[0]!;
     }
     times[b] = row;
+    for (const [name, secs] of Object.entries(row)) result.rows.push({ protocol: 'epoch-seconds', model: name, backend: b, metrics: { 'seconds/epoch': secs }, fitSeconds: secs });
     console.log(`  ${b.padEnd(15)} ${chosen.threads ?? '?'} thread(s): NeuMF ${row.NeuMF!.toFixed(2)} s  MultVAE ${row.MultVAE!.toFixed(2)} s  AutoRec ${row.AutoRec!.toFixed(2)} s`);
   }
   summary.epochSeconds = times;
@@ -165,3 +177,9 @@ if (only.has('backends')) {
 
 console.log(`\nload average at end ${loadavg().map((l) => l.toFixed(2)).join(' ')} (wall times on a shared machine vary with it)`);
 console.log(JSON.stringify(summary));
+// Only a full run replaces the saved results and the BENCHMARKS.md section; an --only run just prints.
+if (!argOf('only') && result.rows.length) {
+  const out = writeResult('deep', result);
+  updateBenchmarksMd('deep', deepMarkdown(result));
+  console.log(`results: ${out}; BENCHMARKS.md section "deep" updated`);
+}

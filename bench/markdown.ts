@@ -2,7 +2,8 @@
 // only its own section (between `<!-- NAME:begin -->` and `<!-- NAME:end -->`), so hand-written text stays.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AccuracyResult, KernelsResult, PeersResult, RunInfo, ScalingResult } from '../ts/report/results.js';
+import type { AccuracyResult, DeepResult, KernelsResult, PeersResult, RunInfo, ScalingResult } from '../ts/report/results.js';
+import { deepMetricText } from '../ts/report/html.js';
 import { BENCH_DIR, fmt, mdTable } from './common.js';
 
 export const BENCHMARKS_MD = join(BENCH_DIR, '..', 'BENCHMARKS.md');
@@ -114,4 +115,17 @@ export function updateBenchmarksMd(name: string, body: string, path = BENCHMARKS
   const block = `${begin}\n${body}\n${end}`;
   writeFileSync(path, re.test(text) ? text.replace(re, () => block) : `${text.trimEnd()}\n\n${block}\n`);
   return path;
+}
+
+export function deepMarkdown(r: DeepResult): string {
+  const out = [infoLine(r.info), '', `Accuracy rows on TensorFlow.js's ${r.backend} backend.`, ''];
+  out.push(mdTable(['protocol', 'model', 'metrics', 'fit s', 'reference'], r.rows.filter((x) => x.protocol !== 'epoch-seconds').map((x) => [x.protocol, x.model, deepMetricText(x.metrics), fmt(x.fitSeconds, 1), x.reference ?? ''])));
+  const times = r.rows.filter((x) => x.protocol === 'epoch-seconds');
+  if (times.length) {
+    const backends = [...new Set(times.map((x) => x.backend ?? '?'))];
+    const models = [...new Set(times.map((x) => x.model))];
+    out.push('', 'Seconds per epoch (the second of two), by backend:', '');
+    out.push(mdTable(['model', ...backends], models.map((m) => [m, ...backends.map((b) => fmt(times.find((x) => x.model === m && x.backend === b)?.fitSeconds, 2))])));
+  }
+  return out.join('\n');
 }

@@ -1,5 +1,5 @@
 // Small hand-made benchmark results of every kind, for the report tests.
-import type { AccuracyResult, KernelsResult, PeersResult, RunInfo, ScalingResult } from '../../ts/report/results.js';
+import type { AccuracyResult, DeepResult, KernelsResult, PeersResult, RunInfo, ScalingResult } from '../../ts/report/results.js';
 
 const info: RunInfo = {
   date: '2026-01-01T00:00:00.000Z',
@@ -51,5 +51,17 @@ export const peers: PeersResult = {
   rows: [
     { dataset: 'ml-test', task: 'ranking', recsys: { model: 'ImplicitALS', fitSeconds: 0.1, predictSeconds: 0.01, metrics: { 'ndcg@10': 0.36 } }, peer: { library: 'implicit', model: 'ALS', fitSeconds: 0.3, predictSeconds: 0.05, metrics: { 'ndcg@10': 0.35 } } },
     { dataset: 'ml-test', task: 'rating', recsys: { model: 'BiasedMF', fitSeconds: 0.1, predictSeconds: 0.01, metrics: { rmse: 0.93 } }, peer: { library: 'surprise', model: 'SVD', fitSeconds: 1, predictSeconds: 0.1, metrics: { rmse: 0.934 } } },
+  ],
+};
+
+export const deep: DeepResult = {
+  kind: 'deep',
+  info,
+  backend: 'wasm',
+  rows: [
+    { protocol: 'ms-recommenders', model: 'NeuMF', metrics: { 'ndcg@10': 0.43 }, fitSeconds: 22, reference: 'NCF 0.396' },
+    { protocol: 'kfold5', model: 'AutoRec', metrics: { rmse: 0.905 }, fitSeconds: 20 },
+    { protocol: 'epoch-seconds', model: 'NeuMF', backend: 'wasm', metrics: { 'seconds/epoch': 1.4 }, fitSeconds: 1.4 },
+    { protocol: 'epoch-seconds', model: 'NeuMF', backend: 'cpu', metrics: { 'seconds/epoch': 44 }, fitSeconds: 44 },
   ],
 };

@@ -6,7 +6,8 @@ import { renderReport } from '../../ts/report/html.js';
 import { powerLawExponent } from '../../ts/report/results.js';
 import { barChart, lineChart, niceTicks } from '../../ts/report/svg.js';
 import { TempDir } from '../helpers/tmpdir.js';
-import { accuracy, kernels, peers, scaling } from './fixtures.js';
+import { accuracy, deep, kernels, peers, scaling } from './fixtures.js';
+import { deepMarkdown } from '../../bench/markdown.js';
 
 describe('report charts', () => {
   it('line chart: one path per series, points placed by the axes (log x: equal ratios, equal steps)', () => {
@@ -49,12 +50,15 @@ describe('recsys report', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('renders every kind of result into one self-contained page', () => {
-    const html = renderReport([peers, accuracy, scaling, kernels], ['p.json', 'a.json', 's.json', 'k.json']);
+    const html = renderReport([deep, peers, accuracy, scaling, kernels], ['d.json', 'p.json', 'a.json', 's.json', 'k.json']);
     // sections in a fixed order whatever the input order
     const at = (s: string) => html.indexOf(s);
     expect(at('Native kernels')).toBeLessThan(at('Accuracy and speed'));
     expect(at('Accuracy and speed')).toBeLessThan(at('Scaling with data size'));
     expect(at('Scaling with data size')).toBeLessThan(at('recsys vs peers'));
+    expect(at('recsys vs peers')).toBeLessThan(at('Deep models'));
+    expect(html).toContain('Seconds per epoch by backend');
+    expect(html).toContain('ndcg@10 0.4300');
     expect(html).toContain('NDCG@K');
     expect(html).toContain('training loss');
     expect(html).toContain('Fit time vs interactions');
@@ -63,12 +67,18 @@ describe('recsys report', () => {
   });
 
   it('writes the page from files given on the command line, -o naming the output', async () => {
-    const files = [kernels, accuracy, scaling, peers].map((r) => tmp.file(JSON.stringify(r), `${r.kind}.json`));
+    const files = [kernels, accuracy, scaling, peers, deep].map((r) => tmp.file(JSON.stringify(r), `${r.kind}.json`));
     const out = join(tmp.dir, 'out.html');
     vi.spyOn(console, 'log').mockImplementation(() => {});
     await reportCommand([...files, '-o', out]);
     expect(existsSync(out)).toBe(true);
     expect((readFileSync(out, 'utf8').match(/<svg /g) ?? []).length).toBeGreaterThan(10);
+  });
+
+  it('renders the deep-model section of BENCHMARKS.md: metrics and a seconds-per-epoch table by backend', () => {
+    const md = deepMarkdown(deep);
+    expect(md).toContain('| ms-recommenders | NeuMF | ndcg@10 0.4300 | 22.0 | NCF 0.396 |');
+    expect(md).toMatch(/\| model \| wasm \| cpu \|\n\|[-|: ]+\|\n\| NeuMF \| 1\.40 \| 44\.00 \|/);
   });
 
   it('rejects missing, non-JSON and foreign files with typed errors', async () => {

@@ -7,7 +7,7 @@ import { renderReport } from '../report/html.js';
 import type { BenchResult } from '../report/results.js';
 import { parseArgs } from './args.js';
 
-const KINDS = ['kernels', 'accuracy', 'peers', 'scaling'];
+const KINDS = ['kernels', 'accuracy', 'peers', 'scaling', 'deep'];
 
 export const reportUsage = 'recsys report <results.json...> [-o report.html] [--title TEXT]\n  results: files written by npm run bench, bench:accuracy, bench:peers, bench:scaling (bench/results/*.json)';
 

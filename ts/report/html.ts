@@ -1,7 +1,7 @@
 // The benchmark report: one self-contained HTML file (inline CSS and SVG, no scripts, nothing fetched) with a
 // section per kind of result file: kernels (speed-up bars), accuracy (metric-vs-K curves, training loss per
 // epoch, tables), scaling (time and memory against interactions) and peers (recsys vs peer bars).
-import type { AccuracyResult, BenchResult, KernelsResult, PeersResult, RunInfo, ScalingResult } from './results.js';
+import type { AccuracyResult, BenchResult, DeepResult, KernelsResult, PeersResult, RunInfo, ScalingResult } from './results.js';
 import { barChart, escapeXml as esc, lineChart, type Series } from './svg.js';
 
 const CSS = `
@@ -145,9 +145,27 @@ function peersHtml(r: PeersResult, source: string): string {
   return out.join('\n');
 }
 
+/** The metrics a deep-model row reports, in a stable order. */
+export function deepMetricText(m: Record<string, number>): string {
+  return Object.entries(m)
+    .map(([k, v]) => `${k} ${v.toFixed(k.includes('seconds') ? 2 : 4)}`)
+    .join(', ');
+}
+
+function deepHtml(r: DeepResult, source: string): string {
+  const times = r.rows.filter((x) => x.protocol === 'epoch-seconds');
+  const models = [...new Set(times.map((x) => x.model))];
+  const backends = [...new Set(times.map((x) => x.backend ?? '?'))];
+  const out = ['<h2>Deep models (TensorFlow.js)</h2>', infoHtml(r.info, source), `<p class="info">Accuracy rows on the ${esc(r.backend)} backend.</p>`];
+  out.push(tableHtml(['protocol', 'model', 'metrics', 'fit s', 'reference'], r.rows.filter((x) => x.protocol !== 'epoch-seconds').map((x) => [x.protocol, x.model, deepMetricText(x.metrics), f(x.fitSeconds, 1), x.reference ?? ''])));
+  if (times.length)
+    out.push(barChart({ title: 'Seconds per epoch by backend (log scale)', categories: models, series: backends.map((b) => ({ name: b, values: models.map((m) => times.find((x) => x.model === m && x.backend === b)?.fitSeconds ?? NaN) })), xLabel: 'seconds per epoch', logX: true, width: 600 }));
+  return out.join('\n');
+}
+
 /** Renders result files (already parsed) into one HTML page; `sources` names them (e.g. file names). */
 export function renderReport(results: BenchResult[], sources: string[], title = 'recsys benchmark report'): string {
-  const order = ['kernels', 'accuracy', 'scaling', 'peers'];
+  const order = ['kernels', 'accuracy', 'scaling', 'peers', 'deep'];
   const sections = results
     .map((r, i) => ({ r, source: sources[i] ?? `input ${i + 1}` }))
     .sort((a, b) => order.indexOf(a.r.kind) - order.indexOf(b.r.kind))
@@ -161,6 +179,8 @@ export function renderReport(results: BenchResult[], sources: string[], title = 
           return scalingHtml(r, source);
         case 'peers':
           return peersHtml(r, source);
+        case 'deep':
+          return deepHtml(r, source);
       }
     });
   return `<!DOCTYPE html>

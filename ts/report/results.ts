@@ -107,7 +107,29 @@ export interface ScalingResult {
   exponents: Record<string, number>;
 }
 
-export type BenchResult = KernelsResult | AccuracyResult | PeersResult | ScalingResult;
+/** npm run bench:deep: the deep models (TensorFlow.js) under the protocols their targets name. */
+export interface DeepResult {
+  kind: 'deep';
+  info: RunInfo;
+  /** The TensorFlow.js backend of the accuracy rows (the epoch-seconds rows name their own). */
+  backend: string;
+  rows: {
+    /** 'ms-recommenders' (75/25 per user, k = 10), 'kfold5' (rating), 'loo-99' (last item among 99 sampled
+     * negatives) or 'epoch-seconds'. */
+    protocol: string;
+    model: string;
+    /** The backend of an epoch-seconds row. */
+    backend?: string;
+    params?: Record<string, unknown>;
+    metrics: Record<string, number>;
+    /** Wall seconds of the fit (per fold for kfold5; per epoch for epoch-seconds). */
+    fitSeconds?: number;
+    /** The published or target figure compared with, in words. */
+    reference?: string;
+  }[];
+}
+
+export type BenchResult = KernelsResult | AccuracyResult | PeersResult | ScalingResult | DeepResult;
 
 /** Least-squares slope of log(y) against log(x): the b of y ~ a x^b. NaN with fewer than two points. */
 export function powerLawExponent(points: readonly [number, number][]): number {
