@@ -28,11 +28,12 @@ describe('recsys demo', () => {
 });
 
 describe('recsys info', () => {
-  it('prints the BLAS in use, threads and SIMD level', () => {
+  it('prints the BLAS in use, threads and SIMD level; --native-only leaves the deep backend out', async () => {
     const out: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((s: string) => void out.push(s));
-    infoCommand(['--json']);
+    await infoCommand(['--json', '--native-only']);
     const i = JSON.parse(out.join('\n'));
+    expect(i.deep).toBeUndefined();
     expect(i.blas).toMatch(/^(openblas|builtin)/);
     expect(i.defaultThreads).toBeGreaterThan(0);
     expect(typeof i.simd).toBe('string');

@@ -2,10 +2,10 @@ import { deepInfo, info } from '../info.js';
 import { parseArgs } from './args.js';
 
 export async function infoCommand(args: string[]): Promise<void> {
-  const { opts } = parseArgs(args, { flags: ['json', 'deep'] });
+  const { opts } = parseArgs(args, { flags: ['json', 'native-only'] });
   const i = info();
-  // --deep loads TensorFlow.js to find the deep models' backend; plain info stays light.
-  const deep = opts.deep ? await deepInfo() : undefined;
+  // Finding the deep models' backend loads TensorFlow.js (about half a second); --native-only skips it.
+  const deep = opts['native-only'] ? undefined : await deepInfo();
   if (opts.json) {
     console.log(JSON.stringify(deep ? { ...i, deep } : i, null, 2));
     return;

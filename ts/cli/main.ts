@@ -12,7 +12,7 @@ interface Command {
 const commands: Record<string, Command> = {
   info: {
     summary: 'version, BLAS in use, threads, SIMD level and compiler of the native addon',
-    usage: 'recsys info [--json] [--deep]   (--deep: also the TensorFlow.js backend of the deep models)',
+    usage: 'recsys info [--json] [--native-only]   (the build, and the TensorFlow.js backend of the deep models unless --native-only)',
     async run(args) {
       const { infoCommand } = await import('./info.js');
       await infoCommand(args);
