@@ -115,7 +115,7 @@ export interface DeepResult {
   backend: string;
   rows: {
     /** 'ms-recommenders' (75/25 per user, k = 10), 'kfold5' (rating), 'loo-99' (last item among 99 sampled
-     * negatives) or 'epoch-seconds'. */
+     * negatives), 'loo-99-tuned' (the same, baselines tuned on a validation item) or 'epoch-seconds'. */
     protocol: string;
     model: string;
     /** The backend of an epoch-seconds row. */
