@@ -141,41 +141,66 @@ Napi::Value FitItemKNN(const Napi::CallbackInfo& info) {
       ctx.check_cancelled();
 
       // For each item, a dense accumulator over the items sharing a user with it; keep the k largest (ties to
-      // the smaller index), stored sorted by item index.
+      // the smaller index), stored sorted by item index. Similarities of exactly 0 are not kept (they add nothing
+      // to a score). Two ways to find the touched items: when an item's work (the summed lengths of its users'
+      // rows) is at least a quarter of the catalogue, the products are added without any bookkeeping and the
+      // whole accumulator is scanned afterwards; for a rarer item, each first touch is recorded (a data-dependent
+      // branch per product, which mispredicts on first touches) so the cost stays proportional to its work.
       std::vector<std::vector<int32_t>> nb_i(ni);
       std::vector<std::vector<float>> nb_s(ni);
       int nt = resolve_threads(threads);
       std::vector<std::vector<float>> accs(nt);
       std::vector<std::vector<int32_t>> marks(nt), touched(nt);
+      std::vector<std::vector<std::pair<float, int32_t>>> cands(nt);
       parallel_for(ni, nt, [&](int64_t i64, int tid) {
         if (ctx.cancelled()) return;  // every remaining item is skipped; the check after the loop throws
         int32_t i = static_cast<int32_t>(i64);
         auto& acc = accs[tid];
         auto& mark = marks[tid];  // mark[j] == i + 1: j already touched for item i
         auto& t = touched[tid];
+        auto& c = cands[tid];
         if (acc.empty()) {
           acc.assign(ni, 0.f);
           mark.assign(ni, 0);
         }
-        t.clear();
-        for (int32_t q = C.row_begin(i); q < C.row_end(i); ++q) {
-          float a = wc[q];
-          int32_t u = C.indices[q];
-          for (int32_t p = R.row_begin(u); p < R.row_end(u); ++p) {
-            int32_t j = R.indices[p];
-            if (j == i) continue;
-            if (mark[j] != i + 1) {
-              mark[j] = i + 1;
-              t.push_back(j);
-            }
-            acc[j] += a * wr[p];
+        c.clear();
+        int64_t work = 0;
+        for (int32_t q = C.row_begin(i); q < C.row_end(i); ++q) work += R.row_len(C.indices[q]);
+        if (work * 4 >= ni) {
+          float* __restrict ac = acc.data();
+          for (int32_t q = C.row_begin(i); q < C.row_end(i); ++q) {
+            const float a = wc[q];
+            const int32_t u = C.indices[q];
+            const int32_t* __restrict js = R.indices + R.row_begin(u);
+            const float* __restrict ws = wr.data() + R.row_begin(u);
+            const int32_t len = R.row_len(u);
+            for (int32_t p = 0; p < len; ++p) ac[js[p]] += a * ws[p];
           }
-        }
-        std::vector<std::pair<float, int32_t>> c;
-        c.reserve(t.size());
-        for (int32_t j : t) {
-          c.emplace_back(acc[j], j);
-          acc[j] = 0.f;
+          ac[i] = 0.f;
+          for (int32_t j = 0; j < ni; ++j)
+            if (ac[j] != 0.f) {
+              c.emplace_back(ac[j], j);
+              ac[j] = 0.f;
+            }
+        } else {
+          t.clear();
+          for (int32_t q = C.row_begin(i); q < C.row_end(i); ++q) {
+            float a = wc[q];
+            int32_t u = C.indices[q];
+            for (int32_t p = R.row_begin(u); p < R.row_end(u); ++p) {
+              int32_t j = R.indices[p];
+              if (j == i) continue;
+              if (mark[j] != i + 1) {
+                mark[j] = i + 1;
+                t.push_back(j);
+              }
+              acc[j] += a * wr[p];
+            }
+          }
+          for (int32_t j : t) {
+            if (acc[j] != 0.f) c.emplace_back(acc[j], j);
+            acc[j] = 0.f;
+          }
         }
         auto better = [](const std::pair<float, int32_t>& x, const std::pair<float, int32_t>& y) {
           return x.first > y.first || (x.first == y.first && x.second < y.second);
@@ -185,6 +210,8 @@ Napi::Value FitItemKNN(const Napi::CallbackInfo& info) {
           c.resize(k);
         }
         std::sort(c.begin(), c.end(), [](const auto& x, const auto& y) { return x.second < y.second; });
+        nb_i[i].reserve(c.size());
+        nb_s[i].reserve(c.size());
         for (auto& [s, j] : c) {
           nb_i[i].push_back(j);
           nb_s[i].push_back(s);

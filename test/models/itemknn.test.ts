@@ -58,11 +58,11 @@ describe('ItemKNN', () => {
     const n = ds.nItems;
     const st = m.nativeModel.state();
     const ptr = st.neighbor_indptr!.data, nb = st.neighbor_items!.data, sims = st.neighbor_scores!.data;
-    // the reference's top-k others of each item (touched = sharing a user)
+    // the reference's top-k others of each item (touched = sharing a user; a similarity of exactly 0 is not kept)
     const kept = new Float64Array(n * n);
     for (let i = 0; i < n; i++) {
       const touched = new Set<number>();
-      for (const u of ds.itemUsers(i)) for (const j of ds.userItems(u)) if (j !== i) touched.add(j);
+      for (const u of ds.itemUsers(i)) for (const j of ds.userItems(u)) if (j !== i && S[i * n + j] !== 0) touched.add(j);
       const top = [...touched].sort((a, b) => S[i * n + b]! - S[i * n + a]! || a - b).slice(0, k);
       expect(ptr[i + 1]! - ptr[i]!).toBe(top.length);
       const got = new Map<number, number>();
@@ -87,6 +87,42 @@ describe('ItemKNN', () => {
         expect(m.predict(ds.users.id(u), ds.items.id(j))).toBeCloseTo(s, 4);
       }
     }
+  });
+
+  it('the dense-accumulator and first-touch paths agree: a large catalogue where most items are rare', () => {
+    // 300 items; items 0..9 are in every user's row (their work reaches a quarter of the catalogue: scanned),
+    // the others are rare (first-touch bookkeeping). Both paths must give the dense reference's neighbours.
+    const r = mulberry32(5);
+    const us: number[] = [], is: number[] = [];
+    for (let u = 0; u < 30; u++) {
+      const row = new Set<number>(Array.from({ length: 10 }, (_, j) => j));
+      while (row.size < 14) row.add(10 + Math.floor(r() * 290));
+      for (const i of row) (us.push(u), is.push(i));
+    }
+    const big = Dataset.fromArrays({ users: us, items: is });
+    const m = new ItemKNN({ similarity: 'tfidf', k: 400, threads: 2 }).fit(big);
+    const S = referenceSimilarity(big, 'tfidf', true);
+    const n = big.nItems;
+    const st = m.nativeModel.state();
+    const ptr = st.neighbor_indptr!.data, nb = st.neighbor_items!.data, sims = st.neighbor_scores!.data;
+    for (let i = 0; i < n; i++) {
+      const want = new Set<number>();
+      for (const u of big.itemUsers(i)) for (const j of big.userItems(u)) if (j !== i && S[i * n + j] !== 0) want.add(j);
+      expect(ptr[i + 1]! - ptr[i]!).toBe(want.size);
+      for (let q = ptr[i]!; q < ptr[i + 1]!; q++) {
+        expect(want.has(nb[q]!)).toBe(true);
+        expect(sims[q]).toBeCloseTo(S[i * n + nb[q]!]!, 5);
+      }
+    }
+  });
+
+  it('keeps no neighbour of similarity exactly 0 (a user with idf 0 links items without similarity)', () => {
+    // 4 items; user a has 3 = items - 1 of them, so idf(a) = log(4 / 4) = 0: item 2, seen by a alone, has
+    // similarity 0 to items 0 and 1 and no neighbours at all.
+    const z = Dataset.fromArrays({ users: ['a', 'a', 'a', 'b', 'c', 'c'], items: [0, 1, 2, 3, 0, 1] });
+    const m = new ItemKNN({ similarity: 'tfidf', k: 5 }).fit(z);
+    expect(m.similarItems(2, 5)).toEqual([]);
+    expect(m.similarItems(0, 5).map((x) => x.item)).toEqual([1]);
   });
 
   it('similarItems returns at most k neighbours, best first', () => {
