@@ -1,5 +1,5 @@
-// Choosing the TensorFlow.js backend: tfjs-node(-gpu) are optional peers that are absent here, so wasm is chosen,
-// a failing wasm falls back to cpu, a synchronous first use takes cpu with a warning, and importing recsys (or
+// Choosing the TensorFlow.js backend: tfjs-node(-gpu) are optional peers that are absent here, so wasm is chosen
+// (a simulated install is preferred to it), a failing wasm falls back to cpu, a synchronous first use takes cpu with a warning, and importing recsys (or
 // constructing a deep model) does not load TensorFlow.js at all.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -62,6 +62,48 @@ describe('deep backend selection', () => {
     expect(tfSync().getBackend()).toBe('wasm');
     // Emscripten's process-wide error handlers were taken off again.
     expect(process.listeners('unhandledRejection').some((l) => String(l).includes('throw reason'))).toBe(false);
+  });
+
+  it('prefers an installed tfjs-node (simulated: a loader that registers a "tensorflow" backend), and refuses one bound to another tfjs-core', async () => {
+    const tf = tfSync();
+    // What requiring @tensorflow/tfjs-node does: register a synchronous backend named 'tensorflow', and its
+    // kernels, with our tfjs-core. The stand-in is the cpu backend and its kernels under that name.
+    const cpuKernels = tf.getKernelsForBackend('cpu');
+    _setDeepBackendLoader((pkg) => {
+      if (pkg === '@tensorflow/tfjs-node') {
+        if (!tf.findBackendFactory('tensorflow')) {
+          tf.registerBackend('tensorflow', tf.findBackendFactory('cpu')!);
+          for (const k of cpuKernels) tf.registerKernel({ ...k, backendName: 'tensorflow' });
+        }
+        return {};
+      }
+      return req(pkg);
+    });
+    const unregister = () => {
+      if (!tf.findBackendFactory('tensorflow')) return;
+      tf.removeBackend('tensorflow');
+      for (const k of tf.getKernelsForBackend('tensorflow')) tf.unregisterKernel(k.kernelName, 'tensorflow');
+    };
+    try {
+      const i = await initDeepBackend();
+      expect(i.name).toBe('tensorflow');
+      expect(i.package).toBe('@tensorflow/tfjs-node');
+      expect(i.skipped).toEqual([{ name: 'tensorflow-gpu', package: '@tensorflow/tfjs-node-gpu', reason: 'not installed' }]);
+      expect(tf.getBackend()).toBe('tensorflow');
+      const ds = plantedDataset({ users: 30, items: 20, perUser: 5 });
+      const m = new GMF({ factors: 4, epochs: 1 }).fit(ds);
+      expect(m.recommend(ds.users.id(0), { k: 3 })).toHaveLength(3);
+      // An install of another version registers with its own tfjs-core: ours has no 'tensorflow' backend.
+      unregister();
+      _setDeepBackendLoader((pkg) => (pkg === '@tensorflow/tfjs-node' ? {} : req(pkg)));
+      const j = await initDeepBackend({ backends: ['tensorflow', 'wasm'] });
+      expect(j.name).toBe('wasm');
+      expect(j.skipped[0]!.reason).toMatch(/^installed, but bound to another copy of @tensorflow\/tfjs-core: install @tensorflow\/tfjs-node@/);
+    } finally {
+      unregister();
+      _setDeepBackendLoader(undefined);
+      await initDeepBackend();
+    }
   });
 
   it('falls back to cpu when wasm cannot be loaded', async () => {
