@@ -87,54 +87,52 @@ void sample_for_users(const NegativeSampler& s, const int32_t* users, int64_t n,
   });
 }
 
+namespace {
+// fn(column, value, dropped) for each stored entry of row u as a mini-batch sees it: 1 or the stored value, divided
+// by the row's Euclidean norm when asked, and with dropout each entry dropped with that probability and the
+// survivors scaled by 1 / (1 - dropout), entry q of the row drawing from stream (seed, epoch, u).
+template <typename F>
+void row_values(const CsrView& R, int32_t u, const DenseRowsOptions& o, F&& fn) {
+  double norm = 0;
+  for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) {
+    double v = o.binary ? 1.0 : R.value(q);
+    norm += v * v;
+  }
+  const float scale = o.l2_normalize && norm > 0 ? static_cast<float>(1.0 / std::sqrt(norm)) : 1.f;
+  const float keep = static_cast<float>(1.0 - o.dropout);
+  Rng rng = sampling_stream(o.seed, o.epoch, static_cast<uint64_t>(u));
+  for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) {
+    const float v = (o.binary ? 1.f : R.value(q)) * scale;
+    const bool dropped = o.dropout > 0 && rng.uniform() < o.dropout;
+    fn(R.indices[q], o.dropout > 0 ? v / keep : v, dropped);
+  }
+}
+}  // namespace
+
 void dense_rows(const CsrView& R, const int32_t* rows, int64_t n, const DenseRowsOptions& o, float* out, int threads) {
   const int32_t cols = R.cols;
-  const float keep = static_cast<float>(1.0 - o.dropout);
   parallel_blocks(n, threads, [&](int64_t b, int64_t e, int) {
     for (int64_t r = b; r < e; ++r) {
       float* dst = out + r * cols;
       std::fill(dst, dst + cols, 0.f);
       const int32_t u = rows[r];
       if (u < 0 || u >= R.rows) continue;  // an unknown row is all zeros
-      double norm = 0;
-      for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) {
-        double v = o.binary ? 1.0 : R.value(q);
-        norm += v * v;
-      }
-      const float scale = o.l2_normalize && norm > 0 ? static_cast<float>(1.0 / std::sqrt(norm)) : 1.f;
-      Rng rng = sampling_stream(o.seed, o.epoch, static_cast<uint64_t>(u));
-      for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) {
-        float v = (o.binary ? 1.f : R.value(q)) * scale;
-        if (o.dropout > 0) v = rng.uniform() < o.dropout ? 0.f : v / keep;
-        dst[R.indices[q]] = v;
-      }
+      row_values(R, u, o, [&](int32_t c, float v, bool dropped) { dst[c] = dropped ? 0.f : v; });
     }
   });
 }
 
 RowEntries csr_rows(const CsrView& R, const int32_t* rows, int64_t n, const DenseRowsOptions& o) {
   RowEntries out;
-  const float keep = static_cast<float>(1.0 - o.dropout);
   for (int64_t r = 0; r < n; ++r) {
     const int32_t u = rows[r];
     if (u < 0 || u >= R.rows) continue;
-    double norm = 0;
-    for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) {
-      double v = o.binary ? 1.0 : R.value(q);
-      norm += v * v;
-    }
-    const float scale = o.l2_normalize && norm > 0 ? static_cast<float>(1.0 / std::sqrt(norm)) : 1.f;
-    Rng rng = sampling_stream(o.seed, o.epoch, static_cast<uint64_t>(u));
-    for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) {
-      float v = (o.binary ? 1.f : R.value(q)) * scale;
-      if (o.dropout > 0) {
-        if (rng.uniform() < o.dropout) continue;
-        v /= keep;
-      }
+    row_values(R, u, o, [&](int32_t c, float v, bool dropped) {
+      if (dropped) return;
       out.row_of.push_back(static_cast<int32_t>(r));
-      out.indices.push_back(R.indices[q]);
+      out.indices.push_back(c);
       out.values.push_back(v);
-    }
+    });
   }
   return out;
 }
