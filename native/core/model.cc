@@ -114,7 +114,7 @@ std::map<std::string, Tensor> FactorModel::state() const {
   return s;
 }
 
-void restore_factor_state(FactorModel& m, StateReader& s) {
+void restore_factor_state(FactorModel& m, StateReader& s, bool needs_factors) {
   m.kind_name = s.kind();
   m.users = s.users();
   m.items = s.items();
@@ -127,6 +127,7 @@ void restore_factor_state(FactorModel& m, StateReader& s) {
     m.U = s.f32("user_factors", {m.users, m.factors});
     m.V = s.f32("item_factors", {m.items, m.factors});
   }
+  if (needs_factors && m.factors == 0) s.fail_tensor("item_factors", "is missing");
   if (s.has("user_bias")) m.user_bias = s.f32("user_bias", {m.users});
   if (s.has("item_bias")) m.item_bias = s.f32("item_bias", {m.items});
   m.global = s.scalar("global_bias");

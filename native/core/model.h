@@ -57,7 +57,7 @@ using TensorMap = std::map<std::string, Tensor>;
 //
 //   std::shared_ptr<Model> restore_als(StateReader& s) {
 //     auto m = std::make_shared<AlsModel>();
-//     restore_factor_state(*m, s);            // what FactorModel::state() wrote
+//     restore_factor_state(*m, s, true);      // what FactorModel::state() wrote; factors required
 //     m->alpha = s.scalar("alpha");           // what AlsModel::state() added
 //     return m;
 //   }
@@ -149,8 +149,9 @@ class FactorModel : public Model {
 };
 
 // Reads back what FactorModel::state() writes (factors, biases, global, known flags, clip range) into m, with
-// kind_name = s.kind(). Families deriving from FactorModel call it first, then read their own tensors.
-void restore_factor_state(FactorModel& m, StateReader& s);
+// kind_name = s.kind(). Families deriving from FactorModel call it first, then read their own tensors. With
+// needs_factors, a state without factors is refused ("item_factors is missing").
+void restore_factor_state(FactorModel& m, StateReader& s, bool needs_factors = false);
 
 // ---- the JS handle ----------------------------------------------------------------------------------
 // Wraps any fitted Model. Created by a family's fit function with wrap_model(); unwrapped by evaluation code.

@@ -381,8 +381,7 @@ void init(Napi::Env env, Napi::Object exports) {
 
 std::shared_ptr<Model> restore_als(StateReader& s) {
   auto m = std::make_shared<AlsModel>();
-  restore_factor_state(*m, s);
-  if (m->factors == 0) s.fail_tensor("item_factors", "is missing");
+  restore_factor_state(*m, s, true);
   m->params.factors = m->factors;
   m->params.reg = s.scalar("reg");
   m->params.alpha = s.scalar("alpha");

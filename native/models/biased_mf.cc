@@ -134,8 +134,7 @@ void init(Napi::Env env, Napi::Object exports) { exports.Set("fitBiasedMF", Napi
 
 std::shared_ptr<Model> restore_biased_mf(StateReader& s) {
   auto m = std::make_shared<BiasedMfModel>();
-  restore_factor_state(*m, s);
-  if (m->factors == 0) s.fail_tensor("item_factors", "is missing");
+  restore_factor_state(*m, s, true);
   m->params = read_sgd_params(s, m->factors);
   return m;
 }

@@ -203,8 +203,7 @@ void init(Napi::Env env, Napi::Object exports) { exports.Set("fitBPR", Napi::Fun
 
 std::shared_ptr<Model> restore_bpr(StateReader& s) {
   auto m = std::make_shared<BprModel>();
-  restore_factor_state(*m, s);
-  if (m->factors == 0) s.fail_tensor("item_factors", "is missing");
+  restore_factor_state(*m, s, true);
   if (m->item_bias.empty()) s.fail_tensor("item_bias", "is missing");
   m->params.factors = m->factors;
   m->params.lr = s.scalar("lr");

@@ -160,8 +160,7 @@ void init(Napi::Env env, Napi::Object exports) { exports.Set("fitExplicitALS", N
 
 std::shared_ptr<Model> restore_explicit_als(StateReader& s) {
   auto m = std::make_shared<ExplicitAlsModel>();
-  restore_factor_state(*m, s);
-  if (m->factors == 0) s.fail_tensor("item_factors", "is missing");
+  restore_factor_state(*m, s, true);
   m->reg = s.scalar("reg");
   if (!(m->reg > 0)) s.fail_tensor("reg", "must be > 0");
   m->biased = s.int_scalar("biased", 0, 1) == 1;

@@ -238,8 +238,7 @@ void init(Napi::Env env, Napi::Object exports) { exports.Set("fitNMF", Napi::Fun
 
 std::shared_ptr<Model> restore_nmf(StateReader& s) {
   auto m = std::make_shared<NmfModel>();
-  restore_factor_state(*m, s);
-  if (m->factors == 0) s.fail_tensor("item_factors", "is missing");
+  restore_factor_state(*m, s, true);
   NmfParams& p = m->params;
   p.factors = m->factors;
   auto r = s.f32("nmf", {8});

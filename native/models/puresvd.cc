@@ -168,8 +168,7 @@ void init(Napi::Env env, Napi::Object exports) {
 
 std::shared_ptr<Model> restore_puresvd(StateReader& s) {
   auto m = std::make_shared<PureSvdModel>();
-  restore_factor_state(*m, s);
-  if (m->factors == 0) s.fail_tensor("item_factors", "is missing");
+  restore_factor_state(*m, s, true);
   m->binary = s.int_scalar("binary", 0, 1) == 1;
   return m;
 }

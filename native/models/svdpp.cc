@@ -204,8 +204,7 @@ void init(Napi::Env env, Napi::Object exports) { exports.Set("fitSVDpp", Napi::F
 
 std::shared_ptr<Model> restore_svdpp(StateReader& s) {
   auto m = std::make_shared<SvdppModel>();
-  restore_factor_state(*m, s);
-  if (m->factors == 0) s.fail_tensor("item_factors", "is missing");
+  restore_factor_state(*m, s, true);
   m->params = read_sgd_params(s, m->factors);
   m->P = s.f32("user_explicit_factors", {m->users, m->factors});
   m->Y = s.f32("item_implicit_factors", {m->items, m->factors});
