@@ -271,6 +271,30 @@ void FactorModel::mark_known(const CsrView& m) {
   }
 }
 
+void factor_model_from_options(const Napi::Object& o, FactorModel& m, int min_factors, int max_factors) {
+  m.users = static_cast<int32_t>(int_arg(o, "users", 0, 0, std::numeric_limits<int32_t>::max() - 1));
+  m.items = static_cast<int32_t>(int_arg(o, "items", 0, 0, std::numeric_limits<int32_t>::max() - 1));
+  m.factors = static_cast<int32_t>(int_arg(o, "factors", 0, min_factors, max_factors));
+  m.kind_name = string_arg(o, "kind", "FactorModel");
+  m.global = static_cast<float>(real_arg(o, "global", 0, -INFINITY, INFINITY));
+  auto copy = [&](const char* key, size_t expected, std::vector<float>& dst, bool required) {
+    Napi::Value v = o.Get(key);
+    if (v.IsUndefined() || v.IsNull()) {
+      if (required) fail_arg(std::string(key) + " is required");
+      return;
+    }
+    auto a = typed_array<const float>(v, key);
+    if (a.size != expected) fail_arg(std::string(key) + " must have " + std::to_string(expected) + " entries, got " + std::to_string(a.size));
+    for (size_t p = 0; p < a.size; ++p)
+      if (!std::isfinite(a[p])) fail_arg(std::string(key) + "[" + std::to_string(p) + "] is not finite");
+    dst.assign(a.begin(), a.end());
+  };
+  copy("userFactors", static_cast<size_t>(m.users) * m.factors, m.U, m.factors > 0);
+  copy("itemFactors", static_cast<size_t>(m.items) * m.factors, m.V, m.factors > 0);
+  copy("userBias", static_cast<size_t>(m.users), m.user_bias, false);
+  copy("itemBias", static_cast<size_t>(m.items), m.item_bias, false);
+}
+
 // ---- ModelHandle: the JS object around a fitted model -------------------------------------------------
 namespace {
 
@@ -534,29 +558,8 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
 Napi::Value JsCreateFactorModel(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     if (!info[0].IsObject()) fail_arg("createFactorModel expects an options object");
-    auto o = info[0].As<Napi::Object>();
     auto m = std::make_shared<FactorModel>();
-    m->users = static_cast<int32_t>(int_arg(o, "users", 0, 0, std::numeric_limits<int32_t>::max() - 1));
-    m->items = static_cast<int32_t>(int_arg(o, "items", 0, 0, std::numeric_limits<int32_t>::max() - 1));
-    m->factors = static_cast<int32_t>(int_arg(o, "factors", 0, 0, 1 << 16));
-    m->kind_name = string_arg(o, "kind", "FactorModel");
-    m->global = static_cast<float>(real_arg(o, "global", 0, -INFINITY, INFINITY));
-    auto copy = [&](const char* key, size_t expected, std::vector<float>& dst, bool required) {
-      Napi::Value v = o.Get(key);
-      if (v.IsUndefined() || v.IsNull()) {
-        if (required) fail_arg(std::string(key) + " is required");
-        return;
-      }
-      auto a = typed_array<const float>(v, key);
-      if (a.size != expected) fail_arg(std::string(key) + " must have " + std::to_string(expected) + " entries, got " + std::to_string(a.size));
-      for (size_t p = 0; p < a.size; ++p)
-        if (!std::isfinite(a[p])) fail_arg(std::string(key) + "[" + std::to_string(p) + "] is not finite");
-      dst.assign(a.begin(), a.end());
-    };
-    copy("userFactors", static_cast<size_t>(m->users) * m->factors, m->U, m->factors > 0);
-    copy("itemFactors", static_cast<size_t>(m->items) * m->factors, m->V, m->factors > 0);
-    copy("userBias", static_cast<size_t>(m->users), m->user_bias, false);
-    copy("itemBias", static_cast<size_t>(m->items), m->item_bias, false);
+    factor_model_from_options(info[0].As<Napi::Object>(), *m, 0, 1 << 16);
     return wrap_model(info.Env(), m);
   });
 }

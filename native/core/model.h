@@ -154,6 +154,11 @@ class FactorModel : public Model {
 void restore_factor_state(FactorModel& m, StateReader& s, bool needs_factors = false);
 
 // ---- the JS handle ----------------------------------------------------------------------------------
+// Reads the options of createFactorModel into m: users, items, factors (in [min_factors, max_factors]), kind,
+// global, and userFactors / itemFactors (required when factors > 0) and userBias / itemBias (optional), each
+// Float32Array checked for its size and finiteness and copied.
+void factor_model_from_options(const Napi::Object& o, FactorModel& m, int min_factors, int max_factors);
+
 // Wraps any fitted Model. Created by a family's fit function with wrap_model(); unwrapped by evaluation code.
 Napi::Object wrap_model(Napi::Env env, std::shared_ptr<Model> model);
 std::shared_ptr<Model> model_arg(const Napi::Value& v, const char* name);

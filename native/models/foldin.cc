@@ -110,31 +110,11 @@ Napi::Value JsCreateFoldInFactorModel(const Napi::CallbackInfo& info) {
     if (!info[0].IsObject()) fail_arg("createFoldInFactorModel expects an options object");
     auto o = info[0].As<Napi::Object>();
     auto m = std::make_shared<LeastSquaresFoldIn>();
-    m->users = static_cast<int32_t>(int_arg(o, "users", 0, 0, std::numeric_limits<int32_t>::max() - 1));
-    m->items = static_cast<int32_t>(int_arg(o, "items", 0, 0, std::numeric_limits<int32_t>::max() - 1));
-    m->factors = static_cast<int32_t>(int_arg(o, "factors", 0, 1, 4096));
-    m->kind_name = string_arg(o, "kind", "FactorModel");
-    m->global = static_cast<float>(real_arg(o, "global", 0, -INFINITY, INFINITY));
+    factor_model_from_options(o, *m, 1, 4096);
     m->implicit = bool_arg(o, "implicit", false);
     m->alpha = real_arg(o, "alpha", 1.0, 0, 1e12);
     m->reg = real_arg(o, "reg", 0.1, 0, 1e12);
     m->scale_reg = bool_arg(o, "scaleReg", true);
-    auto copy = [&](const char* key, size_t expected, std::vector<float>& dst, bool required) {
-      Napi::Value v = o.Get(key);
-      if (v.IsUndefined() || v.IsNull()) {
-        if (required) fail_arg(std::string(key) + " is required");
-        return;
-      }
-      auto a = typed_array<const float>(v, key);
-      if (a.size != expected) fail_arg(std::string(key) + " must have " + std::to_string(expected) + " entries, got " + std::to_string(a.size));
-      for (size_t p = 0; p < a.size; ++p)
-        if (!std::isfinite(a[p])) fail_arg(std::string(key) + "[" + std::to_string(p) + "] is not finite");
-      dst.assign(a.begin(), a.end());
-    };
-    copy("userFactors", static_cast<size_t>(m->users) * m->factors, m->U, true);
-    copy("itemFactors", static_cast<size_t>(m->items) * m->factors, m->V, true);
-    copy("userBias", static_cast<size_t>(m->users), m->user_bias, false);
-    copy("itemBias", static_cast<size_t>(m->items), m->item_bias, false);
     return wrap_model(info.Env(), m);
   });
 }
