@@ -114,6 +114,29 @@ std::map<std::string, Tensor> FactorModel::state() const {
   return s;
 }
 
+void UserRows::assign(const CsrView& R, bool binary_) {
+  binary = binary_;
+  indptr.assign(R.indptr, R.indptr + R.rows + 1);
+  indices.assign(R.indices, R.indices + R.nnz());
+  if (R.data) values.assign(R.data, R.data + R.nnz());
+  else values.clear();
+}
+
+void UserRows::put_state(std::map<std::string, Tensor>& s) const {
+  s["user_indptr"] = Tensor{{static_cast<int64_t>(indptr.size())}, {}, indptr};
+  s["user_items"] = Tensor{{static_cast<int64_t>(indices.size())}, {}, indices};
+  if (!values.empty()) s["user_values"] = Tensor{{static_cast<int64_t>(values.size())}, values, {}};
+  s["binary"] = Tensor{{1}, {}, {binary ? 1 : 0}};
+}
+
+void UserRows::restore(StateReader& s, int32_t users, int32_t items) {
+  indptr = s.i32("user_indptr", {users + 1});
+  indices = s.i32("user_items", {-1});
+  check_csr(s, indptr, indices, users, items, "user_indptr");
+  if (s.has("user_values")) values = s.f32("user_values", {static_cast<int64_t>(indices.size())});
+  binary = s.int_scalar("binary", 0, 1) == 1;
+}
+
 void restore_factor_state(FactorModel& m, StateReader& s, bool needs_factors) {
   m.kind_name = s.kind();
   m.users = s.users();

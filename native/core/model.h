@@ -95,6 +95,26 @@ class StateReader {
 void check_csr(const StateReader& s, const std::vector<int32_t>& indptr, const std::vector<int32_t>& indices,
                int64_t rows, int32_t cols, const char* name);
 
+// The training interactions an item-item model keeps to score its known users (EASE, ItemKNN): CSR rows with
+// optional values (empty = ones), every value read as 1 when binary. Saved as user_indptr, user_items,
+// user_values (when there are values) and binary.
+struct UserRows {
+  std::vector<int32_t> indptr, indices;
+  std::vector<float> values;
+  bool binary = false;
+
+  void assign(const CsrView& R, bool binary);
+  const int32_t* items_of(int32_t u) const { return indices.data() + indptr[u]; }
+  // The row's values, or nullptr when every value is 1.
+  const float* values_of(int32_t u) const { return values.empty() || binary ? nullptr : values.data() + indptr[u]; }
+  int32_t length(int32_t u) const { return indptr[u + 1] - indptr[u]; }
+  float value(int32_t p) const { return values.empty() || binary ? 1.f : values[p]; }
+  void put_state(std::map<std::string, Tensor>& s) const;
+  // Reads and checks what put_state wrote (a users x items CSR).
+  void restore(StateReader& s, int32_t users, int32_t items);
+  size_t bytes() const { return (indptr.size() + indices.size()) * sizeof(int32_t) + values.size() * sizeof(float); }
+};
+
 // A 64-bit value (a seed up to 2^53) as an int32 tensor {2}: low 31 bits, then the rest.
 Tensor u64_tensor(uint64_t v);
 

@@ -21,10 +21,8 @@ namespace {
 class EaseModel : public Model {
  public:
   int32_t users = 0, items = 0;
-  bool binary = false;
-  std::vector<int32_t> indptr, indices;
-  std::vector<float> values;  // empty = ones
-  std::vector<float> B;       // items x items, row i = weights from item i to every item
+  UserRows rows;         // the training interactions, scoring known users
+  std::vector<float> B;  // items x items, row i = weights from item i to every item
 
   std::string kind() const override { return "EASE"; }
   int32_t n_users() const override { return users; }
@@ -33,18 +31,17 @@ class EaseModel : public Model {
     std::fill(out, out + items, 0.f);
     for (int64_t p = 0; p < n; ++p) {
       if (its[p] < 0 || its[p] >= items) continue;
-      blas::axpy(items, vals && !binary ? vals[p] : 1.f, B.data() + static_cast<int64_t>(its[p]) * items, out);
+      blas::axpy(items, vals && !rows.binary ? vals[p] : 1.f, B.data() + static_cast<int64_t>(its[p]) * items, out);
     }
   }
   void score_user(int32_t u, float* out) const override {
-    accumulate(indices.data() + indptr[u], values.empty() ? nullptr : values.data() + indptr[u], indptr[u + 1] - indptr[u], out);
+    accumulate(rows.items_of(u), rows.values_of(u), rows.length(u), out);
   }
   void score_new_user(const int32_t* its, const float* vals, int n, float* out) const override { accumulate(its, vals, n, out); }
   float predict(int32_t u, int32_t j) const override {
     if (u < 0 || u >= users || j < 0 || j >= items) return 0.f;
     float s = 0.f;
-    for (int32_t p = indptr[u]; p < indptr[u + 1]; ++p)
-      s += (values.empty() || binary ? 1.f : values[p]) * B[static_cast<int64_t>(indices[p]) * items + j];
+    for (int32_t p = rows.indptr[u]; p < rows.indptr[u + 1]; ++p) s += rows.value(p) * B[static_cast<int64_t>(rows.indices[p]) * items + j];
     return s;
   }
   void similar_items(int32_t i, float* out) const override {
@@ -53,14 +50,10 @@ class EaseModel : public Model {
   std::map<std::string, Tensor> state() const override {
     std::map<std::string, Tensor> s;
     s["B"] = Tensor{{items, items}, B, {}};
-    // The training interactions score known users (model files restore them from here).
-    s["user_indptr"] = Tensor{{users + 1}, {}, indptr};
-    s["user_items"] = Tensor{{static_cast<int64_t>(indices.size())}, {}, indices};
-    if (!values.empty()) s["user_values"] = Tensor{{static_cast<int64_t>(values.size())}, values, {}};
-    s["binary"] = Tensor{{1}, {}, {binary ? 1 : 0}};
+    rows.put_state(s);
     return s;
   }
-  size_t memory_bytes() const override { return (B.size() + values.size()) * sizeof(float) + (indptr.size() + indices.size()) * sizeof(int32_t); }
+  size_t memory_bytes() const override { return B.size() * sizeof(float) + rows.bytes(); }
 };
 
 int64_t physical_memory() {
@@ -108,10 +101,7 @@ Napi::Value FitEASE(const Napi::CallbackInfo& info) {
       auto m = std::make_shared<EaseModel>();
       m->users = R.rows;
       m->items = ni;
-      m->binary = binary;
-      m->indptr.assign(R.indptr, R.indptr + R.rows + 1);
-      m->indices.assign(R.indices, R.indices + R.nnz());
-      if (R.data) m->values.assign(R.data, R.data + R.nnz());
+      m->rows.assign(R, binary);
       std::vector<float>& G = m->B;
       G.assign(static_cast<size_t>(n) * n, 0.f);
       if (dense) {
@@ -167,11 +157,7 @@ std::shared_ptr<Model> restore_ease(StateReader& s) {
   m->users = s.users();
   m->items = s.items();
   m->B = s.f32("B", {m->items, m->items});
-  m->indptr = s.i32("user_indptr", {m->users + 1});
-  m->indices = s.i32("user_items", {-1});
-  check_csr(s, m->indptr, m->indices, m->users, m->items, "user_indptr");
-  if (s.has("user_values")) m->values = s.f32("user_values", {static_cast<int64_t>(m->indices.size())});
-  m->binary = s.int_scalar("binary", 0, 1) == 1;
+  m->rows.restore(s, m->users, m->items);
   return m;
 }
 

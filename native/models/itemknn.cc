@@ -22,10 +22,7 @@ enum class Weighting { Cosine, TfIdf, Bm25 };
 class ItemKnnModel : public Model {
  public:
   int32_t users = 0, items = 0;
-  bool binary = false;
-  // Training interactions (users x items), kept to score known users.
-  std::vector<int32_t> indptr, indices;
-  std::vector<float> values;  // empty = ones
+  UserRows rows;  // the training interactions, scoring known users
   // Neighbour lists: item i's neighbours nb_items[nb_ptr[i] .. nb_ptr[i+1]) sorted by item index.
   std::vector<int32_t> nb_ptr, nb_items;
   std::vector<float> nb_sims;
@@ -39,23 +36,23 @@ class ItemKnnModel : public Model {
     for (int64_t p = 0; p < n; ++p) {
       int32_t i = its[p];
       if (i < 0 || i >= items) continue;
-      float r = vals && !binary ? vals[p] : 1.f;
+      float r = vals && !rows.binary ? vals[p] : 1.f;
       for (int32_t q = nb_ptr[i]; q < nb_ptr[i + 1]; ++q) out[nb_items[q]] += r * nb_sims[q];
     }
   }
   void score_user(int32_t u, float* out) const override {
-    accumulate(indices.data() + indptr[u], values.empty() ? nullptr : values.data() + indptr[u], indptr[u + 1] - indptr[u], out);
+    accumulate(rows.items_of(u), rows.values_of(u), rows.length(u), out);
   }
   void score_new_user(const int32_t* its, const float* vals, int n, float* out) const override { accumulate(its, vals, n, out); }
   float predict(int32_t u, int32_t j) const override {
     if (u < 0 || u >= users || j < 0 || j >= items) return 0.f;
     float s = 0.f;
-    for (int32_t p = indptr[u]; p < indptr[u + 1]; ++p) {
-      int32_t i = indices[p];
+    for (int32_t p = rows.indptr[u]; p < rows.indptr[u + 1]; ++p) {
+      int32_t i = rows.indices[p];
       const int32_t* b = nb_items.data() + nb_ptr[i];
       const int32_t* e = nb_items.data() + nb_ptr[i + 1];
       const int32_t* f = std::lower_bound(b, e, j);
-      if (f != e && *f == j) s += (values.empty() || binary ? 1.f : values[p]) * nb_sims[f - nb_items.data()];
+      if (f != e && *f == j) s += rows.value(p) * nb_sims[f - nb_items.data()];
     }
     return s;
   }
@@ -69,15 +66,11 @@ class ItemKnnModel : public Model {
     s["neighbor_indptr"] = Tensor{{items + 1}, {}, nb_ptr};
     s["neighbor_items"] = Tensor{{static_cast<int64_t>(nb_items.size())}, {}, nb_items};
     s["neighbor_scores"] = Tensor{{static_cast<int64_t>(nb_sims.size())}, nb_sims, {}};
-    // The training interactions score known users (model files restore them from here).
-    s["user_indptr"] = Tensor{{users + 1}, {}, indptr};
-    s["user_items"] = Tensor{{static_cast<int64_t>(indices.size())}, {}, indices};
-    if (!values.empty()) s["user_values"] = Tensor{{static_cast<int64_t>(values.size())}, values, {}};
-    s["binary"] = Tensor{{1}, {}, {binary ? 1 : 0}};
+    rows.put_state(s);
     return s;
   }
   size_t memory_bytes() const override {
-    return (indptr.size() + indices.size() + nb_ptr.size() + nb_items.size()) * sizeof(int32_t) + (values.size() + nb_sims.size()) * sizeof(float);
+    return rows.bytes() + (nb_ptr.size() + nb_items.size()) * sizeof(int32_t) + nb_sims.size() * sizeof(float);
   }
 };
 
@@ -223,10 +216,7 @@ Napi::Value FitItemKNN(const Napi::CallbackInfo& info) {
       auto m = std::make_shared<ItemKnnModel>();
       m->users = nu;
       m->items = ni;
-      m->binary = binary;
-      m->indptr.assign(R.indptr, R.indptr + nu + 1);
-      m->indices.assign(R.indices, R.indices + nnz);
-      if (R.data) m->values.assign(R.data, R.data + nnz);
+      m->rows.assign(R, binary);
       m->nb_ptr.assign(static_cast<size_t>(ni) + 1, 0);
       for (int32_t i = 0; i < ni; ++i) m->nb_ptr[i + 1] = m->nb_ptr[i] + static_cast<int32_t>(nb_i[i].size());
       m->nb_items.reserve(m->nb_ptr[ni]);
@@ -253,11 +243,7 @@ std::shared_ptr<Model> restore_itemknn(StateReader& s) {
   for (int32_t i = 0; i < m->items; ++i)  // predict() binary-searches each list
     for (int32_t q = m->nb_ptr[i] + 1; q < m->nb_ptr[i + 1]; ++q)
       if (m->nb_items[q] <= m->nb_items[q - 1]) s.fail_tensor("neighbor_items", "must be sorted within each item");
-  m->indptr = s.i32("user_indptr", {m->users + 1});
-  m->indices = s.i32("user_items", {-1});
-  check_csr(s, m->indptr, m->indices, m->users, m->items, "user_indptr");
-  if (s.has("user_values")) m->values = s.f32("user_values", {static_cast<int64_t>(m->indices.size())});
-  m->binary = s.int_scalar("binary", 0, 1) == 1;
+  m->rows.restore(s, m->users, m->items);
   return m;
 }
 
