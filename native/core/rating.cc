@@ -49,6 +49,20 @@ double global_mean(const CsrView& R) {
   return sum / static_cast<double>(n);
 }
 
+double start_rating_model(FactorModel& m, const CsrView& R, bool biased, const RatingScale& scale) {
+  const double mu = global_mean(R);
+  if (biased) {
+    m.global = static_cast<float>(mu);
+    m.user_bias.assign(R.rows, 0.f);
+    m.item_bias.assign(R.cols, 0.f);
+  } else {
+    m.unknown_fallback = static_cast<float>(mu);
+  }
+  m.mark_known(R);
+  set_clip(m, scale);
+  return mu;
+}
+
 SgdParams sgd_params_arg(const Napi::Object& o, SgdParams d) {
   SgdParams p = d;
   p.factors = static_cast<int>(int_arg(o, "factors", d.factors, 1, 4096));

@@ -30,6 +30,10 @@ void set_clip(FactorModel& m, const RatingScale& s);
 inline float clip_to(const RatingScale& s, float x) { return x < s.lo ? s.lo : (x > s.hi ? s.hi : x); }
 // Mean of R's values (0 when empty).
 double global_mean(const CsrView& R);
+// The common start of a rating model fitted on R: with biases, global = R's mean and zero user / item biases;
+// without, the mean as the prediction for pairs the model cannot score. Then the known users and items and the
+// clip range. Returns the mean.
+double start_rating_model(FactorModel& m, const CsrView& R, bool biased, const RatingScale& scale);
 
 // Options of the SGD matrix-factorization models; defaults are the caller's (Surprise's SVD / SVD++).
 struct SgdParams {

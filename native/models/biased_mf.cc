@@ -98,15 +98,7 @@ Napi::Value FitBiasedMF(const Napi::CallbackInfo& info) {
       Rng init(p.seed, 1);
       init.fill_normal(m->U.data(), static_cast<int64_t>(m->U.size()), p.init_mean, p.init_std);
       init.fill_normal(m->V.data(), static_cast<int64_t>(m->V.size()), p.init_mean, p.init_std);
-      if (p.biased) {
-        m->global = static_cast<float>(global_mean(R));
-        m->user_bias.assign(R.rows, 0.f);
-        m->item_bias.assign(R.cols, 0.f);
-      } else {
-        m->unknown_fallback = static_cast<float>(global_mean(R));
-      }
-      m->mark_known(R);
-      set_clip(*m, scale);
+      start_rating_model(*m, R, p.biased, scale);
       RatingGrid grid(R, p.blocks, p.seed, p.shuffle);
       Rng order(p.seed, 2);
       const int B = grid.blocks();

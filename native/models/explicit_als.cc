@@ -121,15 +121,7 @@ Napi::Value FitExplicitALS(const Napi::CallbackInfo& info) {
       m->V.resize(static_cast<size_t>(R.cols) * k);
       Rng init(seed, 1);
       init.fill_normal(m->V.data(), static_cast<int64_t>(m->V.size()), 0.0, init_std);
-      if (biased) {
-        m->global = static_cast<float>(global_mean(R));
-        m->user_bias.assign(R.rows, 0.f);
-        m->item_bias.assign(R.cols, 0.f);
-      } else {
-        m->unknown_fallback = static_cast<float>(global_mean(R));
-      }
-      m->mark_known(R);
-      set_clip(*m, scale);
+      start_rating_model(*m, R, biased, scale);
       std::vector<double> user_sse(R.rows);
       for (int e = 0; e < epochs; ++e) {
         solve_side(R, m->V, m->item_bias, m->U, m->user_bias, k, biased, m->global, reg, threads);

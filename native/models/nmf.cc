@@ -123,16 +123,7 @@ Napi::Value FitNMF(const Napi::CallbackInfo& info) {
       const double span = p.init_high - p.init_low;
       for (float& x : m->U) x = static_cast<float>(p.init_low + span * init.uniform());
       for (float& x : m->V) x = static_cast<float>(p.init_low + span * init.uniform());
-      const double mu = global_mean(R);
-      if (p.biased) {
-        m->global = static_cast<float>(mu);
-        m->user_bias.assign(R.rows, 0.f);
-        m->item_bias.assign(R.cols, 0.f);
-      } else {
-        m->unknown_fallback = static_cast<float>(mu);
-      }
-      m->mark_known(R);
-      set_clip(*m, scale);
+      const double mu = start_rating_model(*m, R, p.biased, scale);
       std::vector<float> U2(m->U.size()), V2(m->V.size());
       std::vector<double> user_sse(R.rows);
       const int nt = resolve_threads(p.threads);

@@ -158,15 +158,7 @@ Napi::Value FitSVDpp(const Napi::CallbackInfo& info) {
       init.fill_normal(m->P.data(), static_cast<int64_t>(m->P.size()), p.init_mean, p.init_std);
       init.fill_normal(m->V.data(), static_cast<int64_t>(m->V.size()), p.init_mean, p.init_std);
       init.fill_normal(m->Y.data(), static_cast<int64_t>(m->Y.size()), p.init_mean, p.init_std);
-      if (p.biased) {
-        m->global = static_cast<float>(global_mean(R));
-        m->user_bias.assign(R.rows, 0.f);
-        m->item_bias.assign(R.cols, 0.f);
-      } else {
-        m->unknown_fallback = static_cast<float>(global_mean(R));
-      }
-      m->mark_known(R);
-      set_clip(*m, scale);
+      start_rating_model(*m, R, p.biased, scale);
 
       // Each user's ratings in the order they are visited: seeded random within the user (or CSR order).
       std::vector<RatingPair> rows(R.nnz());
