@@ -2,7 +2,8 @@
 // another error type, never a crash of the process.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BaselineOnly, Dataset, Popularity, RecsysError } from '../../ts/index.js';
+import { BaselineOnly, Dataset, Popularity } from '../../ts/index.js';
+import { typedOrFine } from '../helpers/rejection.js';
 
 const junk = fc.oneof(
   fc.constant(undefined),
@@ -16,15 +17,6 @@ const junk = fc.oneof(
   fc.array(fc.oneof(fc.integer({ min: -3, max: 30 }), fc.string({ maxLength: 2 }), fc.constant(null)), { maxLength: 6 }),
   fc.object({ maxDepth: 1 }),
 );
-
-function typedOrFine(f: () => unknown): void {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RecsysError);
-    expect((e as RecsysError).code).toMatch(/^E_[A-Z_]+$/);
-  }
-}
 
 describe('public API under malformed input', () => {
   const ds = Dataset.fromArrays({ users: [1, 1, 2, 3, 3], items: ['a', 'b', 'a', 'c', 'b'], ratings: [5, 4, 3, 2, 1] });

@@ -22,3 +22,19 @@ export function code(f: () => unknown): string | undefined {
   }
   return undefined;
 }
+
+/** For fuzzing: f either works or throws a RecsysError whose code is E_SOMETHING — never another error. */
+export function typedOrFine(f: () => unknown): void {
+  const c = code(f);
+  if (c !== undefined) expect(c).toMatch(/^E_[A-Z_]+$/);
+}
+
+/** typedOrFine for a function whose promise may reject. */
+export async function typedOrFineAsync(f: () => unknown): Promise<void> {
+  try {
+    await f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(RecsysError);
+    expect((e as RecsysError).code).toMatch(/^E_[A-Z_]+$/);
+  }
+}

@@ -4,17 +4,7 @@ import { Dataset } from '../../ts/data/dataset.js';
 import type { Id } from '../../ts/data/idmap.js';
 import type { Recommender } from '../../ts/models/base.js';
 import { addon } from '../../ts/native.js';
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../helpers/random.js';
 
 export function gaussian(rnd: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(rnd() + 1e-300)) * Math.cos(2 * Math.PI * rnd());

@@ -1,8 +1,9 @@
 // Property tests for the rating models: arbitrary junk as parameters or fold-in input either works or throws a
 // RecsysError with a code, never another error and never a crash.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { BiasedMF, Dataset, ExplicitALS, KNNBaseline, KNNBasic, NMF, RecsysError, SlopeOne, SVDpp } from '../../ts/index.js';
+import { describe, it } from 'vitest';
+import { BiasedMF, Dataset, ExplicitALS, KNNBaseline, KNNBasic, NMF, SlopeOne, SVDpp } from '../../ts/index.js';
+import { typedOrFine } from '../helpers/rejection.js';
 
 const junk = fc.oneof(
   fc.constant(undefined),
@@ -16,15 +17,6 @@ const junk = fc.oneof(
   fc.array(fc.integer({ min: -3, max: 5 }), { maxLength: 3 }),
   fc.constant({ toString: 0 }),
 );
-
-function typedOrFine(f: () => unknown): void {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RecsysError);
-    expect((e as RecsysError).code).toMatch(/^E_[A-Z_]+$/);
-  }
-}
 
 describe('rating models under malformed input', () => {
   const ds = Dataset.fromArrays({ users: [1, 1, 2, 3, 3, 4], items: ['a', 'b', 'a', 'c', 'b', 'c'], ratings: [5, 4, 3, 2, 1, 4] });

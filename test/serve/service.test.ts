@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RecsysError, createRecommender, loadModel } from '../../ts/index.js';
+import { createRecommender, loadModel } from '../../ts/index.js';
 import { resolveId } from '../../ts/serve/ids.js';
 import { IdMap } from '../../ts/data/idmap.js';
 import { factorModel } from '../io/helpers.js';
 import { popularity } from './fixtures.js';
+import { typedOrFineAsync } from '../helpers/rejection.js';
 
 const quiet = { info() {}, warn() {}, error() {} };
 const junk = fc.oneof(
@@ -20,15 +21,6 @@ const junk = fc.oneof(
   fc.array(fc.oneof(fc.integer({ min: -3, max: 160 }), fc.string({ maxLength: 3 }), fc.constant(null)), { maxLength: 6 }),
   fc.object({ maxDepth: 1 }),
 );
-
-async function typedOrFine(f: () => unknown): Promise<void> {
-  try {
-    await f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RecsysError);
-    expect((e as RecsysError).code).toMatch(/^E_[A-Z_]+$/);
-  }
-}
 
 describe('createRecommender', () => {
   const pop = popularity();
@@ -73,22 +65,22 @@ describe('createRecommender', () => {
     await fc.assert(
       fc.asyncProperty(junk, junk, junk, junk, async (a, k, exclude, filterSeen) => {
         const o = { k, exclude, filterSeen } as never;
-        await typedOrFine(() => svc.recommend(a as never, o));
-        await typedOrFine(() => svc.recommendAsync(a as never, o));
-        await typedOrFine(() => svc.recommendForItems({ items: a, ratings: exclude } as never, o));
-        await typedOrFine(() => svc.recommendForItems(a as never, o));
-        await typedOrFine(() => svc.recommendBatch(a as never, o));
-        await typedOrFine(() => svc.similarItems(a as never, { k } as never));
+        await typedOrFineAsync(() => svc.recommend(a as never, o));
+        await typedOrFineAsync(() => svc.recommendAsync(a as never, o));
+        await typedOrFineAsync(() => svc.recommendForItems({ items: a, ratings: exclude } as never, o));
+        await typedOrFineAsync(() => svc.recommendForItems(a as never, o));
+        await typedOrFineAsync(() => svc.recommendBatch(a as never, o));
+        await typedOrFineAsync(() => svc.similarItems(a as never, { k } as never));
       }),
       { numRuns: 300 },
     );
     await fc.assert(
       fc.asyncProperty(junk, junk, junk, async (model, maxK, watch) => {
-        await typedOrFine(() => createRecommender({ model, maxK, watch, logger: quiet, eventLoopMetrics: false } as never).close());
+        await typedOrFineAsync(() => createRecommender({ model, maxK, watch, logger: quiet, eventLoopMetrics: false } as never).close());
       }),
       { numRuns: 100 },
     );
-    await typedOrFine(() => loadModel(undefined as never));
-    await typedOrFine(() => loadModel({} as never));
+    await typedOrFineAsync(() => loadModel(undefined as never));
+    await typedOrFineAsync(() => loadModel({} as never));
   });
 });
