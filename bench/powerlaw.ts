@@ -2,6 +2,7 @@
 // user u (rank u + 1) has about C (u + 1)^-userExp interactions, item i is drawn with weight (i + 1)^-itemExp,
 // every (user, item) pair at most once, total exactly `interactions`. Seeded; no values (binary).
 import { Dataset, IdMap } from '../ts/index.js';
+import { mulberry32 } from '../test/helpers/random.js';
 
 export interface PowerLawOptions {
   users: number;
@@ -10,17 +11,6 @@ export interface PowerLawOptions {
   userExp?: number;
   itemExp?: number;
   seed?: number;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function powerLawDataset(o: PowerLawOptions): Dataset {
