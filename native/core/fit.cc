@@ -69,7 +69,9 @@ Napi::Value run_fit(const Napi::CallbackInfo& info, const Napi::Object& opts, Fi
         env, "recsys.fit",
         [fn = std::move(fn), cancel](const std::function<void(const Progress&)>& send) {
           FitContext ctx(cancel, send);
-          return fn(ctx);
+          auto model = fn(ctx);
+          check_fit_finite(*model);
+          return model;
         },
         [](Napi::Env e, std::shared_ptr<Model>& model) -> Napi::Value { return wrap_model(e, std::move(model)); },
         [on_progress](Napi::Env e, const Progress& p) {
@@ -81,7 +83,9 @@ Napi::Value run_fit(const Napi::CallbackInfo& info, const Napi::Object& opts, Fi
   FitContext ctx(cancel, [&](const Progress& p) {
     if (!f.IsEmpty()) f.Call({progress_to_js(env, p)});
   });
-  return wrap_model(env, fn(ctx));
+  auto model = fn(ctx);
+  check_fit_finite(*model);
+  return wrap_model(env, std::move(model));
 }
 
 }  // namespace recsys

@@ -284,6 +284,25 @@ std::shared_ptr<Model> restore_model(const std::string& kind, int32_t users, int
 }
 // The "FactorModel" kind (plain or with least-squares fold-in) registers its restorer in models/foldin.cc.
 
+void fail_diverged(const std::string& model, const std::string& what) {
+  fail("E_STATE", model + " diverged (" + what + "): lower the learning rate or raise the regularization");
+}
+
+void check_fit_finite(const Model& model) {
+  const auto* m = dynamic_cast<const FactorModel*>(&model);
+  if (!m) return;
+  auto check = [&](const std::vector<float>& v, const char* name) {
+    for (size_t p = 0; p < v.size(); ++p) {
+      if (!std::isfinite(v[p])) fail_diverged(m->kind(), std::string("non-finite ") + name + " after the fit");
+    }
+  };
+  if (!std::isfinite(m->global)) fail_diverged(m->kind(), "non-finite global mean after the fit");
+  check(m->U, "user factors");
+  check(m->V, "item factors");
+  check(m->user_bias, "user biases");
+  check(m->item_bias, "item biases");
+}
+
 void FactorModel::mark_known(const CsrView& m) {
   user_known.assign(users, 0);
   item_known.assign(items, 0);

@@ -173,6 +173,15 @@ class FactorModel : public Model {
 // needs_factors, a state without factors is refused ("item_factors is missing").
 void restore_factor_state(FactorModel& m, StateReader& s, bool needs_factors = false);
 
+// ---- divergence -------------------------------------------------------------------------------------
+// The one E_STATE message for a fit whose numbers left the finite range: "<model> diverged (<what>): lower the
+// learning rate or raise the regularization".
+[[noreturn]] void fail_diverged(const std::string& model, const std::string& what);
+// Throws fail_diverged when a fitted FactorModel holds a non-finite factor, bias or global mean. run_fit calls it
+// on every model a fit returns, so no fit (ALS, BPR, BiasedMF, SVD++, NMF, PureSVD, BaselineOnly ...) can end
+// with a model that predicts NaN or recommends nothing. Other kinds pass unchecked.
+void check_fit_finite(const Model& m);
+
 // ---- the JS handle ----------------------------------------------------------------------------------
 // Reads the options of createFactorModel into m: users, items, factors (in [min_factors, max_factors]), kind,
 // global, and userFactors / itemFactors (required when factors > 0) and userBias / itemBias (optional), each

@@ -113,7 +113,7 @@ Napi::Value FitBiasedMF(const Napi::CallbackInfo& info) {
           [&](int e) {
             double total = 0;
             for (int rb = 0; rb < B; ++rb) total += sse[static_cast<size_t>(e) * B + rb];
-            if (!std::isfinite(total)) fail("E_STATE", "BiasedMF diverged (non-finite error) in epoch " + std::to_string(e + 1) + ": lower lr");
+            if (!std::isfinite(total)) fail_diverged("BiasedMF", "non-finite error in epoch " + std::to_string(e + 1));
             ctx.progress(e + 1, p.epochs, std::sqrt(total / nnz));
           });
       ctx.check_cancelled();

@@ -177,7 +177,7 @@ Napi::Value FitSVDpp(const Napi::CallbackInfo& info) {
         if (p.shuffle)
           for (int32_t t = R.rows - 1; t > 0; --t) std::swap(order[t], order[rng.below(static_cast<uint32_t>(t + 1))]);
         double sse = svdpp_epoch(*m, p, order, R, rows);
-        if (!std::isfinite(sse)) fail("E_STATE", "SVDpp diverged (non-finite error) in epoch " + std::to_string(e + 1) + ": lower lr");
+        if (!std::isfinite(sse)) fail_diverged("SVDpp", "non-finite error in epoch " + std::to_string(e + 1));
         ctx.progress(e + 1, p.epochs, std::sqrt(sse / nnz));
       }
       ctx.check_cancelled();

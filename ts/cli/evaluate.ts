@@ -20,7 +20,8 @@ export const evaluateUsage = [
   '  --k-last N           leave-last: test items per user (default 1)',
   '  --set KEY=VALUE      a model parameter (repeatable)',
   '  --k K[,K...]         ranking cutoffs (default 10)',
-  '  --metrics M,...      e.g. rmse,mae,precision,recall,ndcg,map,auc,coverage (default: rating and ranking basics)',
+  '  --metrics M,...      e.g. rmse,mae,precision,recall,ndcg,map,auc,coverage (default: from the model\'s task:',
+  '                       rmse,mae for rating models, precision,recall,ndcg,map for ranking models, both for both)',
   '  --threads N  --seed N  --json',
 ].join('\n');
 

@@ -8,6 +8,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { Id } from '../data/idmap.js';
 import { kFold, type TrainTest } from '../data/split.js';
 import { addon, type CsrMatrix } from '../native.js';
+import type { ModelTask } from '../models/base.js';
 
 /**
  * Metric names, used in `metrics` and (with "@K" for the ranking ones) as keys of the result.
@@ -83,6 +84,13 @@ const RANKING: readonly string[] = [
 
 /** What evaluate needs from a model: any Recommender qualifies; a TS-scored model overrides scoreUsersDense. */
 export interface Scorer {
+  /** The model's name, for messages. */
+  readonly name?: string;
+  /**
+   * What the model is for (every Recommender declares it). The default metrics follow it, and rmse / mae of a model
+   * without 'rating' are refused: its scores only order items, they are not ratings. Absent: both are allowed.
+   */
+  readonly tasks?: readonly ModelTask[];
   /** The training data (its id maps name the model's users and items; its sizes are the model's). */
   readonly trainData: Dataset;
   /** Scores of every training item for each user: users.length x trainData.nItems, row-major. */
@@ -96,7 +104,11 @@ export interface EvaluateOptions {
   train?: Dataset;
   /** Cutoff(s) of the ranking metrics. Default 10. */
   k?: number | readonly number[];
-  /** Default: rmse, mae (when the test has ratings), precision, recall, ndcg, map. */
+  /**
+   * Default from the model's tasks: rmse and mae for a rating model (the test needs ratings), precision, recall,
+   * ndcg and map for a ranking model, both for a model of both tasks (rmse / mae only when the test has ratings).
+   * rmse / mae of a ranking-only model (ImplicitALS, BPR, EASE, NeuMF ...) are E_ARG.
+   */
   metrics?: readonly MetricName[];
   /** Threads for the per-user metric computation; 0 = all hardware threads. Default 0. */
   threads?: number;
@@ -121,7 +133,7 @@ export type EvaluationResult = Record<string, number>;
 export function evaluate(model: Scorer, test: Dataset, options: EvaluateOptions = {}): EvaluationResult {
   if (!model || typeof model !== 'object' || typeof model.scoreUsersDense !== 'function') throw argError('evaluate expects a fitted model');
   if (!test || typeof test !== 'object' || !('csr' in test)) throw argError('evaluate expects a test Dataset');
-  const o = readOptions(options, test);
+  const o = readOptions(options, test, model);
   const trainData = model.trainData;
   const train = o.train ?? trainData;
   if (train.users !== trainData.users || train.items !== trainData.items) {
@@ -206,7 +218,18 @@ interface Resolved {
   blockSize?: number;
 }
 
-function readOptions(options: EvaluateOptions, test: Dataset): Resolved {
+const RANKING_DEFAULT = ['precision', 'recall', 'ndcg', 'map'];
+
+/** The metrics evaluate computes when none are asked for, from what the model is for. */
+function defaultMetrics(tasks: readonly ModelTask[] | undefined, test: Dataset): string[] {
+  if (tasks === undefined) return [...(test.hasRatings ? RATING : []), ...RANKING_DEFAULT];
+  const rating = tasks.includes('rating');
+  const ranking = tasks.includes('ranking');
+  if (rating && !ranking) return [...RATING]; // the test's ratings are checked below
+  return [...(rating && test.hasRatings ? RATING : []), ...(ranking ? RANKING_DEFAULT : [])];
+}
+
+function readOptions(options: EvaluateOptions, test: Dataset, model: Scorer): Resolved {
   if (options === null || typeof options !== 'object') throw argError('evaluate options must be an object');
   const kv = options.k ?? 10;
   const kList = typeof kv === 'number' ? [kv] : Array.isArray(kv) ? [...kv] : undefined;
@@ -214,9 +237,18 @@ function readOptions(options: EvaluateOptions, test: Dataset): Resolved {
   for (const k of kList) if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 2 ** 31 - 1) throw argError(`k must be an integer >= 1, got ${show(k)}`);
   const ks = [...new Set(kList)].sort((a, b) => a - b);
   if (!Array.isArray(options.metrics ?? [])) throw argError('metrics must be an array of metric names');
-  const metrics = options.metrics ? [...options.metrics] : [...(test.hasRatings ? ['rmse', 'mae'] : []), 'precision', 'recall', 'ndcg', 'map'];
+  const tasks = model.tasks;
+  if (tasks !== undefined && (!Array.isArray(tasks) || tasks.length === 0)) throw argError('model.tasks must list what the model is for');
+  const metrics = options.metrics ? [...options.metrics] : defaultMetrics(tasks, test);
   for (const m of metrics) if (!RATING.includes(m) && !RANKING.includes(m)) throw argError(`unknown metric ${JSON.stringify(m)}; known: ${[...RATING, ...RANKING].join(', ')}`);
   if (metrics.length === 0) throw argError('metrics must name at least one metric');
+  const asked = metrics.filter((m) => RATING.includes(m));
+  if (asked.length && tasks !== undefined && !tasks.includes('rating')) {
+    throw argError(
+      `${asked.join(' and ')} ${asked.length > 1 ? 'do' : 'does'} not apply to ${model.name ?? 'this model'}: it is a ranking model, its scores ` +
+        `order items and are not ratings; use ranking metrics (${RANKING_DEFAULT.join(', ')}, ...)`,
+    );
+  }
   const threads = options.threads ?? 0;
   if (!Number.isInteger(threads) || threads < 0 || threads > 1024) throw argError(`threads must be an integer in [0, 1024], got ${show(threads)}`);
   const gain = options.gain ?? 'binary';

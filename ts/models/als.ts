@@ -52,6 +52,7 @@ export interface PartialFitOptions {
  */
 export class ImplicitALS extends FactorRecommender<ImplicitALSParams> {
   readonly name = 'ImplicitALS';
+  readonly tasks = ['ranking'] as const;
   constructor(params: ImplicitALSParams = {}) {
     super(params);
     checkParams(this.name, params, spec);

@@ -6,6 +6,12 @@ import { saveModel } from '../io/format.js';
 
 export type { FitProgress } from '../native.js';
 
+/**
+ * What a model is for: rating prediction (its predict() is a rating: RMSE/MAE apply) or top-N ranking (its scores
+ * only order items), or both. Every model class declares it; evaluate() picks its default metrics from it.
+ */
+export type ModelTask = 'rating' | 'ranking';
+
 /** Options every model accepts. */
 export interface CommonParams {
   /** Worker threads for fitting and batch recommendation; 0 = all hardware threads. Default 0. */
@@ -62,6 +68,8 @@ export interface ModelState {
 export abstract class Recommender<P extends CommonParams = CommonParams> {
   /** The model's class name as it appears in reports and files. */
   abstract readonly name: string;
+  /** What the model's outputs mean: 'rating' (predict() is a rating), 'ranking' (scores only order items), or both. */
+  abstract readonly tasks: readonly ModelTask[];
   readonly params: Readonly<P>;
   protected handle?: NativeModel;
   protected trainSet?: Dataset;

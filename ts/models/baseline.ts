@@ -6,6 +6,7 @@ import { Recommender, nativeFit, type CommonParams } from './base.js';
 /** Most interacted-with items first (the same list for everyone, minus what they have seen). */
 export class Popularity extends Recommender<CommonParams> {
   readonly name = 'Popularity';
+  readonly tasks = ['ranking'] as const;
   constructor(params: CommonParams = {}) {
     super(params);
   }
@@ -17,6 +18,7 @@ export class Popularity extends Recommender<CommonParams> {
 /** Uniformly random scores (seeded): the floor every model must beat. */
 export class Random extends Recommender<CommonParams> {
   readonly name = 'Random';
+  readonly tasks = ['ranking'] as const;
   constructor(params: CommonParams = {}) {
     super(params);
   }
@@ -49,6 +51,7 @@ export interface BaselineOnlyParams extends CommonParams {
  */
 export class BaselineOnly extends Recommender<BaselineOnlyParams> {
   readonly name = 'BaselineOnly';
+  readonly tasks = ['rating', 'ranking'] as const;
   constructor(params: BaselineOnlyParams = {}) {
     super(params);
     if (params.method !== undefined && params.method !== 'als' && params.method !== 'sgd') throw argError(`method must be 'als' or 'sgd', got ${show(params.method)}`);

@@ -59,6 +59,7 @@ export const sgdSpec: Record<string, ParamSpec> = {
  */
 export class BiasedMF extends FactorRecommender<SgdMfParams> {
   readonly name = 'BiasedMF';
+  readonly tasks = ['rating', 'ranking'] as const;
   constructor(params: SgdMfParams = {}) {
     super(params);
     checkParams(this.name, params, sgdSpec);

@@ -33,6 +33,7 @@ const spec = {
  */
 export class BPR extends FactorRecommender<BPRParams> {
   readonly name = 'BPR';
+  readonly tasks = ['ranking'] as const;
   constructor(params: BPRParams = {}) {
     super(params);
     checkParams(this.name, params, spec);

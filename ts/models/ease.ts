@@ -31,6 +31,7 @@ const spec = {
  */
 export class EASE extends Recommender<EASEParams> {
   readonly name = 'EASE';
+  readonly tasks = ['ranking'] as const;
   constructor(params: EASEParams = {}) {
     super(params);
     checkParams(this.name, params, spec);

@@ -33,6 +33,7 @@ const spec = {
  */
 export class ExplicitALS extends FactorRecommender<ExplicitALSParams> {
   readonly name = 'ExplicitALS';
+  readonly tasks = ['rating', 'ranking'] as const;
   constructor(params: ExplicitALSParams = {}) {
     super(params);
     checkParams(this.name, params, spec);

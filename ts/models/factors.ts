@@ -47,6 +47,7 @@ export interface LeastSquaresFoldIn {
  */
 export class FactorModel extends FactorRecommender<CommonParams> {
   readonly name = 'FactorModel';
+  readonly tasks = ['rating', 'ranking'] as const;
 
   constructor(params: CommonParams = {}) {
     super(params);

@@ -31,6 +31,7 @@ const spec = {
  */
 export class ItemKNN extends Recommender<ItemKNNParams> {
   readonly name = 'ItemKNN';
+  readonly tasks = ['ranking'] as const;
   constructor(params: ItemKNNParams = {}) {
     super(params);
     checkParams(this.name, params, spec);

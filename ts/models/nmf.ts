@@ -48,6 +48,7 @@ const spec = {
  */
 export class NMF extends FactorRecommender<NMFParams> {
   readonly name = 'NMF';
+  readonly tasks = ['rating'] as const;
   constructor(params: NMFParams = {}) {
     super(params);
     checkParams(this.name, params, spec);

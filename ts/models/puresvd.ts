@@ -28,6 +28,7 @@ const spec = {
  */
 export class PureSVD extends FactorRecommender<PureSVDParams> {
   readonly name = 'PureSVD';
+  readonly tasks = ['ranking'] as const;
   constructor(params: PureSVDParams = {}) {
     super(params);
     checkParams(this.name, params, spec);

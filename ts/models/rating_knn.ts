@@ -66,6 +66,7 @@ abstract class KNNRating extends Recommender<KNNParams> {
  */
 export class KNNBasic extends KNNRating {
   readonly name = 'KNNBasic';
+  readonly tasks = ['rating'] as const;
   protected readonly mode = 'basic';
   constructor(params: KNNParams = {}) {
     super(params, 'KNNBasic');
@@ -78,6 +79,7 @@ export class KNNBasic extends KNNRating {
  */
 export class KNNWithMeans extends KNNRating {
   readonly name = 'KNNWithMeans';
+  readonly tasks = ['rating'] as const;
   protected readonly mode = 'means';
   constructor(params: KNNParams = {}) {
     super(params, 'KNNWithMeans');
@@ -91,6 +93,7 @@ export class KNNWithMeans extends KNNRating {
  */
 export class KNNBaseline extends KNNRating {
   readonly name = 'KNNBaseline';
+  readonly tasks = ['rating'] as const;
   protected readonly mode = 'baseline';
   constructor(params: KNNParams = {}) {
     super(params, 'KNNBaseline');

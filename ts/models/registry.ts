@@ -1,5 +1,5 @@
 import { argError } from '../errors.js';
-import type { Recommender } from './base.js';
+import type { ModelTask, Recommender } from './base.js';
 import { BaselineOnly, Popularity, Random } from './baseline.js';
 import { BiasedMF } from './biased_mf.js';
 import { ExplicitALS } from './explicit_als.js';
@@ -16,14 +16,13 @@ import { AutoRec } from './deep/autorec.js';
 import { MultVAE } from './deep/multvae.js';
 import { GMF, MLP, NeuMF } from './deep/ncf.js';
 
-/** What a model is for: rating prediction (RMSE/MAE) or top-N ranking (or both). */
-export type ModelTask = 'rating' | 'ranking';
+export type { ModelTask } from './base.js';
 
 export interface ModelEntry {
   /** Name used by the CLI (`--model`) and in reports. */
   name: string;
-  /** The tasks it is evaluated on by the demo and the benchmarks. */
-  tasks: ModelTask[];
+  /** What the model is for (its class declares it; evaluate, the demo and the benchmarks follow it). */
+  tasks: readonly ModelTask[];
   /** Needs explicit ratings to fit. */
   needsRatings: boolean;
   create(params?: Record<string, unknown>): Recommender;
@@ -32,32 +31,35 @@ export interface ModelEntry {
 }
 
 /** Every model family of the package, in the order reports list them. Families append their entries here. */
-export const models: ModelEntry[] = [
-  { name: 'Random', tasks: ['ranking'], needsRatings: false, create: (p) => new Random(p) },
-  { name: 'Popularity', tasks: ['ranking'], needsRatings: false, create: (p) => new Popularity(p) },
-  { name: 'BaselineOnly', tasks: ['rating', 'ranking'], needsRatings: true, create: (p) => new BaselineOnly(p) },
-  { name: 'BiasedMF', tasks: ['rating', 'ranking'], needsRatings: true, create: (p) => new BiasedMF(p) },
-  { name: 'SVDpp', tasks: ['rating', 'ranking'], needsRatings: true, create: (p) => new SVDpp(p) },
-  { name: 'ExplicitALS', tasks: ['rating', 'ranking'], needsRatings: true, create: (p) => new ExplicitALS(p) },
-  { name: 'KNNBasic', tasks: ['rating'], needsRatings: true, create: (p) => new KNNBasic(p), demo: false },
-  { name: 'KNNWithMeans', tasks: ['rating'], needsRatings: true, create: (p) => new KNNWithMeans(p), demo: false },
-  { name: 'KNNBaseline', tasks: ['rating'], needsRatings: true, create: (p) => new KNNBaseline(p) },
-  { name: 'NMF', tasks: ['rating'], needsRatings: true, create: (p) => new NMF(p) },
-  { name: 'SlopeOne', tasks: ['rating'], needsRatings: true, create: (p) => new SlopeOne(p) },
+const entries: Omit<ModelEntry, 'tasks'>[] = [
+  { name: 'Random', needsRatings: false, create: (p) => new Random(p) },
+  { name: 'Popularity', needsRatings: false, create: (p) => new Popularity(p) },
+  { name: 'BaselineOnly', needsRatings: true, create: (p) => new BaselineOnly(p) },
+  { name: 'BiasedMF', needsRatings: true, create: (p) => new BiasedMF(p) },
+  { name: 'SVDpp', needsRatings: true, create: (p) => new SVDpp(p) },
+  { name: 'ExplicitALS', needsRatings: true, create: (p) => new ExplicitALS(p) },
+  { name: 'KNNBasic', needsRatings: true, create: (p) => new KNNBasic(p), demo: false },
+  { name: 'KNNWithMeans', needsRatings: true, create: (p) => new KNNWithMeans(p), demo: false },
+  { name: 'KNNBaseline', needsRatings: true, create: (p) => new KNNBaseline(p) },
+  { name: 'NMF', needsRatings: true, create: (p) => new NMF(p) },
+  { name: 'SlopeOne', needsRatings: true, create: (p) => new SlopeOne(p) },
   // Implicit-feedback models read star ratings as "watched" in the demo (binary), with ML-100K-tuned settings.
-  { name: 'ImplicitALS', tasks: ['ranking'], needsRatings: false, create: (p) => new ImplicitALS(p), demo: { binary: true, reg: 10, alpha: 0 } },
-  { name: 'BPR', tasks: ['ranking'], needsRatings: false, create: (p) => new BPR(p) },
-  { name: 'ItemKNN', tasks: ['ranking'], needsRatings: false, create: (p) => new ItemKNN(p), demo: { binary: true, similarity: 'tfidf' } },
-  { name: 'EASE', tasks: ['ranking'], needsRatings: false, create: (p) => new EASE(p), demo: { binary: true } },
-  { name: 'PureSVD', tasks: ['ranking'], needsRatings: false, create: (p) => new PureSVD(p), demo: { binary: true, factors: 16 } },
+  { name: 'ImplicitALS', needsRatings: false, create: (p) => new ImplicitALS(p), demo: { binary: true, reg: 10, alpha: 0 } },
+  { name: 'BPR', needsRatings: false, create: (p) => new BPR(p) },
+  { name: 'ItemKNN', needsRatings: false, create: (p) => new ItemKNN(p), demo: { binary: true, similarity: 'tfidf' } },
+  { name: 'EASE', needsRatings: false, create: (p) => new EASE(p), demo: { binary: true } },
+  { name: 'PureSVD', needsRatings: false, create: (p) => new PureSVD(p), demo: { binary: true, factors: 16 } },
   // Deep models (TensorFlow.js, loaded on first use). The demo runs short fits of NeuMF and MultVAE (bench/deep.ts
   // has the full ones).
-  { name: 'NeuMF', tasks: ['ranking'], needsRatings: false, create: (p) => new NeuMF(p), demo: { epochs: 3 } },
-  { name: 'GMF', tasks: ['ranking'], needsRatings: false, create: (p) => new GMF(p), demo: false },
-  { name: 'MLP', tasks: ['ranking'], needsRatings: false, create: (p) => new MLP(p), demo: false },
-  { name: 'MultVAE', tasks: ['ranking'], needsRatings: false, create: (p) => new MultVAE(p), demo: { epochs: 10 } },
-  { name: 'AutoRec', tasks: ['rating'], needsRatings: true, create: (p) => new AutoRec(p), demo: false },
+  { name: 'NeuMF', needsRatings: false, create: (p) => new NeuMF(p), demo: { epochs: 3 } },
+  { name: 'GMF', needsRatings: false, create: (p) => new GMF(p), demo: false },
+  { name: 'MLP', needsRatings: false, create: (p) => new MLP(p), demo: false },
+  { name: 'MultVAE', needsRatings: false, create: (p) => new MultVAE(p), demo: { epochs: 10 } },
+  { name: 'AutoRec', needsRatings: true, create: (p) => new AutoRec(p), demo: false },
 ];
+
+/** The entries with each model's tasks, read from its class (one owner: the class declares them). */
+export const models: ModelEntry[] = entries.map((e) => ({ ...e, tasks: e.create().tasks }));
 
 export function modelEntry(name: string): ModelEntry {
   const e = models.find((m) => m.name.toLowerCase() === name.toLowerCase());

@@ -19,6 +19,7 @@ export interface SlopeOneParams extends CommonParams, RatingScaleParams {
  */
 export class SlopeOne extends Recommender<SlopeOneParams> {
   readonly name = 'SlopeOne';
+  readonly tasks = ['rating'] as const;
   constructor(params: SlopeOneParams = {}) {
     super(params);
     checkParams(this.name, params, { weighted: { bool: true }, ...ratingScaleSpec });

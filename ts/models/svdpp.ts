@@ -30,6 +30,7 @@ const spec: Record<string, ParamSpec> = {
 
 export class SVDpp extends FactorRecommender<SVDppParams> {
   readonly name = 'SVDpp';
+  readonly tasks = ['rating', 'ranking'] as const;
   constructor(params: SVDppParams = {}) {
     super(params);
     checkParams(this.name, params, spec);

@@ -47,6 +47,7 @@ interface Codes {
  */
 export class AutoRec extends DeepRecommender<AutoRecParams> {
   readonly name: string = 'AutoRec';
+  readonly tasks = ['rating'] as const;
   private codes?: Codes;
 
   constructor(params: AutoRecParams = {}) {

@@ -42,6 +42,7 @@ const BLOCK = 2 ** 22;
  */
 export class MultVAE extends DeepRecommender<MultVAEParams> {
   readonly name: string = 'MultVAE';
+  readonly tasks = ['ranking'] as const;
 
   constructor(params: MultVAEParams = {}) {
     super(params);

@@ -278,6 +278,7 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
  */
 export class GMF extends NcfBase<NcfParams> {
   readonly name: string = 'GMF';
+  readonly tasks = ['ranking'] as const;
   protected readonly towers: Towers = { gmf: true, mlp: false };
   constructor(params: NcfParams = {}) {
     super(params);
@@ -287,6 +288,7 @@ export class GMF extends NcfBase<NcfParams> {
 /** NCF's MLP tower alone: ReLU layers over [p_u, q_i], then a logit. */
 export class MLP extends NcfBase<NcfParams> {
   readonly name: string = 'MLP';
+  readonly tasks = ['ranking'] as const;
   protected readonly towers: Towers = { gmf: false, mlp: true };
   constructor(params: NcfParams = {}) {
     super(params);
@@ -301,6 +303,7 @@ export class MLP extends NcfBase<NcfParams> {
  */
 export class NeuMF extends NcfBase<NeuMFParams> {
   readonly name: string = 'NeuMF';
+  readonly tasks = ['ranking'] as const;
   protected readonly towers: Towers = { gmf: true, mlp: true };
   constructor(params: NeuMFParams = {}) {
     super(params);
