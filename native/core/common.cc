@@ -33,12 +33,17 @@ constexpr const char* typed_array_name() {
 template <typename T>
 Span<T> typed_array(const Napi::Value& v, const char* name) {
   if (!v.IsTypedArray()) fail_arg(std::string(name) + " must be a " + typed_array_name<T>());
-  auto ta = v.As<Napi::TypedArray>();
-  if (ta.TypedArrayType() != typed_array_type<T>()) fail_arg(std::string(name) + " must be a " + typed_array_name<T>());
-  auto* base = static_cast<uint8_t*>(ta.ArrayBuffer().Data());
+  // napi_get_typedarray_info's own data pointer, not ArrayBuffer().Data(): the latter refuses a typed array over
+  // a SharedArrayBuffer ("Invalid argument"). A detached buffer reads as length 0.
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(v.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok || type != typed_array_type<T>()) {
+    fail_arg(std::string(name) + " must be a " + typed_array_name<T>());
+  }
   Span<T> s;
-  s.data = reinterpret_cast<T*>(base + ta.ByteOffset());
-  s.size = ta.ElementLength();
+  s.data = static_cast<T*>(data);
+  s.size = length;
   return s;
 }
 template <typename T>

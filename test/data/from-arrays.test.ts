@@ -73,7 +73,7 @@ describe('Dataset.fromArrays', () => {
     [{ users: [1, 2], items: [1] }, /items has 1 entries/],
     [{ users: [1], items: [1], ratings: [NaN] }, /ratings\[0\] is NaN/],
     [{ users: [1], items: [1], timestamps: [Infinity] }, /timestamps\[0\]/],
-    [{ users: [null], items: [1] }, /users\[0\] must be a number or a string/],
+    [{ users: [null], items: [1] }, /users\[0\] is null; ids must be numbers or strings/],
     [{ users: [NaN], items: [1] }, /users\[0\] is NaN/],
     [null, /fromArrays expects/],
   ])('bad input %# gives E_ARG naming the argument', (input, message) => {

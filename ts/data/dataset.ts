@@ -164,31 +164,12 @@ export class Dataset {
    */
   static fromArrays(input: FromArraysInput, options: DatasetOptions = {}): Dataset {
     if (input === null || typeof input !== 'object') throw argError('fromArrays expects { users, items, ratings?, timestamps? }');
-    const { users, items } = input;
-    // null and undefined both mean "not given" for the optional columns.
-    const ratings = input.ratings ?? undefined;
-    const timestamps = input.timestamps ?? undefined;
-    const isArrayLike = (v: unknown) => typeof v === 'object' && v !== null && typeof (v as { length?: unknown }).length === 'number';
-    if (!isArrayLike(users)) throw argError('users must be an array of ids');
-    if (!isArrayLike(items)) throw argError('items must be an array of ids');
-    if (ratings !== undefined && !isArrayLike(ratings)) throw argError('ratings must be an array of numbers');
-    if (timestamps !== undefined && !isArrayLike(timestamps)) throw argError('timestamps must be an array of numbers');
+    const users = idColumn(input.users, 'users');
+    const items = idColumn(input.items, 'items');
     const n = users.length;
     if (items.length !== n) throw argError(`items has ${items.length} entries but users has ${n}`);
-    if (ratings !== undefined && ratings.length !== n) throw argError(`ratings has ${ratings.length} entries but users has ${n}`);
-    if (timestamps !== undefined && timestamps.length !== n) throw argError(`timestamps has ${timestamps.length} entries but users has ${n}`);
-    const values = ratings === undefined ? undefined : ratings instanceof Float32Array ? ratings : Float32Array.from(ratings);
-    if (values) {
-      for (let p = 0; p < n; p++) {
-        if (!Number.isFinite(values[p]!)) throw argError(`ratings[${p}] is ${values[p]}; ratings must be finite numbers`);
-      }
-    }
-    const times = timestamps === undefined ? undefined : timestamps instanceof Float64Array ? timestamps : Float64Array.from(timestamps);
-    if (times) {
-      for (let p = 0; p < n; p++) {
-        if (!Number.isFinite(times[p]!)) throw argError(`timestamps[${p}] is ${times[p]}; timestamps must be finite numbers`);
-      }
-    }
+    const values = numberColumn(input.ratings, 'ratings', n, Float32Array);
+    const times = numberColumn(input.timestamps, 'timestamps', n, Float64Array);
     const u = IdMap.build(users, 'users');
     const i = IdMap.build(items, 'items');
     return Dataset.fromCoo(u.map, i.map, u.indices, i.indices, values, times, options);
@@ -335,4 +316,85 @@ export class Dataset {
     }
     return s;
   }
+}
+
+// ---- fromArrays input rules ----------------------------------------------------------------------------
+
+function isArrayLike(v: unknown): v is ArrayLike<unknown> {
+  if (typeof v !== 'object' || v === null) return false;
+  const n = (v as { length?: unknown }).length;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+}
+
+const BIGINT_ARRAYS = ['BigInt64Array', 'BigUint64Array'];
+
+/** A typed array's buffer is detached (transferred): its length reads as 0 and its data is gone. */
+function isDetached(a: ArrayBufferView): boolean {
+  const b = a.buffer as ArrayBufferLike & { detached?: boolean };
+  if (typeof b.detached === 'boolean') return b.detached; // Node >= 22
+  if (b.byteLength !== 0) return false;
+  try {
+    new Uint8Array(b); // throws only for a detached buffer
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Checks what a typed array column can be (any numeric typed array, on an ArrayBuffer or a SharedArrayBuffer). */
+function checkTypedColumn(a: ArrayBufferView, name: string): void {
+  if (a instanceof DataView) throw argError(`${name} must be an array or a numeric typed array, got a DataView`);
+  const kind = a.constructor?.name ?? 'typed array';
+  if (BIGINT_ARRAYS.includes(kind) || typeof (a as unknown as ArrayLike<unknown>)[0] === 'bigint') {
+    throw argError(`${name} is a ${kind}; use numbers (e.g. a Float64Array), not bigints`);
+  }
+  if (isDetached(a)) throw argError(`${name} is a ${kind} whose buffer is detached (transferred); pass a live array`);
+}
+
+/** users / items: an array (or typed array) of ids; each element is checked by IdMap.build. */
+function idColumn(v: unknown, name: 'users' | 'items'): ArrayLike<Id> {
+  if (ArrayBuffer.isView(v)) {
+    checkTypedColumn(v, name);
+    return v as unknown as ArrayLike<number>;
+  }
+  if (isArrayLike(v)) return v as ArrayLike<Id>;
+  throw argError(`${name} must be an array of ids (numbers or strings), got ${show(v)}`);
+}
+
+/**
+ * ratings / timestamps: undefined or null (not given), a numeric typed array (the target type is used without a
+ * copy) or an array whose every element is a finite number; no coercion ('5', true, null, [3] are refused).
+ */
+function numberColumn<T extends Float32Array | Float64Array>(
+  v: unknown,
+  name: 'ratings' | 'timestamps',
+  n: number,
+  Out: { new (n: number): T; name: string },
+): T | undefined {
+  if (v === undefined || v === null) return undefined;
+  let out: T;
+  if (ArrayBuffer.isView(v)) {
+    checkTypedColumn(v, name);
+    const a = v as unknown as ArrayLike<number>;
+    if (a.length !== n) throw argError(`${name} has ${a.length} entries but users has ${n}`);
+    if (v instanceof Out) out = v as T;
+    else {
+      out = new Out(n);
+      for (let p = 0; p < n; p++) out[p] = a[p]!;
+    }
+    for (let p = 0; p < n; p++) {
+      if (!Number.isFinite(out[p]!)) throw argError(`${name}[${p}] is ${show(a[p])}${Number.isFinite(a[p]!) ? ` (not a finite ${Out.name.slice(0, 7).toLowerCase()})` : ''}; ${name} must be finite numbers`);
+    }
+    return out;
+  }
+  if (!isArrayLike(v)) throw argError(`${name} must be an array of numbers or a typed array, got ${show(v)}`);
+  if (v.length !== n) throw argError(`${name} has ${v.length} entries but users has ${n}`);
+  out = new Out(n);
+  for (let p = 0; p < n; p++) {
+    const x: unknown = v[p];
+    if (typeof x !== 'number' || !Number.isFinite(x)) throw argError(`${name}[${p}] is ${p in v ? show(x) : 'missing (a hole)'}; ${name} must be finite numbers`);
+    out[p] = x;
+    if (!Number.isFinite(out[p]!)) throw argError(`${name}[${p}] is ${x}, beyond the float32 range; ${name} must be finite numbers`);
+  }
+  return out;
 }

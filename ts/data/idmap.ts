@@ -105,7 +105,7 @@ export class IdMap {
       if (typeof id === 'number') {
         if (!Number.isFinite(id)) throw new RecsysError('E_ARG', `${name}[${p}] is ${id}; ids must be finite numbers or strings`);
       } else if (typeof id !== 'string') {
-        throw new RecsysError('E_ARG', `${name}[${p}] must be a number or a string, got ${typeof id}`);
+        throw new RecsysError('E_ARG', `${name}[${p}] is ${describeValue(id)}; ids must be numbers or strings`);
       }
       let ix = seen.get(id);
       if (ix === undefined) {
@@ -119,4 +119,12 @@ export class IdMap {
     map.reverse = seen;
     return { map, indices: out };
   }
+}
+
+/** A value for a message, short: null, true, an array, an object, 12n (a bigint). */
+function describeValue(v: unknown): string {
+  if (v === null || v === undefined || typeof v === 'boolean') return String(v);
+  if (typeof v === 'bigint') return `${v}n (a bigint)`;
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
