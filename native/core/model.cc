@@ -285,7 +285,8 @@ std::shared_ptr<Model> restore_model(const std::string& kind, int32_t users, int
 // The "FactorModel" kind (plain or with least-squares fold-in) registers its restorer in models/foldin.cc.
 
 void fail_diverged(const std::string& model, const std::string& what) {
-  fail("E_STATE", model + " diverged (" + what + "): lower the learning rate or raise the regularization");
+  fail("E_STATE", model + " diverged (" + what + "): its numbers overflowed; lower the learning rate or the " +
+                      "initial scale, raise the regularization, or rescale the data");
 }
 
 void check_fit_finite(const Model& model) {

@@ -174,8 +174,8 @@ class FactorModel : public Model {
 void restore_factor_state(FactorModel& m, StateReader& s, bool needs_factors = false);
 
 // ---- divergence -------------------------------------------------------------------------------------
-// The one E_STATE message for a fit whose numbers left the finite range: "<model> diverged (<what>): lower the
-// learning rate or raise the regularization".
+// The one E_STATE message for a fit whose numbers left the finite range: "<model> diverged (<what>): ...", with
+// what to change.
 [[noreturn]] void fail_diverged(const std::string& model, const std::string& what);
 // Throws fail_diverged when a fitted FactorModel holds a non-finite factor, bias or global mean. run_fit calls it
 // on every model a fit returns, so no fit (ALS, BPR, BiasedMF, SVD++, NMF, PureSVD, BaselineOnly ...) can end

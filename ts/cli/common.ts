@@ -1,15 +1,13 @@
 // Pieces the train / evaluate / recommend / similar / serve commands share: reading data files, model names and
 // --set parameters, the progress bar, and output (text or --json).
 import { statSync } from 'node:fs';
-import { basename, extname } from 'node:path';
 import { RecsysError, argError, show } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
-import type { Id, IdMap } from '../data/idmap.js';
+import { unknownIdError, type Id, type IdMap } from '../data/idmap.js';
 import { loadMovieLens } from '../data/movielens.js';
-import type { FileFormat, FromFileOptions } from '../data/parse.js';
+import { guessFormat, type FileFormat, type FromFileOptions } from '../data/parse.js';
 import type { FitProgress } from '../native.js';
 import { modelEntry, models, type ModelEntry } from '../models/registry.js';
-import { resolveId } from '../serve/ids.js';
 
 export const FORMATS: readonly FileFormat[] = ['movielens-100k', 'movielens-1m', 'movielens-csv', 'delimited'];
 
@@ -30,13 +28,10 @@ function isDir(p: string): boolean {
   }
 }
 
-function guessFormat(path: string): FileFormat {
-  const name = basename(path).toLowerCase();
-  const ext = extname(name);
-  if (name === 'u.data' || ext === '.base' || ext === '.test') return 'movielens-100k';
-  if (ext === '.dat') return 'movielens-1m';
-  if (ext === '.csv') return 'movielens-csv';
-  throw argError(`cannot tell the format of ${path}; give --format (${FORMATS.join(', ')})`);
+function formatOf(path: string): FileFormat {
+  const f = guessFormat(path);
+  if (f === undefined) throw argError(`cannot tell the format of ${path}; give --format (${FORMATS.join(', ')})`);
+  return f;
 }
 
 /** Reads --data (a file through Dataset.fromFile, a folder through loadMovieLens). `extend` maps ids onto a model's. */
@@ -51,7 +46,7 @@ export async function readData(
     if (extend) throw argError(`--${key} must be a file here (a folder holds a whole dataset)`);
     return loadMovieLens(path);
   }
-  const format = (opts.format as FileFormat | undefined) ?? guessFormat(path);
+  const format = (opts.format as FileFormat | undefined) ?? formatOf(path);
   if (!FORMATS.includes(format)) throw argError(`--format must be one of ${FORMATS.join(', ')}, got ${String(format)}`);
   const o: FromFileOptions = { format, extend };
   if (typeof opts.delimiter === 'string') o.delimiter = opts.delimiter === '\\t' ? '\t' : opts.delimiter;
@@ -109,8 +104,8 @@ export function parseSets(sets: string[] | undefined): Record<string, unknown> {
 
 /** An id typed on the command line, in the form the model knows it. */
 export function cliId(map: IdMap, raw: string, what: 'user' | 'item'): Id {
-  const id = resolveId(map, raw);
-  if (id === undefined) throw new RecsysError(what === 'user' ? 'E_UNKNOWN_USER' : 'E_UNKNOWN_ITEM', `unknown ${what} ${show(raw)}`);
+  const id = map.resolve(raw);
+  if (id === undefined) throw unknownIdError(map, raw, what);
   return id;
 }
 

@@ -1,6 +1,6 @@
 import { RecsysError, argError, native, show } from '../errors.js';
 import { addon, type CsrMatrix } from '../native.js';
-import { IdMap, type Id } from './idmap.js';
+import { IdMap, unknownIdError, type Id } from './idmap.js';
 import { matchItemInfo, readItemInfoFile, type ItemInfoFormat } from './iteminfo.js';
 import { parseFile, type FromFileOptions } from './parse.js';
 import type { DuckDBCsvOptions, DuckDBReadOptions } from './bigdata.js';
@@ -114,13 +114,13 @@ export class Dataset {
   /** Dense index of a user id; throws E_UNKNOWN_USER. */
   userIndex(id: Id): number {
     const u = this.users.index(id);
-    if (u < 0) throw new RecsysError('E_UNKNOWN_USER', `unknown user ${JSON.stringify(id)}`);
+    if (u < 0) throw unknownIdError(this.users, id, 'user');
     return u;
   }
   /** Dense index of an item id; throws E_UNKNOWN_ITEM. */
   itemIndex(id: Id): number {
     const i = this.items.index(id);
-    if (i < 0) throw new RecsysError('E_UNKNOWN_ITEM', `unknown item ${JSON.stringify(id)}`);
+    if (i < 0) throw unknownIdError(this.items, id, 'item');
     return i;
   }
 

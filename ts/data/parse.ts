@@ -1,4 +1,5 @@
 // Options of Dataset.fromFile and the call into the native streaming parser (native/data/parse.cc).
+import { basename, extname } from 'node:path';
 import { argError, nativeAsync, show } from '../errors.js';
 import { addon, type CsrMatrix } from '../native.js';
 import { IdMap, type Id } from './idmap.js';
@@ -26,7 +27,10 @@ export interface ColumnMapping {
 }
 
 export interface FromFileOptions extends DatasetOptions {
-  /** Default 'delimited' when `columns` is given; otherwise required. */
+  /**
+   * Default 'delimited' when `columns` is given, else from the file name (as the CLI does): u.data, *.base, *.test
+   * -> 'movielens-100k', *.dat -> 'movielens-1m', *.csv -> 'movielens-csv'; E_ARG for any other name.
+   */
   format?: FileFormat;
   /** 'delimited' only: the field separator, one or more characters. Default ','. */
   delimiter?: string;
@@ -69,20 +73,35 @@ const MOVIELENS: Record<Exclude<FileFormat, 'delimited'>, Omit<NativeParseOption
   },
 };
 
+/**
+ * The format a file's name implies (the one guess for Dataset.fromFile and the CLI): u.data, *.base and *.test ->
+ * movielens-100k (ml-100k's files), *.dat -> movielens-1m, *.csv -> movielens-csv; undefined for any other name.
+ */
+export function guessFormat(path: string): Exclude<FileFormat, 'delimited'> | undefined {
+  const name = basename(path).toLowerCase();
+  const ext = extname(name);
+  if (name === 'u.data' || ext === '.base' || ext === '.test') return 'movielens-100k';
+  if (ext === '.dat') return 'movielens-1m';
+  if (ext === '.csv') return 'movielens-csv';
+  return undefined;
+}
+
 function checkColumn(name: string, v: unknown, required: boolean): void {
   if (v === undefined && !required) return;
   if (typeof v === 'string' ? v.length > 0 : Number.isInteger(v) && (v as number) >= 0 && (v as number) < 4096) return;
   throw argError(`columns.${name} must be a field index (an integer >= 0) or a header name, got ${JSON.stringify(v)}`);
 }
 
-function nativeOptions(options: FromFileOptions): NativeParseOptions {
+function nativeOptions(path: string, options: FromFileOptions): NativeParseOptions {
   if (options === null || typeof options !== 'object') throw argError('fromFile options must be an object');
   const duplicates = options.duplicates ?? 'last';
   if (!['last', 'sum', 'max', 'error'].includes(duplicates)) {
     throw argError(`duplicates must be 'last', 'sum', 'max' or 'error', got ${show(duplicates)}`);
   }
-  const format = options.format ?? (options.columns !== undefined ? 'delimited' : undefined);
-  if (format === undefined) throw argError("fromFile needs format ('movielens-100k', 'movielens-1m', 'movielens-csv', 'delimited') or columns");
+  const format = options.format ?? (options.columns !== undefined ? 'delimited' : guessFormat(path));
+  if (format === undefined) {
+    throw argError(`cannot tell the format of ${path} from its name; give format ('movielens-100k', 'movielens-1m', 'movielens-csv', 'delimited') or columns`);
+  }
   if (format !== 'delimited') {
     const preset = MOVIELENS[format];
     if (!preset) throw argError(`unknown format ${JSON.stringify(format)}; use 'movielens-100k', 'movielens-1m', 'movielens-csv' or 'delimited'`);
@@ -144,7 +163,7 @@ export async function parseFile(
   options: FromFileOptions,
 ): Promise<{ users: IdMap; items: IdMap; csr: CsrMatrix; duplicates: number }> {
   if (typeof path !== 'string' || path.length === 0) throw argError('path must be a non-empty string');
-  const opts = nativeOptions(options);
+  const opts = nativeOptions(path, options);
   const { extend } = options;
   if (extend !== undefined) {
     if (!(extend?.users instanceof IdMap) || !(extend.items instanceof IdMap)) throw argError('extend must be { users: IdMap, items: IdMap }');

@@ -221,7 +221,7 @@ interface Resolved {
 const RANKING_DEFAULT = ['precision', 'recall', 'ndcg', 'map'];
 
 /** The metrics evaluate computes when none are asked for, from what the model is for. */
-function defaultMetrics(tasks: readonly ModelTask[] | undefined, test: Dataset): string[] {
+export function defaultMetrics(tasks: readonly ModelTask[] | undefined, test: Dataset): string[] {
   if (tasks === undefined) return [...(test.hasRatings ? RATING : []), ...RANKING_DEFAULT];
   const rating = tasks.includes('rating');
   const ranking = tasks.includes('ranking');

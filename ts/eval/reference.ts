@@ -5,7 +5,7 @@
 import { RecsysError } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { addon } from '../native.js';
-import type { EvaluateOptions, EvaluationResult, MetricName, Scorer } from './evaluate.js';
+import { defaultMetrics, type EvaluateOptions, type EvaluationResult, type Scorer } from './evaluate.js';
 
 /** evaluate() written the slow, obvious way (same options and result keys; test must share the model's id maps). */
 export function referenceEvaluate(model: Scorer, test: Dataset, options: EvaluateOptions = {}): EvaluationResult {
@@ -14,7 +14,7 @@ export function referenceEvaluate(model: Scorer, test: Dataset, options: Evaluat
     throw new RecsysError('E_ARG', 'referenceEvaluate needs a test set that shares the model id maps');
   }
   const ks = [...new Set(typeof options.k === 'number' ? [options.k] : [...(options.k ?? [10])])].sort((a, b) => a - b);
-  const metrics: string[] = [...(options.metrics ?? ([...(test.hasRatings ? ['rmse', 'mae'] : []), 'precision', 'recall', 'ndcg', 'map'] as MetricName[]))];
+  const metrics: string[] = [...(options.metrics ?? defaultMetrics(model.tasks, test))];
   const want = (m: string) => metrics.includes(m);
   const nItems = model.trainData.nItems;
   const nUsers = model.trainData.nUsers;

@@ -1,6 +1,6 @@
 import { RecsysError, argError, native, nativeAsync, show } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
-import type { Id } from '../data/idmap.js';
+import { unknownIdError, type Id } from '../data/idmap.js';
 import { addon, type FitOptionsNative, type FitProgress, type NativeModel, type NativeTensor, type TopKResult } from '../native.js';
 import { saveModel } from '../io/format.js';
 
@@ -167,7 +167,7 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
     const h = this.nativeModel;
     const train = this.trainData;
     const u = train.users.index(user);
-    if (u < 0 || u >= h.nUsers) throw new RecsysError('E_UNKNOWN_USER', `${this.name}: unknown user ${JSON.stringify(user)} (use recommendForNewUser for fold-in)`);
+    if (u < 0 || u >= h.nUsers) throw unknownIdError(train.users, user, 'user', `${this.name}: `, 'use recommendForNewUser for fold-in');
     const { k, filterSeen, exclude, include } = this.recommendArgs(options);
     const r = native(() => h.recommend(u, k, filterSeen ? train.userItems(u) : undefined, exclude, include));
     return this.toRecommendations(r);
@@ -219,7 +219,7 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
   similarItems(item: Id, k = 10): Recommendation[] {
     const h = this.nativeModel;
     const i = this.trainData.items.index(item);
-    if (i < 0 || i >= h.nItems) throw new RecsysError('E_UNKNOWN_ITEM', `${this.name}: unknown item ${JSON.stringify(item)}`);
+    if (i < 0 || i >= h.nItems) throw unknownIdError(this.trainData.items, item, 'item', `${this.name}: `);
     checkK(k);
     return this.toRecommendations(native(() => h.similarItems(i, k, Int32Array.of(i))));
   }
@@ -228,7 +228,7 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
   similarUsers(user: Id, k = 10): { user: Id; score: number }[] {
     const h = this.nativeModel;
     const u = this.trainData.users.index(user);
-    if (u < 0 || u >= h.nUsers) throw new RecsysError('E_UNKNOWN_USER', `${this.name}: unknown user ${JSON.stringify(user)}`);
+    if (u < 0 || u >= h.nUsers) throw unknownIdError(this.trainData.users, user, 'user', `${this.name}: `);
     checkK(k);
     const r = native(() => h.similarUsers(u, k, Int32Array.of(u)));
     return Array.from(r.items, (v, j) => ({ user: this.trainData.users.id(v), score: r.scores[j]! }));
@@ -280,7 +280,7 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
     const idx = this.trainData.users.indicesOf(users);
     const n = this.nativeModel.nUsers;
     for (let p = 0; p < idx.length; p++) {
-      if (idx[p]! < 0 || idx[p]! >= n) throw new RecsysError('E_UNKNOWN_USER', `${this.name}: unknown user ${JSON.stringify(users[p])} at position ${p}`);
+      if (idx[p]! < 0 || idx[p]! >= n) throw unknownIdError(this.trainData.users, users[p], 'user', `${this.name}: users[${p}]: `);
     }
     return idx;
   }

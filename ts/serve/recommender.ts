@@ -5,7 +5,7 @@
 import { watch, watchFile, unwatchFile, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { RecsysError, argError, show } from '../errors.js';
-import type { Id } from '../data/idmap.js';
+import { unknownIdError, type Id } from '../data/idmap.js';
 import type { Recommendation, Recommender } from '../models/base.js';
 import { loadModelWithInfo, loadModelWithInfoAsync, readModelInfo, type ModelFileInfo } from '../io/load.js';
 import { resolveId, resolveIds } from './ids.js';
@@ -206,7 +206,7 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
       const m = e.at.model;
       const id = resolveId(m.trainData.users, e.user);
       if (id === undefined) {
-        e.reject(new RecsysError('E_UNKNOWN_USER', `unknown user ${show(e.user)}`));
+        e.reject(unknownIdError(m.trainData.users, e.user, 'user'));
         continue;
       }
       let byOptions = groups.get(e.at);
@@ -310,7 +310,7 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     recommend(user, o) {
       const m = current.model;
       const id = resolveId(m.trainData.users, user);
-      if (id === undefined) throw new RecsysError('E_UNKNOWN_USER', `unknown user ${show(user)}`);
+      if (id === undefined) throw unknownIdError(m.trainData.users, user, 'user');
       return { user, items: toScores(m.recommend(id, opts(o))) };
     },
     recommendAsync(user, o) {
@@ -359,7 +359,7 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
       const where: number[] = [];
       const results: BatchEntry[] = list.map((u, p) => {
         const id = resolveId(m.trainData.users, u);
-        if (id === undefined) return { user: u, error: { code: 'E_UNKNOWN_USER', message: `unknown user ${show(u)}` } };
+        if (id === undefined) return { user: u, error: { code: 'E_UNKNOWN_USER', message: unknownIdError(m.trainData.users, u, 'user').message } };
         known.push(id);
         where.push(p);
         return { user: u, items: [] };
@@ -373,7 +373,7 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     similarItems(item, o) {
       const m = current.model;
       const id = resolveId(m.trainData.items, item);
-      if (id === undefined) throw new RecsysError('E_UNKNOWN_ITEM', `unknown item ${show(item)}`);
+      if (id === undefined) throw unknownIdError(m.trainData.items, item, 'item');
       return { item, items: toScores(m.similarItems(id, checkK(o?.k))) };
     },
     reload,
