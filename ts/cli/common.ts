@@ -122,8 +122,43 @@ function clock(s: number): string {
 }
 
 /**
- * A progress bar on stderr for fits (only when stderr is a terminal): phase, step/total, loss, elapsed and ETA.
- * Returns the onProgress callback and done() to end the line.
+ * One line of the progress bar, fitted to `width` terminal columns (it never wraps: at most width - 1 characters).
+ * In full: `label [#####-----] phase step/total  loss L  m:ss elapsed, ETA m:ss`. When that is too wide it gives up,
+ * in order: bar length (24 down to 8), the loss, the word "elapsed", the bar, then the label's end; the step count
+ * and the ETA stay while the width allows anything at all.
+ */
+export function progressLine(label: string, p: FitProgress, width: number): string {
+  const max = Math.max(1, Math.floor(Number.isFinite(width) && width > 0 ? width : 80) - 1);
+  const frac = p.total > 0 ? Math.min(1, p.step / p.total) : 0;
+  const eta = p.step > 0 ? (p.seconds / p.step) * (p.total - p.step) : NaN;
+  const loss = p.loss === undefined ? '' : `  loss ${p.loss.toPrecision(5)}`;
+  const step = `${p.phase} ${p.step}/${p.total}`;
+  const times = [`  ${clock(p.seconds)} elapsed, ETA ${clock(eta)}`, `  ETA ${clock(eta)}`];
+  const bar = (w: number) => {
+    const fill = Math.round(frac * w);
+    return ` [${'#'.repeat(fill)}${'-'.repeat(w - fill)}] `;
+  };
+  for (const [lossPart, timePart] of [
+    [loss, times[0]!],
+    ['', times[0]!],
+    ['', times[1]!],
+  ] as const) {
+    const tail = `${step}${lossPart}${timePart}`;
+    const room = max - label.length - tail.length - 4; // 4 = " [" + "] "
+    if (room >= 8) return `${label}${bar(Math.min(24, room))}${tail}`;
+  }
+  const tail = `${step}${times[1]}`;
+  if (label.length + 1 + tail.length <= max) return `${label} ${tail}`;
+  const keep = max - tail.length - 2; // label shortened with an ellipsis
+  if (keep >= 1) return `${label.slice(0, keep)}… ${tail}`;
+  const compact = `${p.step}/${p.total} ETA ${clock(eta)}`;
+  return compact.length <= max ? compact : compact.slice(compact.length - max);
+}
+
+/**
+ * A progress bar on stderr for fits (only when stderr is a terminal): phase, step/total, loss, elapsed and ETA,
+ * fitted to the terminal's width (stream.columns, 80 when unknown). Returns the onProgress callback and done() to
+ * end the line.
  */
 export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): { onProgress?: (p: FitProgress) => void; done(): void } {
   if (!stream.isTTY) return { done() {} };
@@ -133,13 +168,7 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
     const now = Date.now();
     if (now - last < 100 && p.step < p.total) return;
     last = now;
-    const width = 24;
-    const frac = p.total > 0 ? Math.min(1, p.step / p.total) : 0;
-    const fill = Math.round(frac * width);
-    const eta = p.step > 0 ? (p.seconds / p.step) * (p.total - p.step) : NaN;
-    const loss = p.loss === undefined ? '' : `  loss ${p.loss.toPrecision(5)}`;
-    const line = `${label} [${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${p.phase} ${p.step}/${p.total}${loss}  ${clock(p.seconds)} elapsed, ETA ${clock(eta)}`;
-    stream.write(`\r${line.slice(0, (stream.columns ?? 120) - 1)}\x1b[K`);
+    stream.write(`\r${progressLine(label, p, stream.columns || 80)}\x1b[K`);
     drawn = true;
   };
   return {
