@@ -64,7 +64,8 @@ export { BPR, type BPRParams } from './models/bpr.js';
 export { ItemKNN, type ItemKNNParams } from './models/itemknn.js';
 export { EASE, type EASEParams } from './models/ease.js';
 export { PureSVD, truncatedSVD, type PureSVDParams, type TruncatedSVD, type TruncatedSVDOptions } from './models/puresvd.js';
-export { exportParquet, type DuckDBReadOptions, type DuckDBCsvOptions, type ExportParquetOptions, type ExportParquetResult } from './data/bigdata.js';
+export type { DuckDBReadOptions, DuckDBCsvOptions } from './data/bigdata.js';
+export { exportParquet, type ExportParquetOptions, type ExportParquetResult } from './data/export_parquet.js';
 export type { DuckDBOptions } from './data/duckdb.js';
 export type { LeastSquaresFoldIn } from './models/factors.js';
 export {

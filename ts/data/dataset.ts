@@ -4,17 +4,9 @@ import { IdMap, unknownIdError, type Id } from './idmap.js';
 import { matchItemInfo, readItemInfoFile, type ItemInfoFormat } from './iteminfo.js';
 import { parseFile, type FromFileOptions } from './parse.js';
 import type { DuckDBCsvOptions, DuckDBReadOptions } from './bigdata.js';
+import type { DatasetOptions, DatasetParts, DuplicatePolicy, ItemInfo } from './types.js';
 
-export type DuplicatePolicy = 'last' | 'sum' | 'max' | 'error';
-
-/** Display data for items (titles and anything else a format carries). */
-export interface ItemInfo {
-  title?: string;
-  genres?: string[];
-  /** Release year, when the title ends with "(YYYY)". */
-  year?: number;
-  [field: string]: unknown;
-}
+export type { DatasetOptions, DuplicatePolicy, ItemInfo } from './types.js';
 
 export interface FromArraysInput {
   users: ArrayLike<Id>;
@@ -23,11 +15,6 @@ export interface FromArraysInput {
   ratings?: ArrayLike<number>;
   /** Timestamps in seconds; Float64Array is used without a copy. */
   timestamps?: ArrayLike<number>;
-}
-
-export interface DatasetOptions {
-  /** What to do with repeated (user, item) pairs. Default 'last'. */
-  duplicates?: DuplicatePolicy;
 }
 
 export interface DatasetStats {
@@ -124,6 +111,11 @@ export class Dataset {
     return i;
   }
 
+  /** A Dataset from a reader's result (parse.ts, bigdata.ts): the readers return plain parts, this builds. */
+  private static fromParts(p: DatasetParts): Dataset {
+    return new Dataset(p.users, p.items, p.csr, p.duplicates);
+  }
+
   /** Title of a dense item index, or its id as text. */
   itemTitle(item: number): string {
     return this.itemInfo?.[item]?.title ?? String(this.items.id(item));
@@ -183,8 +175,7 @@ export class Dataset {
    * E_EMPTY (no interactions), E_DUPLICATE (duplicates: 'error'; names both lines and the ids).
    */
   static async fromFile(path: string, options: FromFileOptions = {}): Promise<Dataset> {
-    const r = await parseFile(path, options);
-    return new Dataset(r.users, r.items, r.csr, r.duplicates);
+    return Dataset.fromParts(await parseFile(path, options));
   }
 
   /**
@@ -200,13 +191,13 @@ export class Dataset {
    */
   static async fromParquet(globOrPaths: string | readonly string[], options: DuckDBReadOptions = {}): Promise<Dataset> {
     const { readParquet } = await import('./bigdata.js');
-    return readParquet(globOrPaths, options);
+    return Dataset.fromParts(await readParquet(globOrPaths, options));
   }
 
   /** fromParquet for delimited text files, read by DuckDB's CSV reader (types and dialect sniffed, or given). */
   static async fromCsv(globOrPaths: string | readonly string[], options: DuckDBCsvOptions = {}): Promise<Dataset> {
     const { readCsv } = await import('./bigdata.js');
-    return readCsv(globOrPaths, options);
+    return Dataset.fromParts(await readCsv(globOrPaths, options));
   }
 
   /**
@@ -216,7 +207,7 @@ export class Dataset {
    */
   static async fromQuery(sql: string, options: DuckDBReadOptions = {}): Promise<Dataset> {
     const { readQuery } = await import('./bigdata.js');
-    return readQuery(sql, options);
+    return Dataset.fromParts(await readQuery(sql, options));
   }
 
   /**

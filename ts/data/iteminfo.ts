@@ -2,7 +2,7 @@
 // dataset's item ids. These files are small (< 1 MB), so TS does the work; the interaction files go native.
 import { createReadStream } from 'node:fs';
 import { RecsysError, argError } from '../errors.js';
-import type { ItemInfo } from './dataset.js';
+import type { ItemInfo } from './types.js';
 import type { IdMap } from './idmap.js';
 
 /**

@@ -3,7 +3,7 @@ import { basename, extname } from 'node:path';
 import { argError, nativeAsync, show } from '../errors.js';
 import { addon, type CsrMatrix } from '../native.js';
 import { IdMap, type Id } from './idmap.js';
-import type { DatasetOptions } from './dataset.js';
+import type { DatasetOptions, DatasetParts } from './types.js';
 
 /**
  * Interaction file layouts:
@@ -161,7 +161,7 @@ function knownIds(map: IdMap, name: string): readonly Id[] {
 export async function parseFile(
   path: string,
   options: FromFileOptions,
-): Promise<{ users: IdMap; items: IdMap; csr: CsrMatrix; duplicates: number }> {
+): Promise<DatasetParts> {
   if (typeof path !== 'string' || path.length === 0) throw argError('path must be a non-empty string');
   const opts = nativeOptions(path, options);
   const { extend } = options;
