@@ -2,7 +2,7 @@ import { RecsysError, argError, native } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
 import type { Id } from '../data/idmap.js';
 import { addon, type CsrMatrix, type FitOptionsNative, type NativeModel } from '../native.js';
-import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
+import { FactorRecommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
 import { checkParams } from './params.js';
 
 export interface ImplicitALSParams extends CommonParams {
@@ -52,7 +52,7 @@ export interface PartialFitOptions {
  */
 export class ImplicitALS extends FactorRecommender<ImplicitALSParams> {
   readonly name = 'ImplicitALS';
-  readonly tasks = ['ranking'] as const;
+  readonly tasks: readonly ModelTask[] = ['ranking'];
   constructor(params: ImplicitALSParams = {}) {
     super(params);
     checkParams(this.name, params, spec);

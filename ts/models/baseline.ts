@@ -1,12 +1,12 @@
 import { argError, show } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { Recommender, nativeFit, type CommonParams } from './base.js';
+import { Recommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
 
 /** Most interacted-with items first (the same list for everyone, minus what they have seen). */
 export class Popularity extends Recommender<CommonParams> {
   readonly name = 'Popularity';
-  readonly tasks = ['ranking'] as const;
+  readonly tasks: readonly ModelTask[] = ['ranking'];
   constructor(params: CommonParams = {}) {
     super(params);
   }
@@ -18,7 +18,7 @@ export class Popularity extends Recommender<CommonParams> {
 /** Uniformly random scores (seeded): the floor every model must beat. */
 export class Random extends Recommender<CommonParams> {
   readonly name = 'Random';
-  readonly tasks = ['ranking'] as const;
+  readonly tasks: readonly ModelTask[] = ['ranking'];
   constructor(params: CommonParams = {}) {
     super(params);
   }
@@ -51,7 +51,7 @@ export interface BaselineOnlyParams extends CommonParams {
  */
 export class BaselineOnly extends Recommender<BaselineOnlyParams> {
   readonly name = 'BaselineOnly';
-  readonly tasks = ['rating', 'ranking'] as const;
+  readonly tasks: readonly ModelTask[] = ['rating', 'ranking'];
   constructor(params: BaselineOnlyParams = {}) {
     super(params);
     if (params.method !== undefined && params.method !== 'als' && params.method !== 'sgd') throw argError(`method must be 'als' or 'sgd', got ${show(params.method)}`);

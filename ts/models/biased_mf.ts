@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
+import { FactorRecommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
 import { checkParams, type ParamSpec } from './params.js';
 import { checkRatingScale, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
@@ -59,7 +59,7 @@ export const sgdSpec: Record<string, ParamSpec> = {
  */
 export class BiasedMF extends FactorRecommender<SgdMfParams> {
   readonly name = 'BiasedMF';
-  readonly tasks = ['rating', 'ranking'] as const;
+  readonly tasks: readonly ModelTask[] = ['rating', 'ranking'];
   constructor(params: SgdMfParams = {}) {
     super(params);
     checkParams(this.name, params, sgdSpec);

@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
+import { FactorRecommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
 import { checkParams } from './params.js';
 
 export interface BPRParams extends CommonParams {
@@ -33,7 +33,7 @@ const spec = {
  */
 export class BPR extends FactorRecommender<BPRParams> {
   readonly name = 'BPR';
-  readonly tasks = ['ranking'] as const;
+  readonly tasks: readonly ModelTask[] = ['ranking'];
   constructor(params: BPRParams = {}) {
     super(params);
     checkParams(this.name, params, spec);

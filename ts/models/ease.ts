@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { Recommender, nativeFit, type CommonParams } from './base.js';
+import { Recommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
 import { checkParams } from './params.js';
 
 export interface EASEParams extends CommonParams {
@@ -31,7 +31,7 @@ const spec = {
  */
 export class EASE extends Recommender<EASEParams> {
   readonly name = 'EASE';
-  readonly tasks = ['ranking'] as const;
+  readonly tasks: readonly ModelTask[] = ['ranking'];
   constructor(params: EASEParams = {}) {
     super(params);
     checkParams(this.name, params, spec);

@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
+import { FactorRecommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
 import { checkParams } from './params.js';
 import { checkRatingScale, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
@@ -33,7 +33,7 @@ const spec = {
  */
 export class ExplicitALS extends FactorRecommender<ExplicitALSParams> {
   readonly name = 'ExplicitALS';
-  readonly tasks = ['rating', 'ranking'] as const;
+  readonly tasks: readonly ModelTask[] = ['rating', 'ranking'];
   constructor(params: ExplicitALSParams = {}) {
     super(params);
     checkParams(this.name, params, spec);

@@ -2,7 +2,7 @@ import { RecsysError, argError, native, show } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
 import { IdMap, type Id } from '../data/idmap.js';
 import { addon, type FitOptionsNative, type NativeAddon, type NativeModel } from '../native.js';
-import { FactorRecommender, type CommonParams } from './base.js';
+import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
 
 export interface FromFactorsInput {
   /** External user ids, one per row of userFactors (or an IdMap). */
@@ -47,7 +47,7 @@ export interface LeastSquaresFoldIn {
  */
 export class FactorModel extends FactorRecommender<CommonParams> {
   readonly name = 'FactorModel';
-  readonly tasks = ['rating', 'ranking'] as const;
+  readonly tasks: readonly ModelTask[] = ['rating', 'ranking'];
 
   constructor(params: CommonParams = {}) {
     super(params);

@@ -1,7 +1,7 @@
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
 import { argError } from '../errors.js';
-import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
+import { FactorRecommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
 import { checkParams } from './params.js';
 import { checkRatingScale, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
@@ -48,7 +48,7 @@ const spec = {
  */
 export class NMF extends FactorRecommender<NMFParams> {
   readonly name = 'NMF';
-  readonly tasks = ['rating'] as const;
+  readonly tasks: readonly ModelTask[] = ['rating'];
   constructor(params: NMFParams = {}) {
     super(params);
     checkParams(this.name, params, spec);

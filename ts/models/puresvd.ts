@@ -1,7 +1,7 @@
 import { argError, native, show } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
 import { addon, type CsrMatrix, type FitOptionsNative, type NativeModel } from '../native.js';
-import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
+import { FactorRecommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
 import { checkParams } from './params.js';
 
 export interface PureSVDParams extends CommonParams {
@@ -28,7 +28,7 @@ const spec = {
  */
 export class PureSVD extends FactorRecommender<PureSVDParams> {
   readonly name = 'PureSVD';
-  readonly tasks = ['ranking'] as const;
+  readonly tasks: readonly ModelTask[] = ['ranking'];
   constructor(params: PureSVDParams = {}) {
     super(params);
     checkParams(this.name, params, spec);

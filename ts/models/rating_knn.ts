@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { Recommender, nativeFit, type CommonParams } from './base.js';
+import { Recommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
 import { checkParams } from './params.js';
 import { checkRatingScale, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
@@ -66,7 +66,7 @@ abstract class KNNRating extends Recommender<KNNParams> {
  */
 export class KNNBasic extends KNNRating {
   readonly name = 'KNNBasic';
-  readonly tasks = ['rating'] as const;
+  readonly tasks: readonly ModelTask[] = ['rating'];
   protected readonly mode = 'basic';
   constructor(params: KNNParams = {}) {
     super(params, 'KNNBasic');
@@ -79,7 +79,7 @@ export class KNNBasic extends KNNRating {
  */
 export class KNNWithMeans extends KNNRating {
   readonly name = 'KNNWithMeans';
-  readonly tasks = ['rating'] as const;
+  readonly tasks: readonly ModelTask[] = ['rating'];
   protected readonly mode = 'means';
   constructor(params: KNNParams = {}) {
     super(params, 'KNNWithMeans');
@@ -93,7 +93,7 @@ export class KNNWithMeans extends KNNRating {
  */
 export class KNNBaseline extends KNNRating {
   readonly name = 'KNNBaseline';
-  readonly tasks = ['rating'] as const;
+  readonly tasks: readonly ModelTask[] = ['rating'];
   protected readonly mode = 'baseline';
   constructor(params: KNNParams = {}) {
     super(params, 'KNNBaseline');

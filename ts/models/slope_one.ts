@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { Recommender, nativeFit, type CommonParams } from './base.js';
+import { Recommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
 import { checkParams } from './params.js';
 import { checkRatingScale, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
@@ -19,7 +19,7 @@ export interface SlopeOneParams extends CommonParams, RatingScaleParams {
  */
 export class SlopeOne extends Recommender<SlopeOneParams> {
   readonly name = 'SlopeOne';
-  readonly tasks = ['rating'] as const;
+  readonly tasks: readonly ModelTask[] = ['rating'];
   constructor(params: SlopeOneParams = {}) {
     super(params);
     checkParams(this.name, params, { weighted: { bool: true }, ...ratingScaleSpec });

@@ -1,7 +1,7 @@
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
 import { argError } from '../errors.js';
-import { FactorRecommender, nativeFit } from './base.js';
+import { FactorRecommender, nativeFit, type ModelTask } from './base.js';
 import { sgdSpec, type SgdMfParams } from './biased_mf.js';
 import { checkParams, type ParamSpec } from './params.js';
 import { checkRatingScale } from './rating.js';
@@ -30,7 +30,7 @@ const spec: Record<string, ParamSpec> = {
 
 export class SVDpp extends FactorRecommender<SVDppParams> {
   readonly name = 'SVDpp';
-  readonly tasks = ['rating', 'ranking'] as const;
+  readonly tasks: readonly ModelTask[] = ['rating', 'ranking'];
   constructor(params: SVDppParams = {}) {
     super(params);
     checkParams(this.name, params, spec);

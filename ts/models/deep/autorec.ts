@@ -24,6 +24,7 @@ import { tfSync, type Tf } from './backend.js';
 import { maskedSquaredError } from './losses.js';
 import { matMulT } from './ops.js';
 import { ParamStore, glorotUniform, type OptimizerConfig } from './params.js';
+import type { ModelTask } from '../base.js';
 
 export interface AutoRecParams extends DeepParams {
   /** Hidden units. Default 500 (the paper's). */
@@ -47,7 +48,7 @@ interface Codes {
  */
 export class AutoRec extends DeepRecommender<AutoRecParams> {
   readonly name: string = 'AutoRec';
-  readonly tasks = ['rating'] as const;
+  readonly tasks: readonly ModelTask[] = ['rating'];
   private codes?: Codes;
 
   constructor(params: AutoRecParams = {}) {

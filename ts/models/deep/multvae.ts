@@ -18,6 +18,7 @@ import type { Tf } from './backend.js';
 import { multVaeLoss } from './losses.js';
 import { matMul } from './ops.js';
 import { ParamStore, glorotUniform, normal, type BagEntries, type OptimizerConfig } from './params.js';
+import type { ModelTask } from '../base.js';
 
 export interface MultVAEParams extends DeepParams {
   /** Hidden layer sizes of the encoder (the decoder mirrors them). Default [600]. */
@@ -42,7 +43,7 @@ const BLOCK = 2 ** 22;
  */
 export class MultVAE extends DeepRecommender<MultVAEParams> {
   readonly name: string = 'MultVAE';
-  readonly tasks = ['ranking'] as const;
+  readonly tasks: readonly ModelTask[] = ['ranking'];
 
   constructor(params: MultVAEParams = {}) {
     super(params);

@@ -18,6 +18,7 @@ import type { Tf } from './backend.js';
 import { pointwiseLogLoss } from './losses.js';
 import { matMul, matMulT } from './ops.js';
 import { ParamStore, glorotUniform, normal, type OptimizerConfig } from './params.js';
+import type { ModelTask } from '../base.js';
 
 export interface NcfParams extends DeepParams {
   /** GMF embedding size (the "predictive factors" of GMF). Default 32. */
@@ -278,7 +279,7 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
  */
 export class GMF extends NcfBase<NcfParams> {
   readonly name: string = 'GMF';
-  readonly tasks = ['ranking'] as const;
+  readonly tasks: readonly ModelTask[] = ['ranking'];
   protected readonly towers: Towers = { gmf: true, mlp: false };
   constructor(params: NcfParams = {}) {
     super(params);
@@ -288,7 +289,7 @@ export class GMF extends NcfBase<NcfParams> {
 /** NCF's MLP tower alone: ReLU layers over [p_u, q_i], then a logit. */
 export class MLP extends NcfBase<NcfParams> {
   readonly name: string = 'MLP';
-  readonly tasks = ['ranking'] as const;
+  readonly tasks: readonly ModelTask[] = ['ranking'];
   protected readonly towers: Towers = { gmf: false, mlp: true };
   constructor(params: NcfParams = {}) {
     super(params);
@@ -303,7 +304,7 @@ export class MLP extends NcfBase<NcfParams> {
  */
 export class NeuMF extends NcfBase<NeuMFParams> {
   readonly name: string = 'NeuMF';
-  readonly tasks = ['ranking'] as const;
+  readonly tasks: readonly ModelTask[] = ['ranking'];
   protected readonly towers: Towers = { gmf: true, mlp: true };
   constructor(params: NeuMFParams = {}) {
     super(params);
