@@ -107,7 +107,8 @@ describe('HTTP routes', async () => {
     expect(r.body.results).toEqual([
       { user: 7, items: pop.recommend(7, { k: 3 }) },
       { user: '8', items: pop.recommend(8, { k: 3 }) },
-      { user: 'ghost', error: { code: 'E_UNKNOWN_USER', message: 'unknown user "ghost"' } },
+      // The id rule's type hint (issue 12, item 12): the same message as the API and the CLI.
+      { user: 'ghost', error: { code: 'E_UNKNOWN_USER', message: `unknown user "ghost" ("ghost" is a string, not a canonical number; this model's user ids are numbers)` } },
     ]);
     expect((await post('/v1/recommendations/batch', { users: [] })).status).toBe(400);
     expect((await post('/v1/recommendations/batch', { users: [1, 2, 3, 4, 5, 6] })).status).toBe(400);
