@@ -39,7 +39,7 @@ describe('hot reload', () => {
     expect(svc.served.checksum).toBe(second);
     expect(svc.recommend('user-1').items).toEqual(B.recommend('user-1'));
     expect(warnings.join('\n')).toMatch(/reload failed, still serving xxh64:[0-9a-f]+: .*not a recsys model file/);
-    expect(svc.health().reloads).toMatchObject({ ok: 1, failed: expect.any(Number), lastError: expect.stringMatching(/not a recsys model file/) });
+    expect(svc.status().reloads).toMatchObject({ ok: 1, failed: expect.any(Number), lastError: expect.stringMatching(/not a recsys model file/) });
     A.save(path); // a fresh save (its time of writing makes a new checksum) of the first model
     await until(() => svc.metrics.reloadsOk === 2);
     expect(svc.recommend('user-1').items).toEqual(A.recommend('user-1'));
@@ -128,7 +128,7 @@ describe('recsys serve (a real port on 127.0.0.1)', () => {
     const path = tmp.path('cli.rsm');
     A.save(path);
     const { p, exited, base } = await start(path);
-    const health = async () => ((await (await fetch(`${base}/healthz`)).json()) as { model: { checksum: string } }).model.checksum;
+    const health = async () => ((await (await fetch(`${base}/v1/status`)).json()) as { model: { checksum: string } }).model.checksum;
     const first = await health();
     const r = await fetch(`${base}/v1/users/user-3/recommendations?k=4`);
     expect(r.status).toBe(200);
