@@ -73,16 +73,15 @@ export async function createServer(options: ServerOptions): Promise<RecsysServer
   let closing = false;
   let refusing = false;
   app.addHook('onRequest', (_req, reply, done) => {
+    // Counted down when the response closes, whatever ends it: a reply, a timeout or the client going away
+    // (onResponse does not run for the last two, and close() would wait for them until its deadline).
     inFlight++;
+    reply.raw.once('close', () => inFlight--);
     if (closing) reply.header('connection', 'close');
     if (refusing) {
       reply.code(503).send(errorBody('E_UNAVAILABLE', 'the server is shutting down'));
       return;
     }
-    done();
-  });
-  app.addHook('onResponse', (_req, _reply, done) => {
-    inFlight--;
     done();
   });
   await app.register(recsysPlugin, { ...options, recommender });
