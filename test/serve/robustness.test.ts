@@ -216,22 +216,39 @@ describe('connection limits (in process)', () => {
     expect(Date.now() - t1).toBeLessThan(1000);
   });
 
-  it('closes connections over maxConnections at accept, and serves again once they go', async () => {
-    const s = await server({ model: popularity(), maxConnections: 20 });
+  it('past maxConnections, a new client replaces the oldest idle or slow one; with every slot busy it is refused', async () => {
+    const s = await server({ model: popularity(), maxConnections: 20, requestTimeout: 5000 });
     expect(s.limits.maxConnections).toBe(20);
     const port = Number(new URL(await s.listen({ port: 0 })).port);
-    const sockets: Socket[] = [];
-    let closed = 0;
-    for (let j = 0; j < 30; j++) {
-      const c = connect(port, '127.0.0.1');
-      c.on('error', () => {});
-      c.on('close', () => closed++);
-      sockets.push(c);
-    }
-    const end = Date.now() + 3000;
-    while (closed < 10 && Date.now() < end) await sleep(10);
-    expect(closed).toBe(10);
-    for (const c of sockets) c.destroy();
+    const open = async (n: number, first: string) => {
+      const out: { socket: Socket; closed: boolean }[] = [];
+      for (let j = 0; j < n; j++) {
+        const e = { socket: connect(port, '127.0.0.1'), closed: false };
+        e.socket.on('error', () => {});
+        e.socket.on('close', () => (e.closed = true));
+        e.socket.write(first);
+        out.push(e);
+        await sleep(5);
+      }
+      return out;
+    };
+    // 30 slow clients (headers never finished): the 10 oldest make room for the 10 newest.
+    const slow = await open(30, 'GET /healthz HTTP/1.1\r\nX-Slow: ');
+    await sleep(100);
+    expect(slow.map((e) => e.closed)).toEqual([...Array(10).fill(true), ...Array(20).fill(false)]);
+    // An honest client is served while slow ones hold every slot (the oldest slow one goes).
+    expect((await send(port, '/healthz')).status).toBe(200);
+    expect(slow.filter((e) => !e.closed).length).toBeLessThanOrEqual(19);
+    for (const e of slow) e.socket.destroy();
+    await sleep(50);
+    // 20 requests in progress (bodies pending): a 21st connection is closed at once, none of the 20 is.
+    const busy = await open(20, 'POST /v1/recommendations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+    await sleep(100);
+    const extra = await open(1, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleep(100);
+    expect(extra[0]!.closed).toBe(true);
+    expect(busy.some((e) => e.closed)).toBe(false);
+    for (const e of busy) e.socket.destroy();
     await sleep(50);
     expect((await send(port, '/healthz')).status).toBe(200);
     await s.close();

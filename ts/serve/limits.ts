@@ -14,7 +14,11 @@ export interface ConnectionOptions {
   keepAliveTimeout?: number;
   /** A connection with no traffic at all for this long is closed, in ms. Default 60,000. */
   connectionTimeout?: number;
-  /** Most connections open at once; more are closed at accept. Default: 90% of the file-descriptor limit, leaving at least 64 free (fdLimit()). */
+  /**
+   * Most connections open at once. Past it a new connection replaces the oldest one with no request in progress
+   * (slow or idle), or is closed at accept when all are busy. Default: 90% of the file-descriptor limit, leaving
+   * at least 64 descriptors free (see fdLimit()).
+   */
   maxConnections?: number;
 }
 
@@ -71,7 +75,8 @@ function ms(v: unknown, name: string, dflt: number, min: number): number {
 
 /** Checks the options and fills in the defaults. */
 export function connectionLimits(o: ConnectionOptions): ResolvedConnectionLimits {
-  const headersTimeout = ms(o.headersTimeout, 'headersTimeout', 10_000, 1);
+  const requestGiven = Number.isInteger(o.requestTimeout) && (o.requestTimeout as number) >= 1 ? (o.requestTimeout as number) : Infinity;
+  const headersTimeout = ms(o.headersTimeout, 'headersTimeout', Math.min(10_000, requestGiven), 1);
   const requestTimeout = ms(o.requestTimeout, 'requestTimeout', Math.max(30_000, headersTimeout), 1);
   if (headersTimeout > requestTimeout) throw argError(`headersTimeout (${headersTimeout}) must not exceed requestTimeout (${requestTimeout})`);
   const keepAliveTimeout = ms(o.keepAliveTimeout, 'keepAliveTimeout', 72_000, 1);
@@ -83,4 +88,50 @@ export function connectionLimits(o: ConnectionOptions): ResolvedConnectionLimits
   // Node checks the two request timeouts on a timer (30 s by default, which would let a 10 s limit run to 40 s).
   const checkInterval = Math.max(25, Math.min(1000, Math.floor(Math.min(headersTimeout, requestTimeout) / 4)));
   return { headersTimeout, requestTimeout, keepAliveTimeout, connectionTimeout, maxConnections, checkInterval };
+}
+
+/**
+ * Holds a server to `max` open connections. Past it, a new connection replaces the oldest one that has no request
+ * in progress (a client still trickling its headers, or an idle keep-alive one); when every connection is busy,
+ * the new one is closed at once. Replacing instead of refusing keeps honest clients served while slow clients hold
+ * the slots (they would otherwise win every freed slot by reconnecting). Node's own maxConnections, a backstop a
+ * little above `max`, refuses a burst before any of this runs.
+ */
+export function guardConnections(server: import('node:http').Server, max: number): { open(): number } {
+  // Insertion order = age; value: requests in progress on the socket.
+  const sockets = new Map<import('node:net').Socket, number>();
+  server.maxConnections = max + Math.max(8, Math.floor(max / 16));
+  server.prependListener('connection', (socket: import('node:net').Socket) => {
+    if (sockets.size >= max) {
+      let victim: import('node:net').Socket | undefined;
+      for (const [s, busy] of sockets) {
+        if (busy === 0) {
+          victim = s;
+          break;
+        }
+      }
+      if (!victim) {
+        socket.destroy();
+        return;
+      }
+      sockets.delete(victim);
+      victim.destroy();
+    }
+    sockets.set(socket, 0);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.prependListener('request', (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+    const s = req.socket;
+    if (!sockets.has(s)) return;
+    sockets.set(s, sockets.get(s)! + 1);
+    res.once('close', () => {
+      const n = sockets.get(s);
+      // Re-inserted at the back: an idle keep-alive connection is as old as its last request.
+      if (n !== undefined) {
+        sockets.delete(s);
+        sockets.set(s, n - 1);
+      }
+    });
+  });
+  return { open: () => sockets.size };
 }

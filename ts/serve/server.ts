@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createRecommender, type RecommenderService } from './recommender.js';
 import { errorBody, errorHandler, recsysPlugin, type RecsysPluginOptions } from './plugin.js';
-import { connectionLimits, type ConnectionOptions, type ResolvedConnectionLimits } from './limits.js';
+import { connectionLimits, guardConnections, type ConnectionOptions, type ResolvedConnectionLimits } from './limits.js';
 
 export interface ServerOptions extends RecsysPluginOptions, ConnectionOptions {
   /** Fastify's logger option (pino): true, false or pino options. Default { level: 'info' }. */
@@ -88,8 +88,7 @@ export async function createServer(options: ServerOptions): Promise<RecsysServer
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send(errorBody('E_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
   });
-  // Past the cap, Node closes a new connection at accept, before it costs a parser or a request.
-  app.server.maxConnections = limits.maxConnections;
+  guardConnections(app.server, limits.maxConnections);
   return {
     app,
     recommender,
