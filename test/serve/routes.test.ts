@@ -206,6 +206,9 @@ describe('auth and CORS options', () => {
     for (const scheme of ['bearer', 'BEARER', 'BeArEr']) expect((await r('/v1/users/7/recommendations', `${scheme} s3cret`)).statusCode).toBe(200);
     expect((await r('/v1/users/7/recommendations', 'Bearer S3CRET')).statusCode).toBe(401);
     expect((await r('/v1/users/7/recommendations', 'Bearer ')).statusCode).toBe(401);
+    const t0 = performance.now();
+    expect((await r('/v1/users/7/recommendations', `Bearer s3cret${' '.repeat(15000)}x`)).statusCode).toBe(401);
+    expect(performance.now() - t0).toBeLessThan(500);
     expect((await r('/metrics')).statusCode).toBe(401);
     expect((await s.app.inject({ method: 'POST', url: '/v1/recommendations/batch', payload: { users: [7] } })).statusCode).toBe(401);
     // /healthz tells nothing about the file, params or reload errors; /v1/status does, behind the token.

@@ -83,9 +83,10 @@ function tokenCheck(tokens: readonly string[]): (header: string | undefined) => 
   const digests = tokens.map((t) => createHash('sha256').update(t).digest());
   return (header) => {
     // The scheme name is case-insensitive (RFC 7235 section 2.1).
-    const m = header === undefined ? null : /^\s*bearer\s+(.*?)\s*$/i.exec(header);
+    // (A prefix match and trim(): a lazy group before \s*$ would backtrack quadratically on a long header.)
+    const m = header === undefined ? null : /^\s*bearer\s/i.exec(header);
     if (!m) return false;
-    const d = createHash('sha256').update(m[1]!).digest();
+    const d = createHash('sha256').update(header!.slice(m[0].length).trim()).digest();
     let ok = false;
     for (const t of digests) ok = timingSafeEqual(t, d) || ok;
     return ok;
