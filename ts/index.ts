@@ -9,6 +9,7 @@ export {
   type CommonParams,
   type FitOptions,
   type FoldInInput,
+  type FoldInOptions,
   type ModelState,
   type Recommendation,
   type RecommendOptions,

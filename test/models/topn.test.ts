@@ -70,7 +70,9 @@ describe.each(makers)('%s', (_name, make, hasUserSimilarity) => {
     const inSlice = recs.filter((r) => slice.includes(r.item)).length;
     expect(inSlice).toBeGreaterThanOrEqual(7);
     expect(recs.some((r) => slice.slice(0, 12).includes(r.item))).toBe(false);
-    expect(model.recommendForNewUser({ items: [] }, { k: 3 }).length).toBeLessThanOrEqual(3);
+    // No known item: an error, not scores from nothing (test/serve/fold-in.test.ts covers the fallback).
+    expect(() => model.recommendForNewUser({ items: [] }, { k: 3 })).toThrow(/none of the 0 given items is known/);
+    expect(model.recommendForNewUser({ items: [] }, { k: 3, fallback: 'popularity' }).length).toBe(3);
   });
 
   it('similarItems excludes the item itself and favours its slice', () => {

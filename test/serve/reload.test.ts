@@ -39,7 +39,7 @@ describe('hot reload', () => {
     expect(svc.served.checksum).toBe(second);
     expect(svc.recommend('user-1').items).toEqual(B.recommend('user-1'));
     expect(warnings.join('\n')).toMatch(/reload failed, still serving xxh64:[0-9a-f]+: .*not a recsys model file/);
-    expect(svc.health().reloads).toMatchObject({ ok: 1, failed: expect.any(Number), lastError: expect.stringMatching(/not a recsys model file/) });
+    expect(svc.status().reloads).toMatchObject({ ok: 1, failed: expect.any(Number), lastError: expect.stringMatching(/not a recsys model file/) });
     A.save(path); // a fresh save (its time of writing makes a new checksum) of the first model
     await until(() => svc.metrics.reloadsOk === 2);
     expect(svc.recommend('user-1').items).toEqual(A.recommend('user-1'));
@@ -113,8 +113,8 @@ describe('hot reload', () => {
 
 describe('recsys serve (a real port on 127.0.0.1)', () => {
   const main = fileURLToPath(new URL('../../ts/cli/main.ts', import.meta.url));
-  async function start(path: string) {
-    const p = spawn(process.execPath, ['--import', 'tsx', main, 'serve', '--model', path, '--port', '0', '--no-watch', '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  async function start(path: string, extra: string[] = [], env: NodeJS.ProcessEnv = process.env) {
+    const p = spawn(process.execPath, ['--import', 'tsx', main, 'serve', '--model', path, '--port', '0', '--no-watch', '--quiet', ...extra], { stdio: ['ignore', 'ignore', 'pipe'], env });
     let stderr = '';
     p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
@@ -128,7 +128,7 @@ describe('recsys serve (a real port on 127.0.0.1)', () => {
     const path = tmp.path('cli.rsm');
     A.save(path);
     const { p, exited, base } = await start(path);
-    const health = async () => ((await (await fetch(`${base}/healthz`)).json()) as { model: { checksum: string } }).model.checksum;
+    const health = async () => ((await (await fetch(`${base}/v1/status`)).json()) as { model: { checksum: string } }).model.checksum;
     const first = await health();
     const r = await fetch(`${base}/v1/users/user-3/recommendations?k=4`);
     expect(r.status).toBe(200);
@@ -142,6 +142,31 @@ describe('recsys serve (a real port on 127.0.0.1)', () => {
     expect(((await r2.json()) as { items: unknown }).items).toEqual(B.recommend('user-3', { k: 4 }));
     p.kill('SIGTERM');
     expect(await exited).toBe(0);
+  }, 60000);
+
+  it('takes the token from --token-file (one per line) and warns that --token shows in ps', async () => {
+    const path = tmp.path('token.rsm');
+    A.save(path);
+    const tokens = tmp.path('tokens.txt');
+    writeFileSync(tokens, 'first-token\n\nsecond-token\n');
+    const { p, exited, base, stderr } = await start(path, ['--token-file', tokens, '--headers-timeout', '2000', '--max-connections', '100'], { ...process.env, RECSYS_TOKEN: 'ignored' });
+    await until(() => /at most 100 connections; headers within 2000 ms/.test(stderr()));
+    const get = (url: string, auth?: string) => fetch(`${base}${url}`, { headers: auth ? { authorization: auth } : {} });
+    expect((await get('/v1/users/user-3/recommendations')).status).toBe(401);
+    expect((await get('/v1/users/user-3/recommendations', 'Bearer ignored')).status).toBe(401);
+    expect((await get('/v1/users/user-3/recommendations', 'bearer first-token')).status).toBe(200);
+    expect((await get('/v1/users/user-3/recommendations', 'BEARER second-token')).status).toBe(200);
+    expect(await (await get('/healthz')).json()).toEqual({ status: 'ok' });
+    expect((await get('/v1/status')).status).toBe(401);
+    expect(((await (await get('/v1/status', 'Bearer first-token')).json()) as { model: { path: string } }).model.path).toBe(path);
+    p.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr()).not.toMatch(/visible/);
+    const viaFlag = await start(path, ['--token', 'x']);
+    await until(() => /at most \d+ connections/.test(viaFlag.stderr()));
+    expect(viaFlag.stderr()).toMatch(/--token is visible to other local users in ps/);
+    viaFlag.p.kill('SIGTERM');
+    expect(await viaFlag.exited).toBe(0);
   }, 60000);
 
   it('finishes an in-flight request on SIGTERM, then exits 0', async () => {

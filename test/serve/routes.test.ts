@@ -71,8 +71,21 @@ describe('HTTP routes', async () => {
     const r = await post('/v1/recommendations', { items: [101, '102', 'unknown'], k: 4 });
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ items: pop.recommendForNewUser({ items: [101, 102] }, { k: 4 }) });
-    const r2 = await post('/v1/recommendations', { items: [], k: 3, exclude: [r.body.items[0].item] });
-    expect(r2.body.items).toEqual(pop.recommendForNewUser({ items: [] }, { k: 3, exclude: [r.body.items[0].item] }));
+    // No known item: 404 E_UNKNOWN_ITEM (the API and CLI say the same), or the popularity fallback, flagged.
+    for (const items of [[], ['unknown', 99999]]) {
+      const none = await post('/v1/recommendations', { items, k: 3 });
+      expect(none.status).toBe(404);
+      expect(none.body.error).toMatchObject({ code: 'E_UNKNOWN_ITEM', message: expect.stringMatching(/none of the \d given items is known/) });
+    }
+    const top = pop.trainData.items.ids.map((id, i) => ({ id, n: pop.trainData.csc.indptr[i + 1]! - pop.trainData.csc.indptr[i]! }));
+    top.sort((a, b) => b.n - a.n || pop.trainData.items.index(a.id) - pop.trainData.items.index(b.id));
+    const r2 = await post('/v1/recommendations', { items: ['unknown'], k: 3, exclude: [top[0]!.id], fallback: 'popularity' });
+    expect(r2.status).toBe(200);
+    expect(r2.body).toEqual({ fallback: 'popularity', items: top.slice(1, 4).map((t) => ({ item: t.id, score: t.n })) });
+    expect(r2.body.items).toEqual(pop.recommendForNewUser({ items: [] }, { k: 3, exclude: [top[0]!.id], fallback: 'popularity' }));
+    // A known item never falls back (no flag).
+    expect((await post('/v1/recommendations', { items: [101], fallback: 'popularity' })).body.fallback).toBeUndefined();
+    expect((await post('/v1/recommendations', { items: [101], fallback: 'random' })).status).toBe(400);
     const bad: [unknown, RegExp][] = [
       [{}, /items/],
       [{ items: 'x' }, /array/],
@@ -132,10 +145,14 @@ describe('HTTP routes', async () => {
     await b.close();
   });
 
-  it('GET /healthz says what is served', async () => {
+  it('GET /healthz is the status only; GET /v1/status says what is served', async () => {
     const r = await get('/healthz');
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ status: 'ok', model: { class: 'Popularity', path: popFile, users: 40, items: pop.trainData.nItems, checksum: expect.stringMatching(/^xxh64:/) } });
+    expect(r.body).toEqual({ status: 'ok' });
+    const st = await get('/v1/status');
+    expect(st.status).toBe(200);
+    expect(st.body).toMatchObject({ status: 'ok', version: expect.any(String), model: { class: 'Popularity', path: popFile, users: 40, items: pop.trainData.nItems, checksum: expect.stringMatching(/^xxh64:/) }, reloads: { ok: 0, failed: 0 } });
+    expect(st.body.model.params).toEqual({ ...pop.params });
   });
 
   it('GET /metrics is Prometheus text with per-route counters and latency histograms', async () => {
@@ -160,7 +177,7 @@ describe('HTTP routes', async () => {
     expect(r.status).toBe(200);
     expect(r.body.openapi).toBe('3.1.0');
     expect(Object.keys(r.body.paths).sort()).toEqual(
-      ['/docs/json', '/healthz', '/metrics', '/v1/items/{id}/similar', '/v1/recommendations', '/v1/recommendations/batch', '/v1/users/{id}/recommendations'].sort(),
+      ['/docs/json', '/healthz', '/metrics', '/v1/items/{id}/similar', '/v1/recommendations', '/v1/recommendations/batch', '/v1/status', '/v1/users/{id}/recommendations'].sort(),
     );
     const op = r.body.paths['/v1/users/{id}/recommendations'].get;
     expect(op.parameters.map((p: Json) => p.name)).toEqual(['id', 'k', 'exclude', 'filterSeen']);
@@ -186,9 +203,21 @@ describe('auth and CORS options', () => {
     expect((await r('/v1/users/7/recommendations', 's3cret')).statusCode).toBe(401);
     expect((await r('/v1/users/7/recommendations', 'Bearer s3cret')).statusCode).toBe(200);
     expect((await r('/v1/users/7/recommendations', 'Bearer other')).statusCode).toBe(200);
+    // The scheme is case-insensitive (RFC 7235), the token is not.
+    for (const scheme of ['bearer', 'BEARER', 'BeArEr']) expect((await r('/v1/users/7/recommendations', `${scheme} s3cret`)).statusCode).toBe(200);
+    expect((await r('/v1/users/7/recommendations', 'Bearer S3CRET')).statusCode).toBe(401);
+    expect((await r('/v1/users/7/recommendations', 'Bearer ')).statusCode).toBe(401);
+    const t0 = performance.now();
+    expect((await r('/v1/users/7/recommendations', `Bearer s3cret${' '.repeat(15000)}x`)).statusCode).toBe(401);
+    expect(performance.now() - t0).toBeLessThan(500);
     expect((await r('/metrics')).statusCode).toBe(401);
     expect((await s.app.inject({ method: 'POST', url: '/v1/recommendations/batch', payload: { users: [7] } })).statusCode).toBe(401);
-    expect((await r('/healthz')).statusCode).toBe(200);
+    // /healthz tells nothing about the file, params or reload errors; /v1/status does, behind the token.
+    const h = await r('/healthz');
+    expect(h.statusCode).toBe(200);
+    expect(h.json()).toEqual({ status: 'ok' });
+    expect((await r('/v1/status')).statusCode).toBe(401);
+    expect((await r('/v1/status', 'bearer s3cret')).json().model.class).toBe('Popularity');
     const doc = await r('/docs/json');
     expect(doc.statusCode).toBe(200);
     expect(doc.json().components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' });

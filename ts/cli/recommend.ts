@@ -1,5 +1,6 @@
 // `recsys recommend` and `recsys similar`: answers from a saved model file.
-import { argError } from '../errors.js';
+import { argError, show } from '../errors.js';
+import { resolveId, resolveIds } from '../serve/ids.js';
 import { loadModel } from '../io/load.js';
 import type { Recommendation } from '../models/base.js';
 import { intOption, parseArgs } from './args.js';
@@ -9,7 +10,9 @@ export const recommendUsage = [
   'recsys recommend --model FILE (--user ID [--user ID ...] | --items ID,ID,...) [options]',
   '  --model FILE         a model saved by recsys train (or model.save)',
   '  --user ID            a user the model was trained on (repeatable)',
-  '  --items ID,...       items a new user interacted with (fold-in), instead of --user',
+  '  --items ID,...       items a new user interacted with (fold-in), instead of --user; unknown ids are',
+  '                       ignored (named on stderr); none known is an error (E_UNKNOWN_ITEM) unless --fallback popularity',
+  '  --fallback popularity  with --items: when none is known, the most popular items (flagged in the output)',
   '  --k N                how many items (default 10)',
   '  --exclude ID,...     items never to recommend',
   '  --include-seen       keep items the user already interacted with',
@@ -31,13 +34,15 @@ function print(json: boolean, title: string, list: Recommendation[]): void {
 }
 
 export async function recommendCommand(args: string[]): Promise<void> {
-  const { opts, lists, positionals } = parseArgs(args, { flags: ['json', 'include-seen'], values: ['model', 'items', 'k', 'exclude'], lists: ['user'] });
+  const { opts, lists, positionals } = parseArgs(args, { flags: ['json', 'include-seen'], values: ['model', 'items', 'k', 'exclude', 'fallback'], lists: ['user'] });
   if (positionals.length) throw argError(`unexpected argument '${positionals[0]}'`);
   if (typeof opts.model !== 'string') throw argError('--model FILE is required');
   const users = lists.user ?? [];
   const items = splitIds(opts.items);
   if (users.length === 0 && !items) throw argError('give --user ID or --items ID,...');
   if (users.length && items) throw argError('give either --user or --items, not both');
+  const fallback = opts.fallback;
+  if (fallback !== undefined && (fallback !== 'popularity' || !items)) throw argError(`--fallback takes 'popularity' and goes with --items, got ${show(fallback)}`);
   const model = loadModel(opts.model);
   const k = intOption(opts.k, 'k', 10, 1);
   const json = opts.json === true;
@@ -50,10 +55,14 @@ export async function recommendCommand(args: string[]): Promise<void> {
   });
   const o = { k, exclude, filterSeen: opts['include-seen'] !== true };
   if (items) {
-    const known = items.map((i) => cliId(model.trainData.items, i, 'item'));
-    const list = model.recommendForNewUser({ items: known }, o);
-    if (json) console.log(JSON.stringify({ items: list }, null, 2));
-    print(json, `top ${k} for a new user with ${known.length} items (${model.name})`, list);
+    // The API's rule: unknown items are ignored; none known is E_UNKNOWN_ITEM unless the fallback is asked for.
+    const known = resolveIds(model.trainData.items, items);
+    const unknown = items.filter((i) => resolveId(model.trainData.items, i) === undefined);
+    if (unknown.length && known.length) console.error(`recsys: ignoring ${unknown.length} unknown item(s): ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ', ...' : ''}`);
+    const list = model.recommendForNewUser({ items: known }, { ...o, fallback: fallback === 'popularity' ? 'popularity' : 'error' });
+    const fell = known.length === 0;
+    if (json) console.log(JSON.stringify(fell ? { items: list, fallback: 'popularity' } : { items: list }, null, 2));
+    print(json, fell ? `top ${k} most popular items: none of the given items is known (${model.name}, popularity fallback)` : `top ${k} for a new user with ${known.length} items (${model.name})`, list);
     return;
   }
   const out = users.map((u) => {

@@ -1,5 +1,6 @@
 // `recsys serve`: the HTTP server over a model file, with reload on file change or SIGHUP and graceful shutdown.
-import { argError } from '../errors.js';
+import { readFileSync } from 'node:fs';
+import { RecsysError, argError } from '../errors.js';
 import { intOption, parseArgs } from './args.js';
 import { splitIds } from './common.js';
 
@@ -9,26 +10,35 @@ export const serveUsage = [
   '                       (a bad new file is logged and the old model keeps serving)',
   '  --host H             address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)',
   '  --port P             port (default 8080; 0 picks a free one)',
-  '  --token T            require "Authorization: Bearer T" on /v1 routes and /metrics (or set RECSYS_TOKEN)',
+  '  --token-file FILE    require "Authorization: Bearer <token>" on /v1 routes and /metrics; FILE holds the token',
+  '                       (one per line: several are accepted, for rotation). Or set RECSYS_TOKEN.',
+  '  --token T            the same with the token on the command line: visible to every local user in ps and',
+  '                       /proc, so avoid it (kept for scripts; prefer --token-file or RECSYS_TOKEN)',
   '  --cors ORIGIN,...    allow these browser origins (* for any); CORS is off by default',
   '  --max-k N            largest k a request may ask for (default 1000)',
   '  --max-batch N        most users in one batch request (default 1000)',
   '  --body-limit BYTES   largest request body (default 1048576)',
+  '  --headers-timeout MS time a client has to send its request headers (default 10000; cuts slowloris clients)',
+  '  --request-timeout MS time a client has to send the whole request (default 30000)',
+  '  --keep-alive-timeout MS  idle keep-alive connections close after this (default 72000)',
+  '  --connection-timeout MS  a connection with no traffic closes after this (default 60000)',
+  '  --max-connections N  most open connections; more are closed at accept (default: 90% of ulimit -n)',
   '  --no-watch           do not watch the file (reload with SIGHUP only)',
   '  --log-requests       log every request (JSON lines on stdout)',
   '  --quiet              log warnings and errors only',
   'Routes: GET /v1/users/:id/recommendations?k=&exclude=, POST /v1/recommendations, POST /v1/recommendations/batch,',
-  '        GET /v1/items/:id/similar?k=, GET /healthz, GET /metrics, GET /docs/json (OpenAPI). SIGTERM/SIGINT: graceful stop.',
+  '        GET /v1/items/:id/similar?k=, GET /v1/status, GET /healthz, GET /metrics, GET /docs/json (OpenAPI). SIGTERM/SIGINT: graceful stop.',
 ].join('\n');
 
 export async function serveCommand(args: string[]): Promise<void> {
   const { opts, positionals } = parseArgs(args, {
     flags: ['no-watch', 'log-requests', 'quiet'],
-    values: ['model', 'host', 'port', 'token', 'cors', 'max-k', 'max-batch', 'body-limit'],
+    values: ['model', 'host', 'port', 'token', 'token-file', 'cors', 'max-k', 'max-batch', 'body-limit', 'headers-timeout', 'request-timeout', 'keep-alive-timeout', 'connection-timeout', 'max-connections'],
   });
   if (positionals.length) throw argError(`unexpected argument '${positionals[0]}'`);
   if (typeof opts.model !== 'string') throw argError('--model FILE is required');
-  const token = typeof opts.token === 'string' ? opts.token : process.env.RECSYS_TOKEN || undefined;
+  const token = serveToken(opts);
+  const ms = (name: string) => (opts[name] === undefined ? undefined : intOption(opts[name], name, 0, 1));
   const { createServer } = await import('../serve/server.js');
   const server = await createServer({
     model: opts.model,
@@ -38,6 +48,11 @@ export async function serveCommand(args: string[]): Promise<void> {
     maxK: intOption(opts['max-k'], 'max-k', 1000, 1),
     maxBatch: intOption(opts['max-batch'], 'max-batch', 1000, 1),
     bodyLimit: intOption(opts['body-limit'], 'body-limit', 1024 * 1024, 1),
+    headersTimeout: ms('headers-timeout'),
+    requestTimeout: ms('request-timeout'),
+    keepAliveTimeout: ms('keep-alive-timeout'),
+    connectionTimeout: ms('connection-timeout'),
+    maxConnections: ms('max-connections'),
     logger: { level: opts.quiet ? 'warn' : 'info' },
     logRequests: opts['log-requests'] === true,
   });
@@ -45,6 +60,8 @@ export async function serveCommand(args: string[]): Promise<void> {
   const address = await server.listen({ host, port: intOption(opts.port, 'port', 8080) });
   const m = server.recommender.served;
   console.error(`recsys: serving ${m.class} ${m.checksum} (${m.users} users, ${m.items} items) at ${address}`);
+  const l = server.limits;
+  console.error(`recsys: at most ${l.maxConnections} connections; headers within ${l.headersTimeout} ms, requests within ${l.requestTimeout} ms`);
 
   const onHup = () => void server.recommender.reload();
   process.on('SIGHUP', onHup);
@@ -66,4 +83,26 @@ export async function serveCommand(args: string[]): Promise<void> {
     process.on('SIGINT', () => stop('SIGINT'));
   });
   process.removeListener('SIGHUP', onHup);
+}
+
+// One source of the token: --token-file, --token (visible in ps) or RECSYS_TOKEN, in that order; never two flags.
+function serveToken(opts: Record<string, string | boolean>): string[] | undefined {
+  if (typeof opts['token-file'] === 'string' && typeof opts.token === 'string') throw argError('give --token-file or --token, not both');
+  if (typeof opts['token-file'] === 'string') {
+    const file = opts['token-file'];
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new RecsysError('E_IO', `cannot read --token-file ${file}: ${(err as Error).message}`);
+    }
+    const tokens = text.split(/\r?\n/).map((t) => t.trim()).filter((t) => t.length > 0);
+    if (tokens.length === 0) throw argError(`--token-file ${file} holds no token`);
+    return tokens;
+  }
+  if (typeof opts.token === 'string') {
+    console.error('recsys: warning: --token is visible to other local users in ps; prefer --token-file or RECSYS_TOKEN');
+    return [opts.token];
+  }
+  return process.env.RECSYS_TOKEN ? [process.env.RECSYS_TOKEN] : undefined;
 }

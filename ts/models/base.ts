@@ -49,6 +49,16 @@ export interface FoldInInput {
   ratings?: readonly number[];
 }
 
+/** recommendForNewUser's options: those of recommend, and what to do when none of the given items is known. */
+export interface FoldInOptions extends RecommendOptions {
+  /**
+   * When none of the given items is known to the model (or none is given): 'error' (default) throws
+   * E_UNKNOWN_ITEM; 'popularity' returns the items with the most training interactions (score = that count),
+   * which the caller asked for and can tell apart (it happens exactly when no given item is known).
+   */
+  fallback?: 'error' | 'popularity';
+}
+
 /**
  * What a model file stores of a fitted model besides its id maps and training interactions: the native kind, the
  * native model's dimensions and its named tensors (factors, biases, neighbour lists ...).
@@ -199,15 +209,23 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
 
   /**
    * Top-k items for a user who was not in training, from the items they interacted with (fold-in, no refit).
-   * Unknown item ids are ignored. Models without fold-in throw E_UNSUPPORTED.
+   * Unknown item ids are ignored; when none is known, E_UNKNOWN_ITEM (or the popularity fallback: see
+   * FoldInOptions). Models without fold-in throw E_UNSUPPORTED.
    */
-  recommendForNewUser(input: FoldInInput, options: RecommendOptions = {}): Recommendation[] {
+  recommendForNewUser(input: FoldInInput, options: FoldInOptions = {}): Recommendation[] {
     const h = this.nativeModel;
     if (!input || !Array.isArray(input.items)) throw argError('recommendForNewUser expects { items: Id[], ratings?: number[] }');
+    const fallback = options?.fallback ?? 'error';
+    if (fallback !== 'error' && fallback !== 'popularity') throw argError(`fallback must be 'error' or 'popularity', got ${show(fallback)}`);
     if (input.ratings !== undefined && (!Array.isArray(input.ratings) || input.ratings.length !== input.items.length)) throw argError('ratings must be an array with one entry per item');
     const idx = this.trainData.items.indicesOf(input.items);
     const keep: number[] = [];
     for (let p = 0; p < idx.length; p++) if (idx[p]! >= 0 && idx[p]! < h.nItems) keep.push(p);
+    // Without a known item every model would score from nothing (all zeros, in arbitrary order): refuse instead.
+    if (keep.length === 0) {
+      if (fallback === 'popularity') return this.popularItems(options);
+      throw new RecsysError('E_UNKNOWN_ITEM', `${this.name}: none of the ${input.items.length} given items is known to the model (pass fallback: 'popularity' for the most popular items instead)`);
+    }
     const items = Int32Array.from(keep, (p) => idx[p]!);
     const values = input.ratings ? Float32Array.from(keep, (p) => input.ratings![p]!) : undefined;
     if (values) for (let p = 0; p < values.length; p++) if (!Number.isFinite(values[p]!)) throw argError(`ratings[${keep[p]}] is not a finite number`);
@@ -283,6 +301,30 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
       if (idx[p]! < 0 || idx[p]! >= n) throw unknownIdError(this.trainData.users, users[p], 'user', `${this.name}: users[${p}]: `);
     }
     return idx;
+  }
+
+  private popular?: { data: Dataset; order: Int32Array; counts: Int32Array };
+
+  /** The k items with the most training interactions (ties: lower index first), honouring exclude and include. */
+  protected popularItems(options: RecommendOptions): Recommendation[] {
+    const { k, exclude, include } = this.recommendArgs(options);
+    const train = this.trainData;
+    if (this.popular?.data !== train) {
+      const n = Math.min(train.nItems, this.nativeModel.nItems);
+      const counts = new Int32Array(n);
+      for (const i of train.csr.indices) if (i < n) counts[i]!++;
+      const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => counts[b]! - counts[a]! || a - b);
+      this.popular = { data: train, order, counts };
+    }
+    const { order, counts } = this.popular;
+    const skip = new Set(exclude);
+    const only = include ? new Set(include) : undefined;
+    const out: Recommendation[] = [];
+    for (let j = 0; j < order.length && out.length < k; j++) {
+      const i = order[j]!;
+      if (!skip.has(i) && (!only || only.has(i))) out.push({ item: train.items.id(i), score: counts[i]! });
+    }
+    return out;
   }
 
   protected toRecommendations(r: TopKResult): Recommendation[] {

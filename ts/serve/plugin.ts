@@ -37,7 +37,8 @@ const STATUS: Partial<Record<RecsysErrorCode | string, number>> = {
   E_NOT_FITTED: 503,
 };
 
-function errorBody(code: string, message: string): ErrorBody {
+/** Our error shape, for every error the server answers. */
+export function errorBody(code: string, message: string): ErrorBody {
   return { error: { code, message } };
 }
 
@@ -81,8 +82,11 @@ function tokenCheck(tokens: readonly string[]): (header: string | undefined) => 
   // Compare digests so the comparison takes the same time whatever the token's length.
   const digests = tokens.map((t) => createHash('sha256').update(t).digest());
   return (header) => {
-    if (!header || !header.startsWith('Bearer ')) return false;
-    const d = createHash('sha256').update(header.slice(7).trim()).digest();
+    // The scheme name is case-insensitive (RFC 7235 section 2.1).
+    // (A prefix match and trim(): a lazy group before \s*$ would backtrack quadratically on a long header.)
+    const m = header === undefined ? null : /^\s*bearer\s/i.exec(header);
+    if (!m) return false;
+    const d = createHash('sha256').update(header!.slice(m[0].length).trim()).digest();
     let ok = false;
     for (const t of digests) ok = timingSafeEqual(t, d) || ok;
     return ok;
@@ -103,10 +107,10 @@ export function errorHandler(err: FastifyError | RecsysError, req: FastifyReques
     return;
   }
   const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;
-  const codes: Record<number, string> = { 400: 'E_ARG', 404: 'E_NOT_FOUND', 413: 'E_TOO_LARGE', 414: 'E_TOO_LARGE', 415: 'E_MEDIA_TYPE', 431: 'E_TOO_LARGE' };
+  const codes: Record<number, string> = { 400: 'E_ARG', 404: 'E_NOT_FOUND', 408: 'E_TIMEOUT', 413: 'E_TOO_LARGE', 414: 'E_TOO_LARGE', 415: 'E_MEDIA_TYPE', 431: 'E_TOO_LARGE', 503: 'E_UNAVAILABLE' };
   const code = codes[status] ?? (status >= 500 ? 'E_INTERNAL' : 'E_HTTP');
   if (status >= 500) req.log.error(err);
-  const message = status >= 500 ? 'internal error' : status === 414 ? 'the URL is too long (ids have at most 512 characters)' : e.message;
+  const message = status === 503 ? 'the server cannot answer now' : status >= 500 ? 'internal error' : status === 414 ? 'the URL is too long (ids have at most 512 characters)' : e.message;
   reply.code(status).send(errorBody(code, message));
 }
 
@@ -216,13 +220,18 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
         body: {
           type: 'object',
           required: ['items'],
-          properties: { items: idList(maxItems), ratings: { type: 'array', maxItems: maxItems, items: { type: 'number' } }, ...common },
+          properties: {
+            items: idList(maxItems),
+            ratings: { type: 'array', maxItems: maxItems, items: { type: 'number' } },
+            ...common,
+            fallback: { type: 'string', enum: ['error', 'popularity'], description: "none of the items known: 'error' (default, 404 E_UNKNOWN_ITEM) or 'popularity' (the most popular items, flagged)" },
+          },
         },
-        response: { 200: { type: 'object', properties: { items: { type: 'array', items: itemScore } } }, ...errors },
+        response: { 200: { type: 'object', properties: { items: { type: 'array', items: itemScore }, fallback: { type: 'string' } } }, ...errors },
       },
       handler(req, reply) {
-        const b = req.body as { items: Id[]; ratings?: number[]; k?: number; exclude?: Id[]; filterSeen?: boolean };
-        sendModelHeader(reply).send(service.recommendForItems({ items: b.items, ratings: b.ratings }, { k: b.k, exclude: list(b.exclude), filterSeen: b.filterSeen }));
+        const b = req.body as { items: Id[]; ratings?: number[]; k?: number; exclude?: Id[]; filterSeen?: boolean; fallback?: 'error' | 'popularity' };
+        sendModelHeader(reply).send(service.recommendForItems({ items: b.items, ratings: b.ratings }, { k: b.k, exclude: list(b.exclude), filterSeen: b.filterSeen, fallback: b.fallback }));
       },
     },
     {
@@ -271,11 +280,21 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
     {
       method: 'GET',
       url: '/healthz',
-      summary: 'Liveness and the model being served',
+      summary: 'Liveness only ({ status: "ok" }); details are at /v1/status',
       auth: false,
-      schema: { response: { 200: { type: 'object', additionalProperties: true } } },
+      schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] } } },
       handler(_req, reply) {
         reply.send(service.health());
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v1/status',
+      summary: 'The model served (class, file, checksum, params), reloads and the last reload error, the version',
+      auth: true,
+      schema: { response: { 200: { type: 'object', additionalProperties: true }, ...errors } },
+      handler(_req, reply) {
+        reply.send(service.status());
       },
     },
   ];

@@ -10,6 +10,7 @@ import type { Recommendation, Recommender } from '../models/base.js';
 import { loadModelWithInfo, loadModelWithInfoAsync, readModelInfo, type ModelFileInfo } from '../io/load.js';
 import { resolveId, resolveIds } from './ids.js';
 import { ServiceMetrics } from './metrics.js';
+import { packageVersion } from '../info.js';
 
 /** Where messages about reloads go (console and pino-style loggers both fit). */
 export interface ServiceLogger {
@@ -77,6 +78,14 @@ export interface ReloadResult {
   model: ServedModel;
 }
 
+export interface ServiceStatus {
+  status: 'ok';
+  /** The recsys version serving. */
+  version: string;
+  model: ServedModel;
+  reloads: { ok: number; failed: number; lastError?: string };
+}
+
 export type BatchEntry = { user: Id; items: ItemScore[] } | { user: Id; error: { code: string; message: string } };
 
 export interface RecommenderService {
@@ -94,15 +103,22 @@ export interface RecommenderService {
    * rounding (a matrix product instead of a matrix-vector one).
    */
   recommendAsync(user: Id, options?: RequestOptions): Promise<{ user: Id; items: ItemScore[] }>;
-  /** Top-k for a new or anonymous user from the items they interacted with (fold-in). */
-  recommendForItems(input: { items: readonly Id[]; ratings?: readonly number[] }, options?: RequestOptions): { items: ItemScore[] };
+  /**
+   * Top-k for a new or anonymous user from the items they interacted with (fold-in); unknown ids are ignored.
+   * None known: E_UNKNOWN_ITEM, or with `fallback: 'popularity'` the most popular items and `fallback` set in
+   * the answer.
+   */
+  recommendForItems(input: { items: readonly Id[]; ratings?: readonly number[] }, options?: RequestOptions & { fallback?: 'error' | 'popularity' }): { items: ItemScore[]; fallback?: 'popularity' };
   /** Top-k for many users; an unknown user gets an error entry instead of failing the batch. */
   recommendBatch(users: readonly Id[], options?: RequestOptions): { results: BatchEntry[] };
   /** Items most like an item. Throws E_UNKNOWN_ITEM or E_UNSUPPORTED. */
   similarItems(item: Id, options?: { k?: number }): { item: Id; items: ItemScore[] };
   /** Reloads the model file now (the watcher and SIGHUP call this). Never throws: a bad file leaves the old model. */
   reload(): Promise<ReloadResult>;
-  health(): { status: 'ok'; model: ServedModel; reloads: { ok: number; failed: number; lastError?: string } };
+  /** Liveness only, safe to expose without a token (GET /healthz). */
+  health(): { status: 'ok' };
+  /** Details for operators (GET /v1/status, behind the token): the model served, its file, params, reloads. */
+  status(): ServiceStatus;
   /** Prometheus text format. */
   renderMetrics(): string;
   /** Stops watching the file. */
@@ -349,7 +365,10 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
           if (input.ratings) ratings.push(input.ratings[p]!);
         }
       });
-      return { items: toScores(m.recommendForNewUser({ items: ids, ratings: input.ratings ? ratings : undefined }, opts(o))) };
+      const fallback = o?.fallback;
+      const items = toScores(m.recommendForNewUser({ items: ids, ratings: input.ratings ? ratings : undefined }, { ...opts(o), fallback }));
+      // recommendForNewUser falls back exactly when no given item is known (and throws unless asked to).
+      return ids.length === 0 ? { items, fallback: 'popularity' } : { items };
     },
     recommendBatch(users, o) {
       const m = current.model;
@@ -378,7 +397,10 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     },
     reload,
     health() {
-      return { status: 'ok', model: current.served, reloads: { ok: metrics.reloadsOk, failed: metrics.reloadsFailed, lastError: metrics.lastReloadError } };
+      return { status: 'ok' };
+    },
+    status() {
+      return { status: 'ok', version: packageVersion(), model: current.served, reloads: { ok: metrics.reloadsOk, failed: metrics.reloadsFailed, lastError: metrics.lastReloadError } };
     },
     renderMetrics() {
       return metrics.render(current.served);
