@@ -13,7 +13,7 @@ import type { Dataset } from '../../data/dataset.js';
 import { addon } from '../../native.js';
 import { Rng } from '../../rng.js';
 import type { FitOptionsNative } from '../../native.js';
-import { DeepRecommender, type DeepDefaults, type DeepParams, type Trainer } from './base.js';
+import { DeepRecommender, type DeepDefaults, type DeepParams, type MemoryNeed, type Trainer } from './base.js';
 import type { Tf } from './backend.js';
 import { pointwiseLogLoss } from './losses.js';
 import { matMul, matMulT } from './ops.js';
@@ -120,6 +120,40 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
     shapes['output_weight'] = [s.fG + (s.hidden.length ? prev : 0), 1];
     shapes['output_bias'] = [1];
     return shapes;
+  }
+
+  protected memoryNeed(data: Dataset): MemoryNeed {
+    const s = this.ncfShape(this.towers);
+    const nU = data.nUsers;
+    const nI = data.nItems;
+    const shapes = this.shapesFor(this.towers, nU, nI);
+    let dense = 0;
+    let largestDense = 0;
+    for (const name of this.denseNames(s)) {
+      const n = shapes[name]!.reduce((a, b) => a * b, 1);
+      dense += n;
+      largestDense = Math.max(largestDense, n);
+    }
+    const table = (nU + nI) * s.width;
+    const examples = data.nnz * (1 + (this.params.negatives ?? 4));
+    const B = Math.min(this.opt('batchSize'), Math.max(1, examples));
+    const h1 = s.hidden[0] ?? 1;
+    const hsum = s.hidden.reduce((a, b) => a + b, 0);
+    // Pre-training keeps GMF's and MLP's weights (with moments) beside NeuMF's own.
+    const copies = this.optimizerCopies() * ((this.params as NeuMFParams).pretrain ? 2 : 1);
+    const validation = this.opt('validation') > 0 ? table + dense : 0; // the best epoch's snapshot
+    const host = 4 * (table * copies + dense * (this.optimizerCopies() + 2) + validation + 3 * examples + 4 * B * s.width);
+    // A step: the batch's rows, their slices and product, the MLP's activations, gradients; dense weights x 3.
+    const step = 4 * (8 * B * s.width + 4 * B * hsum + 3 * dense);
+    // Scoring (recommend, validation): the item table and the item side of the first layer, then blocks of users.
+    const block = Math.min(nU, Math.max(1, Math.floor(DENSE_BLOCK / (nI * h1)))) * nI * h1;
+    const score = 4 * (nI * (s.width + s.fG + s.dM) + (s.hidden.length ? nI * h1 : 0) + 4 * block + dense);
+    return {
+      host,
+      tensors: Math.max(step, score),
+      largest: Math.max(nU * s.width, nI * s.width, B * s.width, block, largestDense),
+      detail: `embeddings (${nU} + ${nI}) x ${s.width}${s.hidden.length ? `, layers ${[2 * s.dM, ...s.hidden].join('-')}` : ''}, batch ${B}`,
+    };
   }
 
   /** Fresh weights: embeddings N(0, 0.01^2) as in the paper, dense layers Glorot-uniform, biases zero. */
