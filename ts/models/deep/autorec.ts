@@ -220,17 +220,23 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     return s;
   }
 
-  protected scoreRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
+  /** The decoder's outputs for users (rows x items), unclipped and without the baseline fallback. */
+  protected override rawScores(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
     const H = this.itemCodes(tf, w, data);
     const h = w.shape('encoder_bias')[0]!;
-    const nI = data.nItems;
     const rows = Int32Array.from(users, (u) => (u >= 0 && u < data.nUsers ? u : -1));
     const out = tf.tidy(() => {
       const U = tf.tensor2d(w.gather('decoder_weight', rows), [rows.length, h]);
       const b = tf.reshape(tf.tensor1d(w.gather('decoder_bias', rows)), [rows.length, 1]);
-      return tf.add(matMulT(tf, U, tf.tensor2d(H, [nI, h])), b).dataSync() as Float32Array;
+      return tf.add(matMulT(tf, U, tf.tensor2d(H, [data.nItems, h])), b).dataSync() as Float32Array;
     });
-    const scores = Float32Array.from(out);
+    return Float32Array.from(out);
+  }
+
+  protected scoreRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
+    const nI = data.nItems;
+    const rows = Int32Array.from(users, (u) => (u >= 0 && u < data.nUsers ? u : -1));
+    const scores = this.rawScores(tf, w, data, rows);
     const known = this.known(data);
     const range = w.get('rating_range');
     const lo = range[0]!;

@@ -64,6 +64,9 @@ export function divergedError(model: string, what: string, epoch: number): Recsy
   return new RecsysError('E_STATE', `${model}: ${what} in epoch ${epoch}: the fit diverged; try a smaller lr`);
 }
 
+/** Outputs (logits, log-probabilities, ratings) beyond this mean the fit diverged. */
+const MAX_OUTPUT = 1e18;
+
 /** Values checked between yields by checkFinite (a few ms of work). */
 const FINITE_CHUNK = 2 ** 21;
 
@@ -319,6 +322,29 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
       if (stop) break;
     }
     if (bestWeights) trainer.weights.restore(bestWeights);
+    this.checkOutputs(tf, trainer.weights, o.fitPart);
+  }
+
+  /**
+   * Finite weights can still give absurd outputs (Adam at lr 1e30 moves every weight by 1e30 in one step, and the
+   * loss of the last step is computed before it): the outputs of a few users must be finite and below MAX_OUTPUT
+   * in magnitude (beyond it, squared errors overflow float32 and no logit or log-probability means anything).
+   */
+  protected checkOutputs(tf: Tf, w: ParamStore, data: Dataset): void {
+    const n = Math.min(4, data.nUsers);
+    if (n === 0 || data.nItems === 0) return;
+    const users = Int32Array.from({ length: n }, (_, j) => Math.floor((j * data.nUsers) / n));
+    const s = this.rawScores(tf, w, data, users);
+    for (let j = 0; j < s.length; j++) {
+      if (!(Math.abs(s[j]!) <= MAX_OUTPUT)) {
+        throw new RecsysError('E_STATE', `${this.name}: the fitted model scores user ${users[Math.floor(j / data.nItems)]} and item ${j % data.nItems} as ${s[j]}: the fit diverged; try a smaller lr`);
+      }
+    }
+  }
+
+  /** Scores before any clipping to a range (checkOutputs reads them). */
+  protected rawScores(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
+    return this.scoreRows(tf, w, data, users);
   }
 
   // ---- scoring (the handle calls these) --------------------------------------------------------------------
