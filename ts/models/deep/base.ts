@@ -97,8 +97,11 @@ export type DeepDefaults = Required<Pick<DeepParams, 'epochs' | 'batchSize' | 'l
 /** One epoch's work, as the training loop sees it. */
 export interface EpochPlan {
   steps: number;
-  /** Runs step s and returns its mean loss over the mini-batch. */
-  step(s: number): number;
+  /**
+   * Runs step s and returns its mean loss over the mini-batch; a step whose work is long (huge rows) is a
+   * generator that yields between parts of it, so a cancelled async fit stops within one part.
+   */
+  step(s: number): number | Generator<void, number, void>;
 }
 
 export interface Trainer {
@@ -300,7 +303,8 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
       const plan = trainer.epoch(e);
       let sum = 0;
       for (let s = 0; s < plan.steps; s++) {
-        sum += plan.step(s);
+        const r = plan.step(s);
+        sum += typeof r === 'number' ? r : yield* r;
         yield;
       }
       const loss = plan.steps > 0 ? sum / plan.steps : NaN;

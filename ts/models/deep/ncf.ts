@@ -59,6 +59,9 @@ interface NcfShape {
 }
 
 const DENSE_BLOCK = 2 ** 22; // floats per intermediate tensor while scoring
+// Floats of embedding rows per part of a training step: a batch of wider rows is computed in parts (the same
+// gradient), yielding between them so that a cancelled fitAsync stops within one part.
+export const _ncfLimits = { stepPart: 2 ** 18 };
 
 abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
   protected abstract readonly towers: Towers;
@@ -214,6 +217,7 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
             const users = ep.users.subarray(lo, hi);
             const items = ep.items.subarray(lo, hi);
             const b = hi - lo;
+            if (b * s.width > _ncfLimits.stepPart) return this.stepInParts(tf, w, s, names, users, items, ep.labels.subarray(lo, hi), opt);
             const pu = w.gather('user_embedding', users);
             const qi = w.gather('item_embedding', items);
             w.tick();
@@ -232,6 +236,65 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
         };
       },
     };
+  }
+
+  /**
+   * One optimizer step over a batch whose rows are too wide to handle at once: the loss and gradients of parts of
+   * the batch, each part's weighted by its share (the mean over the batch is the weighted mean over parts);
+   * repeated rows' gradients summed (as optimizerRowsStep does), so that the rows' updates can go in parts too.
+   */
+  private *stepInParts(tf: Tf, w: ParamStore, s: NcfShape, names: string[], users: Int32Array, items: Int32Array, labels: Float32Array, opt: OptimizerConfig): Generator<void, number, void> {
+    const b = users.length;
+    const W = s.width;
+    const part = Math.max(1, Math.floor(_ncfLimits.stepPart / W));
+    const tables = [
+      { name: 'user_embedding', rows: users, slot: new Map<number, number>(), unique: [] as number[], grad: new Float32Array(0) },
+      { name: 'item_embedding', rows: items, slot: new Map<number, number>(), unique: [] as number[], grad: new Float32Array(0) },
+    ];
+    for (const t of tables) {
+      for (const r of t.rows) if (!t.slot.has(r)) t.slot.set(r, t.unique.push(r) - 1);
+      t.grad = new Float32Array(t.unique.length * W);
+    }
+    const dense = names.map((nm) => new Float32Array(w.get(nm).length));
+    let loss = 0;
+    for (let a = 0; a < b; a += part) {
+      const e = Math.min(b, a + part);
+      const n = e - a;
+      const share = n / b;
+      const pu = w.gather('user_embedding', users.subarray(a, e));
+      const qi = w.gather('item_embedding', items.subarray(a, e));
+      loss += share * tf.tidy(() => {
+        const y = tf.tensor1d(labels.subarray(a, e));
+        const args = [tf.tensor2d(pu, [n, W]), tf.tensor2d(qi, [n, W]), ...names.map((nm) => tf.tensor(w.get(nm), w.shape(nm)))];
+        const f = (...x: TF.Tensor[]) => pointwiseLogLoss(tf, this.logits(tf, s, x[0] as TF.Tensor2D, x[1] as TF.Tensor2D, x.slice(2)), y);
+        const { value, grads } = tf.valueAndGrads(f)(args);
+        const g = grads.map((t) => t.dataSync() as Float32Array);
+        tables.forEach((t, k) => {
+          const src = g[k]!;
+          for (let p = 0; p < n; p++) {
+            const dst = t.slot.get(t.rows[a + p]!)! * W;
+            for (let d = 0; d < W; d++) t.grad[dst + d]! += share * src[p * W + d]!;
+          }
+        });
+        dense.forEach((acc, j) => {
+          const src = g[2 + j]!;
+          for (let d = 0; d < acc.length; d++) acc[d]! += share * src[d]!;
+        });
+        return value.dataSync()[0]!;
+      });
+      yield;
+    }
+    w.tick();
+    for (const t of tables) {
+      const rows = Int32Array.from(t.unique);
+      for (let r0 = 0; r0 < rows.length; r0 += part) {
+        const r1 = Math.min(rows.length, r0 + part);
+        w.stepRows(t.name, rows.subarray(r0, r1), t.grad.subarray(r0 * W, r1 * W), opt);
+        yield;
+      }
+    }
+    names.forEach((nm, j) => w.step(nm, dense[j]!, opt));
+    return loss;
   }
 
   protected makeTrainer(tf: Tf, data: Dataset): Trainer {
