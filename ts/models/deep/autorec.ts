@@ -19,7 +19,7 @@ import { evaluate } from '../../eval/evaluate.js';
 import { addon } from '../../native.js';
 import { Rng } from '../../rng.js';
 import { BaselineOnly } from '../baseline.js';
-import { DeepRecommender, type DeepDefaults, type DeepParams, type StateTensors, type Trainer, type ValidationResult } from './base.js';
+import { DeepRecommender, type DeepDefaults, type DeepParams, type MemoryNeed, type StateTensors, type Trainer, type ValidationResult } from './base.js';
 import { tfSync, type Tf } from './backend.js';
 import { maskedSquaredError } from './losses.js';
 import { matMulT } from './ops.js';
@@ -75,6 +75,31 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
       baseline_user: [nUsers],
       baseline_item: [nItems],
       rating_range: [2],
+    };
+  }
+
+  protected memoryNeed(data: Dataset): MemoryNeed {
+    const h = this.params.hidden ?? 500;
+    const nU = data.nUsers;
+    const nI = data.nItems;
+    const all = 2 * nU * h + h + 2 * nU + nI + 3;
+    // Ratings of the batch's items: at most those of the batchSize most-rated items.
+    const cp = data.csc.indptr;
+    const deg = Int32Array.from({ length: nI }, (_, i) => cp[i + 1]! - cp[i]!).sort();
+    const b = Math.min(this.opt('batchSize'), Math.max(1, nI));
+    let nE = 0;
+    for (let j = nI - 1; j >= 0 && j >= nI - b; j--) nE += deg[j]!;
+    const validation = this.opt('validation') > 0 ? all : 0;
+    // Host: weights and moments, the batch's gathered rows and their gradients, the items' codes.
+    const host = 4 * (all * this.optimizerCopies() + validation + 6 * nE * h + 3 * b * h + 2 * nI * h);
+    const step = 4 * (8 * nE * h + 4 * b * h);
+    const rows = Math.min(Math.max(1, nU), Math.max(1, Math.min(1024, Math.floor(2 ** 22 / Math.max(1, nI)))));
+    const score = 4 * (3 * nI * h + rows * h + 2 * rows * nI);
+    return {
+      host,
+      tensors: Math.max(step, score),
+      largest: Math.max(nU * h, nE * h, nI * h, rows * nI),
+      detail: `encoder and decoder ${nU} x ${h} each, ${nE} ratings per batch`,
     };
   }
 
@@ -197,17 +222,23 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     return s;
   }
 
-  protected scoreRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
+  /** The decoder's outputs for users (rows x items), unclipped and without the baseline fallback. */
+  protected override rawScores(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
     const H = this.itemCodes(tf, w, data);
     const h = w.shape('encoder_bias')[0]!;
-    const nI = data.nItems;
     const rows = Int32Array.from(users, (u) => (u >= 0 && u < data.nUsers ? u : -1));
     const out = tf.tidy(() => {
       const U = tf.tensor2d(w.gather('decoder_weight', rows), [rows.length, h]);
       const b = tf.reshape(tf.tensor1d(w.gather('decoder_bias', rows)), [rows.length, 1]);
-      return tf.add(matMulT(tf, U, tf.tensor2d(H, [nI, h])), b).dataSync() as Float32Array;
+      return tf.add(matMulT(tf, U, tf.tensor2d(H, [data.nItems, h])), b).dataSync() as Float32Array;
     });
-    const scores = Float32Array.from(out);
+    return Float32Array.from(out);
+  }
+
+  protected scoreRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
+    const nI = data.nItems;
+    const rows = Int32Array.from(users, (u) => (u >= 0 && u < data.nUsers ? u : -1));
+    const scores = this.rawScores(tf, w, data, rows);
     const known = this.known(data);
     const range = w.get('rating_range');
     const lo = range[0]!;

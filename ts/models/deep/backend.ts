@@ -263,7 +263,7 @@ function initWasmSync(): string | undefined {
       dispose: module.cwrap('dispose', null, []),
     };
     const Backend = pkg.BackendWasm;
-    t.removeBackend('wasm');
+    if (t.findBackendFactory('wasm')) t.removeBackend('wasm');
     t.registerBackend('wasm', () => new Backend(module), 2);
     if (!setSync('wasm')) return 'the wasm backend failed to initialise';
     wasmSimd = simd;
@@ -325,4 +325,93 @@ export function tfSync(): Tf {
     }
   }
   throw new RecsysError('E_UNSUPPORTED', `no TensorFlow.js backend can be used synchronously: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}
+
+/** The wasm backend's heap: wasm32 addresses at most 4 GiB (4294901760 bytes in this build), whatever the machine has. */
+export const WASM_HEAP_BYTES = 4294901760;
+
+// Emscripten's abort() (malloc failing once the heap cannot grow, or any other abort) and wasm traps (an access
+// out of bounds) both surface as WebAssembly.RuntimeError. After one the module is dead or its memory corrupt
+// (measured: after an Aborted() from malloc, tf.sum([1, 2, 3]) answered 2), so it must never run again.
+function isWasmFailure(err: unknown): boolean {
+  return err instanceof Error && err.name === 'RuntimeError' && current?.tfBackend === 'wasm';
+}
+
+/**
+ * Runs f, which uses TensorFlow.js. Should the wasm backend fail inside (see isWasmFailure), its module is
+ * discarded, TensorFlow.js's scope bookkeeping is put back as it was before f, and a fresh module starts on the
+ * next use (tfSync / initDeepBackend), so one failed fit never poisons the process; the failure is rethrown as
+ * E_MEMORY (an abort there is, in practice, the heap running out).
+ */
+export function guardBackend<T>(what: string, f: () => T): T {
+  const mark = engineMark();
+  try {
+    return f();
+  } catch (err) {
+    throw backendFailure(what, err, mark);
+  }
+}
+
+/** What guardBackend puts back: the engine's scope and tape state (a failed op inside tf.tidy leaves it half-unwound). */
+export interface EngineMark {
+  scopes: number;
+  gradientDepth: number;
+  kernelDepth: number;
+  activeTape: unknown;
+}
+
+interface EngineState {
+  scopeStack: unknown[];
+  activeScope: unknown;
+  gradientDepth: number;
+  kernelDepth: number;
+  activeTape: unknown;
+}
+
+function engineState(): EngineState | undefined {
+  if (!tfModule) return undefined;
+  return (tfModule.engine() as unknown as { state?: EngineState }).state;
+}
+
+export function engineMark(): EngineMark | undefined {
+  const s = engineState();
+  return s && { scopes: s.scopeStack.length, gradientDepth: s.gradientDepth, kernelDepth: s.kernelDepth, activeTape: s.activeTape };
+}
+
+/** guardBackend's catch, for callers that cannot wrap their work in one function (the async fit). */
+export function backendFailure(what: string, err: unknown, mark: EngineMark | undefined): unknown {
+  if (!isWasmFailure(err)) return err;
+  discardWasm(mark);
+  const why = String((err as Error).message).split('.')[0];
+  return new RecsysError(
+    'E_MEMORY',
+    `${what}: TensorFlow.js's wasm backend failed (${why}), most likely out of its ${(WASM_HEAP_BYTES / 2 ** 30).toFixed(0)} GiB heap; it was discarded and a fresh one starts on the next use`,
+    { cause: err },
+  );
+}
+
+function discardWasm(mark: EngineMark | undefined): void {
+  const t = tf();
+  const engine = t.engine() as unknown as { registry: Record<string, { dispose(): void; disposeData?: unknown }> };
+  const dead = engine.registry['wasm'];
+  // The dead module cannot run its own clean-up; its memory goes with the last reference to it.
+  if (dead) {
+    dead.dispose = () => undefined;
+    dead.disposeData = () => true;
+  }
+  try {
+    if (t.findBackendFactory('wasm')) t.removeBackend('wasm');
+  } catch {
+    // already gone
+  }
+  const s = engineState();
+  if (s && mark) {
+    s.scopeStack.length = Math.min(s.scopeStack.length, mark.scopes);
+    s.activeScope = s.scopeStack[s.scopeStack.length - 1] ?? null;
+    s.gradientDepth = mark.gradientDepth;
+    s.kernelDepth = mark.kernelDepth;
+    s.activeTape = mark.activeTape;
+  }
+  current = undefined;
+  wasmSimd = undefined;
 }

@@ -2,14 +2,15 @@
 // per-epoch progress with the validation metric, early stopping, cancellation), scoring through TensorFlow.js
 // behind the same NativeModel handle the native models have (so recommend, recommendBatch, evaluate ... work
 // unchanged), and state() / fromState() for the model files.
-import { RecsysError, argError, native } from '../../errors.js';
+import { totalmem } from 'node:os';
+import { RecsysError, argError, native, show } from '../../errors.js';
 import { Dataset } from '../../data/dataset.js';
 import { IdMap, type Id } from '../../data/idmap.js';
 import { perUserSplit } from '../../data/split.js';
 import { evaluate } from '../../eval/evaluate.js';
 import { addon, type CsrMatrix, type FitOptionsNative, type FitProgress, type NativeModel, type TopKResult } from '../../native.js';
 import { Recommender, type CommonParams, type ModelState } from '../base.js';
-import { initDeepBackend, tfSync, type Tf } from './backend.js';
+import { WASM_HEAP_BYTES, backendFailure, deepBackendInfo, engineMark, guardBackend, initDeepBackend, tfSync, type Tf } from './backend.js';
 import { ParamStore, type StateTensors } from './params.js';
 
 export type { StateTensors } from './params.js';
@@ -32,6 +33,63 @@ export interface DeepParams extends CommonParams {
   patience?: number;
   /** 'adam' (default) or plain 'sgd', for every weight (embedding tables take lazy, row-wise steps). */
   optimizer?: 'adam' | 'sgd';
+  /**
+   * The fit refuses (E_MEMORY, before allocating) when its estimated memory (weights, optimizer moments, one
+   * batch's activations, scoring blocks) exceeds this many bytes. Default: half of the machine's physical memory.
+   */
+  maxMemoryBytes?: number;
+}
+
+/** What a fit is estimated to need, in bytes, before anything is allocated (see DeepRecommender.memoryNeed). */
+export interface MemoryNeed {
+  /** Host typed arrays: weights, optimizer moments, the epoch's samples, one batch's copies. */
+  host: number;
+  /** TensorFlow.js tensors alive at once, at the peak of a training step or of a scoring block (on wasm: its heap). */
+  tensors: number;
+  /** Values in the largest single array (host or tensor). */
+  largest: number;
+  /** What dominates, for the message (e.g. 'embeddings 2 x 1000 x 10000000'). */
+  detail: string;
+}
+
+const FLOAT = 4;
+/** What of the wasm heap tensors may take (the rest: fragmentation, the module's own data). */
+const WASM_TENSOR_BYTES = Math.floor(WASM_HEAP_BYTES * 0.875);
+/** Values a JavaScript typed array can hold. */
+const MAX_ARRAY = 2 ** 32;
+const gib = (b: number) => (b < 2 ** 20 ? `${Math.round(b)} bytes` : b < 2 ** 30 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 2 ** 30).toFixed(1)} GiB`);
+
+/** E_STATE for a fit that diverged; the one check of every deep model (the loss each epoch, then the weights). */
+export function divergedError(model: string, what: string, epoch: number): RecsysError {
+  return new RecsysError('E_STATE', `${model}: ${what} in epoch ${epoch}: the fit diverged; try a smaller lr`);
+}
+
+/** Outputs (logits, log-probabilities, ratings) beyond this mean the fit diverged. */
+const MAX_OUTPUT = 1e18;
+
+/** Values checked between yields by checkFinite (a few ms of work). */
+const FINITE_CHUNK = 2 ** 21;
+
+/**
+ * Throws divergedError when the epoch's loss or any weight is NaN or infinite, yielding between chunks so that a
+ * cancelled async fit stops within a few ms even for huge tables.
+ */
+export function* checkFinite(model: string, loss: number, w: ParamStore, epoch: number): Generator<void, void, void> {
+  if (!Number.isFinite(loss)) throw divergedError(model, `the training loss became ${loss}`, epoch);
+  for (const name of w.names()) {
+    const a = w.get(name);
+    for (let lo = 0; lo < a.length; lo += FINITE_CHUNK) {
+      const hi = Math.min(a.length, lo + FINITE_CHUNK);
+      let z = 0;
+      for (let j = lo; j < hi; j++) z += a[j]! * 0; // NaN as soon as one value is NaN or +-Infinity
+      if (z !== 0) {
+        let j = lo;
+        while (Number.isFinite(a[j]!)) j++;
+        throw divergedError(model, `weight ${name}[${j}] became ${a[j]}`, epoch);
+      }
+      if (hi < a.length) yield;
+    }
+  }
 }
 
 export type DeepDefaults = Required<Pick<DeepParams, 'epochs' | 'batchSize' | 'lr' | 'validation' | 'patience'>>;
@@ -39,8 +97,11 @@ export type DeepDefaults = Required<Pick<DeepParams, 'epochs' | 'batchSize' | 'l
 /** One epoch's work, as the training loop sees it. */
 export interface EpochPlan {
   steps: number;
-  /** Runs step s and returns its mean loss over the mini-batch. */
-  step(s: number): number;
+  /**
+   * Runs step s and returns its mean loss over the mini-batch; a step whose work is long (huge rows) is a
+   * generator that yields between parts of it, so a cancelled async fit stops within one part.
+   */
+  step(s: number): number | Generator<void, number, void>;
 }
 
 export interface Trainer {
@@ -92,6 +153,39 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
   protected abstract scoreRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array;
   /** Expected shapes of the state tensors for the given sizes (fromState checks against them). */
   protected abstract stateShapes(nUsers: number, nItems: number): Record<string, number[]>;
+  /** The fit's memory on `data`, estimated from the sizes alone (nothing allocated). */
+  protected abstract memoryNeed(data: Dataset): MemoryNeed;
+
+  /** Optimizer state per weight: Adam keeps two moments beside it. */
+  protected optimizerCopies(): number {
+    return (this.params.optimizer ?? 'adam') === 'adam' ? 3 : 1;
+  }
+
+  /**
+   * Refuses, before anything is allocated, a fit that cannot work: E_MEMORY above maxMemoryBytes, above what one
+   * typed array holds, or (on wasm) above the 4 GiB heap that no setting can raise.
+   */
+  protected checkMemory(train: Dataset): void {
+    const need = this.memoryNeed(train);
+    const total = need.host + need.tensors;
+    const max = this.params.maxMemoryBytes ?? totalmem() / 2;
+    const sizes = `${train.nUsers} users x ${train.nItems} items`;
+    if (need.largest > MAX_ARRAY) {
+      throw new RecsysError('E_MEMORY', `${this.name} would need one array of ${need.largest} values (${need.detail}; ${sizes}), more than a JavaScript typed array holds (2^32); reduce the model's sizes`);
+    }
+    if (deepBackendInfo()?.tfBackend === 'wasm' && need.tensors > WASM_TENSOR_BYTES) {
+      throw new RecsysError(
+        'E_MEMORY',
+        `${this.name} would need about ${gib(need.tensors)} of TensorFlow.js tensors at once (${need.detail}; ${sizes}), more than the wasm backend's ${gib(WASM_HEAP_BYTES)} heap holds (32-bit addresses: no setting raises it); reduce the model's sizes or batchSize, or install @tensorflow/tfjs-node`,
+      );
+    }
+    if (total > max) {
+      throw new RecsysError(
+        'E_MEMORY',
+        `${this.name} needs about ${gib(total)} (${need.detail}; ${sizes}), more than maxMemoryBytes = ${Math.round(max)} (${gib(max)}); raise maxMemoryBytes or reduce the model's sizes`,
+      );
+    }
+  }
 
   constructor(params: P) {
     super(params);
@@ -108,26 +202,37 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
   /** The fit: synchronous (tfjs ops with dataSync) or, with run.async, a promise that yields to the event loop. */
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
     if (!run.async) {
-      const gen = this.fitSteps(tfSync(), train, run);
-      while (!gen.next().done);
-      return this.finish(gen, train);
+      const tf = tfSync();
+      this.checkMemory(train);
+      return guardBackend(this.name, () => {
+        const gen = this.fitSteps(tf, train, run);
+        while (!gen.next().done);
+        return this.finish(gen, train);
+      });
     }
     return (async () => {
       await initDeepBackend();
-      const gen = this.fitSteps(tfSync(), train, run);
-      let last = performance.now();
-      for (;;) {
-        if (run.cancel?.[0]) {
-          gen.return(undefined);
-          throw new RecsysError('E_CANCELLED', `${this.name}: fit was cancelled`);
+      const tf = tfSync();
+      this.checkMemory(train);
+      const mark = engineMark();
+      try {
+        const gen = this.fitSteps(tf, train, run);
+        let last = performance.now();
+        for (;;) {
+          if (run.cancel?.[0]) {
+            gen.return(undefined);
+            throw new RecsysError('E_CANCELLED', `${this.name}: fit was cancelled`);
+          }
+          if (gen.next().done) break;
+          if (performance.now() - last > 25) {
+            await new Promise<void>((r) => setImmediate(r));
+            last = performance.now();
+          }
         }
-        if (gen.next().done) break;
-        if (performance.now() - last > 25) {
-          await new Promise<void>((r) => setImmediate(r));
-          last = performance.now();
-        }
+        return this.finish(gen, train);
+      } catch (err) {
+        throw backendFailure(this.name, err, mark);
       }
-      return this.finish(gen, train);
     })();
   }
 
@@ -198,13 +303,12 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
       const plan = trainer.epoch(e);
       let sum = 0;
       for (let s = 0; s < plan.steps; s++) {
-        sum += plan.step(s);
+        const r = plan.step(s);
+        sum += typeof r === 'number' ? r : yield* r;
         yield;
       }
       const loss = plan.steps > 0 ? sum / plan.steps : NaN;
-      if (plan.steps > 0 && !Number.isFinite(loss)) {
-        throw new RecsysError('E_STATE', `${this.name}: the training loss became ${loss} in epoch ${e + 1}; try a smaller lr`);
-      }
+      yield* checkFinite(this.name, plan.steps > 0 ? loss : 0, trainer.weights, e + 1);
       const p: FitProgress = { phase: o.phase, step: e + 1, total: trainer.epochs, loss, seconds: (performance.now() - o.t0) / 1000 };
       let stop = false;
       if (o.valid) {
@@ -222,6 +326,29 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
       if (stop) break;
     }
     if (bestWeights) trainer.weights.restore(bestWeights);
+    this.checkOutputs(tf, trainer.weights, o.fitPart);
+  }
+
+  /**
+   * Finite weights can still give absurd outputs (Adam at lr 1e30 moves every weight by 1e30 in one step, and the
+   * loss of the last step is computed before it): the outputs of a few users must be finite and below MAX_OUTPUT
+   * in magnitude (beyond it, squared errors overflow float32 and no logit or log-probability means anything).
+   */
+  protected checkOutputs(tf: Tf, w: ParamStore, data: Dataset): void {
+    const n = Math.min(4, data.nUsers);
+    if (n === 0 || data.nItems === 0) return;
+    const users = Int32Array.from({ length: n }, (_, j) => Math.floor((j * data.nUsers) / n));
+    const s = this.rawScores(tf, w, data, users);
+    for (let j = 0; j < s.length; j++) {
+      if (!(Math.abs(s[j]!) <= MAX_OUTPUT)) {
+        throw new RecsysError('E_STATE', `${this.name}: the fitted model scores user ${users[Math.floor(j / data.nItems)]} and item ${j % data.nItems} as ${s[j]}: the fit diverged; try a smaller lr`);
+      }
+    }
+  }
+
+  /** Scores before any clipping to a range (checkOutputs reads them). */
+  protected rawScores(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
+    return this.scoreRows(tf, w, data, users);
   }
 
   // ---- scoring (the handle calls these) --------------------------------------------------------------------
@@ -291,19 +418,19 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
 
   /** @internal Entry points for the handle. */
   _scoreUsers(users: Int32Array): Float32Array {
-    return this.scoreRows(tfSync(), this.fittedWeights, this.scoringData, users);
+    return guardBackend(this.name, () => this.scoreRows(tfSync(), this.fittedWeights, this.scoringData, users));
   }
   /** @internal */
   _predict(users: Int32Array, items: Int32Array): Float32Array {
-    return this.predictRows(tfSync(), this.fittedWeights, this.scoringData, users, items);
+    return guardBackend(this.name, () => this.predictRows(tfSync(), this.fittedWeights, this.scoringData, users, items));
   }
   /** @internal */
   _scoreNew(items: Int32Array, values: Float32Array | undefined): Float32Array {
-    return this.scoreNewUser(tfSync(), this.fittedWeights, items, values);
+    return guardBackend(this.name, () => this.scoreNewUser(tfSync(), this.fittedWeights, items, values));
   }
   /** @internal */
   _vectors(kind: 'items' | 'users'): { data: Float32Array; dim: number } {
-    const v = kind === 'items' ? this.itemVectors(this.fittedWeights) : this.userVectors(tfSync(), this.fittedWeights, this.scoringData);
+    const v = guardBackend(this.name, () => (kind === 'items' ? this.itemVectors(this.fittedWeights) : this.userVectors(tfSync(), this.fittedWeights, this.scoringData)));
     if (!v) throw new RecsysError('E_UNSUPPORTED', `${this.name} has no ${kind === 'items' ? 'item' : 'user'} similarity`);
     return v;
   }
@@ -417,6 +544,10 @@ export function validateDeep(p: DeepParams): void {
   if (p.optimizer !== undefined && p.optimizer !== 'adam' && p.optimizer !== 'sgd') throw argError(`optimizer must be 'adam' or 'sgd', got ${String(p.optimizer)}`);
   if (p.validation !== undefined && (typeof p.validation !== 'number' || !(p.validation >= 0 && p.validation < 1))) {
     throw argError(`validation must be a number in [0, 1), got ${String(p.validation)}`);
+  }
+  const mb = p.maxMemoryBytes;
+  if (mb !== undefined && (typeof mb !== 'number' || !Number.isFinite(mb) || mb < 0 || mb > 1e18)) {
+    throw argError(`maxMemoryBytes must be a finite number >= 0 and <= 1e18, got ${show(mb)}`);
   }
 }
 

@@ -13,7 +13,7 @@ import { Dataset } from '../../data/dataset.js';
 import type { IdMap } from '../../data/idmap.js';
 import { addon, type CsrMatrix } from '../../native.js';
 import { Rng } from '../../rng.js';
-import { DeepRecommender, type DeepDefaults, type DeepParams, type StateTensors, type Trainer } from './base.js';
+import { DeepRecommender, type DeepDefaults, type DeepParams, type MemoryNeed, type StateTensors, type Trainer } from './base.js';
 import type { Tf } from './backend.js';
 import { multVaeLoss } from './losses.js';
 import { matMul } from './ops.js';
@@ -81,6 +81,35 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
       }
     }
     return out;
+  }
+
+  protected memoryNeed(data: Dataset): MemoryNeed {
+    const nI = data.nItems;
+    const d = this.dims(nI);
+    let all = 0;
+    let largest = 0;
+    for (const shape of Object.values(this.stateShapes(data.nUsers, nI))) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      all += n;
+      largest = Math.max(largest, n);
+    }
+    const first = d.enc[0]! * d.enc[1]!; // the sparse bag: stays on the host
+    const dense = all - first;
+    const widths = [...d.enc.slice(1), ...d.dec].reduce((a, b) => a + b, 0);
+    const b = Math.min(this.opt('batchSize'), Math.max(1, data.nUsers));
+    const validation = this.opt('validation') > 0 ? all : 0;
+    // Host: weights and moments, gradients read back, the batch's dense input and first layer.
+    const host = 4 * (all * this.optimizerCopies() + 2 * dense + validation + b * nI + 2 * b * d.enc[1]!);
+    // A step: the dense weights, their gradients, the input, logits, softmax and their gradients, the layers.
+    const step = 4 * (3 * dense + 6 * b * nI + 4 * b * widths);
+    const block = Math.min(Math.max(1, data.nUsers), Math.max(1, Math.min(1024, Math.floor(BLOCK / nI))));
+    const score = 4 * (dense + 4 * block * nI + 2 * block * widths);
+    return {
+      host,
+      tensors: Math.max(step, score),
+      largest: Math.max(largest, b * nI, block * nI),
+      detail: `layers ${[...d.enc, ...d.dec.slice(1)].join('-')}, batch ${b}`,
+    };
   }
 
   /** Dense tensors handed to TensorFlow.js (the first encoder layer is the sparse bag). */

@@ -13,7 +13,7 @@ import type { Dataset } from '../../data/dataset.js';
 import { addon } from '../../native.js';
 import { Rng } from '../../rng.js';
 import type { FitOptionsNative } from '../../native.js';
-import { DeepRecommender, type DeepDefaults, type DeepParams, type Trainer } from './base.js';
+import { DeepRecommender, type DeepDefaults, type DeepParams, type MemoryNeed, type Trainer } from './base.js';
 import type { Tf } from './backend.js';
 import { pointwiseLogLoss } from './losses.js';
 import { matMul, matMulT } from './ops.js';
@@ -60,6 +60,9 @@ interface NcfShape {
 }
 
 const DENSE_BLOCK = 2 ** 22; // floats per intermediate tensor while scoring
+// Floats of embedding rows per part of a training step: a batch of wider rows is computed in parts (the same
+// gradient), yielding between them so that a cancelled fitAsync stops within one part.
+export const _ncfLimits = { stepPart: 2 ** 18 };
 
 abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
   protected abstract readonly towers: Towers;
@@ -123,6 +126,40 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
     return shapes;
   }
 
+  protected memoryNeed(data: Dataset): MemoryNeed {
+    const s = this.ncfShape(this.towers);
+    const nU = data.nUsers;
+    const nI = data.nItems;
+    const shapes = this.shapesFor(this.towers, nU, nI);
+    let dense = 0;
+    let largestDense = 0;
+    for (const name of this.denseNames(s)) {
+      const n = shapes[name]!.reduce((a, b) => a * b, 1);
+      dense += n;
+      largestDense = Math.max(largestDense, n);
+    }
+    const table = (nU + nI) * s.width;
+    const examples = data.nnz * (1 + (this.params.negatives ?? 4));
+    const B = Math.min(this.opt('batchSize'), Math.max(1, examples));
+    const h1 = s.hidden[0] ?? 1;
+    const hsum = s.hidden.reduce((a, b) => a + b, 0);
+    // Pre-training keeps GMF's and MLP's weights (with moments) beside NeuMF's own.
+    const copies = this.optimizerCopies() * ((this.params as NeuMFParams).pretrain ? 2 : 1);
+    const validation = this.opt('validation') > 0 ? table + dense : 0; // the best epoch's snapshot
+    const host = 4 * (table * copies + dense * (this.optimizerCopies() + 2) + validation + 3 * examples + 4 * B * s.width);
+    // A step: the batch's rows, their slices and product, the MLP's activations, gradients; dense weights x 3.
+    const step = 4 * (8 * B * s.width + 4 * B * hsum + 3 * dense);
+    // Scoring (recommend, validation): the item table and the item side of the first layer, then blocks of users.
+    const block = Math.min(nU, Math.max(1, Math.floor(DENSE_BLOCK / (nI * h1)))) * nI * h1;
+    const score = 4 * (nI * (s.width + s.fG + s.dM) + (s.hidden.length ? nI * h1 : 0) + 4 * block + dense);
+    return {
+      host,
+      tensors: Math.max(step, score),
+      largest: Math.max(nU * s.width, nI * s.width, B * s.width, block, largestDense),
+      detail: `embeddings (${nU} + ${nI}) x ${s.width}${s.hidden.length ? `, layers ${[2 * s.dM, ...s.hidden].join('-')}` : ''}, batch ${B}`,
+    };
+  }
+
   /** Fresh weights: embeddings N(0, 0.01^2) as in the paper, dense layers Glorot-uniform, biases zero. */
   protected initWeights(towers: Towers, nUsers: number, nItems: number, stream: number): ParamStore {
     const rng = new Rng(this.params.seed ?? 42, stream);
@@ -181,6 +218,7 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
             const users = ep.users.subarray(lo, hi);
             const items = ep.items.subarray(lo, hi);
             const b = hi - lo;
+            if (b * s.width > _ncfLimits.stepPart) return this.stepInParts(tf, w, s, names, users, items, ep.labels.subarray(lo, hi), opt);
             const pu = w.gather('user_embedding', users);
             const qi = w.gather('item_embedding', items);
             w.tick();
@@ -199,6 +237,65 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
         };
       },
     };
+  }
+
+  /**
+   * One optimizer step over a batch whose rows are too wide to handle at once: the loss and gradients of parts of
+   * the batch, each part's weighted by its share (the mean over the batch is the weighted mean over parts);
+   * repeated rows' gradients summed (as optimizerRowsStep does), so that the rows' updates can go in parts too.
+   */
+  private *stepInParts(tf: Tf, w: ParamStore, s: NcfShape, names: string[], users: Int32Array, items: Int32Array, labels: Float32Array, opt: OptimizerConfig): Generator<void, number, void> {
+    const b = users.length;
+    const W = s.width;
+    const part = Math.max(1, Math.floor(_ncfLimits.stepPart / W));
+    const tables = [
+      { name: 'user_embedding', rows: users, slot: new Map<number, number>(), unique: [] as number[], grad: new Float32Array(0) },
+      { name: 'item_embedding', rows: items, slot: new Map<number, number>(), unique: [] as number[], grad: new Float32Array(0) },
+    ];
+    for (const t of tables) {
+      for (const r of t.rows) if (!t.slot.has(r)) t.slot.set(r, t.unique.push(r) - 1);
+      t.grad = new Float32Array(t.unique.length * W);
+    }
+    const dense = names.map((nm) => new Float32Array(w.get(nm).length));
+    let loss = 0;
+    for (let a = 0; a < b; a += part) {
+      const e = Math.min(b, a + part);
+      const n = e - a;
+      const share = n / b;
+      const pu = w.gather('user_embedding', users.subarray(a, e));
+      const qi = w.gather('item_embedding', items.subarray(a, e));
+      loss += share * tf.tidy(() => {
+        const y = tf.tensor1d(labels.subarray(a, e));
+        const args = [tf.tensor2d(pu, [n, W]), tf.tensor2d(qi, [n, W]), ...names.map((nm) => tf.tensor(w.get(nm), w.shape(nm)))];
+        const f = (...x: TF.Tensor[]) => pointwiseLogLoss(tf, this.logits(tf, s, x[0] as TF.Tensor2D, x[1] as TF.Tensor2D, x.slice(2)), y);
+        const { value, grads } = tf.valueAndGrads(f)(args);
+        const g = grads.map((t) => t.dataSync() as Float32Array);
+        tables.forEach((t, k) => {
+          const src = g[k]!;
+          for (let p = 0; p < n; p++) {
+            const dst = t.slot.get(t.rows[a + p]!)! * W;
+            for (let d = 0; d < W; d++) t.grad[dst + d]! += share * src[p * W + d]!;
+          }
+        });
+        dense.forEach((acc, j) => {
+          const src = g[2 + j]!;
+          for (let d = 0; d < acc.length; d++) acc[d]! += share * src[d]!;
+        });
+        return value.dataSync()[0]!;
+      });
+      yield;
+    }
+    w.tick();
+    for (const t of tables) {
+      const rows = Int32Array.from(t.unique);
+      for (let r0 = 0; r0 < rows.length; r0 += part) {
+        const r1 = Math.min(rows.length, r0 + part);
+        w.stepRows(t.name, rows.subarray(r0, r1), t.grad.subarray(r0 * W, r1 * W), opt);
+        yield;
+      }
+    }
+    names.forEach((nm, j) => w.step(nm, dense[j]!, opt));
+    return loss;
   }
 
   protected makeTrainer(tf: Tf, data: Dataset): Trainer {
