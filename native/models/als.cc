@@ -261,17 +261,12 @@ AlsParams read_params(const Napi::Object& o) {
   return p;
 }
 
-void check_transpose(const CsrView& R, const CsrView& C) {
-  if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz()) fail_arg("trainTransposed is not the transpose of train");
-  if ((R.data == nullptr) != (C.data == nullptr)) fail_arg("train and trainTransposed must both have values or neither");
-}
-
 // fitImplicitALS(csr, csc, options, runOptions)
 Napi::Value FitImplicitALS(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "train", true);
-    CsrView C = csr_arg(info[1], "trainTransposed", false);
-    check_transpose(R, C);
+    CsrView R = csr_fit_arg(info[0], "train");
+    CsrView C = csr_fit_arg(info[1], "trainTransposed");
+    check_transposed(R, C, "trainTransposed");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     AlsParams p = read_params(o);
     if (p.binary) R.data = C.data = nullptr;
@@ -308,9 +303,9 @@ Napi::Value AlsPartialFit(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     auto base = std::dynamic_pointer_cast<AlsModel>(model_arg(info[0], "model"));
     if (!base) fail_arg("partialFit needs a fitted ImplicitALS model");
-    CsrView R = csr_arg(info[1], "train", true);
-    CsrView C = csr_arg(info[2], "trainTransposed", false);
-    check_transpose(R, C);
+    CsrView R = csr_fit_arg(info[1], "train");
+    CsrView C = csr_fit_arg(info[2], "trainTransposed");
+    check_transposed(R, C, "trainTransposed");
     auto user_old = typed_array<const int32_t>(info[3], "userOld");
     auto item_old = typed_array<const int32_t>(info[4], "itemOld");
     auto ref_users = typed_array<const int32_t>(info[5], "refreshUsers");

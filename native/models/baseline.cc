@@ -88,7 +88,7 @@ int threads_opt(const Napi::Object& o) { return static_cast<int>(int_arg(o, "thr
 // fitPopularity(csr, options, runOptions)
 Napi::Value FitPopularity(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "train", true);
+    CsrView R = csr_fit_arg(info[0], "train");
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     return run_fit(info, run, [R](FitContext& ctx) -> std::shared_ptr<Model> {
       auto m = std::make_shared<PopularityModel>();
@@ -106,7 +106,7 @@ Napi::Value FitPopularity(const Napi::CallbackInfo& info) {
 // fitRandom(csr, {seed}, runOptions)
 Napi::Value FitRandom(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "train", false);
+    CsrView R = csr_arg(info[0], "train", CsrCheck::Rows);  // Random reads only rows and cols
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     uint64_t seed = static_cast<uint64_t>(int_arg(o, "seed", 42, 0, (int64_t{1} << 53)));
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
@@ -123,10 +123,10 @@ Napi::Value FitRandom(const Napi::CallbackInfo& info) {
 // fitBaselineOnly(csr, csc, {method, epochs, regUser, regItem, reg, lr, ratingMin, ratingMax, threads}, runOptions)
 Napi::Value FitBaselineOnly(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "train", true);
-    CsrView C = csr_arg(info[1], "trainTransposed", false);
+    CsrView R = csr_fit_arg(info[0], "train");
+    CsrView C = csr_fit_arg(info[1], "trainTransposed");
+    check_transposed(R, C, "trainTransposed");
     if (!R.data) fail_arg("BaselineOnly needs ratings: the training data has none");
-    if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz()) fail_arg("trainTransposed is not the transpose of train");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     BaselineParams p;
     std::string method = string_arg(o, "method", "als");

@@ -70,7 +70,7 @@ std::string gib(double bytes) {
 // fitEASE(csr, {lambda, binary, maxMemoryBytes, gram, threads}, runOptions)
 Napi::Value FitEASE(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "train", true);
+    CsrView R = csr_fit_arg(info[0], "train");
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     float lambda = static_cast<float>(real_arg(o, "lambda", 500, 0, 1e15, true));
     bool binary = bool_arg(o, "binary", false);

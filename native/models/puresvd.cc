@@ -98,7 +98,7 @@ SvdOptions read_options(const Napi::Object& o, const CsrView& A, const char* k_n
 // truncatedSVD(csr, {k, oversample, powerIterations, seed, threads}) -> {U, S, Vt, rows, cols, k}
 Napi::Value TruncatedSVD(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView A = csr_arg(info[0], "matrix", true);
+    CsrView A = csr_arg(info[0], "matrix");
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     if (o.Get("k").IsUndefined()) fail_arg("truncatedSVD needs k");
     SvdOptions s = read_options(o, A, "k", 10);
@@ -135,7 +135,7 @@ class PureSvdModel : public FactorModel {
 // fitPureSVD(csr, {factors, oversample, powerIterations, binary, seed, threads}, runOptions)
 Napi::Value FitPureSVD(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView A = csr_arg(info[0], "train", true);
+    CsrView A = csr_fit_arg(info[0], "train");
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     SvdOptions s = read_options(o, A, "factors", 32);
     bool binary = bool_arg(o, "binary", false);
