@@ -119,6 +119,7 @@ Napi::Value FitEASE(const Napi::CallbackInfo& info) {
         // Each thread owns a range of G's rows and scans every user for items in its range.
         parallel_blocks(n, nt, [&](int64_t i0, int64_t i1, int) {
           for (int32_t u = 0; u < R.rows; ++u) {
+            if ((u & 1023) == 0) ctx.check_cancelled();
             const int32_t* b = R.indices + R.row_begin(u);
             const int32_t* e = R.indices + R.row_end(u);
             for (const int32_t* pi = std::lower_bound(b, e, static_cast<int32_t>(i0)); pi != e && *pi < i1; ++pi) {
@@ -133,13 +134,16 @@ Napi::Value FitEASE(const Napi::CallbackInfo& info) {
       for (int64_t i = 0; i < n; ++i) G[i * n + i] += lambda;
       {
         blas::BlasThreads bt(nt);
-        if (blas::potrf_lower(ni, G.data(), ni) != 0) fail("E_NATIVE", "EASE: X^T X + lambda I is not positive definite");
-        if (blas::potri_lower(ni, G.data(), ni) != 0) fail("E_NATIVE", "EASE: the Cholesky factor is singular");
+        // Blocked so that an abort is seen between blocks (the unblocked calls ran for tens of seconds at 10k items).
+        auto check = [&ctx] { ctx.check_cancelled(); };
+        if (blas::potrf_lower_blocked(ni, G.data(), ni, check) != 0) fail("E_NATIVE", "EASE: X^T X + lambda I is not positive definite");
+        if (blas::potri_lower_blocked(ni, G.data(), ni, check) != 0) fail("E_NATIVE", "EASE: the Cholesky factor is singular");
       }
       ctx.progress(2, 3, NAN, "inverse");
       std::vector<float> inv_diag(n);
       for (int64_t j = 0; j < n; ++j) inv_diag[j] = 1.f / G[j * n + j];
       parallel_for(n, nt, [&](int64_t i, int) {
+        if ((i & 255) == 0) ctx.check_cancelled();
         float* row = G.data() + i * n;
         for (int64_t j = 0; j < n; ++j) row[j] = -row[j] * inv_diag[j];
         row[i] = 0.f;

@@ -16,7 +16,11 @@ const fresh = () => {
   return d;
 };
 
+// VALIDATION_CASE=<name> runs one case (to see what one case does on its own, e.g. on an older build).
+const only = process.env.VALIDATION_CASE;
+
 function report(name: string, fn: () => unknown): void {
+  if (only && name !== only) return;
   let out: { name: string; code: string; message?: string };
   try {
     fn();
