@@ -342,8 +342,18 @@ Napi::Value JsTranspose(const Napi::CallbackInfo& info) {
   });
 }
 
+// _checkCsr(csr) -> nnz: exactly what a fit does to its matrix before it starts (csr_fit_arg: copy of indptr and
+// indices, Full check). For bench/validate.ts and tests, which time and exercise the check on its own.
+Napi::Value JsCheckCsr(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    CsrView a = csr_fit_arg(info[0], "matrix");
+    return Napi::Number::New(info.Env(), static_cast<double>(a.nnz()));
+  });
+}
+
 void init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildCsr", Napi::Function::New(env, JsBuildCsr));
+  exports.Set("_checkCsr", Napi::Function::New(env, JsCheckCsr));
   exports.Set("transpose", Napi::Function::New(env, JsTranspose));
 }
 }  // namespace
