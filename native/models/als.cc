@@ -278,6 +278,12 @@ Napi::Value FitImplicitALS(const Napi::CallbackInfo& info) {
     AlsParams p = read_params(o);
     if (p.binary) R.data = C.data = nullptr;
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
+    {
+      const double k = p.factors, nt = resolve_threads(p.threads);
+      check_memory("ImplicitALS", 4 * ((static_cast<double>(R.rows) + R.cols) * k + k * k * (2 + nt)),
+                   "the factors ((users + items) x factors floats) and threads + 2 factors x factors systems", max_memory_arg(o),
+                   "use fewer factors");
+    }
     return run_fit(info, run, [R, C, p](FitContext& ctx) -> std::shared_ptr<Model> {
       auto m = std::make_shared<AlsModel>();
       m->kind_name = "ImplicitALS";

@@ -89,6 +89,8 @@ int threads_opt(const Napi::Object& o) { return static_cast<int>(int_arg(o, "thr
 Napi::Value FitPopularity(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     CsrView R = csr_fit_arg(info[0], "train");
+    auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
+    check_memory("Popularity", 4.0 * R.cols, "the item counts", max_memory_arg(o), "keep fewer items");
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     return run_fit(info, run, [R](FitContext& ctx) -> std::shared_ptr<Model> {
       auto m = std::make_shared<PopularityModel>();
@@ -139,6 +141,7 @@ Napi::Value FitBaselineOnly(const Napi::CallbackInfo& info) {
     p.lr = real_arg(o, "lr", 0.005, 0, INFINITY, true);
     double lo = number_arg(o, "ratingMin", NAN), hi = number_arg(o, "ratingMax", NAN);
     int threads = threads_opt(o);
+    check_memory("BaselineOnly", 8.0 * (static_cast<double>(R.rows) + R.cols) * 2, "the user and item biases", max_memory_arg(o), "keep fewer users and items");
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
     return run_fit(info, run, [R, C, p, lo, hi, threads](FitContext& ctx) -> std::shared_ptr<Model> {
       Baselines b = fit_baselines(R, C, p, threads, &ctx);

@@ -85,6 +85,8 @@ Napi::Value FitBiasedMF(const Napi::CallbackInfo& info) {
     SgdParams p = sgd_params_arg(o, SgdParams{});
     RatingScale scale = rating_scale_arg(o, R);
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
+    check_memory("BiasedMF", 4.0 * (static_cast<double>(R.rows) + R.cols) * (p.factors + 1), "the factors ((users + items) x factors floats)",
+                 max_memory_arg(o), "use fewer factors");
     return run_fit(info, run, [R, p, scale](FitContext& ctx) -> std::shared_ptr<Model> {
       auto m = std::make_shared<BiasedMfModel>();
       m->kind_name = "BiasedMF";

@@ -116,6 +116,8 @@ Napi::Value FitBPR(const Napi::CallbackInfo& info) {
     p.threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
     if (R.nnz() > static_cast<int64_t>(UINT32_MAX)) fail_arg("BPR: too many interactions");
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
+    check_memory("BPR", 4.0 * (static_cast<double>(R.rows) + R.cols) * (p.factors + 1), "the factors ((users + items) x factors floats)",
+                 max_memory_arg(o), "use fewer factors");
     return run_fit(info, run, [R, p](FitContext& ctx) -> std::shared_ptr<Model> {
       const int k = p.factors;
       auto m = std::make_shared<BprModel>();

@@ -56,17 +56,6 @@ class EaseModel : public Model {
   size_t memory_bytes() const override { return B.size() * sizeof(float) + rows.bytes(); }
 };
 
-int64_t physical_memory() {
-  long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && size > 0 ? static_cast<int64_t>(pages) * size : int64_t{8} << 30;
-}
-
-std::string gib(double bytes) {
-  char buf[64];
-  snprintf(buf, sizeof buf, "%.2f GiB", bytes / (1024.0 * 1024.0 * 1024.0));
-  return buf;
-}
-
 // fitEASE(csr, {lambda, binary, maxMemoryBytes, gram, threads}, runOptions)
 Napi::Value FitEASE(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
@@ -74,7 +63,7 @@ Napi::Value FitEASE(const Napi::CallbackInfo& info) {
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     float lambda = static_cast<float>(real_arg(o, "lambda", 500, 0, 1e15, true));
     bool binary = bool_arg(o, "binary", false);
-    double max_bytes = real_arg(o, "maxMemoryBytes", static_cast<double>(physical_memory()) / 2, 0, 1e18);
+    double max_bytes = max_memory_arg(o);
     std::string gram = string_arg(o, "gram", "auto");
     if (gram != "auto" && gram != "dense" && gram != "sparse") fail_arg("gram must be 'auto', 'dense' or 'sparse', got '" + gram + "'");
     int threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
@@ -88,11 +77,8 @@ Napi::Value FitEASE(const Napi::CallbackInfo& info) {
     bool dense = gram == "dense" || (gram == "auto" && dense_ops < 40 * sparse_ops);
     int64_t block = dense ? std::max<int64_t>(64, std::min<int64_t>(R.rows, (int64_t{64} << 20) / std::max<int64_t>(1, n * 4))) : 0;
     double need = static_cast<double>(n) * n * 4 + static_cast<double>(block) * n * 4;
-    if (need > max_bytes)
-      fail("E_MEMORY", "EASE needs " + std::to_string(static_cast<int64_t>(need)) + " bytes (" + gib(need) + ") for the " +
-                           std::to_string(n) + " x " + std::to_string(n) + " item-item matrix, more than maxMemoryBytes = " +
-                           std::to_string(static_cast<int64_t>(max_bytes)) + " (" + gib(max_bytes) +
-                           "); raise maxMemoryBytes or keep fewer items (EASE's memory grows with items^2)");
+    check_memory("EASE", need, "the " + std::to_string(n) + " x " + std::to_string(n) + " item-item matrix", max_bytes,
+                 "keep fewer items (EASE's memory grows with items^2)");
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     return run_fit(info, run, [R, lambda, binary, dense, block, threads](FitContext& ctx) -> std::shared_ptr<Model> {
       const int32_t ni = R.cols;

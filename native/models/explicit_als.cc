@@ -114,6 +114,14 @@ Napi::Value FitExplicitALS(const Napi::CallbackInfo& info) {
     const uint64_t seed = static_cast<uint64_t>(int_arg(o, "seed", 42, 0, int64_t{1} << 53));
     RatingScale scale = rating_scale_arg(o, R);
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
+    {
+      double longest = 0;  // the longest row or column: a row's solve holds its ratings x (factors + 1) floats
+      for (int32_t u = 0; u < R.rows; ++u) longest = std::max<double>(longest, R.row_len(u));
+      for (int32_t i = 0; i < C.rows; ++i) longest = std::max<double>(longest, C.row_len(i));
+      const double d = k + 1.0, nt = resolve_threads(threads);
+      check_memory("ExplicitALS", 4 * ((static_cast<double>(R.rows) + R.cols) * d + nt * (d * d + longest * d)),
+                   "the factors and each thread's normal equations", max_memory_arg(o), "use fewer factors or threads");
+    }
     return run_fit(info, run, [=](FitContext& ctx) -> std::shared_ptr<Model> {
       auto m = std::make_shared<ExplicitAlsModel>();
       m->kind_name = "ExplicitALS";

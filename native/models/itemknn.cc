@@ -96,6 +96,11 @@ Napi::Value FitItemKNN(const Napi::CallbackInfo& info) {
     int threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
     if (binary) R.data = C.data = nullptr;
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
+    {
+      const double ni = R.cols, nt = resolve_threads(threads);
+      check_memory("ItemKNN", 16 * ni * std::min<double>(k, ni) + 16 * nt * ni + 12.0 * R.nnz(),
+                   "the neighbour lists (items x k) and each thread's item accumulators", max_memory_arg(o), "use a smaller k");
+    }
     return run_fit(info, run, [R, C, w, k, k1, bb, binary, threads](FitContext& ctx) -> std::shared_ptr<Model> {
       const int32_t ni = R.cols, nu = R.rows;
       const int64_t nnz = R.nnz();

@@ -110,6 +110,8 @@ Napi::Value FitNMF(const Napi::CallbackInfo& info) {
     p.seed = static_cast<uint64_t>(int_arg(o, "seed", 42, 0, int64_t{1} << 53));
     RatingScale scale = rating_scale_arg(o, R);
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
+    check_memory("NMF", 4.0 * 3 * (static_cast<double>(R.rows) + R.cols) * (p.factors + 1),
+                 "the factors and their update numerators and denominators", max_memory_arg(o), "use fewer factors");
     return run_fit(info, run, [R, C, p, scale](FitContext& ctx) -> std::shared_ptr<Model> {
       auto m = std::make_shared<NmfModel>();
       m->kind_name = "NMF";

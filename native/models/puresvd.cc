@@ -141,6 +141,12 @@ Napi::Value FitPureSVD(const Napi::CallbackInfo& info) {
     bool binary = bool_arg(o, "binary", false);
     if (binary) A.data = nullptr;
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
+    {
+      const double l = s.k + s.oversample;
+      check_memory("PureSVD", 4 * (3 * (static_cast<double>(A.rows) + A.cols) * l + 2 * l * l),
+                   "the randomized SVD's workspace ((users + items) x (factors + oversample) floats, three times)", max_memory_arg(o),
+                   "use fewer factors");
+    }
     return run_fit(info, run, [A, s, binary](FitContext& ctx) -> std::shared_ptr<Model> {
       SvdResult r = randomized_svd(A, s, &ctx);
       auto m = std::make_shared<PureSvdModel>();

@@ -141,6 +141,8 @@ Napi::Value FitSVDpp(const Napi::CallbackInfo& info) {
     if (lr_y * reg_y >= 1) fail_arg("lrY * regY must be < 1");
     RatingScale scale = rating_scale_arg(o, R);
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
+    check_memory("SVDpp", 4.0 * (2.0 * R.rows + 2.0 * R.cols) * (p.factors + 1),
+                 "the factors (users x factors twice, items x factors twice)", max_memory_arg(o), "use fewer factors");
     return run_fit(info, run, [R, p, lr_y, reg_y, scale](FitContext& ctx) -> std::shared_ptr<Model> {
       auto m = std::make_shared<SvdppModel>();
       m->kind_name = "SVDpp";
