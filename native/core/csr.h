@@ -78,11 +78,12 @@ void spmm_t(const CsrView& A, const float* B, int ldb, int l, float* C, int ldc,
 //     mini-batch costs O(its entries), not O(nnz)).
 enum class CsrCheck { Full, Rows };
 CsrView csr_arg(const Napi::Value& v, const char* name, CsrCheck check = CsrCheck::Full);
-// What every fit uses: indptr and indices are first copied into storage the view owns (CsrView::owner), and the
-// copy gets the Full check. An async fit runs on a worker thread while JS may write to its arrays; with the copy,
-// no write can make the checked structure point outside the matrix (values and times stay borrowed: a write there
-// changes numbers, never addresses).
-CsrView csr_fit_arg(const Napi::Value& v, const char* name);
+// What every fit uses: the Full check. `run` is the fit's runOptions: for an async fit (run.async), and for arrays
+// on a SharedArrayBuffer, indptr and indices are first copied into storage the view owns (CsrView::owner) and the
+// copy is checked and used. The worker thread runs while JS (or another thread) may write to the arrays; with the
+// copy no write can make the checked structure point outside the matrix (values and times stay borrowed: a write
+// there changes numbers, never addresses). A sync fit holds the JS thread, so it reads the arrays in place.
+CsrView csr_fit_arg(const Napi::Value& v, const char* name, const Napi::Value& run);
 // The Full checks for the listed rows of m (rows outside [0, m.rows) are skipped: callers treat them as empty).
 void check_csr_rows(const CsrView& m, const std::string& name, const int32_t* rows, size_t n);
 // C (named `name`) must have the transpose's shape of R: rows = R.cols, cols = R.rows, the same nnz, values

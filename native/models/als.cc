@@ -271,8 +271,8 @@ AlsParams read_params(const Napi::Object& o) {
 // fitImplicitALS(csr, csc, options, runOptions)
 Napi::Value FitImplicitALS(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_fit_arg(info[0], "train");
-    CsrView C = csr_fit_arg(info[1], "trainTransposed");
+    CsrView R = csr_fit_arg(info[0], "train", info[3]);
+    CsrView C = csr_fit_arg(info[1], "trainTransposed", info[3]);
     check_transposed(R, C, "trainTransposed");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     AlsParams p = read_params(o);
@@ -316,8 +316,8 @@ Napi::Value AlsPartialFit(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     auto base = std::dynamic_pointer_cast<AlsModel>(model_arg(info[0], "model"));
     if (!base) fail_arg("partialFit needs a fitted ImplicitALS model");
-    CsrView R = csr_fit_arg(info[1], "train");
-    CsrView C = csr_fit_arg(info[2], "trainTransposed");
+    CsrView R = csr_fit_arg(info[1], "train", info[8]);
+    CsrView C = csr_fit_arg(info[2], "trainTransposed", info[8]);
     check_transposed(R, C, "trainTransposed");
     auto user_old = typed_array<const int32_t>(info[3], "userOld");
     auto item_old = typed_array<const int32_t>(info[4], "itemOld");

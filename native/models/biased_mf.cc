@@ -79,7 +79,7 @@ double sgd_block(const RatingEntry* first, const RatingEntry* last, BiasedMfMode
 // seed, ratingMin, ratingMax}, runOptions)
 Napi::Value FitBiasedMF(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_fit_arg(info[0], "train");
+    CsrView R = csr_fit_arg(info[0], "train", info[2]);
     require_ratings(R, "BiasedMF");
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     SgdParams p = sgd_params_arg(o, SgdParams{});

@@ -104,7 +104,7 @@ class BprModel : public FactorModel {
 // fitBPR(csr, options, runOptions)
 Napi::Value FitBPR(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_fit_arg(info[0], "train");
+    CsrView R = csr_fit_arg(info[0], "train", info[2]);
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     BprParams p;
     p.factors = static_cast<int>(int_arg(o, "factors", 64, 1, 4096));

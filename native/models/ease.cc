@@ -59,7 +59,7 @@ class EaseModel : public Model {
 // fitEASE(csr, {lambda, binary, maxMemoryBytes, gram, threads}, runOptions)
 Napi::Value FitEASE(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_fit_arg(info[0], "train");
+    CsrView R = csr_fit_arg(info[0], "train", info[2]);
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     float lambda = static_cast<float>(real_arg(o, "lambda", 500, 0, 1e15, true));
     bool binary = bool_arg(o, "binary", false);

@@ -99,8 +99,8 @@ void solve_side(const CsrView& M, const std::vector<float>& other, const std::ve
 // fitExplicitALS(csr, csc, {factors, epochs, reg, biased, initStd, threads, seed, ratingMin, ratingMax}, runOptions)
 Napi::Value FitExplicitALS(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_fit_arg(info[0], "train");
-    CsrView C = csr_fit_arg(info[1], "trainTransposed");
+    CsrView R = csr_fit_arg(info[0], "train", info[3]);
+    CsrView C = csr_fit_arg(info[1], "trainTransposed", info[3]);
     check_transposed(R, C, "trainTransposed");
     require_ratings(R, "ExplicitALS");
     if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz() || !C.data) fail_arg("trainTransposed is not the transpose of train");

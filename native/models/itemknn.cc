@@ -77,8 +77,8 @@ class ItemKnnModel : public Model {
 // fitItemKNN(csr, csc, {similarity, k, k1, b, binary, threads}, runOptions)
 Napi::Value FitItemKNN(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_fit_arg(info[0], "train");
-    CsrView C = csr_fit_arg(info[1], "trainTransposed");
+    CsrView R = csr_fit_arg(info[0], "train", info[3]);
+    CsrView C = csr_fit_arg(info[1], "trainTransposed", info[3]);
     check_transposed(R, C, "trainTransposed");
     if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz()) fail_arg("trainTransposed is not the transpose of train");
     if ((R.data == nullptr) != (C.data == nullptr)) fail_arg("train and trainTransposed must both have values or neither");

@@ -135,7 +135,7 @@ class PureSvdModel : public FactorModel {
 // fitPureSVD(csr, {factors, oversample, powerIterations, binary, seed, threads}, runOptions)
 Napi::Value FitPureSVD(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView A = csr_fit_arg(info[0], "train");
+    CsrView A = csr_fit_arg(info[0], "train", info[2]);
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     SvdOptions s = read_options(o, A, "factors", 32);
     bool binary = bool_arg(o, "binary", false);

@@ -463,8 +463,8 @@ Csr copy_csr(const CsrView& v) {
 // maxNeighbors, baselineEpochs, baselineRegUser, baselineRegItem, threads, ratingMin, ratingMax}, runOptions)
 Napi::Value FitKNN(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_fit_arg(info[0], "train");
-    CsrView Ct = csr_fit_arg(info[1], "trainTransposed");
+    CsrView R = csr_fit_arg(info[0], "train", info[3]);
+    CsrView Ct = csr_fit_arg(info[1], "trainTransposed", info[3]);
     check_transposed(R, Ct, "trainTransposed");
     require_ratings(R, "KNN");
     if (Ct.rows != R.cols || Ct.cols != R.rows || Ct.nnz() != R.nnz() || !Ct.data) fail_arg("trainTransposed is not the transpose of train");

@@ -128,7 +128,7 @@ double svdpp_epoch(SvdppModel& m, const SgdParams& p, const std::vector<int32_t>
 // threads (final scoring vectors only), seed, ratingMin, ratingMax}, runOptions)
 Napi::Value FitSVDpp(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_fit_arg(info[0], "train");
+    CsrView R = csr_fit_arg(info[0], "train", info[2]);
     require_ratings(R, "SVDpp");
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     SgdParams d;
