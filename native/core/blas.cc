@@ -502,7 +502,7 @@ inline void call(const std::function<void()>& f) {
 int potrf_lower_blocked(int n, float* A, int lda, const std::function<void()>& between, int block) {
   const int nb = std::max(8, block);
   if (n <= nb) return potrf_lower(n, A, lda);
-  const int rc = 512;  // rows per gemm call: ~rc * nb * n multiply-adds between checks
+  const int rc = 256;  // rows per gemm call: ~rc * nb * n multiply-adds between checks
   std::vector<float> linv(static_cast<size_t>(nb) * nb), tmp(static_cast<size_t>(rc) * nb);
   auto at = [&](int64_t r, int64_t c) { return A + r * lda + c; };
   for (int j0 = 0; j0 < n; j0 += nb) {
@@ -580,8 +580,8 @@ int potri_lower_blocked(int n, float* A, int lda, const std::function<void()>& b
 
 void syrk_t_blocked(int n, int m, float alpha, const float* A, int lda, float beta, float* C, int ldc,
                     const std::function<void()>& between) {
-  // ~chunk * n * n multiply-adds between checks: 16M multiply-adds per chunk at the least.
-  const int chunk = static_cast<int>(std::max<int64_t>(16, (int64_t{1} << 24) / std::max<int64_t>(1, int64_t{n} * n)));
+  // ~chunk * n * n multiply-adds between checks: about 4M, and 4 rows at the least.
+  const int chunk = static_cast<int>(std::max<int64_t>(4, (int64_t{1} << 22) / std::max<int64_t>(1, int64_t{n} * n)));
   if (m <= chunk || !between) {
     syrk_t(n, m, alpha, A, lda, beta, C, ldc);
     return;

@@ -134,7 +134,7 @@ void solve_exact(const int32_t* items, const float* values, int n, const float* 
     if (c != 1.f)
       for (int i = 0; i < k; ++i) blas::axpy(i + 1, (c - 1.f) * y[i], y, A + static_cast<int64_t>(i) * k);
     blas::axpy(k, cp, y, x);
-    if (s.between && int64_t{q + 1} * k * k >= (int64_t{1} << 26) && (q & 15) == 15) s.between();
+    if (s.between && (q & 3) == 3) s.between();  // ~4 k^2 / 2 multiply-adds between checks
   }
   if (n == 0) return;
   for (int i = 0; i < k; ++i)  // mirror the lower triangle built above (potrf reads the lower one only)
