@@ -105,6 +105,8 @@ export interface NativeAddon {
     duplicates: string,
   ): CsrMatrix & { duplicates: number };
   transpose(m: CsrMatrix): CsrMatrix;
+  /** What a fit does to its matrix first (native copy of indptr/indices + full check); returns nnz. For benches/tests. */
+  _checkCsr(m: CsrMatrix, run?: { async?: boolean }): number;
   parseInteractions(
     path: string,
     options: {

@@ -480,9 +480,122 @@ int get_threads() { return g_threads; }
 BlasThreads::BlasThreads(int n) : previous_(get_threads()) { set_threads(n); }
 BlasThreads::~BlasThreads() { set_threads(previous_); }
 
+// ---- blocked, cancellable factorizations (see blas.h) ----------------------------------------------------
+namespace {
+// The inverse of the lower-triangular nb x nb block L (ld) into X (nb x nb, row-major), zeros above.
+void tri_inverse_lower(int nb, const float* L, int ld, float* X) {
+  std::fill(X, X + static_cast<size_t>(nb) * nb, 0.f);
+  for (int j = 0; j < nb; ++j) {
+    X[static_cast<size_t>(j) * nb + j] = 1.f / L[static_cast<int64_t>(j) * ld + j];
+    for (int i = j + 1; i < nb; ++i) {
+      double acc = 0;
+      for (int k = j; k < i; ++k) acc += static_cast<double>(L[static_cast<int64_t>(i) * ld + k]) * X[static_cast<size_t>(k) * nb + j];
+      X[static_cast<size_t>(i) * nb + j] = static_cast<float>(-acc / L[static_cast<int64_t>(i) * ld + i]);
+    }
+  }
+}
+inline void call(const std::function<void()>& f) {
+  if (f) f();
+}
+}  // namespace
+
+int potrf_lower_blocked(int n, float* A, int lda, const std::function<void()>& between, int block) {
+  const int nb = std::max(8, block);
+  if (n <= nb) return potrf_lower(n, A, lda);
+  const int rc = 256;  // rows per gemm call: ~rc * nb * n multiply-adds between checks
+  std::vector<float> linv(static_cast<size_t>(nb) * nb), tmp(static_cast<size_t>(rc) * nb);
+  auto at = [&](int64_t r, int64_t c) { return A + r * lda + c; };
+  for (int j0 = 0; j0 < n; j0 += nb) {
+    const int jb = std::min(nb, n - j0);
+    // Left-looking: block column j0 minus the contributions of the columns already factored.
+    if (j0 > 0)
+      for (int r0 = j0; r0 < n; r0 += rc) {
+        const int rn = std::min(rc, n - r0);
+        gemm(Trans::No, Trans::Yes, rn, jb, j0, -1.f, at(r0, 0), lda, at(j0, 0), lda, 1.f, at(r0, j0), lda);
+        call(between);
+      }
+    int info = potrf_lower(jb, at(j0, j0), lda);
+    if (info != 0) return j0 + info;
+    if (j0 + jb >= n) break;
+    // The panel below: X L_jj^T = B, so X = B L_jj^-T.
+    tri_inverse_lower(jb, at(j0, j0), lda, linv.data());
+    for (int r0 = j0 + jb; r0 < n; r0 += rc) {
+      const int rn = std::min(rc, n - r0);
+      for (int r = 0; r < rn; ++r) std::copy_n(at(r0 + r, j0), jb, tmp.data() + static_cast<size_t>(r) * jb);
+      gemm(Trans::No, Trans::Yes, rn, jb, jb, 1.f, tmp.data(), jb, linv.data(), jb, 0.f, at(r0, j0), lda);
+      call(between);
+    }
+  }
+  return 0;
+}
+
+int potri_lower_blocked(int n, float* A, int lda, const std::function<void()>& between, int block) {
+  const int nb = std::max(8, block);
+  if (n <= nb) return potri_lower(n, A, lda);
+  auto at = [&](int64_t r, int64_t c) { return A + r * lda + c; };
+  const int nblk = (n + nb - 1) / nb;
+  auto b0 = [&](int b) { return b * nb; };
+  auto bl = [&](int b) { return std::min(nb, n - b * nb); };
+  // Inverses of the diagonal blocks of L, before W = L^-1 overwrites them.
+  std::vector<float> dinv(static_cast<size_t>(nblk) * nb * nb);
+  for (int b = 0; b < nblk; ++b) {
+    for (int i = 0; i < bl(b); ++i)
+      if (*at(b0(b) + i, b0(b) + i) == 0.f) return b0(b) + i + 1;
+    tri_inverse_lower(bl(b), at(b0(b), b0(b)), lda, dinv.data() + static_cast<size_t>(b) * nb * nb);
+  }
+  call(between);
+  std::vector<float> T(static_cast<size_t>(nb) * nb);
+  // W = L^-1, block column by block column, in place (lower triangle; the diagonal blocks' upper parts zeroed):
+  // W_jj = L_jj^-1, W_ij = -L_ii^-1 sum_{j <= k < i} L_ik W_kj for the row blocks i below, top down.
+  for (int j = 0; j < nblk; ++j) {
+    const int j0 = b0(j), jb = bl(j);
+    const float* dj = dinv.data() + static_cast<size_t>(j) * nb * nb;
+    for (int r = 0; r < jb; ++r) std::copy_n(dj + static_cast<size_t>(r) * jb, jb, at(j0 + r, j0));
+    for (int i = j + 1; i < nblk; ++i) {
+      const int i0 = b0(i), ib = bl(i);
+      gemm(Trans::No, Trans::No, ib, jb, i0 - j0, -1.f, at(i0, j0), lda, at(j0, j0), lda, 0.f, T.data(), jb);
+      gemm(Trans::No, Trans::No, ib, jb, ib, 1.f, dinv.data() + static_cast<size_t>(i) * nb * nb, ib, T.data(), jb, 0.f,
+           at(i0, j0), lda);
+      call(between);
+    }
+  }
+  // P = W^T W: first the strictly upper blocks (written above the diagonal, where nothing is kept), then the
+  // diagonal blocks, then the lower triangle mirrored from the upper one.
+  for (int i = 0; i < nblk; ++i)
+    for (int j = i + 1; j < nblk; ++j) {
+      const int j0 = b0(j);
+      gemm(Trans::Yes, Trans::No, bl(i), bl(j), n - j0, 1.f, at(j0, b0(i)), lda, at(j0, j0), lda, 0.f, at(b0(i), j0), lda);
+      call(between);
+    }
+  for (int j = 0; j < nblk; ++j) {
+    const int j0 = b0(j), jb = bl(j);
+    gemm(Trans::Yes, Trans::No, jb, jb, n - j0, 1.f, at(j0, j0), lda, at(j0, j0), lda, 0.f, T.data(), jb);
+    for (int r = 0; r < jb; ++r) std::copy_n(T.data() + static_cast<size_t>(r) * jb, jb, at(j0 + r, j0));
+    call(between);
+  }
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t c = 0; c < r; ++c) *at(r, c) = *at(c, r);
+  return 0;
+}
+
+void syrk_t_blocked(int n, int m, float alpha, const float* A, int lda, float beta, float* C, int ldc,
+                    const std::function<void()>& between) {
+  // ~chunk * n * n multiply-adds between checks: about 4M, and 4 rows at the least.
+  const int chunk = static_cast<int>(std::max<int64_t>(4, (int64_t{1} << 22) / std::max<int64_t>(1, int64_t{n} * n)));
+  if (m <= chunk || !between) {
+    syrk_t(n, m, alpha, A, lda, beta, C, ldc);
+    return;
+  }
+  for (int r0 = 0; r0 < m; r0 += chunk) {
+    syrk_t(n, std::min(chunk, m - r0), alpha, A + static_cast<int64_t>(r0) * lda, lda, r0 == 0 ? beta : 1.f, C, ldc);
+    between();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // JS test hooks: _blas.<op>(useRef, ...) runs one kernel through OpenBLAS or the built-in path, so the test
 // suite can check both against a plain TS reference.
+
 namespace {
 Trans trans_arg(const Napi::Value& v) { return v.ToBoolean().Value() ? Trans::Yes : Trans::No; }
 
@@ -557,8 +670,10 @@ Napi::Value JsInverse(const Napi::CallbackInfo& info) {
     int n = static_cast<int>(int_arg(info[1], "n", 1, 1 << 16));
     auto A = typed_array<float>(info[2], "A");
     if (A.size < static_cast<size_t>(n) * n) fail_arg("inverse: array size does not match n");
-    int status = (use_ref ? ref::potrf_lower : potrf_lower)(n, A.data, n);
-    if (status == 0) status = (use_ref ? ref::potri_lower : potri_lower)(n, A.data, n);
+    // blocked: a block size > 0 uses the blocked, cancellable versions (tests compare them with the others).
+    int block = info.Length() > 3 && !info[3].IsUndefined() ? static_cast<int>(int_arg(info[3], "block", 8, 1 << 16)) : 0;
+    int status = block > 0 ? potrf_lower_blocked(n, A.data, n, nullptr, block) : (use_ref ? ref::potrf_lower : potrf_lower)(n, A.data, n);
+    if (status == 0) status = block > 0 ? potri_lower_blocked(n, A.data, n, nullptr, block) : (use_ref ? ref::potri_lower : potri_lower)(n, A.data, n);
     return Napi::Number::New(info.Env(), status);
   });
 }

@@ -4,6 +4,7 @@
 // cores, and only a large single call outside them (EASE's Gram matrix, say) widens it with BlasThreads.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <type_traits>
 
@@ -29,6 +30,16 @@ void potrs_lower(int n, int nrhs, const float* L, int lda, float* B, int ldb);
 // Inverse of a symmetric positive definite matrix from potrf_lower's factor: A (holding L in its lower
 // triangle) is overwritten by the full symmetric inverse, both triangles. Returns 0, or i > 0 when L(i,i) is 0.
 int potri_lower(int n, float* A, int lda);
+// Blocked versions of potrf_lower / potri_lower for long single calls that must stay cancellable: `between` is
+// called between blocks (each block is a few hundred ms of work at most, usually far less) and may throw to stop
+// the call (FitContext::check_cancelled). Level-3 calls (gemm) do the work, so the speed is close to LAPACK's. For
+// n <= block they are single potrf_lower / potri_lower calls. potrf_lower_blocked also overwrites the strict upper
+// triangle of the diagonal blocks; potri_lower_blocked expects potrf_lower[_blocked]'s factor.
+int potrf_lower_blocked(int n, float* A, int lda, const std::function<void()>& between, int block = 256);
+int potri_lower_blocked(int n, float* A, int lda, const std::function<void()>& between, int block = 256);
+// C = alpha A^T A + beta C as syrk_t, over row chunks of A with `between` after each chunk.
+void syrk_t_blocked(int n, int m, float alpha, const float* A, int lda, float beta, float* C, int ldc,
+                    const std::function<void()>& between);
 // Thin QR of A (m x n, m >= n, row-major): A is overwritten by Q (m x n, orthonormal columns; the first j span
 // A's first j columns). Householder reflections; the compiled backend uses Cholesky QR2 instead on tall, well
 // conditioned matrices (level-3 BLAS, several times faster). Returns 0.

@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ struct CsrView {
   const int32_t* indices = nullptr;  // nnz
   const float* data = nullptr;       // nnz, or null (all ones)
   const double* times = nullptr;     // nnz, or null
+  std::shared_ptr<const void> owner;  // keeps copied indptr/indices alive (csr_fit_arg), or null
   int64_t nnz() const { return rows == 0 ? 0 : indptr[rows]; }
   int32_t row_begin(int32_t r) const { return indptr[r]; }
   int32_t row_end(int32_t r) const { return indptr[r + 1]; }
@@ -64,10 +66,32 @@ void spmm(const CsrView& A, const float* B, int ldb, int l, float* C, int ldc, i
 // order, so the result is the same for the same thread count. Uses (threads - 1) x A.cols x l floats.
 void spmm_t(const CsrView& A, const float* B, int ldb, int l, float* C, int ldc, int threads);
 
-// Reads {rows, cols, indptr: Int32Array, indices: Int32Array, data?: Float32Array, times?: Float64Array} from JS.
-// Array lengths are always checked; with full = true also that indptr is monotone from 0 and every index is in
-// [0, cols) (O(nnz): what a fit does once). Errors name `name`.
-CsrView csr_arg(const Napi::Value& v, const char* name, bool full);
+// ---- CSR matrices from JS: every native entry point reads them only through these checks ----------------
+// The JS arrays are public and writable (ds.csr, ds.csc), so nothing about them is trusted. Errors are E_ARG
+// naming `name` and the field.
+//   shape (always): {rows, cols, indptr: Int32Array, indices: Int32Array, data?: Float32Array,
+//     times?: Float64Array}; rows/cols in [0, 2^31 - 2], indptr has rows + 1 entries, indptr[0] = 0,
+//     nnz = indptr[rows] <= indices.length, data / times (when given) hold >= nnz entries.
+//   CsrCheck::Full: also, in one O(rows + nnz) pass, indptr monotone, every index in [0, cols), sorted and
+//     unique within its row, data finite.
+//   CsrCheck::Rows: the caller reads only some rows and checks exactly those with check_csr_rows (a
+//     mini-batch costs O(its entries), not O(nnz)).
+enum class CsrCheck { Full, Rows };
+CsrView csr_arg(const Napi::Value& v, const char* name, CsrCheck check = CsrCheck::Full);
+// What every fit uses: the Full check. `run` is the fit's runOptions: for an async fit (run.async), and for arrays
+// on a SharedArrayBuffer, indptr and indices are first copied into storage the view owns (CsrView::owner) and the
+// copy is checked and used. The worker thread runs while JS (or another thread) may write to the arrays; with the
+// copy no write can make the checked structure point outside the matrix (values and times stay borrowed: a write
+// there changes numbers, never addresses). A sync fit holds the JS thread, so it reads the arrays in place.
+CsrView csr_fit_arg(const Napi::Value& v, const char* name, const Napi::Value& run);
+// The Full checks for the listed rows of m (rows outside [0, m.rows) are skipped: callers treat them as empty).
+void check_csr_rows(const CsrView& m, const std::string& name, const int32_t* rows, size_t n);
+// C (named `name`) must have the transpose's shape of R: rows = R.cols, cols = R.rows, the same nnz, values
+// on both or neither. (Both have had their own Full check.)
+void check_transposed(const CsrView& R, const CsrView& C, const char* name);
+// Every entry of an index array in [0, n), else E_ARG "name[p] = x is outside [0, n) (what)".
+void check_indices(const int32_t* a, size_t len, int64_t n, const char* name, const char* what);
+
 // A CSR as the JS object above; the storage moves to JS without a copy.
 Napi::Object csr_to_js(Napi::Env env, Csr&& m);
 

@@ -1,6 +1,9 @@
 #include "core/fit.h"
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
 
 #include "core/async.h"
 #include "core/common.h"
@@ -45,6 +48,35 @@ void FitContext::progress(int step, int total, double loss, const char* phase) {
     p.seconds = now_seconds() - start_;
     sink_(p);
   }
+}
+
+namespace {
+int64_t physical_memory() {
+  long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && size > 0 ? static_cast<int64_t>(pages) * size : int64_t{8} << 30;
+}
+std::string gib(double bytes) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%.2f GiB", bytes / (1024.0 * 1024.0 * 1024.0));
+  return buf;
+}
+}  // namespace
+
+double max_memory_arg(const Napi::Object& o) {
+  return real_arg(o, "maxMemoryBytes", static_cast<double>(physical_memory()) / 2, 0, 1e18);
+}
+
+void check_memory(const std::string& model, double need, const std::string& what, double max_bytes, const std::string& hint) {
+  if (!(need > max_bytes)) return;
+  fail("E_MEMORY", model + " needs " + std::to_string(static_cast<int64_t>(std::min(need, 9e18))) + " bytes (" + gib(need) + ") for " + what +
+                       ", more than maxMemoryBytes = " + std::to_string(static_cast<int64_t>(max_bytes)) + " (" + gib(max_bytes) +
+                       "); raise maxMemoryBytes or " + hint);
+}
+
+double pair_bound(const CsrView& m) {
+  double s = 0;
+  for (int32_t r = 0; r < m.rows; ++r) s += static_cast<double>(m.row_len(r)) * m.row_len(r);
+  return s;
 }
 
 Napi::Value run_fit(const Napi::CallbackInfo& info, const Napi::Object& opts, FitFn fn,

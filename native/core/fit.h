@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/csr.h"
 #include "core/model.h"
 
 namespace recsys {
@@ -40,6 +41,15 @@ class FitContext {
   std::function<void(const Progress&)> sink_;
   double start_;
 };
+
+// ---- memory limit: every fit estimates its large allocations before making any --------------------------
+// maxMemoryBytes of a model's options (common to every model; default half of physical memory).
+double max_memory_arg(const Napi::Object& o);
+// E_MEMORY when need > max_bytes: "<model> needs N bytes (x GiB) for <what>, more than maxMemoryBytes = M (y GiB);
+// raise maxMemoryBytes or <hint>".
+void check_memory(const std::string& model, double need, const std::string& what, double max_bytes, const std::string& hint);
+// sum over rows of row_len^2: an upper bound on the distinct column pairs that share a row (co-occurrences).
+double pair_bound(const CsrView& m);
 
 using FitFn = std::function<std::shared_ptr<Model>(FitContext&)>;
 

@@ -44,6 +44,7 @@ Xxh64::Xxh64(uint64_t seed) : seed_(seed) {
 }
 
 void Xxh64::update(const void* data, size_t n) {
+  if (n == 0) return;  // data may be null then (an empty span): memcpy's pointers must not be
   const auto* p = static_cast<const unsigned char*>(data);
   total_ += n;
   if (buffered_ + n < 32) {

@@ -436,21 +436,19 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
       k = std::min(k, mod.n_items());
       const int32_t* sp = nullptr;
       const int32_t* si = nullptr;
-      int64_t seen_rows = 0, seen_nnz = 0;
+      int64_t seen_rows = 0;
       if (!(info[2].IsUndefined() || info[2].IsNull())) {
-        CsrView s = csr_arg(info[2], "seen", false);
+        CsrView s = csr_arg(info[2], "seen", CsrCheck::Rows);
+        check_csr_rows(s, "seen", users.data, users.size);  // only the requested users' rows are read
         sp = s.indptr;
         si = s.indices;
         seen_rows = s.rows;
-        seen_nnz = s.nnz();
       }
       TopKFilter base = filter_args(info.Env().Undefined(), info[3], info[4]);
       int threads = static_cast<int>(int_arg(info[5], "threads", 0, 1024));
       size_t n = users.size;
       for (size_t r = 0; r < n; ++r)
         if (users[r] < 0 || users[r] >= mod.n_users()) fail_arg("users[" + std::to_string(r) + "] = " + std::to_string(users[r]) + " is not a trained user");
-      for (int64_t r = 0; r < seen_rows; ++r)
-        if (sp[r] > sp[r + 1] || sp[r + 1] > seen_nnz) fail_arg("seen.indptr is not monotone");
       std::vector<int32_t> out_items(n * k, -1);
       std::vector<float> out_scores(n * k, std::numeric_limits<float>::quiet_NaN());
       std::vector<int32_t> counts(n, 0);

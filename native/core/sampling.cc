@@ -161,22 +161,10 @@ DenseRowsOptions dense_opts(const Napi::Object& o) {
   return d;
 }
 
-// Validates only the rows a mini-batch reads, so assembling it costs O(its entries), not O(nnz).
-void check_rows(const CsrView& R, const Span<const int32_t>& rows) {
-  const int64_t nnz = R.nnz();
-  for (size_t r = 0; r < rows.size; ++r) {
-    int32_t u = rows[r];
-    if (u < 0 || u >= R.rows) continue;
-    if (R.indptr[u] < 0 || R.indptr[u] > R.indptr[u + 1] || R.indptr[u + 1] > nnz) fail_arg("matrix.indptr is not monotone");
-    for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q)
-      if (R.indices[q] < 0 || R.indices[q] >= R.cols) fail_arg("matrix.indices holds an index outside [0, cols)");
-  }
-}
-
 // sampleEpoch(csr, {negatives = 4, seed = 42, epoch = 0, shuffle = true, threads = 0}) -> {users, items, labels}
 Napi::Value SampleEpoch(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "train", true);
+    CsrView R = csr_arg(info[0], "train");
     auto o = opts_arg(info, 1);
     int negatives = static_cast<int>(int_arg(o, "negatives", 4, 0, 1 << 16));
     PointwiseEpoch ep = pointwise_epoch(R, negatives, seed_opt(o), epoch_opt(o), bool_arg(o, "shuffle", true), threads_opt(o));
@@ -191,7 +179,7 @@ Napi::Value SampleEpoch(const Napi::CallbackInfo& info) {
 // sampleNegatives(csr, users Int32Array, {seed = 42, epoch = 0, threads = 0}) -> Int32Array (-1: no negative exists)
 Napi::Value SampleNegatives(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "train", true);
+    CsrView R = csr_arg(info[0], "train");
     auto users = typed_array<const int32_t>(info[1], "users");
     for (size_t p = 0; p < users.size; ++p)
       if (users[p] < 0 || users[p] >= R.rows) fail_arg("users[" + std::to_string(p) + "] = " + std::to_string(users[p]) + " is not a row of train");
@@ -207,11 +195,11 @@ Napi::Value SampleNegatives(const Napi::CallbackInfo& info) {
 // Rows outside the matrix give zero rows (a user without training data).
 Napi::Value DenseRows(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "matrix", false);
+    CsrView R = csr_arg(info[0], "matrix", CsrCheck::Rows);
     auto rows = typed_array<const int32_t>(info[1], "rows");
     auto o = opts_arg(info, 2);
     DenseRowsOptions d = dense_opts(o);
-    check_rows(R, rows);
+    check_csr_rows(R, "matrix", rows.data, rows.size);  // a mini-batch: O(its entries)
     auto out = Napi::Float32Array::New(info.Env(), rows.size * static_cast<size_t>(R.cols));
     dense_rows(R, rows.data, static_cast<int64_t>(rows.size), d, out.Data(), threads_opt(o));
     return out;
@@ -221,10 +209,10 @@ Napi::Value DenseRows(const Napi::CallbackInfo& info) {
 // csrRows(csr, rows Int32Array, {binary, normalize, dropout, seed, epoch}) -> {rowOf, indices, values}
 Napi::Value CsrRows(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "matrix", false);
+    CsrView R = csr_arg(info[0], "matrix", CsrCheck::Rows);
     auto rows = typed_array<const int32_t>(info[1], "rows");
     DenseRowsOptions d = dense_opts(opts_arg(info, 2));
-    check_rows(R, rows);
+    check_csr_rows(R, "matrix", rows.data, rows.size);  // a mini-batch: O(its entries)
     RowEntries e = csr_rows(R, rows.data, static_cast<int64_t>(rows.size), d);
     auto out = Napi::Object::New(info.Env());
     out.Set("rowOf", to_js(info.Env(), e.row_of));

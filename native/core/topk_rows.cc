@@ -27,10 +27,9 @@ Napi::Value TopkRows(const Napi::CallbackInfo& info) {
     CsrView seen;
     bool has_seen = !(info[4].IsUndefined() || info[4].IsNull());
     if (has_seen) {
-      seen = csr_arg(info[4], "seen", false);
+      seen = csr_arg(info[4], "seen", CsrCheck::Rows);
       if (seen_rows.size != static_cast<size_t>(n)) fail_arg("seenRows must have one entry per score row");
-      for (int32_t r = 0; r < seen.rows; ++r)
-        if (seen.indptr[r] > seen.indptr[r + 1] || seen.indptr[r + 1] > seen.nnz()) fail_arg("seen.indptr is not monotone");
+      check_csr_rows(seen, "seen", seen_rows.data, seen_rows.size);  // the rows that are read
     }
     auto exclude = optional_typed_array<const int32_t>(info[5], "exclude");
     TopKFilter base;

@@ -320,14 +320,17 @@ Napi::Value RankingMetrics(const Napi::CallbackInfo& info) {
     int32_t n_items = static_cast<int32_t>(int_arg(info[1], "nItems", 1, std::numeric_limits<int32_t>::max()));
     auto users = typed_array<const int32_t>(info[2], "users");
     CsrView train;
-    if (!(info[3].IsUndefined() || info[3].IsNull())) train = csr_arg(info[3], "train", false);
-    CsrView test = csr_arg(info[4], "test", false);
+    // Only the listed users' rows are read: those are the ones checked (check_csr_rows below).
+    if (!(info[3].IsUndefined() || info[3].IsNull())) train = csr_arg(info[3], "train", CsrCheck::Rows);
+    CsrView test = csr_arg(info[4], "test", CsrCheck::Rows);
     Options o = read_options(info[6], info[5], n_items);
     const size_t n = users.size;
     if (scores.size != n * static_cast<size_t>(n_items))
       fail_arg("scores has " + std::to_string(scores.size) + " entries, expected users.length * nItems = " + std::to_string(n * static_cast<size_t>(n_items)));
     for (size_t r = 0; r < n; ++r)
       if (users[r] < 0 || users[r] >= test.rows) fail_arg("users[" + std::to_string(r) + "] = " + std::to_string(users[r]) + " is not a row of test");
+    check_csr_rows(train, "train", users.data, n);
+    check_csr_rows(test, "test", users.data, n);
     Span<int32_t> min_rank;
     auto obj = info[6].As<Napi::Object>();
     if (obj.Has("minRank") && !obj.Get("minRank").IsUndefined()) {

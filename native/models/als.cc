@@ -49,6 +49,7 @@ inline void symv(const float* A, const float* x, float* y, int k_) {
 
 struct Scratch {
   std::vector<float> r, p, Ap, A;
+  std::function<void()> between;  // a fit's cancellation check inside one long row (large factors), or empty
   explicit Scratch(int k) : r(k), p(k), Ap(k), A(static_cast<size_t>(k) * k) {}
 };
 
@@ -133,33 +134,39 @@ void solve_exact(const int32_t* items, const float* values, int n, const float* 
     if (c != 1.f)
       for (int i = 0; i < k; ++i) blas::axpy(i + 1, (c - 1.f) * y[i], y, A + static_cast<int64_t>(i) * k);
     blas::axpy(k, cp, y, x);
+    if (s.between && (q & 3) == 3) s.between();  // ~4 k^2 / 2 multiply-adds between checks
   }
   if (n == 0) return;
   for (int i = 0; i < k; ++i)  // mirror the lower triangle built above (potrf reads the lower one only)
     for (int j = i + 1; j < k; ++j) A[static_cast<int64_t>(i) * k + j] = A[static_cast<int64_t>(j) * k + i];
-  if (blas::potrf_lower(k, A, k) != 0) fail("E_NATIVE", "ImplicitALS: a least-squares system is not positive definite (is reg > 0?)");
+  if (blas::potrf_lower_blocked(k, A, k, s.between) != 0) fail("E_NATIVE", "ImplicitALS: a least-squares system is not positive definite (is reg > 0?)");
   blas::potrs_lower(k, 1, A, k, x, k);
 }
 
 // Y^T Y + reg I, once per half-sweep: one single-threaded syrk (a few % of a sweep; OpenBLAS threads would keep
 // spinning after it and compete with the parallel solves that follow).
-std::vector<float> gram(const std::vector<float>& Y, int32_t rows, int k, float reg) {
+std::vector<float> gram(const std::vector<float>& Y, int32_t rows, int k, float reg,
+                        const std::function<void()>& between = nullptr) {
   std::vector<float> G(static_cast<size_t>(k) * k);
-  blas::syrk_t(k, rows, 1.f, Y.data(), k, 0.f, G.data(), k);
+  blas::syrk_t_blocked(k, rows, 1.f, Y.data(), k, 0.f, G.data(), k, between);
   for (int j = 0; j < k; ++j) G[static_cast<int64_t>(j) * k + j] += reg;
   return G;
 }
 
 // Solves the rows of X given Y (R: rows of X against columns = rows of Y). `only`: rows to solve (null = all).
 void solve_side(const CsrView& R, std::vector<float>& X, const std::vector<float>& Y, int32_t y_rows, const AlsParams& p,
-                const std::vector<int32_t>* only) {
+                const std::vector<int32_t>* only, const FitContext& ctx) {
   const int k = p.factors;
-  std::vector<float> G = gram(Y, y_rows, k, p.reg);
+  std::vector<float> G = gram(Y, y_rows, k, p.reg, [&ctx] { ctx.check_cancelled(); });
   int nt = resolve_threads(p.threads);
   std::vector<std::unique_ptr<Scratch>> scratch(nt);
   int64_t n = only ? static_cast<int64_t>(only->size()) : R.rows;
   parallel_for(n, nt, [&](int64_t t, int tid) {
-    if (!scratch[tid]) scratch[tid] = std::make_unique<Scratch>(k);
+    ctx.check_cancelled();
+    if (!scratch[tid]) {
+      scratch[tid] = std::make_unique<Scratch>(k);
+      if (k >= 512) scratch[tid]->between = [&ctx] { ctx.check_cancelled(); };
+    }
     int32_t row = only ? (*only)[t] : static_cast<int32_t>(t);
     float* x = X.data() + static_cast<int64_t>(row) * k;
     if (p.cholesky) {
@@ -261,21 +268,22 @@ AlsParams read_params(const Napi::Object& o) {
   return p;
 }
 
-void check_transpose(const CsrView& R, const CsrView& C) {
-  if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz()) fail_arg("trainTransposed is not the transpose of train");
-  if ((R.data == nullptr) != (C.data == nullptr)) fail_arg("train and trainTransposed must both have values or neither");
-}
-
 // fitImplicitALS(csr, csc, options, runOptions)
 Napi::Value FitImplicitALS(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "train", true);
-    CsrView C = csr_arg(info[1], "trainTransposed", false);
-    check_transpose(R, C);
+    CsrView R = csr_fit_arg(info[0], "train", info[3]);
+    CsrView C = csr_fit_arg(info[1], "trainTransposed", info[3]);
+    check_transposed(R, C, "trainTransposed");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     AlsParams p = read_params(o);
     if (p.binary) R.data = C.data = nullptr;
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
+    {
+      const double k = p.factors, nt = resolve_threads(p.threads);
+      check_memory("ImplicitALS", 4 * ((static_cast<double>(R.rows) + R.cols) * k + k * k * (2 + nt)),
+                   "the factors ((users + items) x factors floats) and threads + 2 factors x factors systems", max_memory_arg(o),
+                   "use fewer factors");
+    }
     return run_fit(info, run, [R, C, p](FitContext& ctx) -> std::shared_ptr<Model> {
       auto m = std::make_shared<AlsModel>();
       m->kind_name = "ImplicitALS";
@@ -286,9 +294,9 @@ Napi::Value FitImplicitALS(const Napi::CallbackInfo& info) {
       init_rows(m->U, R.rows, p.factors, p.seed, 0);
       init_rows(m->V, R.cols, p.factors, p.seed, uint64_t{1} << 40);
       for (int it = 0; it < p.iterations; ++it) {
-        solve_side(R, m->U, m->V, R.cols, p, nullptr);
+        solve_side(R, m->U, m->V, R.cols, p, nullptr, ctx);
         ctx.check_cancelled();
-        solve_side(C, m->V, m->U, R.rows, p, nullptr);
+        solve_side(C, m->V, m->U, R.rows, p, nullptr, ctx);
         double loss = p.loss ? training_loss(R, m->U, m->V, R.cols, p) : NAN;
         ctx.progress(it + 1, p.iterations, loss, "iteration");
       }
@@ -308,9 +316,9 @@ Napi::Value AlsPartialFit(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     auto base = std::dynamic_pointer_cast<AlsModel>(model_arg(info[0], "model"));
     if (!base) fail_arg("partialFit needs a fitted ImplicitALS model");
-    CsrView R = csr_arg(info[1], "train", true);
-    CsrView C = csr_arg(info[2], "trainTransposed", false);
-    check_transpose(R, C);
+    CsrView R = csr_fit_arg(info[1], "train", info[8]);
+    CsrView C = csr_fit_arg(info[2], "trainTransposed", info[8]);
+    check_transposed(R, C, "trainTransposed");
     auto user_old = typed_array<const int32_t>(info[3], "userOld");
     auto item_old = typed_array<const int32_t>(info[4], "itemOld");
     auto ref_users = typed_array<const int32_t>(info[5], "refreshUsers");
@@ -363,9 +371,9 @@ Napi::Value AlsPartialFit(const Napi::CallbackInfo& info) {
     auto run = info[8].IsObject() ? info[8].As<Napi::Object>() : Napi::Object::New(info.Env());
     return run_fit(info, run, [R, C, p, m, us = std::move(us), is = std::move(is)](FitContext& ctx) -> std::shared_ptr<Model> {
       // Rows still to be solved are zero vectors, so they add nothing to the other side's systems.
-      if (!is.empty()) solve_side(C, m->V, m->U, R.rows, p, &is);
-      if (!us.empty()) solve_side(R, m->U, m->V, R.cols, p, &us);
-      if (!is.empty() && !us.empty()) solve_side(C, m->V, m->U, R.rows, p, &is);
+      if (!is.empty()) solve_side(C, m->V, m->U, R.rows, p, &is, ctx);
+      if (!us.empty()) solve_side(R, m->U, m->V, R.cols, p, &us, ctx);
+      if (!is.empty() && !us.empty()) solve_side(C, m->V, m->U, R.rows, p, &is, ctx);
       ctx.progress(1, 1, NAN, "partial");
       m->mark_known(R);
       m->finish();

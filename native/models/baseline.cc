@@ -88,15 +88,26 @@ int threads_opt(const Napi::Object& o) { return static_cast<int>(int_arg(o, "thr
 // fitPopularity(csr, options, runOptions)
 Napi::Value FitPopularity(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "train", true);
+    // One counting pass over the indices, each checked as it is counted (read once into a local): a full check
+    // first would cost as much as the fit. indptr is not read; nnz is fixed here (indices.length >= nnz).
+    CsrView R = csr_arg(info[0], "train", CsrCheck::Rows);
+    const int64_t nnz = R.nnz();
+    auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
+    check_memory("Popularity", 4.0 * R.cols, "the item counts", max_memory_arg(o), "keep fewer items");
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
-    return run_fit(info, run, [R](FitContext& ctx) -> std::shared_ptr<Model> {
+    return run_fit(info, run, [R, nnz](FitContext& ctx) -> std::shared_ptr<Model> {
       auto m = std::make_shared<PopularityModel>();
       m->kind_name = "Popularity";
       m->users = R.rows;
       m->items = R.cols;
       m->item_bias.assign(R.cols, 0.f);
-      for (int64_t q = 0; q < R.nnz(); ++q) m->item_bias[R.indices[q]] += 1.f;
+      const volatile int32_t* ix = R.indices;  // volatile: each entry is read exactly once, then checked and used
+      for (int64_t q = 0; q < nnz; ++q) {
+        const int32_t j = ix[q];
+        if (static_cast<uint32_t>(j) >= static_cast<uint32_t>(R.cols))
+          fail_arg("train.indices[" + std::to_string(q) + "] = " + std::to_string(j) + " is outside [0, cols = " + std::to_string(R.cols) + ")");
+        m->item_bias[j] += 1.f;
+      }
       ctx.progress(1, 1, NAN, "count");
       return m;
     }, {info[0]});
@@ -106,7 +117,7 @@ Napi::Value FitPopularity(const Napi::CallbackInfo& info) {
 // fitRandom(csr, {seed}, runOptions)
 Napi::Value FitRandom(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "train", false);
+    CsrView R = csr_arg(info[0], "train", CsrCheck::Rows);  // Random reads only rows and cols
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     uint64_t seed = static_cast<uint64_t>(int_arg(o, "seed", 42, 0, (int64_t{1} << 53)));
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
@@ -123,10 +134,10 @@ Napi::Value FitRandom(const Napi::CallbackInfo& info) {
 // fitBaselineOnly(csr, csc, {method, epochs, regUser, regItem, reg, lr, ratingMin, ratingMax, threads}, runOptions)
 Napi::Value FitBaselineOnly(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "train", true);
-    CsrView C = csr_arg(info[1], "trainTransposed", false);
+    CsrView R = csr_fit_arg(info[0], "train", info[3]);
+    CsrView C = csr_fit_arg(info[1], "trainTransposed", info[3]);
+    check_transposed(R, C, "trainTransposed");
     if (!R.data) fail_arg("BaselineOnly needs ratings: the training data has none");
-    if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz()) fail_arg("trainTransposed is not the transpose of train");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     BaselineParams p;
     std::string method = string_arg(o, "method", "als");
@@ -139,6 +150,7 @@ Napi::Value FitBaselineOnly(const Napi::CallbackInfo& info) {
     p.lr = real_arg(o, "lr", 0.005, 0, INFINITY, true);
     double lo = number_arg(o, "ratingMin", NAN), hi = number_arg(o, "ratingMax", NAN);
     int threads = threads_opt(o);
+    check_memory("BaselineOnly", 8.0 * (static_cast<double>(R.rows) + R.cols) * 2, "the user and item biases", max_memory_arg(o), "keep fewer users and items");
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
     return run_fit(info, run, [R, C, p, lo, hi, threads](FitContext& ctx) -> std::shared_ptr<Model> {
       Baselines b = fit_baselines(R, C, p, threads, &ctx);

@@ -79,12 +79,14 @@ double sgd_block(const RatingEntry* first, const RatingEntry* last, BiasedMfMode
 // seed, ratingMin, ratingMax}, runOptions)
 Napi::Value FitBiasedMF(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "train", true);
+    CsrView R = csr_fit_arg(info[0], "train", info[2]);
     require_ratings(R, "BiasedMF");
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     SgdParams p = sgd_params_arg(o, SgdParams{});
     RatingScale scale = rating_scale_arg(o, R);
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
+    check_memory("BiasedMF", 4.0 * (static_cast<double>(R.rows) + R.cols) * (p.factors + 1), "the factors ((users + items) x factors floats)",
+                 max_memory_arg(o), "use fewer factors");
     return run_fit(info, run, [R, p, scale](FitContext& ctx) -> std::shared_ptr<Model> {
       auto m = std::make_shared<BiasedMfModel>();
       m->kind_name = "BiasedMF";

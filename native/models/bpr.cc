@@ -104,7 +104,7 @@ class BprModel : public FactorModel {
 // fitBPR(csr, options, runOptions)
 Napi::Value FitBPR(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "train", true);
+    CsrView R = csr_fit_arg(info[0], "train", info[2]);
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     BprParams p;
     p.factors = static_cast<int>(int_arg(o, "factors", 64, 1, 4096));
@@ -116,6 +116,8 @@ Napi::Value FitBPR(const Napi::CallbackInfo& info) {
     p.threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
     if (R.nnz() > static_cast<int64_t>(UINT32_MAX)) fail_arg("BPR: too many interactions");
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
+    check_memory("BPR", 4.0 * (static_cast<double>(R.rows) + R.cols) * (p.factors + 1), "the factors ((users + items) x factors floats)",
+                 max_memory_arg(o), "use fewer factors");
     return run_fit(info, run, [R, p](FitContext& ctx) -> std::shared_ptr<Model> {
       const int k = p.factors;
       auto m = std::make_shared<BprModel>();

@@ -56,25 +56,14 @@ class EaseModel : public Model {
   size_t memory_bytes() const override { return B.size() * sizeof(float) + rows.bytes(); }
 };
 
-int64_t physical_memory() {
-  long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && size > 0 ? static_cast<int64_t>(pages) * size : int64_t{8} << 30;
-}
-
-std::string gib(double bytes) {
-  char buf[64];
-  snprintf(buf, sizeof buf, "%.2f GiB", bytes / (1024.0 * 1024.0 * 1024.0));
-  return buf;
-}
-
 // fitEASE(csr, {lambda, binary, maxMemoryBytes, gram, threads}, runOptions)
 Napi::Value FitEASE(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "train", true);
+    CsrView R = csr_fit_arg(info[0], "train", info[2]);
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     float lambda = static_cast<float>(real_arg(o, "lambda", 500, 0, 1e15, true));
     bool binary = bool_arg(o, "binary", false);
-    double max_bytes = real_arg(o, "maxMemoryBytes", static_cast<double>(physical_memory()) / 2, 0, 1e18);
+    double max_bytes = max_memory_arg(o);
     std::string gram = string_arg(o, "gram", "auto");
     if (gram != "auto" && gram != "dense" && gram != "sparse") fail_arg("gram must be 'auto', 'dense' or 'sparse', got '" + gram + "'");
     int threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
@@ -88,11 +77,8 @@ Napi::Value FitEASE(const Napi::CallbackInfo& info) {
     bool dense = gram == "dense" || (gram == "auto" && dense_ops < 40 * sparse_ops);
     int64_t block = dense ? std::max<int64_t>(64, std::min<int64_t>(R.rows, (int64_t{64} << 20) / std::max<int64_t>(1, n * 4))) : 0;
     double need = static_cast<double>(n) * n * 4 + static_cast<double>(block) * n * 4;
-    if (need > max_bytes)
-      fail("E_MEMORY", "EASE needs " + std::to_string(static_cast<int64_t>(need)) + " bytes (" + gib(need) + ") for the " +
-                           std::to_string(n) + " x " + std::to_string(n) + " item-item matrix, more than maxMemoryBytes = " +
-                           std::to_string(static_cast<int64_t>(max_bytes)) + " (" + gib(max_bytes) +
-                           "); raise maxMemoryBytes or keep fewer items (EASE's memory grows with items^2)");
+    check_memory("EASE", need, "the " + std::to_string(n) + " x " + std::to_string(n) + " item-item matrix", max_bytes,
+                 "keep fewer items (EASE's memory grows with items^2)");
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     return run_fit(info, run, [R, lambda, binary, dense, block, threads](FitContext& ctx) -> std::shared_ptr<Model> {
       const int32_t ni = R.cols;
@@ -119,6 +105,7 @@ Napi::Value FitEASE(const Napi::CallbackInfo& info) {
         // Each thread owns a range of G's rows and scans every user for items in its range.
         parallel_blocks(n, nt, [&](int64_t i0, int64_t i1, int) {
           for (int32_t u = 0; u < R.rows; ++u) {
+            if ((u & 1023) == 0) ctx.check_cancelled();
             const int32_t* b = R.indices + R.row_begin(u);
             const int32_t* e = R.indices + R.row_end(u);
             for (const int32_t* pi = std::lower_bound(b, e, static_cast<int32_t>(i0)); pi != e && *pi < i1; ++pi) {
@@ -133,13 +120,16 @@ Napi::Value FitEASE(const Napi::CallbackInfo& info) {
       for (int64_t i = 0; i < n; ++i) G[i * n + i] += lambda;
       {
         blas::BlasThreads bt(nt);
-        if (blas::potrf_lower(ni, G.data(), ni) != 0) fail("E_NATIVE", "EASE: X^T X + lambda I is not positive definite");
-        if (blas::potri_lower(ni, G.data(), ni) != 0) fail("E_NATIVE", "EASE: the Cholesky factor is singular");
+        // Blocked so that an abort is seen between blocks (the unblocked calls ran for tens of seconds at 10k items).
+        auto check = [&ctx] { ctx.check_cancelled(); };
+        if (blas::potrf_lower_blocked(ni, G.data(), ni, check) != 0) fail("E_NATIVE", "EASE: X^T X + lambda I is not positive definite");
+        if (blas::potri_lower_blocked(ni, G.data(), ni, check) != 0) fail("E_NATIVE", "EASE: the Cholesky factor is singular");
       }
       ctx.progress(2, 3, NAN, "inverse");
       std::vector<float> inv_diag(n);
       for (int64_t j = 0; j < n; ++j) inv_diag[j] = 1.f / G[j * n + j];
       parallel_for(n, nt, [&](int64_t i, int) {
+        if ((i & 255) == 0) ctx.check_cancelled();
         float* row = G.data() + i * n;
         for (int64_t j = 0; j < n; ++j) row[j] = -row[j] * inv_diag[j];
         row[i] = 0.f;

@@ -20,6 +20,7 @@ namespace {
 
 struct AlsScratch {
   std::vector<float> X, t, A, b;
+  std::function<void()> between;  // a fit's cancellation check inside one long row (large factors), or empty
 };
 
 // w[0..k) and *bias (when biased) = the ridge solution for one row from its n ratings of `other` rows idx[] with
@@ -47,11 +48,11 @@ void solve_row(const float* other, const float* other_bias, int k, bool biased, 
     }
     s.t[r] = target;
   }
-  blas::syrk_t(d, n, 1.f, s.X.data(), d, 0.f, s.A.data(), d);
+  blas::syrk_t_blocked(d, n, 1.f, s.X.data(), d, 0.f, s.A.data(), d, s.between);
   blas::gemv(blas::Trans::Yes, n, d, 1.f, s.X.data(), d, s.t.data(), 0.f, s.b.data());
   const float lam = static_cast<float>(reg * n);
   for (int f = 0; f < d; ++f) s.A[static_cast<size_t>(f) * d + f] += lam;
-  if (blas::potrf_lower(d, s.A.data(), d) != 0) fail("E_STATE", "ExplicitALS: a normal-equation matrix is not positive definite");
+  if (blas::potrf_lower_blocked(d, s.A.data(), d, s.between) != 0) fail("E_STATE", "ExplicitALS: a normal-equation matrix is not positive definite");
   blas::potrs_lower(d, 1, s.A.data(), d, s.b.data(), d);
   std::copy_n(s.b.data(), k, w);
   if (biased) *bias = s.b[k];
@@ -80,10 +81,13 @@ class ExplicitAlsModel : public FactorModel {
 // One half-sweep: every row of M (rows of this side) solved against the other side.
 void solve_side(const CsrView& M, const std::vector<float>& other, const std::vector<float>& other_bias,
                 std::vector<float>& mine, std::vector<float>& my_bias, int k, bool biased, float mu, double reg,
-                int threads) {
+                int threads, const FitContext& ctx) {
   int nt = resolve_threads(threads);
   std::vector<AlsScratch> scratch(nt);
+  if (k >= 512)
+    for (auto& s : scratch) s.between = [&ctx] { ctx.check_cancelled(); };
   parallel_for(M.rows, nt, [&](int64_t r, int tid) {
+    ctx.check_cancelled();
     const int32_t row = static_cast<int32_t>(r);
     float bias = 0.f;
     solve_row(other.data(), biased ? other_bias.data() : nullptr, k, biased, mu, reg, M.indices + M.row_begin(row),
@@ -95,8 +99,9 @@ void solve_side(const CsrView& M, const std::vector<float>& other, const std::ve
 // fitExplicitALS(csr, csc, {factors, epochs, reg, biased, initStd, threads, seed, ratingMin, ratingMax}, runOptions)
 Napi::Value FitExplicitALS(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "train", true);
-    CsrView C = csr_arg(info[1], "trainTransposed", false);
+    CsrView R = csr_fit_arg(info[0], "train", info[3]);
+    CsrView C = csr_fit_arg(info[1], "trainTransposed", info[3]);
+    check_transposed(R, C, "trainTransposed");
     require_ratings(R, "ExplicitALS");
     if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz() || !C.data) fail_arg("trainTransposed is not the transpose of train");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
@@ -109,6 +114,14 @@ Napi::Value FitExplicitALS(const Napi::CallbackInfo& info) {
     const uint64_t seed = static_cast<uint64_t>(int_arg(o, "seed", 42, 0, int64_t{1} << 53));
     RatingScale scale = rating_scale_arg(o, R);
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
+    {
+      double longest = 0;  // the longest row or column: a row's solve holds its ratings x (factors + 1) floats
+      for (int32_t u = 0; u < R.rows; ++u) longest = std::max<double>(longest, R.row_len(u));
+      for (int32_t i = 0; i < C.rows; ++i) longest = std::max<double>(longest, C.row_len(i));
+      const double d = k + 1.0, nt = resolve_threads(threads);
+      check_memory("ExplicitALS", 4 * ((static_cast<double>(R.rows) + R.cols) * d + nt * (d * d + longest * d)),
+                   "the factors and each thread's normal equations", max_memory_arg(o), "use fewer factors or threads");
+    }
     return run_fit(info, run, [=](FitContext& ctx) -> std::shared_ptr<Model> {
       auto m = std::make_shared<ExplicitAlsModel>();
       m->kind_name = "ExplicitALS";
@@ -124,9 +137,9 @@ Napi::Value FitExplicitALS(const Napi::CallbackInfo& info) {
       start_rating_model(*m, R, biased, scale);
       std::vector<double> user_sse(R.rows);
       for (int e = 0; e < epochs; ++e) {
-        solve_side(R, m->V, m->item_bias, m->U, m->user_bias, k, biased, m->global, reg, threads);
+        solve_side(R, m->V, m->item_bias, m->U, m->user_bias, k, biased, m->global, reg, threads, ctx);
         ctx.check_cancelled();
-        solve_side(C, m->U, m->user_bias, m->V, m->item_bias, k, biased, m->global, reg, threads);
+        solve_side(C, m->U, m->user_bias, m->V, m->item_bias, k, biased, m->global, reg, threads, ctx);
         parallel_for(R.rows, threads, [&](int64_t u, int) {
           double s = 0;
           const float* pu = m->U.data() + u * k;

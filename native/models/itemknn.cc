@@ -77,8 +77,9 @@ class ItemKnnModel : public Model {
 // fitItemKNN(csr, csc, {similarity, k, k1, b, binary, threads}, runOptions)
 Napi::Value FitItemKNN(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "train", true);
-    CsrView C = csr_arg(info[1], "trainTransposed", false);
+    CsrView R = csr_fit_arg(info[0], "train", info[3]);
+    CsrView C = csr_fit_arg(info[1], "trainTransposed", info[3]);
+    check_transposed(R, C, "trainTransposed");
     if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz()) fail_arg("trainTransposed is not the transpose of train");
     if ((R.data == nullptr) != (C.data == nullptr)) fail_arg("train and trainTransposed must both have values or neither");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
@@ -95,6 +96,11 @@ Napi::Value FitItemKNN(const Napi::CallbackInfo& info) {
     int threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
     if (binary) R.data = C.data = nullptr;
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
+    {
+      const double ni = R.cols, nt = resolve_threads(threads);
+      check_memory("ItemKNN", 16 * ni * std::min<double>(k, ni) + 16 * nt * ni + 12.0 * R.nnz(),
+                   "the neighbour lists (items x k) and each thread's item accumulators", max_memory_arg(o), "use a smaller k");
+    }
     return run_fit(info, run, [R, C, w, k, k1, bb, binary, threads](FitContext& ctx) -> std::shared_ptr<Model> {
       const int32_t ni = R.cols, nu = R.rows;
       const int64_t nnz = R.nnz();

@@ -85,8 +85,9 @@ class NmfModel : public FactorModel {
 // initLow, initHigh, threads, seed, ratingMin, ratingMax}, runOptions)
 Napi::Value FitNMF(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "train", true);
-    CsrView C = csr_arg(info[1], "trainTransposed", false);
+    CsrView R = csr_fit_arg(info[0], "train", info[3]);
+    CsrView C = csr_fit_arg(info[1], "trainTransposed", info[3]);
+    check_transposed(R, C, "trainTransposed");
     require_ratings(R, "NMF");
     if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz() || !C.data) fail_arg("trainTransposed is not the transpose of train");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
@@ -109,6 +110,8 @@ Napi::Value FitNMF(const Napi::CallbackInfo& info) {
     p.seed = static_cast<uint64_t>(int_arg(o, "seed", 42, 0, int64_t{1} << 53));
     RatingScale scale = rating_scale_arg(o, R);
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
+    check_memory("NMF", 4.0 * 3 * (static_cast<double>(R.rows) + R.cols) * (p.factors + 1),
+                 "the factors and their update numerators and denominators", max_memory_arg(o), "use fewer factors");
     return run_fit(info, run, [R, C, p, scale](FitContext& ctx) -> std::shared_ptr<Model> {
       auto m = std::make_shared<NmfModel>();
       m->kind_name = "NMF";

@@ -98,7 +98,7 @@ SvdOptions read_options(const Napi::Object& o, const CsrView& A, const char* k_n
 // truncatedSVD(csr, {k, oversample, powerIterations, seed, threads}) -> {U, S, Vt, rows, cols, k}
 Napi::Value TruncatedSVD(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView A = csr_arg(info[0], "matrix", true);
+    CsrView A = csr_arg(info[0], "matrix");
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     if (o.Get("k").IsUndefined()) fail_arg("truncatedSVD needs k");
     SvdOptions s = read_options(o, A, "k", 10);
@@ -135,12 +135,18 @@ class PureSvdModel : public FactorModel {
 // fitPureSVD(csr, {factors, oversample, powerIterations, binary, seed, threads}, runOptions)
 Napi::Value FitPureSVD(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView A = csr_arg(info[0], "train", true);
+    CsrView A = csr_fit_arg(info[0], "train", info[2]);
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     SvdOptions s = read_options(o, A, "factors", 32);
     bool binary = bool_arg(o, "binary", false);
     if (binary) A.data = nullptr;
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
+    {
+      const double l = s.k + s.oversample;
+      check_memory("PureSVD", 4 * (3 * (static_cast<double>(A.rows) + A.cols) * l + 2 * l * l),
+                   "the randomized SVD's workspace ((users + items) x (factors + oversample) floats, three times)", max_memory_arg(o),
+                   "use fewer factors");
+    }
     return run_fit(info, run, [A, s, binary](FitContext& ctx) -> std::shared_ptr<Model> {
       SvdResult r = randomized_svd(A, s, &ctx);
       auto m = std::make_shared<PureSvdModel>();

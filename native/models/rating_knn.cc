@@ -463,8 +463,9 @@ Csr copy_csr(const CsrView& v) {
 // maxNeighbors, baselineEpochs, baselineRegUser, baselineRegItem, threads, ratingMin, ratingMax}, runOptions)
 Napi::Value FitKNN(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "train", true);
-    CsrView Ct = csr_arg(info[1], "trainTransposed", false);
+    CsrView R = csr_fit_arg(info[0], "train", info[3]);
+    CsrView Ct = csr_fit_arg(info[1], "trainTransposed", info[3]);
+    check_transposed(R, Ct, "trainTransposed");
     require_ratings(R, "KNN");
     if (Ct.rows != R.cols || Ct.cols != R.rows || Ct.nnz() != R.nnz() || !Ct.data) fail_arg("trainTransposed is not the transpose of train");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
@@ -485,6 +486,14 @@ Napi::Value FitKNN(const Napi::CallbackInfo& info) {
     bp.reg_item = real_arg(o, "baselineRegItem", 10, 0, INFINITY);
     const int threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
     RatingScale scale = rating_scale_arg(o, R);
+    {
+      // Neighbour pairs: at most nx x the cap, and at most the pairs that share a rating (sum of squared degrees).
+      const double nx = user_based ? R.rows : R.cols, nt = resolve_threads(threads);
+      const double per_row = cap > 0 ? static_cast<double>(cap) : (nx <= 4096 ? nx : 512);
+      const double pairs = std::min(nx * std::min(per_row, nx), pair_bound(user_based ? Ct : R));
+      check_memory(mode == Mode::Basic ? "KNNBasic" : mode == Mode::Means ? "KNNWithMeans" : "KNNBaseline", 16 * pairs + 16 * nt * nx + 24.0 * R.nnz(), "the similarity lists (" + std::to_string(static_cast<int64_t>(pairs)) + " pairs)",
+                   max_memory_arg(o), "set maxNeighbors lower");
+    }
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
     return run_fit(info, run, [=](FitContext& ctx) -> std::shared_ptr<Model> {
       auto m = std::make_shared<KnnModel>();

@@ -171,8 +171,9 @@ class SlopeOneModel : public Model {
 // fitSlopeOne(csr, csc, {weighted, threads, ratingMin, ratingMax}, runOptions)
 Napi::Value FitSlopeOne(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "train", true);
-    CsrView C = csr_arg(info[1], "trainTransposed", false);
+    CsrView R = csr_fit_arg(info[0], "train", info[3]);
+    CsrView C = csr_fit_arg(info[1], "trainTransposed", info[3]);
+    check_transposed(R, C, "trainTransposed");
     require_ratings(R, "SlopeOne");
     if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz() || !C.data) fail_arg("trainTransposed is not the transpose of train");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
@@ -180,6 +181,14 @@ Napi::Value FitSlopeOne(const Napi::CallbackInfo& info) {
     const int threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
     RatingScale scale = rating_scale_arg(o, R);
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
+    {
+      // Item pairs rated by a common user: at most items^2, and at most the sum of squared user degrees.
+      const double ni = R.cols, nt = resolve_threads(threads);
+      const double pairs = std::min(ni * ni, pair_bound(R));
+      check_memory("SlopeOne", 2 * 12 * pairs + 12 * nt * ni + 12.0 * R.nnz(),
+                   "the item-item deviations (" + std::to_string(static_cast<int64_t>(pairs)) + " pairs)", max_memory_arg(o),
+                   "keep fewer items (SlopeOne's memory grows with co-rated item pairs, up to items^2)");
+    }
     return run_fit(info, run, [R, C, weighted, threads, scale](FitContext& ctx) -> std::shared_ptr<Model> {
       auto m = std::make_shared<SlopeOneModel>();
       m->weighted = weighted;

@@ -128,7 +128,7 @@ double svdpp_epoch(SvdppModel& m, const SgdParams& p, const std::vector<int32_t>
 // threads (final scoring vectors only), seed, ratingMin, ratingMax}, runOptions)
 Napi::Value FitSVDpp(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
-    CsrView R = csr_arg(info[0], "train", true);
+    CsrView R = csr_fit_arg(info[0], "train", info[2]);
     require_ratings(R, "SVDpp");
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     SgdParams d;
@@ -141,6 +141,8 @@ Napi::Value FitSVDpp(const Napi::CallbackInfo& info) {
     if (lr_y * reg_y >= 1) fail_arg("lrY * regY must be < 1");
     RatingScale scale = rating_scale_arg(o, R);
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
+    check_memory("SVDpp", 4.0 * (2.0 * R.rows + 2.0 * R.cols) * (p.factors + 1),
+                 "the factors (users x factors twice, items x factors twice)", max_memory_arg(o), "use fewer factors");
     return run_fit(info, run, [R, p, lr_y, reg_y, scale](FitContext& ctx) -> std::shared_ptr<Model> {
       auto m = std::make_shared<SvdppModel>();
       m->kind_name = "SVDpp";

@@ -18,6 +18,12 @@ export interface CommonParams {
   threads?: number;
   /** Seed of every random choice; the same seed and thread count give the same model. Default 42. */
   seed?: number;
+  /**
+   * The most memory a fit may allocate, in bytes. Every model estimates its large allocations (factors, Gram and
+   * item-item matrices, neighbour lists ...) before making them and refuses with E_MEMORY, saying how many bytes
+   * for what, when they would exceed this. Default: half of the physical memory.
+   */
+  maxMemoryBytes?: number;
 }
 
 export interface FitOptions {

@@ -11,7 +11,7 @@ export class Popularity extends Recommender<CommonParams> {
     super(params);
   }
   protected fitNative(train: Dataset, run: FitOptionsNative) {
-    return nativeFit<[CsrMatrix, object]>('fitPopularity')(train.csr, {}, run);
+    return nativeFit<[CsrMatrix, object]>('fitPopularity')(train.csr, { maxMemoryBytes: this.params.maxMemoryBytes }, run);
   }
 }
 

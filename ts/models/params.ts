@@ -10,6 +10,7 @@ export type ParamSpec =
 const common: Record<string, ParamSpec> = {
   threads: { int: [0, 1024] },
   seed: { int: [0, Number.MAX_SAFE_INTEGER] },
+  maxMemoryBytes: { real: [0, 1e18] },
 };
 
 /**
