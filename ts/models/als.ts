@@ -3,7 +3,7 @@ import { Dataset } from '../data/dataset.js';
 import type { Id } from '../data/idmap.js';
 import { addon, type CsrMatrix, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
-import { checkParams } from './params.js';
+import { resolveParams, type ModelSpec } from './params.js';
 
 export interface ImplicitALSParams extends CommonParams {
   /** Latent factors. Default 64. */
@@ -27,16 +27,18 @@ export interface ImplicitALSParams extends CommonParams {
   computeLoss?: boolean;
 }
 
-const spec = {
-  factors: { int: [1, 4096] },
-  reg: { real: [0, 1e12] },
-  alpha: { real: [0, 1e12] },
-  iterations: { int: [0, 100000] },
-  solver: { oneOf: ['cg', 'cholesky'] },
-  cgSteps: { int: [1, 1000] },
-  binary: { bool: true },
-  computeLoss: { bool: true },
-} as const;
+const spec: ModelSpec = {
+  params: {
+    factors: { int: [1, 4096], default: 64 },
+    reg: { real: [0, 1e12], default: 0.01 },
+    alpha: { real: [0, 1e12], default: 1 },
+    iterations: { int: [0, 100000], default: 15 },
+    solver: { oneOf: ['cg', 'cholesky'], default: 'cg' },
+    cgSteps: { int: [1, 1000], default: 3 },
+    binary: { bool: true, default: false },
+    computeLoss: { bool: true, default: false, state: false },
+  },
+};
 
 export interface PartialFitOptions {
   /** Known users whose interactions changed: their vectors are recomputed too. New users always are. */
@@ -53,8 +55,7 @@ export interface PartialFitOptions {
 export class ImplicitALS extends FactorRecommender<ImplicitALSParams> {
   readonly name = 'ImplicitALS';
   constructor(params: ImplicitALSParams = {}) {
-    super(params);
-    checkParams(this.name, params, spec);
+    super(resolveParams('ImplicitALS', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
     return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitImplicitALS')(train.csr, train.csc, { ...this.params }, run);

@@ -1,13 +1,16 @@
-import { argError, show } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
 import { Recommender, nativeFit, type CommonParams } from './base.js';
+import { FLOAT_LIMIT, resolveParams, type ModelSpec } from './params.js';
+import { ratingScaleRule, ratingScaleSpec } from './rating.js';
+
+const none: ModelSpec = { params: {} };
 
 /** Most interacted-with items first (the same list for everyone, minus what they have seen). */
 export class Popularity extends Recommender<CommonParams> {
   readonly name = 'Popularity';
   constructor(params: CommonParams = {}) {
-    super(params);
+    super(resolveParams('Popularity', params, none));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative) {
     return nativeFit<[CsrMatrix, object]>('fitPopularity')(train.csr, {}, run);
@@ -18,10 +21,10 @@ export class Popularity extends Recommender<CommonParams> {
 export class Random extends Recommender<CommonParams> {
   readonly name = 'Random';
   constructor(params: CommonParams = {}) {
-    super(params);
+    super(resolveParams('Random', params, none));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative) {
-    return nativeFit<[CsrMatrix, object]>('fitRandom')(train.csr, { seed: this.params.seed ?? 42 }, run);
+    return nativeFit<[CsrMatrix, object]>('fitRandom')(train.csr, { seed: this.params.seed }, run);
   }
 }
 
@@ -43,6 +46,20 @@ export interface BaselineOnlyParams extends CommonParams {
   ratingMax?: number;
 }
 
+const baselineSpec: ModelSpec = {
+  params: {
+    method: { oneOf: ['als', 'sgd'], default: 'als' },
+    // Default 10 for ALS, 20 for SGD.
+    epochs: { int: [0, 100000] },
+    regUser: { real: [0, FLOAT_LIMIT], default: 15 },
+    regItem: { real: [0, FLOAT_LIMIT], default: 10 },
+    reg: { real: [0, FLOAT_LIMIT], default: 0.02 },
+    lr: { real: [0, FLOAT_LIMIT], open: true, default: 0.005 },
+    ...ratingScaleSpec,
+  },
+  rules: [ratingScaleRule],
+};
+
 /**
  * Global mean + user bias + item bias, fitted by alternating least squares (Koren 2010; Surprise's
  * BaselineOnly with its defaults reg_u 15, reg_i 10, 10 epochs). Needs ratings.
@@ -50,8 +67,7 @@ export interface BaselineOnlyParams extends CommonParams {
 export class BaselineOnly extends Recommender<BaselineOnlyParams> {
   readonly name = 'BaselineOnly';
   constructor(params: BaselineOnlyParams = {}) {
-    super(params);
-    if (params.method !== undefined && params.method !== 'als' && params.method !== 'sgd') throw argError(`method must be 'als' or 'sgd', got ${show(params.method)}`);
+    super(resolveParams('BaselineOnly', params, baselineSpec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
     return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitBaselineOnly')(train.csr, train.csc, { ...this.params }, run);

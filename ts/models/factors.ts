@@ -3,6 +3,7 @@ import { Dataset } from '../data/dataset.js';
 import { IdMap, type Id } from '../data/idmap.js';
 import { addon, type FitOptionsNative, type NativeAddon, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams } from './base.js';
+import { resolveParams } from './params.js';
 
 export interface FromFactorsInput {
   /** External user ids, one per row of userFactors (or an IdMap). */
@@ -49,7 +50,7 @@ export class FactorModel extends FactorRecommender<CommonParams> {
   readonly name = 'FactorModel';
 
   constructor(params: CommonParams = {}) {
-    super(params);
+    super(resolveParams('FactorModel', params, { params: {} }));
   }
 
   protected fitNative(_train: Dataset, _run: FitOptionsNative): NativeModel {
