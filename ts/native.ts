@@ -162,7 +162,7 @@ export interface NativeAddon {
     svd(useRef: boolean, m: number, n: number, A: Float32Array, S: Float32Array, U: Float32Array, Vt: Float32Array): number;
   };
   /** A model rebuilt from what its state() returned (native/core/model.h: the restorer registry). */
-  restoreModel(kind: string, dims: { users: number; items: number }, tensors: Record<string, NativeTensor>): NativeModel;
+  restoreModel(kind: string, dims: { users: number; items: number }, tensors: Record<string, NativeTensor>, params: object): NativeModel;
   /** Kinds some family of this build registered a restorer for. */
   restorableKinds(): string[];
   /** Reads, hashes and places a model file's tensors (native/io/model_file.cc; ts/io/format.ts calls it). */
@@ -174,7 +174,7 @@ export interface NativeAddon {
       dataLength: number;
       tensors: { name: string; dtype: 'F32' | 'I32'; shape: number[]; begin: number; end: number }[];
       expected?: string;
-      restore?: { kind: string; users: number; items: number; names: string[] };
+      restore?: { kind: string; users: number; items: number; names: string[]; params: object };
     },
   ): { model?: NativeModel; tensors: Record<string, NativeTensor>; checksum: string };
   /** readModelFile on a worker thread. */

@@ -72,9 +72,7 @@ class RandomModel : public Model {
   float predict(int32_t u, int32_t i) const override {
     return static_cast<float>((hash3(seed, static_cast<uint32_t>(u), static_cast<uint32_t>(i)) >> 40) * 0x1.0p-24);
   }
-  std::map<std::string, Tensor> state() const override {
-    return {{"seed", u64_tensor(seed)}};
-  }
+  // No state tensors: the seed is the model's option (restore_random reads it).
 };
 
 // Popularity scores items by how many users interacted with them; predict() returns that count.
@@ -178,7 +176,7 @@ std::shared_ptr<Model> restore_random(StateReader& s) {
   auto m = std::make_shared<RandomModel>();
   m->users = s.users();
   m->items = s.items();
-  m->seed = s.u64("seed");
+  m->seed = static_cast<uint64_t>(s.int_param("seed", 0, int64_t{1} << 53));
   return m;
 }
 

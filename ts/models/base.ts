@@ -1,10 +1,11 @@
 import { RecsysError, argError, native, nativeAsync, show } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Id } from '../data/idmap.js';
-import { addon, type FitOptionsNative, type FitProgress, type NativeModel, type NativeTensor, type TopKResult } from '../native.js';
-import { saveModel } from '../io/format.js';
+import { addon, type FitOptionsNative, type FitProgress, type NativeModel, type TopKResult } from '../native.js';
+import { saveModel, type ModelState } from '../io/format.js';
 
 export type { FitProgress } from '../native.js';
+export type { ModelState } from '../io/format.js';
 
 /** Options every model accepts. */
 export interface CommonParams {
@@ -41,17 +42,6 @@ export interface Recommendation {
 export interface FoldInInput {
   items: readonly Id[];
   ratings?: readonly number[];
-}
-
-/**
- * What a model file stores of a fitted model besides its id maps and training interactions: the native kind, the
- * native model's dimensions and its named tensors (factors, biases, neighbour lists ...).
- */
-export interface ModelState {
-  kind: string;
-  users: number;
-  items: number;
-  tensors: Record<string, NativeTensor>;
 }
 
 /**
@@ -123,9 +113,14 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
     return { kind: h.kind, users: h.nUsers, items: h.nItems, tensors: native(() => h.state()) };
   }
 
-  /** Rebuilds the fitted state from exportState()'s output (the model's params are already set). */
+  /** Rebuilds the fitted state from exportState()'s output and the model's params (already set). */
   protected importState(state: ModelState): void {
-    this.handle = native(() => addon.restoreModel(state.kind, { users: state.users, items: state.items }, state.tensors));
+    this.handle = native(() => addon.restoreModel(state.kind, { users: state.users, items: state.items }, state.tensors, this.params));
+  }
+
+  /** The kind of fitted state this class saves and restores; loadModel refuses a file whose kind differs. */
+  get stateKind(): string {
+    return this.name;
   }
 
   /**
