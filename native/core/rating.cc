@@ -31,7 +31,9 @@ RatingScale rating_scale_arg(const Napi::Object& o, const CsrView& R) {
   RatingScale s;
   s.lo = static_cast<float>(real_arg(o, "ratingMin", mn, -INFINITY, INFINITY));
   s.hi = static_cast<float>(real_arg(o, "ratingMax", mx, -INFINITY, INFINITY));
-  if (s.lo > s.hi) fail_arg("ratingMin must be <= ratingMax");
+  if (s.lo > s.hi)
+    fail_arg("ratingMin (" + std::to_string(s.lo) + ") must be <= ratingMax (" + std::to_string(s.hi) +
+             "); the one not given is the training data's smallest / largest rating");
   return s;
 }
 

@@ -3,6 +3,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { Id } from '../data/idmap.js';
 import { addon, type FitOptionsNative, type FitProgress, type NativeModel, type TopKResult } from '../native.js';
 import { saveModel, type ModelState } from '../io/format.js';
+import { sameSpec, specOf, type ModelSpec } from './params.js';
 
 export type { FitProgress } from '../native.js';
 export type { ModelState } from '../io/format.js';
@@ -57,7 +58,7 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
   protected trainSet?: Dataset;
 
   constructor(params: P) {
-    this.params = Object.freeze({ ...params });
+    this.params = Object.freeze(sameSpec(params, { ...params }));
     validateCommon(this.params);
   }
 
@@ -116,6 +117,11 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
   /** Rebuilds the fitted state from exportState()'s output and the model's params (already set). */
   protected importState(state: ModelState): void {
     this.handle = native(() => addon.restoreModel(state.kind, { users: state.users, items: state.items }, state.tensors, this.params));
+  }
+
+  /** The options this model takes: name, type, range, default (ts/models/params.ts). */
+  get paramSpec(): ModelSpec {
+    return specOf(this.params) ?? { params: {} };
   }
 
   /** The kind of fitted state this class saves and restores; loadModel refuses a file whose kind differs. */

@@ -1,7 +1,7 @@
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
 import { Recommender, nativeFit, type CommonParams } from './base.js';
-import { FLOAT_LIMIT, resolveParams, type ModelSpec } from './params.js';
+import { FLOAT_TINY, FLOAT_LIMIT, resolveParams, type ModelSpec } from './params.js';
 import { ratingScaleRule, ratingScaleSpec } from './rating.js';
 
 const none: ModelSpec = { params: {} };
@@ -54,7 +54,7 @@ const baselineSpec: ModelSpec = {
     regUser: { real: [0, FLOAT_LIMIT], default: 15 },
     regItem: { real: [0, FLOAT_LIMIT], default: 10 },
     reg: { real: [0, FLOAT_LIMIT], default: 0.02 },
-    lr: { real: [0, FLOAT_LIMIT], open: true, default: 0.005 },
+    lr: { real: [FLOAT_TINY, FLOAT_LIMIT], default: 0.005 },
     ...ratingScaleSpec,
   },
   rules: [ratingScaleRule],

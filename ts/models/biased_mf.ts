@@ -1,7 +1,7 @@
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
 import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
-import { FLOAT_LIMIT, resolveParams, type ModelSpec, type ParamSpec } from './params.js';
+import { FLOAT_TINY, FLOAT_LIMIT, resolveParams, type ModelSpec, type ParamSpec } from './params.js';
 import { ratingScaleRule, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
 /** Options of the SGD matrix-factorization models (BiasedMF, SVDpp). */
@@ -39,9 +39,9 @@ export interface SgdMfParams extends CommonParams, RatingScaleParams {
 export const sgdSpec: Record<string, ParamSpec> = {
   factors: { int: [1, 4096], default: 100 },
   epochs: { int: [0, 1_000_000], default: 20 },
-  lr: { real: [0, FLOAT_LIMIT], open: true, default: 0.005 },
+  lr: { real: [FLOAT_TINY, FLOAT_LIMIT], default: 0.005 },
   reg: { real: [0, FLOAT_LIMIT], default: 0.02 },
-  lrBias: { real: [0, FLOAT_LIMIT], open: true },
+  lrBias: { real: [FLOAT_TINY, FLOAT_LIMIT] },
   regBias: { real: [0, FLOAT_LIMIT] },
   initMean: { real: [-FLOAT_LIMIT, FLOAT_LIMIT], default: 0 },
   initStd: { real: [0, FLOAT_LIMIT], default: 0.1 },

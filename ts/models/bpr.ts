@@ -1,7 +1,7 @@
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
 import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
-import { resolveParams, type ModelSpec } from './params.js';
+import { FLOAT_TINY, resolveParams, type ModelSpec } from './params.js';
 
 export interface BPRParams extends CommonParams {
   /** Latent factors (item biases come on top). Default 64. */
@@ -19,7 +19,7 @@ export interface BPRParams extends CommonParams {
 const spec: ModelSpec = {
   params: {
     factors: { int: [1, 4096], default: 64 },
-    lr: { real: [0, 1e6], open: true, default: 0.01 },
+    lr: { real: [FLOAT_TINY, 1e6], default: 0.01 },
     reg: { real: [0, 1e6], default: 0.01 },
     epochs: { int: [0, 1000000], default: 100 },
     computeLoss: { bool: true, default: false, state: false },

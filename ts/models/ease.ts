@@ -1,7 +1,7 @@
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
 import { Recommender, nativeFit, type CommonParams } from './base.js';
-import { resolveParams, type ModelSpec } from './params.js';
+import { FLOAT_TINY, resolveParams, type ModelSpec } from './params.js';
 
 export interface EASEParams extends CommonParams {
   /** L2 regularization of the item-item weights. Default 500 (the best of a sweep on ML-100K). */
@@ -19,7 +19,7 @@ export interface EASEParams extends CommonParams {
 
 const spec: ModelSpec = {
   params: {
-    lambda: { real: [0, 1e15], open: true, default: 500 },
+    lambda: { real: [FLOAT_TINY, 1e15], default: 500 },
     binary: { bool: true, default: false },
     maxMemoryBytes: { real: [0, 1e18], state: false },
     gram: { oneOf: ['auto', 'dense', 'sparse'], default: 'auto', state: false },

@@ -1,7 +1,7 @@
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
 import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
-import { FLOAT_LIMIT, resolveParams, type ModelSpec } from './params.js';
+import { FLOAT_LIMIT, FLOAT_TINY, resolveParams, type ModelSpec } from './params.js';
 import { ratingScaleRule, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
 export interface ExplicitALSParams extends CommonParams, RatingScaleParams {
@@ -21,7 +21,7 @@ const spec: ModelSpec = {
   params: {
     factors: { int: [1, 4096], default: 50 },
     epochs: { int: [0, 1_000_000], default: 15 },
-    reg: { real: [0, FLOAT_LIMIT], open: true, default: 0.1 },
+    reg: { real: [FLOAT_TINY, FLOAT_LIMIT], default: 0.1 },
     biased: { bool: true, default: true },
     initStd: { real: [0, FLOAT_LIMIT], default: 0.1 },
     ...ratingScaleSpec,

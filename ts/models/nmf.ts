@@ -1,7 +1,7 @@
 import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
 import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
-import { FLOAT_LIMIT, ordered, resolveParams, type ModelSpec } from './params.js';
+import { FLOAT_TINY, FLOAT_LIMIT, ordered, resolveParams, type ModelSpec } from './params.js';
 import { ratingScaleRule, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
 export interface NMFParams extends CommonParams, RatingScaleParams {
@@ -33,8 +33,8 @@ const spec: ModelSpec = {
     biased: { bool: true, default: false },
     regBiasUser: { real: [0, FLOAT_LIMIT], default: 0.02 },
     regBiasItem: { real: [0, FLOAT_LIMIT], default: 0.02 },
-    lrBiasUser: { real: [0, FLOAT_LIMIT], open: true, default: 0.005 },
-    lrBiasItem: { real: [0, FLOAT_LIMIT], open: true, default: 0.005 },
+    lrBiasUser: { real: [FLOAT_TINY, FLOAT_LIMIT], default: 0.005 },
+    lrBiasItem: { real: [FLOAT_TINY, FLOAT_LIMIT], default: 0.005 },
     initLow: { real: [0, FLOAT_LIMIT], default: 0 },
     initHigh: { real: [0, FLOAT_LIMIT], default: 1 },
     ...ratingScaleSpec,

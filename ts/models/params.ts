@@ -38,6 +38,12 @@ export interface ModelSpec {
  */
 export const FLOAT_LIMIT = 1e30;
 
+/**
+ * Smallest value of a positive real option that the native fit keeps as float32 (learning rates, lambda): below
+ * it the float32 value would be 0, which the fit refuses or cannot use.
+ */
+export const FLOAT_TINY = 1e-30;
+
 /** Options every model accepts. */
 export const commonSpec: Readonly<Record<string, ParamSpec>> = {
   threads: { int: [0, 1024], default: 0, state: false },
@@ -122,13 +128,29 @@ export function resolveParams<P extends object>(model: string, params: P | undef
     }
     const why = checkValue(key, v, s);
     if (why) throw argError(`${model}: ${why}`);
-    out[key] = Array.isArray(v) ? Object.freeze([...v]) : v;
+    // -0 is 0 (a model file's JSON cannot tell them apart).
+    out[key] = Array.isArray(v) ? Object.freeze([...v]) : Object.is(v, -0) ? 0 : v;
   }
   for (const rule of spec.rules ?? []) {
     const why = rule(out);
     if (why) throw argError(`${model}: ${why}`);
   }
+  specs.set(out, { params: all, rules: spec.rules });
   return out as P;
+}
+
+const specs = new WeakMap<object, ModelSpec>();
+
+/** The full spec (common options included) that resolved `params` (for a model: its spec; see Recommender). */
+export function specOf(params: object): ModelSpec | undefined {
+  return specs.get(params);
+}
+
+/** Marks `copy` as resolved by the same spec as `params`. */
+export function sameSpec<T extends object>(params: object, copy: T): T {
+  const s = specs.get(params);
+  if (s) specs.set(copy, s);
+  return copy;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
 import { FactorRecommender, nativeFit } from './base.js';
 import { sgdSpec, type SgdMfParams } from './biased_mf.js';
-import { FLOAT_LIMIT, resolveParams, type ModelSpec } from './params.js';
+import { FLOAT_TINY, FLOAT_LIMIT, resolveParams, type ModelSpec } from './params.js';
 import { ratingScaleRule } from './rating.js';
 
 export interface SVDppParams extends Omit<SgdMfParams, 'blocks'> {
@@ -27,7 +27,7 @@ const spec: ModelSpec = {
     factors: { ...sgdSpec.factors!, default: 20 },
     lr: { ...sgdSpec.lr!, default: 0.007 },
     // Default lr and reg.
-    lrY: { real: [0, FLOAT_LIMIT], open: true },
+    lrY: { real: [FLOAT_TINY, FLOAT_LIMIT] },
     regY: { real: [0, FLOAT_LIMIT] },
   },
   rules: [
