@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { BaselineOnly, BiasedMF, ExplicitALS, FactorModel, ImplicitALS, KNNBaseline, KNNBasic, NMF, Popularity, Random, SVDpp, models } from '../../ts/index.js';
 import { parseSets } from '../../ts/cli/common.js';
 import { RecsysError } from '../../ts/errors.js';
+import { addon } from '../../ts/native.js';
+import { synthetic } from '../helpers/synthetic.js';
 
 const everyClass: [string, (p: Record<string, unknown>) => unknown][] = [
   ...models.map((m) => [m.name, (p: Record<string, unknown>) => m.create(p)] as [string, (p: Record<string, unknown>) => unknown]),
@@ -100,5 +102,31 @@ describe('ranges and cross-field rules', () => {
   it('refuses reals a model file could not keep (float32 overflow)', () => {
     argError(() => new BiasedMF({ ratingMax: 1e39 }));
     argError(() => new ExplicitALS({ reg: 1e300 }));
+  });
+});
+
+describe('the native seam', () => {
+  it('native errors arrive as RecsysError with their code, sync and async, without re-wrapping', async () => {
+    let err: unknown;
+    try {
+      addon.restoreModel('NoSuchKind', { users: 1, items: 1 }, {}, {});
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RecsysError);
+    expect(err).toMatchObject({ code: 'E_FORMAT', message: expect.stringMatching(/NoSuchKind/) });
+    const bad = { rows: 1, cols: 1, indptr: Int32Array.of(0, 5), indices: Int32Array.of(0) };
+    expect(() => addon.fitBPR(bad, {}, {})).toThrow(RecsysError);
+    const rejected = await addon
+      .parseInteractions('/no/such/file.csv', { delimiter: ',', quote: false, header: false, fields: 2, columns: { user: 0, item: 1 }, duplicates: 'error' })
+      .catch((e: unknown) => e);
+    expect(rejected).toBeInstanceOf(RecsysError);
+    expect((rejected as RecsysError).code).toMatch(/^E_/);
+  });
+
+  it('a restorer given no options (a TS bug, never a file) names the missing one', () => {
+    const data = synthetic({ users: 10, items: 12, minPerUser: 2, maxPerUser: 5, seed: 3 });
+    const h = new ImplicitALS({ factors: 2, iterations: 1, threads: 1 }).fit(data).nativeModel;
+    expect(() => addon.restoreModel(h.kind, { users: h.nUsers, items: h.nItems }, h.state(), {})).toThrow(/ImplicitALS restore: option '\w+' is missing/);
   });
 });

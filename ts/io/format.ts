@@ -23,7 +23,7 @@ import { closeSync, fsyncSync, fstatSync, lstatSync, openSync, readdirSync, read
 import { randomBytes } from 'node:crypto';
 import { endianness } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { RecsysError, argError, native } from '../errors.js';
+import { RecsysError, argError } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Id, IdMap } from '../data/idmap.js';
 import { packageVersion } from '../info.js';
@@ -156,7 +156,7 @@ export function dataFingerprint(train: Dataset): string {
   const chunks: ArrayBufferView[] = [train.csr.indptr, train.csr.indices];
   if (train.csr.data) chunks.push(train.csr.data);
   chunks.push(enc.encode(JSON.stringify(train.users.ids)), enc.encode(JSON.stringify(train.items.ids)));
-  return `xxh64:${native(() => addon.xxh64(chunks))}`;
+  return `xxh64:${addon.xxh64(chunks)}`;
 }
 
 /** The bytes of a model file: header, then the tensors' bytes in order (views, not copies). */
@@ -222,7 +222,7 @@ function encode(model: SavableModel): { head: Uint8Array; chunks: Uint8Array[]; 
   const head = new Uint8Array(8 + body.length);
   new DataView(head.buffer).setBigUint64(0, BigInt(body.length), true);
   head.set(body, 8);
-  const hex = native(() => addon.xxh64([head, ...chunks]));
+  const hex = addon.xxh64([head, ...chunks]);
   head.set(enc.encode(hex), CHECKSUM_AT);
   return { head, chunks, headerText: text };
 }

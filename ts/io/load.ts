@@ -1,5 +1,5 @@
 // loadModel: a model file back into an instance of the class that saved it (ts/io/format.ts has the layout).
-import { RecsysError, native, nativeAsync } from '../errors.js';
+import { RecsysError } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
 import { IdMap } from '../data/idmap.js';
 import { addon, type NativeTensor } from '../native.js';
@@ -82,7 +82,7 @@ function checkTrainCsr(path: string, indptr: Int32Array, indices: Int32Array, co
 // Native errors name the file when they can; make sure every E_FORMAT does.
 function withPath<T>(path: string, f: () => T): T {
   try {
-    return native(f);
+    return f();
   } catch (err) {
     const e = err as RecsysError;
     if (e.code === 'E_FORMAT' && !e.message.startsWith(path)) throw fail(path, e.message, err);
@@ -123,7 +123,7 @@ export async function loadModelWithInfoAsync<M extends Recommender = Recommender
   const p = prepare(path, options);
   let r: NativeRead;
   try {
-    r = await nativeAsync(withPath(path, () => addon.readModelFileAsync(path, p.spec)));
+    r = await withPath(path, () => addon.readModelFileAsync(path, p.spec));
   } catch (err) {
     const e = err as RecsysError;
     if (e.code === 'E_FORMAT' && !e.message.startsWith(path)) throw fail(path, e.message, err);

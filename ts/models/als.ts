@@ -1,8 +1,8 @@
-import { RecsysError, argError, native } from '../errors.js';
+import { RecsysError, argError } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
 import type { Id } from '../data/idmap.js';
-import { addon, type CsrMatrix, type FitOptionsNative, type NativeModel } from '../native.js';
-import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { FactorRecommender, type CommonParams } from './base.js';
 import { resolveParams, type ModelSpec } from './params.js';
 
 export interface ImplicitALSParams extends CommonParams {
@@ -54,11 +54,15 @@ export interface PartialFitOptions {
  */
 export class ImplicitALS extends FactorRecommender<ImplicitALSParams> {
   readonly name = 'ImplicitALS';
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'ImplicitALS';
+  }
   constructor(params: ImplicitALSParams = {}) {
     super(resolveParams('ImplicitALS', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitImplicitALS')(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitImplicitALS(train.csr, train.csc, { ...this.params }, run);
   }
 
   /**
@@ -84,8 +88,7 @@ export class ImplicitALS extends FactorRecommender<ImplicitALSParams> {
     };
     const ru = lookup(options.users, data.users, 'users');
     const ri = lookup(options.items, data.items, 'items');
-    const f = addon.alsPartialFit as (...a: unknown[]) => NativeModel;
-    this.handle = native(() => f(h, data.csr, data.csc, userOld, itemOld, ru, ri, { threads: this.params.threads ?? 0 }, {}));
+    this.handle = addon.alsPartialFit(h, data.csr, data.csc, userOld, itemOld, ru, ri, { threads: this.params.threads ?? 0 }, {});
     this.trainSet = data;
     return this;
   }

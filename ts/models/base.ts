@@ -111,12 +111,12 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
    */
   exportState(): ModelState {
     const h = this.nativeModel;
-    return { kind: h.kind, users: h.nUsers, items: h.nItems, tensors: native(() => h.state()) };
+    return { kind: h.kind, users: h.nUsers, items: h.nItems, tensors: h.state() };
   }
 
   /** Rebuilds the fitted state from exportState()'s output and the model's params (already set). */
   protected importState(state: ModelState): void {
-    this.handle = native(() => addon.restoreModel(state.kind, { users: state.users, items: state.items }, state.tensors, this.params));
+    this.handle = addon.restoreModel(state.kind, { users: state.users, items: state.items }, state.tensors, this.params);
   }
 
   /** The options this model takes: name, type, range, default (ts/models/params.ts). */
@@ -154,6 +154,10 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
     if (!this.trainSet) throw new RecsysError('E_NOT_FITTED', `${this.name} is not fitted: call fit() or fitAsync() first`);
     return this.trainSet;
   }
+
+  // Native errors arrive as RecsysError already (ts/native.ts gives the addon our error class). The native(...)
+  // wrappers left in this class are for what may run TS code instead: fitNative, and the handles of models whose
+  // scores come from TS (the deep models), whose other errors they turn into RecsysError too.
 
   /** Top-k items for a known user. */
   recommend(user: Id, options: RecommendOptions = {}): Recommendation[] {
@@ -312,11 +316,4 @@ export function validateCommon(p: CommonParams): void {
   if (p.seed !== undefined && (!Number.isInteger(p.seed) || p.seed < 0 || p.seed > Number.MAX_SAFE_INTEGER)) {
     throw argError(`seed must be a non-negative safe integer, got ${show(p.seed)}`);
   }
-}
-
-/** Typed access to a family's native fit function. */
-export function nativeFit<A extends unknown[]>(name: string): (...args: [...A, FitOptionsNative]) => NativeModel | Promise<NativeModel> {
-  const f = addon[name];
-  if (typeof f !== 'function') throw new RecsysError('E_NATIVE', `the native addon has no ${name}(); rebuild it (npm run build:native)`);
-  return f as (...args: [...A, FitOptionsNative]) => NativeModel | Promise<NativeModel>;
 }

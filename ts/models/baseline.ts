@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js';
-import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { Recommender, nativeFit, type CommonParams } from './base.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { Recommender, type CommonParams } from './base.js';
 import { FLOAT_TINY, FLOAT_LIMIT, resolveParams, type ModelSpec } from './params.js';
 import { ratingScaleRule, ratingScaleSpec } from './rating.js';
 
@@ -9,22 +9,30 @@ const none: ModelSpec = { params: {} };
 /** Most interacted-with items first (the same list for everyone, minus what they have seen). */
 export class Popularity extends Recommender<CommonParams> {
   readonly name = 'Popularity';
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'Popularity';
+  }
   constructor(params: CommonParams = {}) {
     super(resolveParams('Popularity', params, none));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative) {
-    return nativeFit<[CsrMatrix, object]>('fitPopularity')(train.csr, {}, run);
+    return addon.fitPopularity(train.csr, { ...this.params }, run);
   }
 }
 
 /** Uniformly random scores (seeded): the floor every model must beat. */
 export class Random extends Recommender<CommonParams> {
   readonly name = 'Random';
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'Random';
+  }
   constructor(params: CommonParams = {}) {
     super(resolveParams('Random', params, none));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative) {
-    return nativeFit<[CsrMatrix, object]>('fitRandom')(train.csr, { seed: this.params.seed }, run);
+    return addon.fitRandom(train.csr, { ...this.params }, run);
   }
 }
 
@@ -66,10 +74,14 @@ const baselineSpec: ModelSpec = {
  */
 export class BaselineOnly extends Recommender<BaselineOnlyParams> {
   readonly name = 'BaselineOnly';
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'BaselineOnly';
+  }
   constructor(params: BaselineOnlyParams = {}) {
     super(resolveParams('BaselineOnly', params, baselineSpec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitBaselineOnly')(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitBaselineOnly(train.csr, train.csc, { ...this.params }, run);
   }
 }

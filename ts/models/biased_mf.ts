@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js';
-import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { FactorRecommender, type CommonParams } from './base.js';
 import { FLOAT_TINY, FLOAT_LIMIT, resolveParams, type ModelSpec, type ParamSpec } from './params.js';
 import { ratingScaleRule, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
@@ -63,10 +63,14 @@ const spec: ModelSpec = { params: sgdSpec, rules: [ratingScaleRule] };
  */
 export class BiasedMF extends FactorRecommender<SgdMfParams> {
   readonly name = 'BiasedMF';
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'BiasedMF';
+  }
   constructor(params: SgdMfParams = {}) {
     super(resolveParams('BiasedMF', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, object]>('fitBiasedMF')(train.csr, { ...this.params }, run);
+    return addon.fitBiasedMF(train.csr, { ...this.params }, run);
   }
 }

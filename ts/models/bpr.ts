@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js';
-import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { FactorRecommender, type CommonParams } from './base.js';
 import { FLOAT_TINY, resolveParams, type ModelSpec } from './params.js';
 
 export interface BPRParams extends CommonParams {
@@ -35,10 +35,14 @@ const spec: ModelSpec = {
  */
 export class BPR extends FactorRecommender<BPRParams> {
   readonly name = 'BPR';
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'BPR';
+  }
   constructor(params: BPRParams = {}) {
     super(resolveParams('BPR', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, object]>('fitBPR')(train.csr, { ...this.params }, run);
+    return addon.fitBPR(train.csr, { ...this.params }, run);
   }
 }

@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js';
-import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { Recommender, nativeFit, type CommonParams } from './base.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { Recommender, type CommonParams } from './base.js';
 import { FLOAT_TINY, resolveParams, type ModelSpec } from './params.js';
 
 export interface EASEParams extends CommonParams {
@@ -33,10 +33,14 @@ const spec: ModelSpec = {
  */
 export class EASE extends Recommender<EASEParams> {
   readonly name = 'EASE';
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'EASE';
+  }
   constructor(params: EASEParams = {}) {
     super(resolveParams('EASE', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, object]>('fitEASE')(train.csr, { ...this.params }, run);
+    return addon.fitEASE(train.csr, { ...this.params }, run);
   }
 }

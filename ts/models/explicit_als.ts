@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js';
-import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { FactorRecommender, type CommonParams } from './base.js';
 import { FLOAT_LIMIT, FLOAT_TINY, resolveParams, type ModelSpec } from './params.js';
 import { ratingScaleRule, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
@@ -36,10 +36,14 @@ const spec: ModelSpec = {
  */
 export class ExplicitALS extends FactorRecommender<ExplicitALSParams> {
   readonly name = 'ExplicitALS';
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'ExplicitALS';
+  }
   constructor(params: ExplicitALSParams = {}) {
     super(resolveParams('ExplicitALS', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitExplicitALS')(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitExplicitALS(train.csr, train.csc, { ...this.params }, run);
   }
 }

@@ -1,4 +1,4 @@
-import { RecsysError, argError, native, show } from '../errors.js';
+import { RecsysError, argError, show } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
 import { IdMap, type Id } from '../data/idmap.js';
 import { addon, type FitOptionsNative, type NativeAddon, type NativeModel } from '../native.js';
@@ -48,6 +48,10 @@ export interface LeastSquaresFoldIn {
  */
 export class FactorModel extends FactorRecommender<CommonParams> {
   readonly name = 'FactorModel';
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'FactorModel';
+  }
 
   constructor(params: CommonParams = {}) {
     super(resolveParams('FactorModel', params, { params: {} }));
@@ -76,19 +80,17 @@ export class FactorModel extends FactorRecommender<CommonParams> {
       if (input.factors < 1) throw argError('foldIn needs factors >= 1');
     }
     const create = (f === undefined ? addon.createFactorModel : addon.createFoldInFactorModel) as NativeAddon['createFactorModel'];
-    const handle = native(() =>
-      create({
-        users: users.size,
-        items: items.size,
-        factors: input.factors,
-        userFactors: input.userFactors,
-        itemFactors: input.itemFactors,
-        userBias: input.userBias,
-        itemBias: input.itemBias,
-        global: input.globalBias ?? 0,
-        ...(f === undefined ? {} : { implicit: f.implicit ?? false, alpha: f.alpha ?? 1, reg: f.reg, scaleReg: f.scaleReg ?? true }),
-      }),
-    );
+    const handle = create({
+      users: users.size,
+      items: items.size,
+      factors: input.factors,
+      userFactors: input.userFactors,
+      itemFactors: input.itemFactors,
+      userBias: input.userBias,
+      itemBias: input.itemBias,
+      global: input.globalBias ?? 0,
+      ...(f === undefined ? {} : { implicit: f.implicit ?? false, alpha: f.alpha ?? 1, reg: f.reg, scaleReg: f.scaleReg ?? true }),
+    });
     const m = new FactorModel({ threads: input.threads });
     m.handle = handle;
     m.trainSet = seen;

@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js';
-import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { Recommender, nativeFit, type CommonParams } from './base.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { Recommender, type CommonParams } from './base.js';
 import { resolveParams, type ModelSpec } from './params.js';
 
 export interface ItemKNNParams extends CommonParams {
@@ -33,10 +33,14 @@ const spec: ModelSpec = {
  */
 export class ItemKNN extends Recommender<ItemKNNParams> {
   readonly name = 'ItemKNN';
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'ItemKNN';
+  }
   constructor(params: ItemKNNParams = {}) {
     super(resolveParams('ItemKNN', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitItemKNN')(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitItemKNN(train.csr, train.csc, { ...this.params }, run);
   }
 }

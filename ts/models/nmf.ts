@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js';
-import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { FactorRecommender, type CommonParams } from './base.js';
 import { FLOAT_TINY, FLOAT_LIMIT, ordered, resolveParams, type ModelSpec } from './params.js';
 import { ratingScaleRule, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
@@ -50,10 +50,14 @@ const spec: ModelSpec = {
  */
 export class NMF extends FactorRecommender<NMFParams> {
   readonly name = 'NMF';
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'NMF';
+  }
   constructor(params: NMFParams = {}) {
     super(resolveParams('NMF', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitNMF')(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitNMF(train.csr, train.csc, { ...this.params }, run);
   }
 }

@@ -1,7 +1,7 @@
-import { argError, native, show } from '../errors.js';
+import { argError, show } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
 import { addon, type CsrMatrix, type FitOptionsNative, type NativeModel } from '../native.js';
-import { FactorRecommender, nativeFit, type CommonParams } from './base.js';
+import { FactorRecommender, type CommonParams } from './base.js';
 import { checkParams, resolveParams, type ModelSpec } from './params.js';
 
 export interface PureSVDParams extends CommonParams {
@@ -31,11 +31,15 @@ const spec: ModelSpec = {
  */
 export class PureSVD extends FactorRecommender<PureSVDParams> {
   readonly name = 'PureSVD';
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'PureSVD';
+  }
   constructor(params: PureSVDParams = {}) {
     super(resolveParams('PureSVD', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, object]>('fitPureSVD')(train.csr, { ...this.params }, run);
+    return addon.fitPureSVD(train.csr, { ...this.params }, run);
   }
 }
 
@@ -74,6 +78,5 @@ export function truncatedSVD(matrix: CsrMatrix | Dataset, k: number, options: Tr
   if (!csr || typeof csr !== 'object' || !(csr.indptr instanceof Int32Array)) throw argError('truncatedSVD expects a CsrMatrix or a Dataset');
   const maxK = Math.min(csr.rows, csr.cols);
   if (!Number.isInteger(k) || k < 1 || k > maxK) throw argError(`truncatedSVD: k must be an integer in [1, ${maxK}], got ${show(k)}`);
-  const f = addon.truncatedSVD as (a: CsrMatrix, o: object) => TruncatedSVD;
-  return native(() => f(csr, { ...options, k }));
+  return addon.truncatedSVD(csr, { ...options, k });
 }

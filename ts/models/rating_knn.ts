@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js';
-import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { Recommender, nativeFit, type CommonParams } from './base.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { Recommender, type CommonParams } from './base.js';
 import { FLOAT_LIMIT, resolveParams, type ModelSpec } from './params.js';
 import { ratingScaleRule, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
@@ -60,7 +60,7 @@ abstract class KNNRating extends Recommender<KNNParams> {
     super(resolveParams(model, params, knnSpec(similarity)));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitKNN')(train.csr, train.csc, { ...this.params, mode: this.mode }, run);
+    return addon.fitKNN(train.csr, train.csc, { ...this.params, mode: this.mode }, run);
   }
 }
 
@@ -70,6 +70,10 @@ abstract class KNNRating extends Recommender<KNNParams> {
  */
 export class KNNBasic extends KNNRating {
   readonly name = 'KNNBasic';
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'KNNBasic';
+  }
   protected readonly mode = 'basic';
   constructor(params: KNNParams = {}) {
     super(params, 'KNNBasic', 'msd');
@@ -82,6 +86,10 @@ export class KNNBasic extends KNNRating {
  */
 export class KNNWithMeans extends KNNRating {
   readonly name = 'KNNWithMeans';
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'KNNWithMeans';
+  }
   protected readonly mode = 'means';
   constructor(params: KNNParams = {}) {
     super(params, 'KNNWithMeans', 'msd');
@@ -95,6 +103,10 @@ export class KNNWithMeans extends KNNRating {
  */
 export class KNNBaseline extends KNNRating {
   readonly name = 'KNNBaseline';
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'KNNBaseline';
+  }
   protected readonly mode = 'baseline';
   constructor(params: KNNParams = {}) {
     super(params, 'KNNBaseline', 'pearson_baseline');

@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js';
-import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { Recommender, nativeFit, type CommonParams } from './base.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { Recommender, type CommonParams } from './base.js';
 import { resolveParams, type ModelSpec } from './params.js';
 import { ratingScaleRule, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
@@ -21,10 +21,14 @@ export interface SlopeOneParams extends CommonParams, RatingScaleParams {
  */
 export class SlopeOne extends Recommender<SlopeOneParams> {
   readonly name = 'SlopeOne';
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'SlopeOne';
+  }
   constructor(params: SlopeOneParams = {}) {
     super(resolveParams('SlopeOne', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitSlopeOne')(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitSlopeOne(train.csr, train.csc, { ...this.params }, run);
   }
 }

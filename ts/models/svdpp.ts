@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js';
-import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { FactorRecommender, nativeFit } from './base.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { FactorRecommender } from './base.js';
 import { sgdSpec, type SgdMfParams } from './biased_mf.js';
 import { FLOAT_TINY, FLOAT_LIMIT, resolveParams, type ModelSpec } from './params.js';
 import { ratingScaleRule } from './rating.js';
@@ -38,10 +38,14 @@ const spec: ModelSpec = {
 
 export class SVDpp extends FactorRecommender<SVDppParams> {
   readonly name = 'SVDpp';
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'SVDpp';
+  }
   constructor(params: SVDppParams = {}) {
     super(resolveParams('SVDpp', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, object]>('fitSVDpp')(train.csr, { ...this.params }, run);
+    return addon.fitSVDpp(train.csr, { ...this.params }, run);
   }
 }

@@ -20,7 +20,7 @@ import { addon } from '../../native.js';
 import { Rng } from '../../rng.js';
 import { BaselineOnly } from '../baseline.js';
 import { DeepRecommender, deepSpec, type DeepDefaults, type DeepParams, type StateTensors, type Trainer, type ValidationResult } from './base.js';
-import { FLOAT_LIMIT, resolveParams, type ModelSpec, type ParamSpec } from '../params.js';
+import { FLOAT_LIMIT, resolveParams, type ModelSpec } from '../params.js';
 import { tfSync, type Tf } from './backend.js';
 import { maskedSquaredError } from './losses.js';
 import { matMulT } from './ops.js';

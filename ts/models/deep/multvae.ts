@@ -14,7 +14,7 @@ import type { IdMap } from '../../data/idmap.js';
 import { addon, type CsrMatrix } from '../../native.js';
 import { Rng } from '../../rng.js';
 import { DeepRecommender, deepSpec, type DeepDefaults, type DeepParams, type StateTensors, type Trainer } from './base.js';
-import { FLOAT_LIMIT, resolveParams, type ModelSpec, type ParamSpec } from '../params.js';
+import { FLOAT_LIMIT, resolveParams, type ModelSpec } from '../params.js';
 import type { Tf } from './backend.js';
 import { multVaeLoss } from './losses.js';
 import { matMul } from './ops.js';
