@@ -48,11 +48,21 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// setErrorClass(cls): native errors reach JS as `new cls(code, message)` (ts/native.ts passes RecsysError).
+Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    if (!info[0].IsFunction()) fail_arg("setErrorClass expects a class");
+    addon_data(info.Env()).error_class = Napi::Persistent(info[0].As<Napi::Function>());
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 }  // namespace recsys
 
 static Napi::Object InitRecsys(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, recsys::Info));
+  exports.Set("setErrorClass", Napi::Function::New(env, recsys::SetErrorClass));
   recsys::register_all_exports(env, exports);
   return exports;
 }

@@ -92,9 +92,51 @@ export interface ParsedInteractions extends CsrMatrix {
   lines: number;
 }
 
-/** The addon's exports. Families add their fit functions here. */
+/**
+ * A family's native fit: the training matrix (users x items), the model's resolved options (ts/models/params.ts;
+ * the native side holds no defaults) and the run options. Synchronous unless run.async (then a promise).
+ */
+export type NativeFit = (train: CsrMatrix, params: object, run: FitOptionsNative) => NativeModel | Promise<NativeModel>;
+/** A native fit that also takes the transposed matrix (items x users). */
+export type NativeFitTransposed = (train: CsrMatrix, trainTransposed: CsrMatrix, params: object, run: FitOptionsNative) => NativeModel | Promise<NativeModel>;
+
+/** The addon's exports: every function ts/ calls, typed (no lookups by name). */
 export interface NativeAddon {
   info(): NativeInfo;
+  /** Native errors reach JS as `new cls(code, message)` (load() passes RecsysError). */
+  setErrorClass(cls: typeof RecsysError): void;
+  fitPopularity: NativeFit;
+  fitRandom: NativeFit;
+  fitBaselineOnly: NativeFitTransposed;
+  fitBiasedMF: NativeFit;
+  fitSVDpp: NativeFit;
+  fitExplicitALS: NativeFitTransposed;
+  fitNMF: NativeFitTransposed;
+  /** KNNBasic / KNNWithMeans / KNNBaseline: params carry mode 'basic' | 'means' | 'baseline'. */
+  fitKNN: NativeFitTransposed;
+  fitSlopeOne: NativeFitTransposed;
+  fitImplicitALS: NativeFitTransposed;
+  fitBPR: NativeFit;
+  fitItemKNN: NativeFitTransposed;
+  fitEASE: NativeFit;
+  fitPureSVD: NativeFit;
+  /** ImplicitALS.partialFit: the fitted model re-solved for changed and new users / items of the new data. */
+  alsPartialFit(
+    model: NativeModel,
+    train: CsrMatrix,
+    trainTransposed: CsrMatrix,
+    userOld: Int32Array,
+    itemOld: Int32Array,
+    refreshUsers: Int32Array,
+    refreshItems: Int32Array,
+    options: { threads: number },
+    run: FitOptionsNative,
+  ): NativeModel;
+  /** Randomized truncated SVD of a CSR (native/models/puresvd.cc). */
+  truncatedSVD(
+    m: CsrMatrix,
+    options: { k: number; oversample?: number; powerIterations?: number; seed?: number; threads?: number },
+  ): { U: Float32Array; S: Float32Array; Vt: Float32Array; rows: number; cols: number; k: number };
   buildCsr(
     rows: number,
     cols: number,
@@ -164,7 +206,7 @@ export interface NativeAddon {
     svd(useRef: boolean, m: number, n: number, A: Float32Array, S: Float32Array, U: Float32Array, Vt: Float32Array): number;
   };
   /** A model rebuilt from what its state() returned (native/core/model.h: the restorer registry). */
-  restoreModel(kind: string, dims: { users: number; items: number }, tensors: Record<string, NativeTensor>): NativeModel;
+  restoreModel(kind: string, dims: { users: number; items: number }, tensors: Record<string, NativeTensor>, params: object): NativeModel;
   /** Kinds some family of this build registered a restorer for. */
   restorableKinds(): string[];
   /** Reads, hashes and places a model file's tensors (native/io/model_file.cc; ts/io/format.ts calls it). */
@@ -176,7 +218,7 @@ export interface NativeAddon {
       dataLength: number;
       tensors: { name: string; dtype: 'F32' | 'I32'; shape: number[]; begin: number; end: number }[];
       expected?: string;
-      restore?: { kind: string; users: number; items: number; names: string[] };
+      restore?: { kind: string; users: number; items: number; names: string[]; params: object };
     },
   ): { model?: NativeModel; tensors: Record<string, NativeTensor>; checksum: string };
   /** readModelFile on a worker thread. */
@@ -239,7 +281,6 @@ export interface NativeAddon {
     include: Int32Array | undefined,
     threads: number,
   ): TopKResult & { counts: Int32Array; k: number };
-  [name: string]: unknown;
 }
 
 /** A named tensor of a model's state, as state() returns it. */
@@ -267,7 +308,10 @@ function load(): NativeAddon {
   const require = createRequire(import.meta.url);
   try {
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeAddon;
-    return nodeGypBuild(root);
+    const a = nodeGypBuild(root);
+    // Native errors arrive as RecsysError with their code; no call site re-wraps them.
+    a.setErrorClass(RecsysError);
+    return a;
   } catch (err) {
     throw new RecsysError(
       'E_NATIVE',

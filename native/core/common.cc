@@ -6,9 +6,19 @@
 namespace recsys {
 
 Napi::Error to_js_error(Napi::Env env, const std::exception& e) {
-  Napi::Error err = Napi::Error::New(env, e.what());
   const auto* re = dynamic_cast<const Error*>(&e);
-  err.Value().Set("code", Napi::String::New(env, re ? re->code() : "E_NATIVE"));
+  const std::string code = re ? re->code() : "E_NATIVE";
+  AddonData& d = addon_data(env);
+  if (!d.error_class.IsEmpty() && !env.IsExceptionPending()) {
+    try {
+      Napi::Value err = d.error_class.New({Napi::String::New(env, code), Napi::String::New(env, e.what())});
+      if (err.IsObject()) return Napi::Error(env, err);
+    } catch (const Napi::Error&) {
+      // the class threw: fall back to a plain Error below
+    }
+  }
+  Napi::Error err = Napi::Error::New(env, e.what());
+  err.Value().Set("code", Napi::String::New(env, code));
   return err;
 }
 

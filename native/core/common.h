@@ -26,7 +26,8 @@ class Error : public std::runtime_error {
 [[noreturn]] inline void fail(const char* code, const std::string& message) { throw Error(code, message); }
 [[noreturn]] inline void fail_arg(const std::string& message) { throw Error("E_ARG", message); }
 
-// Make a JS error object carrying .code from any C++ exception.
+// Make a JS error object carrying .code from any C++ exception: an instance of the class given to setErrorClass
+// (RecsysError, constructed as new RecsysError(code, message)), else a plain Error with .code.
 Napi::Error to_js_error(Napi::Env env, const std::exception& e);
 
 // Wraps a native entry point so that every C++ exception reaches JS as an Error with .code, never a crash.
@@ -77,9 +78,11 @@ Napi::Float32Array give_to_js(Napi::Env env, std::vector<float>&& v);
 Napi::Float64Array give_to_js(Napi::Env env, std::vector<double>&& v);
 Napi::Int32Array give_to_js(Napi::Env env, std::vector<int32_t>&& v);
 
-// Per-environment data (the addon may be loaded in several worker threads): constructors of wrapped classes.
+// Per-environment data (the addon may be loaded in several worker threads): constructors of wrapped classes, and
+// the library's error class (setErrorClass; better-sqlite3 injects its SqliteError the same way).
 struct AddonData {
   std::vector<std::pair<std::string, Napi::FunctionReference>> constructors;
+  Napi::FunctionReference error_class;
   Napi::FunctionReference& get(const std::string& name);
 };
 AddonData& addon_data(Napi::Env env);

@@ -126,7 +126,6 @@ void UserRows::put_state(std::map<std::string, Tensor>& s) const {
   s["user_indptr"] = Tensor{{static_cast<int64_t>(indptr.size())}, {}, indptr};
   s["user_items"] = Tensor{{static_cast<int64_t>(indices.size())}, {}, indices};
   if (!values.empty()) s["user_values"] = Tensor{{static_cast<int64_t>(values.size())}, values, {}};
-  s["binary"] = Tensor{{1}, {}, {binary ? 1 : 0}};
 }
 
 void UserRows::restore(StateReader& s, int32_t users, int32_t items) {
@@ -134,7 +133,7 @@ void UserRows::restore(StateReader& s, int32_t users, int32_t items) {
   indices = s.i32("user_items", {-1});
   check_csr(s, indptr, indices, users, items, "user_indptr");
   if (s.has("user_values")) values = s.f32("user_values", {static_cast<int64_t>(indices.size())});
-  binary = s.int_scalar("binary", 0, 1) == 1;
+  binary = s.bool_param("binary");
 }
 
 void restore_factor_state(FactorModel& m, StateReader& s, bool needs_factors) {
@@ -176,9 +175,60 @@ void restore_factor_state(FactorModel& m, StateReader& s, bool needs_factors) {
 }
 
 // ---- StateReader and the restorer registry -----------------------------------------------------------------
-StateReader::StateReader(std::string kind, int32_t users, int32_t items, TensorMap tensors)
-    : kind_(std::move(kind)), users_(users), items_(items), tensors_(std::move(tensors)) {
+StateReader::StateReader(std::string kind, int32_t users, int32_t items, TensorMap tensors, ParamMap params)
+    : kind_(std::move(kind)), users_(users), items_(items), tensors_(std::move(tensors)), params_(std::move(params)) {
   if (users_ < 0 || items_ < 0) fail("E_FORMAT", kind_ + ": negative user or item count");
+}
+
+const ParamValue& StateReader::param(const std::string& name, ParamValue::Type type) const {
+  auto it = params_.find(name);
+  static const char* const types[] = {"a number", "a boolean", "a string"};
+  if (it == params_.end()) fail_arg(kind_ + " restore: option '" + name + "' is missing");
+  if (it->second.type != type) fail_arg(kind_ + " restore: option '" + name + "' must be " + types[type]);
+  return it->second;
+}
+
+double StateReader::real_param(const std::string& name) const {
+  double v = param(name, ParamValue::Number).num;
+  if (!std::isfinite(v)) fail_arg(kind_ + " restore: option '" + name + "' must be finite");
+  return v;
+}
+
+int64_t StateReader::int_param(const std::string& name, int64_t lo, int64_t hi) const {
+  double v = param(name, ParamValue::Number).num;
+  if (!(v >= static_cast<double>(lo) && v <= static_cast<double>(hi)) || v != std::floor(v))
+    fail_arg(kind_ + " restore: option '" + name + "' must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return static_cast<int64_t>(v);
+}
+
+bool StateReader::bool_param(const std::string& name) const { return param(name, ParamValue::Bool).num != 0; }
+
+std::string StateReader::string_param(const std::string& name) const { return param(name, ParamValue::String).str; }
+
+ParamMap params_arg(const Napi::Value& v) {
+  ParamMap out;
+  if (v.IsUndefined()) return out;
+  if (!v.IsObject()) fail_arg("params must be an object");
+  auto o = v.As<Napi::Object>();
+  auto keys = o.GetPropertyNames();
+  for (uint32_t k = 0; k < keys.Length(); ++k) {
+    std::string name = keys.Get(k).ToString().Utf8Value();
+    Napi::Value x = o.Get(name);
+    ParamValue p;
+    if (x.IsNumber()) {
+      p.num = x.As<Napi::Number>().DoubleValue();
+    } else if (x.IsBoolean()) {
+      p.type = ParamValue::Bool;
+      p.num = x.As<Napi::Boolean>().Value() ? 1 : 0;
+    } else if (x.IsString()) {
+      p.type = ParamValue::String;
+      p.str = x.As<Napi::String>().Utf8Value();
+    } else {
+      continue;
+    }
+    out[name] = std::move(p);
+  }
+  return out;
 }
 
 void StateReader::fail_tensor(const std::string& name, const std::string& why) const {
@@ -237,13 +287,6 @@ int32_t StateReader::int_scalar(const std::string& name, int32_t lo, int32_t hi)
   return v;
 }
 
-Tensor u64_tensor(uint64_t v) { return Tensor{{2}, {}, {static_cast<int32_t>(v & 0x7fffffff), static_cast<int32_t>(v >> 31)}}; }
-
-uint64_t StateReader::u64(const std::string& name) {
-  auto v = i32(name, {2});
-  if (v[0] < 0 || v[1] < 0 || v[1] > (1 << 22)) fail_tensor(name, "is out of range");
-  return static_cast<uint64_t>(v[0]) | (static_cast<uint64_t>(v[1]) << 31);
-}
 
 void check_csr(const StateReader& s, const std::vector<int32_t>& indptr, const std::vector<int32_t>& indices,
                int64_t rows, int32_t cols, const char* name) {
@@ -273,10 +316,10 @@ std::vector<std::string> restorable_kinds() {
   return k;
 }
 
-std::shared_ptr<Model> restore_model(const std::string& kind, int32_t users, int32_t items, TensorMap tensors) {
+std::shared_ptr<Model> restore_model(const std::string& kind, int32_t users, int32_t items, TensorMap tensors, ParamMap params) {
   auto it = restorers().find(kind);
   if (it == restorers().end()) fail("E_FORMAT", "no model family of this build restores models of kind '" + kind + "'");
-  StateReader reader(kind, users, items, std::move(tensors));
+  StateReader reader(kind, users, items, std::move(tensors), std::move(params));
   std::shared_ptr<Model> m = it->second(reader);
   if (!m || m->n_users() != users || m->n_items() != items || m->kind() != kind)
     fail("E_STATE", "the restorer of '" + kind + "' built a model of another kind or size");
@@ -643,8 +686,8 @@ TensorMap tensors_arg(const Napi::Value& v) {
   return out;
 }
 
-// restoreModel(kind, { users, items }, tensors): a model rebuilt from what its state() returned (E_FORMAT when
-// the kind is unknown or the tensors do not describe a valid model of it).
+// restoreModel(kind, { users, items }, tensors, params): a model rebuilt from what its state() returned and the
+// model's resolved options (E_FORMAT when the kind is unknown or the tensors do not describe a valid model of it).
 Napi::Value JsRestoreModel(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     if (!info[0].IsString()) fail_arg("kind must be a string");
@@ -652,7 +695,7 @@ Napi::Value JsRestoreModel(const Napi::CallbackInfo& info) {
     auto dims = info[1].As<Napi::Object>();
     int32_t users = static_cast<int32_t>(int_arg(dims.Get("users"), "users", 0, std::numeric_limits<int32_t>::max() - 1));
     int32_t items = static_cast<int32_t>(int_arg(dims.Get("items"), "items", 0, std::numeric_limits<int32_t>::max() - 1));
-    return wrap_model(info.Env(), restore_model(info[0].As<Napi::String>().Utf8Value(), users, items, tensors_arg(info[2])));
+    return wrap_model(info.Env(), restore_model(info[0].As<Napi::String>().Utf8Value(), users, items, tensors_arg(info[2]), params_arg(info[3])));
   });
 }
 

@@ -65,9 +65,24 @@ using TensorMap = std::map<std::string, Tensor>;
 //
 // A restorer must validate what it reads (the reader checks names, dtypes, shapes and finiteness; ranges of
 // index tensors are the restorer's job: see check_csr) and throw E_FORMAT, never crash.
+//
+// The model's options come by name, as TS resolved and checked them with the model's spec (ts/models/params.ts
+// owns their names, types, ranges and defaults; model files keep them in their metadata and loadModel checks
+// them before restoring): restorers read the ones the fitted state depends on and hold no defaults. A missing or
+// mistyped option is E_ARG naming it (TS always sends every option, so that is a bug, not a bad file); ranges
+// are checked again only where a bad value could be unsafe (counts converted to int).
+struct ParamValue {
+  enum Type { Number, Bool, String } type = Number;
+  double num = 0;
+  std::string str;
+};
+using ParamMap = std::map<std::string, ParamValue>;
+// A JS object of numbers, booleans and strings (other values are skipped: no native restorer reads them).
+ParamMap params_arg(const Napi::Value& v);
+
 class StateReader {
  public:
-  StateReader(std::string kind, int32_t users, int32_t items, TensorMap tensors);
+  StateReader(std::string kind, int32_t users, int32_t items, TensorMap tensors, ParamMap params = {});
   const std::string& kind() const { return kind_; }
   int32_t users() const { return users_; }
   int32_t items() const { return items_; }
@@ -79,15 +94,23 @@ class StateReader {
   std::vector<int32_t> i32(const std::string& name, const std::vector<int64_t>& shape);
   float scalar(const std::string& name);  // a finite float tensor of shape {1}
   int32_t int_scalar(const std::string& name, int32_t lo, int32_t hi);  // an int32 tensor of shape {1} in [lo, hi]
-  uint64_t u64(const std::string& name);  // what u64_tensor wrote (seeds)
   // E_FORMAT naming the kind and the tensor.
   [[noreturn]] void fail_tensor(const std::string& name, const std::string& why) const;
 
+  // The model's options (see above).
+  bool has_param(const std::string& name) const { return params_.count(name) > 0; }
+  double real_param(const std::string& name) const;                         // a finite number
+  int64_t int_param(const std::string& name, int64_t lo, int64_t hi) const;  // an integer in [lo, hi]
+  bool bool_param(const std::string& name) const;
+  std::string string_param(const std::string& name) const;
+
  private:
   const Tensor& get(const std::string& name, bool want_f32) const;
+  const ParamValue& param(const std::string& name, ParamValue::Type type) const;
   std::string kind_;
   int32_t users_, items_;
   TensorMap tensors_;
+  ParamMap params_;
 };
 
 // Checks a CSR held as two i32 tensors (indptr of rows + 1 entries from 0, non-decreasing, ending at
@@ -115,8 +138,6 @@ struct UserRows {
   size_t bytes() const { return (indptr.size() + indices.size()) * sizeof(int32_t) + values.size() * sizeof(float); }
 };
 
-// A 64-bit value (a seed up to 2^53) as an int32 tensor {2}: low 31 bits, then the rest.
-Tensor u64_tensor(uint64_t v);
 
 using Restorer = std::shared_ptr<Model> (*)(StateReader& state);
 struct RestorerRegistrar {
@@ -126,7 +147,7 @@ struct RestorerRegistrar {
 
 // Rebuilds a model of `kind` (E_FORMAT for a kind no family registered, or a bad state). The result must report
 // the given n_users / n_items.
-std::shared_ptr<Model> restore_model(const std::string& kind, int32_t users, int32_t items, TensorMap tensors);
+std::shared_ptr<Model> restore_model(const std::string& kind, int32_t users, int32_t items, TensorMap tensors, ParamMap params);
 bool can_restore(const std::string& kind);
 std::vector<std::string> restorable_kinds();
 

@@ -31,7 +31,9 @@ RatingScale rating_scale_arg(const Napi::Object& o, const CsrView& R) {
   RatingScale s;
   s.lo = static_cast<float>(real_arg(o, "ratingMin", mn, -INFINITY, INFINITY));
   s.hi = static_cast<float>(real_arg(o, "ratingMax", mx, -INFINITY, INFINITY));
-  if (s.lo > s.hi) fail_arg("ratingMin must be <= ratingMax");
+  if (s.lo > s.hi)
+    fail_arg("ratingMin (" + std::to_string(s.lo) + ") must be <= ratingMax (" + std::to_string(s.hi) +
+             "); the one not given is the training data's smallest / largest rating");
   return s;
 }
 
@@ -82,31 +84,20 @@ SgdParams sgd_params_arg(const Napi::Object& o, SgdParams d) {
   return p;
 }
 
-void put_sgd_params(std::map<std::string, Tensor>& state, const SgdParams& p) {
-  state["sgd"] = Tensor{{6}, {static_cast<float>(p.lr), static_cast<float>(p.reg), static_cast<float>(p.lr_bias),
-                              static_cast<float>(p.reg_bias), static_cast<float>(p.init_mean), static_cast<float>(p.init_std)}, {}};
-  state["sgd_options"] = Tensor{{4}, {}, {p.epochs, p.biased ? 1 : 0, p.shuffle ? 1 : 0, p.blocks}};
-  state["seed"] = u64_tensor(p.seed);
-}
-
-SgdParams read_sgd_params(StateReader& s, int factors) {
+SgdParams read_sgd_params(const StateReader& s, int factors) {
   SgdParams p;
   p.factors = factors;
-  auto r = s.f32("sgd", {6});
-  if (!(r[0] > 0) || r[1] < 0 || !(r[2] > 0) || r[3] < 0 || r[5] < 0) s.fail_tensor("sgd", "holds an invalid learning rate or regularization");
-  p.lr = r[0];
-  p.reg = r[1];
-  p.lr_bias = r[2];
-  p.reg_bias = r[3];
-  p.init_mean = r[4];
-  p.init_std = r[5];
-  auto o = s.i32("sgd_options", {4});
-  if (o[0] < 0 || o[1] < 0 || o[1] > 1 || o[2] < 0 || o[2] > 1 || o[3] < 1 || o[3] > 1024) s.fail_tensor("sgd_options", "is out of range");
-  p.epochs = o[0];
-  p.biased = o[1] == 1;
-  p.shuffle = o[2] == 1;
-  p.blocks = o[3];
-  p.seed = s.u64("seed");
+  p.lr = s.real_param("lr");
+  p.reg = s.real_param("reg");
+  // lrBias / regBias: absent means lr / reg (ts/models/biased_mf.ts).
+  p.lr_bias = s.has_param("lrBias") ? s.real_param("lrBias") : p.lr;
+  p.reg_bias = s.has_param("regBias") ? s.real_param("regBias") : p.reg;
+  p.init_mean = s.real_param("initMean");
+  p.init_std = s.real_param("initStd");
+  p.epochs = static_cast<int>(s.int_param("epochs", 0, 1000000));
+  p.biased = s.bool_param("biased");
+  p.shuffle = s.bool_param("shuffle");
+  p.seed = static_cast<uint64_t>(s.int_param("seed", 0, int64_t{1} << 53));
   return p;
 }
 

@@ -52,8 +52,8 @@ struct SgdParams {
 SgdParams sgd_params_arg(const Napi::Object& o, SgdParams defaults);
 
 // SgdParams in a model's state ("sgd" f32 {6}, "sgd_options" i32 {4}, "seed") and back (E_FORMAT when invalid).
-void put_sgd_params(std::map<std::string, Tensor>& state, const SgdParams& p);
-SgdParams read_sgd_params(StateReader& s, int factors);
+// The SGD options fold-in uses, from the model's options (model files keep them by name).
+SgdParams read_sgd_params(const StateReader& s, int factors);
 // A rating scale as the "clip" tensor {2}, and back.
 Tensor scale_tensor(const RatingScale& s);
 RatingScale read_scale(StateReader& s);

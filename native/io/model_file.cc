@@ -62,6 +62,7 @@ struct ReadSpec {
   std::string kind;
   int32_t users = 0, items = 0;
   std::vector<std::string> names;
+  ParamMap params;
 };
 
 struct ReadResult {
@@ -74,7 +75,8 @@ struct ReadResult {
 // spec: { header: Uint8Array (the file's first bytes, as TS read them), checksumAt: number (offset of the 16 hex
 //   digits in header that hashing treats as '0'), tensors: [{ name, dtype: 'F32' | 'I32', shape, begin, end }]
 //   (offsets into the data section, contiguous from 0), dataLength, expected?: hex (verify when given),
-//   restore?: { kind, users, items, names: string[] } (these tensors build the model; the rest come back as arrays) }
+//   restore?: { kind, users, items, names: string[], params } (these tensors and the model's resolved options build
+//   the model; the rest come back as arrays) }
 ReadSpec read_spec(const Napi::CallbackInfo& info) {
   ReadSpec rs;
   if (!info[0].IsString()) fail_arg("path must be a string");
@@ -133,6 +135,7 @@ ReadSpec read_spec(const Napi::CallbackInfo& info) {
     if (!nv.IsArray()) fail_arg("restore.names must be an array");
     auto na = nv.As<Napi::Array>();
     for (uint32_t q = 0; q < na.Length(); ++q) rs.names.push_back(na.Get(q).ToString().Utf8Value());
+    rs.params = params_arg(r.Get("params"));
   }
   return rs;
 }
@@ -181,7 +184,7 @@ ReadResult read_file(const ReadSpec& rs) {
       out.used[k] = true;
       state[name] = std::move(out.tensors[k]);
     }
-    out.model = restore_model(rs.kind, rs.users, rs.items, std::move(state));
+    out.model = restore_model(rs.kind, rs.users, rs.items, std::move(state), rs.params);
   }
   return out;
 }

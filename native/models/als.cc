@@ -225,15 +225,8 @@ class AlsModel : public FactorModel {
   std::vector<float> YtY;  // V^T V + reg I of the final item factors, for fold-in
 
   void finish() { YtY = gram(V, items, factors, params.reg); }
-  // Model files: the factors plus what fold-in and partialFit read (YtY is recomputed from V).
-  std::map<std::string, Tensor> state() const override {
-    auto s = FactorModel::state();
-    s["reg"] = Tensor{{1}, {params.reg}, {}};
-    s["alpha"] = Tensor{{1}, {params.alpha}, {}};
-    s["options"] = Tensor{{4}, {}, {params.binary ? 1 : 0, params.cholesky ? 1 : 0, params.cg_steps, params.iterations}};
-    s["seed"] = u64_tensor(params.seed);
-    return s;
-  }
+  // Model files: the factors (FactorModel::state()); what fold-in and partialFit read besides comes from the
+  // options (restore_als), and YtY is recomputed from V.
   void score_new_user(const int32_t* its, const float* values, int n, float* out) const override {
     Scratch s(factors);
     std::vector<float> x(factors);
@@ -391,16 +384,13 @@ std::shared_ptr<Model> restore_als(StateReader& s) {
   auto m = std::make_shared<AlsModel>();
   restore_factor_state(*m, s, true);
   m->params.factors = m->factors;
-  m->params.reg = s.scalar("reg");
-  m->params.alpha = s.scalar("alpha");
-  if (m->params.reg < 0 || m->params.alpha < 0) s.fail_tensor("reg", "and alpha must be >= 0");
-  auto o = s.i32("options", {4});
-  if (o[0] < 0 || o[0] > 1 || o[1] < 0 || o[1] > 1 || o[2] < 1 || o[2] > 1000 || o[3] < 0) s.fail_tensor("options", "is out of range");
-  m->params.binary = o[0] == 1;
-  m->params.cholesky = o[1] == 1;
-  m->params.cg_steps = o[2];
-  m->params.iterations = o[3];
-  m->params.seed = s.u64("seed");
+  m->params.reg = static_cast<float>(s.real_param("reg"));
+  m->params.alpha = static_cast<float>(s.real_param("alpha"));
+  m->params.binary = s.bool_param("binary");
+  m->params.cholesky = s.string_param("solver") == "cholesky";
+  m->params.cg_steps = static_cast<int>(s.int_param("cgSteps", 1, 1000));
+  m->params.iterations = static_cast<int>(s.int_param("iterations", 0, 100000));
+  m->params.seed = static_cast<uint64_t>(s.int_param("seed", 0, int64_t{1} << 53));
   m->finish();
   return m;
 }

@@ -7,6 +7,7 @@
 #include "core/common.h"
 #include "core/fit.h"
 #include "core/model.h"
+#include "core/rating.h"
 #include "core/rng.h"
 #include "core/threads.h"
 
@@ -72,9 +73,7 @@ class RandomModel : public Model {
   float predict(int32_t u, int32_t i) const override {
     return static_cast<float>((hash3(seed, static_cast<uint32_t>(u), static_cast<uint32_t>(i)) >> 40) * 0x1.0p-24);
   }
-  std::map<std::string, Tensor> state() const override {
-    return {{"seed", u64_tensor(seed)}};
-  }
+  // No state tensors: the seed is the model's option (restore_random reads it).
 };
 
 // Popularity scores items by how many users interacted with them; predict() returns that count.
@@ -148,11 +147,11 @@ Napi::Value FitBaselineOnly(const Napi::CallbackInfo& info) {
     p.reg_item = real_arg(o, "regItem", 10, 0, INFINITY);
     p.reg = real_arg(o, "reg", 0.02, 0, INFINITY);
     p.lr = real_arg(o, "lr", 0.005, 0, INFINITY, true);
-    double lo = number_arg(o, "ratingMin", NAN), hi = number_arg(o, "ratingMax", NAN);
+    const RatingScale scale = rating_scale_arg(o, R);
     int threads = threads_opt(o);
     check_memory("BaselineOnly", 8.0 * (static_cast<double>(R.rows) + R.cols) * 2, "the user and item biases", max_memory_arg(o), "keep fewer users and items");
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
-    return run_fit(info, run, [R, C, p, lo, hi, threads](FitContext& ctx) -> std::shared_ptr<Model> {
+    return run_fit(info, run, [R, C, p, scale, threads](FitContext& ctx) -> std::shared_ptr<Model> {
       Baselines b = fit_baselines(R, C, p, threads, &ctx);
       auto m = std::make_shared<FactorModel>();
       m->kind_name = "BaselineOnly";
@@ -162,14 +161,7 @@ Napi::Value FitBaselineOnly(const Napi::CallbackInfo& info) {
       m->user_bias = std::move(b.bu);
       m->item_bias = std::move(b.bi);
       m->mark_known(R);
-      float mn = std::numeric_limits<float>::infinity(), mx = -mn;
-      for (int64_t q = 0; q < R.nnz(); ++q) {
-        mn = std::min(mn, R.data[q]);
-        mx = std::max(mx, R.data[q]);
-      }
-      m->clip = R.nnz() > 0;
-      m->clip_min = std::isnan(lo) ? mn : static_cast<float>(lo);
-      m->clip_max = std::isnan(hi) ? mx : static_cast<float>(hi);
+      set_clip(*m, scale);
       return m;
     }, {info[0], info[1]});
   });
@@ -190,7 +182,7 @@ std::shared_ptr<Model> restore_random(StateReader& s) {
   auto m = std::make_shared<RandomModel>();
   m->users = s.users();
   m->items = s.items();
-  m->seed = s.u64("seed");
+  m->seed = static_cast<uint64_t>(s.int_param("seed", 0, int64_t{1} << 53));
   return m;
 }
 

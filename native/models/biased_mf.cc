@@ -28,11 +28,6 @@ class BiasedMfModel : public FactorModel {
     sgd_fold_in(*this, params, its, values, n, nullptr, p.data(), &bu);
     score_vector(p.data(), bu, out);
   }
-  std::map<std::string, Tensor> state() const override {
-    auto s = FactorModel::state();
-    put_sgd_params(s, params);
-    return s;
-  }
 };
 
 // One SGD step per rating of a block. Returns the block's sum of squared errors (before each step).

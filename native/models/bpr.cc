@@ -56,15 +56,7 @@ inline void bpr_step(float* x, float* yi, float* yj, float* bi, float* bj, int k
 class BprModel : public FactorModel {
  public:
   BprParams params;
-  // Model files: the factors plus what fold-in reads.
-  std::map<std::string, Tensor> state() const override {
-    auto s = FactorModel::state();
-    s["lr"] = Tensor{{1}, {params.lr}, {}};
-    s["reg"] = Tensor{{1}, {params.reg}, {}};
-    s["epochs"] = Tensor{{1}, {}, {params.epochs}};
-    s["seed"] = u64_tensor(params.seed);
-    return s;
-  }
+  // Model files: the factors (FactorModel::state()); what fold-in reads besides comes from the options.
   // Fold-in: SGD on the new user's vector alone (item factors and biases fixed), `epochs` passes over the given
   // items, seeded from the seed and the items, so the same input gives the same scores.
   void score_new_user(const int32_t* its, const float*, int n, float* out) const override {
@@ -208,10 +200,10 @@ std::shared_ptr<Model> restore_bpr(StateReader& s) {
   restore_factor_state(*m, s, true);
   if (m->item_bias.empty()) s.fail_tensor("item_bias", "is missing");
   m->params.factors = m->factors;
-  m->params.lr = s.scalar("lr");
-  m->params.reg = s.scalar("reg");
-  m->params.epochs = s.int_scalar("epochs", 0, 1000000);
-  m->params.seed = s.u64("seed");
+  m->params.lr = static_cast<float>(s.real_param("lr"));
+  m->params.reg = static_cast<float>(s.real_param("reg"));
+  m->params.epochs = static_cast<int>(s.int_param("epochs", 0, 1000000));
+  m->params.seed = static_cast<uint64_t>(s.int_param("seed", 0, int64_t{1} << 53));
   return m;
 }
 

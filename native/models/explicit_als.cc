@@ -70,12 +70,6 @@ class ExplicitAlsModel : public FactorModel {
     solve_row(V.data(), biased ? item_bias.data() : nullptr, factors, biased, global, reg, its, values, n, p.data(), &bu, s);
     score_vector(p.data(), bu, out);
   }
-  std::map<std::string, Tensor> state() const override {
-    auto s = FactorModel::state();
-    s["reg"] = Tensor{{1}, {static_cast<float>(reg)}, {}};
-    s["biased"] = Tensor{{1}, {}, {biased ? 1 : 0}};
-    return s;
-  }
 };
 
 // One half-sweep: every row of M (rows of this side) solved against the other side.
@@ -166,9 +160,9 @@ void init(Napi::Env env, Napi::Object exports) { exports.Set("fitExplicitALS", N
 std::shared_ptr<Model> restore_explicit_als(StateReader& s) {
   auto m = std::make_shared<ExplicitAlsModel>();
   restore_factor_state(*m, s, true);
-  m->reg = s.scalar("reg");
-  if (!(m->reg > 0)) s.fail_tensor("reg", "must be > 0");
-  m->biased = s.int_scalar("biased", 0, 1) == 1;
+  m->reg = s.real_param("reg");
+  if (!(m->reg > 0)) fail_arg("ExplicitALS restore: option 'reg' must be > 0");
+  m->biased = s.bool_param("biased");
   if (m->biased && (m->item_bias.empty() || m->user_bias.empty())) s.fail_tensor("item_bias", "is missing (biased model)");
   return m;
 }

@@ -69,16 +69,6 @@ class NmfModel : public FactorModel {
     }
     score_vector(p.data(), bu, out);
   }
-  std::map<std::string, Tensor> state() const override {
-    auto s = FactorModel::state();
-    const NmfParams& p = params;
-    s["nmf"] = Tensor{{8}, {static_cast<float>(p.reg_pu), static_cast<float>(p.reg_qi), static_cast<float>(p.reg_bu),
-                            static_cast<float>(p.reg_bi), static_cast<float>(p.lr_bu), static_cast<float>(p.lr_bi),
-                            static_cast<float>(p.init_low), static_cast<float>(p.init_high)}, {}};
-    s["nmf_options"] = Tensor{{2}, {}, {p.epochs, p.biased ? 1 : 0}};
-    s["seed"] = u64_tensor(p.seed);
-    return s;
-  }
 };
 
 // fitNMF(csr, csc, {factors, epochs, regUser, regItem, biased, regBiasUser, regBiasItem, lrBiasUser, lrBiasItem,
@@ -235,22 +225,18 @@ std::shared_ptr<Model> restore_nmf(StateReader& s) {
   restore_factor_state(*m, s, true);
   NmfParams& p = m->params;
   p.factors = m->factors;
-  auto r = s.f32("nmf", {8});
-  if (r[0] < 0 || r[1] < 0 || r[2] < 0 || r[3] < 0 || !(r[4] > 0) || !(r[5] > 0) || r[6] < 0 || r[7] < r[6]) s.fail_tensor("nmf", "is out of range");
-  p.reg_pu = r[0];
-  p.reg_qi = r[1];
-  p.reg_bu = r[2];
-  p.reg_bi = r[3];
-  p.lr_bu = r[4];
-  p.lr_bi = r[5];
-  p.init_low = r[6];
-  p.init_high = r[7];
-  auto o = s.i32("nmf_options", {2});
-  if (o[0] < 0 || o[1] < 0 || o[1] > 1) s.fail_tensor("nmf_options", "is out of range");
-  p.epochs = o[0];
-  p.biased = o[1] == 1;
+  p.reg_pu = s.real_param("regUser");
+  p.reg_qi = s.real_param("regItem");
+  p.reg_bu = s.real_param("regBiasUser");
+  p.reg_bi = s.real_param("regBiasItem");
+  p.lr_bu = s.real_param("lrBiasUser");
+  p.lr_bi = s.real_param("lrBiasItem");
+  p.init_low = s.real_param("initLow");
+  p.init_high = s.real_param("initHigh");
+  p.epochs = static_cast<int>(s.int_param("epochs", 0, 1000000));
+  p.biased = s.bool_param("biased");
   if (p.biased && (m->item_bias.empty() || m->user_bias.empty())) s.fail_tensor("item_bias", "is missing (biased model)");
-  p.seed = s.u64("seed");
+  p.seed = static_cast<uint64_t>(s.int_param("seed", 0, int64_t{1} << 53));
   return m;
 }
 

@@ -118,11 +118,6 @@ Napi::Value TruncatedSVD(const Napi::CallbackInfo& info) {
 class PureSvdModel : public FactorModel {
  public:
   bool binary = false;
-  std::map<std::string, Tensor> state() const override {
-    auto s = FactorModel::state();
-    s["binary"] = Tensor{{1}, {}, {binary ? 1 : 0}};
-    return s;
-  }
   // Fold-in: p = r V, scores V p (the training users' U S rows are exactly this projection of their rows).
   void score_new_user(const int32_t* its, const float* values, int n, float* out) const override {
     std::vector<float> p(factors, 0.f);
@@ -175,7 +170,7 @@ void init(Napi::Env env, Napi::Object exports) {
 std::shared_ptr<Model> restore_puresvd(StateReader& s) {
   auto m = std::make_shared<PureSvdModel>();
   restore_factor_state(*m, s, true);
-  m->binary = s.int_scalar("binary", 0, 1) == 1;
+  m->binary = s.bool_param("binary");
   return m;
 }
 

@@ -142,6 +142,9 @@ class SimRow {
   std::vector<double> a_, b_, c_, d_, e_;
 };
 
+// The neighbours kept per row for maxNeighbors (0 = every one while the side has at most 4096 entries, else 512).
+int64_t neighbor_cap(int64_t max_neighbors, int64_t nx) { return max_neighbors > 0 ? max_neighbors : (nx <= 4096 ? 0 : 512); }
+
 // Keeps the cap most similar (all when cap <= 0 or enough room), sorted by id for merging.
 void cap_and_sort(std::vector<Neighbor>& v, int64_t cap) {
   if (cap > 0 && static_cast<int64_t>(v.size()) > cap) {
@@ -421,9 +424,6 @@ class KnnModel : public Model {
     s["global_bias"] = Tensor{{1}, {static_cast<float>(mu)}, {}};
     put_ratings(s, "train", R);
     s["clip"] = scale_tensor(scale);
-    s["knn_options"] = Tensor{{6}, {}, {user_based ? 1 : 0, static_cast<int32_t>(sim.sim), sim.min_support, k, min_k,
-                                         static_cast<int32_t>(cap)}};
-    s["knn_reals"] = Tensor{{2}, {static_cast<float>(sim.shrinkage), static_cast<float>(bsl_reg_user)}, {}};
     return s;
   }
 
@@ -520,7 +520,7 @@ Napi::Value FitKNN(const Napi::CallbackInfo& info) {
       const Side side = user_based ? Side{m->R.view(), m->C.view(), m->bu.data(), m->bi.data()}
                                    : Side{m->C.view(), m->R.view(), m->bi.data(), m->bu.data()};
       const int32_t nx = side.X.rows;
-      m->cap = cap > 0 ? cap : (nx <= 4096 ? 0 : 512);
+      m->cap = neighbor_cap(cap, nx);
       // Rows in parallel, each into its own list; then one contiguous array.
       std::vector<std::vector<Neighbor>> lists(nx);
       const int nt = resolve_threads(threads);
@@ -555,18 +555,15 @@ std::shared_ptr<Model> restore_knn(StateReader& s) {
   m->mode = s.kind() == "KNNBasic" ? Mode::Basic : s.kind() == "KNNWithMeans" ? Mode::Means : Mode::Baseline;
   m->nu = s.users();
   m->ni = s.items();
-  auto o = s.i32("knn_options", {6});
-  if (o[0] < 0 || o[0] > 1 || o[1] < 0 || o[1] > 3 || o[2] < 0 || o[3] < 1 || o[4] < 0 || o[5] < 0) s.fail_tensor("knn_options", "is out of range");
-  m->user_based = o[0] == 1;
-  m->sim.sim = static_cast<Sim>(o[1]);
-  m->sim.min_support = o[2];
-  m->k = o[3];
-  m->min_k = o[4];
-  m->cap = o[5];
-  auto r = s.f32("knn_reals", {2});
-  if (r[0] < 0 || r[1] < 0) s.fail_tensor("knn_reals", "must be >= 0");
-  m->sim.shrinkage = r[0];
-  m->bsl_reg_user = r[1];
+  const int64_t int_max = std::numeric_limits<int32_t>::max();
+  m->user_based = s.bool_param("userBased");
+  m->sim.sim = sim_from(s.string_param("similarity"));
+  m->sim.min_support = static_cast<int>(s.int_param("minSupport", 0, int_max));
+  m->k = static_cast<int>(s.int_param("k", 1, int_max));
+  m->min_k = static_cast<int>(s.int_param("minK", 0, int_max));
+  m->cap = neighbor_cap(s.int_param("maxNeighbors", 0, int_max), m->user_based ? m->nu : m->ni);
+  m->sim.shrinkage = s.real_param("shrinkage");
+  m->bsl_reg_user = s.real_param("baselineRegUser");
   m->mu = s.scalar("global_bias");
   m->sim.mu = m->mu;
   m->scale = read_scale(s);

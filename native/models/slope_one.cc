@@ -110,7 +110,6 @@ class SlopeOneModel : public Model {
     put_ratings(s, "train", R);
     s["global_bias"] = Tensor{{1}, {static_cast<float>(mu)}, {}};
     s["clip"] = scale_tensor(scale);
-    s["weighted"] = Tensor{{1}, {}, {weighted ? 1 : 0}};
     return s;
   }
 
@@ -260,7 +259,7 @@ std::shared_ptr<Model> restore_slope_one(StateReader& s) {
   auto m = std::make_shared<SlopeOneModel>();
   m->nu = s.users();
   m->ni = s.items();
-  m->weighted = s.int_scalar("weighted", 0, 1) == 1;
+  m->weighted = s.bool_param("weighted");
   m->mu = s.scalar("global_bias");
   m->scale = read_scale(s);
   m->R = read_ratings(s, "train", m->nu, m->ni);

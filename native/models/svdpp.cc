@@ -60,8 +60,6 @@ class SvdppModel : public FactorModel {
     auto s = FactorModel::state();
     s["user_explicit_factors"] = Tensor{{users, factors}, P, {}};
     s["item_implicit_factors"] = Tensor{{items, factors}, Y, {}};
-    s["implicit_lr_reg"] = Tensor{{2}, {static_cast<float>(lr_y), static_cast<float>(reg_y)}, {}};
-    put_sgd_params(s, params);
     return s;
   }
 };
@@ -202,10 +200,9 @@ std::shared_ptr<Model> restore_svdpp(StateReader& s) {
   m->params = read_sgd_params(s, m->factors);
   m->P = s.f32("user_explicit_factors", {m->users, m->factors});
   m->Y = s.f32("item_implicit_factors", {m->items, m->factors});
-  auto lr = s.f32("implicit_lr_reg", {2});
-  if (!(lr[0] > 0) || lr[1] < 0 || static_cast<double>(lr[0]) * lr[1] >= 1) s.fail_tensor("implicit_lr_reg", "is out of range");
-  m->lr_y = lr[0];
-  m->reg_y = lr[1];
+  // lrY / regY: absent means lr / reg (ts/models/svdpp.ts).
+  m->lr_y = s.has_param("lrY") ? s.real_param("lrY") : m->params.lr;
+  m->reg_y = s.has_param("regY") ? s.real_param("regY") : m->params.reg;
   return m;
 }
 

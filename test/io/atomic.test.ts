@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RecsysError, loadModel, readModelInfo } from '../../ts/index.js';
-import { saveModel, type SaveIo } from '../../ts/io/format.js';
+import { STALE_TEMP_MS, removeStaleTempFiles, saveModel, type SaveIo } from '../../ts/io/format.js';
 import * as fs from 'node:fs';
 import { factorModel, tempDir } from './helpers.js';
 
@@ -100,6 +100,29 @@ describe('atomic save', () => {
     expect(loadModel(path).recommend('user-3')).toEqual(oldModel.recommend('user-3'));
     // The abandoned temporary file is a hidden sibling, never the model.
     expect(readdirSync(dir).filter((f) => f.startsWith('.m.rsm.') && f.endsWith('.tmp'))).toHaveLength(1);
+    // The next save to that directory removes it: its writer is gone.
+    newModel.save(path);
+    expect(readdirSync(dir)).toEqual(['m.rsm']);
+  });
+
+  it('removes only stale temporary files of its own naming', () => {
+    const dir = tmp.path('stale');
+    mkdirSync(dir);
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // a pid whose process has exited
+    const file = (name: string, ageMs = 0) => {
+      writeFileSync(`${dir}/${name}`, 'x');
+      if (ageMs) utimesSync(`${dir}/${name}`, new Date(Date.now() - ageMs), new Date(Date.now() - ageMs));
+      return name;
+    };
+    const deadWriter = file(`.m.rsm.${dead}.0123abcd.tmp`);
+    const ownLive = file(`.m.rsm.${process.pid}.0123abcd.tmp`); // maybe a worker thread of ours is writing it
+    const otherLive = file(`.other.rsm.1.89abcdef.tmp`); // pid 1 is alive
+    const otherOld = file(`.old.rsm.1.00000000.tmp`, STALE_TEMP_MS + 60_000); // alive pid, untouched for long: stale
+    const notOurs = [file(`.m.rsm.${dead}.tmp`), file(`m.rsm.${dead}.0123abcd.tmp`), file(`.m.rsm.${dead}.0123ABCD.tmp`), file('.m.rsm.x.0123abcd.tmp'), file('notes.tmp')];
+    mkdirSync(`${dir}/.d.rsm.${dead}.0123abcd.tmp`); // a directory with our naming is left alone
+    const removed = removeStaleTempFiles(dir).map((p) => p.slice(dir.length + 1));
+    expect(removed.sort()).toEqual([deadWriter, otherOld].sort());
+    expect(readdirSync(dir).sort()).toEqual([ownLive, otherLive, ...notOurs, `.d.rsm.${dead}.0123abcd.tmp`].sort());
   });
 
   it('a process killed at random moments while saving in a loop never leaves a broken model at the path', async () => {

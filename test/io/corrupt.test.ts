@@ -82,11 +82,15 @@ describe('loadModel on bad files', () => {
   });
 
   it('a newer or unknown format version', () => {
-    const p = tmp.path('v2.rsm');
+    const p = tmp.path('v3.rsm');
     rewrite(good, p, (h) => {
-      h.__metadata__.format_version = '2';
+      h.__metadata__.format_version = '3';
     });
-    expectFormat(p, /newer recsys \(model format version 2; this version reads up to 1\)/);
+    expectFormat(p, /newer recsys \(model format version 3; this version reads up to 2\)/);
+    rewrite(good, p, (h) => {
+      h.__metadata__.format_version = '0';
+    });
+    expectFormat(p, /unknown model format version "0"/);
     rewrite(good, p, (h) => {
       h.__metadata__.format_version = 'one';
     });
@@ -107,7 +111,7 @@ describe('loadModel on bad files', () => {
       }, /item_factors' has shape \[60, 2\], expected|shape/],
       ['overlapping tensors', (h) => void (h.item_factors.data_offsets = [0, h.item_factors.data_offsets[1] - h.item_factors.data_offsets[0]]), /does not start where|bytes after|data_offsets/],
       ['missing state tensor', (_h, m) => void m.state.push('no_such'), /state tensor list/],
-      ['ids count mismatch', (_h, m) => void (m.data.items = 31), /id tensor|train/],
+      ['ids count mismatch', (_h, m) => void (m.data.items = 31), /id tensor|train|larger than its id maps/],
       ['repeated ids', (_h, m) => void (m.ids.users = { values: Array(m.data.users).fill('same') }), /repeat/],
       ['non-finite factors', (h, _m, d) => {
         new DataView(d.buffer, d.byteOffset).setFloat32(h.item_factors.data_offsets[0] + 8, NaN, true);

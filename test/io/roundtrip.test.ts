@@ -111,7 +111,7 @@ describe('save -> loadModel round trip', () => {
     m.save(path);
     const info = readModelInfo(path);
     expect(info.size).toBe(statSync(path).size);
-    expect(info.formatVersion).toBe(1);
+    expect(info.formatVersion).toBe(2);
     expect(info.checksum).toMatch(/^xxh64:[0-9a-f]{16}$/);
     expect(info.meta).toMatchObject({
       class: 'BaselineOnly',
@@ -152,16 +152,16 @@ describe('save -> loadModel round trip', () => {
   it('rebuilds a native model from state() with restoreModel, and refuses bad state', () => {
     const m = factorModel(6, 9, 4, 3);
     const h = m.nativeModel;
-    const r = addon.restoreModel(h.kind, { users: h.nUsers, items: h.nItems }, h.state());
+    const r = addon.restoreModel(h.kind, { users: h.nUsers, items: h.nItems }, h.state(), m.params);
     expect(r.recommend(2, 9)).toEqual(h.recommend(2, 9));
     const bad = h.state();
     bad.item_factors!.shape = [9, 3];
-    expect(() => addon.restoreModel(h.kind, { users: 6, items: 9 }, bad)).toThrow(/shape|values/);
+    expect(() => addon.restoreModel(h.kind, { users: 6, items: 9 }, bad, m.params)).toThrow(/shape|values/);
     const nan = h.state();
     (nan.user_factors!.data as Float32Array)[5] = NaN;
-    expect(() => addon.restoreModel(h.kind, { users: 6, items: 9 }, nan)).toThrow(/non-finite/);
-    expect(() => addon.restoreModel('NoSuchKind', { users: 6, items: 9 }, h.state())).toThrow(/NoSuchKind/);
-    expect(() => addon.restoreModel(h.kind, { users: 7, items: 9 }, h.state())).toThrow(/shape/);
+    expect(() => addon.restoreModel(h.kind, { users: 6, items: 9 }, nan, m.params)).toThrow(/non-finite/);
+    expect(() => addon.restoreModel('NoSuchKind', { users: 6, items: 9 }, h.state(), m.params)).toThrow(/NoSuchKind/);
+    expect(() => addon.restoreModel(h.kind, { users: 7, items: 9 }, h.state(), m.params)).toThrow(/shape/);
     expect(addon.restorableKinds()).toEqual(expect.arrayContaining(['FactorModel', 'Popularity', 'Random', 'BaselineOnly']));
   });
 

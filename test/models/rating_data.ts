@@ -3,7 +3,7 @@
 import { Dataset } from '../../ts/data/dataset.js';
 import type { Id } from '../../ts/data/idmap.js';
 import type { Recommender } from '../../ts/models/base.js';
-import { addon } from '../../ts/native.js';
+import { addon, type NativeAddon } from '../../ts/native.js';
 import { mulberry32 } from '../helpers/random.js';
 
 export function gaussian(rnd: () => number): () => number {
@@ -107,8 +107,8 @@ export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** The error code a native fit function throws for the given arguments (undefined when it does not throw). */
-export function nativeCode(fitName: string, ...args: unknown[]): string | undefined {
-  const f = addon[fitName] as (...a: unknown[]) => unknown;
+export function nativeCode(fitName: keyof NativeAddon, ...args: unknown[]): string | undefined {
+  const f = addon[fitName] as unknown as (...a: unknown[]) => unknown;
   try {
     f(...args);
   } catch (e) {

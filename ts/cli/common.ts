@@ -97,7 +97,9 @@ export function parseSets(sets: string[] | undefined): Record<string, unknown> {
     } catch {
       // plain text value
     }
-    out[key] = v;
+    // Defined, not assigned: `__proto__=...` must be an option named __proto__ (refused as unknown by the model),
+    // not a change of the object's prototype.
+    Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

@@ -3,7 +3,7 @@
 //
 //   bytes 0..8     N, the header length, unsigned 64-bit little-endian
 //   bytes 8..8+N   the header: JSON, padded with spaces so that the data starts at a multiple of 8. It begins with
-//                  the fixed text {"__metadata__":{"checksum":"xxh64:<16 hex>","format":"recsys-model","format_version":"1",
+//                  the fixed text {"__metadata__":{"checksum":"xxh64:<16 hex>","format":"recsys-model","format_version":"2",
 //                  (our magic and version), then "recsys": <our metadata as a JSON string>, then one entry per
 //                  tensor: {"dtype": "F32" | "I32", "shape": [...], "data_offsets": [begin, end]}
 //   bytes 8+N..    the tensors' little-endian bytes, contiguous, in header order
@@ -14,20 +14,45 @@
 // train.indices (the training interactions, for leaving seen items out). The metadata holds the model class,
 // its parameters, the library version, the time of writing, a fingerprint of the training data and the native
 // kind and dimensions.
-import { closeSync, fsyncSync, fstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+//
+// Version 2 stores the model's options only by name, in the metadata's params (every option resolved, defaults
+// included; ts/models/params.ts owns them): loadModel checks them with the class's spec and hands them to the
+// restorer. Version 1 also kept some options as positional state tensors (options, nmf_options, sgd_options,
+// knn_options ...); ts/io/v1.ts maps those to named options once, so version-1 files still load.
+import { closeSync, fsyncSync, fstatSync, lstatSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { endianness } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { RecsysError, argError, native } from '../errors.js';
+import { RecsysError, argError } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Id, IdMap } from '../data/idmap.js';
 import { packageVersion } from '../info.js';
 import { addon, type NativeTensor } from '../native.js';
-import type { ModelState, Recommender } from '../models/base.js';
+
+/**
+ * What a model file stores of a fitted model besides its id maps and training interactions: the native kind, the
+ * native model's dimensions and its named tensors (factors, biases, neighbour lists ...).
+ */
+export interface ModelState {
+  kind: string;
+  users: number;
+  items: number;
+  tensors: Record<string, NativeTensor>;
+}
+
+/** What saveModel needs of a model (a Recommender; named here so that this file does not import the models). */
+export interface SavableModel {
+  readonly name: string;
+  readonly params: object;
+  readonly trainData: Dataset;
+  exportState(): ModelState;
+}
 
 export const MODEL_FORMAT = 'recsys-model';
 /** The model file format this version writes and the newest it reads. */
-export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_FORMAT_VERSION = 2;
+/** The oldest format version this version reads. */
+export const MODEL_FORMAT_OLDEST = 1;
 
 const PREFIX = '{"__metadata__":{"checksum":"xxh64:';
 const AFTER_CHECKSUM = `","format":"${MODEL_FORMAT}","format_version":"`;
@@ -131,11 +156,11 @@ export function dataFingerprint(train: Dataset): string {
   const chunks: ArrayBufferView[] = [train.csr.indptr, train.csr.indices];
   if (train.csr.data) chunks.push(train.csr.data);
   chunks.push(enc.encode(JSON.stringify(train.users.ids)), enc.encode(JSON.stringify(train.items.ids)));
-  return `xxh64:${native(() => addon.xxh64(chunks))}`;
+  return `xxh64:${addon.xxh64(chunks)}`;
 }
 
 /** The bytes of a model file: header, then the tensors' bytes in order (views, not copies). */
-function encode(model: Recommender): { head: Uint8Array; chunks: Uint8Array[]; headerText: string } {
+function encode(model: SavableModel): { head: Uint8Array; chunks: Uint8Array[]; headerText: string } {
   if (endianness() !== 'LE') throw new RecsysError('E_UNSUPPORTED', 'model files are little-endian; this machine is big-endian');
   if (loadHooks.isLoadable && !loadHooks.isLoadable(model.name)) {
     throw new RecsysError('E_UNSUPPORTED', `${model.name} cannot be saved: loadModel would not know the class (see registerModelClass)`);
@@ -174,6 +199,13 @@ function encode(model: Recommender): { head: Uint8Array; chunks: Uint8Array[]; h
     if (!dtype) throw new RecsysError('E_STATE', `${model.name}: state tensor '${name}' is neither a Float32Array nor an Int32Array`);
     const numel = t.shape.reduce((a, b) => a * b, 1);
     if (numel !== t.data.length) throw new RecsysError('E_STATE', `${model.name}: state tensor '${name}' has ${t.data.length} values for shape [${t.shape}]`);
+    // The loader refuses non-finite values; a file that saves must load, so refuse them here (a diverged fit).
+    if (dtype === 'F32') {
+      const d = t.data;
+      for (let p = 0; p < d.length; p++) {
+        if (!Number.isFinite(d[p]!)) throw new RecsysError('E_STATE', `${model.name} cannot be saved: state tensor '${name}' holds a non-finite value at ${p} (the fit diverged)`);
+      }
+    }
     header[name] = { dtype, shape: t.shape, data_offsets: [at, at + t.data.byteLength] };
     at += t.data.byteLength;
     chunks.push(bytesOf(t.data));
@@ -190,7 +222,7 @@ function encode(model: Recommender): { head: Uint8Array; chunks: Uint8Array[]; h
   const head = new Uint8Array(8 + body.length);
   new DataView(head.buffer).setBigUint64(0, BigInt(body.length), true);
   head.set(body, 8);
-  const hex = native(() => addon.xxh64([head, ...chunks]));
+  const hex = addon.xxh64([head, ...chunks]);
   head.set(enc.encode(hex), CHECKSUM_AT);
   return { head, chunks, headerText: text };
 }
@@ -206,15 +238,65 @@ function writeAll(io: SaveIo, fd: number, bytes: Uint8Array): void {
   }
 }
 
+/** The temporary file saveModel writes before its rename: `.<target name>.<pid>.<8 hex>.tmp`. */
+export const TEMP_NAME = /^\.(.+)\.([1-9][0-9]{0,9})\.[0-9a-f]{8}\.tmp$/;
+/** A temporary file of ours untouched for this long is stale even when its writer's pid is alive (pids are reused). */
+export const STALE_TEMP_MS = 60 * 60 * 1000;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/**
+ * Removes the temporary files an earlier save left in `dir` when its process was killed mid-write (kill -9,
+ * power loss): only regular files named exactly as saveModel names them, and only stale ones, i.e. whose writer
+ * process is gone (no process has that pid; never our own pid, which a worker thread of this process may be
+ * writing under) or that nobody has modified for STALE_TEMP_MS. Best effort: errors are ignored.
+ */
+export function removeStaleTempFiles(dir: string, now = Date.now()): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (!m) continue;
+    const path = join(dir, name);
+    try {
+      const st = lstatSync(path);
+      if (!st.isFile()) continue;
+      const pid = Number(m[2]);
+      const writerGone = pid !== process.pid && !pidAlive(pid);
+      if (writerGone || now - st.mtimeMs > STALE_TEMP_MS) {
+        unlinkSync(path);
+        removed.push(path);
+      }
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+  return removed;
+}
+
 /**
  * Writes a fitted model to `path` atomically: a temporary file in the same directory, fsync, rename over the
  * target, fsync of the directory. On any failure the temporary file is removed and the old file is untouched.
+ * Stale temporary files of earlier saves killed mid-write are removed first (removeStaleTempFiles).
  */
-export function saveModel(model: Recommender, path: string, io: SaveIo = realIo): void {
+export function saveModel(model: SavableModel, path: string, io: SaveIo = realIo): void {
   if (typeof path !== 'string' || path.length === 0) throw argError('save expects a file path');
   const { head, chunks } = encode(model);
   const target = resolve(path);
   const dir = dirname(target);
+  removeStaleTempFiles(dir);
   const tmp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
@@ -323,7 +405,7 @@ export function readModelHeader(path: string): ModelFileHeader {
     for (const [k, v] of Object.entries(md)) if (typeof v !== 'string') throw formatError(path, `__metadata__.${k} is not a string`);
     if (md.format !== MODEL_FORMAT) throw formatError(path, 'not a recsys model file');
     const version = Number(md.format_version);
-    if (!/^[0-9]{1,6}$/.test(String(md.format_version)) || version < 1) throw formatError(path, `unknown model format version ${JSON.stringify(md.format_version)}`);
+    if (!/^[0-9]{1,6}$/.test(String(md.format_version)) || version < MODEL_FORMAT_OLDEST) throw formatError(path, `unknown model format version ${JSON.stringify(md.format_version)}`);
     if (version > MODEL_FORMAT_VERSION) {
       throw formatError(path, `written by a newer recsys (model format version ${version}; this version reads up to ${MODEL_FORMAT_VERSION}): upgrade recsys to load it`);
     }
@@ -378,6 +460,11 @@ function checkMeta(path: string, raw: unknown, tensors: TensorEntry[]): ModelFil
   if (typeof m.library !== 'string' || typeof m.created !== 'string') throw bad('no library version or creation time');
   const d = m.data;
   if (!isPlainObject(d) || typeof d.fingerprint !== 'string' || !isInt(d.users) || !isInt(d.items) || !isInt(d.interactions)) throw bad('a bad training-data entry');
+  // The model's dimensions are at most the id maps', whose sizes the id tensors or lists actually present
+  // confirm below: a restorer never sizes anything from a count the file does not back with data.
+  if ((m.users as number) > (d.users as number) || (m.items as number) > (d.items as number)) {
+    throw bad(`model dimensions (${m.users} users, ${m.items} items) larger than its id maps (${d.users}, ${d.items})`);
+  }
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const ids = m.ids;
   if (!isPlainObject(ids)) throw bad('no id maps');

@@ -1,5 +1,5 @@
 // loadModel: a model file back into an instance of the class that saved it (ts/io/format.ts has the layout).
-import { RecsysError, native, nativeAsync } from '../errors.js';
+import { RecsysError } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
 import { IdMap } from '../data/idmap.js';
 import { addon, type NativeTensor } from '../native.js';
@@ -7,6 +7,7 @@ import { Recommender } from '../models/base.js';
 import { FactorModel } from '../models/factors.js';
 import { models } from '../models/registry.js';
 import { readModelHeader, loadHooks, rememberFingerprint, CHECKSUM_AT, type IdsEntry, type ModelFileHeader, type ModelFileMeta } from './format.js';
+import { v1Params } from './v1.js';
 
 type Create = (params: Record<string, unknown>) => Recommender;
 
@@ -81,7 +82,7 @@ function checkTrainCsr(path: string, indptr: Int32Array, indices: Int32Array, co
 // Native errors name the file when they can; make sure every E_FORMAT does.
 function withPath<T>(path: string, f: () => T): T {
   try {
-    return native(f);
+    return f();
   } catch (err) {
     const e = err as RecsysError;
     if (e.code === 'E_FORMAT' && !e.message.startsWith(path)) throw fail(path, e.message, err);
@@ -122,7 +123,7 @@ export async function loadModelWithInfoAsync<M extends Recommender = Recommender
   const p = prepare(path, options);
   let r: NativeRead;
   try {
-    r = await nativeAsync(withPath(path, () => addon.readModelFileAsync(path, p.spec)));
+    r = await withPath(path, () => addon.readModelFileAsync(path, p.spec));
   } catch (err) {
     const e = err as RecsysError;
     if (e.code === 'E_FORMAT' && !e.message.startsWith(path)) throw fail(path, e.message, err);
@@ -134,31 +135,54 @@ export async function loadModelWithInfoAsync<M extends Recommender = Recommender
 type NativeRead = ReturnType<typeof addon.readModelFile>;
 type ReadSpec = Parameters<typeof addon.readModelFile>[1];
 
-// The header, the class and what the native reader must do.
-function prepare(path: string, options: LoadOptions): { h: ModelFileHeader; create: Create; nativeKind: boolean; spec: ReadSpec } {
+// The model instance from the file's class and params: the params are checked by the class's own spec (the
+// same ranges and rules as its constructor) before anything is read or restored.
+function instantiate(path: string, meta: ModelFileMeta, create: Create, params: Record<string, unknown>): Recommender {
+  let model: Recommender;
+  try {
+    model = create(params);
+  } catch (err) {
+    throw fail(path, `its ${meta.class} parameters are not valid here (${(err as Error).message})`, err);
+  }
+  if (model.name !== meta.class) throw fail(path, `class '${meta.class}' built a '${model.name}'`);
+  if (model.stateKind !== meta.kind) throw fail(path, `its class ${meta.class} keeps state of kind '${model.stateKind}', but the file holds kind '${meta.kind}'`);
+  return model;
+}
+
+interface Prepared {
+  h: ModelFileHeader;
+  create: Create;
+  model: Recommender;
+  /** The native reader restores the model itself (format 2, a native kind). */
+  nativeRestore: boolean;
+  nativeKind: boolean;
+  spec: ReadSpec;
+}
+
+// The header, the class, the checked params and what the native reader must do.
+function prepare(path: string, options: LoadOptions): Prepared {
   if (options === null || typeof options !== 'object') throw new RecsysError('E_ARG', 'load options must be an object');
   const h = readModelHeader(path);
   const { meta } = h;
   const create = classFor(meta.class);
   if (!create) throw fail(path, `model class '${meta.class}' is not known to this build of recsys`);
+  const model = instantiate(path, meta, create, { ...meta.params });
   const nativeKind = addon.restorableKinds().includes(meta.kind);
+  // Version 1 kept some options in state tensors: those come back to TS first (finish maps them to params).
+  const nativeRestore = nativeKind && h.formatVersion >= 2;
   const spec: ReadSpec = {
     header: h.headerBytes,
     checksumAt: CHECKSUM_AT,
     dataLength: h.dataLength,
     tensors: h.tensors,
     expected: options.verify === false ? undefined : h.checksum.slice('xxh64:'.length),
-    restore: nativeKind ? { kind: meta.kind, users: meta.users, items: meta.items, names: meta.state } : undefined,
+    restore: nativeRestore ? { kind: meta.kind, users: meta.users, items: meta.items, names: meta.state, params: model.params } : undefined,
   };
-  return { h, create, nativeKind, spec };
+  return { h, create, model, nativeRestore, nativeKind, spec };
 }
 
 // Id maps, training interactions and the model instance around what the native reader returned.
-function finish<M extends Recommender>(
-  path: string,
-  { h, create, nativeKind }: { h: ModelFileHeader; create: Create; nativeKind: boolean },
-  r: NativeRead,
-): { model: M; info: ModelFileInfo } {
+function finish<M extends Recommender>(path: string, { h, create, model: built, nativeRestore, nativeKind }: Prepared, r: NativeRead): { model: M; info: ModelFileInfo } {
   const { meta } = h;
   const users = idMap(path, 'users', meta.ids.users, r.tensors);
   const items = idMap(path, 'items', meta.ids.items, r.tensors);
@@ -169,14 +193,17 @@ function finish<M extends Recommender>(
   if (meta.users > users.size || meta.items > items.size) throw fail(path, 'the model is larger than its id maps');
   const train = new Dataset(users, items, { rows: users.size, cols: items.size, indptr, indices });
   rememberFingerprint(train, meta.data.fingerprint);
-  let model: Recommender;
-  try {
-    model = create({ ...meta.params });
-  } catch (err) {
-    throw fail(path, `its ${meta.class} parameters are not valid here (${(err as Error).message})`, err);
+  let model = built;
+  if (nativeKind && h.formatVersion < 2) {
+    let params: Record<string, unknown>;
+    try {
+      params = v1Params(meta.class, { ...meta.params }, r.tensors);
+    } catch (err) {
+      throw fail(path, (err as Error).message, err);
+    }
+    model = instantiate(path, meta, create, params);
   }
-  if (model.name !== meta.class) throw fail(path, `class '${meta.class}' built a '${model.name}'`);
-  if (nativeKind) {
+  if (nativeRestore) {
     Recommender.attachState(model, r.model!, train);
   } else {
     const tensors: Record<string, NativeTensor> = {};

@@ -1,9 +1,9 @@
-import { RecsysError, argError, native } from '../errors.js';
+import { RecsysError, argError } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
 import type { Id } from '../data/idmap.js';
-import { addon, type CsrMatrix, type FitOptionsNative, type NativeModel } from '../native.js';
-import { FactorRecommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
-import { checkParams } from './params.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
+import { resolveParams, type ModelSpec } from './params.js';
 
 export interface ImplicitALSParams extends CommonParams {
   /** Latent factors. Default 64. */
@@ -27,16 +27,18 @@ export interface ImplicitALSParams extends CommonParams {
   computeLoss?: boolean;
 }
 
-const spec = {
-  factors: { int: [1, 4096] },
-  reg: { real: [0, 1e12] },
-  alpha: { real: [0, 1e12] },
-  iterations: { int: [0, 100000] },
-  solver: { oneOf: ['cg', 'cholesky'] },
-  cgSteps: { int: [1, 1000] },
-  binary: { bool: true },
-  computeLoss: { bool: true },
-} as const;
+const spec: ModelSpec = {
+  params: {
+    factors: { int: [1, 4096], default: 64 },
+    reg: { real: [0, 1e12], default: 0.01 },
+    alpha: { real: [0, 1e12], default: 1 },
+    iterations: { int: [0, 100000], default: 15 },
+    solver: { oneOf: ['cg', 'cholesky'], default: 'cg' },
+    cgSteps: { int: [1, 1000], default: 3 },
+    binary: { bool: true, default: false },
+    computeLoss: { bool: true, default: false, state: false },
+  },
+};
 
 export interface PartialFitOptions {
   /** Known users whose interactions changed: their vectors are recomputed too. New users always are. */
@@ -53,12 +55,15 @@ export interface PartialFitOptions {
 export class ImplicitALS extends FactorRecommender<ImplicitALSParams> {
   readonly name = 'ImplicitALS';
   readonly tasks: readonly ModelTask[] = ['ranking'];
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'ImplicitALS';
+  }
   constructor(params: ImplicitALSParams = {}) {
-    super(params);
-    checkParams(this.name, params, spec);
+    super(resolveParams('ImplicitALS', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitImplicitALS')(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitImplicitALS(train.csr, train.csc, { ...this.params }, run);
   }
 
   /**
@@ -84,8 +89,7 @@ export class ImplicitALS extends FactorRecommender<ImplicitALSParams> {
     };
     const ru = lookup(options.users, data.users, 'users');
     const ri = lookup(options.items, data.items, 'items');
-    const f = addon.alsPartialFit as (...a: unknown[]) => NativeModel;
-    this.handle = native(() => f(h, data.csr, data.csc, userOld, itemOld, ru, ri, { threads: this.params.threads ?? 0 }, {}));
+    this.handle = addon.alsPartialFit(h, data.csr, data.csc, userOld, itemOld, ru, ri, { threads: this.params.threads ?? 0 }, {});
     this.trainSet = data;
     return this;
   }

@@ -1,10 +1,12 @@
 import { RecsysError, argError, native, nativeAsync, show } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { unknownIdError, type Id } from '../data/idmap.js';
-import { addon, type FitOptionsNative, type FitProgress, type NativeModel, type NativeTensor, type TopKResult } from '../native.js';
-import { saveModel } from '../io/format.js';
+import { addon, type FitOptionsNative, type FitProgress, type NativeModel, type TopKResult } from '../native.js';
+import { saveModel, type ModelState } from '../io/format.js';
+import { sameSpec, specOf, type ModelSpec } from './params.js';
 
 export type { FitProgress } from '../native.js';
+export type { ModelState } from '../io/format.js';
 
 /**
  * What a model is for: rating prediction (its predict() is a rating: RMSE/MAE apply) or top-N ranking (its scores
@@ -66,17 +68,6 @@ export interface FoldInOptions extends RecommendOptions {
 }
 
 /**
- * What a model file stores of a fitted model besides its id maps and training interactions: the native kind, the
- * native model's dimensions and its named tensors (factors, biases, neighbour lists ...).
- */
-export interface ModelState {
-  kind: string;
-  users: number;
-  items: number;
-  tensors: Record<string, NativeTensor>;
-}
-
-/**
  * The one estimator shape of recsys: fit / fitAsync, recommend, recommendBatch, recommendForNewUser (fold-in),
  * similarItems, similarUsers, predict. Users and items are named by external ids. A family implements only
  * fitNative(); everything else runs on the native model handle it returns.
@@ -91,7 +82,7 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
   protected trainSet?: Dataset;
 
   constructor(params: P) {
-    this.params = Object.freeze({ ...params });
+    this.params = Object.freeze(sameSpec(params, { ...params }));
     validateCommon(this.params);
   }
 
@@ -144,12 +135,22 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
    */
   exportState(): ModelState {
     const h = this.nativeModel;
-    return { kind: h.kind, users: h.nUsers, items: h.nItems, tensors: native(() => h.state()) };
+    return { kind: h.kind, users: h.nUsers, items: h.nItems, tensors: h.state() };
   }
 
-  /** Rebuilds the fitted state from exportState()'s output (the model's params are already set). */
+  /** Rebuilds the fitted state from exportState()'s output and the model's params (already set). */
   protected importState(state: ModelState): void {
-    this.handle = native(() => addon.restoreModel(state.kind, { users: state.users, items: state.items }, state.tensors));
+    this.handle = addon.restoreModel(state.kind, { users: state.users, items: state.items }, state.tensors, this.params);
+  }
+
+  /** The options this model takes: name, type, range, default (ts/models/params.ts). */
+  get paramSpec(): ModelSpec {
+    return specOf(this.params) ?? { params: {} };
+  }
+
+  /** The kind of fitted state this class saves and restores; loadModel refuses a file whose kind differs. */
+  get stateKind(): string {
+    return this.name;
   }
 
   /**
@@ -177,6 +178,10 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
     if (!this.trainSet) throw new RecsysError('E_NOT_FITTED', `${this.name} is not fitted: call fit() or fitAsync() first`);
     return this.trainSet;
   }
+
+  // Native errors arrive as RecsysError already (ts/native.ts gives the addon our error class). The native(...)
+  // wrappers left in this class are for what may run TS code instead: fitNative, and the handles of models whose
+  // scores come from TS (the deep models), whose other errors they turn into RecsysError too.
 
   /** Top-k items for a known user. */
   recommend(user: Id, options: RecommendOptions = {}): Recommendation[] {
@@ -367,11 +372,4 @@ export function validateCommon(p: CommonParams): void {
   if (p.seed !== undefined && (!Number.isInteger(p.seed) || p.seed < 0 || p.seed > Number.MAX_SAFE_INTEGER)) {
     throw argError(`seed must be a non-negative safe integer, got ${show(p.seed)}`);
   }
-}
-
-/** Typed access to a family's native fit function. */
-export function nativeFit<A extends unknown[]>(name: string): (...args: [...A, FitOptionsNative]) => NativeModel | Promise<NativeModel> {
-  const f = addon[name];
-  if (typeof f !== 'function') throw new RecsysError('E_NATIVE', `the native addon has no ${name}(); rebuild it (npm run build:native)`);
-  return f as (...args: [...A, FitOptionsNative]) => NativeModel | Promise<NativeModel>;
 }

@@ -1,17 +1,24 @@
-import { argError, show } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
-import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { Recommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { Recommender, type CommonParams, type ModelTask } from './base.js';
+import { FLOAT_TINY, FLOAT_LIMIT, resolveParams, type ModelSpec } from './params.js';
+import { ratingScaleRule, ratingScaleSpec } from './rating.js';
+
+const none: ModelSpec = { params: {} };
 
 /** Most interacted-with items first (the same list for everyone, minus what they have seen). */
 export class Popularity extends Recommender<CommonParams> {
   readonly name = 'Popularity';
   readonly tasks: readonly ModelTask[] = ['ranking'];
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'Popularity';
+  }
   constructor(params: CommonParams = {}) {
-    super(params);
+    super(resolveParams('Popularity', params, none));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative) {
-    return nativeFit<[CsrMatrix, object]>('fitPopularity')(train.csr, { maxMemoryBytes: this.params.maxMemoryBytes }, run);
+    return addon.fitPopularity(train.csr, { ...this.params }, run);
   }
 }
 
@@ -19,11 +26,15 @@ export class Popularity extends Recommender<CommonParams> {
 export class Random extends Recommender<CommonParams> {
   readonly name = 'Random';
   readonly tasks: readonly ModelTask[] = ['ranking'];
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'Random';
+  }
   constructor(params: CommonParams = {}) {
-    super(params);
+    super(resolveParams('Random', params, none));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative) {
-    return nativeFit<[CsrMatrix, object]>('fitRandom')(train.csr, { seed: this.params.seed ?? 42 }, run);
+    return addon.fitRandom(train.csr, { ...this.params }, run);
   }
 }
 
@@ -45,6 +56,20 @@ export interface BaselineOnlyParams extends CommonParams {
   ratingMax?: number;
 }
 
+const baselineSpec: ModelSpec = {
+  params: {
+    method: { oneOf: ['als', 'sgd'], default: 'als' },
+    // Default 10 for ALS, 20 for SGD.
+    epochs: { int: [0, 100000] },
+    regUser: { real: [0, FLOAT_LIMIT], default: 15 },
+    regItem: { real: [0, FLOAT_LIMIT], default: 10 },
+    reg: { real: [0, FLOAT_LIMIT], default: 0.02 },
+    lr: { real: [FLOAT_TINY, FLOAT_LIMIT], default: 0.005 },
+    ...ratingScaleSpec,
+  },
+  rules: [ratingScaleRule],
+};
+
 /**
  * Global mean + user bias + item bias, fitted by alternating least squares (Koren 2010; Surprise's
  * BaselineOnly with its defaults reg_u 15, reg_i 10, 10 epochs). Needs ratings.
@@ -52,11 +77,14 @@ export interface BaselineOnlyParams extends CommonParams {
 export class BaselineOnly extends Recommender<BaselineOnlyParams> {
   readonly name = 'BaselineOnly';
   readonly tasks: readonly ModelTask[] = ['rating', 'ranking'];
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'BaselineOnly';
+  }
   constructor(params: BaselineOnlyParams = {}) {
-    super(params);
-    if (params.method !== undefined && params.method !== 'als' && params.method !== 'sgd') throw argError(`method must be 'als' or 'sgd', got ${show(params.method)}`);
+    super(resolveParams('BaselineOnly', params, baselineSpec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitBaselineOnly')(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitBaselineOnly(train.csr, train.csc, { ...this.params }, run);
   }
 }

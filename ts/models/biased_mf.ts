@@ -1,8 +1,8 @@
 import type { Dataset } from '../data/dataset.js';
-import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { FactorRecommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
-import { checkParams, type ParamSpec } from './params.js';
-import { checkRatingScale, ratingScaleSpec, type RatingScaleParams } from './rating.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
+import { FLOAT_TINY, FLOAT_LIMIT, resolveParams, type ModelSpec, type ParamSpec } from './params.js';
+import { ratingScaleRule, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
 /** Options of the SGD matrix-factorization models (BiasedMF, SVDpp). */
 export interface SgdMfParams extends CommonParams, RatingScaleParams {
@@ -35,20 +35,24 @@ export interface SgdMfParams extends CommonParams, RatingScaleParams {
   blocks?: number;
 }
 
+/** The SGD options with BiasedMF's defaults (SVDpp overrides factors and lr). lrBias / regBias default to lr / reg. */
 export const sgdSpec: Record<string, ParamSpec> = {
-  factors: { int: [1, 4096] },
-  epochs: { int: [0, 1_000_000] },
-  lr: { real: [0, Infinity], open: true },
-  reg: { real: [0, Infinity] },
-  lrBias: { real: [0, Infinity], open: true },
-  regBias: { real: [0, Infinity] },
-  initMean: { real: [-Infinity, Infinity] },
-  initStd: { real: [0, Infinity] },
-  biased: { bool: true },
-  shuffle: { bool: true },
-  blocks: { int: [0, 1024] },
+  factors: { int: [1, 4096], default: 100 },
+  epochs: { int: [0, 1_000_000], default: 20 },
+  lr: { real: [FLOAT_TINY, FLOAT_LIMIT], default: 0.005 },
+  reg: { real: [0, FLOAT_LIMIT], default: 0.02 },
+  lrBias: { real: [FLOAT_TINY, FLOAT_LIMIT] },
+  regBias: { real: [0, FLOAT_LIMIT] },
+  initMean: { real: [-FLOAT_LIMIT, FLOAT_LIMIT], default: 0 },
+  initStd: { real: [0, FLOAT_LIMIT], default: 0.1 },
+  biased: { bool: true, default: true },
+  shuffle: { bool: true, default: true },
+  // 0 = max(8, 2 x threads)
+  blocks: { int: [0, 1024], default: 0 },
   ...ratingScaleSpec,
 };
+
+const spec: ModelSpec = { params: sgdSpec, rules: [ratingScaleRule] };
 
 /**
  * Biased matrix factorization fitted by SGD: r_ui ~ mu + b_u + b_i + p_u . q_i (Funk; Koren, Bell & Volinsky 2009).
@@ -60,12 +64,14 @@ export const sgdSpec: Record<string, ParamSpec> = {
 export class BiasedMF extends FactorRecommender<SgdMfParams> {
   readonly name = 'BiasedMF';
   readonly tasks: readonly ModelTask[] = ['rating', 'ranking'];
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'BiasedMF';
+  }
   constructor(params: SgdMfParams = {}) {
-    super(params);
-    checkParams(this.name, params, sgdSpec);
-    checkRatingScale(this.name, params);
+    super(resolveParams('BiasedMF', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, object]>('fitBiasedMF')(train.csr, { ...this.params }, run);
+    return addon.fitBiasedMF(train.csr, { ...this.params }, run);
   }
 }

@@ -1,7 +1,7 @@
 import type { Dataset } from '../data/dataset.js';
-import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { FactorRecommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
-import { checkParams } from './params.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
+import { FLOAT_TINY, resolveParams, type ModelSpec } from './params.js';
 
 export interface BPRParams extends CommonParams {
   /** Latent factors (item biases come on top). Default 64. */
@@ -16,13 +16,15 @@ export interface BPRParams extends CommonParams {
   computeLoss?: boolean;
 }
 
-const spec = {
-  factors: { int: [1, 4096] },
-  lr: { real: [0, 1e6], open: true },
-  reg: { real: [0, 1e6] },
-  epochs: { int: [0, 1000000] },
-  computeLoss: { bool: true },
-} as const;
+const spec: ModelSpec = {
+  params: {
+    factors: { int: [1, 4096], default: 64 },
+    lr: { real: [FLOAT_TINY, 1e6], default: 0.01 },
+    reg: { real: [0, 1e6], default: 0.01 },
+    epochs: { int: [0, 1000000], default: 100 },
+    computeLoss: { bool: true, default: false, state: false },
+  },
+};
 
 /**
  * Bayesian Personalized Ranking (Rendle et al. 2009): matrix factorization with item biases, trained by SGD on
@@ -34,11 +36,14 @@ const spec = {
 export class BPR extends FactorRecommender<BPRParams> {
   readonly name = 'BPR';
   readonly tasks: readonly ModelTask[] = ['ranking'];
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'BPR';
+  }
   constructor(params: BPRParams = {}) {
-    super(params);
-    checkParams(this.name, params, spec);
+    super(resolveParams('BPR', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, object]>('fitBPR')(train.csr, { ...this.params }, run);
+    return addon.fitBPR(train.csr, { ...this.params }, run);
   }
 }

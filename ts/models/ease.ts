@@ -1,7 +1,7 @@
 import type { Dataset } from '../data/dataset.js';
-import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { Recommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
-import { checkParams } from './params.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { Recommender, type CommonParams, type ModelTask } from './base.js';
+import { FLOAT_TINY, resolveParams, type ModelSpec } from './params.js';
 
 export interface EASEParams extends CommonParams {
   /** L2 regularization of the item-item weights. Default 500 (the best of a sweep on ML-100K). */
@@ -17,12 +17,13 @@ export interface EASEParams extends CommonParams {
   gram?: 'auto' | 'dense' | 'sparse';
 }
 
-const spec = {
-  lambda: { real: [0, 1e15], open: true },
-  binary: { bool: true },
-  maxMemoryBytes: { real: [0, 1e18] },
-  gram: { oneOf: ['auto', 'dense', 'sparse'] },
-} as const;
+const spec: ModelSpec = {
+  params: {
+    lambda: { real: [FLOAT_TINY, 1e15], default: 500 },
+    binary: { bool: true, default: false },
+    gram: { oneOf: ['auto', 'dense', 'sparse'], default: 'auto', state: false },
+  },
+};
 
 /**
  * EASE (Steck 2019): a linear item-item model with a zero diagonal, in closed form from (X^T X + lambda I)^-1.
@@ -32,11 +33,14 @@ const spec = {
 export class EASE extends Recommender<EASEParams> {
   readonly name = 'EASE';
   readonly tasks: readonly ModelTask[] = ['ranking'];
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'EASE';
+  }
   constructor(params: EASEParams = {}) {
-    super(params);
-    checkParams(this.name, params, spec);
+    super(resolveParams('EASE', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, object]>('fitEASE')(train.csr, { ...this.params }, run);
+    return addon.fitEASE(train.csr, { ...this.params }, run);
   }
 }

@@ -1,8 +1,8 @@
 import type { Dataset } from '../data/dataset.js';
-import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { FactorRecommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
-import { checkParams } from './params.js';
-import { checkRatingScale, ratingScaleSpec, type RatingScaleParams } from './rating.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
+import { FLOAT_LIMIT, FLOAT_TINY, resolveParams, type ModelSpec } from './params.js';
+import { ratingScaleRule, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
 export interface ExplicitALSParams extends CommonParams, RatingScaleParams {
   /** Latent factors. Default 50. */
@@ -17,14 +17,17 @@ export interface ExplicitALSParams extends CommonParams, RatingScaleParams {
   initStd?: number;
 }
 
-const spec = {
-  factors: { int: [1, 4096] },
-  epochs: { int: [0, 1_000_000] },
-  reg: { real: [0, Infinity], open: true },
-  biased: { bool: true },
-  initStd: { real: [0, Infinity] },
-  ...ratingScaleSpec,
-} as const;
+const spec: ModelSpec = {
+  params: {
+    factors: { int: [1, 4096], default: 50 },
+    epochs: { int: [0, 1_000_000], default: 15 },
+    reg: { real: [FLOAT_TINY, FLOAT_LIMIT], default: 0.1 },
+    biased: { bool: true, default: true },
+    initStd: { real: [0, FLOAT_LIMIT], default: 0.1 },
+    ...ratingScaleSpec,
+  },
+  rules: [ratingScaleRule],
+};
 
 /**
  * Alternating least squares on explicit ratings with weighted-lambda regularization (ALS-WR, Zhou et al. 2008)
@@ -34,12 +37,14 @@ const spec = {
 export class ExplicitALS extends FactorRecommender<ExplicitALSParams> {
   readonly name = 'ExplicitALS';
   readonly tasks: readonly ModelTask[] = ['rating', 'ranking'];
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'ExplicitALS';
+  }
   constructor(params: ExplicitALSParams = {}) {
-    super(params);
-    checkParams(this.name, params, spec);
-    checkRatingScale(this.name, params);
+    super(resolveParams('ExplicitALS', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitExplicitALS')(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitExplicitALS(train.csr, train.csc, { ...this.params }, run);
   }
 }

@@ -1,8 +1,9 @@
-import { RecsysError, argError, native, show } from '../errors.js';
+import { RecsysError, argError, show } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
 import { IdMap, type Id } from '../data/idmap.js';
 import { addon, type FitOptionsNative, type NativeAddon, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
+import { resolveParams } from './params.js';
 
 export interface FromFactorsInput {
   /** External user ids, one per row of userFactors (or an IdMap). */
@@ -48,9 +49,13 @@ export interface LeastSquaresFoldIn {
 export class FactorModel extends FactorRecommender<CommonParams> {
   readonly name = 'FactorModel';
   readonly tasks: readonly ModelTask[] = ['rating', 'ranking'];
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'FactorModel';
+  }
 
   constructor(params: CommonParams = {}) {
-    super(params);
+    super(resolveParams('FactorModel', params, { params: {} }));
   }
 
   protected fitNative(_train: Dataset, _run: FitOptionsNative): NativeModel {
@@ -76,19 +81,17 @@ export class FactorModel extends FactorRecommender<CommonParams> {
       if (input.factors < 1) throw argError('foldIn needs factors >= 1');
     }
     const create = (f === undefined ? addon.createFactorModel : addon.createFoldInFactorModel) as NativeAddon['createFactorModel'];
-    const handle = native(() =>
-      create({
-        users: users.size,
-        items: items.size,
-        factors: input.factors,
-        userFactors: input.userFactors,
-        itemFactors: input.itemFactors,
-        userBias: input.userBias,
-        itemBias: input.itemBias,
-        global: input.globalBias ?? 0,
-        ...(f === undefined ? {} : { implicit: f.implicit ?? false, alpha: f.alpha ?? 1, reg: f.reg, scaleReg: f.scaleReg ?? true }),
-      }),
-    );
+    const handle = create({
+      users: users.size,
+      items: items.size,
+      factors: input.factors,
+      userFactors: input.userFactors,
+      itemFactors: input.itemFactors,
+      userBias: input.userBias,
+      itemBias: input.itemBias,
+      global: input.globalBias ?? 0,
+      ...(f === undefined ? {} : { implicit: f.implicit ?? false, alpha: f.alpha ?? 1, reg: f.reg, scaleReg: f.scaleReg ?? true }),
+    });
     const m = new FactorModel({ threads: input.threads });
     m.handle = handle;
     m.trainSet = seen;

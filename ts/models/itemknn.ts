@@ -1,7 +1,7 @@
 import type { Dataset } from '../data/dataset.js';
-import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { Recommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
-import { checkParams } from './params.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { Recommender, type CommonParams, type ModelTask } from './base.js';
+import { resolveParams, type ModelSpec } from './params.js';
 
 export interface ItemKNNParams extends CommonParams {
   /** Item weighting before the dot products: as implicit's CosineRecommender, TFIDFRecommender, BM25Recommender. Default 'cosine'. */
@@ -16,13 +16,15 @@ export interface ItemKNNParams extends CommonParams {
   binary?: boolean;
 }
 
-const spec = {
-  similarity: { oneOf: ['cosine', 'tfidf', 'bm25'] },
-  k: { int: [1, 1 << 20] },
-  k1: { real: [0, 1e6] },
-  b: { real: [0, 1] },
-  binary: { bool: true },
-} as const;
+const spec: ModelSpec = {
+  params: {
+    similarity: { oneOf: ['cosine', 'tfidf', 'bm25'], default: 'cosine' },
+    k: { int: [1, 1 << 20], default: 20 },
+    k1: { real: [0, 1e6], default: 1.2 },
+    b: { real: [0, 1], default: 0.75 },
+    binary: { bool: true, default: false },
+  },
+};
 
 /**
  * Item-item nearest neighbours for implicit feedback. Each item keeps its k most similar items (a sparse list);
@@ -32,11 +34,14 @@ const spec = {
 export class ItemKNN extends Recommender<ItemKNNParams> {
   readonly name = 'ItemKNN';
   readonly tasks: readonly ModelTask[] = ['ranking'];
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'ItemKNN';
+  }
   constructor(params: ItemKNNParams = {}) {
-    super(params);
-    checkParams(this.name, params, spec);
+    super(resolveParams('ItemKNN', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitItemKNN')(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitItemKNN(train.csr, train.csc, { ...this.params }, run);
   }
 }

@@ -1,9 +1,8 @@
 import type { Dataset } from '../data/dataset.js';
-import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { argError } from '../errors.js';
-import { FactorRecommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
-import { checkParams } from './params.js';
-import { checkRatingScale, ratingScaleSpec, type RatingScaleParams } from './rating.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
+import { FLOAT_TINY, FLOAT_LIMIT, ordered, resolveParams, type ModelSpec } from './params.js';
+import { ratingScaleRule, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
 export interface NMFParams extends CommonParams, RatingScaleParams {
   /** Latent factors. Default 15. */
@@ -25,20 +24,23 @@ export interface NMFParams extends CommonParams, RatingScaleParams {
   initHigh?: number;
 }
 
-const spec = {
-  factors: { int: [1, 4096] },
-  epochs: { int: [0, 1_000_000] },
-  regUser: { real: [0, Infinity] },
-  regItem: { real: [0, Infinity] },
-  biased: { bool: true },
-  regBiasUser: { real: [0, Infinity] },
-  regBiasItem: { real: [0, Infinity] },
-  lrBiasUser: { real: [0, Infinity], open: true },
-  lrBiasItem: { real: [0, Infinity], open: true },
-  initLow: { real: [0, Infinity] },
-  initHigh: { real: [0, Infinity] },
-  ...ratingScaleSpec,
-} as const;
+const spec: ModelSpec = {
+  params: {
+    factors: { int: [1, 4096], default: 15 },
+    epochs: { int: [0, 1_000_000], default: 50 },
+    regUser: { real: [0, FLOAT_LIMIT], default: 0.06 },
+    regItem: { real: [0, FLOAT_LIMIT], default: 0.06 },
+    biased: { bool: true, default: false },
+    regBiasUser: { real: [0, FLOAT_LIMIT], default: 0.02 },
+    regBiasItem: { real: [0, FLOAT_LIMIT], default: 0.02 },
+    lrBiasUser: { real: [FLOAT_TINY, FLOAT_LIMIT], default: 0.005 },
+    lrBiasItem: { real: [FLOAT_TINY, FLOAT_LIMIT], default: 0.005 },
+    initLow: { real: [0, FLOAT_LIMIT], default: 0 },
+    initHigh: { real: [0, FLOAT_LIMIT], default: 1 },
+    ...ratingScaleSpec,
+  },
+  rules: [ratingScaleRule, ordered('initLow', 'initHigh')],
+};
 
 /**
  * Non-negative matrix factorization by regularized multiplicative updates (Luo et al. 2014), Surprise's NMF
@@ -49,14 +51,14 @@ const spec = {
 export class NMF extends FactorRecommender<NMFParams> {
   readonly name = 'NMF';
   readonly tasks: readonly ModelTask[] = ['rating'];
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'NMF';
+  }
   constructor(params: NMFParams = {}) {
-    super(params);
-    checkParams(this.name, params, spec);
-    checkRatingScale(this.name, params);
-    const p = this.params;
-    if ((p.initHigh ?? 1) < (p.initLow ?? 0)) throw argError(`${this.name}: initHigh must be >= initLow`);
+    super(resolveParams('NMF', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitNMF')(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitNMF(train.csr, train.csc, { ...this.params }, run);
   }
 }

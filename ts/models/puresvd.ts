@@ -1,8 +1,8 @@
-import { argError, native, show } from '../errors.js';
+import { argError, show } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
 import { addon, type CsrMatrix, type FitOptionsNative, type NativeModel } from '../native.js';
-import { FactorRecommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
-import { checkParams } from './params.js';
+import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
+import { checkParams, resolveParams, type ModelSpec } from './params.js';
 
 export interface PureSVDParams extends CommonParams {
   /** Rank of the truncated SVD. Default 32 (at most min(users, items)); 16 is best on ML-100K. */
@@ -15,12 +15,15 @@ export interface PureSVDParams extends CommonParams {
   binary?: boolean;
 }
 
-const spec = {
-  factors: { int: [1, 1 << 20] },
-  oversample: { int: [0, 100000] },
-  powerIterations: { int: [0, 1000] },
-  binary: { bool: true },
-} as const;
+const spec: ModelSpec = {
+  params: {
+    // Default min(32, users, items): it depends on the data.
+    factors: { int: [1, 1 << 20] },
+    oversample: { int: [0, 100000], default: 10 },
+    powerIterations: { int: [0, 1000], default: 4 },
+    binary: { bool: true, default: false },
+  },
+};
 
 /**
  * PureSVD (Cremonesi, Koren, Turrin 2010): the truncated SVD R ~ U S V^T of the user-item matrix (missing = 0),
@@ -29,12 +32,15 @@ const spec = {
 export class PureSVD extends FactorRecommender<PureSVDParams> {
   readonly name = 'PureSVD';
   readonly tasks: readonly ModelTask[] = ['ranking'];
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'PureSVD';
+  }
   constructor(params: PureSVDParams = {}) {
-    super(params);
-    checkParams(this.name, params, spec);
+    super(resolveParams('PureSVD', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, object]>('fitPureSVD')(train.csr, { ...this.params }, run);
+    return addon.fitPureSVD(train.csr, { ...this.params }, run);
   }
 }
 
@@ -68,11 +74,10 @@ export interface TruncatedSVD {
  * randomized SVD (Halko, Martinsson, Tropp 2011), computed natively and in parallel over the sparse rows.
  */
 export function truncatedSVD(matrix: CsrMatrix | Dataset, k: number, options: TruncatedSVDOptions = {}): TruncatedSVD {
-  checkParams('truncatedSVD', options, { oversample: spec.oversample, powerIterations: spec.powerIterations });
+  checkParams('truncatedSVD', options, { oversample: spec.params.oversample!, powerIterations: spec.params.powerIterations! });
   const csr = matrix instanceof Dataset ? matrix.csr : matrix;
   if (!csr || typeof csr !== 'object' || !(csr.indptr instanceof Int32Array)) throw argError('truncatedSVD expects a CsrMatrix or a Dataset');
   const maxK = Math.min(csr.rows, csr.cols);
   if (!Number.isInteger(k) || k < 1 || k > maxK) throw argError(`truncatedSVD: k must be an integer in [1, ${maxK}], got ${show(k)}`);
-  const f = addon.truncatedSVD as (a: CsrMatrix, o: object) => TruncatedSVD;
-  return native(() => f(csr, { ...options, k }));
+  return addon.truncatedSVD(csr, { ...options, k });
 }

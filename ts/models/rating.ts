@@ -1,6 +1,5 @@
-// What the rating-prediction models share on the TS side: the rating scale options and their check.
-import { argError } from '../errors.js';
-import type { ParamSpec } from './params.js';
+// What the rating-prediction models share on the TS side: the rating scale options and their rule.
+import { FLOAT_LIMIT, ordered, type ParamSpec } from './params.js';
 
 /** Options of every rating model: the scale predictions are clipped to. */
 export interface RatingScaleParams {
@@ -9,14 +8,11 @@ export interface RatingScaleParams {
   ratingMax?: number;
 }
 
+// No default: the training data's range. Bounded so that the float32 clip range a model file keeps is finite.
 export const ratingScaleSpec: Record<string, ParamSpec> = {
-  ratingMin: { real: [-Infinity, Infinity] },
-  ratingMax: { real: [-Infinity, Infinity] },
+  ratingMin: { real: [-FLOAT_LIMIT, FLOAT_LIMIT] },
+  ratingMax: { real: [-FLOAT_LIMIT, FLOAT_LIMIT] },
 };
 
 /** ratingMin <= ratingMax when both are given (each is checked by its spec). */
-export function checkRatingScale(model: string, p: RatingScaleParams): void {
-  if (typeof p.ratingMin === 'number' && typeof p.ratingMax === 'number' && p.ratingMin > p.ratingMax) {
-    throw argError(`${model}: ratingMin must be <= ratingMax`);
-  }
-}
+export const ratingScaleRule = ordered('ratingMin', 'ratingMax');

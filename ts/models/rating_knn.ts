@@ -1,8 +1,8 @@
 import type { Dataset } from '../data/dataset.js';
-import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { Recommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
-import { checkParams } from './params.js';
-import { checkRatingScale, ratingScaleSpec, type RatingScaleParams } from './rating.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { Recommender, type CommonParams, type ModelTask } from './base.js';
+import { FLOAT_LIMIT, resolveParams, type ModelSpec } from './params.js';
+import { ratingScaleRule, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
 export type KNNSimilarity = 'msd' | 'cosine' | 'pearson' | 'pearson_baseline';
 const SIMILARITIES: readonly KNNSimilarity[] = ['msd', 'cosine', 'pearson', 'pearson_baseline'];
@@ -34,29 +34,33 @@ export interface KNNParams extends CommonParams, RatingScaleParams {
 
 type Mode = 'basic' | 'means' | 'baseline';
 
-const spec = {
-  k: { int: [1, 2 ** 31 - 1] },
-  minK: { int: [0, 2 ** 31 - 1] },
-  userBased: { bool: true },
-  similarity: { oneOf: SIMILARITIES },
-  shrinkage: { real: [0, Infinity] },
-  minSupport: { int: [0, 2 ** 31 - 1] },
-  maxNeighbors: { int: [0, 2 ** 31 - 1] },
-  baselineEpochs: { int: [0, 100_000] },
-  baselineRegUser: { real: [0, Infinity] },
-  baselineRegItem: { real: [0, Infinity] },
-  ...ratingScaleSpec,
-} as const;
+function knnSpec(similarity: KNNSimilarity): ModelSpec {
+  return {
+    params: {
+      k: { int: [1, 2 ** 31 - 1], default: 40 },
+      minK: { int: [0, 2 ** 31 - 1], default: 1 },
+      userBased: { bool: true, default: true },
+      similarity: { oneOf: SIMILARITIES, default: similarity },
+      shrinkage: { real: [0, FLOAT_LIMIT], default: 100 },
+      minSupport: { int: [0, 2 ** 31 - 1], default: 1 },
+      // 0 = all while the compared side has at most 4096 entries, else 512
+      maxNeighbors: { int: [0, 2 ** 31 - 1], default: 0 },
+      baselineEpochs: { int: [0, 100_000], default: 10 },
+      baselineRegUser: { real: [0, FLOAT_LIMIT], default: 15 },
+      baselineRegItem: { real: [0, FLOAT_LIMIT], default: 10 },
+      ...ratingScaleSpec,
+    },
+    rules: [ratingScaleRule],
+  };
+}
 
 abstract class KNNRating extends Recommender<KNNParams> {
   protected abstract readonly mode: Mode;
-  constructor(params: KNNParams, model: string) {
-    super(params);
-    checkParams(model, params, spec);
-    checkRatingScale(model, params);
+  constructor(params: KNNParams | undefined, model: string, similarity: KNNSimilarity) {
+    super(resolveParams(model, params, knnSpec(similarity)));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitKNN')(train.csr, train.csc, { ...this.params, mode: this.mode }, run);
+    return addon.fitKNN(train.csr, train.csc, { ...this.params, mode: this.mode }, run);
   }
 }
 
@@ -67,9 +71,13 @@ abstract class KNNRating extends Recommender<KNNParams> {
 export class KNNBasic extends KNNRating {
   readonly name = 'KNNBasic';
   readonly tasks: readonly ModelTask[] = ['rating'];
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'KNNBasic';
+  }
   protected readonly mode = 'basic';
   constructor(params: KNNParams = {}) {
-    super(params, 'KNNBasic');
+    super(params, 'KNNBasic', 'msd');
   }
 }
 
@@ -80,9 +88,13 @@ export class KNNBasic extends KNNRating {
 export class KNNWithMeans extends KNNRating {
   readonly name = 'KNNWithMeans';
   readonly tasks: readonly ModelTask[] = ['rating'];
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'KNNWithMeans';
+  }
   protected readonly mode = 'means';
   constructor(params: KNNParams = {}) {
-    super(params, 'KNNWithMeans');
+    super(params, 'KNNWithMeans', 'msd');
   }
 }
 
@@ -94,8 +106,12 @@ export class KNNWithMeans extends KNNRating {
 export class KNNBaseline extends KNNRating {
   readonly name = 'KNNBaseline';
   readonly tasks: readonly ModelTask[] = ['rating'];
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'KNNBaseline';
+  }
   protected readonly mode = 'baseline';
   constructor(params: KNNParams = {}) {
-    super(params, 'KNNBaseline');
+    super(params, 'KNNBaseline', 'pearson_baseline');
   }
 }

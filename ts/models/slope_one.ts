@@ -1,8 +1,10 @@
 import type { Dataset } from '../data/dataset.js';
-import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { Recommender, nativeFit, type CommonParams, type ModelTask } from './base.js';
-import { checkParams } from './params.js';
-import { checkRatingScale, ratingScaleSpec, type RatingScaleParams } from './rating.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { Recommender, type CommonParams, type ModelTask } from './base.js';
+import { resolveParams, type ModelSpec } from './params.js';
+import { ratingScaleRule, ratingScaleSpec, type RatingScaleParams } from './rating.js';
+
+const spec: ModelSpec = { params: { weighted: { bool: true, default: false }, ...ratingScaleSpec }, rules: [ratingScaleRule] };
 
 export interface SlopeOneParams extends CommonParams, RatingScaleParams {
   /**
@@ -20,12 +22,14 @@ export interface SlopeOneParams extends CommonParams, RatingScaleParams {
 export class SlopeOne extends Recommender<SlopeOneParams> {
   readonly name = 'SlopeOne';
   readonly tasks: readonly ModelTask[] = ['rating'];
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'SlopeOne';
+  }
   constructor(params: SlopeOneParams = {}) {
-    super(params);
-    checkParams(this.name, params, { weighted: { bool: true }, ...ratingScaleSpec });
-    checkRatingScale(this.name, params);
+    super(resolveParams('SlopeOne', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, CsrMatrix, object]>('fitSlopeOne')(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitSlopeOne(train.csr, train.csc, { ...this.params }, run);
   }
 }

@@ -1,10 +1,9 @@
 import type { Dataset } from '../data/dataset.js';
-import type { CsrMatrix, FitOptionsNative, NativeModel } from '../native.js';
-import { argError } from '../errors.js';
-import { FactorRecommender, nativeFit, type ModelTask } from './base.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
+import { FactorRecommender, type ModelTask } from './base.js';
 import { sgdSpec, type SgdMfParams } from './biased_mf.js';
-import { checkParams, type ParamSpec } from './params.js';
-import { checkRatingScale } from './rating.js';
+import { FLOAT_TINY, FLOAT_LIMIT, resolveParams, type ModelSpec } from './params.js';
+import { ratingScaleRule } from './rating.js';
 
 export interface SVDppParams extends Omit<SgdMfParams, 'blocks'> {
   /** Learning rate of the implicit-feedback factors y_j. Default lr. */
@@ -22,24 +21,32 @@ export interface SVDppParams extends Omit<SgdMfParams, 'blocks'> {
  * new user's items for the implicit part, then SGD on their vector; without ratings, the implicit part alone.
  */
 const { blocks: _blocks, ...sgdWithoutBlocks } = sgdSpec;
-const spec: Record<string, ParamSpec> = {
-  ...sgdWithoutBlocks,
-  lrY: { real: [0, Infinity], open: true },
-  regY: { real: [0, Infinity] },
+const spec: ModelSpec = {
+  params: {
+    ...sgdWithoutBlocks,
+    factors: { ...sgdSpec.factors!, default: 20 },
+    lr: { ...sgdSpec.lr!, default: 0.007 },
+    // Default lr and reg.
+    lrY: { real: [FLOAT_TINY, FLOAT_LIMIT] },
+    regY: { real: [0, FLOAT_LIMIT] },
+  },
+  rules: [
+    ratingScaleRule,
+    (p) => (((p.lrY ?? p.lr) as number) * ((p.regY ?? p.reg) as number) >= 1 ? 'lrY * regY must be < 1' : undefined),
+  ],
 };
 
 export class SVDpp extends FactorRecommender<SVDppParams> {
   readonly name = 'SVDpp';
   readonly tasks: readonly ModelTask[] = ['rating', 'ranking'];
+  /** The native kind its state has (also for subclasses that rename the class). */
+  override get stateKind(): string {
+    return 'SVDpp';
+  }
   constructor(params: SVDppParams = {}) {
-    super(params);
-    checkParams(this.name, params, spec);
-    checkRatingScale(this.name, params);
-    const lrY = this.params.lrY ?? this.params.lr ?? 0.007;
-    const regY = this.params.regY ?? this.params.reg ?? 0.02;
-    if (lrY * regY >= 1) throw argError(`${this.name}: lrY * regY must be < 1`);
+    super(resolveParams('SVDpp', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return nativeFit<[CsrMatrix, object]>('fitSVDpp')(train.csr, { ...this.params }, run);
+    return addon.fitSVDpp(train.csr, { ...this.params }, run);
   }
 }

@@ -19,7 +19,8 @@ import { evaluate } from '../../eval/evaluate.js';
 import { addon } from '../../native.js';
 import { Rng } from '../../rng.js';
 import { BaselineOnly } from '../baseline.js';
-import { DeepRecommender, type DeepDefaults, type DeepParams, type MemoryNeed, type StateTensors, type Trainer, type ValidationResult } from './base.js';
+import { DeepRecommender, deepSpec, type DeepDefaults, type DeepParams, type MemoryNeed, type StateTensors, type Trainer, type ValidationResult } from './base.js';
+import { FLOAT_LIMIT, resolveParams, type ModelSpec } from '../params.js';
 import { tfSync, type Tf } from './backend.js';
 import { maskedSquaredError } from './losses.js';
 import { matMulT } from './ops.js';
@@ -32,6 +33,8 @@ export interface AutoRecParams extends DeepParams {
   /** L2 on the encoder and decoder rows a step touches. Default 0.1. */
   l2?: number;
 }
+
+const spec: ModelSpec = { params: { ...deepSpec, hidden: { int: [1, 2 ** 31 - 1] }, l2: { real: [0, FLOAT_LIMIT] } } };
 
 const iota = (n: number) => Int32Array.from({ length: n }, (_, j) => j);
 const ones = (n: number) => new Float32Array(n).fill(1);
@@ -52,7 +55,7 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
   private codes?: Codes;
 
   constructor(params: AutoRecParams = {}) {
-    super(params);
+    super(resolveParams('AutoRec', params, spec));
     const p = params;
     if (p.hidden !== undefined && (!Number.isInteger(p.hidden) || p.hidden < 1)) throw argError(`hidden must be an integer >= 1, got ${p.hidden}`);
     if (p.l2 !== undefined && !(typeof p.l2 === 'number' && p.l2 >= 0 && Number.isFinite(p.l2))) throw argError(`l2 must be a number >= 0, got ${String(p.l2)}`);

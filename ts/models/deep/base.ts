@@ -12,6 +12,7 @@ import { addon, type CsrMatrix, type FitOptionsNative, type FitProgress, type Na
 import { Recommender, type CommonParams, type ModelState } from '../base.js';
 import { WASM_HEAP_BYTES, backendFailure, deepBackendInfo, engineMark, guardBackend, initDeepBackend, tfSync, type Tf } from './backend.js';
 import { ParamStore, type StateTensors } from './params.js';
+import { FLOAT_LIMIT, type ParamSpec } from '../params.js';
 
 export type { StateTensors } from './params.js';
 
@@ -91,6 +92,19 @@ export function* checkFinite(model: string, loss: number, w: ParamStore, epoch: 
     }
   }
 }
+
+/**
+ * The types and ranges of the shared deep options (their defaults differ per model: DeepRecommender.defaults()).
+ * Each deep model resolves its options with these plus its own (ts/models/params.ts).
+ */
+export const deepSpec: Readonly<Record<string, ParamSpec>> = {
+  epochs: { int: [1, 1_000_000] },
+  batchSize: { int: [1, 2 ** 31 - 1] },
+  lr: { real: [0, FLOAT_LIMIT], open: true },
+  validation: { real: [0, 0.999999] },
+  patience: { int: [1, 1_000_000] },
+  optimizer: { oneOf: ['adam', 'sgd'] },
+};
 
 export type DeepDefaults = Required<Pick<DeepParams, 'epochs' | 'batchSize' | 'lr' | 'validation' | 'patience'>>;
 

@@ -13,7 +13,8 @@ import { Dataset } from '../../data/dataset.js';
 import type { IdMap } from '../../data/idmap.js';
 import { addon, type CsrMatrix } from '../../native.js';
 import { Rng } from '../../rng.js';
-import { DeepRecommender, type DeepDefaults, type DeepParams, type MemoryNeed, type StateTensors, type Trainer } from './base.js';
+import { DeepRecommender, deepSpec, type DeepDefaults, type DeepParams, type MemoryNeed, type StateTensors, type Trainer } from './base.js';
+import { FLOAT_LIMIT, resolveParams, type ModelSpec } from '../params.js';
 import type { Tf } from './backend.js';
 import { multVaeLoss } from './losses.js';
 import { matMul } from './ops.js';
@@ -37,6 +38,18 @@ export interface MultVAEParams extends DeepParams {
 
 const BLOCK = 2 ** 22;
 
+const spec: ModelSpec = {
+  params: {
+    ...deepSpec,
+    hidden: { intList: [1, 2 ** 31 - 1] },
+    latent: { int: [1, 2 ** 31 - 1] },
+    dropout: { real: [0, 0.999999] },
+    beta: { real: [0, FLOAT_LIMIT] },
+    annealSteps: { int: [1, 2 ** 31 - 1] },
+    l2: { real: [0, FLOAT_LIMIT] },
+  },
+};
+
 /**
  * Mult-VAE for top-N recommendation from implicit feedback. Scores are log-probabilities of the multinomial over
  * items (log-softmax of the decoder); recommendForNewUser encodes the given items. Ratings are ignored (binary).
@@ -46,7 +59,7 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
   readonly tasks: readonly ModelTask[] = ['ranking'];
 
   constructor(params: MultVAEParams = {}) {
-    super(params);
+    super(resolveParams('MultVAE', params, spec));
     const p = params;
     if (p.hidden !== undefined) {
       if (!Array.isArray(p.hidden)) throw argError('hidden must be an array of layer sizes');

@@ -13,7 +13,8 @@ import type { Dataset } from '../../data/dataset.js';
 import { addon } from '../../native.js';
 import { Rng } from '../../rng.js';
 import type { FitOptionsNative } from '../../native.js';
-import { DeepRecommender, type DeepDefaults, type DeepParams, type MemoryNeed, type Trainer } from './base.js';
+import { DeepRecommender, deepSpec, type DeepDefaults, type DeepParams, type MemoryNeed, type Trainer } from './base.js';
+import { FLOAT_LIMIT, resolveParams, type ModelSpec, type ParamSpec } from '../params.js';
 import type { Tf } from './backend.js';
 import { pointwiseLogLoss } from './losses.js';
 import { matMul, matMulT } from './ops.js';
@@ -46,6 +47,17 @@ export interface NeuMFParams extends NcfParams {
   /** Weight of GMF in the pre-trained output layer. Default 0.5. */
   alpha?: number;
 }
+
+const ncfSpec: Readonly<Record<string, ParamSpec>> = {
+  ...deepSpec,
+  factors: { int: [1, 2 ** 31 - 1] },
+  layers: { intList: [1, 2 ** 31 - 1], minLength: 2 },
+  negatives: { int: [1, 1000] },
+  l2: { real: [0, FLOAT_LIMIT] },
+};
+const neuMFSpec: ModelSpec = {
+  params: { ...ncfSpec, pretrain: { bool: true }, pretrainEpochs: { int: [1, 1_000_000] }, alpha: { real: [0, 1] } },
+};
 
 interface Towers {
   gmf: boolean;
@@ -379,7 +391,7 @@ export class GMF extends NcfBase<NcfParams> {
   readonly tasks: readonly ModelTask[] = ['ranking'];
   protected readonly towers: Towers = { gmf: true, mlp: false };
   constructor(params: NcfParams = {}) {
-    super(params);
+    super(resolveParams('GMF', params, { params: ncfSpec }));
   }
 }
 
@@ -389,7 +401,7 @@ export class MLP extends NcfBase<NcfParams> {
   readonly tasks: readonly ModelTask[] = ['ranking'];
   protected readonly towers: Towers = { gmf: false, mlp: true };
   constructor(params: NcfParams = {}) {
-    super(params);
+    super(resolveParams('MLP', params, { params: ncfSpec }));
   }
 }
 
@@ -404,7 +416,7 @@ export class NeuMF extends NcfBase<NeuMFParams> {
   readonly tasks: readonly ModelTask[] = ['ranking'];
   protected readonly towers: Towers = { gmf: true, mlp: true };
   constructor(params: NeuMFParams = {}) {
-    super(params);
+    super(resolveParams('NeuMF', params, neuMFSpec));
     const p = params;
     if (p.pretrain !== undefined && typeof p.pretrain !== 'boolean') throw argError('pretrain must be a boolean');
     if (p.pretrainEpochs !== undefined && (!Number.isInteger(p.pretrainEpochs) || p.pretrainEpochs < 1)) throw argError(`pretrainEpochs must be an integer >= 1, got ${p.pretrainEpochs}`);

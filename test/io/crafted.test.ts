@@ -1,0 +1,115 @@
+// Crafted model files with a valid checksum (issue 12, item 3): sizes and counts a file states are checked
+// against the tensors it holds and against the ranges the constructors enforce before anything is allocated, and
+// a file whose class and state kind disagree is refused. Each file is loaded in a child process with a data-size
+// limit and a timeout: before the fix these allocated gigabytes or folded a user in for ever.
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { models } from '../../ts/index.js';
+import { synthetic } from '../helpers/synthetic.js';
+import { rewrite, tempDir } from './helpers.js';
+
+const tmp = tempDir('recsys-crafted-');
+afterAll(() => tmp.remove());
+const here = dirname(fileURLToPath(import.meta.url));
+const child = join(here, 'fixtures/load-child.ts');
+const v1 = join(here, '../fixtures/model-v1');
+
+const data = synthetic({ users: 30, items: 40, minPerUser: 3, maxPerUser: 10, seed: 9 });
+function saved(name: string, params: Record<string, unknown> = {}): string {
+  const path = tmp.path(`${name}.rsm`);
+  models.find((m) => m.name === name)!.create({ threads: 1, ...params }).fit(data).save(path);
+  return path;
+}
+
+/** Loads `path` in a child limited to 1 GiB of data and 30 s; returns what it printed. */
+function loadInChild(path: string): { ok?: boolean; code?: string; message?: string; ms: number } {
+  const t0 = Date.now();
+  const r = spawnSync('bash', ['-c', `ulimit -d 1048576 && exec "${process.execPath}" --import tsx "${child}" "${path}"`], { encoding: 'utf8', timeout: 30_000 });
+  const ms = Date.now() - t0;
+  if (r.error || r.status !== 0) throw new Error(`child failed (status ${r.status}, ${r.error?.message ?? ''}): ${r.stderr.slice(-2000)}`);
+  return { ...JSON.parse(r.stdout.trim().split('\n').pop()!), ms };
+}
+
+function expectRefused(path: string, message: RegExp): void {
+  const r = loadInChild(path);
+  expect(r, JSON.stringify(r)).toMatchObject({ code: 'E_FORMAT' });
+  expect(r.message).toMatch(message);
+}
+
+describe('crafted model files', () => {
+  it.each(['KNNBaseline', 'SlopeOne', 'KNNBasic', 'EASE', 'ItemKNN', 'BiasedMF'])('%s: a huge item count in the metadata is refused before any allocation', (name) => {
+    const src = saved(name);
+    const p = tmp.path(`${name}-items.rsm`);
+    for (const [users, items] of [[undefined, 2147483646], [2147483646, undefined], [undefined, 41]] as const) {
+      rewrite(src, p, (_h, m) => {
+        if (users !== undefined) m.users = users;
+        if (items !== undefined) m.items = items;
+      });
+      expectRefused(p, /larger than its id maps/);
+    }
+  });
+
+  it.each([
+    ['BiasedMF', 2 ** 31],
+    ['SVDpp', 2 ** 31],
+    ['NMF', 2 ** 31],
+    ['BPR', 2 ** 31],
+    ['NMF', -1],
+    ['BiasedMF', 1.5],
+  ])('%s: epochs = %d in a format-2 file is refused by the spec', (name, epochs) => {
+    const src = saved(name, { epochs: 2 });
+    const p = tmp.path(`${name}-epochs.rsm`);
+    rewrite(src, p, (_h, m) => void (m.params.epochs = epochs));
+    expectRefused(p, /parameters are not valid here .*epochs must be an integer/);
+  });
+
+  it.each([
+    ['BiasedMF', 'sgd_options', 0],
+    ['SVDpp', 'sgd_options', 0],
+    ['NMF', 'nmf_options', 0],
+    ['ImplicitALS', 'options', 3],
+  ])('%s: a huge epoch count in a format-1 options tensor is refused by the same spec', (name, tensor, at) => {
+    const p = tmp.path(`${name}-v1-epochs.rsm`);
+    rewrite(join(v1, `${name}.rsm`), p, (h, _m, d) => {
+      new DataView(d.buffer, d.byteOffset).setInt32(h[tensor].data_offsets[0] + 4 * at, 2 ** 31 - 1, true);
+    });
+    expectRefused(p, /parameters are not valid here .*(epochs|iterations) must be an integer/);
+  });
+
+  it('params the class does not know, or out of range, are refused', () => {
+    const src = saved('ImplicitALS', { iterations: 2 });
+    const p = tmp.path('als-params.rsm');
+    rewrite(src, p, (_h, m) => void Object.defineProperty(m.params, '__proto__', { value: 5, enumerable: true }));
+    expectRefused(p, /unknown option "__proto__"/);
+    rewrite(src, p, (_h, m) => void (m.params.factors = 1e9));
+    expectRefused(p, /factors must be an integer/);
+    rewrite(src, p, (_h, m) => void delete m.params.reg);
+    // A missing option takes its default (a format-2 writer always writes them all; a reader stays lenient).
+    expect(loadInChild(p)).toMatchObject({ ok: true });
+  });
+
+  it.each([
+    ['NMF', 'BiasedMF'],
+    ['BPR', 'ImplicitALS'],
+    ['KNNBasic', 'KNNBaseline'],
+    ['EASE', 'ItemKNN'],
+  ])('a %s state under class %s is refused (class and kind disagree)', (kindOf, cls) => {
+    const src = saved(kindOf, kindOf === 'NMF' || kindOf === 'BPR' ? { epochs: 2 } : {});
+    const p = tmp.path(`${kindOf}-as-${cls}.rsm`);
+    rewrite(src, p, (_h, m) => {
+      m.class = cls;
+      m.params = { threads: 1 };
+    });
+    expectRefused(p, new RegExp(`keeps state of kind '${cls}', but the file holds kind '${kindOf}'`));
+    // Renaming the kind too gives a state its restorer refuses (or, for compatible layouts, a model of cls).
+    rewrite(src, p, (_h, m) => {
+      m.class = cls;
+      m.kind = cls;
+      m.params = { threads: 1 };
+    });
+    const r = loadInChild(p);
+    expect(r.ok === true || r.code === 'E_FORMAT', JSON.stringify(r)).toBe(true);
+  });
+});
