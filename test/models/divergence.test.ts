@@ -19,7 +19,7 @@ const huge = Dataset.fromCoo(data.users, data.items, coo.rows, coo.cols, coo.val
 
 const cases: [string, () => Recommender, Dataset][] = [
   ['BPR({ factors: 2, lr: 1e6 })', () => new BPR({ factors: 2, lr: 1e6, epochs: 20, threads: 1 }), data],
-  ['ExplicitALS({ initStd: 1e38 })', () => new ExplicitALS({ factors: 8, initStd: 1e38, threads: 1 }), data],
+  ['ExplicitALS({ initStd: 1e19 })', () => new ExplicitALS({ factors: 8, initStd: 1e19, threads: 1 }), data],
   ['ExplicitALS on ratings of 1e37', () => new ExplicitALS({ factors: 4, threads: 1 }), huge],
   ['ImplicitALS on weights of 1e37', () => new ImplicitALS({ factors: 8, threads: 1 }), huge],
   ['BiasedMF({ lr: 1 })', () => new BiasedMF({ factors: 2, lr: 1, threads: 1 }), data],
