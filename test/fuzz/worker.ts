@@ -49,7 +49,7 @@ for (let i = start; i < end; i++) {
       const r = classify(e);
       if ('refused' in r) emit(`R ${i} ${r.refused}`);
       else emit(`F ${i} exception ${oneLine(r.exception)}`);
-      if (!proto && !('refused' in r)) console.error(e);
+      if (!proto) console.error(e instanceof Error && 'refused' in r ? `  (${e.message})` : e);
     }
   }
 }
