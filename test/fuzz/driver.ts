@@ -2,7 +2,8 @@
 // crash of the case it had started, one that goes past the case's time budget is a hang, one that grows past the
 // memory cap is a crash (memory); each is killed and a fresh worker goes on from the next case.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TARGETS } from './targets/index.js';
@@ -76,6 +77,8 @@ export async function runRange(target: string, seed: number, start: number, end:
   const budget = meta.budgetMs * Number(process.env.FUZZ_BUDGET_SCALE ?? 1);
   let next = start;
   let restarts = 0;
+  // Fitted source models, saved once for all the workers of this range.
+  const cache = mkdtempSync(join(tmpdir(), 'recsys-fuzz-cache-'));
   const record = (kind: Kind, index: number, input: string, message: string) => {
     tally.counts[kind]++;
     if (tally.findings.length < 200) tally.findings.push({ kind, target, seed, index, input, message });
@@ -85,7 +88,7 @@ export async function runRange(target: string, seed: number, start: number, end:
       const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'worker.ts'), target, String(seed), String(next), String(end)], {
         cwd: root,
         stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-        env: { ...process.env, FUZZ_PROTOCOL_FD: '3' },
+        env: { ...process.env, FUZZ_PROTOCOL_FD: '3', FUZZ_CACHE_DIR: cache },
       });
       let stderr = '';
       child.stderr!.on('data', (d: Buffer) => {
@@ -160,6 +163,7 @@ export async function runRange(target: string, seed: number, start: number, end:
     if (r.fatal) {
       record('crash', r.next, '(setup)', r.fatal);
       tally.skipped += end - r.next;
+      rmSync(cache, { recursive: true, force: true });
       return tally;
     }
     next = r.next;
@@ -167,10 +171,12 @@ export async function runRange(target: string, seed: number, start: number, end:
       tally.skipped += end - next;
       record('crash', next, '(skipped)', `stopped after ${maxRestarts} worker restarts; cases ${next}..${end - 1} not run`);
       tally.counts.crash--; // the note is not a crash of its own
+      rmSync(cache, { recursive: true, force: true });
       return tally;
     }
   }
   if (next < end) tally.skipped += end - next;
+  rmSync(cache, { recursive: true, force: true });
   return tally;
 }
 

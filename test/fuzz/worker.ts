@@ -36,6 +36,7 @@ for (let i = start; i < end; i++) {
     c = target.gen(g, ctx);
     desc = target.show(c);
   } catch (e) {
+    emit(`S ${i} (the generator failed)`);
     emit(`F ${i} exception ${oneLine(`generator failed: ${(e as Error).stack ?? String(e)}`)}`);
     continue;
   }
