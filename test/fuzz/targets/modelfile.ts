@@ -41,11 +41,11 @@ function edit(g: Gen, src: Source, all: Source[], edits: string[]): { bytes: Uin
   const meta = structuredClone(src.meta);
   const data = new Uint8Array(src.data);
   const dv = new DataView(data.buffer);
-  const tensors = Object.keys(header).filter((k) => k !== '__metadata__');
   let swapped = false;
   let checksum = true;
   let raw: Uint8Array | undefined;
   for (let m = g.bool(0.7) ? 1 : g.int(2, 3); m > 0; m--) {
+    const tensors = Object.keys(header).filter((k) => k !== '__metadata__');
     const what = g.weighted<string>([
       [5, () => 'tensor-data'], [4, () => 'meta-count'], [3, () => 'params'], [2, () => 'swap'], [2, () => 'tensor-header'],
       [1, () => 'state-list'], [1, () => 'ids'], [1, () => 'raw'], [1, () => 'raw-fixed'],
