@@ -27,6 +27,7 @@ export interface Tally {
   target: string;
   cases: number;
   ok: number;
+  /** Refusals by error code (for HTTP: 'HTTP_<status>:<code>'). */
   refused: Record<string, number>;
   counts: Record<Kind, number>;
   findings: FindingRecord[];
@@ -56,6 +57,10 @@ export interface RunOptions {
   maxRssMb?: number;
   /** Worker restarts allowed before the rest of the range is skipped. */
   maxRestarts?: number;
+  /** Called for every failure as it is found. */
+  onFinding?: (kind: Kind) => void;
+  /** Where fitted source models are cached (shared by the ranges of a campaign); default a fresh directory. */
+  cacheDir?: string;
 }
 
 function rssMb(pid: number): number {
@@ -78,9 +83,14 @@ export async function runRange(target: string, seed: number, start: number, end:
   let next = start;
   let restarts = 0;
   // Fitted source models, saved once for all the workers of this range.
-  const cache = mkdtempSync(join(tmpdir(), 'recsys-fuzz-cache-'));
+  const ownCache = o.cacheDir === undefined;
+  const cache = o.cacheDir ?? mkdtempSync(join(tmpdir(), 'recsys-fuzz-cache-'));
+  const cleanup = () => {
+    if (ownCache) rmSync(cache, { recursive: true, force: true });
+  };
   const record = (kind: Kind, index: number, input: string, message: string) => {
     tally.counts[kind]++;
+    o.onFinding?.(kind);
     if (tally.findings.length < 200) tally.findings.push({ kind, target, seed, index, input, message });
   };
   while (next < end && !o.signal?.aborted) {
@@ -128,7 +138,7 @@ export async function runRange(target: string, seed: number, start: number, end:
             deadline = Date.now() + budget;
           } else if (tag === 'R' || tag === 'F') {
             if (tag === 'R') {
-              if (rest[0] === 'ok') tally.ok++;
+              if (rest[0] === 'ok' || rest[0]!.startsWith('ok:')) tally.ok++;
               else tally.refused[rest[0]!] = (tally.refused[rest[0]!] ?? 0) + 1;
             } else {
               const kind = rest[0] as Kind;
@@ -163,7 +173,7 @@ export async function runRange(target: string, seed: number, start: number, end:
     if (r.fatal) {
       record('crash', r.next, '(setup)', r.fatal);
       tally.skipped += end - r.next;
-      rmSync(cache, { recursive: true, force: true });
+      cleanup();
       return tally;
     }
     next = r.next;
@@ -171,12 +181,12 @@ export async function runRange(target: string, seed: number, start: number, end:
       tally.skipped += end - next;
       record('crash', next, '(skipped)', `stopped after ${maxRestarts} worker restarts; cases ${next}..${end - 1} not run`);
       tally.counts.crash--; // the note is not a crash of its own
-      rmSync(cache, { recursive: true, force: true });
+      cleanup();
       return tally;
     }
   }
   if (next < end) tally.skipped += end - next;
-  rmSync(cache, { recursive: true, force: true });
+  cleanup();
   return tally;
 }
 

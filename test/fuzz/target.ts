@@ -12,20 +12,23 @@ export class Finding extends Error {
     super(message);
   }
 }
-export const coercion = (message: string): never => {
+export function coercion(message: string): never {
   throw new Finding('coercion', message);
-};
-export const wrong = (message: string): never => {
+}
+export function wrong(message: string): never {
   throw new Finding('wrong', message);
-};
+}
 
 export interface Target<C = any, X = any> {
   name: string;
   setup(): X | Promise<X>;
   gen(g: Gen, ctx: X): C;
   show(c: C): string;
-  /** Runs a case: returns on success, throws a RecsysError to refuse it, a Finding for a failure. */
-  run(c: C, ctx: X): void | Promise<void>;
+  /**
+   * Runs a case: returns on success (optionally a label for the tally, e.g. 'HTTP 404'), throws a RecsysError to
+   * refuse it, a Finding for a failure.
+   */
+  run(c: C, ctx: X): void | string | Promise<void | string>;
 }
 
 export const KNOWN_CODES = new Set([

@@ -42,8 +42,8 @@ for (let i = start; i < end; i++) {
   }
   emit(`S ${i} ${oneLine(desc)}`);
   try {
-    await target.run(c, ctx);
-    emit(`R ${i} ok`);
+    const label = await target.run(c, ctx);
+    emit(`R ${i} ${label ? label.replace(/\s+/g, '_') : 'ok'}`);
   } catch (e) {
     if (e instanceof Finding) emit(`F ${i} ${e.kind} ${oneLine(e.message)}`);
     else {

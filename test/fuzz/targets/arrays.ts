@@ -41,7 +41,7 @@ export const target: Target<Case> = {
     const n = g.size(12, 3000);
     const invalid: string[] = [];
     let shared = false;
-    const idPool = g.bool() ? g.array(g.int(1, 8), () => g.int(-5, 1e6)) : g.array(g.int(1, 8), (j) => g.pick([`u${j}`, String(j), '', ' ', 'é', '\u0000', `${j}.0`]));
+    const idPool: (string | number)[] = g.bool() ? g.array(g.int(1, 8), () => g.int(-5, 1e6)) : g.array(g.int(1, 8), (j) => g.pick([`u${j}`, String(j), '', ' ', 'é', '\u0000', `${j}.0`]));
     const column = (col: Col): unknown => {
       const numeric = col === 'ratings' || col === 'timestamps';
       const base: number[] | unknown[] = numeric

@@ -52,8 +52,8 @@ export const target: Target<Case> = {
     if (c.swap) {
       const f = c.swap === 'csr.indices<->csc.indices' ? 'indices' : 'indptr';
       const t = ds.csr[f];
-      (ds.csr as { [k: string]: unknown })[f] = ds.csc[f];
-      (ds.csc as { [k: string]: unknown })[f] = t;
+      (ds.csr as unknown as Record<string, unknown>)[f] = ds.csc[f];
+      (ds.csc as unknown as Record<string, unknown>)[f] = t;
     }
     const entry = models.find((m) => m.name === c.model)!;
     const m: Recommender = entry.create({ threads: 1, seed: 3, ...SMALL[c.model] }).fit(ds);
