@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KINDS, addTally, emptyTally, formatFinding, formatTable, runRange, runSeed, runsFor, type FindingRecord, type Kind, type Tally } from './driver.js';
+import { KINDS, addTally, distinctFindings, emptyTally, formatFinding, formatTable, runRange, runSeed, runsFor, type Kind, type Tally } from './driver.js';
 import { TARGETS } from './targets/index.js';
 
 if (!process.env.FUZZ_RUNS) process.env.FUZZ_RUNS = '200000';
@@ -82,19 +82,10 @@ console.log(formatTable(list));
 console.log('\nrefusals (a RecsysError with a known code, or an HTTP error in our shape) by target:');
 for (const t of list) console.log(`  ${t.target}: ${Object.entries(t.refused).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}`);
 
-// Distinct findings: same target, kind and message with the numbers taken out.
-const distinct = new Map<string, { first: FindingRecord; count: number }>();
-for (const t of list) {
-  for (const f of t.findings) {
-    const key = `${f.target} ${f.kind} ${f.message.replace(/\[at .*$/, '').replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/g, 'N').slice(0, 120)}`;
-    const d = distinct.get(key);
-    if (d) d.count++;
-    else distinct.set(key, { first: f, count: 1 });
-  }
-}
-if (distinct.size) {
-  console.log(`\n${distinct.size} distinct findings (from the first 200 of each target and chunk):`);
-  for (const { first, count } of distinct.values()) console.log(`${count}x ${formatFinding(first)}`);
+const distinct = distinctFindings(list.flatMap((t) => t.findings));
+if (distinct.length) {
+  console.log(`\n${distinct.length} distinct findings (from the first 200 of each chunk):`);
+  for (const { first, count } of distinct) console.log(`${count}x ${formatFinding(first)}`);
 }
 if (process.env.FUZZ_REPORT) writeFileSync(process.env.FUZZ_REPORT, JSON.stringify({ seed, total, done, ms, tallies: list }, null, 1));
 const failures = list.reduce((a, t) => a + KINDS.reduce((b, k) => b + t.counts[k], 0), 0);

@@ -218,6 +218,18 @@ export function formatFinding(f: FindingRecord): string {
   return `[${f.kind}] ${f.target} case ${f.index}: ${f.message}\n    input: ${f.input}\n    reproduce: ${reproduce(f)}`;
 }
 
+/** Findings grouped by target, kind and message with the numbers taken out: the first of each and how many. */
+export function distinctFindings(findings: readonly FindingRecord[]): { first: FindingRecord; count: number }[] {
+  const out = new Map<string, { first: FindingRecord; count: number }>();
+  for (const f of findings) {
+    const key = `${f.target} ${f.kind} ${f.message.replace(/\[at .*$/, '').replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/g, 'N').slice(0, 120)}`;
+    const d = out.get(key);
+    if (d) d.count++;
+    else out.set(key, { first: f, count: 1 });
+  }
+  return [...out.values()];
+}
+
 /** One table: a row per target and a total row. */
 export function formatTable(tallies: Tally[]): string {
   const total = emptyTally('TOTAL');

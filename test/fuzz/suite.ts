@@ -1,7 +1,7 @@
 // The vitest side of a fuzz target: draws a seed (or takes FUZZ_SEED), prints it, runs the target's cases in
 // worker processes and fails with every finding (kind, case, input, how to reproduce). FUZZ_CASE=n runs one case.
 import { describe, expect, it } from 'vitest';
-import { formatFinding, formatTable, runRange, runSeed, runsFor } from './driver.js';
+import { KINDS, distinctFindings, formatFinding, formatTable, runRange, runSeed, runsFor } from './driver.js';
 import { TARGETS } from './targets/index.js';
 
 export function fuzzTarget(name: string): void {
@@ -18,8 +18,9 @@ export function fuzzTarget(name: string): void {
       const t = await runRange(name, seed, start, start + runs);
       const refused = Object.entries(t.refused).map(([c, n]) => `${c} ${n}`).join(', ');
       process.stdout.write(`${formatTable([t])}\nrefusals: ${refused || 'none'}\n`);
-      const report = t.findings.map(formatFinding).join('\n');
-      expect(t.findings.length, `fuzz ${name} (seed ${seed}) found:\n${report}`).toBe(0);
+      const counts = KINDS.map((k) => `${k} ${t.counts[k]}`).join(', ');
+      const report = distinctFindings(t.findings).map(({ first, count }) => `${count}x ${formatFinding(first)}`).join('\n');
+      expect(t.findings.length, `fuzz ${name} (seed ${seed}): ${counts}; distinct findings:\n${report}\n`).toBe(0);
       expect(t.skipped).toBe(0);
     }, timeout);
   });

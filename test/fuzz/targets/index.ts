@@ -11,13 +11,13 @@ export interface TargetMeta {
 }
 
 export const TARGETS: Record<string, TargetMeta> = {
-  arrays: { weight: 30, ciRuns: 600, budgetMs: 5_000 },
-  csr: { weight: 6, ciRuns: 80, budgetMs: 10_000 },
-  parse: { weight: 20, ciRuns: 400, budgetMs: 5_000 },
-  options: { weight: 4, ciRuns: 60, budgetMs: 30_000 },
-  modelfile: { weight: 14, ciRuns: 250, budgetMs: 10_000 },
-  foldin: { weight: 12, ciRuns: 300, budgetMs: 10_000 },
-  http: { weight: 14, ciRuns: 300, budgetMs: 5_000 },
+  arrays: { weight: 30, ciRuns: 1500, budgetMs: 5_000 },
+  csr: { weight: 6, ciRuns: 100, budgetMs: 10_000 },
+  parse: { weight: 20, ciRuns: 500, budgetMs: 5_000 },
+  options: { weight: 4, ciRuns: 80, budgetMs: 30_000 },
+  modelfile: { weight: 14, ciRuns: 350, budgetMs: 10_000 },
+  foldin: { weight: 12, ciRuns: 500, budgetMs: 10_000 },
+  http: { weight: 14, ciRuns: 400, budgetMs: 5_000 },
 };
 
 export async function loadTarget(name: string): Promise<Target> {
