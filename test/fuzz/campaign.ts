@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KINDS, addTally, distinctFindings, emptyTally, formatFinding, formatTable, runRange, runSeed, runsFor, type Kind, type Tally } from './driver.js';
+import { KINDS, addTally, distinctFindings, emptyTally, formatFinding, formatTable, killWorkers, runRange, runSeed, runsFor, type Kind, type Tally } from './driver.js';
 import { TARGETS } from './targets/index.js';
 
 if (!process.env.FUZZ_RUNS) process.env.FUZZ_RUNS = '200000';
@@ -40,6 +40,7 @@ const t0 = Date.now();
 const cache = mkdtempSync(join(tmpdir(), 'recsys-fuzz-campaign-'));
 
 let interrupts = 0;
+process.on('exit', killWorkers);
 const onSignal = () => {
   if (++interrupts > 1) process.exit(130);
   console.log('\ninterrupted: stopping the workers and reporting what ran (Ctrl-C again to quit at once)');

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TARGETS } from './targets/index.js';
+import { TARGETS, targetMeta } from './targets/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -63,6 +63,12 @@ export interface RunOptions {
   cacheDir?: string;
 }
 
+const live = new Set<import('node:child_process').ChildProcess>();
+/** Kills every worker still running (a campaign that exits at once). */
+export function killWorkers(): void {
+  for (const c of live) c.kill('SIGKILL');
+}
+
 function rssMb(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -74,7 +80,7 @@ function rssMb(pid: number): number {
 
 /** Runs cases [start, end) of a target with the given seed. */
 export async function runRange(target: string, seed: number, start: number, end: number, o: RunOptions = {}): Promise<Tally> {
-  const meta = TARGETS[target];
+  const meta = targetMeta(target);
   if (!meta) throw new Error(`unknown fuzz target '${target}'`);
   const tally = emptyTally(target);
   const maxRss = o.maxRssMb ?? Number(process.env.FUZZ_MAX_RSS_MB ?? 3000);
@@ -100,6 +106,7 @@ export async function runRange(target: string, seed: number, start: number, end:
         stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
         env: { ...process.env, FUZZ_PROTOCOL_FD: '3', FUZZ_CACHE_DIR: cache },
       });
+      live.add(child);
       let stderr = '';
       child.stderr!.on('data', (d: Buffer) => {
         stderr = (stderr + d.toString()).slice(-4000);
@@ -154,6 +161,7 @@ export async function runRange(target: string, seed: number, start: number, end:
         }
       });
       child.on('exit', (code, sig) => {
+        live.delete(child);
         clearInterval(timer);
         o.signal?.removeEventListener('abort', onAbort);
         if (finished) return resolve({ next: end });

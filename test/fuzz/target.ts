@@ -22,7 +22,8 @@ export function wrong(message: string): never {
 export interface Target<C = any, X = any> {
   name: string;
   setup(): X | Promise<X>;
-  gen(g: Gen, ctx: X): C;
+  /** Draws case `index` from g (seeded for this case alone). */
+  gen(g: Gen, ctx: X, index: number): C;
   show(c: C): string;
   /**
    * Runs a case: returns on success (optionally a label for the tally, e.g. 'HTTP 404'), throws a RecsysError to

@@ -18,6 +18,16 @@ const emit = (line: string) => {
 };
 const oneLine = (s: string) => s.replace(/[\r\n]+/g, ' ').slice(0, 4000);
 
+// A Ctrl-C in the terminal reaches the whole process group: the driver decides when a worker stops (it kills
+// it), and a worker whose driver is gone stops by itself.
+if (proto) {
+  process.on('SIGINT', () => {});
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.exit(1);
+  }, 1000).unref();
+}
+
 let current = -1;
 process.on('unhandledRejection', (e) => {
   const c = classify(e);
@@ -33,7 +43,7 @@ for (let i = start; i < end; i++) {
   let c: unknown;
   let desc: string;
   try {
-    c = target.gen(g, ctx);
+    c = target.gen(g, ctx, i);
     desc = target.show(c);
   } catch (e) {
     emit(`S ${i} (the generator failed)`);
