@@ -230,7 +230,9 @@ export function formatFinding(f: FindingRecord): string {
 export function distinctFindings(findings: readonly FindingRecord[]): { first: FindingRecord; count: number }[] {
   const out = new Map<string, { first: FindingRecord; count: number }>();
   for (const f of findings) {
-    const key = `${f.target} ${f.kind} ${f.message.replace(/\[at .*$/, '').replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/g, 'N').slice(0, 120)}`;
+    // Crashes and hangs have no message of their own: their input's first words (the model, the call) tell them apart.
+    const what = f.kind === 'crash' || f.kind === 'hang' ? f.input.replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/g, 'N').slice(0, 40) : '';
+    const key = `${f.target} ${f.kind} ${what} ${f.message.replace(/\[at .*$/, '').replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/g, 'N').slice(0, 120)}`;
     const d = out.get(key);
     if (d) d.count++;
     else out.set(key, { first: f, count: 1 });

@@ -18,7 +18,6 @@ interface Case {
 }
 
 const isId = (v: unknown) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
-const F32_MAX = 3.4028234663852886e38;
 const isNum = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 
 const TYPED = ['Float32Array', 'Float64Array', 'Int32Array', 'Uint8Array', 'Int16Array', 'Uint32Array', 'BigInt64Array'] as const;
@@ -59,7 +58,7 @@ export const target: Target<Case> = {
               const p = g.int(0, n - 1);
               const v = g.bool(0.75) ? g.pick(HOSTILE)[1]() : g.pick(EDGE_NUMBERS);
               a[p] = v;
-              if (numeric ? !isNum(v) || (col === 'ratings' && Math.abs(v as number) > F32_MAX) : !isId(v)) bad.set(p, `${col}[${p}] = ${showValue(v)}`);
+              if (numeric ? !isNum(v) || (col === 'ratings' && !Number.isFinite(Math.fround(v as number))) : !isId(v)) bad.set(p, `${col}[${p}] = ${showValue(v)}`);
               else bad.delete(p);
             }
           }
@@ -85,7 +84,8 @@ export const target: Target<Case> = {
         [1, () => {
           const [label, f] = g.pick(HOSTILE);
           const v = f();
-          if (!(numeric && (v === null || v === undefined)) && !(Array.isArray(v) && v.length === n && (v as unknown[]).every(numeric ? isNum : isId)))
+          const list = Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView)) ? Array.from(v as ArrayLike<unknown>) : undefined;
+          if (!(numeric && (v === null || v === undefined)) && !(list && list.length === n && list.every(numeric ? isNum : isId)))
             invalid.push(`${col} = ${label}`);
           return v;
         }],
@@ -101,7 +101,8 @@ export const target: Target<Case> = {
       [4, () => ({ duplicates: g.pick(['last', 'sum', 'max', 'error']) })],
       [1, () => {
         const v = g.pick([...HOSTILE.map(([, f]) => f()), 'mean', 'first', 'LAST']);
-        if (v !== undefined) invalid.push(`duplicates = ${showValue(v)}`);
+        // null, like undefined, means "not given" (as for the optional columns).
+        if (v !== undefined && v !== null) invalid.push(`duplicates = ${showValue(v)}`);
         return { duplicates: v };
       }],
       [0.5, () => {
