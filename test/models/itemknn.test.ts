@@ -28,7 +28,7 @@ function referenceSimilarity(ds: Dataset, kind: 'cosine' | 'tfidf' | 'bm25', bin
         W[i * nU + u] = w;
         norm += w * w;
       }
-      if (norm > 0) for (let u = 0; u < nU; u++) W[i * nU + u] /= Math.sqrt(norm);
+      if (norm > 0) for (let u = 0; u < nU; u++) W[i * nU + u]! /= Math.sqrt(norm);
     }
   }
   const S = new Float64Array(nI * nI);
