@@ -59,16 +59,20 @@ export LD_PRELOAD="$libasan $libubsan"
 # detect_leaks=0: V8 keeps its heap until exit by design, so LeakSanitizer would report every run.
 # allocator_may_return_null=1: a failed huge malloc returns null as it does without ASan (V8 turns that into a
 # RangeError), instead of an ASan abort. allow_user_segv_handler=1: V8's WebAssembly trap handler (tfjs wasm).
-# Reports go to files (one per process, children included) so none is lost in a child's captured stderr.
+# ASan reports go to files (one per process, children included) so none is lost in a child's captured stderr;
+# UBSan (gcc's runtime, preloaded beside ASan) ignores log_path and prints to stderr, so the output is scanned too.
 export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1:allocator_may_return_null=1:allow_user_segv_handler=1:log_path=$logs/asan"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:log_path=$logs/ubsan"
 export RECSYS_SANITIZER=asan
 
 echo "test:asan: running vitest under ASan + UBSan ($libasan, $libubsan)"
 test_start=$SECONDS
+set +o pipefail
 status=0
 (cd "$tree" && node_modules/.bin/vitest run --testTimeout=300000 --hookTimeout=300000 \
-  --reporter=default --reporter=json --outputFile.json="$work/vitest.json" "$@") || status=$?
+  --reporter=default --reporter=json --outputFile.json="$work/vitest.json" "$@") 2>&1 | tee "$work/vitest.out" || status=$?
+status=${PIPESTATUS[0]}
+set -o pipefail
 test_s=$((SECONDS - test_start))
 
 unset LD_PRELOAD
@@ -83,12 +87,19 @@ for f in "${reports[@]}"; do
   echo "---------------- sanitizer report $(basename "$f") ----------------"
   cat "$f"
 done
+# Reports printed to stderr (UBSan; ASan in a process that could not open its log file): each with its stack.
+pattern='runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer|SUMMARY: UndefinedBehaviorSanitizer'
+printed=$(grep -cE "$pattern" "$work/vitest.out" || true)
+if [ "$printed" -gt 0 ]; then
+  echo "---------------- sanitizer reports in the test output ----------------"
+  grep -E -A 12 "$pattern" "$work/vitest.out" | grep -vE 'Builtins_|v8::internal|v8impl|node-addon-api/napi-inl'
+fi
 echo "================ test:asan summary ================"
 echo "build:    ASan + UBSan, RECSYS_BLAS=$RECSYS_BLAS, ${build_s}s"
 echo "vitest:   exit $status, $counts, ${test_s}s"
-echo "reports:  ${#reports[@]} sanitizer report(s)"
+echo "reports:  ${#reports[@]} sanitizer report file(s), $printed report line(s) in the test output"
 echo "total:    $((SECONDS - start))s"
-if [ $status -ne 0 ] || [ ${#reports[@]} -gt 0 ]; then
+if [ "$status" -ne 0 ] || [ ${#reports[@]} -gt 0 ] || [ "$printed" -gt 0 ]; then
   echo 'result:   FAIL'
   exit 1
 fi
