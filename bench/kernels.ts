@@ -183,7 +183,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'recsys-kernels-'));
   const ids = (n: number) => Array.from({ length: n }, (_, i) => i);
   const base = FactorModel.fromFactors({ users: ids(nUsers), items: ids(nItems), factors: f, userFactors: U, itemFactors: V });
   const su: number[] = [], si: number[] = [];
-  for (let u = 0; u < nUsers; u++) for (let j = 0; j < 50; j++) (su.push(u), si.push(Math.floor(rnd() * nItems)));
+  for (let u = 0; u < nUsers; u++) for (let j = 0; j < 50; j++) { su.push(u); si.push(Math.floor(rnd() * nItems)); }
   const seen = Dataset.fromCoo(base.trainData.users, base.trainData.items, Int32Array.from(su), Int32Array.from(si));
   const model = (threads: number) => FactorModel.fromFactors({ users: base.trainData.users, items: base.trainData.items, factors: f, userFactors: U, itemFactors: V, seen, threads });
   const m1 = model(1), mAll = model(0);
@@ -239,7 +239,7 @@ rmSync(tmp, { recursive: true, force: true });
 
 const med = (name: string): number | undefined => {
   const t = bench.tasks.find((x) => x.name === name);
-  const r = t?.result as { latency?: { p50?: number }; error?: unknown } | undefined;
+  const r = t?.result as { latency?: { p50?: number }; error?: Error } | undefined;
   if (r?.error) throw r.error;
   return r?.latency?.p50;
 };

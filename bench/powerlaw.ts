@@ -30,8 +30,8 @@ export function powerLawDataset(o: PowerLawOptions): Dataset {
       // hand out (or take back) the remainder one by one from the most active users with room
       let diff = interactions - total;
       for (let u = 0; diff !== 0; u = (u + 1) % users) {
-        if (diff > 0 && deg[u]! < items) (deg[u]!++, diff--);
-        else if (diff < 0 && deg[u]! > 1) (deg[u]!--, diff++);
+        if (diff > 0 && deg[u]! < items) { deg[u]!++; diff--; }
+        else if (diff < 0 && deg[u]! > 1) { deg[u]!--; diff++; }
       }
       break;
     }
@@ -72,7 +72,7 @@ export function powerLawDataset(o: PowerLawOptions): Dataset {
         order[i] = i;
       }
       const idx = Array.from(order).sort((a, b) => keys[a]! - keys[b]!).slice(0, d);
-      for (const i of idx) (rows[n] = u, cols[n++] = i);
+      for (const i of idx) { rows[n] = u; cols[n++] = i; }
     } else {
       let got = 0;
       while (got < d) {

@@ -28,9 +28,9 @@ function solveSide(R: CsrMatrix, X: Float32Array, Y: Float32Array, o: AlsSweepOp
     for (let a = 0; a < k; a++) {
       const ya = Y[r * k + a]!;
       if (ya === 0) continue;
-      for (let b = 0; b < k; b++) G[a * k + b] += ya * Y[r * k + b]!;
+      for (let b = 0; b < k; b++) G[a * k + b]! += ya * Y[r * k + b]!;
     }
-  for (let a = 0; a < k; a++) G[a * k + a] += o.reg;
+  for (let a = 0; a < k; a++) G[a * k + a]! += o.reg;
   const x = new Float64Array(k), r = new Float64Array(k), p = new Float64Array(k), Ap = new Float64Array(k);
   const A = new Float64Array(k * k);
   const dotY = (row: number, v: Float64Array) => {
@@ -64,8 +64,8 @@ function solveSide(R: CsrMatrix, X: Float32Array, Y: Float32Array, o: AlsSweepOp
         const i = R.indices[q]!;
         for (let a = 0; a < k; a++) {
           const ya = Y[i * k + a]!;
-          for (let bb = 0; bb < k; bb++) A[a * k + bb] += (c - 1) * ya * Y[i * k + bb]!;
-          x[a] += cp * ya;
+          for (let bb = 0; bb < k; bb++) A[a * k + bb]! += (c - 1) * ya * Y[i * k + bb]!;
+          x[a]! += cp * ya;
         }
       }
       choleskySolve(A, x, k);
@@ -77,7 +77,7 @@ function solveSide(R: CsrMatrix, X: Float32Array, Y: Float32Array, o: AlsSweepOp
         const [c, cp] = conf(q);
         const i = R.indices[q]!;
         const w = cp - (c - 1) * dotY(i, x);
-        for (let t = 0; t < k; t++) r[t] += w * Y[i * k + t]!;
+        for (let t = 0; t < k; t++) r[t]! += w * Y[i * k + t]!;
       }
       p.set(r);
       let rs = 0;
@@ -89,7 +89,7 @@ function solveSide(R: CsrMatrix, X: Float32Array, Y: Float32Array, o: AlsSweepOp
           if (c === 1) continue;
           const i = R.indices[q]!;
           const w = (c - 1) * dotY(i, p);
-          for (let t = 0; t < k; t++) Ap[t] += w * Y[i * k + t]!;
+          for (let t = 0; t < k; t++) Ap[t]! += w * Y[i * k + t]!;
         }
         let pAp = 0;
         for (let t = 0; t < k; t++) pAp += p[t]! * Ap[t]!;
@@ -97,8 +97,8 @@ function solveSide(R: CsrMatrix, X: Float32Array, Y: Float32Array, o: AlsSweepOp
         const a = rs / pAp;
         let rsNew = 0;
         for (let t = 0; t < k; t++) {
-          x[t] += a * p[t]!;
-          r[t] -= a * Ap[t]!;
+          x[t]! += a * p[t]!;
+          r[t]! -= a * Ap[t]!;
           rsNew += r[t]! * r[t]!;
         }
         if (rsNew < 1e-20) break;

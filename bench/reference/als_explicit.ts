@@ -72,11 +72,11 @@ function solveSide(
         t -= oB[y]!;
       }
       for (let a = 0; a < d; a++) {
-        rhs[a] += row[a]! * t;
-        for (let c = 0; c < d; c++) A[a * d + c] += row[a]! * row[c]!;
+        rhs[a]! += row[a]! * t;
+        for (let c = 0; c < d; c++) A[a * d + c]! += row[a]! * row[c]!;
       }
     }
-    for (let a = 0; a < d; a++) A[a * d + a] += reg * n;
+    for (let a = 0; a < d; a++) A[a * d + a]! += reg * n;
     choleskySolve(A, rhs, d);
     for (let f = 0; f < k; f++) mine[x * k + f] = rhs[f]!;
     if (biased) myBias[x] = rhs[k]!;

@@ -14,16 +14,21 @@ export interface RefCsr {
 
 export function buildCsrRef(rows: number, cols: number, r: Int32Array, c: Int32Array, values?: Float32Array): RefCsr {
   const n = r.length;
+  // The counting sorts index by r[p] and c[p]: refuse pairs outside the matrix rather than drop them silently.
+  for (let p = 0; p < n; p++) {
+    const u = r[p]!, i = c[p];
+    if (!(u >= 0 && u < rows && i !== undefined && i >= 0 && i < cols)) throw new RangeError(`pair ${p} (${u}, ${i}) is outside ${rows} x ${cols}`);
+  }
   // Pass 1: stable counting sort of the positions by column.
   const colCount = new Int32Array(cols + 1);
-  for (let p = 0; p < n; p++) colCount[c[p]! + 1]++;
-  for (let j = 0; j < cols; j++) colCount[j + 1] += colCount[j]!;
+  for (let p = 0; p < n; p++) colCount[c[p]! + 1]!++;
+  for (let j = 0; j < cols; j++) colCount[j + 1]! += colCount[j]!;
   const byCol = new Int32Array(n);
   for (let p = 0; p < n; p++) byCol[colCount[c[p]!]!++] = p;
   // Pass 2: stable counting sort of those by row: rows ascending, columns ascending within, input order on ties.
   const rowStart = new Int32Array(rows + 1);
-  for (let p = 0; p < n; p++) rowStart[r[p]! + 1]++;
-  for (let u = 0; u < rows; u++) rowStart[u + 1] += rowStart[u]!;
+  for (let p = 0; p < n; p++) rowStart[r[p]! + 1]!++;
+  for (let u = 0; u < rows; u++) rowStart[u + 1]! += rowStart[u]!;
   const next = rowStart.slice(0, rows);
   const order = new Int32Array(n);
   for (let q = 0; q < n; q++) {

@@ -37,20 +37,20 @@ export function surpriseSimilarities(X: RatingsCsr, Y: RatingsCsr, o: SurpriseKn
         const xj = Y.indices[q]!;
         const rj = Y.data![q]!;
         const t = xi * n + xj;
-        freq[t]++;
-        if (o.similarity === 'msd') a[t] += (ri - rj) ** 2;
+        freq[t]!++;
+        if (o.similarity === 'msd') a[t]! += (ri - rj) ** 2;
         else if (o.similarity === 'pearson_baseline') {
           const di = ri - (o.mu + bx![xi]! + by![y]!);
           const dj = rj - (o.mu + bx![xj]! + by![y]!);
-          a[t] += di * dj;
-          b[t] += di * di;
-          c[t] += dj * dj;
+          a[t]! += di * dj;
+          b[t]! += di * di;
+          c[t]! += dj * dj;
         } else {
-          a[t] += ri * rj;
-          b[t] += ri * ri;
-          c[t] += rj * rj;
-          d[t] += ri;
-          e[t] += rj;
+          a[t]! += ri * rj;
+          b[t]! += ri * ri;
+          c[t]! += rj * rj;
+          d[t]! += ri;
+          e[t]! += rj;
         }
       }
     }

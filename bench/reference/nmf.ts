@@ -16,13 +16,13 @@ export function nmfEpoch(R: RatingsCsr, U: Float64Array | Float32Array, V: Float
       let est = 0;
       for (let f = 0; f < k; f++) est += U[u * k + f]! * V[i * k + f]!;
       for (let f = 0; f < k; f++) {
-        un[u * k + f] += V[i * k + f]! * r;
-        ud[u * k + f] += V[i * k + f]! * est;
-        vn[i * k + f] += U[u * k + f]! * r;
-        vd[i * k + f] += U[u * k + f]! * est;
+        un[u * k + f]! += V[i * k + f]! * r;
+        ud[u * k + f]! += V[i * k + f]! * est;
+        vn[i * k + f]! += U[u * k + f]! * r;
+        vd[i * k + f]! += U[u * k + f]! * est;
       }
-      nu[u]++;
-      ni[i]++;
+      nu[u]!++;
+      ni[i]!++;
     }
   }
   const step = (X: Float64Array | Float32Array, num: Float64Array, den: Float64Array, n: Int32Array, reg: number) => {

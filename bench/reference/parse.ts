@@ -24,11 +24,13 @@ export type RefResult =
     }
   | { ok: false; code: 'E_PARSE' | 'E_EMPTY'; line?: number; why: string };
 
-class Fail {
+class Fail extends Error {
   constructor(
     readonly line: number,
     readonly why: string,
-  ) {}
+  ) {
+    super(why);
+  }
 }
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;

@@ -90,7 +90,7 @@ export function svdppEpoch(R: RatingsCsr, s: SvdppState, o: SgdSettings & { lrY?
       const i = R.indices[q]!;
       const r = R.data ? R.data[q]! : 1;
       z.fill(0);
-      for (let t = b; t < e; t++) for (let f = 0; f < k; f++) z[f] += s.Y[R.indices[t]! * k + f]! / sqrtN;
+      for (let t = b; t < e; t++) for (let f = 0; f < k; f++) z[f]! += s.Y[R.indices[t]! * k + f]! / sqrtN;
       let dot = 0;
       for (let f = 0; f < k; f++) dot += s.V[i * k + f]! * (s.U[u * k + f]! + z[f]!);
       const est = biased ? s.mu + s.bu[u]! + s.bi[i]! + dot : dot;

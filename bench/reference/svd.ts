@@ -76,16 +76,16 @@ export function invert(A: ArrayLike<number>, n: number): Float64Array {
     for (const X of [M, I]) for (let j = 0; j < n; j++) [X[c * n + j], X[piv * n + j]] = [X[piv * n + j]!, X[c * n + j]!];
     const d = M[c * n + c]!;
     for (let j = 0; j < n; j++) {
-      M[c * n + j] /= d;
-      I[c * n + j] /= d;
+      M[c * n + j]! /= d;
+      I[c * n + j]! /= d;
     }
     for (let r = 0; r < n; r++) {
       if (r === c) continue;
       const f = M[r * n + c]!;
       if (f === 0) continue;
       for (let j = 0; j < n; j++) {
-        M[r * n + j] -= f * M[c * n + j]!;
-        I[r * n + j] -= f * I[c * n + j]!;
+        M[r * n + j]! -= f * M[c * n + j]!;
+        I[r * n + j]! -= f * I[c * n + j]!;
       }
     }
   }
@@ -99,9 +99,9 @@ export function easeWeights(X: ArrayLike<number>, users: number, items: number, 
     for (let i = 0; i < items; i++) {
       const xi = X[u * items + i]!;
       if (xi === 0) continue;
-      for (let j = 0; j < items; j++) G[i * items + j] += xi * X[u * items + j]!;
+      for (let j = 0; j < items; j++) G[i * items + j]! += xi * X[u * items + j]!;
     }
-  for (let i = 0; i < items; i++) G[i * items + i] += lambda;
+  for (let i = 0; i < items; i++) G[i * items + i]! += lambda;
   const P = invert(G, items);
   const B = new Float64Array(items * items);
   for (let i = 0; i < items; i++) for (let j = 0; j < items; j++) B[i * items + j] = i === j ? 0 : -P[i * items + j]! / P[j * items + j]!;
@@ -140,7 +140,7 @@ export function randomizedSvdRef(
     for (let i = 0; i < m; i++)
       for (let p = A.indptr[i]!; p < A.indptr[i + 1]!; p++) {
         const v = val(p), j = A.indices[p]!;
-        for (let c = 0; c < l; c++) Yout[i * l + c] += v * Zin[j * l + c]!;
+        for (let c = 0; c < l; c++) Yout[i * l + c]! += v * Zin[j * l + c]!;
       }
   };
   // Z = A^T Y (n x l), scattered from the rows of A
@@ -149,7 +149,7 @@ export function randomizedSvdRef(
     for (let i = 0; i < m; i++)
       for (let p = A.indptr[i]!; p < A.indptr[i + 1]!; p++) {
         const v = val(p), j = A.indices[p]!;
-        for (let c = 0; c < l; c++) Zout[j * l + c] += v * Yin[i * l + c]!;
+        for (let c = 0; c < l; c++) Zout[j * l + c]! += v * Yin[i * l + c]!;
       }
   };
   // Modified Gram-Schmidt on the l columns of a rows x l row-major matrix (a column that vanishes stays zero).
@@ -158,7 +158,7 @@ export function randomizedSvdRef(
       for (let d = 0; d < c; d++) {
         let dot = 0;
         for (let i = 0; i < rows; i++) dot += M[i * l + c]! * M[i * l + d]!;
-        for (let i = 0; i < rows; i++) M[i * l + c] -= dot * M[i * l + d]!;
+        for (let i = 0; i < rows; i++) M[i * l + c]! -= dot * M[i * l + d]!;
       }
       let norm = 0;
       for (let i = 0; i < rows; i++) norm += M[i * l + c]! ** 2;

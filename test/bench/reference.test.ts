@@ -27,6 +27,12 @@ describe('bench/reference kernels agree with native', () => {
     }
   });
 
+  it('CSR build refuses a pair outside the matrix instead of dropping it', () => {
+    expect(() => buildCsrRef(2, 3, Int32Array.of(0, 1), Int32Array.of(1, 3))).toThrow(/pair 1 \(1, 3\) is outside 2 x 3/);
+    expect(() => buildCsrRef(2, 3, Int32Array.of(2), Int32Array.of(0))).toThrow(RangeError);
+    expect(() => buildCsrRef(2, 3, Int32Array.of(0, 1), Int32Array.of(0))).toThrow(RangeError);
+  });
+
   it('batch top-K (seen items filtered) equals recommendBatchDense of a factor model', () => {
     const nUsers = 30, nItems = 200, f = 8;
     const U = randomMatrix(nUsers, f, rnd), V = randomMatrix(nItems, f, rnd);

@@ -175,7 +175,7 @@ describe('Dataset.fromParquet / fromCsv / fromQuery', () => {
     // A user's rows are in one file.
     const perFile = await Promise.all(r.files.map((f) => Dataset.fromParquet(f)));
     const seen = new Set<Id>();
-    for (const part of perFile) for (const u of part.users.ids) expect(seen.has(u) ? u : undefined).toBeUndefined(), seen.add(u);
+    for (const part of perFile) for (const u of part.users.ids) { expect(seen.has(u) ? u : undefined).toBeUndefined(); seen.add(u); }
     expect(seen.size).toBe(ds.nUsers);
 
     await expect(exportParquet(ds, dir)).rejects.toMatchObject({ code: 'E_IO' });

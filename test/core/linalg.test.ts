@@ -14,7 +14,7 @@ function matmul(A: ArrayLike<number>, B: ArrayLike<number>, m: number, k: number
   const C = new Float64Array(m * n);
   for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) {
     const a = ta ? A[p * m + i]! : A[i * k + p]!;
-    for (let j = 0; j < n; j++) C[i * n + j] += a * B[p * n + j]!;
+    for (let j = 0; j < n; j++) C[i * n + j]! += a * B[p * n + j]!;
   }
   return C;
 }
@@ -85,7 +85,7 @@ describe.each(paths)('linear algebra: $name', ({ useRef }) => {
     expect(maxAbs(matmul(US, Vt, m, n, n), A)).toBeLessThan(1e-4);
     // Vt orthonormal rows
     const VVt = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let p = 0; p < n; p++) VVt[i * n + j] += Vt[i * n + p]! * Vt[j * n + p]!;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let p = 0; p < n; p++) VVt[i * n + j]! += Vt[i * n + p]! * Vt[j * n + p]!;
     expect(maxAbs(VVt, eye(n))).toBeLessThan(1e-4);
   });
 

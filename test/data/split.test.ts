@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Dataset } from '../../ts/data/dataset.js';
 import { kFold, leaveLastK, perUserSplit, randomSplit, stratifiedTrainCount, timeSplit, type TrainTest } from '../../ts/data/split.js';
-import { RecsysError } from '../../ts/errors.js';
 import { Rng } from '../../ts/rng.js';
 import { synthetic, triples } from '../helpers/synthetic.js';
 import { code } from '../helpers/rejection.js';

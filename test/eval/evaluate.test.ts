@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { Dataset } from '../../ts/data/dataset.js';
 import { IdMap } from '../../ts/data/idmap.js';
 import { perUserSplit, randomSplit } from '../../ts/data/split.js';
-import { RecsysError } from '../../ts/errors.js';
 import { crossValidate, evaluate, type EvaluateOptions, type MetricName, type Scorer } from '../../ts/eval/evaluate.js';
 import { referenceEvaluate } from '../../ts/eval/reference.js';
 import { BaselineOnly, Popularity, Random } from '../../ts/models/baseline.js';

@@ -13,7 +13,7 @@ const small = (() => {
 // Two users have seen most of the catalogue: their negatives come from the sampler's dense-row path.
 const dense = (() => {
   const { users, items } = randomInteractions(30, 25, 6, rnd);
-  for (const u of [31, 32]) for (let i = 0; i < 25; i++) if (i % 7 !== u % 7) (users.push(u), items.push(i));
+  for (const u of [31, 32]) for (let i = 0; i < 25; i++) if (i % 7 !== u % 7) { users.push(u); items.push(i); }
   return Dataset.fromArrays({ users, items });
 })();
 

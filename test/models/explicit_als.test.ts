@@ -51,11 +51,11 @@ describe('ExplicitALS', () => {
       const x = [...Array.from(s.item_factors!.data.subarray(i * k, i * k + k)), 1];
       const y = ratings[t]! - mu - s.item_bias!.data[i]!;
       for (let a = 0; a < 4; a++) {
-        b[a] += x[a]! * y;
-        for (let c = 0; c < 4; c++) A[a * 4 + c] += x[a]! * x[c]!;
+        b[a]! += x[a]! * y;
+        for (let c = 0; c < 4; c++) A[a * 4 + c]! += x[a]! * x[c]!;
       }
     });
-    for (let a = 0; a < 4; a++) A[a * 4 + a] += reg * 4;
+    for (let a = 0; a < 4; a++) A[a * 4 + a]! += reg * 4;
     choleskySolve(A, b, 4);
     const recs = m.recommendForNewUser({ items, ratings }, { k: 3, filterSeen: true });
     for (const r of recs) {

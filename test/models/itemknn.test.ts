@@ -28,7 +28,7 @@ function referenceSimilarity(ds: Dataset, kind: 'cosine' | 'tfidf' | 'bm25', bin
         W[i * nU + u] = w;
         norm += w * w;
       }
-      if (norm > 0) for (let u = 0; u < nU; u++) W[i * nU + u] /= Math.sqrt(norm);
+      if (norm > 0) for (let u = 0; u < nU; u++) W[i * nU + u]! /= Math.sqrt(norm);
     }
   }
   const S = new Float64Array(nI * nI);
@@ -97,7 +97,7 @@ describe('ItemKNN', () => {
     for (let u = 0; u < 30; u++) {
       const row = new Set<number>(Array.from({ length: 10 }, (_, j) => j));
       while (row.size < 14) row.add(10 + Math.floor(r() * 290));
-      for (const i of row) (us.push(u), is.push(i));
+      for (const i of row) { us.push(u); is.push(i); }
     }
     const big = Dataset.fromArrays({ users: us, items: is });
     const m = new ItemKNN({ similarity: 'tfidf', k: 400, threads: 2 }).fit(big);

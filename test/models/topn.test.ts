@@ -104,7 +104,7 @@ describe.each(makers)('%s', (_name, make, hasUserSimilarity) => {
 
 describe('a user who has seen every item (implicit #365)', () => {
   const users: number[] = [], items: number[] = [];
-  for (let u = 0; u < 30; u++) for (let i = 0; i < 20; i++) if (u === 0 || (u + i) % 3 === 0) (users.push(u), items.push(i));
+  for (let u = 0; u < 30; u++) for (let i = 0; i < 20; i++) if (u === 0 || (u + i) % 3 === 0) { users.push(u); items.push(i); }
   const ds = Dataset.fromArrays({ users, items });
   it.each(makers)('%s: fits, and gives that user nothing (or everything unfiltered)', (_n, make) => {
     const m = make().fit(ds);

@@ -170,6 +170,7 @@ export async function parseFile(
     opts.knownUsers = knownIds(extend.users, 'users');
     opts.knownItems = knownIds(extend.items, 'items');
   }
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- the addon's functions do not use `this`
   const parse = addon.parseInteractions;
   const r = await nativeAsync(Promise.resolve().then(() => parse(path, opts)));
   const { users, items, duplicates, interactions: _n, lines: _l, ...csr } = r;

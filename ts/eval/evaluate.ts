@@ -388,19 +388,19 @@ function rankingMetrics(model: Scorer, train: Dataset, space: ModelSpaceTest, o:
         const c = row + 2 + 4 * q;
         const hits = v[c]!;
         const denom = Math.min(k, nTest);
-        sum.precision[q] += hits / k;
-        sum.recall[q] += hits / nTest;
-        sum.recallMin[q] += hits / denom;
-        sum.ndcg[q] += v[c + 1]!;
-        sum.map[q] += v[c + 2]! / denom;
-        sum.mapFull[q] += v[c + 2]! / nTest;
-        sum.mrr[q] += v[c + 3]!;
-        sum.hit[q] += hits > 0 ? 1 : 0;
-        sum.hitsTotal[q] += hits;
-        sum.denomTotal[q] += denom;
+        sum.precision[q]! += hits / k;
+        sum.recall[q]! += hits / nTest;
+        sum.recallMin[q]! += hits / denom;
+        sum.ndcg[q]! += v[c + 1]!;
+        sum.map[q]! += v[c + 2]! / denom;
+        sum.mapFull[q]! += v[c + 2]! / nTest;
+        sum.mrr[q]! += v[c + 3]!;
+        sum.hit[q]! += hits > 0 ? 1 : 0;
+        sum.hitsTotal[q]! += hits;
+        sum.denomTotal[q]! += denom;
         if (sampled) {
-          sum.sHr[q] += v[row + 2 + 4 * nk + 2 * q]!;
-          sum.sNdcg[q] += v[row + 2 + 4 * nk + 2 * q + 1]!;
+          sum.sHr[q]! += v[row + 2 + 4 * nk + 2 * q]!;
+          sum.sNdcg[q]! += v[row + 2 + 4 * nk + 2 * q + 1]!;
         }
       }
     }

@@ -23,6 +23,7 @@ export function registerModelClass(name: string, create: Create): void {
 }
 
 function classFor(name: string): Create | undefined {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- registry factories do not use `this`
   return models.find((m) => m.name === name)?.create ?? extraClasses.get(name);
 }
 

@@ -80,6 +80,7 @@ export class FactorModel extends FactorRecommender<CommonParams> {
       if (f.scaleReg !== undefined && typeof f.scaleReg !== 'boolean') throw argError('foldIn.scaleReg must be a boolean');
       if (input.factors < 1) throw argError('foldIn needs factors >= 1');
     }
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- the addon's functions do not use `this`
     const create = (f === undefined ? addon.createFactorModel : addon.createFoldInFactorModel) as NativeAddon['createFactorModel'];
     const handle = create({
       users: users.size,

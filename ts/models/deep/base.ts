@@ -450,12 +450,12 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
   }
 
   override scoreUsersDense(users: Int32Array): Float32Array {
-    this.nativeModel; // E_NOT_FITTED before fit
+    void this.nativeModel; // E_NOT_FITTED before fit
     return this._scoreUsers(users);
   }
 
   override predictDense(users: Int32Array, items: Int32Array): Float32Array {
-    this.nativeModel;
+    void this.nativeModel;
     return this._predict(users, items);
   }
 
