@@ -79,12 +79,16 @@ async function child(datasetName: string, modelName: string): Promise<AccuracyRo
         predictDense: (u: Int32Array, i: Int32Array) => m.predictDense(u, i),
       };
     };
-    const cv = crossValidate(
-      makeModel,
-      folds,
-      { metrics: ['rmse', 'mae'], threads },
-    );
-    rows.push({ ...base, protocol: 'kfold5', metrics: { rmse: cv.mean.rmse!, mae: cv.mean.mae!, rmse_std: cv.std.rmse! }, fitSeconds: cv.mean.fit_time!, predictSeconds: cv.mean.test_time!, peakRssMB: 0, loss });
+    const cv = crossValidate(makeModel, folds, { metrics: ['rmse', 'mae'], threads });
+    rows.push({
+      ...base,
+      protocol: 'kfold5',
+      metrics: { rmse: cv.mean.rmse!, mae: cv.mean.mae!, rmse_std: cv.std.rmse! },
+      fitSeconds: cv.mean.fit_time!,
+      predictSeconds: cv.mean.test_time!,
+      peakRssMB: 0,
+      loss,
+    });
   }
   if (e.tasks.includes('ranking')) {
     const { train, test } = perUserSplit(ds, { testFraction: 0.2, seed: 42 });
@@ -118,7 +122,14 @@ async function child(datasetName: string, modelName: string): Promise<AccuracyRo
     const t4 = performance.now();
     const r2 = evaluate(m2, loo.test, { k: 10, metrics: ['sampled_hit_rate', 'sampled_ndcg'], negatives: 99, seed: 42, threads });
     const t5 = performance.now();
-    rows.push({ ...base, protocol: 'loo', metrics: { 'hr@10': r2['sampled_hit_rate@10']!, 'ndcg@10': r2['sampled_ndcg@10']!, users: r2.users! }, fitSeconds: (t4 - t3) / 1000, predictSeconds: (t5 - t4) / 1000, peakRssMB: 0 });
+    rows.push({
+      ...base,
+      protocol: 'loo',
+      metrics: { 'hr@10': r2['sampled_hit_rate@10']!, 'ndcg@10': r2['sampled_ndcg@10']!, users: r2.users! },
+      fitSeconds: (t4 - t3) / 1000,
+      predictSeconds: (t5 - t4) / 1000,
+      peakRssMB: 0,
+    });
   }
   const peak = peakRssMB();
   for (const row of rows) row.peakRssMB = peak;
@@ -170,7 +181,13 @@ async function parent(): Promise<void> {
       result.rows.push(...rows);
       for (const r of rows) {
         if (r.error) console.log(`  ${m.name.padEnd(14)} FAILED: ${r.error}`);
-        else console.log(`  ${m.name.padEnd(14)} ${r.protocol.padEnd(9)} ${Object.entries(r.metrics).filter(([k]) => k !== 'users' && k !== 'rmse_std').map(([k, v]) => `${k} ${fmt(v, 4)}`).join('  ')}  fit ${fmt(r.fitSeconds)} s  predict ${fmt(r.predictSeconds)} s  peak ${fmt(r.peakRssMB, 0)} MB`);
+        else
+          console.log(
+            `  ${m.name.padEnd(14)} ${r.protocol.padEnd(9)} ${Object.entries(r.metrics)
+              .filter(([k]) => k !== 'users' && k !== 'rmse_std')
+              .map(([k, v]) => `${k} ${fmt(v, 4)}`)
+              .join('  ')}  fit ${fmt(r.fitSeconds)} s  predict ${fmt(r.predictSeconds)} s  peak ${fmt(r.peakRssMB, 0)} MB`,
+          );
       }
     }
   }
@@ -179,7 +196,8 @@ async function parent(): Promise<void> {
     return;
   }
   // A filtered run (--dataset / --model) updates its rows of bench/results/accuracy.json and keeps the others.
-  if (!opts.get('out') && (wantData || wantModels)) result.rows = mergeRows(join(RESULTS_DIR, 'accuracy.json'), result.rows, (r) => `${r.dataset}|${r.model}|${r.protocol}`);
+  if (!opts.get('out') && (wantData || wantModels))
+    result.rows = mergeRows(join(RESULTS_DIR, 'accuracy.json'), result.rows, (r) => `${r.dataset}|${r.model}|${r.protocol}`);
   const path = writeResult('accuracy', result, opts.get('out'));
   console.log(`\ntotal ${((performance.now() - t0) / 1000).toFixed(0)} s; wrote ${path}; load average after: ${result.info.loadavgAfter?.join(' ')}`);
   if (!opts.get('out')) console.log(`updated ${updateBenchmarksMd('accuracy', accuracyMarkdown(result))}`);

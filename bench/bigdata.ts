@@ -151,7 +151,9 @@ if (process.argv[2] === '--child') {
   for (const n of sizes) {
     const dir = join(root, String(n));
     const gen = await generate(n, dir);
-    console.log(`${n.toExponential(0)}: ${gen ? `generated in ${gen.toFixed(1)} s, ` : 'reusing '}${(dirBytes(join(dir, 'data')) / 2 ** 20).toFixed(0)} MiB of Parquet in ${dir}`);
+    console.log(
+      `${n.toExponential(0)}: ${gen ? `generated in ${gen.toFixed(1)} s, ` : 'reusing '}${(dirBytes(join(dir, 'data')) / 2 ** 20).toFixed(0)} MiB of Parquet in ${dir}`,
+    );
     const script = fileURLToPath(import.meta.url);
     const r = spawnSync(process.execPath, ['--import', 'tsx', script, '--child', String(n), dir, '--threads', String(threads), '--memory-limit', memoryLimit], {
       encoding: 'utf8',
@@ -166,16 +168,36 @@ if (process.argv[2] === '--child') {
     results.push(res);
     console.log(
       `  ${res.nnz} interactions (${res.merged} duplicates summed), ${res.users} users, ${res.items} items: ingest ${res.ingest.toFixed(2)} s (${res.ingestCpu.toFixed(1)} CPU-s) ` +
-        `[${Object.entries(res.phases).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}]` +
-        (res.iteration !== undefined ? `; transpose ${res.transpose!.toFixed(2)} s; ImplicitALS 64 factors: ${res.iteration.toFixed(2)} s / iteration (${res.iterationCpu!.toFixed(1)} CPU-s)` : `; ${res.als}`) +
+        `[${Object.entries(res.phases)
+          .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+          .join(', ')}]` +
+        (res.iteration !== undefined
+          ? `; transpose ${res.transpose!.toFixed(2)} s; ImplicitALS 64 factors: ${res.iteration.toFixed(2)} s / iteration (${res.iterationCpu!.toFixed(1)} CPU-s)`
+          : `; ${res.als}`) +
         `; peak RSS ${gb(res.maxRSS)} GiB (VmHWM ${gb(res.hwm)} GiB)`,
     );
   }
   if (results.length >= 2) {
     const ns = results.map((r) => r.n);
-    console.log(`fitted exponent b (time ~ N^b, ${results.length} sizes): ingest ${exponent(ns, results.map((r) => r.ingest)).toFixed(2)}` +
-      (results.every((r) => r.iteration !== undefined) ? `, ALS iteration ${exponent(ns, results.map((r) => r.iteration!)).toFixed(2)}` : '') +
-      `, ingest CPU ${exponent(ns, results.map((r) => r.ingestCpu)).toFixed(2)}, peak RSS ${exponent(ns, results.map((r) => r.maxRSS)).toFixed(2)}`);
+    console.log(
+      `fitted exponent b (time ~ N^b, ${results.length} sizes): ingest ${exponent(
+        ns,
+        results.map((r) => r.ingest),
+      ).toFixed(2)}` +
+        (results.every((r) => r.iteration !== undefined)
+          ? `, ALS iteration ${exponent(
+              ns,
+              results.map((r) => r.iteration!),
+            ).toFixed(2)}`
+          : '') +
+        `, ingest CPU ${exponent(
+          ns,
+          results.map((r) => r.ingestCpu),
+        ).toFixed(2)}, peak RSS ${exponent(
+          ns,
+          results.map((r) => r.maxRSS),
+        ).toFixed(2)}`,
+    );
   }
   if (!process.argv.includes('--keep')) rmSync(root, { recursive: true, force: true });
 }

@@ -20,11 +20,13 @@ const cases = listOption(opts.get('cases')) ?? ['ease', 'ials', 'eals'];
 function generated(users: number, items: number, perUser: number, seed: number): Dataset {
   let s = seed;
   const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
-  const rows: number[] = [], cols: number[] = [], vals: number[] = [];
+  const rows: number[] = [],
+    cols: number[] = [],
+    vals: number[] = [];
   for (let u = 0; u < users; u++) {
     const seen = new Set<number>();
     while (seen.size < perUser) seen.add(Math.floor(items * rnd()));
-    for (const i of seen) rows.push(u), cols.push(i), vals.push(1 + Math.floor(rnd() * 5));
+    for (const i of seen) (rows.push(u), cols.push(i), vals.push(1 + Math.floor(rnd() * 5)));
   }
   const ids = (n: number) => new IdMap(Array.from({ length: n }, (_, i) => i));
   return Dataset.fromCoo(ids(users), ids(items), Int32Array.from(rows), Int32Array.from(cols), Float32Array.from(vals));
@@ -32,21 +34,34 @@ function generated(users: number, items: number, perUser: number, seed: number):
 
 type Fit = (signal: AbortSignal) => Promise<unknown>;
 const defs: Record<string, [string, () => Fit]> = {
-  ease: ['EASE, 8,000 items', () => {
-    const ds = generated(4000, 8000, 40, 1);
-    return (signal) => new EASE({ threads: 0 }).fitAsync(ds, { signal });
-  }],
-  ials: ['ImplicitALS cholesky, 4096 factors', () => {
-    const ds = generated(300, 300, 30, 2);
-    return (signal) => new ImplicitALS({ threads: 0, factors: 4096, iterations: 2, solver: 'cholesky' }).fitAsync(ds, { signal });
-  }],
-  eals: ['ExplicitALS, 4096 factors', () => {
-    const ds = generated(300, 300, 30, 3);
-    return (signal) => new ExplicitALS({ threads: 0, factors: 4096, epochs: 2 }).fitAsync(ds, { signal });
-  }],
+  ease: [
+    'EASE, 8,000 items',
+    () => {
+      const ds = generated(4000, 8000, 40, 1);
+      return (signal) => new EASE({ threads: 0 }).fitAsync(ds, { signal });
+    },
+  ],
+  ials: [
+    'ImplicitALS cholesky, 4096 factors',
+    () => {
+      const ds = generated(300, 300, 30, 2);
+      return (signal) => new ImplicitALS({ threads: 0, factors: 4096, iterations: 2, solver: 'cholesky' }).fitAsync(ds, { signal });
+    },
+  ],
+  eals: [
+    'ExplicitALS, 4096 factors',
+    () => {
+      const ds = generated(300, 300, 30, 3);
+      return (signal) => new ExplicitALS({ threads: 0, factors: 4096, epochs: 2 }).fitAsync(ds, { signal });
+    },
+  ],
 };
 
-console.log(`abort after ${after} ms, runs ${runs} (median), give up after ${limit} s; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(
+  `abort after ${after} ms, runs ${runs} (median), give up after ${limit} s; load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
 for (const c of cases) {
   const def = defs[c];
   if (!def) throw new Error(`unknown case '${c}' (known: ${Object.keys(defs).join(', ')})`);

@@ -30,7 +30,12 @@ export function parseOptions(argv = process.argv.slice(2)): { opts: Map<string, 
 
 /** A comma-separated filter: undefined (everything) or lower-cased names. */
 export function listOption(v: string | undefined): string[] | undefined {
-  return v === undefined || v === 'true' ? undefined : v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  return v === undefined || v === 'true'
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean);
 }
 
 export function median(xs: readonly number[]): number {
@@ -77,12 +82,16 @@ export const freeMemoryGB = () => freemem() / 2 ** 30;
 export function table(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const w = header.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
-  return cells.map((r, i) => r.map((v, c) => (c === 0 ? v.padEnd(w[c]!) : v.padStart(w[c]!))).join('  ') + (i === 0 ? '\n' + w.map((x) => '-'.repeat(x)).join('  ') : '')).join('\n');
+  return cells
+    .map((r, i) => r.map((v, c) => (c === 0 ? v.padEnd(w[c]!) : v.padStart(w[c]!))).join('  ') + (i === 0 ? '\n' + w.map((x) => '-'.repeat(x)).join('  ') : ''))
+    .join('\n');
 }
 
 /** A Markdown table. */
 export function mdTable(header: string[], rows: (string | number)[][]): string {
-  return [`| ${header.join(' | ')} |`, `|${header.map((_, c) => (c === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [`| ${header.join(' | ')} |`, `|${header.map((_, c) => (c === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join(
+    '\n',
+  );
 }
 
 export const fmt = (x: number | undefined, d = 3) => (x === undefined || Number.isNaN(x) ? '—' : x.toFixed(d));

@@ -58,7 +58,9 @@ const backend = await initDeepBackend();
 console.log(`recsys ${i.version} · Node ${i.node} · ${cpus().length} hardware threads (${cpus()[0]?.model ?? '?'}) · BLAS ${i.blas}`);
 console.log(
   `TensorFlow.js ${backend.tfjsVersion} on ${backend.name}${backend.simd ? ' (SIMD)' : ''}, ${backend.threads ?? '?'} thread(s) for tfjs ops; ` +
-    `native sampling / optimizer use ${i.defaultThreads} threads · load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `native sampling / optimizer use ${i.defaultThreads} threads · load average at start ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
 );
 console.log(`ML-100K: ${ds.nUsers} users, ${ds.nItems} items, ${ds.nnz} ratings\n`);
 
@@ -84,20 +86,38 @@ if (only.has('neumf')) {
   const { m, wall, cpu } = await timedFit(new NeuMF(NEUMF), ms.train);
   const r = evaluate(m, ms.test, { ...msMetrics, metrics: [...msMetrics.metrics] });
   console.log('NeuMF, MS Recommenders protocol (75/25 per user, k = 10)', JSON.stringify(NEUMF));
-  console.log(`  P@10 ${f4(r['precision@10'])} (NCF 0.347)  NDCG@10 ${f4(r['ndcg@10'])} (NCF 0.396, target >= 0.396)  MAP ${f4(r['map_full@10'])} (NCF 0.108)  R@10 ${f4(r['recall@10'])} (NCF 0.181)`);
+  console.log(
+    `  P@10 ${f4(r['precision@10'])} (NCF 0.347)  NDCG@10 ${f4(r['ndcg@10'])} (NCF 0.396, target >= 0.396)  MAP ${f4(r['map_full@10'])} (NCF 0.108)  R@10 ${f4(r['recall@10'])} (NCF 0.181)`,
+  );
   console.log(`  training ${wall.toFixed(1)} s wall, ${cpu.toFixed(1)} s CPU (target <= 113 s; NCF 113 s on 4 CPUs + GTX 1660 Ti)\n`);
   summary.neumf = { ...r, fitWall: wall, fitCpu: cpu };
-  result.rows.push({ protocol: 'ms-recommenders', model: 'NeuMF', params: NEUMF, metrics: pick(r, MS_KEYS), fitSeconds: wall, reference: 'NCF row: P@10 0.347, NDCG@10 0.396, MAP 0.108, 113 s on 4 CPUs + GTX 1660 Ti; target NDCG@10 >= 0.396, <= 113 s' });
+  result.rows.push({
+    protocol: 'ms-recommenders',
+    model: 'NeuMF',
+    params: NEUMF,
+    metrics: pick(r, MS_KEYS),
+    fitSeconds: wall,
+    reference: 'NCF row: P@10 0.347, NDCG@10 0.396, MAP 0.108, 113 s on 4 CPUs + GTX 1660 Ti; target NDCG@10 >= 0.396, <= 113 s',
+  });
 }
 
 if (only.has('multvae')) {
   const { m, wall, cpu } = await timedFit(new MultVAE(MULTVAE), ms.train);
   const r = evaluate(m, ms.test, { ...msMetrics, metrics: [...msMetrics.metrics] });
   console.log('MultVAE, MS Recommenders protocol', JSON.stringify(MULTVAE));
-  console.log(`  P@10 ${f4(r['precision@10'])}  NDCG@10 ${f4(r['ndcg@10'])} (target >= 0.45; BiVAE 0.475, BPR 0.442)  MAP ${f4(r['map_full@10'])}  R@10 ${f4(r['recall@10'])}`);
+  console.log(
+    `  P@10 ${f4(r['precision@10'])}  NDCG@10 ${f4(r['ndcg@10'])} (target >= 0.45; BiVAE 0.475, BPR 0.442)  MAP ${f4(r['map_full@10'])}  R@10 ${f4(r['recall@10'])}`,
+  );
   console.log(`  training ${wall.toFixed(1)} s wall, ${cpu.toFixed(1)} s CPU\n`);
   summary.multvae = { ...r, fitWall: wall, fitCpu: cpu };
-  result.rows.push({ protocol: 'ms-recommenders', model: 'MultVAE', params: MULTVAE, metrics: pick(r, MS_KEYS), fitSeconds: wall, reference: 'target NDCG@10 >= 0.45 (BiVAE 0.475, BPR 0.442, SAR 0.382)' });
+  result.rows.push({
+    protocol: 'ms-recommenders',
+    model: 'MultVAE',
+    params: MULTVAE,
+    metrics: pick(r, MS_KEYS),
+    fitSeconds: wall,
+    reference: 'target NDCG@10 >= 0.45 (BiVAE 0.475, BPR 0.442, SAR 0.382)',
+  });
 }
 
 if (only.has('autorec')) {
@@ -118,7 +138,14 @@ if (only.has('autorec')) {
   console.log(`  target: <= 0.91 and below BiasedMF${biased ? '' : ' (BiasedMF is not registered in this build: compare when it is)'}; Surprise SVD 0.934\n`);
   summary.autorec = rows;
   for (const [name, r] of Object.entries(rows))
-    result.rows.push({ protocol: 'kfold5', model: name, params: name === 'AutoRec' ? AUTOREC : { seed }, metrics: { rmse: r.rmse, mae: r.mae }, fitSeconds: r.fit, reference: name === 'AutoRec' ? 'target RMSE <= 0.91 and below BiasedMF; Surprise SVD 0.934' : undefined });
+    result.rows.push({
+      protocol: 'kfold5',
+      model: name,
+      params: name === 'AutoRec' ? AUTOREC : { seed },
+      metrics: { rmse: r.rmse, mae: r.mae },
+      fitSeconds: r.fit,
+      reference: name === 'AutoRec' ? 'target RMSE <= 0.91 and below BiasedMF; Surprise SVD 0.934' : undefined,
+    });
 }
 
 if (only.has('loo')) {
@@ -139,7 +166,13 @@ if (only.has('loo')) {
     const r = evaluate(m, test, { k: 10, metrics: ['sampled_hit_rate', 'sampled_ndcg'], negatives: 99, seed });
     console.log(`  ${name.padEnd(12)} HR@10 ${f4(r['sampled_hit_rate@10'])}  NDCG@10 ${f4(r['sampled_ndcg@10'])}  (fit ${wall.toFixed(1)} s)`);
     out[name] = r;
-    result.rows.push({ protocol: 'loo-99', model: name, metrics: pick(r, ['sampled_hit_rate@10', 'sampled_ndcg@10']), fitSeconds: wall, reference: name === 'NeuMF' ? 'NCF paper (ML-1M): HR@10 0.730, NDCG@10 0.447' : undefined });
+    result.rows.push({
+      protocol: 'loo-99',
+      model: name,
+      metrics: pick(r, ['sampled_hit_rate@10', 'sampled_ndcg@10']),
+      fitSeconds: wall,
+      reference: name === 'NeuMF' ? 'NCF paper (ML-1M): HR@10 0.730, NDCG@10 0.447' : undefined,
+    });
   }
   console.log('  (NCF paper, ML-1M: NeuMF HR@10 0.730, NDCG@10 0.447; on ML-100K there is no published row)\n');
   summary.leaveOneOut = out;
@@ -153,7 +186,10 @@ if (only.has('loo-tuned')) {
   const sampled = { k: 10, metrics: ['sampled_hit_rate', 'sampled_ndcg'] as ('sampled_hit_rate' | 'sampled_ndcg')[], negatives: 99, seed };
   const grids: [string, Record<string, unknown>[]][] = [
     ['PureSVD', [8, 16, 24, 32, 48, 64, 96, 128].map((factors) => ({ factors }))],
-    ['ImplicitALS', [16, 32, 64, 128].flatMap((factors) => [0.01, 0.1, 1, 10].flatMap((reg) => [0, 1, 5].map((alpha) => ({ factors, reg, alpha, iterations: 15 }))))],
+    [
+      'ImplicitALS',
+      [16, 32, 64, 128].flatMap((factors) => [0.01, 0.1, 1, 10].flatMap((reg) => [0, 1, 5].map((alpha) => ({ factors, reg, alpha, iterations: 15 })))),
+    ],
     ['BPR', [32, 64, 128].flatMap((factors) => [0.01, 0.05].flatMap((lr) => [0.001, 0.01].map((reg) => ({ factors, lr, reg, epochs: 100 }))))],
     ['EASE', [10, 50, 100, 300, 500, 1000].map((lambda) => ({ lambda }))],
   ];
@@ -169,8 +205,17 @@ if (only.has('loo-tuned')) {
     }
     const { m, wall } = await timedFit(make(best!.p), train);
     const r = evaluate(m, test, sampled);
-    console.log(`  ${name.padEnd(12)} HR@10 ${f4(r['sampled_hit_rate@10'])}  NDCG@10 ${f4(r['sampled_ndcg@10'])}  chosen ${JSON.stringify(best!.p)} (validation NDCG@10 ${best!.ndcg.toFixed(4)}, ${grid.length} settings; fit ${wall.toFixed(1)} s)`);
-    result.rows.push({ protocol: 'loo-99-tuned', model: name, params: best!.p, metrics: pick(r, ['sampled_hit_rate@10', 'sampled_ndcg@10']), fitSeconds: wall, reference: 'Dacrema et al. 2019: tuned PureSVD ahead of NeuMF (ML-1M)' });
+    console.log(
+      `  ${name.padEnd(12)} HR@10 ${f4(r['sampled_hit_rate@10'])}  NDCG@10 ${f4(r['sampled_ndcg@10'])}  chosen ${JSON.stringify(best!.p)} (validation NDCG@10 ${best!.ndcg.toFixed(4)}, ${grid.length} settings; fit ${wall.toFixed(1)} s)`,
+    );
+    result.rows.push({
+      protocol: 'loo-99-tuned',
+      model: name,
+      params: best!.p,
+      metrics: pick(r, ['sampled_hit_rate@10', 'sampled_ndcg@10']),
+      fitSeconds: wall,
+      reference: 'Dacrema et al. 2019: tuned PureSVD ahead of NeuMF (ML-1M)',
+    });
   }
   console.log();
 }
@@ -200,14 +245,21 @@ if (only.has('backends')) {
       row[name] = secs[1]! - secs[0]!;
     }
     times[b] = row;
-    for (const [name, secs] of Object.entries(row)) result.rows.push({ protocol: 'epoch-seconds', model: name, backend: b, metrics: { 'seconds/epoch': secs }, fitSeconds: secs });
-    console.log(`  ${b.padEnd(15)} ${chosen.threads ?? '?'} thread(s): NeuMF ${row.NeuMF!.toFixed(2)} s  MultVAE ${row.MultVAE!.toFixed(2)} s  AutoRec ${row.AutoRec!.toFixed(2)} s`);
+    for (const [name, secs] of Object.entries(row))
+      result.rows.push({ protocol: 'epoch-seconds', model: name, backend: b, metrics: { 'seconds/epoch': secs }, fitSeconds: secs });
+    console.log(
+      `  ${b.padEnd(15)} ${chosen.threads ?? '?'} thread(s): NeuMF ${row.NeuMF!.toFixed(2)} s  MultVAE ${row.MultVAE!.toFixed(2)} s  AutoRec ${row.AutoRec!.toFixed(2)} s`,
+    );
   }
   summary.epochSeconds = times;
   await initDeepBackend();
 }
 
-console.log(`\nload average at end ${loadavg().map((l) => l.toFixed(2)).join(' ')} (wall times on a shared machine vary with it)`);
+console.log(
+  `\nload average at end ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} (wall times on a shared machine vary with it)`,
+);
 console.log(JSON.stringify(summary));
 // Only a full run replaces the saved results and the BENCHMARKS.md section; an --only run just prints.
 if (!argOf('only') && result.rows.length) {

@@ -24,10 +24,15 @@ import {
 } from '../ts/index.js';
 import { powerLawDataset } from './powerlaw.js';
 
-const args = new Map(process.argv.slice(2).filter((a) => a.startsWith('--')).map((a) => {
-  const [k, v] = a.slice(2).split('=');
-  return [k!, v ?? 'true'] as const;
-}));
+const args = new Map(
+  process.argv
+    .slice(2)
+    .filter((a) => a.startsWith('--'))
+    .map((a) => {
+      const [k, v] = a.slice(2).split('=');
+      return [k!, v ?? 'true'] as const;
+    }),
+);
 const threads = Number(args.get('threads') ?? 2);
 const runs = Number(args.get('runs') ?? 3);
 const part = args.get('part') ?? 'all';
@@ -46,8 +51,16 @@ async function ml100k() {
   const t = { threads };
   const cases: [string, () => Recommender, string][] = [
     ['Popularity', () => new Popularity(), ''],
-    ['ImplicitALS 64f reg .05 15it alpha 1 binary (c = 2)', () => new ImplicitALS({ factors: 64, reg: 0.05, iterations: 15, alpha: 1, binary: true, ...t }), 'implicit 0.299 / 0.355, 0.21 s'],
-    ['ImplicitALS same, alpha 0 (c = 1 = implicit alpha 1)', () => new ImplicitALS({ factors: 64, reg: 0.05, iterations: 15, alpha: 0, binary: true, ...t }), 'implicit 0.299 / 0.355, 0.21 s'],
+    [
+      'ImplicitALS 64f reg .05 15it alpha 1 binary (c = 2)',
+      () => new ImplicitALS({ factors: 64, reg: 0.05, iterations: 15, alpha: 1, binary: true, ...t }),
+      'implicit 0.299 / 0.355, 0.21 s',
+    ],
+    [
+      'ImplicitALS same, alpha 0 (c = 1 = implicit alpha 1)',
+      () => new ImplicitALS({ factors: 64, reg: 0.05, iterations: 15, alpha: 0, binary: true, ...t }),
+      'implicit 0.299 / 0.355, 0.21 s',
+    ],
     ['BPR 64f 100 epochs', () => new BPR({ factors: 64, epochs: 100, ...t }), 'implicit 0.234 / 0.277, 1.34 s'],
     ['ItemKNN cosine k=20', () => new ItemKNN({ similarity: 'cosine', binary: true, ...t }), ''],
     ['ItemKNN tfidf k=20', () => new ItemKNN({ similarity: 'tfidf', binary: true, ...t }), ''],
@@ -62,7 +75,10 @@ async function ml100k() {
   console.log(`${'model'.padEnd(54)} ${'P@10'.padStart(6)} ${'NDCG@10'.padStart(8)} ${'fit s'.padStart(7)} ${'CPU s'.padStart(7)}  peer / target`);
   for (const [name, make, peer] of cases) {
     if (only && !name.toLowerCase().includes(only.toLowerCase())) continue;
-    const times: number[] = [], cpu: number[] = [], p: number[] = [], nd: number[] = [];
+    const times: number[] = [],
+      cpu: number[] = [],
+      p: number[] = [],
+      nd: number[] = [];
     for (let r = 0; r < runs; r++) {
       const m = make();
       const t0 = performance.now();
@@ -75,7 +91,9 @@ async function ml100k() {
       p.push(e['precision@10']!);
       nd.push(e['ndcg@10']!);
     }
-    console.log(`${name.padEnd(54)} ${median(p).toFixed(3).padStart(6)} ${median(nd).toFixed(3).padStart(8)} ${median(times).toFixed(3).padStart(7)} ${median(cpu).toFixed(3).padStart(7)}  ${peer}`);
+    console.log(
+      `${name.padEnd(54)} ${median(p).toFixed(3).padStart(6)} ${median(nd).toFixed(3).padStart(8)} ${median(times).toFixed(3).padStart(7)} ${median(cpu).toFixed(3).padStart(7)}  ${peer}`,
+    );
   }
 }
 
@@ -85,7 +103,8 @@ const scaleData = () => powerLawDataset({ users: 100_000, items: 20_000, interac
 function childAls(nThreads: number) {
   const ds = scaleData();
   const its = Number(args.get('iterations') ?? 3);
-  const secs: number[] = [], cpu: number[] = [];
+  const secs: number[] = [],
+    cpu: number[] = [];
   let last = 0;
   let lastCpu = process.cpuUsage();
   new ImplicitALS({ factors: 64, iterations: its, threads: nThreads }).fit(ds, {
@@ -102,7 +121,8 @@ function childAls(nThreads: number) {
 
 function childSvd(nThreads: number) {
   const ds = scaleData();
-  const times: number[] = [], cpu: number[] = [];
+  const times: number[] = [],
+    cpu: number[] = [];
   let fast;
   for (let r = 0; r < runs; r++) {
     const t0 = performance.now();
@@ -112,7 +132,8 @@ function childSvd(nThreads: number) {
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1e6);
   }
-  const pi = Number(args.get('refPower') ?? 12), os = Number(args.get('refOversample') ?? 64);
+  const pi = Number(args.get('refPower') ?? 12),
+    os = Number(args.get('refOversample') ?? 64);
   const t0 = performance.now();
   const exact = truncatedSVD(ds, 64, { threads: nThreads, powerIterations: pi, oversample: os });
   const refTime = (performance.now() - t0) / 1000;
@@ -120,13 +141,25 @@ function childSvd(nThreads: number) {
   for (let j = 0; j < 10; j++) maxRel = Math.max(maxRel, Math.abs(fast!.S[j]! - exact.S[j]!) / exact.S[j]!);
   let maxRel64 = 0;
   for (let j = 0; j < 64; j++) maxRel64 = Math.max(maxRel64, Math.abs(fast!.S[j]! - exact.S[j]!) / exact.S[j]!);
-  return { seconds: median(times), all: times, cpuSeconds: median(cpu), maxRelErrTop10: maxRel, maxRelErrAll64: maxRel64, reference: `${pi} power iterations, oversample ${os}, ${refTime.toFixed(1)} s`, top3: Array.from(exact.S.slice(0, 3)), maxRssMB: process.resourceUsage().maxRSS / 1024 };
+  return {
+    seconds: median(times),
+    all: times,
+    cpuSeconds: median(cpu),
+    maxRelErrTop10: maxRel,
+    maxRelErrAll64: maxRel64,
+    reference: `${pi} power iterations, oversample ${os}, ${refTime.toFixed(1)} s`,
+    top3: Array.from(exact.S.slice(0, 3)),
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+  };
 }
 
 function runChild(task: string, nThreads: number): Record<string, unknown> {
   const self = fileURLToPath(import.meta.url);
   const extra = [...args.entries()].filter(([k]) => !['part', 'child', 'threads'].includes(k)).map(([k, v]) => `--${k}=${v}`);
-  const out = execFileSync(process.execPath, ['--import', 'tsx', self, `--child=${task}`, `--threads=${nThreads}`, ...extra], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', self, `--child=${task}`, `--threads=${nThreads}`, ...extra], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
@@ -134,10 +167,14 @@ function scale() {
   console.log('\nScale: 100k users x 20k items, 10M distinct interactions (activity ~ rank^-0.5, popularity ~ rank^-0.8, seed 42)');
   for (const nt of [2, 1]) {
     const r = runChild('als', nt);
-    console.log(`ImplicitALS 64f CG, ${nt} thread${nt > 1 ? 's' : ''}: ${(r.perIteration as number).toFixed(2)} s/iteration (median of ${(r.all as number[]).length}: ${(r.all as number[]).map((x) => x.toFixed(2)).join(', ')}; CPU ${(r.cpuPerIteration as number).toFixed(2)} s/iteration), peak RSS ${(r.maxRssMB as number).toFixed(0)} MB   [implicit ${nt === 2 ? '1.86' : '2.99'} s, 0.77 GB; target <= ${nt === 2 ? '1.4' : '2.2'} s, <= 1 GB]`);
+    console.log(
+      `ImplicitALS 64f CG, ${nt} thread${nt > 1 ? 's' : ''}: ${(r.perIteration as number).toFixed(2)} s/iteration (median of ${(r.all as number[]).length}: ${(r.all as number[]).map((x) => x.toFixed(2)).join(', ')}; CPU ${(r.cpuPerIteration as number).toFixed(2)} s/iteration), peak RSS ${(r.maxRssMB as number).toFixed(0)} MB   [implicit ${nt === 2 ? '1.86' : '2.99'} s, 0.77 GB; target <= ${nt === 2 ? '1.4' : '2.2'} s, <= 1 GB]`,
+    );
   }
   const s = runChild('svd', threads);
-  console.log(`truncatedSVD rank 64, ${threads} threads: ${(s.seconds as number).toFixed(2)} s (runs ${(s.all as number[]).map((x) => x.toFixed(2)).join(', ')}; CPU ${(s.cpuSeconds as number).toFixed(2)} s), max rel. error top-10 singular values ${(s.maxRelErrTop10 as number).toExponential(2)}, all 64 ${(s.maxRelErrAll64 as number).toExponential(2)} vs ${String(s.reference)}; peak RSS ${(s.maxRssMB as number).toFixed(0)} MB   [scipy svds 7.4 s, sklearn 12.8 s; target <= 3 s, <= 1e-3]`);
+  console.log(
+    `truncatedSVD rank 64, ${threads} threads: ${(s.seconds as number).toFixed(2)} s (runs ${(s.all as number[]).map((x) => x.toFixed(2)).join(', ')}; CPU ${(s.cpuSeconds as number).toFixed(2)} s), max rel. error top-10 singular values ${(s.maxRelErrTop10 as number).toExponential(2)}, all 64 ${(s.maxRelErrAll64 as number).toExponential(2)} vs ${String(s.reference)}; peak RSS ${(s.maxRssMB as number).toFixed(0)} MB   [scipy svds 7.4 s, sklearn 12.8 s; target <= 3 s, <= 1e-3]`,
+  );
 }
 
 const child = args.get('child');
@@ -147,7 +184,11 @@ if (child) {
 } else {
   const i = info();
   const { loadavg } = await import('node:os');
-  console.log(`recsys ${i.version}, BLAS ${i.blas}, ${i.defaultThreads} hardware threads, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (wall times stretch when other work shares the cores; CPU times less so)`);
+  console.log(
+    `recsys ${i.version}, BLAS ${i.blas}, ${i.defaultThreads} hardware threads, load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} (wall times stretch when other work shares the cores; CPU times less so)`,
+  );
   if (part === 'all' || part === 'ml100k') await ml100k();
   if (part === 'all' || part === 'scale') scale();
 }

@@ -11,19 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
-import {
-  BiasedMF,
-  BPR,
-  Dataset,
-  evaluate,
-  FactorModel,
-  ImplicitALS,
-  info,
-  perUserSplit,
-  truncatedSVD,
-  type FitProgress,
-  type Scorer,
-} from '../ts/index.js';
+import { BiasedMF, BPR, Dataset, evaluate, FactorModel, ImplicitALS, info, perUserSplit, truncatedSVD, type FitProgress, type Scorer } from '../ts/index.js';
 import { addon } from '../ts/native.js';
 import { referenceEvaluate } from '../ts/eval/reference.js';
 import { biasedMfEpoch } from './reference/sgd_mf.js';
@@ -71,7 +59,10 @@ const tmp = mkdtempSync(join(tmpdir(), 'recsys-kernels-'));
 
 // ---- CSR build: 1M (user, item, rating) triples with duplicates, 50k x 10k ------------------------------------
 {
-  const n = 1_000_000, rows = 50_000, cols = 10_000, rnd = lcg(1);
+  const n = 1_000_000,
+    rows = 50_000,
+    cols = 10_000,
+    rnd = lcg(1);
   const r = Int32Array.from({ length: n }, () => Math.floor(rnd() * rows));
   const c = Int32Array.from({ length: n }, () => Math.floor(rnd() ** 2 * cols));
   const v = Float32Array.from({ length: n }, () => 1 + Math.floor(rnd() * 5));
@@ -87,9 +78,13 @@ const tmp = mkdtempSync(join(tmpdir(), 'recsys-kernels-'));
 
 // ---- file parsing: 300k lines in the ml-100k layout ------------------------------------------------------------
 {
-  const lines = 300_000, rnd = lcg(2);
+  const lines = 300_000,
+    rnd = lcg(2);
   const parts: string[] = [];
-  for (let k = 0; k < lines; k++) parts.push(`${1 + Math.floor(rnd() * 20000)}\t${1 + Math.floor(5000 * rnd() ** 2)}\t${1 + Math.floor(rnd() * 5)}\t${874724710 + Math.floor(rnd() * 2e7)}\n`);
+  for (let k = 0; k < lines; k++)
+    parts.push(
+      `${1 + Math.floor(rnd() * 20000)}\t${1 + Math.floor(5000 * rnd() ** 2)}\t${1 + Math.floor(rnd() * 5)}\t${874724710 + Math.floor(rnd() * 2e7)}\n`,
+    );
   const path = join(tmp, 'ratings.data');
   writeFileSync(path, parts.join(''));
   const options = { delimiter: '\t', quote: false, header: false, fields: 4, columns: { user: 0, item: 1, rating: 2, timestamp: 3 } };
@@ -121,10 +116,16 @@ const tmp = mkdtempSync(join(tmpdir(), 'recsys-kernels-'));
     key: 'sgd',
     kernel: 'BiasedMF: one SGD epoch',
     data: '500k ratings, 6k x 4k, 100 factors',
-    ts: () => biasedMfEpoch(ds.csr, { factors: 100, U: st('user_factors').slice(), V: st('item_factors').slice(), bu: st('user_bias').slice(), bi: st('item_bias').slice(), mu }, { lr: 0.005, reg: 0.02 }),
+    ts: () =>
+      biasedMfEpoch(
+        ds.csr,
+        { factors: 100, U: st('user_factors').slice(), V: st('item_factors').slice(), bu: st('user_bias').slice(), bi: st('item_bias').slice(), mu },
+        { lr: 0.005, reg: 0.02 },
+      ),
     // Ratings in user-by-user order as the reference visits them (shuffle off; one block on one thread: exactly
     // the reference's order, the grid's blocks on all threads).
-    native: (threads) => secondEpochMs((onProgress) => new BiasedMF({ ...p, shuffle: false, epochs: 2, threads, blocks: threads === 1 ? 1 : 0 }).fit(ds, { onProgress })),
+    native: (threads) =>
+      secondEpochMs((onProgress) => new BiasedMF({ ...p, shuffle: false, epochs: 2, threads, blocks: threads === 1 ? 1 : 0 }).fit(ds, { onProgress })),
     multiThreaded: true,
   });
 }
@@ -134,7 +135,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'recsys-kernels-'));
   const ds = powerLawDataset({ users: 20_000, items: 5000, interactions: 300_000, seed: 4 });
   const p = { factors: 64, reg: 0.01, alpha: 1, binary: true, seed: 7 };
   const init = new ImplicitALS({ ...p, iterations: 0 }).fit(ds);
-  const U0 = init.userFactors!, V0 = init.itemFactors!;
+  const U0 = init.userFactors!,
+    V0 = init.itemFactors!;
   const csc = ds.csc;
   kernels.push({
     key: 'als',
@@ -156,7 +158,12 @@ const tmp = mkdtempSync(join(tmpdir(), 'recsys-kernels-'));
     key: 'bpr',
     kernel: 'BPR: one epoch',
     data: '1M interactions, 50k x 10k, 64 factors',
-    ts: () => bprEpoch(ds.csr, { factors: 64, U: st('user_factors').slice(), V: st('item_factors').slice(), itemBias: st('item_bias').slice() }, { lr: 0.05, reg: 0.01, seed: 7, epoch: 0 }),
+    ts: () =>
+      bprEpoch(
+        ds.csr,
+        { factors: 64, U: st('user_factors').slice(), V: st('item_factors').slice(), itemBias: st('item_bias').slice() },
+        { lr: 0.05, reg: 0.01, seed: 7, epoch: 0 },
+      ),
     native: (threads) => secondEpochMs((onProgress) => new BPR({ ...p, epochs: 2, threads }).fit(ds, { onProgress })),
     multiThreaded: true,
   });
@@ -177,16 +184,26 @@ const tmp = mkdtempSync(join(tmpdir(), 'recsys-kernels-'));
 
 // ---- top-K for a batch: 256 users, 20k items x 64 factors, 50 seen items each ----------------------------------
 {
-  const nUsers = 256, nItems = 20_000, f = 64, rnd = lcg(7);
+  const nUsers = 256,
+    nItems = 20_000,
+    f = 64,
+    rnd = lcg(7);
   const U = Float32Array.from({ length: nUsers * f }, () => rnd() * 2 - 1);
   const V = Float32Array.from({ length: nItems * f }, () => rnd() * 2 - 1);
   const ids = (n: number) => Array.from({ length: n }, (_, i) => i);
   const base = FactorModel.fromFactors({ users: ids(nUsers), items: ids(nItems), factors: f, userFactors: U, itemFactors: V });
-  const su: number[] = [], si: number[] = [];
-  for (let u = 0; u < nUsers; u++) for (let j = 0; j < 50; j++) { su.push(u); si.push(Math.floor(rnd() * nItems)); }
+  const su: number[] = [],
+    si: number[] = [];
+  for (let u = 0; u < nUsers; u++)
+    for (let j = 0; j < 50; j++) {
+      su.push(u);
+      si.push(Math.floor(rnd() * nItems));
+    }
   const seen = Dataset.fromCoo(base.trainData.users, base.trainData.items, Int32Array.from(su), Int32Array.from(si));
-  const model = (threads: number) => FactorModel.fromFactors({ users: base.trainData.users, items: base.trainData.items, factors: f, userFactors: U, itemFactors: V, seen, threads });
-  const m1 = model(1), mAll = model(0);
+  const model = (threads: number) =>
+    FactorModel.fromFactors({ users: base.trainData.users, items: base.trainData.items, factors: f, userFactors: U, itemFactors: V, seen, threads });
+  const m1 = model(1),
+    mAll = model(0);
   const batch = Int32Array.from(ids(nUsers));
   kernels.push({
     key: 'topk',
@@ -245,13 +262,28 @@ const med = (name: string): number | undefined => {
 };
 const result: KernelsResult = { kind: 'kernels', info: ri, rows: [] };
 for (const k of chosen) {
-  result.rows.push({ kernel: k.kernel, data: k.data, tsMs: med(`${k.key}:ts`)!, native1Ms: med(`${k.key}:native1`)!, nativeAllMs: med(`${k.key}:nativeAll`), allThreads: all });
+  result.rows.push({
+    kernel: k.kernel,
+    data: k.data,
+    tsMs: med(`${k.key}:ts`)!,
+    native1Ms: med(`${k.key}:native1`)!,
+    nativeAllMs: med(`${k.key}:nativeAll`),
+    allThreads: all,
+  });
 }
 const x = (a: number, b?: number) => (b === undefined ? '—' : `${(a / b).toFixed(1)}x`);
 console.log(
   table(
     ['kernel', 'data', 'TS ms', 'native 1T ms', `native ${all}T ms`, 'TS / native 1T', `TS / native ${all}T`],
-    result.rows.map((r) => [r.kernel, r.data, r.tsMs.toFixed(1), r.native1Ms.toFixed(2), r.nativeAllMs?.toFixed(2) ?? '—', x(r.tsMs, r.native1Ms), x(r.tsMs, r.nativeAllMs)]),
+    result.rows.map((r) => [
+      r.kernel,
+      r.data,
+      r.tsMs.toFixed(1),
+      r.native1Ms.toFixed(2),
+      r.nativeAllMs?.toFixed(2) ?? '—',
+      x(r.tsMs, r.native1Ms),
+      x(r.tsMs, r.nativeAllMs),
+    ]),
   ),
 );
 const path = writeResult('kernels', result, opts.get('out'));

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dataset, FactorModel, info, loadModel, loadModelAsync } from '../ts/index.js';
 
-const nItems = Number(process.argv[2] ?? 1_000_000), f = Number(process.argv[3] ?? 64), nUsers = 20_000;
+const nItems = Number(process.argv[2] ?? 1_000_000),
+  f = Number(process.argv[3] ?? 64),
+  nUsers = 20_000;
 let s = 12345;
 const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296) * 2 - 1;
 const U = new Float32Array(nUsers * f).map(rnd);
@@ -14,7 +16,8 @@ const V = new Float32Array(nItems * f).map(rnd);
 const users = Array.from({ length: nUsers }, (_, u) => u);
 const items = Array.from({ length: nItems }, (_, i) => i);
 const base = FactorModel.fromFactors({ users, items, factors: f, userFactors: U, itemFactors: V });
-const su = new Int32Array(nUsers * 50), si = new Int32Array(nUsers * 50);
+const su = new Int32Array(nUsers * 50),
+  si = new Int32Array(nUsers * 50);
 for (let p = 0; p < su.length; p++) {
   su[p] = Math.floor(p / 50);
   si[p] = Math.floor((rnd() + 1) * 0.5 * nItems) % nItems;

@@ -14,17 +14,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  evaluate,
-  findDatasetDir,
-  kFold,
-  loadMovieLens,
-  modelEntry,
-  perUserSplit,
-  type Dataset,
-  type Recommender,
-  type Scorer,
-} from '../ts/index.js';
+import { evaluate, findDatasetDir, kFold, loadMovieLens, modelEntry, perUserSplit, type Dataset, type Recommender, type Scorer } from '../ts/index.js';
 import type { PeerRow, PeersResult } from '../ts/report/results.js';
 import { BENCH_DIR, describeInfo, fmt, listOption, load1, median, mergeRowsInto, parseOptions, RESULTS_DIR, runInfo, table, writeResult } from './common.js';
 import { peersMarkdown, updateBenchmarksMd } from './markdown.js';
@@ -55,10 +45,42 @@ const model = (name: string, params: Record<string, unknown>): Recommender => mo
 const t = { threads };
 const bin = { binary: true, ...t };
 const PAIRS: Pair[] = [
-  { key: 'svd', task: 'rating', recsysLabel: 'BiasedMF', make: () => model('BiasedMF', t), library: 'surprise', peerModel: 'SVD', note: 'both at Surprise defaults (100 factors, 20 epochs, lr .005, reg .02); Surprise is single-threaded' },
-  { key: 'svdpp', task: 'rating', recsysLabel: 'SVDpp', make: () => model('SVDpp', t), library: 'surprise', peerModel: 'SVDpp', note: 'Surprise defaults (20 factors, 20 epochs); both single-threaded SGD' },
-  { key: 'knnbaseline', task: 'rating', recsysLabel: 'KNNBaseline', make: () => model('KNNBaseline', t), library: 'surprise', peerModel: 'KNNBaseline', note: 'pearson_baseline, user-based, k 40' },
-  { key: 'knnbasic', task: 'rating', recsysLabel: 'KNNBasic', make: () => model('KNNBasic', t), library: 'surprise', peerModel: 'KNNBasic', note: 'msd, user-based, k 40' },
+  {
+    key: 'svd',
+    task: 'rating',
+    recsysLabel: 'BiasedMF',
+    make: () => model('BiasedMF', t),
+    library: 'surprise',
+    peerModel: 'SVD',
+    note: 'both at Surprise defaults (100 factors, 20 epochs, lr .005, reg .02); Surprise is single-threaded',
+  },
+  {
+    key: 'svdpp',
+    task: 'rating',
+    recsysLabel: 'SVDpp',
+    make: () => model('SVDpp', t),
+    library: 'surprise',
+    peerModel: 'SVDpp',
+    note: 'Surprise defaults (20 factors, 20 epochs); both single-threaded SGD',
+  },
+  {
+    key: 'knnbaseline',
+    task: 'rating',
+    recsysLabel: 'KNNBaseline',
+    make: () => model('KNNBaseline', t),
+    library: 'surprise',
+    peerModel: 'KNNBaseline',
+    note: 'pearson_baseline, user-based, k 40',
+  },
+  {
+    key: 'knnbasic',
+    task: 'rating',
+    recsysLabel: 'KNNBasic',
+    make: () => model('KNNBasic', t),
+    library: 'surprise',
+    peerModel: 'KNNBasic',
+    note: 'msd, user-based, k 40',
+  },
   { key: 'knnwithmeans', task: 'rating', recsysLabel: 'KNNWithMeans', make: () => model('KNNWithMeans', t), library: 'surprise', peerModel: 'KNNWithMeans' },
   { key: 'baselineonly', task: 'rating', recsysLabel: 'BaselineOnly', make: () => model('BaselineOnly', t), library: 'surprise', peerModel: 'BaselineOnly' },
   { key: 'nmf', task: 'rating', recsysLabel: 'NMF', make: () => model('NMF', t), library: 'surprise', peerModel: 'NMF' },
@@ -83,9 +105,33 @@ const PAIRS: Pair[] = [
     peerArgs: ['--factors', '64', '--lr', '0.01', '--reg', '0.01', '--epochs', '100'],
     note: "implicit's factors=65 = 64 factors + item bias, as recsys",
   },
-  { key: 'cosine', task: 'ranking', recsysLabel: 'ItemKNN cosine', make: () => model('ItemKNN', { similarity: 'cosine', k: 20, ...bin }), library: 'implicit', peerModel: 'CosineRecommender', peerArgs: ['--k', '20'] },
-  { key: 'tfidf', task: 'ranking', recsysLabel: 'ItemKNN tfidf', make: () => model('ItemKNN', { similarity: 'tfidf', k: 20, ...bin }), library: 'implicit', peerModel: 'TFIDFRecommender', peerArgs: ['--k', '20'] },
-  { key: 'bm25', task: 'ranking', recsysLabel: 'ItemKNN bm25', make: () => model('ItemKNN', { similarity: 'bm25', k: 20, ...bin }), library: 'implicit', peerModel: 'BM25Recommender', peerArgs: ['--k', '20'] },
+  {
+    key: 'cosine',
+    task: 'ranking',
+    recsysLabel: 'ItemKNN cosine',
+    make: () => model('ItemKNN', { similarity: 'cosine', k: 20, ...bin }),
+    library: 'implicit',
+    peerModel: 'CosineRecommender',
+    peerArgs: ['--k', '20'],
+  },
+  {
+    key: 'tfidf',
+    task: 'ranking',
+    recsysLabel: 'ItemKNN tfidf',
+    make: () => model('ItemKNN', { similarity: 'tfidf', k: 20, ...bin }),
+    library: 'implicit',
+    peerModel: 'TFIDFRecommender',
+    peerArgs: ['--k', '20'],
+  },
+  {
+    key: 'bm25',
+    task: 'ranking',
+    recsysLabel: 'ItemKNN bm25',
+    make: () => model('ItemKNN', { similarity: 'bm25', k: 20, ...bin }),
+    library: 'implicit',
+    peerModel: 'BM25Recommender',
+    peerArgs: ['--k', '20'],
+  },
   {
     key: 'lightfm-bpr',
     task: 'ranking',
@@ -116,7 +162,16 @@ const PAIRS: Pair[] = [
     peerArgs: ['--factors', '32', '--epochs', '4'],
     note: 'randomized SVD, rank 32, 4 power iterations, oversampling 10 on both; scores r_u V V^T',
   },
-  { key: 'svds', task: 'ranking', recsysLabel: 'PureSVD 32f', make: () => model('PureSVD', { factors: 32, powerIterations: 4, ...bin }), library: 'scipy', peerModel: 'svds', peerArgs: ['--factors', '32'], note: 'scipy.sparse.linalg.svds (ARPACK, exact to tolerance) vs randomized' },
+  {
+    key: 'svds',
+    task: 'ranking',
+    recsysLabel: 'PureSVD 32f',
+    make: () => model('PureSVD', { factors: 32, powerIterations: 4, ...bin }),
+    library: 'scipy',
+    peerModel: 'svds',
+    peerArgs: ['--factors', '32'],
+    note: 'scipy.sparse.linalg.svds (ARPACK, exact to tolerance) vs randomized',
+  },
 ];
 
 // ---- the peers' Python -----------------------------------------------------------------------------------------
@@ -219,10 +274,32 @@ function runRecsys(p: Pair, s: Split): { fit: number; predict: number; metrics: 
 
 function runPeer(python: string, p: Pair, s: Split, dir: string): { fit: number; predict: number; metrics: Record<string, number> } | { error: string } {
   const out = join(dir, `${p.key}.out`);
-  const args = [join(BENCH_DIR, 'peers', 'run_peers.py'), '--task', p.task, '--model', `${p.library}.${p.peerModel}`, '--train', s.trainFile, '--test', s.testFile, '--out', out, '--items', String(s.train.nItems), '--n', String(EXPORT_N), '--threads', String(peerThreads), ...(p.peerArgs ?? [])];
+  const args = [
+    join(BENCH_DIR, 'peers', 'run_peers.py'),
+    '--task',
+    p.task,
+    '--model',
+    `${p.library}.${p.peerModel}`,
+    '--train',
+    s.trainFile,
+    '--test',
+    s.testFile,
+    '--out',
+    out,
+    '--items',
+    String(s.train.nItems),
+    '--n',
+    String(EXPORT_N),
+    '--threads',
+    String(peerThreads),
+    ...(p.peerArgs ?? []),
+  ];
   let line: string;
   try {
-    line = execFileSync(python, args, { encoding: 'utf8', env: peerEnv(), stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 }).trim().split('\n').pop()!;
+    line = execFileSync(python, args, { encoding: 'utf8', env: peerEnv(), stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 })
+      .trim()
+      .split('\n')
+      .pop()!;
   } catch (err) {
     return { error: ((err as { stderr?: string }).stderr || String(err)).trim().split('\n').slice(-2).join(' ') };
   }
@@ -240,14 +317,20 @@ if (!python) {
   console.log('(lightfm 1.17 builds only without build isolation: see the comment in bench/peers/requirements.txt), or set RECSYS_PEERS_PYTHON.');
   process.exit(0);
 }
-const peerVersions = JSON.parse(execFileSync(python, [join(BENCH_DIR, 'peers', 'run_peers.py'), '--versions'], { encoding: 'utf8', env: peerEnv() }).trim()) as Record<string, string>;
+const peerVersions = JSON.parse(
+  execFileSync(python, [join(BENCH_DIR, 'peers', 'run_peers.py'), '--versions'], { encoding: 'utf8', env: peerEnv() }).trim(),
+) as Record<string, string>;
 const ri = runInfo(threads, [
   `recsys and peer runs alternate (--runs, ${runs} in the last run; rows of filtered runs are merged); times are medians (wall seconds), metrics from recsys's evaluate() on both sides`,
   'rating: fold 1 of a 5-fold random KFold (seed 42); ranking: per-user 80/20 holdout (seed 42), binary interactions, training items excluded, peers export their top 50',
   `recsys threads: ${threads || 'all'}; peers get ${peerThreads} threads where they take a count (Surprise is single-threaded)`,
 ]);
 console.log(`peers benchmark (${python}); ${describeInfo(ri)}`);
-console.log(`peers: ${Object.entries(peerVersions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+console.log(
+  `peers: ${Object.entries(peerVersions)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`,
+);
 const result: PeersResult = { kind: 'peers', info: ri, peerVersions, rows: [] };
 const resultsPath = join(RESULTS_DIR, 'peers.json');
 const mergeable = !opts.get('out') && (!!only || !!opts.get('dataset'));
@@ -305,10 +388,21 @@ try {
       const row: PeerRow = {
         dataset: d,
         task: p.task,
-        recsys: { model: p.recsysLabel, fitSeconds: median(rec.map((x) => x.fit)), predictSeconds: median(rec.map((x) => x.predict)), metrics: rec[0]!.metrics },
+        recsys: {
+          model: p.recsysLabel,
+          fitSeconds: median(rec.map((x) => x.fit)),
+          predictSeconds: median(rec.map((x) => x.predict)),
+          metrics: rec[0]!.metrics,
+        },
         peer: failed
           ? { library: p.library, model: p.peerModel, fitSeconds: NaN, predictSeconds: NaN, metrics: {}, error: failed.error }
-          : { library: p.library, model: p.peerModel, fitSeconds: median(ok.map((x) => x.fit)), predictSeconds: median(ok.map((x) => x.predict)), metrics: ok[0]!.metrics },
+          : {
+              library: p.library,
+              model: p.peerModel,
+              fitSeconds: median(ok.map((x) => x.fit)),
+              predictSeconds: median(ok.map((x) => x.predict)),
+              metrics: ok[0]!.metrics,
+            },
         note: p.note,
         load,
       };
@@ -341,7 +435,11 @@ console.log(
       `${r.peer.library} ${r.peer.model}`,
       r.peer.error ? 'failed' : (r.recsys.fitSeconds / r.peer.fitSeconds).toFixed(3),
       r.peer.error ? '' : (r.recsys.predictSeconds / r.peer.predictSeconds).toFixed(3),
-      Object.keys(r.recsys.metrics).map((k) => `${k} ${(r.recsys.metrics[k]! - (r.peer.metrics[k] ?? NaN) >= 0 ? '+' : '')}${(r.recsys.metrics[k]! - (r.peer.metrics[k] ?? NaN)).toFixed(4)}`).join(' '),
+      Object.keys(r.recsys.metrics)
+        .map(
+          (k) => `${k} ${r.recsys.metrics[k]! - (r.peer.metrics[k] ?? NaN) >= 0 ? '+' : ''}${(r.recsys.metrics[k]! - (r.peer.metrics[k] ?? NaN)).toFixed(4)}`,
+        )
+        .join(' '),
     ]),
   ),
 );

@@ -15,7 +15,8 @@ export interface PowerLawOptions {
 
 export function powerLawDataset(o: PowerLawOptions): Dataset {
   const { users, items, interactions } = o;
-  const userExp = o.userExp ?? 0.5, itemExp = o.itemExp ?? 0.8;
+  const userExp = o.userExp ?? 0.5,
+    itemExp = o.itemExp ?? 0.8;
   const rnd = mulberry32(o.seed ?? 42);
   if (interactions > users * items) throw new Error('more interactions than pairs');
   // Degrees: proportional to rank^-userExp, capped at the catalogue, rounded so they sum to `interactions`.
@@ -30,8 +31,13 @@ export function powerLawDataset(o: PowerLawOptions): Dataset {
       // hand out (or take back) the remainder one by one from the most active users with room
       let diff = interactions - total;
       for (let u = 0; diff !== 0; u = (u + 1) % users) {
-        if (diff > 0 && deg[u]! < items) { deg[u]!++; diff--; }
-        else if (diff < 0 && deg[u]! > 1) { deg[u]!--; diff++; }
+        if (diff > 0 && deg[u]! < items) {
+          deg[u]!++;
+          diff--;
+        } else if (diff < 0 && deg[u]! > 1) {
+          deg[u]!--;
+          diff++;
+        }
       }
       break;
     }
@@ -40,13 +46,16 @@ export function powerLawDataset(o: PowerLawOptions): Dataset {
   // Item sampler: alias table over (i + 1)^-itemExp.
   const p = Float64Array.from({ length: items }, (_, i) => (i + 1) ** -itemExp);
   const sum = p.reduce((a, b) => a + b, 0);
-  const prob = new Float64Array(items), alias = new Int32Array(items);
+  const prob = new Float64Array(items),
+    alias = new Int32Array(items);
   {
-    const small: number[] = [], large: number[] = [];
+    const small: number[] = [],
+      large: number[] = [];
     const q = Float64Array.from(p, (x) => (x * items) / sum);
     q.forEach((x, i) => (x < 1 ? small : large).push(i));
     while (small.length && large.length) {
-      const s = small.pop()!, l = large.pop()!;
+      const s = small.pop()!,
+        l = large.pop()!;
       prob[s] = q[s]!;
       alias[s] = l;
       q[l] = q[l]! + q[s]! - 1;
@@ -58,7 +67,8 @@ export function powerLawDataset(o: PowerLawOptions): Dataset {
     const i = Math.floor(rnd() * items);
     return rnd() < prob[i]! ? i : alias[i]!;
   };
-  const rows = new Int32Array(interactions), cols = new Int32Array(interactions);
+  const rows = new Int32Array(interactions),
+    cols = new Int32Array(interactions);
   let n = 0;
   const mark = new Int32Array(items).fill(-1);
   const keys = new Float64Array(items);
@@ -71,8 +81,13 @@ export function powerLawDataset(o: PowerLawOptions): Dataset {
         keys[i] = -Math.log(1 - rnd()) / p[i]!;
         order[i] = i;
       }
-      const idx = Array.from(order).sort((a, b) => keys[a]! - keys[b]!).slice(0, d);
-      for (const i of idx) { rows[n] = u; cols[n++] = i; }
+      const idx = Array.from(order)
+        .sort((a, b) => keys[a]! - keys[b]!)
+        .slice(0, d);
+      for (const i of idx) {
+        rows[n] = u;
+        cols[n++] = i;
+      }
     } else {
       let got = 0;
       while (got < d) {

@@ -42,21 +42,64 @@ interface Row {
 const TUNED_MF = { factors: 100, epochs: 60, lr: 0.007, reg: 0.08, initStd: 0.02 };
 const TUNED_PP = { factors: 200, epochs: 80, lr: 0.005, reg: 0.08, lrY: 0.002, initStd: 0.01 };
 const ROWS: Row[] = [
-  { label: 'BiasedMF (SVD)', params: 'defaults: 100 f, 20 ep, lr .005, reg .02', make: (threads) => new BiasedMF({ threads }), surprise: [0.9344, 0.7367, 0.96], target: { rmse: 0.934, fit: 0.096 } },
-  { label: 'BiasedMF (SVD)', params: 'defaults, one thread', make: () => new BiasedMF({ threads: 1 }), threadsNote: '1', surprise: [0.9344, 0.7367, 0.96], target: { rmse: 0.934, fit: 0.096 } },
-  { label: 'SVDpp', params: 'defaults: 20 f, 20 ep, lr .007, reg .02', make: (threads) => new SVDpp({ threads }), threadsNote: '1 (SGD)', surprise: [0.9187, 0.7206, 15.0], target: { rmse: 0.915, fit: 0.75 } },
-  { label: 'KNNBaseline', params: 'defaults: pearson_baseline, user, k 40', make: (threads) => new KNNBaseline({ threads }), surprise: [0.9307, 0.7332, 0.39, 2.1], target: { rmse: 0.931, fitTest: 0.25 } },
+  {
+    label: 'BiasedMF (SVD)',
+    params: 'defaults: 100 f, 20 ep, lr .005, reg .02',
+    make: (threads) => new BiasedMF({ threads }),
+    surprise: [0.9344, 0.7367, 0.96],
+    target: { rmse: 0.934, fit: 0.096 },
+  },
+  {
+    label: 'BiasedMF (SVD)',
+    params: 'defaults, one thread',
+    make: () => new BiasedMF({ threads: 1 }),
+    threadsNote: '1',
+    surprise: [0.9344, 0.7367, 0.96],
+    target: { rmse: 0.934, fit: 0.096 },
+  },
+  {
+    label: 'SVDpp',
+    params: 'defaults: 20 f, 20 ep, lr .007, reg .02',
+    make: (threads) => new SVDpp({ threads }),
+    threadsNote: '1 (SGD)',
+    surprise: [0.9187, 0.7206, 15.0],
+    target: { rmse: 0.915, fit: 0.75 },
+  },
+  {
+    label: 'KNNBaseline',
+    params: 'defaults: pearson_baseline, user, k 40',
+    make: (threads) => new KNNBaseline({ threads }),
+    surprise: [0.9307, 0.7332, 0.39, 2.1],
+    target: { rmse: 0.931, fitTest: 0.25 },
+  },
   { label: 'KNNBaseline', params: 'pearson_baseline, item-based', make: (threads) => new KNNBaseline({ threads, userBased: false }) },
-  { label: 'KNNBaseline', params: "msd, user (Surprise's default sim)", make: (threads) => new KNNBaseline({ threads, similarity: 'msd' }), surprise: [0.9307, 0.7332, 0.39, 2.1] },
+  {
+    label: 'KNNBaseline',
+    params: "msd, user (Surprise's default sim)",
+    make: (threads) => new KNNBaseline({ threads, similarity: 'msd' }),
+    surprise: [0.9307, 0.7332, 0.39, 2.1],
+  },
   { label: 'KNNBasic', params: 'defaults: msd, user, k 40', make: (threads) => new KNNBasic({ threads }) },
   { label: 'KNNWithMeans', params: 'defaults: msd, user, k 40', make: (threads) => new KNNWithMeans({ threads }) },
-  { label: 'BaselineOnly', params: 'defaults: ALS, reg_u 15, reg_i 10', make: (threads) => new BaselineOnly({ threads }), surprise: [0.944, 0.7484, 0.16], target: { rmse: 0.944 } },
+  {
+    label: 'BaselineOnly',
+    params: 'defaults: ALS, reg_u 15, reg_i 10',
+    make: (threads) => new BaselineOnly({ threads }),
+    surprise: [0.944, 0.7484, 0.16],
+    target: { rmse: 0.944 },
+  },
   { label: 'NMF', params: 'defaults: 15 f, 50 ep, reg .06', make: (threads) => new NMF({ threads }), surprise: [0.9634, 0.758, 2.09], target: { rmse: 0.963 } },
   { label: 'SlopeOne', params: 'defaults (unweighted)', make: (threads) => new SlopeOne({ threads }) },
   { label: 'SlopeOne', params: 'weighted', make: (threads) => new SlopeOne({ threads, weighted: true }) },
   { label: 'ExplicitALS', params: 'defaults: 50 f, 15 sweeps, reg .1', make: (threads) => new ExplicitALS({ threads }) },
   { label: 'BiasedMF tuned', params: '100 f, 60 ep, lr .007, reg .08, initStd .02', make: (threads) => new BiasedMF({ threads, ...TUNED_MF }) },
-  { label: 'SVDpp tuned', params: '200 f, 80 ep, lr .005, reg .08, lrY .002, initStd .01', make: (threads) => new SVDpp({ threads, ...TUNED_PP }), threadsNote: '1 (SGD)', target: { rmse: 0.905 } },
+  {
+    label: 'SVDpp tuned',
+    params: '200 f, 80 ep, lr .005, reg .08, lrY .002, initStd .01',
+    make: (threads) => new SVDpp({ threads, ...TUNED_PP }),
+    threadsNote: '1 (SGD)',
+    target: { rmse: 0.905 },
+  },
 ];
 
 function arg(name: string, dflt: string): string {
@@ -146,7 +189,9 @@ function verdict(row: Row, r: { rmse: number; fit: number; test: number }): stri
 }
 
 const i = info();
-console.log(`recsys ${i.version} rating benchmark: BLAS ${i.blas}, ${hw} hardware threads, models fitted with ${usedThreads} thread(s), ${runs} run(s), Node ${process.version}`);
+console.log(
+  `recsys ${i.version} rating benchmark: BLAS ${i.blas}, ${hw} hardware threads, models fitted with ${usedThreads} thread(s), ${runs} run(s), Node ${process.version}`,
+);
 console.log('RMSE/MAE: mean over the 5 folds. fit/test: median seconds per fold over folds x runs. Surprise: 1.1.4, 2 vCPUs (issue #3).');
 for (const set of await foldSets()) {
   console.log(`\n### ${set.name}\n`);

@@ -35,12 +35,14 @@ function loadCsr(dir: string, n: number, ratings: boolean): Dataset {
     const b = readFileSync(join(dir, `${n}.${name}`));
     return new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4);
   };
-  const indptr = buf('indptr'), indices = buf('indices');
+  const indptr = buf('indptr'),
+    indices = buf('indices');
   let data: Float32Array | undefined;
   if (ratings) {
     // A rating 1..5 from a hash of the pair: no structure to learn, the same work per epoch.
     data = new Float32Array(indices.length);
-    for (let u = 0; u < users; u++) for (let p = indptr[u]!; p < indptr[u + 1]!; p++) data[p] = 1 + ((Math.imul(u, 0x9e3779b1) ^ Math.imul(indices[p]!, 0x85ebca6b)) >>> 29) % 5;
+    for (let u = 0; u < users; u++)
+      for (let p = indptr[u]!; p < indptr[u + 1]!; p++) data[p] = 1 + (((Math.imul(u, 0x9e3779b1) ^ Math.imul(indices[p]!, 0x85ebca6b)) >>> 29) % 5);
   }
   const ids = (k: number) => new IdMap(Array.from({ length: k }, (_, i) => i));
   return new Dataset(ids(users), ids(items), { rows: users, cols: items, indptr, indices, data });
@@ -54,7 +56,15 @@ function child(model: string, n: number, dir: string): ScalingRow {
   else if (model === 'BiasedMF') modelEntry(model).create({ factors: 100, epochs, threads }).fit(ds);
   else truncatedSVD(ds, 64, { threads });
   const fitSeconds = (performance.now() - t0) / 1000;
-  return { model, interactions: n, users: ds.nUsers, items: ds.nItems, fitSeconds, peakRssMB: peakRssMB(), epochs: model === 'truncatedSVD' ? undefined : epochs };
+  return {
+    model,
+    interactions: n,
+    users: ds.nUsers,
+    items: ds.nItems,
+    fitSeconds,
+    peakRssMB: peakRssMB(),
+    epochs: model === 'truncatedSVD' ? undefined : epochs,
+  };
 }
 
 const childArg = opts.get('child');
@@ -85,20 +95,35 @@ if (childArg) {
       }
       const g0 = performance.now();
       saveCsr(dir, n);
-      console.log(`${n.toLocaleString('en-US')} interactions (${shape(n).users.toLocaleString('en-US')} x ${shape(n).items.toLocaleString('en-US')}): generated in ${((performance.now() - g0) / 1000).toFixed(1)} s`);
+      console.log(
+        `${n.toLocaleString('en-US')} interactions (${shape(n).users.toLocaleString('en-US')} x ${shape(n).items.toLocaleString('en-US')}): generated in ${((performance.now() - g0) / 1000).toFixed(1)} s`,
+      );
       for (const m of models) {
         let row: ScalingRow;
         const load = load1();
         try {
-          const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', `${m}:${n}`, '--dir', dir, `--threads=${threads}`, `--epochs=${epochs}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+          const out = execFileSync(
+            process.execPath,
+            ['--import', 'tsx', self, '--child', `${m}:${n}`, '--dir', dir, `--threads=${threads}`, `--epochs=${epochs}`],
+            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+          );
           row = JSON.parse(out.trim().split('\n').pop()!) as ScalingRow;
         } catch (err) {
           const e = err as { stderr?: string; signal?: string; message: string };
-          row = { model: m, interactions: n, ...shape(n), fitSeconds: NaN, peakRssMB: NaN, error: e.signal ? `killed (${e.signal})` : (e.stderr || e.message).trim().split('\n').slice(-2).join(' ') };
+          row = {
+            model: m,
+            interactions: n,
+            ...shape(n),
+            fitSeconds: NaN,
+            peakRssMB: NaN,
+            error: e.signal ? `killed (${e.signal})` : (e.stderr || e.message).trim().split('\n').slice(-2).join(' '),
+          };
         }
         row.load = load;
         rows.push(row);
-        console.log(`  ${m.padEnd(13)} ${row.error ? `FAILED: ${row.error}` : `fit ${fmt(row.fitSeconds, 2)} s${row.epochs ? ` (${fmt(row.fitSeconds / row.epochs, 3)} s/epoch)` : ''}, peak RSS ${fmt(row.peakRssMB, 0)} MB`}`);
+        console.log(
+          `  ${m.padEnd(13)} ${row.error ? `FAILED: ${row.error}` : `fit ${fmt(row.fitSeconds, 2)} s${row.epochs ? ` (${fmt(row.fitSeconds / row.epochs, 3)} s/epoch)` : ''}, peak RSS ${fmt(row.peakRssMB, 0)} MB`}`,
+        );
       }
       for (const ext of ['indptr', 'indices']) if (existsSync(join(dir, `${n}.${ext}`))) rmSync(join(dir, `${n}.${ext}`));
     }
@@ -106,7 +131,8 @@ if (childArg) {
     rmSync(dir, { recursive: true, force: true });
   }
   // A filtered run (--models / --sizes) updates its rows of bench/results/scaling.json and keeps the others.
-  const merged = !opts.get('out') && (wanted || opts.get('sizes')) ? mergeRows(join(RESULTS_DIR, 'scaling.json'), rows, (r) => `${r.model}|${r.interactions}`) : rows;
+  const merged =
+    !opts.get('out') && (wanted || opts.get('sizes')) ? mergeRows(join(RESULTS_DIR, 'scaling.json'), rows, (r) => `${r.model}|${r.interactions}`) : rows;
   merged.sort((a, b) => MODELS.indexOf(a.model) - MODELS.indexOf(b.model) || a.interactions - b.interactions);
   const exponents: Record<string, number> = {};
   for (const m of MODELS) {
@@ -115,7 +141,12 @@ if (childArg) {
   }
   const result: ScalingResult = { kind: 'scaling', info: ri, rows: merged, exponents };
   console.log('\nexponent b of fit time ~ a * interactions^b:');
-  console.log(table(['model', 'b'], Object.entries(exponents).map(([m, b]) => [m, fmt(b, 2)])));
+  console.log(
+    table(
+      ['model', 'b'],
+      Object.entries(exponents).map(([m, b]) => [m, fmt(b, 2)]),
+    ),
+  );
   const path = writeResult('scaling', result, opts.get('out'));
   console.log(`\nwrote ${path}`);
   if (!opts.get('out')) console.log(`updated ${updateBenchmarksMd('scaling', scalingMarkdown(result))}`);

@@ -17,14 +17,18 @@ import { Dataset, FactorModel, info, models, type Recommender } from '../ts/inde
 
 const seconds = Number(process.argv[2] ?? 60);
 const connections = Number(process.argv[3] ?? 16);
-const nUsers = 20_000, nItems = 20_000, f = 64, seenPerUser = 50;
+const nUsers = 20_000,
+  nItems = 20_000,
+  f = 64,
+  seenPerUser = 50;
 
 // ---- the model ----
 let s = 12345;
 const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
 const users = Array.from({ length: nUsers }, (_, u) => u);
 const items = Array.from({ length: nItems }, (_, i) => i);
-const su = new Int32Array(nUsers * seenPerUser), si = new Int32Array(nUsers * seenPerUser);
+const su = new Int32Array(nUsers * seenPerUser),
+  si = new Int32Array(nUsers * seenPerUser);
 for (let p = 0; p < su.length; p++) {
   su[p] = Math.floor(p / seenPerUser);
   si[p] = Math.floor(rnd() ** 2 * nItems); // popular items seen more often
@@ -108,7 +112,12 @@ const bad: autocannon.Request[] = [
   { method: 'POST', path: '/v1/recommendations', headers: { 'content-type': 'application/json' }, body: '{"items":[1],"__proto__":{"polluted":true}}' },
   { method: 'POST', path: '/v1/recommendations', headers: { 'content-type': 'text/xml' }, body: '<items/>' },
   { method: 'POST', path: '/v1/recommendations/batch', headers: { 'content-type': 'application/json' }, body: '{"users":"x"}' },
-  { method: 'POST', path: '/v1/recommendations/batch', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ users: Array.from({ length: 2000 }, (_, i) => i) }) },
+  {
+    method: 'POST',
+    path: '/v1/recommendations/batch',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ users: Array.from({ length: 2000 }, (_, i) => i) }),
+  },
   { method: 'POST', path: '/v1/recommendations', headers: { 'content-type': 'application/json' }, body: bigBody },
   { method: 'DELETE', path: '/v1/users/1/recommendations' },
   { method: 'GET', path: '/nope/../../etc/passwd' },
@@ -132,13 +141,19 @@ rmSync(dir, { recursive: true, force: true });
 const mid = rss.slice(Math.floor(rss.length / 6));
 const i = info();
 console.log(`\nrecsys ${i.version}, BLAS ${i.blas}, ${i.defaultThreads} hardware threads shared by the server (one event loop) and autocannon`);
-console.log(`model: ${model.name}, ${nUsers} users x ${nItems} items x ${f} factors, ${seen.nnz} seen interactions filtered; ${connections} connections, loopback`);
-console.log(`top-10 for ${seconds} s: ${r.requests.average.toFixed(0)} requests/s (total ${r.requests.total}); latency p50 ${r.latency.p50} ms, p90 ${r.latency.p90} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms`);
+console.log(
+  `model: ${model.name}, ${nUsers} users x ${nItems} items x ${f} factors, ${seen.nnz} seen interactions filtered; ${connections} connections, loopback`,
+);
+console.log(
+  `top-10 for ${seconds} s: ${r.requests.average.toFixed(0)} requests/s (total ${r.requests.total}); latency p50 ${r.latency.p50} ms, p90 ${r.latency.p90} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms`,
+);
 console.log(`failed requests: ${failed} (errors ${r.errors}, timeouts ${r.timeouts}, non-2xx ${r.non2xx})`);
 console.log(
   `server RSS: ${rssBefore.toFixed(0)} MiB after warm-up; during the run min ${Math.min(...mid).toFixed(0)} / max ${Math.max(...mid).toFixed(0)} MiB after the first sixth; ${rss[rss.length - 1]!.toFixed(0)} MiB at the end`,
 );
-console.log(`malformed flood for ${seconds} s: ${fl.requests.total} requests (${fl.requests.average.toFixed(0)}/s), ${fl.non2xx} answered 4xx/5xx, ${fl.errors} connection errors; RSS ${rssFloodStart.toFixed(0)} -> max ${Math.max(...rssFlood).toFixed(0)} -> ${rssAfterFlood.toFixed(0)} MiB`);
+console.log(
+  `malformed flood for ${seconds} s: ${fl.requests.total} requests (${fl.requests.average.toFixed(0)}/s), ${fl.non2xx} answered 4xx/5xx, ${fl.errors} connection errors; RSS ${rssFloodStart.toFixed(0)} -> max ${Math.max(...rssFlood).toFixed(0)} -> ${rssAfterFlood.toFixed(0)} MiB`,
+);
 console.log(`after the flood: /healthz ${health.status}, top-10 ${check.status} ${stillServing ? 'correct' : 'WRONG'}`);
 const pass = r.requests.average >= 5000 && r.latency.p99 <= 20 && failed === 0 && stillServing;
 console.log(`targets (>= 5000 req/s, p99 <= 20 ms, 0 failed, serving after the flood): ${pass ? 'met' : 'NOT met'}`);

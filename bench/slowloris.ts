@@ -26,7 +26,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // A 5k x 5k x 32 factor model of random vectors: the attack, not the scoring, is measured.
 let s = 7;
 const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
-const n = 5000, f = 32;
+const n = 5000,
+  f = 32;
 const model = FactorModel.fromFactors({
   users: new IdMap(Array.from({ length: n }, (_, u) => u)),
   items: new IdMap(Array.from({ length: n }, (_, i) => i)),
@@ -39,9 +40,13 @@ const path = join(dir, 'model.rsm');
 model.save(path);
 
 const main = process.env.RECSYS_CLI ?? fileURLToPath(new URL('../ts/cli/main.ts', import.meta.url));
-const child = spawn('sh', ['-c', `ulimit -n ${fds} && exec "$0" "$@"`, process.execPath, '--import', 'tsx', main, 'serve', '--model', path, '--port', '0', '--quiet', '--no-watch'], {
-  stdio: ['ignore', 'ignore', 'pipe'],
-});
+const child = spawn(
+  'sh',
+  ['-c', `ulimit -n ${fds} && exec "$0" "$@"`, process.execPath, '--import', 'tsx', main, 'serve', '--model', path, '--port', '0', '--quiet', '--no-watch'],
+  {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  },
+);
 let stderr = '';
 child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
 const started = Date.now();
@@ -50,7 +55,13 @@ while (!/at http:\/\/127\.0\.0\.1:(\d+)/.test(stderr)) {
   await sleep(20);
 }
 const port = Number(/at http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)![1]);
-console.log(stderr.trim().split('\n').map((l) => `server: ${l}`).join('\n'));
+console.log(
+  stderr
+    .trim()
+    .split('\n')
+    .map((l) => `server: ${l}`)
+    .join('\n'),
+);
 
 function honestRequest(user: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -67,7 +78,9 @@ function honestRequest(user: number): Promise<number> {
 
 // ---- the attacker ----
 const open = new Set<Socket>();
-let attacking = true, opened = 0, closedByServer = 0;
+let attacking = true,
+  opened = 0,
+  closedByServer = 0;
 function attackSocket(): void {
   if (!attacking) return;
   const sock = connect(port, '127.0.0.1');
@@ -125,6 +138,10 @@ rmSync(dir, { recursive: true, force: true });
 latencies.sort((a, b) => a - b);
 const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(1) : '-');
 const failed = [...failures.values()].reduce((a, b) => a + b, 0);
-console.log(`slowloris: ${holdSockets} sockets held (a header byte every ${trickleMs / 1000} s, reconnecting), ulimit -n ${fds}, ${seconds} s, ${clients} honest clients on fresh connections`);
-console.log(`honest requests: ${latencies.length} succeeded, ${failed} failed${failed ? ` (${[...failures].map(([m, c]) => `${c}x ${m}`).join(', ')})` : ''}; latency p50 ${q(0.5)} ms, p99 ${q(0.99)} ms`);
+console.log(
+  `slowloris: ${holdSockets} sockets held (a header byte every ${trickleMs / 1000} s, reconnecting), ulimit -n ${fds}, ${seconds} s, ${clients} honest clients on fresh connections`,
+);
+console.log(
+  `honest requests: ${latencies.length} succeeded, ${failed} failed${failed ? ` (${[...failures].map(([m, c]) => `${c}x ${m}`).join(', ')})` : ''}; latency p50 ${q(0.5)} ms, p99 ${q(0.99)} ms`,
+);
 console.log(`attack sockets: ${opened} opened, ${closedByServer} closed by the server, ${stillOpen} open at the end`);

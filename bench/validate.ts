@@ -31,10 +31,12 @@ function time(fn: () => unknown, n = runs): number {
 function generated(users: number, items: number, nnz: number): Dataset {
   let s = 12345;
   const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
-  const rows = new Int32Array(nnz), cols = new Int32Array(nnz), vals = new Float32Array(nnz);
+  const rows = new Int32Array(nnz),
+    cols = new Int32Array(nnz),
+    vals = new Float32Array(nnz);
   for (let p = 0; p < nnz; p++) {
     rows[p] = Math.floor(rnd() * users);
-    cols[p] = Math.floor(items * rnd() ** 3);  // popular items first
+    cols[p] = Math.floor(items * rnd() ** 3); // popular items first
     vals[p] = 1 + Math.floor(rnd() * 5);
   }
   const ids = (n: number) => new IdMap(Array.from({ length: n }, (_, i) => i));
@@ -47,7 +49,11 @@ const sets: Array<[string, () => Promise<Dataset>]> = [
   ['generated 10M', async () => generated(200_000, 50_000, 10_000_000)],
 ];
 
-console.log(`runs ${runs} (medians), fit threads ${threads}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(
+  `runs ${runs} (medians), fit threads ${threads}, load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
 console.log('sync: the check as a sync fit runs it (in place); async: as fitAsync runs it (copy, then check)');
 console.log('dataset          nnz        check train+csc: sync    async    fit                      fit ms   sync/fit  async/fit');
 for (const [name, load] of sets) {
@@ -58,7 +64,8 @@ for (const [name, load] of sets) {
     console.log(`${name}: skipped (${(e as Error).message.split('\n')[0]})`);
     continue;
   }
-  const csr = ds.csr, csc = ds.csc;
+  const csr = ds.csr,
+    csc = ds.csc;
   const checkS = time(() => (addon._checkCsr(csr), addon._checkCsr(csc)), runs * 3);
   const checkA = time(() => (addon._checkCsr(csr, { async: true }), addon._checkCsr(csc, { async: true })), runs * 3);
   const fits: Array<[string, () => unknown, number]> = [
@@ -68,7 +75,7 @@ for (const [name, load] of sets) {
     ['Popularity', () => new Popularity().fit(ds), 0],
   ];
   for (const [fname, fit, m] of fits) {
-    if (name === 'generated 10M' && fname.startsWith('ItemKNN')) continue;  // minutes on 2 shared vCPUs
+    if (name === 'generated 10M' && fname.startsWith('ItemKNN')) continue; // minutes on 2 shared vCPUs
     const f = time(fit, name === 'generated 10M' ? Math.min(runs, 3) : runs);
     const pct = (c: number) => (m === 2 ? `${((100 * c) / f).toFixed(2)}%` : '-');
     console.log(

@@ -46,12 +46,26 @@ const what = isMain ? process.argv[2] : undefined;
 if (what) {
   const mode = blasMode();
   switch (what) {
-    case 'mode': console.log(mode); break;
-    case 'cflags': console.log(mode === 'openblas' ? pkgConfig('--cflags', 'openblas') ?? '' : ''); break;
-    case 'libs': console.log(mode === 'openblas' ? pkgConfig('--libs', 'openblas') ?? '' : ''); break;
-    case 'version': console.log(mode === 'openblas' ? pkgConfig('--modversion', 'openblas') ?? '' : ''); break;
-    case 'sources': console.log(sources(join(root, 'native')).join(' ')); break;
-    case 'arch': console.log(`-march=${process.env.RECSYS_MARCH || 'native'}`); break;
-    default: console.error(`unknown query ${what}`); process.exit(2);
+    case 'mode':
+      console.log(mode);
+      break;
+    case 'cflags':
+      console.log(mode === 'openblas' ? (pkgConfig('--cflags', 'openblas') ?? '') : '');
+      break;
+    case 'libs':
+      console.log(mode === 'openblas' ? (pkgConfig('--libs', 'openblas') ?? '') : '');
+      break;
+    case 'version':
+      console.log(mode === 'openblas' ? (pkgConfig('--modversion', 'openblas') ?? '') : '');
+      break;
+    case 'sources':
+      console.log(sources(join(root, 'native')).join(' '));
+      break;
+    case 'arch':
+      console.log(`-march=${process.env.RECSYS_MARCH || 'native'}`);
+      break;
+    default:
+      console.error(`unknown query ${what}`);
+      process.exit(2);
   }
 }

@@ -42,9 +42,11 @@ try {
   console.error(`recsys: ${e.message}`);
   process.exit(1);
 }
-console.log(mode === 'openblas'
-  ? 'recsys: building the native addon with OpenBLAS (found by pkg-config)'
-  : 'recsys: building the native addon with its built-in BLAS kernels (OpenBLAS not found by pkg-config, or RECSYS_BLAS=none)');
+console.log(
+  mode === 'openblas'
+    ? 'recsys: building the native addon with OpenBLAS (found by pkg-config)'
+    : 'recsys: building the native addon with its built-in BLAS kernels (OpenBLAS not found by pkg-config, or RECSYS_BLAS=none)',
+);
 
 const nodeGyp = require.resolve('node-gyp/bin/node-gyp.js');
 const jobs = String(Math.max(1, Math.min(4, (await import('node:os')).availableParallelism())));

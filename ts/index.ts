@@ -78,7 +78,16 @@ export {
   type SparkALSInfo,
   type SparkALSParams,
 } from './models/spark.js';
-export { loadModel, loadModelAsync, loadModelWithInfo, loadModelWithInfoAsync, readModelInfo, registerModelClass, type LoadOptions, type ModelFileInfo } from './io/load.js';
+export {
+  loadModel,
+  loadModelAsync,
+  loadModelWithInfo,
+  loadModelWithInfoAsync,
+  readModelInfo,
+  registerModelClass,
+  type LoadOptions,
+  type ModelFileInfo,
+} from './io/load.js';
 export { MODEL_FORMAT_VERSION, type ModelFileMeta } from './io/format.js';
 export {
   createRecommender,

@@ -55,14 +55,7 @@ export interface NativeModel {
     include: Int32Array | undefined,
     threads: number,
   ): TopKResult & { counts: Int32Array; k: number };
-  recommendNew(
-    items: Int32Array,
-    values: Float32Array | undefined,
-    k: number,
-    filterSeen: boolean,
-    exclude?: Int32Array,
-    include?: Int32Array,
-  ): TopKResult;
+  recommendNew(items: Int32Array, values: Float32Array | undefined, k: number, filterSeen: boolean, exclude?: Int32Array, include?: Int32Array): TopKResult;
   predict(users: Int32Array, items: Int32Array, threads?: number): Float32Array;
   scoreUsers(users: Int32Array, threads?: number): Float32Array;
   similarItems(item: number, k: number, exclude?: Int32Array, include?: Int32Array): TopKResult;
@@ -175,7 +168,9 @@ export interface NativeAddon {
     kind?: string;
   }): NativeModel;
   /** createFactorModel plus least-squares fold-in (native/models/foldin.cc). */
-  createFoldInFactorModel(o: Parameters<NativeAddon['createFactorModel']>[0] & { implicit: boolean; alpha: number; reg: number; scaleReg: boolean }): NativeModel;
+  createFoldInFactorModel(
+    o: Parameters<NativeAddon['createFactorModel']>[0] & { implicit: boolean; alpha: number; reg: number; scaleReg: boolean },
+  ): NativeModel;
   _topk(scores: Float32Array, k: number, seen?: Int32Array, exclude?: Int32Array, include?: Int32Array): TopKResult;
   /** Per-user ranking metrics of a block of score rows (native/eval/metrics.cc; layout documented there). */
   rankingMetrics(
@@ -197,7 +192,19 @@ export interface NativeAddon {
     negatives: number,
   ): { positions: Int32Array; offsets: Int32Array; negatives: Int32Array };
   _blas: {
-    gemm(useRef: boolean, ta: boolean, tb: boolean, m: number, n: number, k: number, A: Float32Array, B: Float32Array, C: Float32Array, alpha: number, beta: number): void;
+    gemm(
+      useRef: boolean,
+      ta: boolean,
+      tb: boolean,
+      m: number,
+      n: number,
+      k: number,
+      A: Float32Array,
+      B: Float32Array,
+      C: Float32Array,
+      alpha: number,
+      beta: number,
+    ): void;
     gemv(useRef: boolean, ta: boolean, m: number, n: number, A: Float32Array, x: Float32Array, y: Float32Array): void;
     syrk(useRef: boolean, n: number, m: number, A: Float32Array, C: Float32Array): void;
     cholSolve(useRef: boolean, n: number, A: Float32Array, B: Float32Array): number;
@@ -315,8 +322,7 @@ function load(): NativeAddon {
   } catch (err) {
     throw new RecsysError(
       'E_NATIVE',
-      `recsys: the native addon could not be loaded from ${root} (${(err as Error).message}). ` +
-        'Run `npm install` (or `npm run build:native`) to build it.',
+      `recsys: the native addon could not be loaded from ${root} (${(err as Error).message}). ` + 'Run `npm install` (or `npm run build:native`) to build it.',
       { cause: err },
     );
   }

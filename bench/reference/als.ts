@@ -31,7 +31,10 @@ function solveSide(R: CsrMatrix, X: Float32Array, Y: Float32Array, o: AlsSweepOp
       for (let b = 0; b < k; b++) G[a * k + b]! += ya * Y[r * k + b]!;
     }
   for (let a = 0; a < k; a++) G[a * k + a]! += o.reg;
-  const x = new Float64Array(k), r = new Float64Array(k), p = new Float64Array(k), Ap = new Float64Array(k);
+  const x = new Float64Array(k),
+    r = new Float64Array(k),
+    p = new Float64Array(k),
+    Ap = new Float64Array(k);
   const A = new Float64Array(k * k);
   const dotY = (row: number, v: Float64Array) => {
     let s = 0;
@@ -46,7 +49,8 @@ function solveSide(R: CsrMatrix, X: Float32Array, Y: Float32Array, o: AlsSweepOp
     }
   };
   for (let u = 0; u < R.rows; u++) {
-    const b = R.indptr[u]!, e = R.indptr[u + 1]!;
+    const b = R.indptr[u]!,
+      e = R.indptr[u + 1]!;
     if (b === e) {
       X.fill(0, u * k, (u + 1) * k);
       continue;

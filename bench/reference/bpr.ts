@@ -28,7 +28,8 @@ export function bprEpoch(R: CsrMatrix, s: BprState, o: { lr: number; reg: number
   const rowOf = new Int32Array(nnz);
   for (let u = 0; u < R.rows; u++) rowOf.fill(u, indptr[u]!, indptr[u + 1]!);
   const has = (u: number, item: number) => {
-    let lo = indptr[u]!, hi = indptr[u + 1]!;
+    let lo = indptr[u]!,
+      hi = indptr[u + 1]!;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (indices[mid]! < item) lo = mid + 1;
@@ -36,12 +37,14 @@ export function bprEpoch(R: CsrMatrix, s: BprState, o: { lr: number; reg: number
     }
     return lo < indptr[u + 1]! && indices[lo] === item;
   };
-  const pos = new Rng(o.seed, sampleStream(o.epoch)), neg = new Rng(o.seed, negativeStream(o.epoch));
+  const pos = new Rng(o.seed, sampleStream(o.epoch)),
+    neg = new Rng(o.seed, negativeStream(o.epoch));
   const { U, V, itemBias } = s;
   const f = Math.fround;
   for (let n = 0; n < nnz; n++) {
     const q = pos.below(nnz);
-    const u = rowOf[q]!, i = indices[q]!;
+    const u = rowOf[q]!,
+      i = indices[q]!;
     const len = indptr[u + 1]! - indptr[u]!;
     if (len >= R.cols) continue;
     let j: number;
@@ -52,7 +55,9 @@ export function bprEpoch(R: CsrMatrix, s: BprState, o: { lr: number; reg: number
       j = neg.below(R.cols - len);
       for (let p = indptr[u]!; p < indptr[u + 1]! && indices[p]! <= j; p++) j++;
     }
-    const x = u * k, yi = i * k, yj = j * k;
+    const x = u * k,
+      yi = i * k,
+      yj = j * k;
     let d = itemBias[i]! - itemBias[j]!;
     for (let c = 0; c < k; c++) d += U[x + c]! * (V[yi + c]! - V[yj + c]!);
     const z = 1 / (1 + Math.exp(d));

@@ -16,7 +16,8 @@ export function buildCsrRef(rows: number, cols: number, r: Int32Array, c: Int32A
   const n = r.length;
   // The counting sorts index by r[p] and c[p]: refuse pairs outside the matrix rather than drop them silently.
   for (let p = 0; p < n; p++) {
-    const u = r[p]!, i = c[p];
+    const u = r[p]!,
+      i = c[p];
     if (!(u >= 0 && u < rows && i !== undefined && i >= 0 && i < cols)) throw new RangeError(`pair ${p} (${u}, ${i}) is outside ${rows} x ${cols}`);
   }
   // Pass 1: stable counting sort of the positions by column.

@@ -101,7 +101,11 @@ export function surpriseKnnEstimate(R: RatingsCsr, C: RatingsCsr, sim: Float64Ar
   const nbs: { x2: number; s: number; r: number }[] = [];
   for (let q = Y.indptr[y]!; q < Y.indptr[y + 1]!; q++) nbs.push({ x2: Y.indices[q]!, s: sim[x * n + Y.indices[q]!]!, r: Y.data![q]! });
   // heapq.nlargest is stable: a stable sort by descending similarity, first k.
-  const top = nbs.map((v, idx) => ({ v, idx })).sort((p, q) => q.v.s - p.v.s || p.idx - q.idx).slice(0, o.k).map((p) => p.v);
+  const top = nbs
+    .map((v, idx) => ({ v, idx }))
+    .sort((p, q) => q.v.s - p.v.s || p.idx - q.idx)
+    .slice(0, o.k)
+    .map((p) => p.v);
   let num = 0;
   let den = 0;
   let actual = 0;

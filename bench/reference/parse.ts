@@ -190,4 +190,3 @@ export function refParse(bytes: Uint8Array, o: RefOptions): RefResult {
   if (cols.timestamp !== undefined) res.times = ts;
   return res;
 }
-

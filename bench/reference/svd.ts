@@ -5,41 +5,50 @@
 export function jacobiSvd(A: ArrayLike<number>, m: number, n: number): { S: Float64Array; U: Float64Array; Vt: Float64Array } {
   // Work on the taller orientation so columns are the short side.
   const tall = m >= n;
-  const rows = tall ? m : n, cols = tall ? n : m;
+  const rows = tall ? m : n,
+    cols = tall ? n : m;
   const W = new Float64Array(rows * cols); // column-major: column c at c * rows
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    const v = A[i * n + j]!;
-    if (tall) W[j * rows + i] = v;
-    else W[i * rows + j] = v;
-  }
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      const v = A[i * n + j]!;
+      if (tall) W[j * rows + i] = v;
+      else W[i * rows + j] = v;
+    }
   const V = new Float64Array(cols * cols);
   for (let c = 0; c < cols; c++) V[c * cols + c] = 1;
   for (let sweep = 0; sweep < 100; sweep++) {
     let rotated = false;
-    for (let p = 0; p < cols - 1; p++) for (let q = p + 1; q < cols; q++) {
-      let a = 0, b = 0, g = 0;
-      for (let i = 0; i < rows; i++) {
-        const x = W[p * rows + i]!, y = W[q * rows + i]!;
-        a += x * x;
-        b += y * y;
-        g += x * y;
+    for (let p = 0; p < cols - 1; p++)
+      for (let q = p + 1; q < cols; q++) {
+        let a = 0,
+          b = 0,
+          g = 0;
+        for (let i = 0; i < rows; i++) {
+          const x = W[p * rows + i]!,
+            y = W[q * rows + i]!;
+          a += x * x;
+          b += y * y;
+          g += x * y;
+        }
+        if (a === 0 || b === 0 || Math.abs(g) <= 1e-15 * Math.sqrt(a * b)) continue;
+        rotated = true;
+        const zeta = (b - a) / (2 * g);
+        const t = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+        const c = 1 / Math.sqrt(1 + t * t),
+          s = c * t;
+        for (let i = 0; i < rows; i++) {
+          const x = W[p * rows + i]!,
+            y = W[q * rows + i]!;
+          W[p * rows + i] = c * x - s * y;
+          W[q * rows + i] = s * x + c * y;
+        }
+        for (let i = 0; i < cols; i++) {
+          const x = V[p * cols + i]!,
+            y = V[q * cols + i]!;
+          V[p * cols + i] = c * x - s * y;
+          V[q * cols + i] = s * x + c * y;
+        }
       }
-      if (a === 0 || b === 0 || Math.abs(g) <= 1e-15 * Math.sqrt(a * b)) continue;
-      rotated = true;
-      const zeta = (b - a) / (2 * g);
-      const t = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
-      const c = 1 / Math.sqrt(1 + t * t), s = c * t;
-      for (let i = 0; i < rows; i++) {
-        const x = W[p * rows + i]!, y = W[q * rows + i]!;
-        W[p * rows + i] = c * x - s * y;
-        W[q * rows + i] = s * x + c * y;
-      }
-      for (let i = 0; i < cols; i++) {
-        const x = V[p * cols + i]!, y = V[q * cols + i]!;
-        V[p * cols + i] = c * x - s * y;
-        V[q * cols + i] = s * x + c * y;
-      }
-    }
     if (!rotated) break;
   }
   const norms = Array.from({ length: cols }, (_, c) => {
@@ -51,14 +60,16 @@ export function jacobiSvd(A: ArrayLike<number>, m: number, n: number): { S: Floa
   const r = cols;
   const S = Float64Array.from(order, (c) => norms[c]!);
   // tall: A = W-normalized * diag(S) * V^T; wide: A^T = ..., so swap roles.
-  const left = new Float64Array(rows * r), right = new Float64Array(r * cols);
+  const left = new Float64Array(rows * r),
+    right = new Float64Array(r * cols);
   order.forEach((c, t) => {
     for (let i = 0; i < rows; i++) left[i * r + t] = norms[c]! > 0 ? W[c * rows + i]! / norms[c]! : 0;
     for (let i = 0; i < cols; i++) right[t * cols + i] = V[c * cols + i]!;
   });
   if (tall) return { S, U: left, Vt: right };
   // A^T (n x m) = left S right  =>  A = right^T S left^T
-  const U = new Float64Array(m * r), Vt = new Float64Array(r * n);
+  const U = new Float64Array(m * r),
+    Vt = new Float64Array(r * n);
   for (let i = 0; i < m; i++) for (let t = 0; t < r; t++) U[i * r + t] = right[t * cols + i]!;
   for (let t = 0; t < r; t++) for (let j = 0; j < n; j++) Vt[t * n + j] = left[j * r + t]!;
   return { S, U, Vt };
@@ -121,7 +132,8 @@ export function randomizedSvdRef(
   k: number,
   o: { oversample?: number; powerIterations?: number; seed?: number } = {},
 ): { S: Float64Array; U: Float64Array; Vt: Float64Array } {
-  const m = A.rows, n = A.cols;
+  const m = A.rows,
+    n = A.cols;
   const l = Math.min(Math.ceil((k + (o.oversample ?? 10)) / 16) * 16, Math.min(m, n));
   let s = (o.seed ?? 42) >>> 0 || 1;
   const uniform = () => {
@@ -139,7 +151,8 @@ export function randomizedSvdRef(
     Yout.fill(0);
     for (let i = 0; i < m; i++)
       for (let p = A.indptr[i]!; p < A.indptr[i + 1]!; p++) {
-        const v = val(p), j = A.indices[p]!;
+        const v = val(p),
+          j = A.indices[p]!;
         for (let c = 0; c < l; c++) Yout[i * l + c]! += v * Zin[j * l + c]!;
       }
   };
@@ -148,7 +161,8 @@ export function randomizedSvdRef(
     Zout.fill(0);
     for (let i = 0; i < m; i++)
       for (let p = A.indptr[i]!; p < A.indptr[i + 1]!; p++) {
-        const v = val(p), j = A.indices[p]!;
+        const v = val(p),
+          j = A.indices[p]!;
         for (let c = 0; c < l; c++) Zout[j * l + c]! += v * Yin[i * l + c]!;
       }
   };
@@ -178,7 +192,8 @@ export function randomizedSvdRef(
   // Z = Uz S W^T (n x l), so A ~ Q Z^T = (Q W) S Uz^T.
   const small = jacobiSvd(Z, n, l);
   const r = small.S.length;
-  const U = new Float64Array(m * k), Vt = new Float64Array(k * n);
+  const U = new Float64Array(m * k),
+    Vt = new Float64Array(k * n);
   for (let i = 0; i < m; i++)
     for (let c = 0; c < k; c++) {
       let sum = 0;

@@ -14,7 +14,9 @@ export interface TopKBatch {
 /** U: users x f, V: items x f (row-major); seen: the training CSR (users x items) or undefined. */
 export function recommendBatchRef(U: Float32Array, V: Float32Array, f: number, users: Int32Array, k: number, seen?: CsrMatrix): TopKBatch {
   const nItems = V.length / f;
-  const items = new Int32Array(users.length * k), scores = new Float32Array(users.length * k), counts = new Int32Array(users.length);
+  const items = new Int32Array(users.length * k),
+    scores = new Float32Array(users.length * k),
+    counts = new Int32Array(users.length);
   const scoreRow = new Float32Array(nItems);
   const banned = new Uint8Array(nItems);
   const heap = new Int32Array(k); // item indices, worst at the root
@@ -22,7 +24,8 @@ export function recommendBatchRef(U: Float32Array, V: Float32Array, f: number, u
   const worse = (a: number, b: number) => scoreRow[a]! < scoreRow[b]! || (scoreRow[a] === scoreRow[b] && a > b);
   const siftDown = (size: number, at: number) => {
     for (;;) {
-      const l = 2 * at + 1, r = l + 1;
+      const l = 2 * at + 1,
+        r = l + 1;
       let m = at;
       if (l < size && worse(heap[l]!, heap[m]!)) m = l;
       if (r < size && worse(heap[r]!, heap[m]!)) m = r;

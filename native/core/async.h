@@ -90,13 +90,9 @@ class AsyncTask : public Napi::AsyncProgressQueueWorker<Report> {
     try {
       Napi::Value v = convert_(env, result_);
       deferred_.Resolve(v);
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    } catch (const std::bad_alloc&) {
+    } catch (const Napi::Error& e) { deferred_.Reject(e.Value()); } catch (const std::bad_alloc&) {
       deferred_.Reject(to_js_error(env, Error("E_MEMORY", "out of memory")).Value());
-    } catch (const std::exception& e) {
-      deferred_.Reject(to_js_error(env, e).Value());
-    }
+    } catch (const std::exception& e) { deferred_.Reject(to_js_error(env, e).Value()); }
   }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
@@ -117,7 +113,8 @@ Napi::Promise run_async(Napi::Env env, const char* name, typename AsyncTask<Resu
                         typename AsyncTask<Result, Report>::Convert convert,
                         typename AsyncTask<Result, Report>::OnReport on_report,
                         const std::vector<Napi::Value>& keep_alive) {
-  auto* task = new AsyncTask<Result, Report>(env, name, std::move(work), std::move(convert), std::move(on_report), keep_alive);
+  auto* task =
+      new AsyncTask<Result, Report>(env, name, std::move(work), std::move(convert), std::move(on_report), keep_alive);
   Napi::Promise p = task->promise();
   task->Queue();
   return p;

@@ -17,7 +17,8 @@ void spotrs_(const char* uplo, const int* n, const int* nrhs, const float* a, co
              int* info);
 void spotri_(const char* uplo, const int* n, float* a, const int* lda, int* info);
 void strtri_(const char* uplo, const char* diag, const int* n, float* a, const int* lda, int* info);
-void sgeqrf_(const int* m, const int* n, float* a, const int* lda, float* tau, float* work, const int* lwork, int* info);
+void sgeqrf_(const int* m, const int* n, float* a, const int* lda, float* tau, float* work, const int* lwork,
+             int* info);
 void sorgqr_(const int* m, const int* n, const int* k, float* a, const int* lda, const float* tau, float* work,
              const int* lwork, int* info);
 void sgesdd_(const char* jobz, const int* m, const int* n, float* a, const int* lda, float* s, float* u, const int* ldu,
@@ -37,10 +38,13 @@ void gemm(Trans ta, Trans tb, int m, int n, int k, float alpha, const float* A, 
   for (int i = 0; i < m; ++i) {
     float* c = C + static_cast<int64_t>(i) * ldc;
     if (beta == 0.f) std::fill(c, c + n, 0.f);
-    else if (beta != 1.f) for (int j = 0; j < n; ++j) c[j] *= beta;
+    else if (beta != 1.f)
+      for (int j = 0; j < n; ++j) c[j] *= beta;
   }
   if (k == 0 || alpha == 0.f) return;
-  auto a_at = [&](int i, int p) { return ta == Trans::No ? A[static_cast<int64_t>(i) * lda + p] : A[static_cast<int64_t>(p) * lda + i]; };
+  auto a_at = [&](int i, int p) {
+    return ta == Trans::No ? A[static_cast<int64_t>(i) * lda + p] : A[static_cast<int64_t>(p) * lda + i];
+  };
   if (tb == Trans::No) {
     // C[i,:] += alpha * A[i,p] * B[p,:]  (B rows contiguous)
     constexpr int KB = 256;
@@ -304,7 +308,8 @@ int svd_thin(int m, int n, float* A, int lda, float* S, float* U, int ldu, float
     int j = order[r];
     S[r] = static_cast<float>(norms[j]);
     for (int i = 0; i < m; ++i) U[static_cast<int64_t>(i) * ldu + r] = static_cast<float>(Ud[r * M + i]);
-    for (int i = 0; i < n; ++i) Vt[static_cast<int64_t>(r) * ldvt + i] = static_cast<float>(V[static_cast<int64_t>(j) * n + i]);
+    for (int i = 0; i < n; ++i)
+      Vt[static_cast<int64_t>(r) * ldvt + i] = static_cast<float>(V[static_cast<int64_t>(j) * n + i]);
   }
   return converged ? 0 : 1;
 }
@@ -318,7 +323,7 @@ void mirror_lower(int n, float* A, int lda) {
   for (int i = 0; i < n; ++i)
     for (int j = i + 1; j < n; ++j) A[static_cast<int64_t>(i) * lda + j] = A[static_cast<int64_t>(j) * lda + i];
 }
-}
+}  // namespace
 
 #ifdef RECSYS_USE_OPENBLAS
 void gemm(Trans ta, Trans tb, int m, int n, int k, float alpha, const float* A, int lda, const float* B, int ldb,
@@ -400,7 +405,8 @@ bool cholesky_qr2(int m, int n, float* A, int lda) {
       int rows = std::min(block, m - r0);
       float* a = A + static_cast<int64_t>(r0) * lda;
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, n, n, 1.f, a, lda, G.data(), n, 0.f, tmp.data(), n);
-      for (int i = 0; i < rows; ++i) std::copy_n(tmp.data() + static_cast<int64_t>(i) * n, n, a + static_cast<int64_t>(i) * lda);
+      for (int i = 0; i < rows; ++i)
+        std::copy_n(tmp.data() + static_cast<int64_t>(i) * n, n, a + static_cast<int64_t>(i) * lda);
     }
   }
   return true;
@@ -489,7 +495,8 @@ void tri_inverse_lower(int nb, const float* L, int ld, float* X) {
     X[static_cast<size_t>(j) * nb + j] = 1.f / L[static_cast<int64_t>(j) * ld + j];
     for (int i = j + 1; i < nb; ++i) {
       double acc = 0;
-      for (int k = j; k < i; ++k) acc += static_cast<double>(L[static_cast<int64_t>(i) * ld + k]) * X[static_cast<size_t>(k) * nb + j];
+      for (int k = j; k < i; ++k)
+        acc += static_cast<double>(L[static_cast<int64_t>(i) * ld + k]) * X[static_cast<size_t>(k) * nb + j];
       X[static_cast<size_t>(i) * nb + j] = static_cast<float>(-acc / L[static_cast<int64_t>(i) * ld + i]);
     }
   }
@@ -564,7 +571,8 @@ int potri_lower_blocked(int n, float* A, int lda, const std::function<void()>& b
   for (int i = 0; i < nblk; ++i)
     for (int j = i + 1; j < nblk; ++j) {
       const int j0 = b0(j);
-      gemm(Trans::Yes, Trans::No, bl(i), bl(j), n - j0, 1.f, at(j0, b0(i)), lda, at(j0, j0), lda, 0.f, at(b0(i), j0), lda);
+      gemm(Trans::Yes, Trans::No, bl(i), bl(j), n - j0, 1.f, at(j0, b0(i)), lda, at(j0, j0), lda, 0.f, at(b0(i), j0),
+           lda);
       call(between);
     }
   for (int j = 0; j < nblk; ++j) {
@@ -612,7 +620,8 @@ Napi::Value JsGemm(const Napi::CallbackInfo& info) {
     float alpha = static_cast<float>(number_arg(info[9], "alpha"));
     float beta = static_cast<float>(number_arg(info[10], "beta"));
     int lda = ta == Trans::No ? k : m, ldb = tb == Trans::No ? n : k;
-    if (A.size < static_cast<size_t>(m) * k || B.size < static_cast<size_t>(k) * n || C.size < static_cast<size_t>(m) * n)
+    if (A.size < static_cast<size_t>(m) * k || B.size < static_cast<size_t>(k) * n ||
+        C.size < static_cast<size_t>(m) * n)
       fail_arg("gemm: array sizes do not match m, n, k");
     (use_ref ? ref::gemm : gemm)(ta, tb, m, n, k, alpha, A.data, std::max(1, lda), B.data, std::max(1, ldb), beta,
                                  C.data, std::max(1, n));
@@ -627,7 +636,8 @@ Napi::Value JsSyrk(const Napi::CallbackInfo& info) {
     int m = static_cast<int>(int_arg(info[2], "m", 0, 1 << 24));
     auto A = typed_array<const float>(info[3], "A");
     auto C = typed_array<float>(info[4], "C");
-    if (A.size < static_cast<size_t>(m) * n || C.size < static_cast<size_t>(n) * n) fail_arg("syrk: array sizes do not match");
+    if (A.size < static_cast<size_t>(m) * n || C.size < static_cast<size_t>(n) * n)
+      fail_arg("syrk: array sizes do not match");
     (use_ref ? ref::syrk_t : syrk_t)(n, m, 1.f, A.data, n, 0.f, C.data, n);
     return info.Env().Undefined();
   });
@@ -671,9 +681,13 @@ Napi::Value JsInverse(const Napi::CallbackInfo& info) {
     auto A = typed_array<float>(info[2], "A");
     if (A.size < static_cast<size_t>(n) * n) fail_arg("inverse: array size does not match n");
     // blocked: a block size > 0 uses the blocked, cancellable versions (tests compare them with the others).
-    int block = info.Length() > 3 && !info[3].IsUndefined() ? static_cast<int>(int_arg(info[3], "block", 8, 1 << 16)) : 0;
-    int status = block > 0 ? potrf_lower_blocked(n, A.data, n, nullptr, block) : (use_ref ? ref::potrf_lower : potrf_lower)(n, A.data, n);
-    if (status == 0) status = block > 0 ? potri_lower_blocked(n, A.data, n, nullptr, block) : (use_ref ? ref::potri_lower : potri_lower)(n, A.data, n);
+    int block =
+        info.Length() > 3 && !info[3].IsUndefined() ? static_cast<int>(int_arg(info[3], "block", 8, 1 << 16)) : 0;
+    int status = block > 0 ? potrf_lower_blocked(n, A.data, n, nullptr, block)
+                           : (use_ref ? ref::potrf_lower : potrf_lower)(n, A.data, n);
+    if (status == 0)
+      status = block > 0 ? potri_lower_blocked(n, A.data, n, nullptr, block)
+                         : (use_ref ? ref::potri_lower : potri_lower)(n, A.data, n);
     return Napi::Number::New(info.Env(), status);
   });
 }
@@ -705,7 +719,8 @@ Napi::Value JsSvd(const Napi::CallbackInfo& info) {
     if (A.size < static_cast<size_t>(m) * n || S.size < static_cast<size_t>(n) || U.size < static_cast<size_t>(m) * n ||
         Vt.size < static_cast<size_t>(n) * n)
       fail_arg("svd: array sizes do not match m, n");
-    return Napi::Number::New(info.Env(), (use_ref ? ref::svd_thin : svd_thin)(m, n, A.data, n, S.data, U.data, n, Vt.data, n));
+    return Napi::Number::New(info.Env(),
+                             (use_ref ? ref::svd_thin : svd_thin)(m, n, A.data, n, S.data, U.data, n, Vt.data, n));
   });
 }
 

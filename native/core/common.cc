@@ -48,7 +48,8 @@ Span<T> typed_array(const Napi::Value& v, const char* name) {
   napi_typedarray_type type;
   size_t length = 0;
   void* data = nullptr;
-  if (napi_get_typedarray_info(v.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok || type != typed_array_type<T>()) {
+  if (napi_get_typedarray_info(v.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      type != typed_array_type<T>()) {
     fail_arg(std::string(name) + " must be a " + typed_array_name<T>());
   }
   Span<T> s;
@@ -144,8 +145,8 @@ template <typename T>
 Napi::ArrayBuffer adopt(Napi::Env env, std::vector<T>&& v) {
   if (v.empty()) return Napi::ArrayBuffer::New(env, 0);
   auto* owner = new std::vector<T>(std::move(v));
-  return Napi::ArrayBuffer::New(env, owner->data(), owner->size() * sizeof(T),
-                                [](Napi::Env, void*, std::vector<T>* o) { delete o; }, owner);
+  return Napi::ArrayBuffer::New(
+      env, owner->data(), owner->size() * sizeof(T), [](Napi::Env, void*, std::vector<T>* o) { delete o; }, owner);
 }
 }  // namespace
 

@@ -35,13 +35,9 @@ template <typename F>
 Napi::Value guard(const Napi::CallbackInfo& info, F&& body) {
   try {
     return body();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::bad_alloc&) {
+  } catch (const Napi::Error&) { throw; } catch (const std::bad_alloc&) {
     throw to_js_error(info.Env(), Error("E_MEMORY", "out of memory"));
-  } catch (const std::exception& e) {
-    throw to_js_error(info.Env(), e);
-  }
+  } catch (const std::exception& e) { throw to_js_error(info.Env(), e); }
 }
 
 // ---- argument readers: each checks type and names the argument in its error -------------------------

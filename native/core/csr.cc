@@ -25,7 +25,10 @@ CsrView Csr::view() const {
 DuplicateError::DuplicateError(int32_t r, int32_t c, int64_t p1, int64_t p2)
     : Error("E_DUPLICATE", "duplicate interaction (row " + std::to_string(r) + ", column " + std::to_string(c) +
                                ") at input positions " + std::to_string(p1) + " and " + std::to_string(p2)),
-      row(r), col(c), first(p1), second(p2) {}
+      row(r),
+      col(c),
+      first(p1),
+      second(p2) {}
 
 DupPolicy dup_policy_from(const std::string& s) {
   if (s == "last") return DupPolicy::Last;
@@ -40,8 +43,12 @@ Csr build_csr(int32_t rows, int32_t cols, const int32_t* r, const int32_t* c, co
   if (rows < 0 || cols < 0) fail_arg("matrix dimensions must be >= 0");
   if (n > std::numeric_limits<int32_t>::max()) fail_arg("more than 2^31-1 interactions are not supported");
   for (int64_t p = 0; p < n; ++p) {
-    if (r[p] < 0 || r[p] >= rows) fail_arg("row index " + std::to_string(r[p]) + " at position " + std::to_string(p) + " is outside [0, " + std::to_string(rows) + ")");
-    if (c[p] < 0 || c[p] >= cols) fail_arg("column index " + std::to_string(c[p]) + " at position " + std::to_string(p) + " is outside [0, " + std::to_string(cols) + ")");
+    if (r[p] < 0 || r[p] >= rows)
+      fail_arg("row index " + std::to_string(r[p]) + " at position " + std::to_string(p) + " is outside [0, " +
+               std::to_string(rows) + ")");
+    if (c[p] < 0 || c[p] >= cols)
+      fail_arg("column index " + std::to_string(c[p]) + " at position " + std::to_string(p) + " is outside [0, " +
+               std::to_string(cols) + ")");
     if (v && !std::isfinite(v[p])) fail_arg("value at position " + std::to_string(p) + " is not a finite number");
   }
   // Pass 1: stable counting sort of input positions by column. Pass 2: stable by row. Rows end up sorted by
@@ -147,8 +154,8 @@ inline void check_row(const CsrView& m, const std::string& nm, int32_t r, int64_
     const int32_t j = ix[p];
     if (j <= prev || j >= m.cols) {
       if (j < 0 || j >= m.cols)
-        fail_arg(nm + ".indices[" + std::to_string(p) + "] = " + std::to_string(j) + " is outside [0, cols = " +
-                 std::to_string(m.cols) + ") in row " + std::to_string(r));
+        fail_arg(nm + ".indices[" + std::to_string(p) + "] = " + std::to_string(j) +
+                 " is outside [0, cols = " + std::to_string(m.cols) + ") in row " + std::to_string(r));
       bad_row(nm, ".indices is not sorted and unique", r);
     }
     prev = j;
@@ -158,24 +165,31 @@ inline void check_row(const CsrView& m, const std::string& nm, int32_t r, int64_
       if (!std::isfinite(m.data[p])) bad_row(nm, ".data has a non-finite value", r);
 }
 
-CsrView csr_shape(const Napi::Value& v, const std::string& nm, Span<const int32_t>& indptr, Span<const int32_t>& indices) {
+CsrView csr_shape(const Napi::Value& v, const std::string& nm, Span<const int32_t>& indptr,
+                  Span<const int32_t>& indices) {
   if (!v.IsObject()) fail_arg(nm + " must be a CSR matrix object");
   auto o = v.As<Napi::Object>();
   CsrView m;
-  m.rows = static_cast<int32_t>(int_arg(o.Get("rows"), (nm + ".rows").c_str(), 0, std::numeric_limits<int32_t>::max() - 1));
-  m.cols = static_cast<int32_t>(int_arg(o.Get("cols"), (nm + ".cols").c_str(), 0, std::numeric_limits<int32_t>::max() - 1));
+  m.rows =
+      static_cast<int32_t>(int_arg(o.Get("rows"), (nm + ".rows").c_str(), 0, std::numeric_limits<int32_t>::max() - 1));
+  m.cols =
+      static_cast<int32_t>(int_arg(o.Get("cols"), (nm + ".cols").c_str(), 0, std::numeric_limits<int32_t>::max() - 1));
   indptr = typed_array<const int32_t>(o.Get("indptr"), (nm + ".indptr").c_str());
   indices = typed_array<const int32_t>(o.Get("indices"), (nm + ".indices").c_str());
   auto data = optional_typed_array<const float>(o.Get("data"), (nm + ".data").c_str());
   auto times = optional_typed_array<const double>(o.Get("times"), (nm + ".times").c_str());
   if (indptr.size != static_cast<size_t>(m.rows) + 1)
-    fail_arg(nm + ".indptr must have rows + 1 = " + std::to_string(int64_t{m.rows} + 1) + " entries, has " + std::to_string(indptr.size));
+    fail_arg(nm + ".indptr must have rows + 1 = " + std::to_string(int64_t{m.rows} + 1) + " entries, has " +
+             std::to_string(indptr.size));
   const int64_t nnz = indptr[m.rows];
   if (indptr[0] != 0) fail_arg(nm + ".indptr[0] must be 0, got " + std::to_string(indptr[0]));
   if (nnz < 0 || static_cast<size_t>(nnz) > indices.size)
-    fail_arg(nm + ".indptr[rows] = " + std::to_string(nnz) + " does not match indices (length " + std::to_string(indices.size) + ")");
-  if (!data.empty() && data.size < static_cast<size_t>(nnz)) fail_arg(nm + ".data is shorter than nnz = " + std::to_string(nnz));
-  if (!times.empty() && times.size < static_cast<size_t>(nnz)) fail_arg(nm + ".times is shorter than nnz = " + std::to_string(nnz));
+    fail_arg(nm + ".indptr[rows] = " + std::to_string(nnz) + " does not match indices (length " +
+             std::to_string(indices.size) + ")");
+  if (!data.empty() && data.size < static_cast<size_t>(nnz))
+    fail_arg(nm + ".data is shorter than nnz = " + std::to_string(nnz));
+  if (!times.empty() && times.size < static_cast<size_t>(nnz))
+    fail_arg(nm + ".times is shorter than nnz = " + std::to_string(nnz));
   m.indptr = indptr.data;
   m.indices = indices.data;
   m.data = data.empty() ? nullptr : data.data;
@@ -257,23 +271,26 @@ void check_csr_rows(const CsrView& m, const std::string& name, const int32_t* ro
   for (size_t k = 0; k < n; ++k) {
     const int32_t r = rows[k];
     if (r < 0 || r >= m.rows) continue;
-    if (m.indptr[r] < 0 || m.indptr[r] > nnz) fail_arg(name + ".indptr is not monotone within [0, nnz] at row " + std::to_string(r));
+    if (m.indptr[r] < 0 || m.indptr[r] > nnz)
+      fail_arg(name + ".indptr is not monotone within [0, nnz] at row " + std::to_string(r));
     check_row(m, name, r, nnz);
   }
 }
 
 void check_transposed(const CsrView& R, const CsrView& C, const char* name) {
   if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz())
-    fail_arg(std::string(name) + " is not the transpose of train: it is " + std::to_string(C.rows) + " x " + std::to_string(C.cols) +
-             " with " + std::to_string(C.nnz()) + " entries, train is " + std::to_string(R.rows) + " x " + std::to_string(R.cols) +
-             " with " + std::to_string(R.nnz()));
-  if ((R.data == nullptr) != (C.data == nullptr)) fail_arg(std::string("train and ") + name + " must both have values or neither");
+    fail_arg(std::string(name) + " is not the transpose of train: it is " + std::to_string(C.rows) + " x " +
+             std::to_string(C.cols) + " with " + std::to_string(C.nnz()) + " entries, train is " +
+             std::to_string(R.rows) + " x " + std::to_string(R.cols) + " with " + std::to_string(R.nnz()));
+  if ((R.data == nullptr) != (C.data == nullptr))
+    fail_arg(std::string("train and ") + name + " must both have values or neither");
 }
 
 void check_indices(const int32_t* a, size_t len, int64_t n, const char* name, const char* what) {
   for (size_t p = 0; p < len; ++p)
     if (a[p] < 0 || a[p] >= n)
-      fail_arg(std::string(name) + "[" + std::to_string(p) + "] = " + std::to_string(a[p]) + " is outside [0, " + std::to_string(n) + ") (" + what + ")");
+      fail_arg(std::string(name) + "[" + std::to_string(p) + "] = " + std::to_string(a[p]) + " is outside [0, " +
+               std::to_string(n) + ") (" + what + ")");
 }
 
 namespace {
@@ -285,7 +302,9 @@ constexpr int kAhead = 8;
 }  // namespace
 
 void spmm(const CsrView& A, const float* B, int ldb, int l, float* C, int ldc, int threads) {
-  parallel_for(A.rows, threads, [&](int64_t r, int) {
+  parallel_for(
+      A.rows, threads,
+      [&](int64_t r, int) {
     float* c = C + r * ldc;
     std::fill(c, c + l, 0.f);
     const int32_t b = A.row_begin(static_cast<int32_t>(r)), e = A.row_end(static_cast<int32_t>(r));
@@ -293,7 +312,8 @@ void spmm(const CsrView& A, const float* B, int ldb, int l, float* C, int ldc, i
       if (p + kAhead < e) prefetch_row(B + static_cast<int64_t>(A.indices[p + kAhead]) * ldb, l);
       blas::axpy(l, A.value(p), B + static_cast<int64_t>(A.indices[p]) * ldb, c);
     }
-  }, 256);
+      },
+      256);
 }
 
 void spmm_t(const CsrView& A, const float* B, int ldb, int l, float* C, int ldc, int threads) {
@@ -322,10 +342,13 @@ void spmm_t(const CsrView& A, const float* B, int ldb, int l, float* C, int ldc,
   });
   // Sum the private copies into C in thread order, parallel over C's rows.
   if (nt > 1)
-    parallel_for(n, nt, [&](int64_t j, int) {
+    parallel_for(
+        n, nt,
+        [&](int64_t j, int) {
       float* c = C + j * ldc;
       for (int t = 0; t < nt - 1; ++t) blas::axpy(l, 1.f, part[t].data() + j * l, c);
-    }, 512);
+        },
+        512);
 }
 
 Napi::Object csr_to_js(Napi::Env env, Csr&& m) {

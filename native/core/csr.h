@@ -16,10 +16,10 @@ namespace recsys {
 // A borrowed view (memory owned by JS typed arrays or by a Csr below).
 struct CsrView {
   int32_t rows = 0, cols = 0;
-  const int32_t* indptr = nullptr;   // rows + 1
-  const int32_t* indices = nullptr;  // nnz
-  const float* data = nullptr;       // nnz, or null (all ones)
-  const double* times = nullptr;     // nnz, or null
+  const int32_t* indptr = nullptr;    // rows + 1
+  const int32_t* indices = nullptr;   // nnz
+  const float* data = nullptr;        // nnz, or null (all ones)
+  const double* times = nullptr;      // nnz, or null
   std::shared_ptr<const void> owner;  // keeps copied indptr/indices alive (csr_fit_arg), or null
   int64_t nnz() const { return rows == 0 ? 0 : indptr[rows]; }
   int32_t row_begin(int32_t r) const { return indptr[r]; }

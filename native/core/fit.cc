@@ -66,11 +66,13 @@ double max_memory_arg(const Napi::Object& o) {
   return real_arg(o, "maxMemoryBytes", static_cast<double>(physical_memory()) / 2, 0, 1e18);
 }
 
-void check_memory(const std::string& model, double need, const std::string& what, double max_bytes, const std::string& hint) {
+void check_memory(const std::string& model, double need, const std::string& what, double max_bytes,
+                  const std::string& hint) {
   if (!(need > max_bytes)) return;
-  fail("E_MEMORY", model + " needs " + std::to_string(static_cast<int64_t>(std::min(need, 9e18))) + " bytes (" + gib(need) + ") for " + what +
-                       ", more than maxMemoryBytes = " + std::to_string(static_cast<int64_t>(max_bytes)) + " (" + gib(max_bytes) +
-                       "); raise maxMemoryBytes or " + hint);
+  fail("E_MEMORY", model + " needs " + std::to_string(static_cast<int64_t>(std::min(need, 9e18))) + " bytes (" +
+                       gib(need) + ") for " + what +
+                       ", more than maxMemoryBytes = " + std::to_string(static_cast<int64_t>(max_bytes)) + " (" +
+                       gib(max_bytes) + "); raise maxMemoryBytes or " + hint);
 }
 
 double pair_bound(const CsrView& m) {
@@ -96,19 +98,20 @@ Napi::Value run_fit(const Napi::CallbackInfo& info, const Napi::Object& opts, Fi
   }
   if (async) {
     std::shared_ptr<Napi::FunctionReference> on_progress;
-    if (cb.IsFunction()) on_progress = std::make_shared<Napi::FunctionReference>(Napi::Persistent(cb.As<Napi::Function>()));
+    if (cb.IsFunction())
+      on_progress = std::make_shared<Napi::FunctionReference>(Napi::Persistent(cb.As<Napi::Function>()));
     return run_async<std::shared_ptr<Model>, Progress>(
         env, "recsys.fit",
         [fn = std::move(fn), cancel](const std::function<void(const Progress&)>& send) {
-          FitContext ctx(cancel, send);
-          auto model = fn(ctx);
-          check_fit_finite(*model);
-          return model;
+      FitContext ctx(cancel, send);
+      auto model = fn(ctx);
+      check_fit_finite(*model);
+      return model;
         },
         [](Napi::Env e, std::shared_ptr<Model>& model) -> Napi::Value { return wrap_model(e, std::move(model)); },
         [on_progress](Napi::Env e, const Progress& p) {
-          if (on_progress) on_progress->Call({progress_to_js(e, p)});
-        },
+      if (on_progress) on_progress->Call({progress_to_js(e, p)});
+    },
         keep);
   }
   Napi::Function f = cb.IsFunction() ? cb.As<Napi::Function>() : Napi::Function();

@@ -23,7 +23,7 @@ namespace recsys {
 struct Progress {
   std::string phase;  // "epoch", "iteration", "users", ...
   int step = 0, total = 0;
-  double loss = NAN;  // NaN when not computed
+  double loss = NAN;   // NaN when not computed
   double seconds = 0;  // since the fit started
 };
 
@@ -47,7 +47,8 @@ class FitContext {
 double max_memory_arg(const Napi::Object& o);
 // E_MEMORY when need > max_bytes: "<model> needs N bytes (x GiB) for <what>, more than maxMemoryBytes = M (y GiB);
 // raise maxMemoryBytes or <hint>".
-void check_memory(const std::string& model, double need, const std::string& what, double max_bytes, const std::string& hint);
+void check_memory(const std::string& model, double need, const std::string& what, double max_bytes,
+                  const std::string& hint);
 // sum over rows of row_len^2: an upper bound on the distinct column pairs that share a row (co-occurrences).
 double pair_bound(const CsrView& m);
 

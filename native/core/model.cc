@@ -48,7 +48,8 @@ void FactorModel::score_users(const int32_t* us, int n, float* out) const {
   std::vector<float> P(static_cast<size_t>(n) * factors, 0.f);
   for (int r = 0; r < n; ++r)
     if (is_user_known(us[r]))
-      std::copy_n(U.data() + static_cast<int64_t>(us[r]) * factors, factors, P.data() + static_cast<int64_t>(r) * factors);
+      std::copy_n(U.data() + static_cast<int64_t>(us[r]) * factors, factors,
+                  P.data() + static_cast<int64_t>(r) * factors);
   blas::gemm(blas::Trans::No, blas::Trans::Yes, n, items, factors, 1.f, P.data(), factors, V.data(), factors, 0.f, out,
              items);
   for (int r = 0; r < n; ++r) {
@@ -107,8 +108,10 @@ std::map<std::string, Tensor> FactorModel::state() const {
   if (!user_bias.empty()) s["user_bias"] = Tensor{{users}, user_bias, {}};
   if (!item_bias.empty()) s["item_bias"] = Tensor{{items}, item_bias, {}};
   s["global_bias"] = Tensor{{1}, {global}, {}};
-  if (!user_known.empty()) s["user_known"] = Tensor{{users}, {}, std::vector<int32_t>(user_known.begin(), user_known.end())};
-  if (!item_known.empty()) s["item_known"] = Tensor{{items}, {}, std::vector<int32_t>(item_known.begin(), item_known.end())};
+  if (!user_known.empty())
+    s["user_known"] = Tensor{{users}, {}, std::vector<int32_t>(user_known.begin(), user_known.end())};
+  if (!item_known.empty())
+    s["item_known"] = Tensor{{items}, {}, std::vector<int32_t>(item_known.begin(), item_known.end())};
   if (clip) s["clip"] = Tensor{{2}, {clip_min, clip_max}, {}};
   if (!std::isnan(unknown_fallback)) s["unknown_fallback"] = Tensor{{1}, {unknown_fallback}, {}};
   return s;
@@ -169,9 +172,7 @@ void restore_factor_state(FactorModel& m, StateReader& s, bool needs_factors) {
     m.clip_min = c[0];
     m.clip_max = c[1];
   }
-  if (s.has("unknown_fallback")) {
-    m.unknown_fallback = s.scalar("unknown_fallback");
-  }
+  if (s.has("unknown_fallback")) { m.unknown_fallback = s.scalar("unknown_fallback"); }
 }
 
 // ---- StateReader and the restorer registry -----------------------------------------------------------------
@@ -197,7 +198,8 @@ double StateReader::real_param(const std::string& name) const {
 int64_t StateReader::int_param(const std::string& name, int64_t lo, int64_t hi) const {
   double v = param(name, ParamValue::Number).num;
   if (!(v >= static_cast<double>(lo) && v <= static_cast<double>(hi)) || v != std::floor(v))
-    fail_arg(kind_ + " restore: option '" + name + "' must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    fail_arg(kind_ + " restore: option '" + name + "' must be an integer in [" + std::to_string(lo) + ", " +
+             std::to_string(hi) + "]");
   return static_cast<int64_t>(v);
 }
 
@@ -244,7 +246,8 @@ const std::vector<int64_t>& StateReader::shape(const std::string& name) const {
 namespace {
 std::string shape_text(const std::vector<int64_t>& shape) {
   std::string t = "[";
-  for (size_t d = 0; d < shape.size(); ++d) t += (d ? ", " : "") + (shape[d] < 0 ? std::string("*") : std::to_string(shape[d]));
+  for (size_t d = 0; d < shape.size(); ++d)
+    t += (d ? ", " : "") + (shape[d] < 0 ? std::string("*") : std::to_string(shape[d]));
   return t + "]";
 }
 }  // namespace
@@ -257,7 +260,8 @@ const Tensor& StateReader::get(const std::string& name, bool want_f32) const {
   for (int64_t d : t.shape) numel *= d;
   size_t have = want_f32 ? t.f32.size() : t.i32.size();
   if ((want_f32 ? !t.i32.empty() : !t.f32.empty()) || static_cast<int64_t>(have) != numel)
-    fail_tensor(name, std::string("must be ") + (want_f32 ? "float32" : "int32") + " with " + std::to_string(numel) + " values");
+    fail_tensor(name, std::string("must be ") + (want_f32 ? "float32" : "int32") + " with " + std::to_string(numel) +
+                          " values");
   return t;
 }
 
@@ -287,14 +291,14 @@ int32_t StateReader::int_scalar(const std::string& name, int32_t lo, int32_t hi)
   return v;
 }
 
-
 void check_csr(const StateReader& s, const std::vector<int32_t>& indptr, const std::vector<int32_t>& indices,
                int64_t rows, int32_t cols, const char* name) {
   if (static_cast<int64_t>(indptr.size()) != rows + 1 || indptr[0] != 0)
     s.fail_tensor(name, "indptr must have rows + 1 entries starting at 0");
   for (int64_t r = 0; r < rows; ++r)
     if (indptr[r + 1] < indptr[r]) s.fail_tensor(name, "indptr must be non-decreasing");
-  if (indptr[rows] != static_cast<int64_t>(indices.size())) s.fail_tensor(name, "indptr must end at the number of indices");
+  if (indptr[rows] != static_cast<int64_t>(indices.size()))
+    s.fail_tensor(name, "indptr must end at the number of indices");
   for (int32_t i : indices)
     if (i < 0 || i >= cols) s.fail_tensor(name, "has an index outside [0, " + std::to_string(cols) + ")");
 }
@@ -316,7 +320,8 @@ std::vector<std::string> restorable_kinds() {
   return k;
 }
 
-std::shared_ptr<Model> restore_model(const std::string& kind, int32_t users, int32_t items, TensorMap tensors, ParamMap params) {
+std::shared_ptr<Model> restore_model(const std::string& kind, int32_t users, int32_t items, TensorMap tensors,
+                                     ParamMap params) {
   auto it = restorers().find(kind);
   if (it == restorers().end()) fail("E_FORMAT", "no model family of this build restores models of kind '" + kind + "'");
   StateReader reader(kind, users, items, std::move(tensors), std::move(params));
@@ -370,7 +375,8 @@ void factor_model_from_options(const Napi::Object& o, FactorModel& m, int min_fa
       return;
     }
     auto a = typed_array<const float>(v, key);
-    if (a.size != expected) fail_arg(std::string(key) + " must have " + std::to_string(expected) + " entries, got " + std::to_string(a.size));
+    if (a.size != expected)
+      fail_arg(std::string(key) + " must have " + std::to_string(expected) + " entries, got " + std::to_string(a.size));
     for (size_t p = 0; p < a.size; ++p)
       if (!std::isfinite(a[p])) fail_arg(std::string(key) + "[" + std::to_string(p) + "] is not finite");
     dst.assign(a.begin(), a.end());
@@ -387,18 +393,14 @@ namespace {
 class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
  public:
   static void Init(Napi::Env env, Napi::Object exports) {
-    Napi::Function f = DefineClass(env, "NativeModel",
-                                   {InstanceAccessor<&ModelHandle::Kind>("kind"),
-                                    InstanceAccessor<&ModelHandle::NUsers>("nUsers"),
-                                    InstanceAccessor<&ModelHandle::NItems>("nItems"),
-                                    InstanceMethod<&ModelHandle::Recommend>("recommend"),
-                                    InstanceMethod<&ModelHandle::RecommendBatch>("recommendBatch"),
-                                    InstanceMethod<&ModelHandle::RecommendNew>("recommendNew"),
-                                    InstanceMethod<&ModelHandle::Predict>("predict"),
-                                    InstanceMethod<&ModelHandle::ScoreUsers>("scoreUsers"),
-                                    InstanceMethod<&ModelHandle::Similar>("similarItems"),
-                                    InstanceMethod<&ModelHandle::SimilarUsers>("similarUsers"),
-                                    InstanceMethod<&ModelHandle::State>("state")});
+    Napi::Function f = DefineClass(
+        env, "NativeModel",
+        {InstanceAccessor<&ModelHandle::Kind>("kind"), InstanceAccessor<&ModelHandle::NUsers>("nUsers"),
+         InstanceAccessor<&ModelHandle::NItems>("nItems"), InstanceMethod<&ModelHandle::Recommend>("recommend"),
+         InstanceMethod<&ModelHandle::RecommendBatch>("recommendBatch"),
+         InstanceMethod<&ModelHandle::RecommendNew>("recommendNew"), InstanceMethod<&ModelHandle::Predict>("predict"),
+         InstanceMethod<&ModelHandle::ScoreUsers>("scoreUsers"), InstanceMethod<&ModelHandle::Similar>("similarItems"),
+         InstanceMethod<&ModelHandle::SimilarUsers>("similarUsers"), InstanceMethod<&ModelHandle::State>("state")});
     addon_data(env).get("NativeModel") = Napi::Persistent(f);
     exports.Set("NativeModel", f);
   }
@@ -491,7 +493,8 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
       int threads = static_cast<int>(int_arg(info[5], "threads", 0, 1024));
       size_t n = users.size;
       for (size_t r = 0; r < n; ++r)
-        if (users[r] < 0 || users[r] >= mod.n_users()) fail_arg("users[" + std::to_string(r) + "] = " + std::to_string(users[r]) + " is not a trained user");
+        if (users[r] < 0 || users[r] >= mod.n_users())
+          fail_arg("users[" + std::to_string(r) + "] = " + std::to_string(users[r]) + " is not a trained user");
       std::vector<int32_t> out_items(n * k, -1);
       std::vector<float> out_scores(n * k, std::numeric_limits<float>::quiet_NaN());
       std::vector<int32_t> counts(n, 0);
@@ -502,7 +505,9 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
       std::vector<std::vector<float>> buf(nt);
       std::vector<std::vector<ScoredItem>> best(nt, std::vector<ScoredItem>(std::max(k, 1)));
       std::vector<std::vector<int32_t>> scratch(nt);
-      parallel_for(n_blocks, nt, [&](int64_t b, int tid) {
+      parallel_for(
+          n_blocks, nt,
+          [&](int64_t b, int tid) {
         int64_t r0 = b * block, r1 = std::min<int64_t>(n, r0 + block);
         int cnt = static_cast<int>(r1 - r0);
         auto& sc = buf[tid];
@@ -522,7 +527,8 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
             out_scores[r * k + j] = best[tid][j].score;
           }
         }
-      }, 1);
+          },
+          1);
       auto o = Napi::Object::New(info.Env());
       o.Set("items", give_to_js(info.Env(), std::move(out_items)));
       o.Set("scores", give_to_js(info.Env(), std::move(out_scores)));
@@ -540,12 +546,14 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
       auto values = optional_typed_array<const float>(info[1], "values");
       if (!values.empty() && values.size != items.size) fail_arg("values must have one entry per item");
       for (size_t p = 0; p < items.size; ++p)
-        if (items[p] < 0 || items[p] >= mod.n_items()) fail_arg("items[" + std::to_string(p) + "] is not a trained item");
+        if (items[p] < 0 || items[p] >= mod.n_items())
+          fail_arg("items[" + std::to_string(p) + "] is not a trained item");
       int k = static_cast<int>(int_arg(info[2], "k", 0, std::numeric_limits<int32_t>::max()));
       k = std::min(k, mod.n_items());
       bool filter_seen = info[3].ToBoolean().Value();
       std::vector<float> scores(mod.n_items());
-      mod.score_new_user(items.data, values.empty() ? nullptr : values.data, static_cast<int>(items.size), scores.data());
+      mod.score_new_user(items.data, values.empty() ? nullptr : values.data, static_cast<int>(items.size),
+                         scores.data());
       std::vector<int32_t> seen;
       if (filter_seen) {
         seen.assign(items.begin(), items.end());
@@ -571,8 +579,9 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
       if (us.size != is.size) fail_arg("users and items must have the same length");
       int threads = info.Length() > 2 ? static_cast<int>(int_arg(info[2], "threads", 0, 1024)) : 0;
       std::vector<float> out(us.size);
-      parallel_for(static_cast<int64_t>(us.size), us.size > 20000 ? threads : 1,
-                   [&](int64_t p, int) { out[p] = mod.predict(us[p], is[p]); }, 4096);
+      parallel_for(
+          static_cast<int64_t>(us.size), us.size > 20000 ? threads : 1,
+          [&](int64_t p, int) { out[p] = mod.predict(us[p], is[p]); }, 4096);
       return give_to_js(info.Env(), std::move(out));
     });
   }
@@ -582,17 +591,21 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
     return guard(info, [&]() -> Napi::Value {
       const Model& mod = m(info.Env());
       auto us = typed_array<const int32_t>(info[0], "users");
-      int threads = info.Length() > 1 && !info[1].IsUndefined() ? static_cast<int>(int_arg(info[1], "threads", 0, 1024)) : 1;
+      int threads =
+          info.Length() > 1 && !info[1].IsUndefined() ? static_cast<int>(int_arg(info[1], "threads", 0, 1024)) : 1;
       for (size_t r = 0; r < us.size; ++r)
         if (us[r] < 0 || us[r] >= mod.n_users()) fail_arg("users[" + std::to_string(r) + "] is not a trained user");
       const size_t ni = static_cast<size_t>(mod.n_items());
       std::vector<float> out(us.size * ni);
       const int64_t block = 64;
       int64_t n_blocks = (static_cast<int64_t>(us.size) + block - 1) / block;
-      parallel_for(n_blocks, threads, [&](int64_t b, int) {
+      parallel_for(
+          n_blocks, threads,
+          [&](int64_t b, int) {
         int64_t r0 = b * block, r1 = std::min<int64_t>(static_cast<int64_t>(us.size), r0 + block);
         mod.score_users(us.data + r0, static_cast<int>(r1 - r0), out.data() + r0 * ni);
-      }, 1);
+          },
+          1);
       return give_to_js(info.Env(), std::move(out));
     });
   }
@@ -626,7 +639,8 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
       for (auto& [name, t] : m(env).state()) {
         auto e = Napi::Object::New(env);
         auto shape = Napi::Array::New(env, t.shape.size());
-        for (size_t d = 0; d < t.shape.size(); ++d) shape.Set(static_cast<uint32_t>(d), Napi::Number::New(env, static_cast<double>(t.shape[d])));
+        for (size_t d = 0; d < t.shape.size(); ++d)
+          shape.Set(static_cast<uint32_t>(d), Napi::Number::New(env, static_cast<double>(t.shape[d])));
         e.Set("shape", shape);
         if (!t.i32.empty()) e.Set("data", to_js(env, t.i32));
         else e.Set("data", to_js(env, t.f32));
@@ -680,7 +694,8 @@ TensorMap tensors_arg(const Napi::Value& v) {
       t.f32.assign(a.begin(), a.end());
     }
     if (static_cast<int64_t>(t.f32.size() + t.i32.size()) != numel)
-      fail_arg("tensors." + name + " has " + std::to_string(t.f32.size() + t.i32.size()) + " values for a shape of " + std::to_string(numel));
+      fail_arg("tensors." + name + " has " + std::to_string(t.f32.size() + t.i32.size()) + " values for a shape of " +
+               std::to_string(numel));
     out[name] = std::move(t);
   }
   return out;
@@ -693,9 +708,12 @@ Napi::Value JsRestoreModel(const Napi::CallbackInfo& info) {
     if (!info[0].IsString()) fail_arg("kind must be a string");
     if (!info[1].IsObject()) fail_arg("restoreModel expects { users, items }");
     auto dims = info[1].As<Napi::Object>();
-    int32_t users = static_cast<int32_t>(int_arg(dims.Get("users"), "users", 0, std::numeric_limits<int32_t>::max() - 1));
-    int32_t items = static_cast<int32_t>(int_arg(dims.Get("items"), "items", 0, std::numeric_limits<int32_t>::max() - 1));
-    return wrap_model(info.Env(), restore_model(info[0].As<Napi::String>().Utf8Value(), users, items, tensors_arg(info[2]), params_arg(info[3])));
+    int32_t users =
+        static_cast<int32_t>(int_arg(dims.Get("users"), "users", 0, std::numeric_limits<int32_t>::max() - 1));
+    int32_t items =
+        static_cast<int32_t>(int_arg(dims.Get("items"), "items", 0, std::numeric_limits<int32_t>::max() - 1));
+    return wrap_model(info.Env(), restore_model(info[0].As<Napi::String>().Utf8Value(), users, items,
+                                                tensors_arg(info[2]), params_arg(info[3])));
   });
 }
 

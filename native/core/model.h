@@ -92,14 +92,14 @@ class StateReader {
   // Moves out a float tensor with exactly this shape (an extent of -1 matches any); every value must be finite.
   std::vector<float> f32(const std::string& name, const std::vector<int64_t>& shape);
   std::vector<int32_t> i32(const std::string& name, const std::vector<int64_t>& shape);
-  float scalar(const std::string& name);  // a finite float tensor of shape {1}
+  float scalar(const std::string& name);                                // a finite float tensor of shape {1}
   int32_t int_scalar(const std::string& name, int32_t lo, int32_t hi);  // an int32 tensor of shape {1} in [lo, hi]
   // E_FORMAT naming the kind and the tensor.
   [[noreturn]] void fail_tensor(const std::string& name, const std::string& why) const;
 
   // The model's options (see above).
   bool has_param(const std::string& name) const { return params_.count(name) > 0; }
-  double real_param(const std::string& name) const;                         // a finite number
+  double real_param(const std::string& name) const;                          // a finite number
   int64_t int_param(const std::string& name, int64_t lo, int64_t hi) const;  // an integer in [lo, hi]
   bool bool_param(const std::string& name) const;
   std::string string_param(const std::string& name) const;
@@ -138,7 +138,6 @@ struct UserRows {
   size_t bytes() const { return (indptr.size() + indices.size()) * sizeof(int32_t) + values.size() * sizeof(float); }
 };
 
-
 using Restorer = std::shared_ptr<Model> (*)(StateReader& state);
 struct RestorerRegistrar {
   RestorerRegistrar(const char* kind, Restorer fn);
@@ -147,7 +146,8 @@ struct RestorerRegistrar {
 
 // Rebuilds a model of `kind` (E_FORMAT for a kind no family registered, or a bad state). The result must report
 // the given n_users / n_items.
-std::shared_ptr<Model> restore_model(const std::string& kind, int32_t users, int32_t items, TensorMap tensors, ParamMap params);
+std::shared_ptr<Model> restore_model(const std::string& kind, int32_t users, int32_t items, TensorMap tensors,
+                                     ParamMap params);
 bool can_restore(const std::string& kind);
 std::vector<std::string> restorable_kinds();
 
@@ -156,8 +156,8 @@ std::vector<std::string> restorable_kinds();
 class FactorModel : public Model {
  public:
   int32_t users = 0, items = 0, factors = 0;
-  std::vector<float> U, V;                     // users x factors, items x factors (empty when factors == 0)
-  std::vector<float> user_bias, item_bias;     // empty when the model has none
+  std::vector<float> U, V;                  // users x factors, items x factors (empty when factors == 0)
+  std::vector<float> user_bias, item_bias;  // empty when the model has none
   float global = 0.f;
   std::vector<uint8_t> user_known, item_known;  // 1 = had training data; empty = all known
   bool clip = false;
@@ -178,7 +178,8 @@ class FactorModel : public Model {
   void similar_users(int32_t u, float* out) const override;
   std::map<std::string, Tensor> state() const override;
   size_t memory_bytes() const override {
-    return (U.size() + V.size() + user_bias.size() + item_bias.size()) * sizeof(float) + user_known.size() + item_known.size();
+    return (U.size() + V.size() + user_bias.size() + item_bias.size()) * sizeof(float) + user_known.size() +
+           item_known.size();
   }
 
   bool is_user_known(int32_t u) const { return u >= 0 && u < users && (user_known.empty() || user_known[u]); }

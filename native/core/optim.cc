@@ -17,7 +17,8 @@ AdamCoef adam_coef(const OptimizerParams& p) {
   const double t = static_cast<double>(std::max<int64_t>(1, p.step));
   // Bias correction folded into the step size (Kingma & Ba 2015, section 2; TensorFlow's formulation).
   const double lr_t = p.lr * std::sqrt(1 - std::pow(p.beta2, t)) / (1 - std::pow(p.beta1, t));
-  return {static_cast<float>(p.beta1), static_cast<float>(p.beta2), static_cast<float>(lr_t), static_cast<float>(p.eps)};
+  return {static_cast<float>(p.beta1), static_cast<float>(p.beta2), static_cast<float>(lr_t),
+          static_cast<float>(p.eps)};
 }
 inline void update(float* w, float g, float* m, float* v, const AdamCoef& c, const OptimizerParams& p) {
   if (!p.adam) {
@@ -55,7 +56,8 @@ void optimizer_rows_step(float* table, float* m, float* v, int32_t n_rows, int d
     if (r >= 0 && r < n_rows) {
       const int64_t base = static_cast<int64_t>(r) * dim;
       for (int d = 0; d < dim; ++d)
-        update(table + base + d, g[d] + l2 * table[base + d], m ? m + base + d : nullptr, v ? v + base + d : nullptr, c, p);
+        update(table + base + d, g[d] + l2 * table[base + d], m ? m + base + d : nullptr, v ? v + base + d : nullptr, c,
+               p);
     }
     s = e;
   }
@@ -95,7 +97,8 @@ void embedding_bag_step(float* table, float* m, float* v, int32_t n_rows, int di
     if (r >= 0 && r < n_rows) {
       const int64_t base = static_cast<int64_t>(r) * dim;
       for (int d = 0; d < dim; ++d)
-        update(table + base + d, g[d] + l2 * table[base + d], m ? m + base + d : nullptr, v ? v + base + d : nullptr, c, p);
+        update(table + base + d, g[d] + l2 * table[base + d], m ? m + base + d : nullptr, v ? v + base + d : nullptr, c,
+               p);
     }
     s = e;
   }
@@ -145,7 +148,8 @@ Napi::Value OptimizerStep(const Napi::CallbackInfo& info) {
     auto m = optional_typed_array<float>(info[2], "m");
     auto v = optional_typed_array<float>(info[3], "v");
     OptimizerParams p = opt_params(info[4]);
-    if (g.size != w.size) fail_arg("grad must have the size of w (" + std::to_string(w.size) + "), got " + std::to_string(g.size));
+    if (g.size != w.size)
+      fail_arg("grad must have the size of w (" + std::to_string(w.size) + "), got " + std::to_string(g.size));
     check_moments(m, v, w.size, p.adam);
     optimizer_step(w.data, g.data, m.data, v.data, static_cast<int64_t>(w.size), p);
     return info.Env().Undefined();
@@ -167,7 +171,8 @@ Napi::Value OptimizerRowsStep(const Napi::CallbackInfo& info) {
     check_moments(m, v, t.size, p.adam);
     int32_t n_rows = static_cast<int32_t>(t.size / dim);
     for (size_t j = 0; j < rows.size; ++j)
-      if (rows[j] < 0 || rows[j] >= n_rows) fail_arg("rows[" + std::to_string(j) + "] = " + std::to_string(rows[j]) + " is outside the table");
+      if (rows[j] < 0 || rows[j] >= n_rows)
+        fail_arg("rows[" + std::to_string(j) + "] = " + std::to_string(rows[j]) + " is outside the table");
     optimizer_rows_step(t.data, m.data, v.data, n_rows, dim, rows.data, static_cast<int64_t>(rows.size), g.data, p);
     return info.Env().Undefined();
   });
@@ -181,7 +186,8 @@ Napi::Value GatherRows(const Napi::CallbackInfo& info) {
     auto rows = typed_array<const int32_t>(info[2], "rows");
     if (t.size % dim != 0) fail_arg("table size is not a multiple of dim");
     auto out = Napi::Float32Array::New(info.Env(), rows.size * static_cast<size_t>(dim));
-    gather_rows(t.data, static_cast<int32_t>(t.size / dim), dim, rows.data, static_cast<int64_t>(rows.size), out.Data());
+    gather_rows(t.data, static_cast<int32_t>(t.size / dim), dim, rows.data, static_cast<int64_t>(rows.size),
+                out.Data());
     return out;
   });
 }
@@ -194,9 +200,11 @@ struct Bag {
 Bag bag_arg(const Napi::Value& v, int32_t n_out, int32_t n_rows) {
   if (!v.IsObject()) fail_arg("entries must be { rowOf, indices, values }");
   auto o = v.As<Napi::Object>();
-  Bag b{typed_array<const int32_t>(o.Get("rowOf"), "entries.rowOf"), typed_array<const int32_t>(o.Get("indices"), "entries.indices"),
+  Bag b{typed_array<const int32_t>(o.Get("rowOf"), "entries.rowOf"),
+        typed_array<const int32_t>(o.Get("indices"), "entries.indices"),
         typed_array<const float>(o.Get("values"), "entries.values")};
-  if (b.indices.size != b.row_of.size || b.values.size != b.row_of.size) fail_arg("entries.rowOf, indices and values must have the same length");
+  if (b.indices.size != b.row_of.size || b.values.size != b.row_of.size)
+    fail_arg("entries.rowOf, indices and values must have the same length");
   for (size_t p = 0; p < b.row_of.size; ++p) {
     if (b.row_of[p] < 0 || b.row_of[p] >= n_out) fail_arg("entries.rowOf holds a row outside [0, rows)");
     if (b.indices[p] < 0 || b.indices[p] >= n_rows) fail_arg("entries.indices holds a row outside the table");
@@ -214,7 +222,8 @@ Napi::Value EmbeddingBag(const Napi::CallbackInfo& info) {
     int32_t n_out = static_cast<int32_t>(int_arg(info[3], "rows", 0, std::numeric_limits<int32_t>::max()));
     Bag b = bag_arg(info[2], n_out, n_rows);
     auto out = Napi::Float32Array::New(info.Env(), static_cast<size_t>(n_out) * dim);
-    embedding_bag(t.data, n_rows, dim, b.row_of.data, b.indices.data, b.values.data, static_cast<int64_t>(b.row_of.size), n_out, out.Data());
+    embedding_bag(t.data, n_rows, dim, b.row_of.data, b.indices.data, b.values.data,
+                  static_cast<int64_t>(b.row_of.size), n_out, out.Data());
     return out;
   });
 }

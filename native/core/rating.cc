@@ -4,8 +4,8 @@
 #include <cmath>
 #include <limits>
 
-#include "core/common.h"
 #include "core/blas.h"
+#include "core/common.h"
 #include "core/grid.h"
 #include "core/rng.h"
 
@@ -124,7 +124,8 @@ Csr read_ratings(StateReader& s, const std::string& prefix, int32_t rows, int32_
   check_csr(s, m.indptr, m.indices, rows, cols, (prefix + "_indptr").c_str());
   for (int32_t r = 0; r < rows; ++r)  // merges and dense rows rely on sorted, unique items
     for (int32_t q = m.indptr[r] + 1; q < m.indptr[r + 1]; ++q)
-      if (m.indices[q] <= m.indices[q - 1]) s.fail_tensor(prefix + "_items", "must be sorted and unique within each row");
+      if (m.indices[q] <= m.indices[q - 1])
+        s.fail_tensor(prefix + "_items", "must be sorted and unique within each row");
   m.data = s.f32(prefix + "_ratings", {static_cast<int64_t>(m.indices.size())});
   return m;
 }

@@ -38,12 +38,12 @@ double start_rating_model(FactorModel& m, const CsrView& R, bool biased, const R
 // Options of the SGD matrix-factorization models; defaults are the caller's (Surprise's SVD / SVD++).
 struct SgdParams {
   int factors = 100, epochs = 20;
-  double lr = 0.005, reg = 0.02;          // factor learning rate and regularization
+  double lr = 0.005, reg = 0.02;            // factor learning rate and regularization
   double lr_bias = 0.005, reg_bias = 0.02;  // the same for the biases (lrBias / regBias; default lr / reg)
   double init_mean = 0, init_std = 0.1;
   bool biased = true;
   bool shuffle = true;
-  int blocks = 0;     // 0 = default_grid_blocks(threads)
+  int blocks = 0;  // 0 = default_grid_blocks(threads)
   int threads = 0;
   uint64_t seed = 42;
 };

@@ -19,7 +19,8 @@ constexpr uint64_t kShuffleId = uint64_t{1} << 62;
 NegativeSampler::NegativeSampler(const CsrView& R) : R_(R) {
   for (int32_t u = 0; u < R.rows; ++u)
     for (int32_t q = R.row_begin(u) + 1; q < R.row_end(u); ++q)
-      if (R.indices[q] <= R.indices[q - 1]) fail_arg("the interaction matrix must have sorted, unique items in each row");
+      if (R.indices[q] <= R.indices[q - 1])
+        fail_arg("the interaction matrix must have sorted, unique items in each row");
   const double bitmap_bytes = static_cast<double>(R.rows) * R.cols / 8;
   if (bitmap_bytes <= static_cast<double>(R.nnz()) * 4 + (1 << 20)) {
     bits_.assign((static_cast<size_t>(R.rows) * R.cols + 63) / 64, 0);
@@ -33,7 +34,8 @@ NegativeSampler::NegativeSampler(const CsrView& R) : R_(R) {
 
 Rng sampling_stream(uint64_t seed, uint64_t epoch, uint64_t id) { return Rng(hash3(seed, kSamplingDomain, epoch), id); }
 
-PointwiseEpoch pointwise_epoch(const CsrView& R, int negatives, uint64_t seed, uint64_t epoch, bool shuffle, int threads) {
+PointwiseEpoch pointwise_epoch(const CsrView& R, int negatives, uint64_t seed, uint64_t epoch, bool shuffle,
+                               int threads) {
   NegativeSampler sampler(R);
   // Offsets first: a user who has seen everything contributes only positives.
   std::vector<int64_t> off(static_cast<size_t>(R.rows) + 1, 0);
@@ -42,12 +44,15 @@ PointwiseEpoch pointwise_epoch(const CsrView& R, int negatives, uint64_t seed, u
     off[u + 1] = off[u] + len * (1 + (len < R.cols ? negatives : 0));
   }
   const int64_t n = off[R.rows];
-  if (n > std::numeric_limits<int32_t>::max()) fail("E_MEMORY", "an epoch of " + std::to_string(n) + " examples does not fit in int32 arrays");
+  if (n > std::numeric_limits<int32_t>::max())
+    fail("E_MEMORY", "an epoch of " + std::to_string(n) + " examples does not fit in int32 arrays");
   PointwiseEpoch ep;
   ep.users.resize(n);
   ep.items.resize(n);
   ep.labels.resize(n);
-  parallel_for(R.rows, threads, [&](int64_t u64, int) {
+  parallel_for(
+      R.rows, threads,
+      [&](int64_t u64, int) {
     const int32_t u = static_cast<int32_t>(u64);
     Rng rng = sampling_stream(seed, epoch, static_cast<uint64_t>(u));
     int64_t p = off[u];
@@ -64,7 +69,8 @@ PointwiseEpoch pointwise_epoch(const CsrView& R, int negatives, uint64_t seed, u
         ep.labels[p] = 0.f;
       }
     }
-  }, 64);
+      },
+      64);
   if (shuffle) {
     Rng rng = sampling_stream(seed, epoch, kShuffleId);
     for (int64_t i = n - 1; i > 0; --i) {
@@ -167,7 +173,8 @@ Napi::Value SampleEpoch(const Napi::CallbackInfo& info) {
     CsrView R = csr_arg(info[0], "train");
     auto o = opts_arg(info, 1);
     int negatives = static_cast<int>(int_arg(o, "negatives", 4, 0, 1 << 16));
-    PointwiseEpoch ep = pointwise_epoch(R, negatives, seed_opt(o), epoch_opt(o), bool_arg(o, "shuffle", true), threads_opt(o));
+    PointwiseEpoch ep =
+        pointwise_epoch(R, negatives, seed_opt(o), epoch_opt(o), bool_arg(o, "shuffle", true), threads_opt(o));
     auto out = Napi::Object::New(info.Env());
     out.Set("users", to_js(info.Env(), ep.users));
     out.Set("items", to_js(info.Env(), ep.items));
@@ -182,11 +189,13 @@ Napi::Value SampleNegatives(const Napi::CallbackInfo& info) {
     CsrView R = csr_arg(info[0], "train");
     auto users = typed_array<const int32_t>(info[1], "users");
     for (size_t p = 0; p < users.size; ++p)
-      if (users[p] < 0 || users[p] >= R.rows) fail_arg("users[" + std::to_string(p) + "] = " + std::to_string(users[p]) + " is not a row of train");
+      if (users[p] < 0 || users[p] >= R.rows)
+        fail_arg("users[" + std::to_string(p) + "] = " + std::to_string(users[p]) + " is not a row of train");
     auto o = opts_arg(info, 2);
     NegativeSampler s(R);
     std::vector<int32_t> out(users.size);
-    sample_for_users(s, users.data, static_cast<int64_t>(users.size), seed_opt(o), epoch_opt(o), out.data(), threads_opt(o));
+    sample_for_users(s, users.data, static_cast<int64_t>(users.size), seed_opt(o), epoch_opt(o), out.data(),
+                     threads_opt(o));
     return to_js(info.Env(), out);
   });
 }

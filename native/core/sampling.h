@@ -73,7 +73,8 @@ struct PointwiseEpoch {
   std::vector<int32_t> users, items;
   std::vector<float> labels;
 };
-PointwiseEpoch pointwise_epoch(const CsrView& R, int negatives, uint64_t seed, uint64_t epoch, bool shuffle, int threads);
+PointwiseEpoch pointwise_epoch(const CsrView& R, int negatives, uint64_t seed, uint64_t epoch, bool shuffle,
+                               int threads);
 
 // One negative per entry of users[0..n) into out (out[p] = -1 when users[p] has seen every item); entry p draws
 // from its own stream, so the result does not depend on threads.

@@ -48,7 +48,9 @@ Napi::Value TopkRows(const Napi::CallbackInfo& info) {
     int nt = resolve_threads(threads);
     std::vector<std::vector<ScoredItem>> best(nt, std::vector<ScoredItem>(std::max(k, 1)));
     std::vector<std::vector<int32_t>> scratch(nt);
-    parallel_for(n, nt, [&](int64_t r, int tid) {
+    parallel_for(
+        n, nt,
+        [&](int64_t r, int tid) {
       TopKFilter f = base;
       if (has_seen) {
         int32_t u = seen_rows[r];
@@ -63,7 +65,8 @@ Napi::Value TopkRows(const Napi::CallbackInfo& info) {
         out_items[r * k + j] = best[tid][j].item;
         out_scores[r * k + j] = best[tid][j].score;
       }
-    }, 16);
+        },
+        16);
     auto o = Napi::Object::New(info.Env());
     o.Set("items", to_js(info.Env(), out_items));
     o.Set("scores", to_js(info.Env(), out_scores));

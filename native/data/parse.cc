@@ -120,7 +120,8 @@ class IdColumn {
           fail_arg(std::string("known ") + what + " ids repeat " + s);
     } else {
       for (int64_t v : k.nums)
-        if (get_number(v) != static_cast<int32_t>(size()) - 1) fail_arg(std::string("known ") + what + " ids repeat " + std::to_string(v));
+        if (get_number(v) != static_cast<int32_t>(size()) - 1)
+          fail_arg(std::string("known ") + what + " ids repeat " + std::to_string(v));
     }
   }
 
@@ -165,7 +166,8 @@ class IdColumn {
 
   size_t mask() const { return slots_.size() - 1; }
   uint64_t key_of(int32_t ix) const {
-    return numeric_ ? static_cast<uint64_t>(nums_[ix]) : hash_bytes(arena_.data() + offs_[ix], offs_[ix + 1] - offs_[ix]);
+    return numeric_ ? static_cast<uint64_t>(nums_[ix])
+                    : hash_bytes(arena_.data() + offs_[ix], offs_[ix + 1] - offs_[ix]);
   }
   // Numbers are keys as they are (their slot comes from mixing them); strings are keyed by their hash.
   size_t home(uint64_t key) const { return (numeric_ ? mix64(key) : key) & mask(); }
@@ -181,7 +183,8 @@ class IdColumn {
   }
   int32_t next_index() {
     size_t n = size();
-    if (n >= static_cast<size_t>(std::numeric_limits<int32_t>::max() - 1)) fail("E_MEMORY", "more than 2^31-2 distinct ids in one column");
+    if (n >= static_cast<size_t>(std::numeric_limits<int32_t>::max() - 1))
+      fail("E_MEMORY", "more than 2^31-2 distinct ids in one column");
     if ((n + 1) * 2 > slots_.size()) rehash(slots_.size() * 2);
     return static_cast<int32_t>(n);
   }
@@ -202,7 +205,8 @@ class IdColumn {
     for (size_t h = home(key);; h = (h + 1) & mask()) {
       const Slot& sl = slots_[h];
       if (sl.ix < 0) break;
-      if (sl.key == key && offs_[sl.ix + 1] - offs_[sl.ix] == n && std::memcmp(arena_.data() + offs_[sl.ix], s, n) == 0) return sl.ix;
+      if (sl.key == key && offs_[sl.ix + 1] - offs_[sl.ix] == n && std::memcmp(arena_.data() + offs_[sl.ix], s, n) == 0)
+        return sl.ix;
     }
     // Only new ids need checking: an invalid sequence cannot equal a stored (valid) one.
     if (!trusted && !valid_utf8(s, n)) return -1;
@@ -266,7 +270,8 @@ bool parse_decimal(const char* s, size_t n, double* out) {
     for (size_t k = mant_begin, pos = 0; k < mant_end && !found; ++k) {
       if (s[k] == '.') continue;
       if (s[k] != '0') {
-        mag = pos < int_digits ? static_cast<int64_t>(int_digits - pos - 1) : -static_cast<int64_t>(pos - int_digits + 1);
+        mag =
+            pos < int_digits ? static_cast<int64_t>(int_digits - pos - 1) : -static_cast<int64_t>(pos - int_digits + 1);
         found = true;
       }
       ++pos;
@@ -335,22 +340,26 @@ class Parser {
     expected_ = o_.fields;
     header_pending_ = o_.header;
     int need = 1 + std::max(std::max(o_.user.index, o_.item.index), std::max(o_.rating.index, o_.timestamp.index));
-    if (expected_ > 0 && expected_ < need) fail_arg("the column mapping needs " + std::to_string(need) + " fields but fields is " + std::to_string(expected_));
+    if (expected_ > 0 && expected_ < need)
+      fail_arg("the column mapping needs " + std::to_string(need) + " fields but fields is " +
+               std::to_string(expected_));
   }
 
   Result run() {
     read_file();
-    if (rows_.empty()) fail("E_EMPTY", o_.path + ": no interactions in " + std::to_string(line_) + " line" + (line_ == 1 ? "" : "s"));
+    if (rows_.empty())
+      fail("E_EMPTY", o_.path + ": no interactions in " + std::to_string(line_) + " line" + (line_ == 1 ? "" : "s"));
     r_.interactions = static_cast<int64_t>(rows_.size());
     r_.lines = line_;
     int32_t nu = static_cast<int32_t>(r_.users->size()), ni = static_cast<int32_t>(r_.items->size());
     try {
-      r_.csr = build_csr(nu, ni, rows_.data(), cols_.data(), r_.values ? values_.data() : nullptr,
-                         r_.times ? times_.data() : nullptr, static_cast<int64_t>(rows_.size()), o_.policy, &r_.duplicates);
+      r_.csr =
+          build_csr(nu, ni, rows_.data(), cols_.data(), r_.values ? values_.data() : nullptr,
+                    r_.times ? times_.data() : nullptr, static_cast<int64_t>(rows_.size()), o_.policy, &r_.duplicates);
     } catch (const DuplicateError& d) {
       fail("E_DUPLICATE", o_.path + ":" + std::to_string(line_of_[d.second]) + ": duplicate interaction of user " +
-                              r_.users->describe(d.row) + " with item " + r_.items->describe(d.col) + " (also at " + o_.path +
-                              ":" + std::to_string(line_of_[d.first]) + "; duplicates: 'error')");
+                              r_.users->describe(d.row) + " with item " + r_.items->describe(d.col) + " (also at " +
+                              o_.path + ":" + std::to_string(line_of_[d.first]) + "; duplicates: 'error')");
     }
     // The COO arrays are not needed any more; free them before the result is handed over.
     std::vector<int32_t>().swap(rows_);
@@ -395,7 +404,8 @@ class Parser {
       errno = 0;
       size_t got = std::fread(buf.data() + have, 1, buf.size() - have, f.get());
       bool eof = got == 0;
-      if (eof && std::ferror(f.get())) fail("E_IO", "cannot read " + o_.path + ": " + std::strerror(errno ? errno : EIO));
+      if (eof && std::ferror(f.get()))
+        fail("E_IO", "cannot read " + o_.path + ": " + std::strerror(errno ? errno : EIO));
       size_t end = have + got, start = 0;
       if (!bom_checked && (end >= 3 || eof)) {
         bom_checked = true;
@@ -509,7 +519,8 @@ class Parser {
       resolve(o_.rating, "rating");
       resolve(o_.timestamp, "timestamp");
       if (expected_ == 0) expected_ = count;
-      else if (count != expected_) parse_error("the header has " + std::to_string(count) + " fields, expected " + std::to_string(expected_));
+      else if (count != expected_)
+        parse_error("the header has " + std::to_string(count) + " fields, expected " + std::to_string(expected_));
       check_columns_fit();
       return;
     }
@@ -518,9 +529,10 @@ class Parser {
       check_columns_fit();
     }
     if (count != expected_)
-      parse_error("expected " + std::to_string(expected_) + " fields separated by " + show(o_.delimiter.data(), o_.delimiter.size()) +
-                  ", found " + std::to_string(count));
-    if (rows_.size() >= static_cast<size_t>(std::numeric_limits<int32_t>::max())) parse_error("more than 2^31-1 interactions");
+      parse_error("expected " + std::to_string(expected_) + " fields separated by " +
+                  show(o_.delimiter.data(), o_.delimiter.size()) + ", found " + std::to_string(count));
+    if (rows_.size() >= static_cast<size_t>(std::numeric_limits<int32_t>::max()))
+      parse_error("more than 2^31-1 interactions");
     rows_.push_back(id(*r_.users, o_.user, "user"));
     cols_.push_back(id(*r_.items, o_.item, "item"));
     if (o_.rating.used) {
@@ -545,7 +557,8 @@ class Parser {
     int need = 1 + std::max(std::max(o_.user.index, o_.item.index), std::max(o_.rating.index, o_.timestamp.index));
     if (expected_ < need)
       parse_error("found " + std::to_string(expected_) + " field" + (expected_ == 1 ? "" : "s") + " separated by " +
-                  show(o_.delimiter.data(), o_.delimiter.size()) + ", the column mapping needs at least " + std::to_string(need));
+                  show(o_.delimiter.data(), o_.delimiter.size()) + ", the column mapping needs at least " +
+                  std::to_string(need));
   }
 
   int32_t id(IdColumn& col, const Column& c, const char* what) {
@@ -611,12 +624,15 @@ Napi::Value ParseInteractions(const Napi::CallbackInfo& info) {
     auto o = info[1].As<Napi::Object>();
     Options opt;
     opt.path = info[0].As<Napi::String>().Utf8Value();
-    if (opt.path.empty() || opt.path.find('\0') != std::string::npos) fail_arg("path must be a non-empty string without NUL");
+    if (opt.path.empty() || opt.path.find('\0') != std::string::npos)
+      fail_arg("path must be a non-empty string without NUL");
     opt.delimiter = string_arg(o, "delimiter", ",");
     if (opt.delimiter.empty() || opt.delimiter.size() > 16) fail_arg("delimiter must have 1 to 16 bytes");
-    if (opt.delimiter.find_first_of(std::string("\n\r\0", 3)) != std::string::npos) fail_arg("delimiter must not contain line breaks or NUL");
+    if (opt.delimiter.find_first_of(std::string("\n\r\0", 3)) != std::string::npos)
+      fail_arg("delimiter must not contain line breaks or NUL");
     opt.quote = bool_arg(o, "quote", false);
-    if (opt.quote && opt.delimiter.find('"') != std::string::npos) fail_arg("a delimiter with '\"' cannot be used with quoting");
+    if (opt.quote && opt.delimiter.find('"') != std::string::npos)
+      fail_arg("a delimiter with '\"' cannot be used with quoting");
     opt.header = bool_arg(o, "header", false);
     opt.fields = static_cast<int>(int_arg(o, "fields", 0, 0, 4096));
     Napi::Value cv = o.Get("columns");
@@ -631,7 +647,8 @@ Napi::Value ParseInteractions(const Napi::CallbackInfo& info) {
       if (!all[a]->used) continue;
       if (all[a]->index < 0 && !opt.header) fail_arg("columns given by name need header: true");
       for (int b = 0; b < a; ++b)
-        if (all[b]->used && ((all[a]->index >= 0 && all[a]->index == all[b]->index) || (!all[a]->name.empty() && all[a]->name == all[b]->name)))
+        if (all[b]->used && ((all[a]->index >= 0 && all[a]->index == all[b]->index) ||
+                             (!all[a]->name.empty() && all[a]->name == all[b]->name)))
           fail_arg("two columns of the mapping name the same field");
     }
     opt.policy = dup_policy_from(string_arg(o, "duplicates", "last"));
@@ -654,7 +671,9 @@ Napi::Value ParseInteractions(const Napi::CallbackInfo& info) {
   });
 }
 
-void init(Napi::Env env, Napi::Object exports) { exports.Set("parseInteractions", Napi::Function::New(env, ParseInteractions)); }
+void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("parseInteractions", Napi::Function::New(env, ParseInteractions));
+}
 
 }  // namespace
 

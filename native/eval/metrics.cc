@@ -38,13 +38,15 @@ Row checked_row(const CsrView& m, int32_t r, const char* name) {
   Row row;
   if (r >= m.rows) return row;  // rows past the matrix are empty
   int32_t b = m.indptr[r], e = m.indptr[r + 1];
-  if (b < 0 || e < b || e > m.nnz()) fail_arg(std::string(name) + ".indptr is not monotone at row " + std::to_string(r));
+  if (b < 0 || e < b || e > m.nnz())
+    fail_arg(std::string(name) + ".indptr is not monotone at row " + std::to_string(r));
   row.idx = m.indices + b;
   row.val = m.data ? m.data + b : nullptr;
   row.n = e - b;
   for (int32_t p = 0; p < row.n; ++p) {
     if (row.idx[p] < 0) fail_arg(std::string(name) + " has a negative item index in row " + std::to_string(r));
-    if (p > 0 && row.idx[p] <= row.idx[p - 1]) fail_arg(std::string(name) + " row " + std::to_string(r) + " is not sorted and unique");
+    if (p > 0 && row.idx[p] <= row.idx[p - 1])
+      fail_arg(std::string(name) + " row " + std::to_string(r) + " is not sorted and unique");
   }
   return row;
 }
@@ -163,7 +165,9 @@ struct Options {
 };
 
 // Columns per user: [n_test, auc, (hits, ndcg, ap_sum, rr) per k, (sampled_hr, sampled_ndcg) per k if sampled].
-int n_columns(const Options& o) { return 2 + 4 * static_cast<int>(o.ks.size()) + (o.n_neg > 0 ? 2 * static_cast<int>(o.ks.size()) : 0); }
+int n_columns(const Options& o) {
+  return 2 + 4 * static_cast<int>(o.ks.size()) + (o.n_neg > 0 ? 2 * static_cast<int>(o.ks.size()) : 0);
+}
 
 inline double discount(int64_t rank1) { return 1.0 / std::log2(static_cast<double>(rank1) + 1.0); }
 
@@ -326,9 +330,11 @@ Napi::Value RankingMetrics(const Napi::CallbackInfo& info) {
     Options o = read_options(info[6], info[5], n_items);
     const size_t n = users.size;
     if (scores.size != n * static_cast<size_t>(n_items))
-      fail_arg("scores has " + std::to_string(scores.size) + " entries, expected users.length * nItems = " + std::to_string(n * static_cast<size_t>(n_items)));
+      fail_arg("scores has " + std::to_string(scores.size) +
+               " entries, expected users.length * nItems = " + std::to_string(n * static_cast<size_t>(n_items)));
     for (size_t r = 0; r < n; ++r)
-      if (users[r] < 0 || users[r] >= test.rows) fail_arg("users[" + std::to_string(r) + "] = " + std::to_string(users[r]) + " is not a row of test");
+      if (users[r] < 0 || users[r] >= test.rows)
+        fail_arg("users[" + std::to_string(r) + "] = " + std::to_string(users[r]) + " is not a row of test");
     check_csr_rows(train, "train", users.data, n);
     check_csr_rows(test, "test", users.data, n);
     Span<int32_t> min_rank;
@@ -343,9 +349,13 @@ Napi::Value RankingMetrics(const Napi::CallbackInfo& info) {
     std::vector<Scratch> scratch(nt);
     if (min_rank.data)
       for (auto& s : scratch) s.min_rank.assign(n_items, std::numeric_limits<int32_t>::max());
-    parallel_for(static_cast<int64_t>(n), nt, [&](int64_t r, int tid) {
-      user_metrics(scores.data + r * n_items, n_items, users[r], train, test, o, scratch[tid], values.data() + r * cols);
-    }, 8);
+    parallel_for(
+        static_cast<int64_t>(n), nt,
+        [&](int64_t r, int tid) {
+      user_metrics(scores.data + r * n_items, n_items, users[r], train, test, o, scratch[tid],
+                   values.data() + r * cols);
+        },
+        8);
     if (min_rank.data)
       for (auto& s : scratch)
         for (int32_t i = 0; i < n_items; ++i) min_rank[i] = std::min(min_rank[i], s.min_rank[i]);
@@ -371,7 +381,8 @@ Napi::Value SampleNegatives(const Napi::CallbackInfo& info) {
     Row te{te_a.data, nullptr, static_cast<int32_t>(te_a.size)};
     for (const Row* row : {&tr, &te})
       for (int32_t p = 0; p < row->n; ++p)
-        if (row->idx[p] < 0 || (p > 0 && row->idx[p] <= row->idx[p - 1])) fail_arg("rows must be sorted, unique and >= 0");
+        if (row->idx[p] < 0 || (p > 0 && row->idx[p] <= row->idx[p - 1]))
+          fail_arg("rows must be sorted, unique and >= 0");
     Scratch s;
     std::vector<int32_t> positions, offsets{0}, negs;
     sample_negatives(n_items, seed, user, tr, te, n_neg, s, [&](int32_t p, const int32_t* ng, int n) {

@@ -104,7 +104,8 @@ ReadSpec read_spec(const Napi::CallbackInfo& info) {
     TensorSpec& t = rs.tensors[k];
     t.name = string_arg(o, "name", "");
     std::string dtype = string_arg(o, "dtype", "");
-    if (dtype != "F32" && dtype != "I32") fail("E_FORMAT", path + ": tensor '" + t.name + "' has dtype " + dtype + " (F32 and I32 are read)");
+    if (dtype != "F32" && dtype != "I32")
+      fail("E_FORMAT", path + ": tensor '" + t.name + "' has dtype " + dtype + " (F32 and I32 are read)");
     t.f32 = dtype == "F32";
     Napi::Value sv = o.Get("shape");
     if (!sv.IsArray()) fail_arg("tensors[].shape must be an array");
@@ -112,7 +113,8 @@ ReadSpec read_spec(const Napi::CallbackInfo& info) {
     for (uint32_t d = 0; d < sa.Length(); ++d) {
       int64_t x = int_arg(sa.Get(d), "shape", 0, std::numeric_limits<int32_t>::max());
       t.shape.push_back(x);
-      if (x > 0 && t.numel > data_length / x) fail("E_FORMAT", path + ": tensor '" + t.name + "' is larger than the file");
+      if (x > 0 && t.numel > data_length / x)
+        fail("E_FORMAT", path + ": tensor '" + t.name + "' is larger than the file");
       t.numel *= x;
       if (t.numel > data_length) fail("E_FORMAT", path + ": tensor '" + t.name + "' is larger than the file");
     }
@@ -147,7 +149,8 @@ ReadResult read_file(const ReadSpec& rs) {
   if (!f) fail("E_IO", path + ": cannot open: " + std::strerror(errno));
   // The header must be the one TS parsed (the file may have been replaced in between).
   std::vector<unsigned char> head(rs.header.size());
-  if (std::fread(head.data(), 1, head.size(), f.get()) != head.size() || std::memcmp(head.data(), rs.header.data(), head.size()) != 0)
+  if (std::fread(head.data(), 1, head.size(), f.get()) != head.size() ||
+      std::memcmp(head.data(), rs.header.data(), head.size()) != 0)
     fail("E_FORMAT", path + ": the file changed while it was read");
   std::memset(head.data() + rs.checksum_at, '0', 16);
   Xxh64 h(0);
@@ -172,7 +175,8 @@ ReadResult read_file(const ReadSpec& rs) {
   if (std::fgetc(f.get()) != EOF) fail("E_FORMAT", path + ": the file has bytes after its last tensor");
   out.checksum = h.hex();
   if (!rs.expected.empty() && out.checksum != rs.expected)
-    fail("E_FORMAT", path + ": checksum mismatch (the file says " + rs.expected + ", its contents hash to " + out.checksum + "): the file is corrupt");
+    fail("E_FORMAT", path + ": checksum mismatch (the file says " + rs.expected + ", its contents hash to " +
+                         out.checksum + "): the file is corrupt");
 
   out.used.assign(rs.tensors.size(), false);
   if (rs.restore) {
@@ -200,7 +204,8 @@ Napi::Value result_to_js(Napi::Env env, const ReadSpec& rs, ReadResult& r) {
     const TensorSpec& sp = rs.tensors[k];
     auto e = Napi::Object::New(env);
     auto shape = Napi::Array::New(env, sp.shape.size());
-    for (size_t d = 0; d < sp.shape.size(); ++d) shape.Set(static_cast<uint32_t>(d), Napi::Number::New(env, static_cast<double>(sp.shape[d])));
+    for (size_t d = 0; d < sp.shape.size(); ++d)
+      shape.Set(static_cast<uint32_t>(d), Napi::Number::New(env, static_cast<double>(sp.shape[d])));
     e.Set("shape", shape);
     if (sp.f32) e.Set("data", give_to_js(env, std::move(r.tensors[k].f32)));
     else e.Set("data", give_to_js(env, std::move(r.tensors[k].i32)));
@@ -227,7 +232,8 @@ Napi::Value ReadModelFileAsync(const Napi::CallbackInfo& info) {
     return run_async<std::shared_ptr<ReadResult>>(
         info.Env(), "recsys.readModelFile",
         [rs](const std::function<void(const char&)>&) { return std::make_shared<ReadResult>(read_file(*rs)); },
-        [rs](Napi::Env env, std::shared_ptr<ReadResult>& r) -> Napi::Value { return result_to_js(env, *rs, *r); }, nullptr, {});
+        [rs](Napi::Env env, std::shared_ptr<ReadResult>& r) -> Napi::Value { return result_to_js(env, *rs, *r); },
+        nullptr, {});
   });
 }
 

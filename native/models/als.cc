@@ -3,6 +3,8 @@
 // Each half-sweep solves, per user (then per item), (Y^T Y + reg I + Y^T (C_u - I) Y) x = Y^T C_u p_u with
 // Y^T Y formed once per half-sweep. The default solver takes a few conjugate-gradient steps warm-started from the
 // previous vector (Takacs, Pilaszy, Tikk 2011), touching only the row's own items; `cholesky` solves exactly.
+#include "models/als.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -14,7 +16,6 @@
 #include "core/model.h"
 #include "core/rng.h"
 #include "core/threads.h"
-#include "models/als.h"
 
 namespace recsys {
 namespace {
@@ -139,7 +140,8 @@ void solve_exact(const int32_t* items, const float* values, int n, const float* 
   if (n == 0) return;
   for (int i = 0; i < k; ++i)  // mirror the lower triangle built above (potrf reads the lower one only)
     for (int j = i + 1; j < k; ++j) A[static_cast<int64_t>(i) * k + j] = A[static_cast<int64_t>(j) * k + i];
-  if (blas::potrf_lower_blocked(k, A, k, s.between) != 0) fail("E_NATIVE", "ImplicitALS: a least-squares system is not positive definite (is reg > 0?)");
+  if (blas::potrf_lower_blocked(k, A, k, s.between) != 0)
+    fail("E_NATIVE", "ImplicitALS: a least-squares system is not positive definite (is reg > 0?)");
   blas::potrs_lower(k, 1, A, k, x, k);
 }
 
@@ -154,14 +156,16 @@ std::vector<float> gram(const std::vector<float>& Y, int32_t rows, int k, float 
 }
 
 // Solves the rows of X given Y (R: rows of X against columns = rows of Y). `only`: rows to solve (null = all).
-void solve_side(const CsrView& R, std::vector<float>& X, const std::vector<float>& Y, int32_t y_rows, const AlsParams& p,
-                const std::vector<int32_t>* only, const FitContext& ctx) {
+void solve_side(const CsrView& R, std::vector<float>& X, const std::vector<float>& Y, int32_t y_rows,
+                const AlsParams& p, const std::vector<int32_t>* only, const FitContext& ctx) {
   const int k = p.factors;
   std::vector<float> G = gram(Y, y_rows, k, p.reg, [&ctx] { ctx.check_cancelled(); });
   int nt = resolve_threads(p.threads);
   std::vector<std::unique_ptr<Scratch>> scratch(nt);
   int64_t n = only ? static_cast<int64_t>(only->size()) : R.rows;
-  parallel_for(n, nt, [&](int64_t t, int tid) {
+  parallel_for(
+      n, nt,
+      [&](int64_t t, int tid) {
     ctx.check_cancelled();
     if (!scratch[tid]) {
       scratch[tid] = std::make_unique<Scratch>(k);
@@ -176,7 +180,8 @@ void solve_side(const CsrView& R, std::vector<float>& X, const std::vector<float
     } else {
       solve_cg(R, row, Y.data(), G.data(), k, p.alpha, p.cg_steps, x, *scratch[tid]);
     }
-  }, 32);
+      },
+      32);
 }
 
 // The weighted squared error sum c (p - x.y)^2 over all pairs plus reg (|X|^2 + |Y|^2), divided by the total
@@ -274,29 +279,31 @@ Napi::Value FitImplicitALS(const Napi::CallbackInfo& info) {
     {
       const double k = p.factors, nt = resolve_threads(p.threads);
       check_memory("ImplicitALS", 4 * ((static_cast<double>(R.rows) + R.cols) * k + k * k * (2 + nt)),
-                   "the factors ((users + items) x factors floats) and threads + 2 factors x factors systems", max_memory_arg(o),
-                   "use fewer factors");
+                   "the factors ((users + items) x factors floats) and threads + 2 factors x factors systems",
+                   max_memory_arg(o), "use fewer factors");
     }
-    return run_fit(info, run, [R, C, p](FitContext& ctx) -> std::shared_ptr<Model> {
-      auto m = std::make_shared<AlsModel>();
-      m->kind_name = "ImplicitALS";
-      m->params = p;
-      m->users = R.rows;
-      m->items = R.cols;
-      m->factors = p.factors;
-      init_rows(m->U, R.rows, p.factors, p.seed, 0);
-      init_rows(m->V, R.cols, p.factors, p.seed, uint64_t{1} << 40);
-      for (int it = 0; it < p.iterations; ++it) {
-        solve_side(R, m->U, m->V, R.cols, p, nullptr, ctx);
-        ctx.check_cancelled();
-        solve_side(C, m->V, m->U, R.rows, p, nullptr, ctx);
-        double loss = p.loss ? training_loss(R, m->U, m->V, R.cols, p) : NAN;
-        ctx.progress(it + 1, p.iterations, loss, "iteration");
-      }
-      m->mark_known(R);
-      m->finish();
-      return m;
-    }, {info[0], info[1]});
+    return run_fit(info, run,
+                   [R, C, p](FitContext& ctx) -> std::shared_ptr<Model> {
+                     auto m = std::make_shared<AlsModel>();
+                     m->kind_name = "ImplicitALS";
+                     m->params = p;
+                     m->users = R.rows;
+                     m->items = R.cols;
+                     m->factors = p.factors;
+                     init_rows(m->U, R.rows, p.factors, p.seed, 0);
+                     init_rows(m->V, R.cols, p.factors, p.seed, uint64_t{1} << 40);
+                     for (int it = 0; it < p.iterations; ++it) {
+                       solve_side(R, m->U, m->V, R.cols, p, nullptr, ctx);
+                       ctx.check_cancelled();
+                       solve_side(C, m->V, m->U, R.rows, p, nullptr, ctx);
+                       double loss = p.loss ? training_loss(R, m->U, m->V, R.cols, p) : NAN;
+                       ctx.progress(it + 1, p.iterations, loss, "iteration");
+                     }
+                     m->mark_known(R);
+                     m->finish();
+                     return m;
+                   },
+                   {info[0], info[1]});
   });
 }
 
@@ -355,23 +362,29 @@ Napi::Value AlsPartialFit(const Napi::CallbackInfo& info) {
     std::vector<int32_t> us, is;
     for (int32_t u = 0; u < R.rows; ++u) {
       if (solve_u[u]) us.push_back(u);
-      else std::copy_n(base->U.data() + static_cast<int64_t>(user_old[u]) * k, k, m->U.data() + static_cast<int64_t>(u) * k);
+      else
+        std::copy_n(base->U.data() + static_cast<int64_t>(user_old[u]) * k, k,
+                    m->U.data() + static_cast<int64_t>(u) * k);
     }
     for (int32_t i = 0; i < R.cols; ++i) {
       if (solve_i[i]) is.push_back(i);
-      else std::copy_n(base->V.data() + static_cast<int64_t>(item_old[i]) * k, k, m->V.data() + static_cast<int64_t>(i) * k);
+      else
+        std::copy_n(base->V.data() + static_cast<int64_t>(item_old[i]) * k, k,
+                    m->V.data() + static_cast<int64_t>(i) * k);
     }
     auto run = info[8].IsObject() ? info[8].As<Napi::Object>() : Napi::Object::New(info.Env());
-    return run_fit(info, run, [R, C, p, m, us = std::move(us), is = std::move(is)](FitContext& ctx) -> std::shared_ptr<Model> {
-      // Rows still to be solved are zero vectors, so they add nothing to the other side's systems.
-      if (!is.empty()) solve_side(C, m->V, m->U, R.rows, p, &is, ctx);
-      if (!us.empty()) solve_side(R, m->U, m->V, R.cols, p, &us, ctx);
-      if (!is.empty() && !us.empty()) solve_side(C, m->V, m->U, R.rows, p, &is, ctx);
-      ctx.progress(1, 1, NAN, "partial");
-      m->mark_known(R);
-      m->finish();
-      return m;
-    }, {info[1], info[2]});
+    return run_fit(info, run,
+                   [R, C, p, m, us = std::move(us), is = std::move(is)](FitContext& ctx) -> std::shared_ptr<Model> {
+                     // Rows still to be solved are zero vectors, so they add nothing to the other side's systems.
+                     if (!is.empty()) solve_side(C, m->V, m->U, R.rows, p, &is, ctx);
+                     if (!us.empty()) solve_side(R, m->U, m->V, R.cols, p, &us, ctx);
+                     if (!is.empty() && !us.empty()) solve_side(C, m->V, m->U, R.rows, p, &is, ctx);
+                     ctx.progress(1, 1, NAN, "partial");
+                     m->mark_known(R);
+                     m->finish();
+                     return m;
+                   },
+                   {info[1], info[2]});
   });
 }
 
@@ -398,8 +411,8 @@ std::shared_ptr<Model> restore_als(StateReader& s) {
 }  // namespace
 
 namespace als {
-void solve_implicit(const int32_t* items, const float* values, int n, const float* Y, const float* YtY, int k, float alpha,
-                    float* x) {
+void solve_implicit(const int32_t* items, const float* values, int n, const float* Y, const float* YtY, int k,
+                    float alpha, float* x) {
   Scratch s(k);
   solve_exact(items, values, n, Y, YtY, k, alpha, x, s);
 }

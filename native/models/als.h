@@ -9,7 +9,7 @@ namespace recsys::als {
 // interactions (items[q], values[q]) against item factors Y (row-major, k per row). YtY = Y^T Y + reg I (k x k,
 // row-major, both triangles). values null = all ones; n = 0 gives x = 0. E_NATIVE if the system is not positive
 // definite.
-void solve_implicit(const int32_t* items, const float* values, int n, const float* Y, const float* YtY, int k, float alpha,
-                    float* x);
+void solve_implicit(const int32_t* items, const float* values, int n, const float* Y, const float* YtY, int k,
+                    float alpha, float* x);
 
 }  // namespace recsys::als

@@ -24,16 +24,22 @@ Baselines fit_baselines(const CsrView& R, const CsrView& C, const BaselineParams
   b.mu = sum / static_cast<double>(nnz);
   if (!p.sgd) {
     for (int e = 0; e < p.epochs; ++e) {
-      parallel_for(C.rows, threads, [&](int64_t i, int) {
+      parallel_for(
+          C.rows, threads,
+          [&](int64_t i, int) {
         double dev = 0;
         for (int32_t q = C.row_begin(i); q < C.row_end(i); ++q) dev += C.value(q) - b.mu - b.bu[C.indices[q]];
         b.bi[i] = static_cast<float>(dev / (p.reg_item + C.row_len(i)));
-      }, 256);
-      parallel_for(R.rows, threads, [&](int64_t u, int) {
+          },
+          256);
+      parallel_for(
+          R.rows, threads,
+          [&](int64_t u, int) {
         double dev = 0;
         for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) dev += R.value(q) - b.mu - b.bi[R.indices[q]];
         b.bu[u] = static_cast<float>(dev / (p.reg_user + R.row_len(u)));
-      }, 256);
+          },
+          256);
       if (ctx) ctx->progress(e + 1, p.epochs, NAN, "epoch");
     }
   } else {
@@ -94,22 +100,26 @@ Napi::Value FitPopularity(const Napi::CallbackInfo& info) {
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     check_memory("Popularity", 4.0 * R.cols, "the item counts", max_memory_arg(o), "keep fewer items");
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
-    return run_fit(info, run, [R, nnz](FitContext& ctx) -> std::shared_ptr<Model> {
-      auto m = std::make_shared<PopularityModel>();
-      m->kind_name = "Popularity";
-      m->users = R.rows;
-      m->items = R.cols;
-      m->item_bias.assign(R.cols, 0.f);
-      const volatile int32_t* ix = R.indices;  // volatile: each entry is read exactly once, then checked and used
-      for (int64_t q = 0; q < nnz; ++q) {
-        const int32_t j = ix[q];
-        if (static_cast<uint32_t>(j) >= static_cast<uint32_t>(R.cols))
-          fail_arg("train.indices[" + std::to_string(q) + "] = " + std::to_string(j) + " is outside [0, cols = " + std::to_string(R.cols) + ")");
-        m->item_bias[j] += 1.f;
-      }
-      ctx.progress(1, 1, NAN, "count");
-      return m;
-    }, {info[0]});
+    return run_fit(info, run,
+                   [R, nnz](FitContext& ctx) -> std::shared_ptr<Model> {
+                     auto m = std::make_shared<PopularityModel>();
+                     m->kind_name = "Popularity";
+                     m->users = R.rows;
+                     m->items = R.cols;
+                     m->item_bias.assign(R.cols, 0.f);
+                     const volatile int32_t* ix =
+                         R.indices;  // volatile: each entry is read exactly once, then checked and used
+                     for (int64_t q = 0; q < nnz; ++q) {
+                       const int32_t j = ix[q];
+                       if (static_cast<uint32_t>(j) >= static_cast<uint32_t>(R.cols))
+                         fail_arg("train.indices[" + std::to_string(q) + "] = " + std::to_string(j) +
+                                  " is outside [0, cols = " + std::to_string(R.cols) + ")");
+                       m->item_bias[j] += 1.f;
+                     }
+                     ctx.progress(1, 1, NAN, "count");
+                     return m;
+                   },
+                   {info[0]});
   });
 }
 
@@ -120,13 +130,15 @@ Napi::Value FitRandom(const Napi::CallbackInfo& info) {
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     uint64_t seed = static_cast<uint64_t>(int_arg(o, "seed", 42, 0, (int64_t{1} << 53)));
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
-    return run_fit(info, run, [R, seed](FitContext&) -> std::shared_ptr<Model> {
-      auto m = std::make_shared<RandomModel>();
-      m->users = R.rows;
-      m->items = R.cols;
-      m->seed = seed;
-      return m;
-    }, {info[0]});
+    return run_fit(info, run,
+                   [R, seed](FitContext&) -> std::shared_ptr<Model> {
+                     auto m = std::make_shared<RandomModel>();
+                     m->users = R.rows;
+                     m->items = R.cols;
+                     m->seed = seed;
+                     return m;
+                   },
+                   {info[0]});
   });
 }
 
@@ -149,21 +161,24 @@ Napi::Value FitBaselineOnly(const Napi::CallbackInfo& info) {
     p.lr = real_arg(o, "lr", 0.005, 0, INFINITY, true);
     const RatingScale scale = rating_scale_arg(o, R);
     int threads = threads_opt(o);
-    check_memory("BaselineOnly", 8.0 * (static_cast<double>(R.rows) + R.cols) * 2, "the user and item biases", max_memory_arg(o), "keep fewer users and items");
+    check_memory("BaselineOnly", 8.0 * (static_cast<double>(R.rows) + R.cols) * 2, "the user and item biases",
+                 max_memory_arg(o), "keep fewer users and items");
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
-    return run_fit(info, run, [R, C, p, scale, threads](FitContext& ctx) -> std::shared_ptr<Model> {
-      Baselines b = fit_baselines(R, C, p, threads, &ctx);
-      auto m = std::make_shared<FactorModel>();
-      m->kind_name = "BaselineOnly";
-      m->users = R.rows;
-      m->items = R.cols;
-      m->global = static_cast<float>(b.mu);
-      m->user_bias = std::move(b.bu);
-      m->item_bias = std::move(b.bi);
-      m->mark_known(R);
-      set_clip(*m, scale);
-      return m;
-    }, {info[0], info[1]});
+    return run_fit(info, run,
+                   [R, C, p, scale, threads](FitContext& ctx) -> std::shared_ptr<Model> {
+                     Baselines b = fit_baselines(R, C, p, threads, &ctx);
+                     auto m = std::make_shared<FactorModel>();
+                     m->kind_name = "BaselineOnly";
+                     m->users = R.rows;
+                     m->items = R.cols;
+                     m->global = static_cast<float>(b.mu);
+                     m->user_bias = std::move(b.bu);
+                     m->item_bias = std::move(b.bi);
+                     m->mark_known(R);
+                     set_clip(*m, scale);
+                     return m;
+                   },
+                   {info[0], info[1]});
   });
 }
 

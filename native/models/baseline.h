@@ -9,8 +9,8 @@
 namespace recsys {
 
 struct BaselineParams {
-  bool sgd = false;     // false: alternating least squares (Surprise's default)
-  int epochs = 10;      // ALS default 10; SGD default 20
+  bool sgd = false;                     // false: alternating least squares (Surprise's default)
+  int epochs = 10;                      // ALS default 10; SGD default 20
   double reg_user = 15, reg_item = 10;  // ALS
   double reg = 0.02, lr = 0.005;        // SGD
 };

@@ -80,42 +80,44 @@ Napi::Value FitBiasedMF(const Napi::CallbackInfo& info) {
     SgdParams p = sgd_params_arg(o, SgdParams{});
     RatingScale scale = rating_scale_arg(o, R);
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
-    check_memory("BiasedMF", 4.0 * (static_cast<double>(R.rows) + R.cols) * (p.factors + 1), "the factors ((users + items) x factors floats)",
-                 max_memory_arg(o), "use fewer factors");
-    return run_fit(info, run, [R, p, scale](FitContext& ctx) -> std::shared_ptr<Model> {
-      auto m = std::make_shared<BiasedMfModel>();
-      m->kind_name = "BiasedMF";
-      m->params = p;
-      m->users = R.rows;
-      m->items = R.cols;
-      m->factors = p.factors;
-      const int64_t k = p.factors;
-      m->U.resize(static_cast<size_t>(R.rows) * k);
-      m->V.resize(static_cast<size_t>(R.cols) * k);
-      Rng init(p.seed, 1);
-      init.fill_normal(m->U.data(), static_cast<int64_t>(m->U.size()), p.init_mean, p.init_std);
-      init.fill_normal(m->V.data(), static_cast<int64_t>(m->V.size()), p.init_mean, p.init_std);
-      start_rating_model(*m, R, p.biased, scale);
-      RatingGrid grid(R, p.blocks, p.seed, p.shuffle);
-      Rng order(p.seed, 2);
-      const int B = grid.blocks();
-      // Squared errors per (epoch, row group): each slot is written by the one block running that row group.
-      std::vector<double> sse(static_cast<size_t>(p.epochs) * B, 0.0);
-      const double nnz = static_cast<double>(std::max<int64_t>(1, R.nnz()));
-      grid.run(
-          p.epochs, p.threads, order,
-          [&](const RatingEntry* first, const RatingEntry* last, int epoch, int rb, int, int) {
-            sse[static_cast<size_t>(epoch) * B + rb] += sgd_block(first, last, *m, p);
-          },
-          [&](int e) {
-            double total = 0;
-            for (int rb = 0; rb < B; ++rb) total += sse[static_cast<size_t>(e) * B + rb];
-            if (!std::isfinite(total)) fail_diverged("BiasedMF", "non-finite error in epoch " + std::to_string(e + 1));
-            ctx.progress(e + 1, p.epochs, std::sqrt(total / nnz));
-          });
-      ctx.check_cancelled();
-      return m;
-    }, {info[0]});
+    check_memory("BiasedMF", 4.0 * (static_cast<double>(R.rows) + R.cols) * (p.factors + 1),
+                 "the factors ((users + items) x factors floats)", max_memory_arg(o), "use fewer factors");
+    return run_fit(info, run,
+                   [R, p, scale](FitContext& ctx) -> std::shared_ptr<Model> {
+                     auto m = std::make_shared<BiasedMfModel>();
+                     m->kind_name = "BiasedMF";
+                     m->params = p;
+                     m->users = R.rows;
+                     m->items = R.cols;
+                     m->factors = p.factors;
+                     const int64_t k = p.factors;
+                     m->U.resize(static_cast<size_t>(R.rows) * k);
+                     m->V.resize(static_cast<size_t>(R.cols) * k);
+                     Rng init(p.seed, 1);
+                     init.fill_normal(m->U.data(), static_cast<int64_t>(m->U.size()), p.init_mean, p.init_std);
+                     init.fill_normal(m->V.data(), static_cast<int64_t>(m->V.size()), p.init_mean, p.init_std);
+                     start_rating_model(*m, R, p.biased, scale);
+                     RatingGrid grid(R, p.blocks, p.seed, p.shuffle);
+                     Rng order(p.seed, 2);
+                     const int B = grid.blocks();
+                     // Squared errors per (epoch, row group): each slot is written by the one block running that row group.
+                     std::vector<double> sse(static_cast<size_t>(p.epochs) * B, 0.0);
+                     const double nnz = static_cast<double>(std::max<int64_t>(1, R.nnz()));
+                     grid.run(
+                         p.epochs, p.threads, order,
+                         [&](const RatingEntry* first, const RatingEntry* last, int epoch, int rb, int, int) {
+        sse[static_cast<size_t>(epoch) * B + rb] += sgd_block(first, last, *m, p);
+                         },
+                         [&](int e) {
+        double total = 0;
+        for (int rb = 0; rb < B; ++rb) total += sse[static_cast<size_t>(e) * B + rb];
+        if (!std::isfinite(total)) fail_diverged("BiasedMF", "non-finite error in epoch " + std::to_string(e + 1));
+        ctx.progress(e + 1, p.epochs, std::sqrt(total / nnz));
+                     });
+                     ctx.check_cancelled();
+                     return m;
+                   },
+                   {info[0]});
   });
 }
 

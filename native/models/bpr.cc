@@ -42,7 +42,8 @@ inline void bpr_step(float* x, float* yi, float* yj, float* bi, float* bj, int k
   const int k = K > 0 ? K : k_;
   float d = (*bi - *bj) + blas::dot<K>(x, yi, k) - blas::dot<K>(x, yj, k);
   float z = 1.f / (1.f + std::exp(d));
-  if (loss) *loss += d > 0 ? std::log1p(std::exp(-static_cast<double>(d))) : -d + std::log1p(std::exp(static_cast<double>(d)));
+  if (loss)
+    *loss += d > 0 ? std::log1p(std::exp(-static_cast<double>(d))) : -d + std::log1p(std::exp(static_cast<double>(d)));
   for (int f = 0; f < k; ++f) {
     float xf = x[f];
     x[f] += lr * (z * (yi[f] - yj[f]) - reg * xf);
@@ -108,43 +109,49 @@ Napi::Value FitBPR(const Napi::CallbackInfo& info) {
     p.threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
     if (R.nnz() > static_cast<int64_t>(UINT32_MAX)) fail_arg("BPR: too many interactions");
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
-    check_memory("BPR", 4.0 * (static_cast<double>(R.rows) + R.cols) * (p.factors + 1), "the factors ((users + items) x factors floats)",
-                 max_memory_arg(o), "use fewer factors");
-    return run_fit(info, run, [R, p](FitContext& ctx) -> std::shared_ptr<Model> {
-      const int k = p.factors;
-      auto m = std::make_shared<BprModel>();
-      m->kind_name = "BPR";
-      m->params = p;
-      m->users = R.rows;
-      m->items = R.cols;
-      m->factors = k;
-      m->mark_known(R);
-      // (uniform - 0.5) / factors per row from the row's own stream; rows without data start (and stay) at zero.
-      m->U.assign(static_cast<size_t>(R.rows) * k, 0.f);
-      m->V.assign(static_cast<size_t>(R.cols) * k, 0.f);
-      m->item_bias.assign(R.cols, 0.f);
-      for (int32_t u = 0; u < R.rows; ++u) {
-        if (!m->user_known[u]) continue;
-        Rng rng(p.seed, static_cast<uint64_t>(u));
-        for (int f = 0; f < k; ++f) m->U[static_cast<int64_t>(u) * k + f] = static_cast<float>((rng.uniform() - 0.5) / k);
-      }
-      for (int32_t i = 0; i < R.cols; ++i) {
-        if (!m->item_known[i]) continue;
-        Rng rng(p.seed, (uint64_t{1} << 40) + static_cast<uint64_t>(i));
-        for (int f = 0; f < k; ++f) m->V[static_cast<int64_t>(i) * k + f] = static_cast<float>((rng.uniform() - 0.5) / k);
-      }
-      const int64_t nnz = R.nnz();
-      std::vector<int32_t> row_of(nnz);
-      for (int32_t u = 0; u < R.rows; ++u) std::fill(row_of.begin() + R.row_begin(u), row_of.begin() + R.row_end(u), u);
-      const NegativeSampler sampler(R);
-      const int nt = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(resolve_threads(p.threads), nnz)));
-      auto step = blas::with_factors(k, [](auto kc) { return &bpr_step<decltype(kc)::value>; });
-      std::vector<double> losses(nt);
-      std::vector<int64_t> used(nt);
-      for (int e = 0; e < p.epochs; ++e) {
-        std::fill(losses.begin(), losses.end(), 0.0);
-        std::fill(used.begin(), used.end(), 0);
-        parallel_blocks(nnz, nt, [&](int64_t b, int64_t end, int tid) {
+    check_memory("BPR", 4.0 * (static_cast<double>(R.rows) + R.cols) * (p.factors + 1),
+                 "the factors ((users + items) x factors floats)", max_memory_arg(o), "use fewer factors");
+    return run_fit(info, run,
+                   [R, p](FitContext& ctx) -> std::shared_ptr<Model> {
+                     const int k = p.factors;
+                     auto m = std::make_shared<BprModel>();
+                     m->kind_name = "BPR";
+                     m->params = p;
+                     m->users = R.rows;
+                     m->items = R.cols;
+                     m->factors = k;
+                     m->mark_known(R);
+                     // (uniform - 0.5) / factors per row from the row's own stream; rows without data start (and stay) at zero.
+                     m->U.assign(static_cast<size_t>(R.rows) * k, 0.f);
+                     m->V.assign(static_cast<size_t>(R.cols) * k, 0.f);
+                     m->item_bias.assign(R.cols, 0.f);
+                     for (int32_t u = 0; u < R.rows; ++u) {
+                       if (!m->user_known[u]) continue;
+                       Rng rng(p.seed, static_cast<uint64_t>(u));
+                       for (int f = 0; f < k; ++f)
+                         m->U[static_cast<int64_t>(u) * k + f] = static_cast<float>((rng.uniform() - 0.5) / k);
+                     }
+                     for (int32_t i = 0; i < R.cols; ++i) {
+                       if (!m->item_known[i]) continue;
+                       Rng rng(p.seed, (uint64_t{1} << 40) + static_cast<uint64_t>(i));
+                       for (int f = 0; f < k; ++f)
+                         m->V[static_cast<int64_t>(i) * k + f] = static_cast<float>((rng.uniform() - 0.5) / k);
+                     }
+                     const int64_t nnz = R.nnz();
+                     std::vector<int32_t> row_of(nnz);
+                     for (int32_t u = 0; u < R.rows; ++u)
+                       std::fill(row_of.begin() + R.row_begin(u), row_of.begin() + R.row_end(u), u);
+                     const NegativeSampler sampler(R);
+                     const int nt =
+                         static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(resolve_threads(p.threads), nnz)));
+                     auto step = blas::with_factors(k, [](auto kc) { return &bpr_step<decltype(kc)::value>; });
+                     std::vector<double> losses(nt);
+                     std::vector<int64_t> used(nt);
+                     for (int e = 0; e < p.epochs; ++e) {
+                       std::fill(losses.begin(), losses.end(), 0.0);
+                       std::fill(used.begin(), used.end(), 0);
+                       parallel_blocks(nnz, nt,
+                                       [&](int64_t b, int64_t end, int tid) {
           // Positives and negatives come from two streams, so the positives can be drawn kAhead samples early and
           // their rows fetched while earlier samples compute: the loads are random and would otherwise stall.
           const uint64_t stream = (static_cast<uint64_t>(e) << 12) + static_cast<uint64_t>(tid);
@@ -175,21 +182,22 @@ Napi::Value FitBPR(const Napi::CallbackInfo& info) {
             ++n_used;
           }
           used[tid] = n_used;
-        });
-        double loss = NAN;
-        if (p.loss) {
-          double l = 0;
-          int64_t n = 0;
-          for (int t = 0; t < nt; ++t) {
-            l += losses[t];
-            n += used[t];
-          }
-          loss = n ? l / static_cast<double>(n) : 0.0;
-        }
-        ctx.progress(e + 1, p.epochs, loss, "epoch");
-      }
-      return m;
-    }, {info[0]});
+                       });
+                       double loss = NAN;
+                       if (p.loss) {
+                         double l = 0;
+                         int64_t n = 0;
+                         for (int t = 0; t < nt; ++t) {
+                           l += losses[t];
+                           n += used[t];
+                         }
+                         loss = n ? l / static_cast<double>(n) : 0.0;
+                       }
+                       ctx.progress(e + 1, p.epochs, loss, "epoch");
+                     }
+                     return m;
+                   },
+                   {info[0]});
   });
 }
 

@@ -37,11 +37,14 @@ class EaseModel : public Model {
   void score_user(int32_t u, float* out) const override {
     accumulate(rows.items_of(u), rows.values_of(u), rows.length(u), out);
   }
-  void score_new_user(const int32_t* its, const float* vals, int n, float* out) const override { accumulate(its, vals, n, out); }
+  void score_new_user(const int32_t* its, const float* vals, int n, float* out) const override {
+    accumulate(its, vals, n, out);
+  }
   float predict(int32_t u, int32_t j) const override {
     if (u < 0 || u >= users || j < 0 || j >= items) return 0.f;
     float s = 0.f;
-    for (int32_t p = rows.indptr[u]; p < rows.indptr[u + 1]; ++p) s += rows.value(p) * B[static_cast<int64_t>(rows.indices[p]) * items + j];
+    for (int32_t p = rows.indptr[u]; p < rows.indptr[u + 1]; ++p)
+      s += rows.value(p) * B[static_cast<int64_t>(rows.indices[p]) * items + j];
     return s;
   }
   void similar_items(int32_t i, float* out) const override {
@@ -65,7 +68,8 @@ Napi::Value FitEASE(const Napi::CallbackInfo& info) {
     bool binary = bool_arg(o, "binary", false);
     double max_bytes = max_memory_arg(o);
     std::string gram = string_arg(o, "gram", "auto");
-    if (gram != "auto" && gram != "dense" && gram != "sparse") fail_arg("gram must be 'auto', 'dense' or 'sparse', got '" + gram + "'");
+    if (gram != "auto" && gram != "dense" && gram != "sparse")
+      fail_arg("gram must be 'auto', 'dense' or 'sparse', got '" + gram + "'");
     int threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
     if (binary) R.data = nullptr;
     const int64_t n = R.cols;
@@ -75,35 +79,39 @@ Napi::Value FitEASE(const Napi::CallbackInfo& info) {
     for (int32_t u = 0; u < R.rows; ++u) sparse_ops += static_cast<double>(R.row_len(u)) * R.row_len(u);
     double dense_ops = static_cast<double>(R.rows) * n * n / 2;
     bool dense = gram == "dense" || (gram == "auto" && dense_ops < 40 * sparse_ops);
-    int64_t block = dense ? std::max<int64_t>(64, std::min<int64_t>(R.rows, (int64_t{64} << 20) / std::max<int64_t>(1, n * 4))) : 0;
+    int64_t block =
+        dense ? std::max<int64_t>(64, std::min<int64_t>(R.rows, (int64_t{64} << 20) / std::max<int64_t>(1, n * 4))) : 0;
     double need = static_cast<double>(n) * n * 4 + static_cast<double>(block) * n * 4;
     check_memory("EASE", need, "the " + std::to_string(n) + " x " + std::to_string(n) + " item-item matrix", max_bytes,
                  "keep fewer items (EASE's memory grows with items^2)");
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
-    return run_fit(info, run, [R, lambda, binary, dense, block, threads](FitContext& ctx) -> std::shared_ptr<Model> {
-      const int32_t ni = R.cols;
-      const int64_t n = ni;
-      const int nt = resolve_threads(threads);
-      auto m = std::make_shared<EaseModel>();
-      m->users = R.rows;
-      m->items = ni;
-      m->rows.assign(R, binary);
-      std::vector<float>& G = m->B;
-      G.assign(static_cast<size_t>(n) * n, 0.f);
-      if (dense) {
-        std::vector<float> X(static_cast<size_t>(block) * n);
-        blas::BlasThreads bt(nt);
-        for (int32_t u0 = 0; u0 < R.rows; u0 += static_cast<int32_t>(block)) {
-          int32_t u1 = static_cast<int32_t>(std::min<int64_t>(R.rows, u0 + block));
-          std::fill(X.begin(), X.end(), 0.f);
-          for (int32_t u = u0; u < u1; ++u)
-            for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) X[(u - u0) * n + R.indices[q]] = R.value(q);
-          blas::syrk_t(ni, u1 - u0, 1.f, X.data(), ni, 1.f, G.data(), ni);
-          ctx.check_cancelled();
-        }
-      } else {
-        // Each thread owns a range of G's rows and scans every user for items in its range.
-        parallel_blocks(n, nt, [&](int64_t i0, int64_t i1, int) {
+    return run_fit(info, run,
+                   [R, lambda, binary, dense, block, threads](FitContext& ctx) -> std::shared_ptr<Model> {
+                     const int32_t ni = R.cols;
+                     const int64_t n = ni;
+                     const int nt = resolve_threads(threads);
+                     auto m = std::make_shared<EaseModel>();
+                     m->users = R.rows;
+                     m->items = ni;
+                     m->rows.assign(R, binary);
+                     std::vector<float>& G = m->B;
+                     G.assign(static_cast<size_t>(n) * n, 0.f);
+                     if (dense) {
+                       std::vector<float> X(static_cast<size_t>(block) * n);
+                       blas::BlasThreads bt(nt);
+                       for (int32_t u0 = 0; u0 < R.rows; u0 += static_cast<int32_t>(block)) {
+                         int32_t u1 = static_cast<int32_t>(std::min<int64_t>(R.rows, u0 + block));
+                         std::fill(X.begin(), X.end(), 0.f);
+                         for (int32_t u = u0; u < u1; ++u)
+                           for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q)
+                             X[(u - u0) * n + R.indices[q]] = R.value(q);
+                         blas::syrk_t(ni, u1 - u0, 1.f, X.data(), ni, 1.f, G.data(), ni);
+                         ctx.check_cancelled();
+                       }
+                     } else {
+                       // Each thread owns a range of G's rows and scans every user for items in its range.
+                       parallel_blocks(n, nt,
+                                       [&](int64_t i0, int64_t i1, int) {
           for (int32_t u = 0; u < R.rows; ++u) {
             if ((u & 1023) == 0) ctx.check_cancelled();
             const int32_t* b = R.indices + R.row_begin(u);
@@ -114,29 +122,35 @@ Napi::Value FitEASE(const Napi::CallbackInfo& info) {
               for (const int32_t* pj = b; pj != e; ++pj) g[*pj] += xi * R.value(pj - R.indices);
             }
           }
-        });
-      }
-      ctx.progress(1, 3, NAN, "gram");
-      for (int64_t i = 0; i < n; ++i) G[i * n + i] += lambda;
-      {
-        blas::BlasThreads bt(nt);
-        // Blocked so that an abort is seen between blocks (the unblocked calls ran for tens of seconds at 10k items).
-        auto check = [&ctx] { ctx.check_cancelled(); };
-        if (blas::potrf_lower_blocked(ni, G.data(), ni, check) != 0) fail("E_NATIVE", "EASE: X^T X + lambda I is not positive definite");
-        if (blas::potri_lower_blocked(ni, G.data(), ni, check) != 0) fail("E_NATIVE", "EASE: the Cholesky factor is singular");
-      }
-      ctx.progress(2, 3, NAN, "inverse");
-      std::vector<float> inv_diag(n);
-      for (int64_t j = 0; j < n; ++j) inv_diag[j] = 1.f / G[j * n + j];
-      parallel_for(n, nt, [&](int64_t i, int) {
+                       });
+                     }
+                     ctx.progress(1, 3, NAN, "gram");
+                     for (int64_t i = 0; i < n; ++i) G[i * n + i] += lambda;
+                     {
+                       blas::BlasThreads bt(nt);
+                       // Blocked so that an abort is seen between blocks (the unblocked calls ran for tens of seconds at 10k items).
+                       auto check = [&ctx] { ctx.check_cancelled(); };
+                       if (blas::potrf_lower_blocked(ni, G.data(), ni, check) != 0)
+                         fail("E_NATIVE", "EASE: X^T X + lambda I is not positive definite");
+                       if (blas::potri_lower_blocked(ni, G.data(), ni, check) != 0)
+                         fail("E_NATIVE", "EASE: the Cholesky factor is singular");
+                     }
+                     ctx.progress(2, 3, NAN, "inverse");
+                     std::vector<float> inv_diag(n);
+                     for (int64_t j = 0; j < n; ++j) inv_diag[j] = 1.f / G[j * n + j];
+                     parallel_for(
+                         n, nt,
+                         [&](int64_t i, int) {
         if ((i & 255) == 0) ctx.check_cancelled();
         float* row = G.data() + i * n;
         for (int64_t j = 0; j < n; ++j) row[j] = -row[j] * inv_diag[j];
         row[i] = 0.f;
-      }, 64);
-      ctx.progress(3, 3, NAN, "weights");
-      return m;
-    }, {info[0]});
+                         },
+                         64);
+                     ctx.progress(3, 3, NAN, "weights");
+                     return m;
+                   },
+                   {info[0]});
   });
 }
 

@@ -52,7 +52,8 @@ void solve_row(const float* other, const float* other_bias, int k, bool biased, 
   blas::gemv(blas::Trans::Yes, n, d, 1.f, s.X.data(), d, s.t.data(), 0.f, s.b.data());
   const float lam = static_cast<float>(reg * n);
   for (int f = 0; f < d; ++f) s.A[static_cast<size_t>(f) * d + f] += lam;
-  if (blas::potrf_lower_blocked(d, s.A.data(), d, s.between) != 0) fail("E_STATE", "ExplicitALS: a normal-equation matrix is not positive definite");
+  if (blas::potrf_lower_blocked(d, s.A.data(), d, s.between) != 0)
+    fail("E_STATE", "ExplicitALS: a normal-equation matrix is not positive definite");
   blas::potrs_lower(d, 1, s.A.data(), d, s.b.data(), d);
   std::copy_n(s.b.data(), k, w);
   if (biased) *bias = s.b[k];
@@ -67,7 +68,8 @@ class ExplicitAlsModel : public FactorModel {
     std::vector<float> p(factors);
     float bu = 0.f;
     AlsScratch s;
-    solve_row(V.data(), biased ? item_bias.data() : nullptr, factors, biased, global, reg, its, values, n, p.data(), &bu, s);
+    solve_row(V.data(), biased ? item_bias.data() : nullptr, factors, biased, global, reg, its, values, n, p.data(),
+              &bu, s);
     score_vector(p.data(), bu, out);
   }
 };
@@ -80,14 +82,17 @@ void solve_side(const CsrView& M, const std::vector<float>& other, const std::ve
   std::vector<AlsScratch> scratch(nt);
   if (k >= 512)
     for (auto& s : scratch) s.between = [&ctx] { ctx.check_cancelled(); };
-  parallel_for(M.rows, nt, [&](int64_t r, int tid) {
+  parallel_for(
+      M.rows, nt,
+      [&](int64_t r, int tid) {
     ctx.check_cancelled();
     const int32_t row = static_cast<int32_t>(r);
     float bias = 0.f;
     solve_row(other.data(), biased ? other_bias.data() : nullptr, k, biased, mu, reg, M.indices + M.row_begin(row),
               M.data + M.row_begin(row), M.row_len(row), mine.data() + r * k, &bias, scratch[tid]);
     if (biased) my_bias[r] = bias;
-  }, 16);
+      },
+      16);
 }
 
 // fitExplicitALS(csr, csc, {factors, epochs, reg, biased, initStd, threads, seed, ratingMin, ratingMax}, runOptions)
@@ -97,7 +102,8 @@ Napi::Value FitExplicitALS(const Napi::CallbackInfo& info) {
     CsrView C = csr_fit_arg(info[1], "trainTransposed", info[3]);
     check_transposed(R, C, "trainTransposed");
     require_ratings(R, "ExplicitALS");
-    if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz() || !C.data) fail_arg("trainTransposed is not the transpose of train");
+    if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz() || !C.data)
+      fail_arg("trainTransposed is not the transpose of train");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     const int k = static_cast<int>(int_arg(o, "factors", 50, 1, 4096));
     const int epochs = static_cast<int>(int_arg(o, "epochs", 15, 0, 1000000));
@@ -116,25 +122,28 @@ Napi::Value FitExplicitALS(const Napi::CallbackInfo& info) {
       check_memory("ExplicitALS", 4 * ((static_cast<double>(R.rows) + R.cols) * d + nt * (d * d + longest * d)),
                    "the factors and each thread's normal equations", max_memory_arg(o), "use fewer factors or threads");
     }
-    return run_fit(info, run, [=](FitContext& ctx) -> std::shared_ptr<Model> {
-      auto m = std::make_shared<ExplicitAlsModel>();
-      m->kind_name = "ExplicitALS";
-      m->reg = reg;
-      m->biased = biased;
-      m->users = R.rows;
-      m->items = R.cols;
-      m->factors = k;
-      m->U.assign(static_cast<size_t>(R.rows) * k, 0.f);
-      m->V.resize(static_cast<size_t>(R.cols) * k);
-      Rng init(seed, 1);
-      init.fill_normal(m->V.data(), static_cast<int64_t>(m->V.size()), 0.0, init_std);
-      start_rating_model(*m, R, biased, scale);
-      std::vector<double> user_sse(R.rows);
-      for (int e = 0; e < epochs; ++e) {
-        solve_side(R, m->V, m->item_bias, m->U, m->user_bias, k, biased, m->global, reg, threads, ctx);
-        ctx.check_cancelled();
-        solve_side(C, m->U, m->user_bias, m->V, m->item_bias, k, biased, m->global, reg, threads, ctx);
-        parallel_for(R.rows, threads, [&](int64_t u, int) {
+    return run_fit(info, run,
+                   [=](FitContext& ctx) -> std::shared_ptr<Model> {
+                     auto m = std::make_shared<ExplicitAlsModel>();
+                     m->kind_name = "ExplicitALS";
+                     m->reg = reg;
+                     m->biased = biased;
+                     m->users = R.rows;
+                     m->items = R.cols;
+                     m->factors = k;
+                     m->U.assign(static_cast<size_t>(R.rows) * k, 0.f);
+                     m->V.resize(static_cast<size_t>(R.cols) * k);
+                     Rng init(seed, 1);
+                     init.fill_normal(m->V.data(), static_cast<int64_t>(m->V.size()), 0.0, init_std);
+                     start_rating_model(*m, R, biased, scale);
+                     std::vector<double> user_sse(R.rows);
+                     for (int e = 0; e < epochs; ++e) {
+                       solve_side(R, m->V, m->item_bias, m->U, m->user_bias, k, biased, m->global, reg, threads, ctx);
+                       ctx.check_cancelled();
+                       solve_side(C, m->U, m->user_bias, m->V, m->item_bias, k, biased, m->global, reg, threads, ctx);
+                       parallel_for(
+                           R.rows, threads,
+                           [&](int64_t u, int) {
           double s = 0;
           const float* pu = m->U.data() + u * k;
           for (int32_t q = R.row_begin(static_cast<int32_t>(u)); q < R.row_end(static_cast<int32_t>(u)); ++q) {
@@ -145,17 +154,22 @@ Napi::Value FitExplicitALS(const Napi::CallbackInfo& info) {
             s += err * err;
           }
           user_sse[u] = s;
-        }, 64);
-        double sse = 0;
-        for (double s : user_sse) sse += s;
-        ctx.progress(e + 1, epochs, std::sqrt(sse / std::max<double>(1, static_cast<double>(R.nnz()))), "sweep");
-      }
-      return m;
-    }, {info[0], info[1]});
+                           },
+                           64);
+                       double sse = 0;
+                       for (double s : user_sse) sse += s;
+                       ctx.progress(e + 1, epochs, std::sqrt(sse / std::max<double>(1, static_cast<double>(R.nnz()))),
+                                    "sweep");
+                     }
+                     return m;
+                   },
+                   {info[0], info[1]});
   });
 }
 
-void init(Napi::Env env, Napi::Object exports) { exports.Set("fitExplicitALS", Napi::Function::New(env, FitExplicitALS)); }
+void init(Napi::Env env, Napi::Object exports) {
+  exports.Set("fitExplicitALS", Napi::Function::New(env, FitExplicitALS));
+}
 
 std::shared_ptr<Model> restore_explicit_als(StateReader& s) {
   auto m = std::make_shared<ExplicitAlsModel>();
@@ -163,7 +177,8 @@ std::shared_ptr<Model> restore_explicit_als(StateReader& s) {
   m->reg = s.real_param("reg");
   if (!(m->reg > 0)) fail_arg("ExplicitALS restore: option 'reg' must be > 0");
   m->biased = s.bool_param("biased");
-  if (m->biased && (m->item_bias.empty() || m->user_bias.empty())) s.fail_tensor("item_bias", "is missing (biased model)");
+  if (m->biased && (m->item_bias.empty() || m->user_bias.empty()))
+    s.fail_tensor("item_bias", "is missing (biased model)");
   return m;
 }
 

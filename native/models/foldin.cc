@@ -63,7 +63,8 @@ class LeastSquaresFoldIn : public FactorModel {
   bool solve(const int32_t* its, const float* values, int n, float* x) const {
     const int k = factors;
     for (int q = 0; q < n; ++q)
-      if (its[q] < 0 || its[q] >= items) fail_arg("fold-in item index " + std::to_string(its[q]) + " is outside the model");
+      if (its[q] < 0 || its[q] >= items)
+        fail_arg("fold-in item index " + std::to_string(its[q]) + " is outside the model");
     if (implicit) {
       // ImplicitALS's own solver; only the regularization differs (Spark scales it by the positive count).
       int64_t positive = 0;
@@ -73,7 +74,9 @@ class LeastSquaresFoldIn : public FactorModel {
       const double lambda = scale_reg ? reg * static_cast<double>(positive) : reg;
       std::vector<float> G(static_cast<size_t>(k) * k);
       for (int i = 0; i < k; ++i)
-        for (int j = 0; j < k; ++j) G[static_cast<size_t>(i) * k + j] = static_cast<float>(VtV[static_cast<size_t>(std::max(i, j)) * k + std::min(i, j)] + (i == j ? lambda : 0.0));
+        for (int j = 0; j < k; ++j)
+          G[static_cast<size_t>(i) * k + j] = static_cast<float>(
+              VtV[static_cast<size_t>(std::max(i, j)) * k + std::min(i, j)] + (i == j ? lambda : 0.0));
       als::solve_implicit(its, values, n, V.data(), G.data(), k, static_cast<float>(alpha), x);
       return true;
     }
@@ -92,10 +95,14 @@ class LeastSquaresFoldIn : public FactorModel {
     std::vector<float> Af(static_cast<size_t>(k) * k);
     for (int i = 0; i < k; ++i) {
       A[static_cast<size_t>(i) * k + i] += lambda;
-      for (int j = 0; j <= i; ++j) Af[static_cast<size_t>(i) * k + j] = Af[static_cast<size_t>(j) * k + i] = static_cast<float>(A[static_cast<size_t>(i) * k + j]);
+      for (int j = 0; j <= i; ++j)
+        Af[static_cast<size_t>(i) * k + j] = Af[static_cast<size_t>(j) * k + i] =
+            static_cast<float>(A[static_cast<size_t>(i) * k + j]);
     }
     if (blas::potrf_lower(k, Af.data(), k) != 0) {
-      fail("E_NATIVE", "fold-in: the least-squares system is not positive definite (with reg = 0 a user needs at least as many interactions as factors)");
+      fail("E_NATIVE",
+           "fold-in: the least-squares system is not positive definite (with reg = 0 a user needs at least as many "
+           "interactions as factors)");
     }
     for (int i = 0; i < k; ++i) x[i] = static_cast<float>(b[i]);
     blas::potrs_lower(k, 1, Af.data(), k, x, k);
@@ -135,7 +142,8 @@ std::shared_ptr<Model> restore_factor_model(StateReader& s) {
   if (m->factors == 0) s.fail_tensor("item_factors", "is missing (fold-in needs factors)");
   auto f = s.f32("foldin", {2});
   auto flags = s.i32("foldin_flags", {2});
-  if (f[0] < 0 || f[1] < 0 || flags[0] < 0 || flags[0] > 1 || flags[1] < 0 || flags[1] > 1) s.fail_tensor("foldin", "is out of range");
+  if (f[0] < 0 || f[1] < 0 || flags[0] < 0 || flags[0] > 1 || flags[1] < 0 || flags[1] > 1)
+    s.fail_tensor("foldin", "is out of range");
   m->alpha = f[0];
   m->reg = f[1];
   m->implicit = flags[0] == 1;

@@ -43,7 +43,9 @@ class ItemKnnModel : public Model {
   void score_user(int32_t u, float* out) const override {
     accumulate(rows.items_of(u), rows.values_of(u), rows.length(u), out);
   }
-  void score_new_user(const int32_t* its, const float* vals, int n, float* out) const override { accumulate(its, vals, n, out); }
+  void score_new_user(const int32_t* its, const float* vals, int n, float* out) const override {
+    accumulate(its, vals, n, out);
+  }
   float predict(int32_t u, int32_t j) const override {
     if (u < 0 || u >= users || j < 0 || j >= items) return 0.f;
     float s = 0.f;
@@ -80,8 +82,10 @@ Napi::Value FitItemKNN(const Napi::CallbackInfo& info) {
     CsrView R = csr_fit_arg(info[0], "train", info[3]);
     CsrView C = csr_fit_arg(info[1], "trainTransposed", info[3]);
     check_transposed(R, C, "trainTransposed");
-    if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz()) fail_arg("trainTransposed is not the transpose of train");
-    if ((R.data == nullptr) != (C.data == nullptr)) fail_arg("train and trainTransposed must both have values or neither");
+    if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz())
+      fail_arg("trainTransposed is not the transpose of train");
+    if ((R.data == nullptr) != (C.data == nullptr))
+      fail_arg("train and trainTransposed must both have values or neither");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     std::string sim = string_arg(o, "similarity", "cosine");
     Weighting w;
@@ -99,59 +103,66 @@ Napi::Value FitItemKNN(const Napi::CallbackInfo& info) {
     {
       const double ni = R.cols, nt = resolve_threads(threads);
       check_memory("ItemKNN", 16 * ni * std::min<double>(k, ni) + 16 * nt * ni + 12.0 * R.nnz(),
-                   "the neighbour lists (items x k) and each thread's item accumulators", max_memory_arg(o), "use a smaller k");
+                   "the neighbour lists (items x k) and each thread's item accumulators", max_memory_arg(o),
+                   "use a smaller k");
     }
-    return run_fit(info, run, [R, C, w, k, k1, bb, binary, threads](FitContext& ctx) -> std::shared_ptr<Model> {
-      const int32_t ni = R.cols, nu = R.rows;
-      const int64_t nnz = R.nnz();
-      // Per-user idf and per-item norms / lengths, then the weight of every entry in both layouts.
-      std::vector<double> idf(nu, 1.0), item_scale(ni, 1.0), len_norm(ni, 1.0);
-      if (w != Weighting::Cosine)
-        for (int32_t u = 0; u < nu; ++u) idf[u] = std::log(static_cast<double>(ni) / (1.0 + R.row_len(u)));
-      auto tf = [&](float r) -> double { return w == Weighting::TfIdf ? std::sqrt(std::abs(static_cast<double>(r))) * (r < 0 ? -1 : 1) : r; };
-      if (w == Weighting::Bm25) {
-        double total = 0;
-        std::vector<double> sums(ni, 0.0);
-        for (int32_t i = 0; i < ni; ++i) {
-          for (int32_t q = C.row_begin(i); q < C.row_end(i); ++q) sums[i] += C.value(q);
-          total += sums[i];
-        }
-        double mean = ni ? total / ni : 0.0;
-        for (int32_t i = 0; i < ni; ++i) len_norm[i] = (1.0 - bb) + (mean > 0 ? bb * sums[i] / mean : 0.0);
-      } else {
-        for (int32_t i = 0; i < ni; ++i) {
-          double s = 0;
-          for (int32_t q = C.row_begin(i); q < C.row_end(i); ++q) {
-            double x = tf(C.value(q)) * idf[C.indices[q]];
-            s += x * x;
+    return run_fit(
+        info, run,
+        [R, C, w, k, k1, bb, binary, threads](FitContext& ctx) -> std::shared_ptr<Model> {
+          const int32_t ni = R.cols, nu = R.rows;
+          const int64_t nnz = R.nnz();
+          // Per-user idf and per-item norms / lengths, then the weight of every entry in both layouts.
+          std::vector<double> idf(nu, 1.0), item_scale(ni, 1.0), len_norm(ni, 1.0);
+          if (w != Weighting::Cosine)
+            for (int32_t u = 0; u < nu; ++u) idf[u] = std::log(static_cast<double>(ni) / (1.0 + R.row_len(u)));
+          auto tf = [&](float r) -> double {
+            return w == Weighting::TfIdf ? std::sqrt(std::abs(static_cast<double>(r))) * (r < 0 ? -1 : 1) : r;
+          };
+          if (w == Weighting::Bm25) {
+            double total = 0;
+            std::vector<double> sums(ni, 0.0);
+            for (int32_t i = 0; i < ni; ++i) {
+              for (int32_t q = C.row_begin(i); q < C.row_end(i); ++q) sums[i] += C.value(q);
+              total += sums[i];
+            }
+            double mean = ni ? total / ni : 0.0;
+            for (int32_t i = 0; i < ni; ++i) len_norm[i] = (1.0 - bb) + (mean > 0 ? bb * sums[i] / mean : 0.0);
+          } else {
+            for (int32_t i = 0; i < ni; ++i) {
+              double s = 0;
+              for (int32_t q = C.row_begin(i); q < C.row_end(i); ++q) {
+                double x = tf(C.value(q)) * idf[C.indices[q]];
+                s += x * x;
+              }
+              item_scale[i] = s > 0 ? 1.0 / std::sqrt(s) : 0.0;
+            }
           }
-          item_scale[i] = s > 0 ? 1.0 / std::sqrt(s) : 0.0;
-        }
-      }
-      auto weight = [&](float r, int32_t item, int32_t user) -> float {
-        if (w == Weighting::Bm25) return static_cast<float>(r * (k1 + 1.0) / (k1 * len_norm[item] + r) * idf[user]);
-        return static_cast<float>(tf(r) * idf[user] * item_scale[item]);
-      };
-      std::vector<float> wr(nnz), wc(nnz);
-      for (int32_t u = 0; u < nu; ++u)
-        for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) wr[q] = weight(R.value(q), R.indices[q], u);
-      for (int32_t i = 0; i < ni; ++i)
-        for (int32_t q = C.row_begin(i); q < C.row_end(i); ++q) wc[q] = weight(C.value(q), i, C.indices[q]);
-      ctx.check_cancelled();
+          auto weight = [&](float r, int32_t item, int32_t user) -> float {
+            if (w == Weighting::Bm25) return static_cast<float>(r * (k1 + 1.0) / (k1 * len_norm[item] + r) * idf[user]);
+            return static_cast<float>(tf(r) * idf[user] * item_scale[item]);
+          };
+          std::vector<float> wr(nnz), wc(nnz);
+          for (int32_t u = 0; u < nu; ++u)
+            for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) wr[q] = weight(R.value(q), R.indices[q], u);
+          for (int32_t i = 0; i < ni; ++i)
+            for (int32_t q = C.row_begin(i); q < C.row_end(i); ++q) wc[q] = weight(C.value(q), i, C.indices[q]);
+          ctx.check_cancelled();
 
-      // For each item, a dense accumulator over the items sharing a user with it; keep the k largest (ties to
-      // the smaller index), stored sorted by item index. Similarities of exactly 0 are not kept (they add nothing
-      // to a score). Two ways to find the touched items: when an item's work (the summed lengths of its users'
-      // rows) is at least a quarter of the catalogue, the products are added without any bookkeeping and the
-      // whole accumulator is scanned afterwards; for a rarer item, each first touch is recorded (a data-dependent
-      // branch per product, which mispredicts on first touches) so the cost stays proportional to its work.
-      std::vector<std::vector<int32_t>> nb_i(ni);
-      std::vector<std::vector<float>> nb_s(ni);
-      int nt = resolve_threads(threads);
-      std::vector<std::vector<float>> accs(nt);
-      std::vector<std::vector<int32_t>> marks(nt), touched(nt);
-      std::vector<std::vector<std::pair<float, int32_t>>> cands(nt);
-      parallel_for(ni, nt, [&](int64_t i64, int tid) {
+          // For each item, a dense accumulator over the items sharing a user with it; keep the k largest (ties to
+          // the smaller index), stored sorted by item index. Similarities of exactly 0 are not kept (they add nothing
+          // to a score). Two ways to find the touched items: when an item's work (the summed lengths of its users'
+          // rows) is at least a quarter of the catalogue, the products are added without any bookkeeping and the
+          // whole accumulator is scanned afterwards; for a rarer item, each first touch is recorded (a data-dependent
+          // branch per product, which mispredicts on first touches) so the cost stays proportional to its work.
+          std::vector<std::vector<int32_t>> nb_i(ni);
+          std::vector<std::vector<float>> nb_s(ni);
+          int nt = resolve_threads(threads);
+          std::vector<std::vector<float>> accs(nt);
+          std::vector<std::vector<int32_t>> marks(nt), touched(nt);
+          std::vector<std::vector<std::pair<float, int32_t>>> cands(nt);
+          parallel_for(
+              ni, nt,
+              [&](int64_t i64, int tid) {
         if (ctx.cancelled()) return;  // every remaining item is skipped; the check after the loop throws
         int32_t i = static_cast<int32_t>(i64);
         auto& acc = accs[tid];
@@ -215,24 +226,26 @@ Napi::Value FitItemKNN(const Napi::CallbackInfo& info) {
           nb_i[i].push_back(j);
           nb_s[i].push_back(s);
         }
-      }, 16);
-      ctx.check_cancelled();
-      ctx.progress(1, 1, NAN, "similarity");
+              },
+              16);
+          ctx.check_cancelled();
+          ctx.progress(1, 1, NAN, "similarity");
 
-      auto m = std::make_shared<ItemKnnModel>();
-      m->users = nu;
-      m->items = ni;
-      m->rows.assign(R, binary);
-      m->nb_ptr.assign(static_cast<size_t>(ni) + 1, 0);
-      for (int32_t i = 0; i < ni; ++i) m->nb_ptr[i + 1] = m->nb_ptr[i] + static_cast<int32_t>(nb_i[i].size());
-      m->nb_items.reserve(m->nb_ptr[ni]);
-      m->nb_sims.reserve(m->nb_ptr[ni]);
-      for (int32_t i = 0; i < ni; ++i) {
-        m->nb_items.insert(m->nb_items.end(), nb_i[i].begin(), nb_i[i].end());
-        m->nb_sims.insert(m->nb_sims.end(), nb_s[i].begin(), nb_s[i].end());
-      }
-      return m;
-    }, {info[0], info[1]});
+          auto m = std::make_shared<ItemKnnModel>();
+          m->users = nu;
+          m->items = ni;
+          m->rows.assign(R, binary);
+          m->nb_ptr.assign(static_cast<size_t>(ni) + 1, 0);
+          for (int32_t i = 0; i < ni; ++i) m->nb_ptr[i + 1] = m->nb_ptr[i] + static_cast<int32_t>(nb_i[i].size());
+          m->nb_items.reserve(m->nb_ptr[ni]);
+          m->nb_sims.reserve(m->nb_ptr[ni]);
+          for (int32_t i = 0; i < ni; ++i) {
+            m->nb_items.insert(m->nb_items.end(), nb_i[i].begin(), nb_i[i].end());
+            m->nb_sims.insert(m->nb_sims.end(), nb_s[i].begin(), nb_s[i].end());
+          }
+          return m;
+        },
+        {info[0], info[1]});
   });
 }
 

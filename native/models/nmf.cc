@@ -79,7 +79,8 @@ Napi::Value FitNMF(const Napi::CallbackInfo& info) {
     CsrView C = csr_fit_arg(info[1], "trainTransposed", info[3]);
     check_transposed(R, C, "trainTransposed");
     require_ratings(R, "NMF");
-    if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz() || !C.data) fail_arg("trainTransposed is not the transpose of train");
+    if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz() || !C.data)
+      fail_arg("trainTransposed is not the transpose of train");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     NmfParams p;
     p.factors = static_cast<int>(int_arg(o, "factors", p.factors, 1, 4096));
@@ -95,44 +96,49 @@ Napi::Value FitNMF(const Napi::CallbackInfo& info) {
     p.init_high = real_param(o, "initHigh", p.init_high, 0, 3e38);
     if (p.init_high < p.init_low) fail_arg("initHigh must be >= initLow");
     for (int32_t q = 0; q < R.nnz(); ++q)
-      if (R.data[q] < 0) fail_arg("NMF needs non-negative ratings; rating " + std::to_string(R.data[q]) + " at position " + std::to_string(q));
+      if (R.data[q] < 0)
+        fail_arg("NMF needs non-negative ratings; rating " + std::to_string(R.data[q]) + " at position " +
+                 std::to_string(q));
     p.threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
     p.seed = static_cast<uint64_t>(int_arg(o, "seed", 42, 0, int64_t{1} << 53));
     RatingScale scale = rating_scale_arg(o, R);
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
     check_memory("NMF", 4.0 * 3 * (static_cast<double>(R.rows) + R.cols) * (p.factors + 1),
                  "the factors and their update numerators and denominators", max_memory_arg(o), "use fewer factors");
-    return run_fit(info, run, [R, C, p, scale](FitContext& ctx) -> std::shared_ptr<Model> {
-      auto m = std::make_shared<NmfModel>();
-      m->kind_name = "NMF";
-      m->params = p;
-      m->users = R.rows;
-      m->items = R.cols;
-      const int k = p.factors;
-      m->factors = k;
-      m->U.resize(static_cast<size_t>(R.rows) * k);
-      m->V.resize(static_cast<size_t>(R.cols) * k);
-      Rng init(p.seed, 1);
-      const double span = p.init_high - p.init_low;
-      for (float& x : m->U) x = static_cast<float>(p.init_low + span * init.uniform());
-      for (float& x : m->V) x = static_cast<float>(p.init_low + span * init.uniform());
-      const double mu = start_rating_model(*m, R, p.biased, scale);
-      std::vector<float> U2(m->U.size()), V2(m->V.size());
-      std::vector<double> user_sse(R.rows);
-      const int nt = resolve_threads(p.threads);
-      std::vector<std::vector<double>> acc(nt, std::vector<double>(2 * static_cast<size_t>(k)));
-      std::vector<double> unum, uden, inum, iden;
-      if (p.biased) {
-        unum.resize(static_cast<size_t>(R.rows) * k);
-        uden.resize(unum.size());
-        inum.resize(static_cast<size_t>(R.cols) * k);
-        iden.resize(inum.size());
-      }
-      for (int e = 0; e < p.epochs; ++e) {
-        double sse = 0;
-        if (!p.biased) {
-          // Users: accumulate over their ratings with last epoch's factors, step into U2.
-          parallel_for(R.rows, nt, [&](int64_t u, int tid) {
+    return run_fit(info, run,
+                   [R, C, p, scale](FitContext& ctx) -> std::shared_ptr<Model> {
+                     auto m = std::make_shared<NmfModel>();
+                     m->kind_name = "NMF";
+                     m->params = p;
+                     m->users = R.rows;
+                     m->items = R.cols;
+                     const int k = p.factors;
+                     m->factors = k;
+                     m->U.resize(static_cast<size_t>(R.rows) * k);
+                     m->V.resize(static_cast<size_t>(R.cols) * k);
+                     Rng init(p.seed, 1);
+                     const double span = p.init_high - p.init_low;
+                     for (float& x : m->U) x = static_cast<float>(p.init_low + span * init.uniform());
+                     for (float& x : m->V) x = static_cast<float>(p.init_low + span * init.uniform());
+                     const double mu = start_rating_model(*m, R, p.biased, scale);
+                     std::vector<float> U2(m->U.size()), V2(m->V.size());
+                     std::vector<double> user_sse(R.rows);
+                     const int nt = resolve_threads(p.threads);
+                     std::vector<std::vector<double>> acc(nt, std::vector<double>(2 * static_cast<size_t>(k)));
+                     std::vector<double> unum, uden, inum, iden;
+                     if (p.biased) {
+                       unum.resize(static_cast<size_t>(R.rows) * k);
+                       uden.resize(unum.size());
+                       inum.resize(static_cast<size_t>(R.cols) * k);
+                       iden.resize(inum.size());
+                     }
+                     for (int e = 0; e < p.epochs; ++e) {
+                       double sse = 0;
+                       if (!p.biased) {
+                         // Users: accumulate over their ratings with last epoch's factors, step into U2.
+                         parallel_for(
+                             R.rows, nt,
+                             [&](int64_t u, int tid) {
             double* num = acc[tid].data();
             double* den = num + k;
             std::fill(num, num + 2 * k, 0.0);
@@ -151,9 +157,12 @@ Napi::Value FitNMF(const Napi::CallbackInfo& info) {
             float* out = U2.data() + u * k;
             std::copy_n(pu, k, out);
             multiplicative_step(out, num, den, k, R.row_len(static_cast<int32_t>(u)), p.reg_pu);
-          }, 32);
-          // Items, the same against last epoch's user factors.
-          parallel_for(C.rows, nt, [&](int64_t i, int tid) {
+                             },
+                             32);
+                         // Items, the same against last epoch's user factors.
+                         parallel_for(
+                             C.rows, nt,
+                             [&](int64_t i, int tid) {
             double* num = acc[tid].data();
             double* den = num + k;
             std::fill(num, num + 2 * k, 0.0);
@@ -169,52 +178,63 @@ Napi::Value FitNMF(const Napi::CallbackInfo& info) {
             float* out = V2.data() + i * k;
             std::copy_n(qi, k, out);
             multiplicative_step(out, num, den, k, C.row_len(static_cast<int32_t>(i)), p.reg_qi);
-          }, 32);
-          m->U.swap(U2);
-          m->V.swap(V2);
-          for (double s : user_sse) sse += s;
-        } else {
-          // Surprise's biased pass: bias SGD steps interleaved, so one thread in user order.
-          std::fill(unum.begin(), unum.end(), 0.0);
-          std::fill(uden.begin(), uden.end(), 0.0);
-          std::fill(inum.begin(), inum.end(), 0.0);
-          std::fill(iden.begin(), iden.end(), 0.0);
-          float* bu = m->user_bias.data();
-          float* bi = m->item_bias.data();
-          for (int32_t u = 0; u < R.rows; ++u) {
-            const float* pu = m->U.data() + static_cast<int64_t>(u) * k;
-            for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) {
-              const int32_t i = R.indices[q];
-              const float* qi = m->V.data() + static_cast<int64_t>(i) * k;
-              const double r = R.data[q];
-              const double est = mu + bu[u] + bi[i] + blas::dot(pu, qi, k);
-              const double err = r - est;
-              sse += err * err;
-              bu[u] += static_cast<float>(p.lr_bu * (err - p.reg_bu * bu[u]));
-              bi[i] += static_cast<float>(p.lr_bi * (err - p.reg_bi * bi[i]));
-              double* un = unum.data() + static_cast<int64_t>(u) * k;
-              double* ud = uden.data() + static_cast<int64_t>(u) * k;
-              double* in = inum.data() + static_cast<int64_t>(i) * k;
-              double* id = iden.data() + static_cast<int64_t>(i) * k;
-              for (int f = 0; f < k; ++f) {
-                un[f] += qi[f] * r;
-                ud[f] += qi[f] * est;
-                in[f] += pu[f] * r;
-                id[f] += pu[f] * est;
-              }
-            }
-          }
-          parallel_for(R.rows, nt, [&](int64_t u, int) {
-            multiplicative_step(m->U.data() + u * k, unum.data() + u * k, uden.data() + u * k, k, R.row_len(static_cast<int32_t>(u)), p.reg_pu);
-          }, 64);
-          parallel_for(C.rows, nt, [&](int64_t i, int) {
-            multiplicative_step(m->V.data() + i * k, inum.data() + i * k, iden.data() + i * k, k, C.row_len(static_cast<int32_t>(i)), p.reg_qi);
-          }, 64);
-        }
-        ctx.progress(e + 1, p.epochs, std::sqrt(sse / std::max<double>(1, static_cast<double>(R.nnz()))));
-      }
-      return m;
-    }, {info[0], info[1]});
+                             },
+                             32);
+                         m->U.swap(U2);
+                         m->V.swap(V2);
+                         for (double s : user_sse) sse += s;
+                       } else {
+                         // Surprise's biased pass: bias SGD steps interleaved, so one thread in user order.
+                         std::fill(unum.begin(), unum.end(), 0.0);
+                         std::fill(uden.begin(), uden.end(), 0.0);
+                         std::fill(inum.begin(), inum.end(), 0.0);
+                         std::fill(iden.begin(), iden.end(), 0.0);
+                         float* bu = m->user_bias.data();
+                         float* bi = m->item_bias.data();
+                         for (int32_t u = 0; u < R.rows; ++u) {
+                           const float* pu = m->U.data() + static_cast<int64_t>(u) * k;
+                           for (int32_t q = R.row_begin(u); q < R.row_end(u); ++q) {
+                             const int32_t i = R.indices[q];
+                             const float* qi = m->V.data() + static_cast<int64_t>(i) * k;
+                             const double r = R.data[q];
+                             const double est = mu + bu[u] + bi[i] + blas::dot(pu, qi, k);
+                             const double err = r - est;
+                             sse += err * err;
+                             bu[u] += static_cast<float>(p.lr_bu * (err - p.reg_bu * bu[u]));
+                             bi[i] += static_cast<float>(p.lr_bi * (err - p.reg_bi * bi[i]));
+                             double* un = unum.data() + static_cast<int64_t>(u) * k;
+                             double* ud = uden.data() + static_cast<int64_t>(u) * k;
+                             double* in = inum.data() + static_cast<int64_t>(i) * k;
+                             double* id = iden.data() + static_cast<int64_t>(i) * k;
+                             for (int f = 0; f < k; ++f) {
+                               un[f] += qi[f] * r;
+                               ud[f] += qi[f] * est;
+                               in[f] += pu[f] * r;
+                               id[f] += pu[f] * est;
+                             }
+                           }
+                         }
+                         parallel_for(
+                             R.rows, nt,
+                             [&](int64_t u, int) {
+            multiplicative_step(m->U.data() + u * k, unum.data() + u * k, uden.data() + u * k, k,
+                                R.row_len(static_cast<int32_t>(u)), p.reg_pu);
+                             },
+                             64);
+                         parallel_for(
+                             C.rows, nt,
+                             [&](int64_t i, int) {
+            multiplicative_step(m->V.data() + i * k, inum.data() + i * k, iden.data() + i * k, k,
+                                C.row_len(static_cast<int32_t>(i)), p.reg_qi);
+                             },
+                             64);
+                       }
+                       ctx.progress(e + 1, p.epochs,
+                                    std::sqrt(sse / std::max<double>(1, static_cast<double>(R.nnz()))));
+                     }
+                     return m;
+                   },
+                   {info[0], info[1]});
   });
 }
 
@@ -235,7 +255,8 @@ std::shared_ptr<Model> restore_nmf(StateReader& s) {
   p.init_high = s.real_param("initHigh");
   p.epochs = static_cast<int>(s.int_param("epochs", 0, 1000000));
   p.biased = s.bool_param("biased");
-  if (p.biased && (m->item_bias.empty() || m->user_bias.empty())) s.fail_tensor("item_bias", "is missing (biased model)");
+  if (p.biased && (m->item_bias.empty() || m->user_bias.empty()))
+    s.fail_tensor("item_bias", "is missing (biased model)");
   p.seed = static_cast<uint64_t>(s.int_param("seed", 0, int64_t{1} << 53));
   return m;
 }

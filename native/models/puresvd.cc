@@ -48,10 +48,13 @@ SvdResult randomized_svd(const CsrView& A, const SvdOptions& o, FitContext* ctx)
   const int total = o.power_iterations + 2;
   // Omega: n x l standard normal, one stream per row, so it does not depend on the thread count.
   std::vector<float> Z(static_cast<size_t>(n) * l), Y(static_cast<size_t>(m) * l);
-  parallel_for(n, o.threads, [&](int64_t j, int) {
+  parallel_for(
+      n, o.threads,
+      [&](int64_t j, int) {
     Rng rng(o.seed, static_cast<uint64_t>(j));
     for (int c = 0; c < l; ++c) Z[j * l + c] = static_cast<float>(rng.normal());
-  }, 1024);
+      },
+      1024);
   spmm(A, Z.data(), l, l, Y.data(), l, o.threads);
   orthonormalize(m, l, Y);
   if (ctx) ctx->progress(1, total, NAN, "sketch");
@@ -72,7 +75,8 @@ SvdResult randomized_svd(const CsrView& A, const SvdOptions& o, FitContext* ctx)
   r.n = static_cast<int32_t>(n);
   r.k = o.k;
   std::vector<float> QW(static_cast<size_t>(m) * l);
-  blas::gemm(blas::Trans::No, blas::Trans::Yes, static_cast<int>(m), l, l, 1.f, Y.data(), l, Wt.data(), l, 0.f, QW.data(), l);
+  blas::gemm(blas::Trans::No, blas::Trans::Yes, static_cast<int>(m), l, l, 1.f, Y.data(), l, Wt.data(), l, 0.f,
+             QW.data(), l);
   r.U.resize(static_cast<size_t>(m) * o.k);
   for (int64_t i = 0; i < m; ++i) std::copy_n(QW.data() + i * l, o.k, r.U.data() + i * o.k);
   r.S.assign(S.begin(), S.begin() + o.k);
@@ -122,7 +126,8 @@ class PureSvdModel : public FactorModel {
   void score_new_user(const int32_t* its, const float* values, int n, float* out) const override {
     std::vector<float> p(factors, 0.f);
     for (int q = 0; q < n; ++q)
-      blas::axpy(factors, values && !binary ? values[q] : 1.f, V.data() + static_cast<int64_t>(its[q]) * factors, p.data());
+      blas::axpy(factors, values && !binary ? values[q] : 1.f, V.data() + static_cast<int64_t>(its[q]) * factors,
+                 p.data());
     score_vector(p.data(), 0.f, out);
   }
 };
@@ -139,26 +144,28 @@ Napi::Value FitPureSVD(const Napi::CallbackInfo& info) {
     {
       const double l = s.k + s.oversample;
       check_memory("PureSVD", 4 * (3 * (static_cast<double>(A.rows) + A.cols) * l + 2 * l * l),
-                   "the randomized SVD's workspace ((users + items) x (factors + oversample) floats, three times)", max_memory_arg(o),
-                   "use fewer factors");
+                   "the randomized SVD's workspace ((users + items) x (factors + oversample) floats, three times)",
+                   max_memory_arg(o), "use fewer factors");
     }
-    return run_fit(info, run, [A, s, binary](FitContext& ctx) -> std::shared_ptr<Model> {
-      SvdResult r = randomized_svd(A, s, &ctx);
-      auto m = std::make_shared<PureSvdModel>();
-      m->kind_name = "PureSVD";
-      m->binary = binary;
-      m->users = A.rows;
-      m->items = A.cols;
-      m->factors = s.k;
-      m->U = std::move(r.U);
-      for (int64_t u = 0; u < A.rows; ++u)
-        for (int c = 0; c < s.k; ++c) m->U[u * s.k + c] *= r.S[c];
-      m->V.resize(static_cast<size_t>(A.cols) * s.k);
-      for (int64_t j = 0; j < A.cols; ++j)
-        for (int c = 0; c < s.k; ++c) m->V[j * s.k + c] = r.Vt[c * A.cols + j];
-      m->mark_known(A);
-      return m;
-    }, {info[0]});
+    return run_fit(info, run,
+                   [A, s, binary](FitContext& ctx) -> std::shared_ptr<Model> {
+                     SvdResult r = randomized_svd(A, s, &ctx);
+                     auto m = std::make_shared<PureSvdModel>();
+                     m->kind_name = "PureSVD";
+                     m->binary = binary;
+                     m->users = A.rows;
+                     m->items = A.cols;
+                     m->factors = s.k;
+                     m->U = std::move(r.U);
+                     for (int64_t u = 0; u < A.rows; ++u)
+                       for (int c = 0; c < s.k; ++c) m->U[u * s.k + c] *= r.S[c];
+                     m->V.resize(static_cast<size_t>(A.cols) * s.k);
+                     for (int64_t j = 0; j < A.cols; ++j)
+                       for (int c = 0; c < s.k; ++c) m->V[j * s.k + c] = r.Vt[c * A.cols + j];
+                     m->mark_known(A);
+                     return m;
+                   },
+                   {info[0]});
   });
 }
 

@@ -41,7 +41,9 @@ struct Neighbor {
 };
 
 // Most similar first, then smaller id: the order "the k most similar" is taken in.
-inline bool more_similar(const Neighbor& a, const Neighbor& b) { return a.sim > b.sim || (a.sim == b.sim && a.id < b.id); }
+inline bool more_similar(const Neighbor& a, const Neighbor& b) {
+  return a.sim > b.sim || (a.sim == b.sim && a.id < b.id);
+}
 
 struct SimSettings {
   Sim sim = Sim::PearsonBaseline;
@@ -52,8 +54,8 @@ struct SimSettings {
 
 // One side of the data as the similarity sees it: rows x (the entities compared) over columns y.
 struct Side {
-  CsrView X;                 // x -> (y, r)
-  CsrView Y;                 // y -> (x, r)
+  CsrView X;                  // x -> (y, r)
+  CsrView Y;                  // y -> (x, r)
   const float* bx = nullptr;  // baselines of x and y (pearson_baseline only)
   const float* by = nullptr;
 };
@@ -143,7 +145,9 @@ class SimRow {
 };
 
 // The neighbours kept per row for maxNeighbors (0 = every one while the side has at most 4096 entries, else 512).
-int64_t neighbor_cap(int64_t max_neighbors, int64_t nx) { return max_neighbors > 0 ? max_neighbors : (nx <= 4096 ? 0 : 512); }
+int64_t neighbor_cap(int64_t max_neighbors, int64_t nx) {
+  return max_neighbors > 0 ? max_neighbors : (nx <= 4096 ? 0 : 512);
+}
 
 // Keeps the cap most similar (all when cap <= 0 or enough room), sorted by id for merging.
 void cap_and_sort(std::vector<Neighbor>& v, int64_t cap) {
@@ -212,13 +216,20 @@ class KnnModel : public Model {
       const Candidate& c = cand[t];
       den += c.sim;
       switch (mode) {
-        case Mode::Basic: num += c.sim * c.r; break;
-        case Mode::Means: num += c.sim * (c.r - xm[c.id]); break;
-        case Mode::Baseline: num += c.sim * (c.r - (mu + bxv[c.id] + by_y)); break;
+        case Mode::Basic:
+          num += c.sim * c.r;
+          break;
+        case Mode::Means:
+          num += c.sim * (c.r - xm[c.id]);
+          break;
+        case Mode::Baseline:
+          num += c.sim * (c.r - (mu + bxv[c.id] + by_y));
+          break;
       }
     }
     const bool enough = static_cast<int>(take) >= min_k && take > 0;
-    if (mode == Mode::Basic) return enough && den > 0 ? static_cast<float>(num / den) : std::numeric_limits<float>::quiet_NaN();
+    if (mode == Mode::Basic)
+      return enough && den > 0 ? static_cast<float>(num / den) : std::numeric_limits<float>::quiet_NaN();
     const double base = mode == Mode::Baseline ? base_x + by_y : base_x;
     return static_cast<float>(base + (enough && den > 0 ? num / den : 0.0));
   }
@@ -280,9 +291,12 @@ class KnnModel : public Model {
   float fallback(int32_t u, int32_t i) const {
     const bool ku = u >= 0 && u < nu && uknown[u], ki = i >= 0 && i < ni && iknown[i];
     switch (mode) {
-      case Mode::Basic: return static_cast<float>(mu);
-      case Mode::Means: return ku ? umean[u] : ki ? imean[i] : static_cast<float>(mu);
-      case Mode::Baseline: return static_cast<float>(mu + (ku ? bu[u] : 0.f) + (ki ? bi[i] : 0.f));
+      case Mode::Basic:
+        return static_cast<float>(mu);
+      case Mode::Means:
+        return ku ? umean[u] : ki ? imean[i] : static_cast<float>(mu);
+      case Mode::Baseline:
+        return static_cast<float>(mu + (ku ? bu[u] : 0.f) + (ki ? bi[i] : 0.f));
     }
     return static_cast<float>(mu);
   }
@@ -311,7 +325,8 @@ class KnnModel : public Model {
           const int32_t v = C.indices[q];
           if (dense[v] > 0.f) cand.push_back(Candidate{v, dense[v], C.data[q]});
         }
-        out[i] = finish(iknown[i] ? estimate(cand, base_of_x(u), mode == Mode::Baseline ? bi[i] : 0.0) : fallback(u, i));
+        out[i] =
+            finish(iknown[i] ? estimate(cand, base_of_x(u), mode == Mode::Baseline ? bi[i] : 0.0) : fallback(u, i));
       }
     } else {
       // Dense ratings of u, then every item's neighbours.
@@ -321,7 +336,8 @@ class KnnModel : public Model {
         cand.clear();
         for (int64_t p = nptr[i]; p < nptr[i + 1]; ++p)
           if (!std::isnan(rated[nbrs[p].id])) cand.push_back(Candidate{nbrs[p].id, nbrs[p].sim, rated[nbrs[p].id]});
-        out[i] = finish(iknown[i] ? estimate(cand, base_of_x(i), mode == Mode::Baseline ? bu[u] : 0.0) : fallback(u, i));
+        out[i] =
+            finish(iknown[i] ? estimate(cand, base_of_x(i), mode == Mode::Baseline ? bu[u] : 0.0) : fallback(u, i));
       }
     }
   }
@@ -348,7 +364,8 @@ class KnnModel : public Model {
     const float b_new = bu.empty() ? 0.f : static_cast<float>(dev / (bsl_reg_user + m));
     const float mean_new = m > 0 ? static_cast<float>(sum / m) : static_cast<float>(mu);
     if (m == 0) {
-      for (int32_t i = 0; i < ni; ++i) out[i] = mode == Mode::Baseline ? static_cast<float>(mu + bi[i]) : static_cast<float>(mu);
+      for (int32_t i = 0; i < ni; ++i)
+        out[i] = mode == Mode::Baseline ? static_cast<float>(mu + bi[i]) : static_cast<float>(mu);
       return;
     }
     std::vector<Candidate> cand;
@@ -377,7 +394,9 @@ class KnnModel : public Model {
         for (int64_t p = nptr[i]; p < nptr[i + 1]; ++p)
           if (!std::isnan(rated[nbrs[p].id])) cand.push_back(Candidate{nbrs[p].id, nbrs[p].sim, rated[nbrs[p].id]});
         out[i] = finish(iknown[i] ? estimate(cand, base_of_x(i), mode == Mode::Baseline ? b_new : 0.0)
-                                  : (mode == Mode::Baseline ? static_cast<float>(mu + b_new) : mode == Mode::Means ? mean_new : static_cast<float>(mu)));
+                                  : (mode == Mode::Baseline ? static_cast<float>(mu + b_new)
+                                     : mode == Mode::Means  ? mean_new
+                                                            : static_cast<float>(mu)));
       }
     }
   }
@@ -403,13 +422,14 @@ class KnnModel : public Model {
 
   size_t memory_bytes() const override {
     return static_cast<size_t>(sizeof(Neighbor) * nbrs.size() + sizeof(int64_t) * nptr.size() +
-                                (sizeof(int32_t) + sizeof(float)) * (R.indices.size() + C.indices.size()) +
-                                sizeof(float) * (bu.size() + bi.size() + umean.size() + imean.size()));
+                               (sizeof(int32_t) + sizeof(float)) * (R.indices.size() + C.indices.size()) +
+                               sizeof(float) * (bu.size() + bi.size() + umean.size() + imean.size()));
   }
   std::map<std::string, Tensor> state() const override {
     std::map<std::string, Tensor> s;
     const int64_t nx = static_cast<int64_t>(nptr.size()) - 1;
-    if (nptr.back() > std::numeric_limits<int32_t>::max()) fail("E_STATE", kind() + ": too many neighbours to save (over 2^31)");
+    if (nptr.back() > std::numeric_limits<int32_t>::max())
+      fail("E_STATE", kind() + ": too many neighbours to save (over 2^31)");
     std::vector<int32_t> ptr(nptr.begin(), nptr.end()), ids(nbrs.size());
     std::vector<float> sims(nbrs.size());
     for (size_t p = 0; p < nbrs.size(); ++p) {
@@ -467,11 +487,13 @@ Napi::Value FitKNN(const Napi::CallbackInfo& info) {
     CsrView Ct = csr_fit_arg(info[1], "trainTransposed", info[3]);
     check_transposed(R, Ct, "trainTransposed");
     require_ratings(R, "KNN");
-    if (Ct.rows != R.cols || Ct.cols != R.rows || Ct.nnz() != R.nnz() || !Ct.data) fail_arg("trainTransposed is not the transpose of train");
+    if (Ct.rows != R.cols || Ct.cols != R.rows || Ct.nnz() != R.nnz() || !Ct.data)
+      fail_arg("trainTransposed is not the transpose of train");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     std::string mode_s = string_arg(o, "mode", "baseline");
     Mode mode = mode_s == "basic" ? Mode::Basic : mode_s == "means" ? Mode::Means : Mode::Baseline;
-    if (mode_s != "basic" && mode_s != "means" && mode_s != "baseline") fail_arg("mode must be 'basic', 'means' or 'baseline', got '" + mode_s + "'");
+    if (mode_s != "basic" && mode_s != "means" && mode_s != "baseline")
+      fail_arg("mode must be 'basic', 'means' or 'baseline', got '" + mode_s + "'");
     SimSettings st;
     st.sim = sim_from(string_arg(o, "similarity", mode == Mode::Baseline ? "pearson_baseline" : "msd"));
     st.min_support = static_cast<int>(int_arg(o, "minSupport", 1, 0, std::numeric_limits<int32_t>::max()));
@@ -491,60 +513,70 @@ Napi::Value FitKNN(const Napi::CallbackInfo& info) {
       const double nx = user_based ? R.rows : R.cols, nt = resolve_threads(threads);
       const double per_row = cap > 0 ? static_cast<double>(cap) : (nx <= 4096 ? nx : 512);
       const double pairs = std::min(nx * std::min(per_row, nx), pair_bound(user_based ? Ct : R));
-      check_memory(mode == Mode::Basic ? "KNNBasic" : mode == Mode::Means ? "KNNWithMeans" : "KNNBaseline", 16 * pairs + 16 * nt * nx + 24.0 * R.nnz(), "the similarity lists (" + std::to_string(static_cast<int64_t>(pairs)) + " pairs)",
+      check_memory(mode == Mode::Basic   ? "KNNBasic"
+                   : mode == Mode::Means ? "KNNWithMeans"
+                                         : "KNNBaseline",
+                   16 * pairs + 16 * nt * nx + 24.0 * R.nnz(),
+                   "the similarity lists (" + std::to_string(static_cast<int64_t>(pairs)) + " pairs)",
                    max_memory_arg(o), "set maxNeighbors lower");
     }
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
-    return run_fit(info, run, [=](FitContext& ctx) -> std::shared_ptr<Model> {
-      auto m = std::make_shared<KnnModel>();
-      m->mode = mode;
-      m->user_based = user_based;
-      m->sim = st;
-      m->k = k;
-      m->min_k = min_k;
-      m->nu = R.rows;
-      m->ni = R.cols;
-      m->scale = scale;
-      m->bsl_reg_user = bp.reg_user;
-      m->R = copy_csr(R);
-      // Scalars at float precision, as a saved model stores them, so a loaded model computes the same.
-      m->mu = as_f32(global_mean(R));
-      m->sim.mu = m->mu;
-      m->derive_from_ratings();
-      if (mode == Mode::Baseline || st.sim == Sim::PearsonBaseline) {
-        Baselines b = fit_baselines(R, Ct, bp, threads);
-        m->bu = std::move(b.bu);
-        m->bi = std::move(b.bi);
-      }
-      ctx.progress(1, 3, NAN, "baselines");
-      const Side side = user_based ? Side{m->R.view(), m->C.view(), m->bu.data(), m->bi.data()}
-                                   : Side{m->C.view(), m->R.view(), m->bi.data(), m->bu.data()};
-      const int32_t nx = side.X.rows;
-      m->cap = neighbor_cap(cap, nx);
-      // Rows in parallel, each into its own list; then one contiguous array.
-      std::vector<std::vector<Neighbor>> lists(nx);
-      const int nt = resolve_threads(threads);
-      std::vector<std::unique_ptr<SimRow>> rows(nt);
-      parallel_for(nx, nt, [&](int64_t x, int tid) {
+    return run_fit(info, run,
+                   [=](FitContext& ctx) -> std::shared_ptr<Model> {
+                     auto m = std::make_shared<KnnModel>();
+                     m->mode = mode;
+                     m->user_based = user_based;
+                     m->sim = st;
+                     m->k = k;
+                     m->min_k = min_k;
+                     m->nu = R.rows;
+                     m->ni = R.cols;
+                     m->scale = scale;
+                     m->bsl_reg_user = bp.reg_user;
+                     m->R = copy_csr(R);
+                     // Scalars at float precision, as a saved model stores them, so a loaded model computes the same.
+                     m->mu = as_f32(global_mean(R));
+                     m->sim.mu = m->mu;
+                     m->derive_from_ratings();
+                     if (mode == Mode::Baseline || st.sim == Sim::PearsonBaseline) {
+                       Baselines b = fit_baselines(R, Ct, bp, threads);
+                       m->bu = std::move(b.bu);
+                       m->bi = std::move(b.bi);
+                     }
+                     ctx.progress(1, 3, NAN, "baselines");
+                     const Side side = user_based ? Side{m->R.view(), m->C.view(), m->bu.data(), m->bi.data()}
+                                                  : Side{m->C.view(), m->R.view(), m->bi.data(), m->bu.data()};
+                     const int32_t nx = side.X.rows;
+                     m->cap = neighbor_cap(cap, nx);
+                     // Rows in parallel, each into its own list; then one contiguous array.
+                     std::vector<std::vector<Neighbor>> lists(nx);
+                     const int nt = resolve_threads(threads);
+                     std::vector<std::unique_ptr<SimRow>> rows(nt);
+                     parallel_for(
+                         nx, nt,
+                         [&](int64_t x, int tid) {
         if (ctx.cancelled()) return;  // rows are long on big data: stop early, the check below throws
         if (!rows[tid]) rows[tid] = std::make_unique<SimRow>(nx);
         const int32_t r = static_cast<int32_t>(x);
         rows[tid]->compute(side, m->sim, side.X.indices + side.X.row_begin(r), side.X.data + side.X.row_begin(r),
                            side.X.row_len(r), side.bx ? side.bx[r] : 0.f, r, lists[x]);
         cap_and_sort(lists[x], m->cap);
-      }, 16);
-      ctx.check_cancelled();
-      ctx.progress(2, 3, NAN, "similarities");
-      m->nptr.assign(static_cast<size_t>(nx) + 1, 0);
-      for (int32_t x = 0; x < nx; ++x) m->nptr[x + 1] = m->nptr[x] + static_cast<int64_t>(lists[x].size());
-      m->nbrs.resize(m->nptr[nx]);
-      for (int32_t x = 0; x < nx; ++x) {
-        std::copy(lists[x].begin(), lists[x].end(), m->nbrs.begin() + m->nptr[x]);
-        std::vector<Neighbor>().swap(lists[x]);
-      }
-      ctx.progress(3, 3, NAN, "neighbors");
-      return m;
-    }, {info[0], info[1]});
+                         },
+                         16);
+                     ctx.check_cancelled();
+                     ctx.progress(2, 3, NAN, "similarities");
+                     m->nptr.assign(static_cast<size_t>(nx) + 1, 0);
+                     for (int32_t x = 0; x < nx; ++x)
+                       m->nptr[x + 1] = m->nptr[x] + static_cast<int64_t>(lists[x].size());
+                     m->nbrs.resize(m->nptr[nx]);
+                     for (int32_t x = 0; x < nx; ++x) {
+                       std::copy(lists[x].begin(), lists[x].end(), m->nbrs.begin() + m->nptr[x]);
+                       std::vector<Neighbor>().swap(lists[x]);
+                     }
+                     ctx.progress(3, 3, NAN, "neighbors");
+                     return m;
+                   },
+                   {info[0], info[1]});
   });
 }
 

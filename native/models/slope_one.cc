@@ -89,12 +89,13 @@ class SlopeOneModel : public Model {
 
   size_t memory_bytes() const override {
     return static_cast<size_t>(sizeof(Pair) * pairs.size() + sizeof(int64_t) * ptr.size() +
-                                (sizeof(int32_t) + sizeof(float)) * R.indices.size() + sizeof(float) * umean.size());
+                               (sizeof(int32_t) + sizeof(float)) * R.indices.size() + sizeof(float) * umean.size());
   }
 
   std::map<std::string, Tensor> state() const override {
     std::map<std::string, Tensor> s;
-    if (ptr.back() > std::numeric_limits<int32_t>::max()) fail("E_STATE", "SlopeOne: too many item pairs to save (over 2^31)");
+    if (ptr.back() > std::numeric_limits<int32_t>::max())
+      fail("E_STATE", "SlopeOne: too many item pairs to save (over 2^31)");
     const int64_t n = static_cast<int64_t>(pairs.size());
     std::vector<int32_t> items(n), freq(n);
     std::vector<float> dev(n);
@@ -174,7 +175,8 @@ Napi::Value FitSlopeOne(const Napi::CallbackInfo& info) {
     CsrView C = csr_fit_arg(info[1], "trainTransposed", info[3]);
     check_transposed(R, C, "trainTransposed");
     require_ratings(R, "SlopeOne");
-    if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz() || !C.data) fail_arg("trainTransposed is not the transpose of train");
+    if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz() || !C.data)
+      fail_arg("trainTransposed is not the transpose of train");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     const bool weighted = bool_arg(o, "weighted", false);
     const int threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
@@ -185,31 +187,35 @@ Napi::Value FitSlopeOne(const Napi::CallbackInfo& info) {
       const double ni = R.cols, nt = resolve_threads(threads);
       const double pairs = std::min(ni * ni, pair_bound(R));
       check_memory("SlopeOne", 2 * 12 * pairs + 12 * nt * ni + 12.0 * R.nnz(),
-                   "the item-item deviations (" + std::to_string(static_cast<int64_t>(pairs)) + " pairs)", max_memory_arg(o),
+                   "the item-item deviations (" + std::to_string(static_cast<int64_t>(pairs)) + " pairs)",
+                   max_memory_arg(o),
                    "keep fewer items (SlopeOne's memory grows with co-rated item pairs, up to items^2)");
     }
-    return run_fit(info, run, [R, C, weighted, threads, scale](FitContext& ctx) -> std::shared_ptr<Model> {
-      auto m = std::make_shared<SlopeOneModel>();
-      m->weighted = weighted;
-      m->nu = R.rows;
-      m->ni = R.cols;
-      m->scale = scale;
-      m->mu = as_f32(global_mean(R));  // float precision, as a saved model stores it
-      m->R.rows = R.rows;
-      m->R.cols = R.cols;
-      m->R.indptr.assign(R.indptr, R.indptr + R.rows + 1);
-      m->R.indices.assign(R.indices, R.indices + R.nnz());
-      m->R.data.assign(R.data, R.data + R.nnz());
-      m->derive_from_ratings();
-      // Per item i: over users who rated i, over their items j, accumulate count and r_ui - r_uj densely.
-      std::vector<std::vector<Pair>> lists(C.rows);
-      const int nt = resolve_threads(threads);
-      struct Acc {
-        std::vector<int32_t> freq, touched;
-        std::vector<double> dev;
-      };
-      std::vector<Acc> acc(nt);
-      parallel_for(C.rows, nt, [&](int64_t ii, int tid) {
+    return run_fit(info, run,
+                   [R, C, weighted, threads, scale](FitContext& ctx) -> std::shared_ptr<Model> {
+                     auto m = std::make_shared<SlopeOneModel>();
+                     m->weighted = weighted;
+                     m->nu = R.rows;
+                     m->ni = R.cols;
+                     m->scale = scale;
+                     m->mu = as_f32(global_mean(R));  // float precision, as a saved model stores it
+                     m->R.rows = R.rows;
+                     m->R.cols = R.cols;
+                     m->R.indptr.assign(R.indptr, R.indptr + R.rows + 1);
+                     m->R.indices.assign(R.indices, R.indices + R.nnz());
+                     m->R.data.assign(R.data, R.data + R.nnz());
+                     m->derive_from_ratings();
+                     // Per item i: over users who rated i, over their items j, accumulate count and r_ui - r_uj densely.
+                     std::vector<std::vector<Pair>> lists(C.rows);
+                     const int nt = resolve_threads(threads);
+                     struct Acc {
+                       std::vector<int32_t> freq, touched;
+                       std::vector<double> dev;
+                     };
+                     std::vector<Acc> acc(nt);
+                     parallel_for(
+                         C.rows, nt,
+                         [&](int64_t ii, int tid) {
         if (ctx.cancelled()) return;  // the check after the loop throws
         Acc& a = acc[tid];
         if (a.freq.empty()) {
@@ -238,18 +244,21 @@ Napi::Value FitSlopeOne(const Napi::CallbackInfo& info) {
           out.push_back(Pair{j, a.freq[j], static_cast<float>(a.dev[j] / a.freq[j])});
           a.freq[j] = 0;
         }
-      }, 8);
-      ctx.check_cancelled();
-      m->ptr.assign(static_cast<size_t>(C.rows) + 1, 0);
-      for (int32_t i = 0; i < C.rows; ++i) m->ptr[i + 1] = m->ptr[i] + static_cast<int64_t>(lists[i].size());
-      m->pairs.resize(m->ptr[C.rows]);
-      for (int32_t i = 0; i < C.rows; ++i) {
-        std::copy(lists[i].begin(), lists[i].end(), m->pairs.begin() + m->ptr[i]);
-        std::vector<Pair>().swap(lists[i]);
-      }
-      ctx.progress(1, 1, NAN, "deviations");
-      return m;
-    }, {info[0], info[1]});
+                         },
+                         8);
+                     ctx.check_cancelled();
+                     m->ptr.assign(static_cast<size_t>(C.rows) + 1, 0);
+                     for (int32_t i = 0; i < C.rows; ++i)
+                       m->ptr[i + 1] = m->ptr[i] + static_cast<int64_t>(lists[i].size());
+                     m->pairs.resize(m->ptr[C.rows]);
+                     for (int32_t i = 0; i < C.rows; ++i) {
+                       std::copy(lists[i].begin(), lists[i].end(), m->pairs.begin() + m->ptr[i]);
+                       std::vector<Pair>().swap(lists[i]);
+                     }
+                     ctx.progress(1, 1, NAN, "deviations");
+                     return m;
+                   },
+                   {info[0], info[1]});
   });
 }
 

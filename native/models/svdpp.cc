@@ -53,9 +53,7 @@ class SvdppModel : public FactorModel {
     for (int f = 0; f < factors; ++f) p[f] += z[f];
     score_vector(p.data(), bu, out);
   }
-  size_t memory_bytes() const override {
-    return FactorModel::memory_bytes() + sizeof(float) * (P.size() + Y.size());
-  }
+  size_t memory_bytes() const override { return FactorModel::memory_bytes() + sizeof(float) * (P.size() + Y.size()); }
   std::map<std::string, Tensor> state() const override {
     auto s = FactorModel::state();
     s["user_explicit_factors"] = Tensor{{users, factors}, P, {}};
@@ -141,54 +139,64 @@ Napi::Value FitSVDpp(const Napi::CallbackInfo& info) {
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     check_memory("SVDpp", 4.0 * (2.0 * R.rows + 2.0 * R.cols) * (p.factors + 1),
                  "the factors (users x factors twice, items x factors twice)", max_memory_arg(o), "use fewer factors");
-    return run_fit(info, run, [R, p, lr_y, reg_y, scale](FitContext& ctx) -> std::shared_ptr<Model> {
-      auto m = std::make_shared<SvdppModel>();
-      m->kind_name = "SVDpp";
-      m->params = p;
-      m->lr_y = lr_y;
-      m->reg_y = reg_y;
-      m->users = R.rows;
-      m->items = R.cols;
-      m->factors = p.factors;
-      const int64_t k = p.factors;
-      m->P.resize(static_cast<size_t>(R.rows) * k);
-      m->V.resize(static_cast<size_t>(R.cols) * k);
-      m->Y.resize(static_cast<size_t>(R.cols) * k);
-      Rng init(p.seed, 1);
-      init.fill_normal(m->P.data(), static_cast<int64_t>(m->P.size()), p.init_mean, p.init_std);
-      init.fill_normal(m->V.data(), static_cast<int64_t>(m->V.size()), p.init_mean, p.init_std);
-      init.fill_normal(m->Y.data(), static_cast<int64_t>(m->Y.size()), p.init_mean, p.init_std);
-      start_rating_model(*m, R, p.biased, scale);
+    return run_fit(info, run,
+                   [R, p, lr_y, reg_y, scale](FitContext& ctx) -> std::shared_ptr<Model> {
+                     auto m = std::make_shared<SvdppModel>();
+                     m->kind_name = "SVDpp";
+                     m->params = p;
+                     m->lr_y = lr_y;
+                     m->reg_y = reg_y;
+                     m->users = R.rows;
+                     m->items = R.cols;
+                     m->factors = p.factors;
+                     const int64_t k = p.factors;
+                     m->P.resize(static_cast<size_t>(R.rows) * k);
+                     m->V.resize(static_cast<size_t>(R.cols) * k);
+                     m->Y.resize(static_cast<size_t>(R.cols) * k);
+                     Rng init(p.seed, 1);
+                     init.fill_normal(m->P.data(), static_cast<int64_t>(m->P.size()), p.init_mean, p.init_std);
+                     init.fill_normal(m->V.data(), static_cast<int64_t>(m->V.size()), p.init_mean, p.init_std);
+                     init.fill_normal(m->Y.data(), static_cast<int64_t>(m->Y.size()), p.init_mean, p.init_std);
+                     start_rating_model(*m, R, p.biased, scale);
 
-      // Each user's ratings in the order they are visited: seeded random within the user (or CSR order).
-      std::vector<RatingPair> rows(R.nnz());
-      Rng rng(p.seed, 2);
-      for (int32_t u = 0; u < R.rows; ++u) {
-        RatingPair* row = rows.data() + R.row_begin(u);
-        const int32_t n = R.row_len(u);
-        for (int32_t t = 0; t < n; ++t) row[t] = RatingPair{R.indices[R.row_begin(u) + t], R.value(R.row_begin(u) + t)};
-        if (p.shuffle)
-          for (int32_t t = n - 1; t > 0; --t) std::swap(row[t], row[rng.below(static_cast<uint32_t>(t + 1))]);
-      }
-      std::vector<int32_t> order(R.rows);
-      std::iota(order.begin(), order.end(), 0);
-      const double nnz = static_cast<double>(std::max<int64_t>(1, R.nnz()));
-      for (int e = 0; e < p.epochs; ++e) {
-        if (p.shuffle)
-          for (int32_t t = R.rows - 1; t > 0; --t) std::swap(order[t], order[rng.below(static_cast<uint32_t>(t + 1))]);
-        double sse = svdpp_epoch(*m, p, order, R, rows);
-        if (!std::isfinite(sse)) fail_diverged("SVDpp", "non-finite error in epoch " + std::to_string(e + 1));
-        ctx.progress(e + 1, p.epochs, std::sqrt(sse / nnz));
-      }
-      ctx.check_cancelled();
-      // Scoring uses p_u + z_u as the user's vector.
-      m->U.assign(static_cast<size_t>(R.rows) * k, 0.f);
-      parallel_for(R.rows, p.threads, [&](int64_t u, int) {
-        m->implicit_sum(R.indices + R.row_begin(static_cast<int32_t>(u)), R.row_len(static_cast<int32_t>(u)), m->U.data() + u * k);
-      }, 64);
-      for (size_t x = 0; x < m->U.size(); ++x) m->U[x] += m->P[x];
-      return m;
-    }, {info[0]});
+                     // Each user's ratings in the order they are visited: seeded random within the user (or CSR order).
+                     std::vector<RatingPair> rows(R.nnz());
+                     Rng rng(p.seed, 2);
+                     for (int32_t u = 0; u < R.rows; ++u) {
+                       RatingPair* row = rows.data() + R.row_begin(u);
+                       const int32_t n = R.row_len(u);
+                       for (int32_t t = 0; t < n; ++t)
+                         row[t] = RatingPair{R.indices[R.row_begin(u) + t], R.value(R.row_begin(u) + t)};
+                       if (p.shuffle)
+                         for (int32_t t = n - 1; t > 0; --t)
+                           std::swap(row[t], row[rng.below(static_cast<uint32_t>(t + 1))]);
+                     }
+                     std::vector<int32_t> order(R.rows);
+                     std::iota(order.begin(), order.end(), 0);
+                     const double nnz = static_cast<double>(std::max<int64_t>(1, R.nnz()));
+                     for (int e = 0; e < p.epochs; ++e) {
+                       if (p.shuffle)
+                         for (int32_t t = R.rows - 1; t > 0; --t)
+                           std::swap(order[t], order[rng.below(static_cast<uint32_t>(t + 1))]);
+                       double sse = svdpp_epoch(*m, p, order, R, rows);
+                       if (!std::isfinite(sse))
+                         fail_diverged("SVDpp", "non-finite error in epoch " + std::to_string(e + 1));
+                       ctx.progress(e + 1, p.epochs, std::sqrt(sse / nnz));
+                     }
+                     ctx.check_cancelled();
+                     // Scoring uses p_u + z_u as the user's vector.
+                     m->U.assign(static_cast<size_t>(R.rows) * k, 0.f);
+                     parallel_for(
+                         R.rows, p.threads,
+                         [&](int64_t u, int) {
+        m->implicit_sum(R.indices + R.row_begin(static_cast<int32_t>(u)), R.row_len(static_cast<int32_t>(u)),
+                        m->U.data() + u * k);
+                         },
+                         64);
+                     for (size_t x = 0; x < m->U.size(); ++x) m->U[x] += m->P[x];
+                     return m;
+                   },
+                   {info[0]});
   });
 }
 

@@ -13,7 +13,11 @@ describe('bench/reference kernels agree with native', () => {
   const rnd = mulberry32(505);
 
   it('CSR build (duplicates: last) equals addon.buildCsr', () => {
-    for (const [rows, cols, n] of [[1, 1, 1], [7, 5, 40], [200, 90, 3000]] as const) {
+    for (const [rows, cols, n] of [
+      [1, 1, 1],
+      [7, 5, 40],
+      [200, 90, 3000],
+    ] as const) {
       // Few rows and columns for n, so duplicate pairs are common.
       const r = Int32Array.from({ length: n }, () => Math.floor(rnd() * rows));
       const c = Int32Array.from({ length: n }, () => Math.floor(rnd() * cols));
@@ -34,23 +38,35 @@ describe('bench/reference kernels agree with native', () => {
   });
 
   it('batch top-K (seen items filtered) equals recommendBatchDense of a factor model', () => {
-    const nUsers = 30, nItems = 200, f = 8;
-    const U = randomMatrix(nUsers, f, rnd), V = randomMatrix(nItems, f, rnd);
+    const nUsers = 30,
+      nItems = 200,
+      f = 8;
+    const U = randomMatrix(nUsers, f, rnd),
+      V = randomMatrix(nItems, f, rnd);
     const { users, items } = randomInteractions(nUsers, nItems, 20, rnd);
     const ids = (n: number) => Array.from({ length: n }, (_, i) => i);
     const base = FactorModel.fromFactors({ users: ids(nUsers), items: ids(nItems), factors: f, userFactors: U, itemFactors: V });
     const seen = Dataset.fromCoo(base.trainData.users, base.trainData.items, Int32Array.from(users), Int32Array.from(items));
-    const m = FactorModel.fromFactors({ users: base.trainData.users, items: base.trainData.items, factors: f, userFactors: U, itemFactors: V, seen, threads: 2 });
+    const m = FactorModel.fromFactors({
+      users: base.trainData.users,
+      items: base.trainData.items,
+      factors: f,
+      userFactors: U,
+      itemFactors: V,
+      seen,
+      threads: 2,
+    });
     const batch = Int32Array.from(ids(nUsers));
     for (const k of [1, 10, 190]) {
       const nat = m.recommendBatchDense(batch, { k });
       const ref = recommendBatchRef(U, V, f, batch, k, seen.csr);
       expect(Array.from(ref.counts)).toEqual(Array.from(nat.counts));
       // Float sums in another order: equal scores to rounding, the same items except where two scores tie to it.
-      for (let row = 0; row < nUsers; row++) for (let p = row * k; p < row * k + ref.counts[row]!; p++) {
-        expect(ref.scores[p]).toBeCloseTo(nat.scores[p]!, 5);
-        if (ref.items[p] !== nat.items[p]) expect(Math.abs(ref.scores[p]! - nat.scores[p]!)).toBeLessThan(1e-5);
-      }
+      for (let row = 0; row < nUsers; row++)
+        for (let p = row * k; p < row * k + ref.counts[row]!; p++) {
+          expect(ref.scores[p]).toBeCloseTo(nat.scores[p]!, 5);
+          if (ref.items[p] !== nat.items[p]) expect(Math.abs(ref.scores[p]! - nat.scores[p]!)).toBeLessThan(1e-5);
+        }
     }
   });
 

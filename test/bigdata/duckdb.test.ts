@@ -97,7 +97,9 @@ describe('Dataset.fromParquet / fromCsv / fromQuery', () => {
       expectSame(await Dataset.fromParquet(join(pqDir, '*.parquet'), { duplicates, threads: 2 }), ref);
       expectSame(await Dataset.fromParquet(pqDir, { duplicates }), ref);
       expectSame(
-        await Dataset.fromQuery(`SELECT "user", item, rating, "timestamp" FROM read_parquet('${pqDir}/*.parquet') ORDER BY file_index, file_row_number`, { duplicates }),
+        await Dataset.fromQuery(`SELECT "user", item, rating, "timestamp" FROM read_parquet('${pqDir}/*.parquet') ORDER BY file_index, file_row_number`, {
+          duplicates,
+        }),
         ref,
       );
     });
@@ -166,7 +168,11 @@ describe('Dataset.fromParquet / fromCsv / fromQuery', () => {
     const r = await exportParquet(ds, dir, { partitions: 3 });
     expect(r.rows).toBe(ds.nnz);
     expect(r.files.length).toBe(3);
-    expect(readdirSync(dir).filter((f) => f.endsWith('.parquet')).sort()).toEqual(['part-00000.parquet', 'part-00001.parquet', 'part-00002.parquet']);
+    expect(
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.parquet'))
+        .sort(),
+    ).toEqual(['part-00000.parquet', 'part-00001.parquet', 'part-00002.parquet']);
     const back = await Dataset.fromParquet(dir);
     expect(back.nnz).toBe(ds.nnz);
     expect(back.duplicatesMerged).toBe(0);
@@ -175,7 +181,11 @@ describe('Dataset.fromParquet / fromCsv / fromQuery', () => {
     // A user's rows are in one file.
     const perFile = await Promise.all(r.files.map((f) => Dataset.fromParquet(f)));
     const seen = new Set<Id>();
-    for (const part of perFile) for (const u of part.users.ids) { expect(seen.has(u) ? u : undefined).toBeUndefined(); seen.add(u); }
+    for (const part of perFile)
+      for (const u of part.users.ids) {
+        expect(seen.has(u) ? u : undefined).toBeUndefined();
+        seen.add(u);
+      }
     expect(seen.size).toBe(ds.nUsers);
 
     await expect(exportParquet(ds, dir)).rejects.toMatchObject({ code: 'E_IO' });
@@ -313,7 +323,7 @@ describe('arbitrary junk', () => {
 });
 
 describe('loading', () => {
-  it("importing recsys does not load DuckDB; the first DuckDB call does", () => {
+  it('importing recsys does not load DuckDB; the first DuckDB call does', () => {
     if (process.platform !== 'linux') return;
     const script = join(tmp.dir, 'lazy.mts');
     writeFileSync(

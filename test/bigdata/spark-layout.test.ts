@@ -31,11 +31,22 @@ function solve(A: number[][], b: number[]): number[] {
 }
 
 /** Spark's per-user least squares, written out plainly. */
-function foldInReference(V: Float32Array, k: number, nItems: number, items: number[], ratings: number[], o: { implicit: boolean; alpha: number; reg: number; scaleReg: boolean }): number[] {
+function foldInReference(
+  V: Float32Array,
+  k: number,
+  nItems: number,
+  items: number[],
+  ratings: number[],
+  o: { implicit: boolean; alpha: number; reg: number; scaleReg: boolean },
+): number[] {
   const A = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   const b = new Array<number>(k).fill(0);
   const v = (i: number) => Array.from(V.subarray(i * k, (i + 1) * k));
-  if (o.implicit) for (let i = 0; i < nItems; i++) { const y = v(i); for (let a = 0; a < k; a++) for (let c = 0; c < k; c++) A[a]![c]! += y[a]! * y[c]!; }
+  if (o.implicit)
+    for (let i = 0; i < nItems; i++) {
+      const y = v(i);
+      for (let a = 0; a < k; a++) for (let c = 0; c < k; c++) A[a]![c]! += y[a]! * y[c]!;
+    }
   let count = 0;
   items.forEach((i, q) => {
     const r = ratings[q]!;
@@ -68,7 +79,14 @@ describe('least-squares fold-in (FactorModel.fromFactors with foldIn)', () => {
     { implicit: true, alpha: 1, reg: 0.3, scaleReg: false },
   ]) {
     it(`matches a plain solve (${JSON.stringify(o)})`, () => {
-      const m = FactorModel.fromFactors({ users: ['a', 'b', 'c'], items: Array.from({ length: nItems }, (_, i) => i * 10), factors: k, userFactors: U, itemFactors: V, foldIn: o });
+      const m = FactorModel.fromFactors({
+        users: ['a', 'b', 'c'],
+        items: Array.from({ length: nItems }, (_, i) => i * 10),
+        factors: k,
+        userFactors: U,
+        itemFactors: V,
+        foldIn: o,
+      });
       const recs = m.recommendForNewUser({ items: items.map((i) => i * 10), ratings }, { k: nItems, filterSeen: false });
       const ref = foldInReference(V, k, nItems, items, ratings, o);
       expect(recs.length).toBe(nItems);
@@ -77,13 +95,33 @@ describe('least-squares fold-in (FactorModel.fromFactors with foldIn)', () => {
   }
 
   it('a user with no usable interactions scores zero; without foldIn there is no fold-in', () => {
-    const m = FactorModel.fromFactors({ users: ['a', 'b', 'c'], items: Array.from({ length: nItems }, (_, i) => i), factors: k, userFactors: U, itemFactors: V, foldIn: { implicit: true, reg: 0.1 } });
+    const m = FactorModel.fromFactors({
+      users: ['a', 'b', 'c'],
+      items: Array.from({ length: nItems }, (_, i) => i),
+      factors: k,
+      userFactors: U,
+      itemFactors: V,
+      foldIn: { implicit: true, reg: 0.1 },
+    });
     expect(m.recommendForNewUser({ items: [1], ratings: [-2] }, { k: 3 }).every((r) => r.score === 0)).toBe(true);
-    const plain = FactorModel.fromFactors({ users: ['a', 'b', 'c'], items: Array.from({ length: nItems }, (_, i) => i), factors: k, userFactors: U, itemFactors: V });
+    const plain = FactorModel.fromFactors({
+      users: ['a', 'b', 'c'],
+      items: Array.from({ length: nItems }, (_, i) => i),
+      factors: k,
+      userFactors: U,
+      itemFactors: V,
+    });
     expect(() => plain.recommendForNewUser({ items: [1] })).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED' }));
-    expect(() => FactorModel.fromFactors({ users: ['a', 'b', 'c'], items: Array.from({ length: nItems }, (_, i) => i), factors: k, userFactors: U, itemFactors: V, foldIn: { reg: -1 } })).toThrow(
-      expect.objectContaining({ code: 'E_ARG' }),
-    );
+    expect(() =>
+      FactorModel.fromFactors({
+        users: ['a', 'b', 'c'],
+        items: Array.from({ length: nItems }, (_, i) => i),
+        factors: k,
+        userFactors: U,
+        itemFactors: V,
+        foldIn: { reg: -1 },
+      }),
+    ).toThrow(expect.objectContaining({ code: 'E_ARG' }));
   });
 });
 
@@ -109,7 +147,14 @@ describe('Spark ALSModel layout', () => {
     expect(back.itemFactors).toEqual(model.itemFactors);
     for (const u of users.slice(0, 5)) expect(back.recommend(u, { k: 10 })).toEqual(model.recommend(u, { k: 10 }));
     // The fold-in is Spark's implicit solve with the recorded alpha and regParam.
-    const ref = FactorModel.fromFactors({ users, items, factors: k, userFactors: model.userFactors!, itemFactors: model.itemFactors!, foldIn: { implicit: true, alpha: 3, reg: 0.2 } });
+    const ref = FactorModel.fromFactors({
+      users,
+      items,
+      factors: k,
+      userFactors: model.userFactors!,
+      itemFactors: model.itemFactors!,
+      foldIn: { implicit: true, alpha: 3, reg: 0.2 },
+    });
     const input = { items: [items[1]!, items[7]!, items[9]!], ratings: [2, 1, 4] };
     expect(back.recommendForNewUser(input, { k: 5 })).toEqual(ref.recommendForNewUser(input, { k: 5 }));
 

@@ -39,7 +39,9 @@ describe('recsys train / recommend / similar / evaluate', () => {
 
   it('train fits a registry model (aliases and --set) and writes a loadable file', async () => {
     const out = tmp.path('base.rsm');
-    const summary = JSON.parse(await run(trainCommand, ['--data', data, '--model', 'baseline', '--set', 'epochs=3', '--set', 'method=als', '--threads', '1', '--out', out, '--json']));
+    const summary = JSON.parse(
+      await run(trainCommand, ['--data', data, '--model', 'baseline', '--set', 'epochs=3', '--set', 'method=als', '--threads', '1', '--out', out, '--json']),
+    );
     expect(summary).toMatchObject({ model: 'BaselineOnly', params: { epochs: 3, method: 'als', threads: 1 }, out, interactions: expect.any(Number) });
     expect(summary.checksum).toBe(readModelInfo(out).checksum);
     const m = loadModel(out);
@@ -82,11 +84,20 @@ describe('recsys train / recommend / similar / evaluate', () => {
     const saved = JSON.parse(await run(evaluateCommand, ['--model', out, '--test', test, '--metrics', 'rmse,ndcg', '--k', '5', '--json']));
     expect(saved.metrics).toMatchObject({ rmse: expect.any(Number), 'ndcg@5': expect.any(Number) });
     await expect(run(evaluateCommand, ['--model', out, '--data', data])).rejects.toMatchObject({ code: 'E_ARG' });
-    await expect(run(evaluateCommand, ['--model', 'NoSuchModel', '--data', data])).rejects.toMatchObject({ code: 'E_ARG', message: expect.stringMatching(/models: /) });
+    await expect(run(evaluateCommand, ['--model', 'NoSuchModel', '--data', data])).rejects.toMatchObject({
+      code: 'E_ARG',
+      message: expect.stringMatching(/models: /),
+    });
   });
 
   it('--set values are JSON when they parse, text otherwise', () => {
-    expect(parseSets(['factors=64', 'reg=0.05', 'binary=true', 'solver=cg', 'name=a=b'])).toEqual({ factors: 64, reg: 0.05, binary: true, solver: 'cg', name: 'a=b' });
+    expect(parseSets(['factors=64', 'reg=0.05', 'binary=true', 'solver=cg', 'name=a=b'])).toEqual({
+      factors: 64,
+      reg: 0.05,
+      binary: true,
+      solver: 'cg',
+      name: 'a=b',
+    });
     expect(() => parseSets(['oops'])).toThrow(/key=value/);
   });
 

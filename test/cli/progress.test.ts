@@ -13,7 +13,9 @@ describe('progressLine fits the width', () => {
   });
 
   it('gives up the bar length, then the loss, then "elapsed", then the bar, then the label', () => {
-    expect(progressLine('fitting ImplicitALS', p, 200)).toBe('fitting ImplicitALS [#########---------------] epoch 37/100  loss 0.12346  2:05 elapsed, ETA 3:33');
+    expect(progressLine('fitting ImplicitALS', p, 200)).toBe(
+      'fitting ImplicitALS [#########---------------] epoch 37/100  loss 0.12346  2:05 elapsed, ETA 3:33',
+    );
     expect(progressLine('fitting ImplicitALS', p, 80)).toBe('fitting ImplicitALS [#######-------------] epoch 37/100  2:05 elapsed, ETA 3:33');
     expect(progressLine('fitting ImplicitALS', p, 60)).toBe('fitting ImplicitALS [#####---------] epoch 37/100  ETA 3:33');
     expect(progressLine('fitting ImplicitALS', p, 40)).toBe('fitting Implici\u2026 epoch 37/100  ETA 3:33');

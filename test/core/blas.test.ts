@@ -34,8 +34,12 @@ describe.each(paths)('BLAS layer: $name', ({ useRef }) => {
     [false, true],
     [true, true],
   ])('gemm transA=%s transB=%s matches the plain reference', (ta, tb) => {
-    const m = 37, n = 29, k = 300;
-    const A = randomMatrix(m, k, rnd), B = randomMatrix(k, n, rnd), C = randomMatrix(m, n, rnd);
+    const m = 37,
+      n = 29,
+      k = 300;
+    const A = randomMatrix(m, k, rnd),
+      B = randomMatrix(k, n, rnd),
+      C = randomMatrix(m, n, rnd);
     const expected = refGemm(ta, tb, m, n, k, A, B, C, 0.5, -1.5);
     const got = C.slice();
     addon._blas.gemm(useRef, ta, tb, m, n, k, A, B, got, 0.5, -1.5);
@@ -43,9 +47,13 @@ describe.each(paths)('BLAS layer: $name', ({ useRef }) => {
   });
 
   it('gemv both ways matches the plain reference', () => {
-    const m = 50, n = 17;
-    const A = randomMatrix(m, n, rnd), x = randomMatrix(1, n, rnd), xt = randomMatrix(1, m, rnd);
-    const y = new Float32Array(m), yt = new Float32Array(n);
+    const m = 50,
+      n = 17;
+    const A = randomMatrix(m, n, rnd),
+      x = randomMatrix(1, n, rnd),
+      xt = randomMatrix(1, m, rnd);
+    const y = new Float32Array(m),
+      yt = new Float32Array(n);
     addon._blas.gemv(useRef, false, m, n, A, x, y);
     addon._blas.gemv(useRef, true, m, n, A, xt, yt);
     for (let i = 0; i < m; i++) {
@@ -61,7 +69,8 @@ describe.each(paths)('BLAS layer: $name', ({ useRef }) => {
   });
 
   it('syrk fills both triangles of AᵀA', () => {
-    const m = 200, n = 12;
+    const m = 200,
+      n = 12;
     const A = randomMatrix(m, n, rnd);
     const C = new Float32Array(n * n);
     addon._blas.syrk(useRef, n, m, A, C);
@@ -70,7 +79,8 @@ describe.each(paths)('BLAS layer: $name', ({ useRef }) => {
   });
 
   it('Cholesky solve recovers x from (AᵀA + I) x = b for several right-hand sides', () => {
-    const n = 24, m = 60;
+    const n = 24,
+      m = 60;
     const A = randomMatrix(m, n, rnd);
     const G = new Float32Array(n * n);
     addon._blas.syrk(true, n, m, A, G);
@@ -100,8 +110,8 @@ describe('BLAS argument checks', () => {
     expect(() => addon._blas.gemm(true, false, false, 10, 10, 10, new Float32Array(5), new Float32Array(100), new Float32Array(100), 1, 0)).toThrow(
       expect.objectContaining({ code: 'E_ARG' }),
     );
-    expect(() => addon._blas.gemm(true, false, false, 2, 2, 2, new Float64Array(4) as unknown as Float32Array, new Float32Array(4), new Float32Array(4), 1, 0)).toThrow(
-      expect.objectContaining({ code: 'E_ARG' }),
-    );
+    expect(() =>
+      addon._blas.gemm(true, false, false, 2, 2, 2, new Float64Array(4) as unknown as Float32Array, new Float32Array(4), new Float32Array(4), 1, 0),
+    ).toThrow(expect.objectContaining({ code: 'E_ARG' }));
   });
 });

@@ -10,7 +10,7 @@ const blas = (addon as any)._blas;
 
 function spd(n: number, seed: number): Float32Array {
   let s = seed;
-  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
+  const rnd = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5;
   const m = 2 * n;
   const X = Float32Array.from({ length: m * n }, rnd);
   const G = new Float32Array(n * n);
@@ -24,13 +24,18 @@ function spd(n: number, seed: number): Float32Array {
 }
 
 describe('blocked (cancellable) Cholesky and inverse', () => {
-  it.each([[150, 32], [300, 64], [97, 8]])('n = %i in blocks of %i matches the unblocked inverse', (n, block) => {
+  it.each([
+    [150, 32],
+    [300, 64],
+    [97, 8],
+  ])('n = %i in blocks of %i matches the unblocked inverse', (n, block) => {
     const G = spd(n, n);
     const plain = G.slice();
     expect(blas.inverse(false, n, plain)).toBe(0);
     const blocked = G.slice();
     expect(blas.inverse(false, n, blocked, block)).toBe(0);
-    let worst = 0, scale = 0;
+    let worst = 0,
+      scale = 0;
     for (let p = 0; p < n * n; p++) {
       worst = Math.max(worst, Math.abs(blocked[p]! - plain[p]!));
       scale = Math.max(scale, Math.abs(plain[p]!));
@@ -79,10 +84,14 @@ describe('abort inside long phases', () => {
   it.each([
     ['ImplicitALS', () => new ImplicitALS({ threads: 2, factors: 1024, iterations: 3, solver: 'cholesky' })],
     ['ExplicitALS', () => new ExplicitALS({ threads: 2, factors: 1024, epochs: 3 })],
-  ])('%s with Cholesky at 1024 factors stops within a row, not a half-sweep', async (_name, make) => {
-    const ds = synthetic({ users: 300, items: 300, minPerUser: 20, maxPerUser: 60, seed: 5 });
-    const r = await abortLatency((signal) => make().fitAsync(ds, { signal }), 400);
-    expect(r.code).toBe('E_CANCELLED');
-    expect(r.ms).toBeLessThan(1500);
-  }, 120_000);
+  ])(
+    '%s with Cholesky at 1024 factors stops within a row, not a half-sweep',
+    async (_name, make) => {
+      const ds = synthetic({ users: 300, items: 300, minPerUser: 20, maxPerUser: 60, seed: 5 });
+      const r = await abortLatency((signal) => make().fitAsync(ds, { signal }), 400);
+      expect(r.code).toBe('E_CANCELLED');
+      expect(r.ms).toBeLessThan(1500);
+    },
+    120_000,
+  );
 });

@@ -119,8 +119,11 @@ await report('truncatedSVD matrix', () => addon.truncatedSVD(bad(), { k: 2 }));
 await report('rankingMetrics test', () => addon.rankingMetrics(new Float32Array(60 * 40), 40, users, undefined, bad(), Int32Array.of(5), {}));
 await report('rankingMetrics train', () => addon.rankingMetrics(new Float32Array(60 * 40), 40, users, bad(), fresh().csr, Int32Array.of(5), {}));
 await report('embeddingBag entries.indices', () =>
-  addon.embeddingBag(new Float32Array(40), 4, { rowOf: Int32Array.of(0), indices: Int32Array.of(1 << 28), values: Float32Array.of(1) }, 1));
-await report('optimizerRowsStep rows', () => addon.optimizerRowsStep(new Float32Array(40), undefined, undefined, 4, Int32Array.of(1 << 28), new Float32Array(4), { method: 'sgd' }));
+  addon.embeddingBag(new Float32Array(40), 4, { rowOf: Int32Array.of(0), indices: Int32Array.of(1 << 28), values: Float32Array.of(1) }, 1),
+);
+await report('optimizerRowsStep rows', () =>
+  addon.optimizerRowsStep(new Float32Array(40), undefined, undefined, 4, Int32Array.of(1 << 28), new Float32Array(4), { method: 'sgd' }),
+);
 
 // An async fit checks (and then uses) a native copy of the structure, not the JS arrays.
 await report('ImplicitALS-async trainTransposed.indices', async () => {

@@ -10,7 +10,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 describe('native input validation', () => {
   it('corrupted CSR and index arrays give E_ARG naming the argument, never a crash', () => {
     const out = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'test/core/validation.child.ts')], { cwd: root, encoding: 'utf8' });
-    const lines = out.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { name: string; code: string; message?: string });
+    const lines = out.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { name: string; code: string; message?: string });
     // A crash shows as a signal or a non-zero status with the last case that completed.
     expect({ status: out.status, signal: out.signal, last: lines.at(-1)?.name, stderr: out.stderr.slice(-2000) }).toMatchObject({ status: 0, signal: null });
     expect(lines.length).toBeGreaterThan(60);

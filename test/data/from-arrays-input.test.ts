@@ -55,7 +55,12 @@ describe('fromArrays: ratings and timestamps are finite numbers, never coerced',
 
 describe('fromArrays: typed arrays', () => {
   it('numeric typed arrays of any kind are read as numbers', () => {
-    const ds = Dataset.fromArrays({ users: Int32Array.of(1, 2, 3), items: Uint16Array.of(10, 20, 30), ratings: Uint8Array.of(5, 4, 3), timestamps: Int32Array.of(7, 8, 9) });
+    const ds = Dataset.fromArrays({
+      users: Int32Array.of(1, 2, 3),
+      items: Uint16Array.of(10, 20, 30),
+      ratings: Uint8Array.of(5, 4, 3),
+      timestamps: Int32Array.of(7, 8, 9),
+    });
     expect(Array.from(ds.csr.data!)).toEqual([5, 4, 3]);
     expect(Array.from(ds.csr.times!)).toEqual([7, 8, 9]);
     expect(ds.users.ids).toEqual([1, 2, 3]);
@@ -77,7 +82,9 @@ describe('fromArrays: typed arrays', () => {
   });
 
   it('BigInt64Array and BigUint64Array are E_ARG, not a TypeError', () => {
-    expect(argErr(() => Dataset.fromArrays({ users, items, ratings: BigInt64Array.of(1n, 2n, 3n) as never }))).toMatch(/ratings is a BigInt64Array; use numbers/);
+    expect(argErr(() => Dataset.fromArrays({ users, items, ratings: BigInt64Array.of(1n, 2n, 3n) as never }))).toMatch(
+      /ratings is a BigInt64Array; use numbers/,
+    );
     expect(argErr(() => Dataset.fromArrays({ users, items, timestamps: BigUint64Array.of(1n, 2n, 3n) as never }))).toMatch(/timestamps is a BigUint64Array/);
     expect(argErr(() => Dataset.fromArrays({ users: BigInt64Array.of(1n, 2n, 3n) as never, items }))).toMatch(/users is a BigInt64Array/);
   });
@@ -87,8 +94,12 @@ describe('fromArrays: typed arrays', () => {
       structuredClone(a.buffer, { transfer: [a.buffer as ArrayBuffer] });
       return a;
     };
-    expect(argErr(() => Dataset.fromArrays({ users, items, ratings: detached(Float32Array.of(1, 2, 3)) }))).toMatch(/ratings is a Float32Array whose buffer is detached/);
-    expect(argErr(() => Dataset.fromArrays({ users: detached(Int32Array.of(1, 2, 3)), items: detached(Int32Array.of(1, 2, 3)) }))).toMatch(/users is a Int32Array whose buffer is detached/);
+    expect(argErr(() => Dataset.fromArrays({ users, items, ratings: detached(Float32Array.of(1, 2, 3)) }))).toMatch(
+      /ratings is a Float32Array whose buffer is detached/,
+    );
+    expect(argErr(() => Dataset.fromArrays({ users: detached(Int32Array.of(1, 2, 3)), items: detached(Int32Array.of(1, 2, 3)) }))).toMatch(
+      /users is a Int32Array whose buffer is detached/,
+    );
     expect(argErr(() => Dataset.fromArrays({ users, items, timestamps: new DataView(new ArrayBuffer(24)) as never }))).toMatch(/DataView/);
   });
 });
@@ -102,7 +113,9 @@ describe('fromArrays: ids are numbers or strings', () => {
     [undefined, 'undefined'],
     [5n, '5n \\(a bigint\\)'],
   ])('users[2] = %s is E_ARG naming the index', (bad, shown) => {
-    expect(argErr(() => Dataset.fromArrays({ users: [1, 2, bad] as never, items }))).toMatch(new RegExp(`^users\\[2\\] is ${shown}; ids must be numbers or strings`));
+    expect(argErr(() => Dataset.fromArrays({ users: [1, 2, bad] as never, items }))).toMatch(
+      new RegExp(`^users\\[2\\] is ${shown}; ids must be numbers or strings`),
+    );
     expect(argErr(() => Dataset.fromArrays({ users, items: [bad, 2, 3] as never }))).toMatch(new RegExp(`^items\\[0\\] is ${shown}`));
   });
 

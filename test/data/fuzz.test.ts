@@ -78,10 +78,53 @@ async function check(bytes: Uint8Array, p: Preset): Promise<void> {
 
 // Tokens as binary strings (one char per byte), so invalid UTF-8 can be written.
 const TOKENS = [
-  '0', '1', '2', '3', '7', '12', '-3', '007', '+5', '-0', '9007199254740991', '9007199254740992', '99999999999999999999',
-  '4.5', '.5', '5.', '1e3', '1E-2', '0x10', '1e400', '-1e400', '1e-400', '-1e-400', '1e39', '3.4028234e38', 'NaN', 'Infinity',
-  '-Infinity', '', ' ', ' 3 ', '\t4', 'abc', 'a b', '"q,x"', '"a""b"', '"open', 'x"y', '\xC3\xA9t\xC3\xA9', '\xE9', '\xF0\x9F\x98\x80',
-  '\xED\xA0\x80', '\x00', ':', '::', '|', ' | ',
+  '0',
+  '1',
+  '2',
+  '3',
+  '7',
+  '12',
+  '-3',
+  '007',
+  '+5',
+  '-0',
+  '9007199254740991',
+  '9007199254740992',
+  '99999999999999999999',
+  '4.5',
+  '.5',
+  '5.',
+  '1e3',
+  '1E-2',
+  '0x10',
+  '1e400',
+  '-1e400',
+  '1e-400',
+  '-1e-400',
+  '1e39',
+  '3.4028234e38',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '',
+  ' ',
+  ' 3 ',
+  '\t4',
+  'abc',
+  'a b',
+  '"q,x"',
+  '"a""b"',
+  '"open',
+  'x"y',
+  '\xC3\xA9t\xC3\xA9',
+  '\xE9',
+  '\xF0\x9F\x98\x80',
+  '\xED\xA0\x80',
+  '\x00',
+  ':',
+  '::',
+  '|',
+  ' | ',
 ];
 
 // Mostly well-formed lines with the preset's field count; now and then a field count, delimiter or token is off.
@@ -130,7 +173,10 @@ describe('parser fuzzing', () => {
 
   for (const p of PRESETS) {
     it(`near-valid documents: ${p.name} (wrong delimiters, bad numbers, huge ids, truncated lines)`, async () => {
-      await fc.assert(fc.asyncProperty(document(p), async (bytes) => check(bytes, p)), { numRuns: 150 });
+      await fc.assert(
+        fc.asyncProperty(document(p), async (bytes) => check(bytes, p)),
+        { numRuns: 150 },
+      );
     });
   }
 

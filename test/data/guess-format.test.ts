@@ -40,6 +40,9 @@ describe('Dataset.fromFile without format', () => {
   });
 
   it('a name that says nothing is E_ARG asking for format', async () => {
-    await expect(Dataset.fromFile(write('data.tsv', '1\t2\n'))).rejects.toMatchObject({ code: 'E_ARG', message: expect.stringMatching(/cannot tell the format of .*data\.tsv from its name; give format/) });
+    await expect(Dataset.fromFile(write('data.tsv', '1\t2\n'))).rejects.toMatchObject({
+      code: 'E_ARG',
+      message: expect.stringMatching(/cannot tell the format of .*data\.tsv from its name; give format/),
+    });
   });
 });

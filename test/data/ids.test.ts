@@ -70,11 +70,17 @@ describe('the API, the CLI and the server agree', () => {
     expect(e.message).toBe(
       `Popularity: unknown user "abc" ("abc" is a string, not a canonical number; this model's user ids are numbers; use recommendForNewUser for fold-in)`,
     );
-    expect(err(() => cliId(model.trainData.users, '0196', 'user')).message).toMatch(/"0196" is a string, not a canonical number; this model's user ids are numbers/);
-    expect(err(() => numeric.itemIndex('zz')).message).toMatch(/^unknown item "zz" \("zz" is a string, not a canonical number; this model's item ids are numbers\)$/);
+    expect(err(() => cliId(model.trainData.users, '0196', 'user')).message).toMatch(
+      /"0196" is a string, not a canonical number; this model's user ids are numbers/,
+    );
+    expect(err(() => numeric.itemIndex('zz')).message).toMatch(
+      /^unknown item "zz" \("zz" is a string, not a canonical number; this model's item ids are numbers\)$/,
+    );
     const s = new Popularity().fit(strings);
     expect(err(() => s.similarUsers(true as never)).message).toMatch(/unknown user true \(true is a boolean; this model's user ids are strings\)/);
-    expect(err(() => s.recommendBatch(['alice', null as never])).message).toMatch(/users\[1\]: unknown user null \(null is not an id; this model's user ids are strings\)/);
+    expect(err(() => s.recommendBatch(['alice', null as never])).message).toMatch(
+      /users\[1\]: unknown user null \(null is not an id; this model's user ids are strings\)/,
+    );
     // 99 was tried as 99 and as '99': its type is not the cause, so no hint.
     expect(err(() => s.similarUsers(99)).message).toBe('Popularity: unknown user 99');
   });

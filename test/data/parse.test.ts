@@ -205,7 +205,10 @@ describe('errors', () => {
 describe('extending id maps (a test file read against its training file)', () => {
   it('keeps known indices, appends new ids and aligns the training set', async () => {
     const train = await Dataset.fromFile(tmp.file('1\t10\t5\t1\n2\t20\t3\t1\n'), { format: 'movielens-100k' });
-    const test = await Dataset.fromFile(tmp.file('2\t10\t4\t1\n3\t30\t2\t1\n'), { format: 'movielens-100k', extend: { users: train.users, items: train.items } });
+    const test = await Dataset.fromFile(tmp.file('2\t10\t4\t1\n3\t30\t2\t1\n'), {
+      format: 'movielens-100k',
+      extend: { users: train.users, items: train.items },
+    });
     expect(test.users.ids).toEqual([1, 2, 3]);
     expect(test.items.ids).toEqual([10, 20, 30]);
     expect(Array.from(test.csr.indptr)).toEqual([0, 0, 1, 2]);

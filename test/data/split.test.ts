@@ -5,7 +5,6 @@ import { Rng } from '../../ts/rng.js';
 import { synthetic, triples } from '../helpers/synthetic.js';
 import { code } from '../helpers/rejection.js';
 
-
 /** Checks what every split must satisfy: shared id maps, disjoint parts, union = the source (with values). */
 function checkPartition(ds: Dataset, s: TrainTest): void {
   expect(s.train.users).toBe(ds.users);
@@ -112,7 +111,8 @@ describe('perUserSplit', () => {
       const n = ds.userItems(u).length;
       const expectTest = n - stratifiedTrainCount(n, 0.75);
       const t = s.test.userItems(u).length;
-      if (n - expectTest < 1) expect(t).toBe(0); // minTrain 1: e.g. a single interaction stays in train
+      if (n - expectTest < 1)
+        expect(t).toBe(0); // minTrain 1: e.g. a single interaction stays in train
       else expect(t).toBe(expectTest);
     }
     // minTrain 0 reproduces MS Recommenders exactly (one-interaction users go entirely to test).
@@ -149,7 +149,7 @@ describe('perUserSplit', () => {
 });
 
 describe('leaveLastK', () => {
-  it('holds out each user\'s k latest interactions (ties: larger item index is later)', () => {
+  it("holds out each user's k latest interactions (ties: larger item index is later)", () => {
     // tiny(): a: items 1,2,3 at t 10,20,30 -> test 3. b: items 1,4 both at t 10 -> tie, item 4 (index 3) later.
     // c: items 2,3,4,5 at t 40,30,20,10 -> test 2. d: one interaction -> stays in train (minTrain 1).
     const s = leaveLastK(tiny(), { k: 1 });

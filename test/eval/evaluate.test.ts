@@ -26,7 +26,6 @@ class FixedScorer implements Scorer {
   }
 }
 
-
 /** 3 users x 6 items, hand-made: see the comments in the test for the expected numbers. */
 function handCase() {
   const users = new IdMap([0, 1, 2]);

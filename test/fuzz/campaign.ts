@@ -9,7 +9,20 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KINDS, addTally, distinctFindings, emptyTally, formatFinding, formatTable, killWorkers, runRange, runSeed, runsFor, type Kind, type Tally } from './driver.js';
+import {
+  KINDS,
+  addTally,
+  distinctFindings,
+  emptyTally,
+  formatFinding,
+  formatTable,
+  killWorkers,
+  runRange,
+  runSeed,
+  runsFor,
+  type Kind,
+  type Tally,
+} from './driver.js';
 import { TARGETS } from './targets/index.js';
 
 if (!process.env.FUZZ_RUNS) process.env.FUZZ_RUNS = '200000';
@@ -30,7 +43,9 @@ const queues = names.map((n) => {
 const chunks: [string, number, number][] = [];
 while (queues.some((q) => q.length)) for (const q of queues) if (q.length) chunks.push(q.shift()!);
 
-console.log(`fuzz campaign: seed ${seed}, ${total} cases (${names.map((n) => `${n} ${perTarget.get(n)}`).join(', ')}), ${jobs} workers (FUZZ_SEED=${seed} to reproduce)`);
+console.log(
+  `fuzz campaign: seed ${seed}, ${total} cases (${names.map((n) => `${n} ${perTarget.get(n)}`).join(', ')}), ${jobs} workers (FUZZ_SEED=${seed} to reproduce)`,
+);
 
 const tallies = new Map<string, Tally>(names.map((n) => [n, emptyTally(n)]));
 const found: Record<Kind, number> = { crash: 0, hang: 0, exception: 0, coercion: 0, wrong: 0 };
@@ -54,7 +69,9 @@ const progress = setInterval(() => {
   const ms = Date.now() - t0;
   const rate = done / (ms / 1000);
   const eta = rate > 0 ? ((total - done) / rate) * 1000 : 0;
-  console.log(`[${clock(ms)}] ${done}/${total} cases (${((100 * done) / total).toFixed(1)}%), ${rate.toFixed(0)}/s, ETA ${clock(eta)}; ${KINDS.map((k) => `${k} ${found[k]}`).join(', ')}`);
+  console.log(
+    `[${clock(ms)}] ${done}/${total} cases (${((100 * done) / total).toFixed(1)}%), ${rate.toFixed(0)}/s, ETA ${clock(eta)}; ${KINDS.map((k) => `${k} ${found[k]}`).join(', ')}`,
+  );
 }, 10_000);
 
 let next = 0;
@@ -78,10 +95,20 @@ for (let j = next; j < chunks.length; j++) tallies.get(chunks[j]![0])!.skipped +
 
 const list = [...tallies.values()];
 const ms = Date.now() - t0;
-console.log(`\nfuzz campaign ${stop.signal.aborted ? 'interrupted' : 'finished'} after ${clock(ms)}: seed ${seed}, ${done} cases, ${(done / (ms / 1000)).toFixed(0)}/s\n`);
+console.log(
+  `\nfuzz campaign ${stop.signal.aborted ? 'interrupted' : 'finished'} after ${clock(ms)}: seed ${seed}, ${done} cases, ${(done / (ms / 1000)).toFixed(0)}/s\n`,
+);
 console.log(formatTable(list));
 console.log('\nrefusals (a RecsysError with a known code, or an HTTP error in our shape) by target:');
-for (const t of list) console.log(`  ${t.target}: ${Object.entries(t.refused).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}`);
+for (const t of list)
+  console.log(
+    `  ${t.target}: ${
+      Object.entries(t.refused)
+        .sort((a, b) => b[1] - a[1])
+        .map(([c, n]) => `${c} ${n}`)
+        .join(', ') || 'none'
+    }`,
+  );
 
 const distinct = distinctFindings(list.flatMap((t) => t.findings));
 if (distinct.length) {

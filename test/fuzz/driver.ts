@@ -232,7 +232,10 @@ export function distinctFindings(findings: readonly FindingRecord[]): { first: F
   for (const f of findings) {
     // Crashes and hangs have no message of their own: their input's first words (the model, the call) tell them apart.
     const what = f.kind === 'crash' || f.kind === 'hang' ? f.input.replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/g, 'N').slice(0, 40) : '';
-    const key = `${f.target} ${f.kind} ${what} ${f.message.replace(/\[at .*$/, '').replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/g, 'N').slice(0, 120)}`;
+    const key = `${f.target} ${f.kind} ${what} ${f.message
+      .replace(/\[at .*$/, '')
+      .replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/g, 'N')
+      .slice(0, 120)}`;
     const d = out.get(key);
     if (d) d.count++;
     else out.set(key, { first: f, count: 1 });
@@ -246,18 +249,20 @@ export function formatTable(tallies: Tally[]): string {
   for (const t of tallies) addTally(total, t, 0);
   const rows = [...tallies, total];
   const head = ['target', 'cases', 'ok', 'refused', 'crashes', 'hangs', 'exceptions', 'coercions', 'wrong', 'skipped'];
-  const cells = rows.map((t) => [
-    t.target,
-    t.cases,
-    t.ok,
-    Object.values(t.refused).reduce((a, b) => a + b, 0),
-    t.counts.crash,
-    t.counts.hang,
-    t.counts.exception,
-    t.counts.coercion,
-    t.counts.wrong,
-    t.skipped,
-  ].map(String));
+  const cells = rows.map((t) =>
+    [
+      t.target,
+      t.cases,
+      t.ok,
+      Object.values(t.refused).reduce((a, b) => a + b, 0),
+      t.counts.crash,
+      t.counts.hang,
+      t.counts.exception,
+      t.counts.coercion,
+      t.counts.wrong,
+      t.skipped,
+    ].map(String),
+  );
   const w = head.map((h, j) => Math.max(h.length, ...cells.map((c) => c[j]!.length)));
   const line = (c: string[]) => c.map((x, j) => (j === 0 ? x.padEnd(w[j]!) : x.padStart(w[j]!))).join('  ');
   return [line(head), ...cells.map(line)].join('\n');

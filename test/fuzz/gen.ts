@@ -83,8 +83,40 @@ export const HOSTILE: readonly (readonly [string, () => unknown])[] = [
 
 /** Numbers at the edges: valid as numbers, often out of any sensible range. */
 export const EDGE_NUMBERS: readonly number[] = [
-  -0, 0, 1, -1, 0.5, 2, 3, 7, 1e-320, 5e-324, 1e-7, 0.999999, 1.0000001, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), 2 ** 32, 2 ** 53, 2 ** 53 + 2,
-  -(2 ** 53), 1e7, 2e7, 1e9, 1e38, 1e39, 3.4028235e38, 1e300, -1e300, Number.MAX_VALUE, -Number.MAX_VALUE, 1e6, 65536, 4096, 100,
+  -0,
+  0,
+  1,
+  -1,
+  0.5,
+  2,
+  3,
+  7,
+  1e-320,
+  5e-324,
+  1e-7,
+  0.999999,
+  1.0000001,
+  2 ** 31 - 1,
+  2 ** 31,
+  -(2 ** 31),
+  2 ** 32,
+  2 ** 53,
+  2 ** 53 + 2,
+  -(2 ** 53),
+  1e7,
+  2e7,
+  1e9,
+  1e38,
+  1e39,
+  3.4028235e38,
+  1e300,
+  -1e300,
+  Number.MAX_VALUE,
+  -Number.MAX_VALUE,
+  1e6,
+  65536,
+  4096,
+  100,
 ];
 
 export function hostile(g: Gen): { label: string; value: unknown } {
@@ -108,7 +140,9 @@ export function showValue(v: unknown, depth = 0): string {
       const name = v.constructor.name;
       let a: string[];
       try {
-        a = Array.from(v as unknown as ArrayLike<number | bigint>).slice(0, 12).map((x) => showValue(x, depth + 1));
+        a = Array.from(v as unknown as ArrayLike<number | bigint>)
+          .slice(0, 12)
+          .map((x) => showValue(x, depth + 1));
       } catch {
         return `${name}(detached)`;
       }

@@ -13,15 +13,23 @@ export function fuzzTarget(name: string): void {
   // Generous: the cases' budgets are enforced by the driver; this only stops a runaway run.
   const timeout = 300_000 + runs * meta.budgetMs;
   describe(`fuzz: ${name}`, () => {
-    it(`${runs} random cases: a well-formed result or a RecsysError, never a crash, hang, other exception or silent coercion`, async () => {
-      process.stdout.write(`fuzz: ${name} seed ${seed} runs ${runs}${only ? ` case ${only}` : ''} (FUZZ_SEED=${seed} to reproduce)\n`);
-      const t = await runRange(name, seed, start, start + runs);
-      const refused = Object.entries(t.refused).map(([c, n]) => `${c} ${n}`).join(', ');
-      process.stdout.write(`${formatTable([t])}\nrefusals: ${refused || 'none'}\n`);
-      const counts = KINDS.map((k) => `${k} ${t.counts[k]}`).join(', ');
-      const report = distinctFindings(t.findings).map(({ first, count }) => `${count}x ${formatFinding(first)}`).join('\n');
-      expect(t.findings.length, `fuzz ${name} (seed ${seed}): ${counts}; distinct findings:\n${report}\n`).toBe(0);
-      expect(t.skipped).toBe(0);
-    }, timeout);
+    it(
+      `${runs} random cases: a well-formed result or a RecsysError, never a crash, hang, other exception or silent coercion`,
+      async () => {
+        process.stdout.write(`fuzz: ${name} seed ${seed} runs ${runs}${only ? ` case ${only}` : ''} (FUZZ_SEED=${seed} to reproduce)\n`);
+        const t = await runRange(name, seed, start, start + runs);
+        const refused = Object.entries(t.refused)
+          .map(([c, n]) => `${c} ${n}`)
+          .join(', ');
+        process.stdout.write(`${formatTable([t])}\nrefusals: ${refused || 'none'}\n`);
+        const counts = KINDS.map((k) => `${k} ${t.counts[k]}`).join(', ');
+        const report = distinctFindings(t.findings)
+          .map(({ first, count }) => `${count}x ${formatFinding(first)}`)
+          .join('\n');
+        expect(t.findings.length, `fuzz ${name} (seed ${seed}): ${counts}; distinct findings:\n${report}\n`).toBe(0);
+        expect(t.skipped).toBe(0);
+      },
+      timeout,
+    );
   });
 }

@@ -33,8 +33,20 @@ export interface Target<C = any, X = any> {
 }
 
 export const KNOWN_CODES = new Set([
-  'E_ARG', 'E_PARSE', 'E_IO', 'E_FORMAT', 'E_DUPLICATE', 'E_EMPTY', 'E_UNKNOWN_USER', 'E_UNKNOWN_ITEM', 'E_NOT_FITTED',
-  'E_UNSUPPORTED', 'E_CANCELLED', 'E_MEMORY', 'E_STATE', 'E_NATIVE',
+  'E_ARG',
+  'E_PARSE',
+  'E_IO',
+  'E_FORMAT',
+  'E_DUPLICATE',
+  'E_EMPTY',
+  'E_UNKNOWN_USER',
+  'E_UNKNOWN_ITEM',
+  'E_NOT_FITTED',
+  'E_UNSUPPORTED',
+  'E_CANCELLED',
+  'E_MEMORY',
+  'E_STATE',
+  'E_NATIVE',
 ]);
 
 /**
@@ -46,9 +58,16 @@ const LEAKED = /bad_alloc|Aborted\(|^Invalid argument$|napi_|N-API|was expected|
 /** 'refused:CODE' for a proper RecsysError, or a description of the foreign exception. */
 export function classify(e: unknown): { refused: string } | { exception: string } {
   if (e instanceof RecsysError && KNOWN_CODES.has(e.code) && !(e.code === 'E_NATIVE' && LEAKED.test(e.message))) return { refused: e.code };
-  const name = e instanceof RecsysError ? `RecsysError(${e.code})` : (e as Error)?.constructor?.name ?? typeof e;
+  const name = e instanceof RecsysError ? `RecsysError(${e.code})` : ((e as Error)?.constructor?.name ?? typeof e);
   const message = e instanceof Error ? e.message : String(e);
-  const at = e instanceof Error ? (e.stack ?? '').split('\n').slice(1, 4).map((s) => s.trim()).join(' | ') : '';
+  const at =
+    e instanceof Error
+      ? (e.stack ?? '')
+          .split('\n')
+          .slice(1, 4)
+          .map((s) => s.trim())
+          .join(' | ')
+      : '';
   return { exception: `${name}: ${message}${at ? ` [${at}]` : ''}` };
 }
 

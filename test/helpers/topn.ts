@@ -6,7 +6,8 @@ import { mulberry32 } from './random.js';
 export function holdout(ds: Dataset, testFraction = 0.2, seed = 1): { train: Dataset; test: Dataset } {
   const rnd = mulberry32(seed);
   const { indptr, indices, data } = ds.csr;
-  const tr: number[][] = [[], [], []], te: number[][] = [[], [], []];
+  const tr: number[][] = [[], [], []],
+    te: number[][] = [[], [], []];
   for (let u = 0; u < ds.nUsers; u++) {
     for (let p = indptr[u]!; p < indptr[u + 1]!; p++) {
       const dst = rnd() < testFraction ? te : tr;

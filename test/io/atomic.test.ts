@@ -58,8 +58,26 @@ describe('atomic save', () => {
       expect(readdirSync(dir)).toEqual(['m.rsm']);
     }
     // fsync and rename failures too.
-    expectCode(() => saveModel(newModel, path, { ...realIo, fsyncSync: () => { throw new Error('EIO (simulated)'); } }), 'E_IO');
-    expectCode(() => saveModel(newModel, path, { ...realIo, renameSync: () => { throw new Error('EXDEV (simulated)'); } }), 'E_IO');
+    expectCode(
+      () =>
+        saveModel(newModel, path, {
+          ...realIo,
+          fsyncSync: () => {
+            throw new Error('EIO (simulated)');
+          },
+        }),
+      'E_IO',
+    );
+    expectCode(
+      () =>
+        saveModel(newModel, path, {
+          ...realIo,
+          renameSync: () => {
+            throw new Error('EXDEV (simulated)');
+          },
+        }),
+      'E_IO',
+    );
     expect(Buffer.compare(readFileSync(path), before)).toBe(0);
     expect(readdirSync(dir)).toEqual(['m.rsm']);
     expect(loadModel(path).recommend('user-3')).toEqual(oldModel.recommend('user-3'));
@@ -118,7 +136,13 @@ describe('atomic save', () => {
     const ownLive = file(`.m.rsm.${process.pid}.0123abcd.tmp`); // maybe a worker thread of ours is writing it
     const otherLive = file(`.other.rsm.1.89abcdef.tmp`); // pid 1 is alive
     const otherOld = file(`.old.rsm.1.00000000.tmp`, STALE_TEMP_MS + 60_000); // alive pid, untouched for long: stale
-    const notOurs = [file(`.m.rsm.${dead}.tmp`), file(`m.rsm.${dead}.0123abcd.tmp`), file(`.m.rsm.${dead}.0123ABCD.tmp`), file('.m.rsm.x.0123abcd.tmp'), file('notes.tmp')];
+    const notOurs = [
+      file(`.m.rsm.${dead}.tmp`),
+      file(`m.rsm.${dead}.0123abcd.tmp`),
+      file(`.m.rsm.${dead}.0123ABCD.tmp`),
+      file('.m.rsm.x.0123abcd.tmp'),
+      file('notes.tmp'),
+    ];
     mkdirSync(`${dir}/.d.rsm.${dead}.0123abcd.tmp`); // a directory with our naming is left alone
     const removed = removeStaleTempFiles(dir).map((p) => p.slice(dir.length + 1));
     expect(removed.sort()).toEqual([deadWriter, otherOld].sort());

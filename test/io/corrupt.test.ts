@@ -106,22 +106,42 @@ describe('loadModel on bad files', () => {
       ['params not an object', (_h, m) => void (m.params = 3), /no params object/],
       ['wrong dtype', (h) => void (h.item_factors.dtype = 'F16'), /dtype "F16"/],
       ['shape and bytes disagree', (h) => void (h.item_factors.shape = [30, 5]), /bytes for shape/],
-      ['consistent but wrong shape', (h) => {
-        h.item_factors.shape = [60, 2];
-      }, /item_factors' has shape \[60, 2\], expected|shape/],
-      ['overlapping tensors', (h) => void (h.item_factors.data_offsets = [0, h.item_factors.data_offsets[1] - h.item_factors.data_offsets[0]]), /does not start where|bytes after|data_offsets/],
+      [
+        'consistent but wrong shape',
+        (h) => {
+          h.item_factors.shape = [60, 2];
+        },
+        /item_factors' has shape \[60, 2\], expected|shape/,
+      ],
+      [
+        'overlapping tensors',
+        (h) => void (h.item_factors.data_offsets = [0, h.item_factors.data_offsets[1] - h.item_factors.data_offsets[0]]),
+        /does not start where|bytes after|data_offsets/,
+      ],
       ['missing state tensor', (_h, m) => void m.state.push('no_such'), /state tensor list/],
       ['ids count mismatch', (_h, m) => void (m.data.items = 31), /id tensor|train|larger than its id maps/],
       ['repeated ids', (_h, m) => void (m.ids.users = { values: Array(m.data.users).fill('same') }), /repeat/],
-      ['non-finite factors', (h, _m, d) => {
-        new DataView(d.buffer, d.byteOffset).setFloat32(h.item_factors.data_offsets[0] + 8, NaN, true);
-      }, /non-finite/],
-      ['seen items out of range', (h, _m, d) => {
-        new DataView(d.buffer, d.byteOffset).setInt32(h['train.indptr'].data_offsets[0] + 4, 5, true);
-      }, /train\.indptr|train\.indices/],
-      ['bad metadata JSON', (h) => {
-        h.__metadata__.recsys = '{"class":';
-      }, /metadata is not valid JSON/],
+      [
+        'non-finite factors',
+        (h, _m, d) => {
+          new DataView(d.buffer, d.byteOffset).setFloat32(h.item_factors.data_offsets[0] + 8, NaN, true);
+        },
+        /non-finite/,
+      ],
+      [
+        'seen items out of range',
+        (h, _m, d) => {
+          new DataView(d.buffer, d.byteOffset).setInt32(h['train.indptr'].data_offsets[0] + 4, 5, true);
+        },
+        /train\.indptr|train\.indices/,
+      ],
+      [
+        'bad metadata JSON',
+        (h) => {
+          h.__metadata__.recsys = '{"class":';
+        },
+        /metadata is not valid JSON/,
+      ],
       ['metadata value not a string', (h) => void (h.__metadata__.extra = 5), /not a string/],
     ];
     const fromFactor = fittedModels().find((m) => m.name === 'FactorModel')!;
@@ -233,10 +253,26 @@ describe('fuzzing the loader', () => {
     const { header, data } = parseFile(base);
     const tensorNames = Object.keys(header).filter((k) => k !== '__metadata__');
     const meta = JSON.parse(header.__metadata__.recsys);
-    const anyJson = fc.oneof(fc.integer({ min: -3, max: 100 }), fc.constant(2 ** 31), fc.string({ maxLength: 4 }), fc.constant(null), fc.array(fc.integer({ min: -1, max: 40 }), { maxLength: 3 }), fc.boolean());
+    const anyJson = fc.oneof(
+      fc.integer({ min: -3, max: 100 }),
+      fc.constant(2 ** 31),
+      fc.string({ maxLength: 4 }),
+      fc.constant(null),
+      fc.array(fc.integer({ min: -1, max: 40 }), { maxLength: 3 }),
+      fc.boolean(),
+    );
     const edit = fc.oneof(
-      fc.record({ where: fc.constant('tensor' as const), name: fc.constantFrom(...tensorNames), field: fc.constantFrom('dtype', 'shape', 'data_offsets'), value: anyJson }),
-      fc.record({ where: fc.constant('meta' as const), field: fc.constantFrom('class', 'kind', 'users', 'items', 'params', 'state', 'ids', 'data'), value: anyJson }),
+      fc.record({
+        where: fc.constant('tensor' as const),
+        name: fc.constantFrom(...tensorNames),
+        field: fc.constantFrom('dtype', 'shape', 'data_offsets'),
+        value: anyJson,
+      }),
+      fc.record({
+        where: fc.constant('meta' as const),
+        field: fc.constantFrom('class', 'kind', 'users', 'items', 'params', 'state', 'ids', 'data'),
+        value: anyJson,
+      }),
       fc.record({ where: fc.constant('data' as const), field: fc.constantFrom('users', 'items', 'interactions'), value: fc.integer({ min: -1, max: 12 }) }),
     );
     fc.assert(

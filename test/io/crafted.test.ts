@@ -19,14 +19,21 @@ const v1 = join(here, '../fixtures/model-v1');
 const data = synthetic({ users: 30, items: 40, minPerUser: 3, maxPerUser: 10, seed: 9 });
 function saved(name: string, params: Record<string, unknown> = {}): string {
   const path = tmp.path(`${name}.rsm`);
-  models.find((m) => m.name === name)!.create({ threads: 1, ...params }).fit(data).save(path);
+  models
+    .find((m) => m.name === name)!
+    .create({ threads: 1, ...params })
+    .fit(data)
+    .save(path);
   return path;
 }
 
 /** Loads `path` in a child limited to 1 GiB of data and 30 s; returns what it printed. */
 function loadInChild(path: string): { ok?: boolean; code?: string; message?: string; ms: number } {
   const t0 = Date.now();
-  const r = spawnSync('bash', ['-c', `ulimit -d 1048576 && exec "${process.execPath}" --import tsx "${child}" "${path}"`], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync('bash', ['-c', `ulimit -d 1048576 && exec "${process.execPath}" --import tsx "${child}" "${path}"`], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   const ms = Date.now() - t0;
   if (r.error || r.status !== 0) throw new Error(`child failed (status ${r.status}, ${r.error?.message ?? ''}): ${r.stderr.slice(-2000)}`);
   return { ...JSON.parse(r.stdout.trim().split('\n').pop()!), ms };
@@ -39,17 +46,24 @@ function expectRefused(path: string, message: RegExp): void {
 }
 
 describe('crafted model files', () => {
-  it.each(['KNNBaseline', 'SlopeOne', 'KNNBasic', 'EASE', 'ItemKNN', 'BiasedMF'])('%s: a huge item count in the metadata is refused before any allocation', (name) => {
-    const src = saved(name);
-    const p = tmp.path(`${name}-items.rsm`);
-    for (const [users, items] of [[undefined, 2147483646], [2147483646, undefined], [undefined, 41]] as const) {
-      rewrite(src, p, (_h, m) => {
-        if (users !== undefined) m.users = users;
-        if (items !== undefined) m.items = items;
-      });
-      expectRefused(p, /larger than its id maps/);
-    }
-  });
+  it.each(['KNNBaseline', 'SlopeOne', 'KNNBasic', 'EASE', 'ItemKNN', 'BiasedMF'])(
+    '%s: a huge item count in the metadata is refused before any allocation',
+    (name) => {
+      const src = saved(name);
+      const p = tmp.path(`${name}-items.rsm`);
+      for (const [users, items] of [
+        [undefined, 2147483646],
+        [2147483646, undefined],
+        [undefined, 41],
+      ] as const) {
+        rewrite(src, p, (_h, m) => {
+          if (users !== undefined) m.users = users;
+          if (items !== undefined) m.items = items;
+        });
+        expectRefused(p, /larger than its id maps/);
+      }
+    },
+  );
 
   it.each([
     ['BiasedMF', 2 ** 31],

@@ -72,11 +72,7 @@ export function buildFile(header: Record<string, any>, data: Uint8Array, options
 }
 
 /** Rewrites a model file: edit the header / metadata (and data), then a fresh checksum. */
-export function rewrite(
-  src: string,
-  dst: string,
-  edit: (header: Record<string, any>, meta: Record<string, any>, data: Uint8Array) => Uint8Array | void,
-): void {
+export function rewrite(src: string, dst: string, edit: (header: Record<string, any>, meta: Record<string, any>, data: Uint8Array) => Uint8Array | void): void {
   const { header, data } = parseFile(readFileSync(src));
   const meta = JSON.parse(header.__metadata__.recsys);
   const copy = new Uint8Array(data);

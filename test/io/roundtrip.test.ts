@@ -1,6 +1,16 @@
 import { readFileSync, statSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RecsysError, loadModel, loadModelAsync, readModelInfo, registerModelClass, Recommender, FactorModel, type Id, type ImplicitALS } from '../../ts/index.js';
+import {
+  RecsysError,
+  loadModel,
+  loadModelAsync,
+  readModelInfo,
+  registerModelClass,
+  Recommender,
+  FactorModel,
+  type Id,
+  type ImplicitALS,
+} from '../../ts/index.js';
 import { synthetic } from '../helpers/synthetic.js';
 import { addon } from '../../ts/native.js';
 import { fittedModels, factorModel, parseFile, tempDir } from './helpers.js';
@@ -44,7 +54,8 @@ describe('save -> loadModel round trip', () => {
       }
       expect(l.recommendBatch(users, { k: 7 })).toEqual(m.recommendBatch(users, { k: 7 }));
       for (let p = 0; p < 20; p++) {
-        const u = users[(p * 7) % users.length]!, i = items[(p * 11) % items.length]!;
+        const u = users[(p * 7) % users.length]!,
+          i = items[(p * 11) % items.length]!;
         expect(l.predict(u, i)).toBe(m.predict(u, i));
       }
       expect(l.predict('nobody', 'nothing')).toBe(m.predict('nobody', 'nothing'));
@@ -58,7 +69,8 @@ describe('save -> loadModel round trip', () => {
       const a = parseFile(readFileSync(path));
       const b = parseFile(readFileSync(again));
       expect(Buffer.compare(Buffer.from(a.data), Buffer.from(b.data))).toBe(0);
-      const ma = JSON.parse(a.header.__metadata__.recsys), mb = JSON.parse(b.header.__metadata__.recsys);
+      const ma = JSON.parse(a.header.__metadata__.recsys),
+        mb = JSON.parse(b.header.__metadata__.recsys);
       delete ma.created;
       delete mb.created;
       expect(mb).toEqual(ma);
@@ -83,7 +95,8 @@ describe('save -> loadModel round trip', () => {
     m.save(path);
     const l = loadModel<ImplicitALS>(path);
     const grown = synthetic({ users: 45, items: 60, minPerUser: 3, maxPerUser: 12, seed: 9, skew: true });
-    const a = m.partialFit(grown), b = l.partialFit(grown);
+    const a = m.partialFit(grown),
+      b = l.partialFit(grown);
     for (const u of grown.users.ids.slice(38)) expect(b.recommend(u, { k: 6 })).toEqual(a.recommend(u, { k: 6 }));
   });
 

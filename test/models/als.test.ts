@@ -10,7 +10,8 @@ const small = (() => {
   return Dataset.fromArrays({ users, items, ratings });
 })();
 const maxRelDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let d = 0, m = 0;
+  let d = 0,
+    m = 0;
   for (let i = 0; i < a.length; i++) {
     d = Math.max(d, Math.abs(a[i]! - b[i]!));
     m = Math.max(m, Math.abs(b[i]!));
@@ -21,11 +22,15 @@ const maxRelDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 describe('ImplicitALS', () => {
   // The native solver works in float32, the reference in double: Cholesky agrees to float precision; CG, whose
   // rounding grows with the condition number (large on the first sweep from a tiny random start), a little less.
-  it.each([['cg', 2e-3], ['cholesky', 1e-4]] as const)('one native sweep (%s) equals the plain-TS reference sweep', (solver, tol) => {
+  it.each([
+    ['cg', 2e-3],
+    ['cholesky', 1e-4],
+  ] as const)('one native sweep (%s) equals the plain-TS reference sweep', (solver, tol) => {
     for (const binary of [false, true]) {
       const params = { factors: 6, reg: 0.1, alpha: 2, solver, binary, seed: 3 };
       const init = new ImplicitALS({ ...params, iterations: 0 }).fit(small);
-      const U = init.userFactors!, V = init.itemFactors!;
+      const U = init.userFactors!,
+        V = init.itemFactors!;
       alsSweep(small.csr, small.csc, U, V, { factors: 6, reg: 0.1, alpha: 2, solver, binary });
       const one = new ImplicitALS({ ...params, iterations: 1, threads: 2 }).fit(small);
       expect(maxRelDiff(one.userFactors!, U)).toBeLessThan(tol);
@@ -96,7 +101,13 @@ describe('ImplicitALS', () => {
     const coo = full.toCoo();
     const keep = Array.from(coo.rows, (u) => u < 100);
     const firstUsers = new IdMap(full.users.ids.slice(0, 100));
-    const part = Dataset.fromCoo(firstUsers, full.items, coo.rows.filter((_, p) => keep[p]), coo.cols.filter((_, p) => keep[p]), coo.values!.filter((_, p) => keep[p]));
+    const part = Dataset.fromCoo(
+      firstUsers,
+      full.items,
+      coo.rows.filter((_, p) => keep[p]),
+      coo.cols.filter((_, p) => keep[p]),
+      coo.values!.filter((_, p) => keep[p]),
+    );
     const m = new ImplicitALS({ factors: 8, iterations: 10, solver: 'cholesky' }).fit(part);
     const before = m.userFactors!;
     const u = 110;
@@ -117,7 +128,16 @@ describe('ImplicitALS', () => {
     // hold back items 0..9 (group 0's slice) entirely
     const keep = Array.from(coo.cols, (i) => i >= 10);
     const items = new IdMap(ds.items.ids.slice(10));
-    const part = Dataset.fromCoo(ds.users, items, coo.rows.filter((_, p) => keep[p]), Int32Array.from(coo.cols.filter((_, p) => keep[p]), (i) => i - 10), coo.values!.filter((_, p) => keep[p]));
+    const part = Dataset.fromCoo(
+      ds.users,
+      items,
+      coo.rows.filter((_, p) => keep[p]),
+      Int32Array.from(
+        coo.cols.filter((_, p) => keep[p]),
+        (i) => i - 10,
+      ),
+      coo.values!.filter((_, p) => keep[p]),
+    );
     const m = new ImplicitALS({ factors: 8, iterations: 10, reg: 0.1 }).fit(part);
     m.partialFit(ds);
     // the new items are similar to the rest of group 0's slice

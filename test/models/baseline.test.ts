@@ -59,7 +59,8 @@ describe('BaselineOnly', () => {
     let mu = 0;
     for (let p = 0; p < ds.nnz; p++) mu += r![p]!;
     mu /= ds.nnz;
-    let e0 = 0, e1 = 0;
+    let e0 = 0,
+      e1 = 0;
     for (let u = 0; u < ds.nUsers; u++)
       for (let p = indptr[u]!; p < indptr[u + 1]!; p++) {
         e0 += (r![p]! - mu) ** 2;

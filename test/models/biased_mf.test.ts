@@ -80,7 +80,19 @@ describe('BiasedMF', () => {
   });
 
   it('rejects bad parameters with E_ARG, in TS and natively', () => {
-    for (const p of [{ factors: -1 }, { factors: 2.5 }, { lr: 0 }, { lr: -0.1 }, { lr: NaN }, { reg: -1 }, { epochs: 1.5 }, { epochs: -2 }, { initStd: NaN }, { blocks: -1 }, { ratingMin: 5, ratingMax: 1 }]) {
+    for (const p of [
+      { factors: -1 },
+      { factors: 2.5 },
+      { lr: 0 },
+      { lr: -0.1 },
+      { lr: NaN },
+      { reg: -1 },
+      { epochs: 1.5 },
+      { epochs: -2 },
+      { initStd: NaN },
+      { blocks: -1 },
+      { ratingMin: 5, ratingMax: 1 },
+    ]) {
       expect(code(() => new BiasedMF(p as object))).toBe('E_ARG');
       expect(nativeCode('fitBiasedMF', d.train.csr, p, {})).toBe('E_ARG');
     }

@@ -13,7 +13,12 @@ const small = (() => {
 // Two users have seen most of the catalogue: their negatives come from the sampler's dense-row path.
 const dense = (() => {
   const { users, items } = randomInteractions(30, 25, 6, rnd);
-  for (const u of [31, 32]) for (let i = 0; i < 25; i++) if (i % 7 !== u % 7) { users.push(u); items.push(i); }
+  for (const u of [31, 32])
+    for (let i = 0; i < 25; i++)
+      if (i % 7 !== u % 7) {
+        users.push(u);
+        items.push(i);
+      }
   return Dataset.fromArrays({ users, items });
 })();
 
@@ -30,7 +35,10 @@ describe('BPR', () => {
     for (let f = 0; f < 5; f++) expect(V[3 * 5 + f]).toBe(Math.fround((r.uniform() - 0.5) / 5));
   });
 
-  it.each([['sparse rows', small], ['dense rows', dense]])('one native epoch on one thread equals the plain-TS reference epoch (same samples): %s', (_, small) => {
+  it.each([
+    ['sparse rows', small],
+    ['dense rows', dense],
+  ])('one native epoch on one thread equals the plain-TS reference epoch (same samples): %s', (_, small) => {
     const p = { factors: 8, lr: 0.05, reg: 0.01, seed: 5 };
     const init = new BPR({ ...p, epochs: 0 }).fit(small).nativeModel.state();
     const state = {

@@ -15,7 +15,13 @@ import { synthetic } from '../helpers/synthetic.js';
 const data = synthetic({ users: 30, items: 40, minPerUser: 5, maxPerUser: 12, seed: 3 });
 // The same interactions with ratings near the top of the float32 range: any square of them overflows.
 const coo = data.toCoo();
-const huge = Dataset.fromCoo(data.users, data.items, coo.rows, coo.cols, coo.values!.map((v) => v * 1e37));
+const huge = Dataset.fromCoo(
+  data.users,
+  data.items,
+  coo.rows,
+  coo.cols,
+  coo.values!.map((v) => v * 1e37),
+);
 
 const cases: [string, () => Recommender, Dataset][] = [
   ['BPR({ factors: 2, lr: 1e6 })', () => new BPR({ factors: 2, lr: 1e6, epochs: 20, threads: 1 }), data],
@@ -46,7 +52,10 @@ describe('models that diverge say so', () => {
   });
 
   it('fitAsync rejects the same way', async () => {
-    await expect(new BPR({ factors: 2, lr: 1e6, epochs: 20, threads: 1 }).fitAsync(data)).rejects.toMatchObject({ code: 'E_STATE', message: expect.stringMatching(/^BPR diverged/) });
+    await expect(new BPR({ factors: 2, lr: 1e6, epochs: 20, threads: 1 }).fitAsync(data)).rejects.toMatchObject({
+      code: 'E_STATE',
+      message: expect.stringMatching(/^BPR diverged/),
+    });
   });
 
   it('sane settings still fit', () => {

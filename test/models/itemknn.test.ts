@@ -4,7 +4,8 @@ import { mulberry32, randomInteractions } from '../helpers/random.js';
 
 // Plain reference of implicit's weightings on the items x users matrix, then all pairwise dot products.
 function referenceSimilarity(ds: Dataset, kind: 'cosine' | 'tfidf' | 'bm25', binary: boolean, K1 = 1.2, B = 0.75): Float64Array {
-  const nI = ds.nItems, nU = ds.nUsers;
+  const nI = ds.nItems,
+    nU = ds.nUsers;
   const X = new Float64Array(nI * nU);
   const { indptr, indices, data } = ds.csr;
   for (let u = 0; u < nU; u++) for (let p = indptr[u]!; p < indptr[u + 1]!; p++) X[indices[p]! * nU + u] = binary || !data ? 1 : data[p]!;
@@ -14,11 +15,12 @@ function referenceSimilarity(ds: Dataset, kind: 'cosine' | 'tfidf' | 'bm25', bin
   if (kind === 'bm25') {
     const rowSums = Array.from({ length: nI }, (_, i) => X.subarray(i * nU, (i + 1) * nU).reduce((a, b) => a + b, 0));
     const avg = rowSums.reduce((a, b) => a + b, 0) / nI;
-    for (let i = 0; i < nI; i++) for (let u = 0; u < nU; u++) {
-      const x = X[i * nU + u]!;
-      if (x === 0) continue;
-      W[i * nU + u] = ((x * (K1 + 1)) / (K1 * (1 - B + (B * rowSums[i]!) / avg) + x)) * idf[u]!;
-    }
+    for (let i = 0; i < nI; i++)
+      for (let u = 0; u < nU; u++) {
+        const x = X[i * nU + u]!;
+        if (x === 0) continue;
+        W[i * nU + u] = ((x * (K1 + 1)) / (K1 * (1 - B + (B * rowSums[i]!) / avg) + x)) * idf[u]!;
+      }
   } else {
     for (let i = 0; i < nI; i++) {
       let norm = 0;
@@ -32,11 +34,12 @@ function referenceSimilarity(ds: Dataset, kind: 'cosine' | 'tfidf' | 'bm25', bin
     }
   }
   const S = new Float64Array(nI * nI);
-  for (let i = 0; i < nI; i++) for (let j = 0; j < nI; j++) {
-    let s = 0;
-    for (let u = 0; u < nU; u++) s += W[i * nU + u]! * W[j * nU + u]!;
-    S[i * nI + j] = s;
-  }
+  for (let i = 0; i < nI; i++)
+    for (let j = 0; j < nI; j++) {
+      let s = 0;
+      for (let u = 0; u < nU; u++) s += W[i * nU + u]! * W[j * nU + u]!;
+      S[i * nI + j] = s;
+    }
   return S;
 }
 
@@ -57,7 +60,9 @@ describe('ItemKNN', () => {
     const S = referenceSimilarity(ds, similarity, binary);
     const n = ds.nItems;
     const st = m.nativeModel.state();
-    const ptr = st.neighbor_indptr!.data, nb = st.neighbor_items!.data, sims = st.neighbor_scores!.data;
+    const ptr = st.neighbor_indptr!.data,
+      nb = st.neighbor_items!.data,
+      sims = st.neighbor_scores!.data;
     // the reference's top-k others of each item (touched = sharing a user; a similarity of exactly 0 is not kept)
     const kept = new Float64Array(n * n);
     for (let i = 0; i < n; i++) {
@@ -81,7 +86,8 @@ describe('ItemKNN', () => {
       const scores = m.scoreUsersDense(Int32Array.of(u));
       for (let j = 0; j < n; j++) {
         let s = 0;
-        const its = ds.userItems(u), vals = ds.userValues(u)!;
+        const its = ds.userItems(u),
+          vals = ds.userValues(u)!;
         its.forEach((i, p) => (s += (binary ? 1 : vals[p]!) * kept[i * n + j]!));
         expect(scores[j]).toBeCloseTo(s, 4);
         expect(m.predict(ds.users.id(u), ds.items.id(j))).toBeCloseTo(s, 4);
@@ -93,18 +99,24 @@ describe('ItemKNN', () => {
     // 300 items; items 0..9 are in every user's row (their work reaches a quarter of the catalogue: scanned),
     // the others are rare (first-touch bookkeeping). Both paths must give the dense reference's neighbours.
     const r = mulberry32(5);
-    const us: number[] = [], is: number[] = [];
+    const us: number[] = [],
+      is: number[] = [];
     for (let u = 0; u < 30; u++) {
       const row = new Set<number>(Array.from({ length: 10 }, (_, j) => j));
       while (row.size < 14) row.add(10 + Math.floor(r() * 290));
-      for (const i of row) { us.push(u); is.push(i); }
+      for (const i of row) {
+        us.push(u);
+        is.push(i);
+      }
     }
     const big = Dataset.fromArrays({ users: us, items: is });
     const m = new ItemKNN({ similarity: 'tfidf', k: 400, threads: 2 }).fit(big);
     const S = referenceSimilarity(big, 'tfidf', true);
     const n = big.nItems;
     const st = m.nativeModel.state();
-    const ptr = st.neighbor_indptr!.data, nb = st.neighbor_items!.data, sims = st.neighbor_scores!.data;
+    const ptr = st.neighbor_indptr!.data,
+      nb = st.neighbor_items!.data,
+      sims = st.neighbor_scores!.data;
     for (let i = 0; i < n; i++) {
       const want = new Set<number>();
       for (const u of big.itemUsers(i)) for (const j of big.userItems(u)) if (j !== i && S[i * n + j] !== 0) want.add(j);

@@ -42,45 +42,56 @@ const native = models.filter((m) => !['NeuMF', 'GMF', 'MLP', 'MultVAE', 'AutoRec
 describe('construct, fit, save, load', () => {
   it.each(native.map((m) => [m.name, m] as const))('%s: every option set that saves, loads', (name, entry) => {
     const spec = entry.create({}).paramSpec.params;
-    const arb = fc.record(Object.fromEntries(Object.entries(spec).filter(([k]) => k !== 'threads').map(([k, s]) => [k, values(s)])), { requiredKeys: [] });
+    const arb = fc.record(
+      Object.fromEntries(
+        Object.entries(spec)
+          .filter(([k]) => k !== 'threads')
+          .map(([k, s]) => [k, values(s)]),
+      ),
+      { requiredKeys: [] },
+    );
     const outcome = { refused: 0, fitRefused: 0, saveRefused: 0, loaded: 0 };
     fc.assert(
-      fc.property(arb, fc.nat(9).map((n) => n === 0), (options, typo) => {
-        const params: Record<string, unknown> = { ...options, threads: 1 };
-        if (typo) params.bogus = 1;
-        let model;
-        try {
-          model = entry.create(params);
-        } catch (err) {
-          expect(err).toBeInstanceOf(RecsysError);
-          expect((err as RecsysError).code).toBe('E_ARG');
-          outcome.refused++;
-          return;
-        }
-        expect(typo).toBe(false);
-        try {
-          model.fit(data);
-        } catch (err) {
-          expect(err, String(err)).toBeInstanceOf(RecsysError);
-          outcome.fitRefused++;
-          if (process.env.PROP_DEBUG) console.log(name, JSON.stringify(params), String(err));
-          return;
-        }
-        const path = tmp.path(`${name}.rsm`);
-        try {
-          model.save(path);
-        } catch (err) {
-          expect(err, String(err)).toBeInstanceOf(RecsysError);
-          expect((err as RecsysError).code).toBe('E_STATE');
-          outcome.saveRefused++;
-          return;
-        }
-        const loaded = loadModel(path);
-        expect(loaded.params).toEqual(model.params);
-        expect(loaded.recommend('u1', { k: 5 })).toEqual(model.recommend('u1', { k: 5 }));
-        expect(loaded.predict('u2', 'i3')).toEqual(model.predict('u2', 'i3'));
-        outcome.loaded++;
-      }),
+      fc.property(
+        arb,
+        fc.nat(9).map((n) => n === 0),
+        (options, typo) => {
+          const params: Record<string, unknown> = { ...options, threads: 1 };
+          if (typo) params.bogus = 1;
+          let model;
+          try {
+            model = entry.create(params);
+          } catch (err) {
+            expect(err).toBeInstanceOf(RecsysError);
+            expect((err as RecsysError).code).toBe('E_ARG');
+            outcome.refused++;
+            return;
+          }
+          expect(typo).toBe(false);
+          try {
+            model.fit(data);
+          } catch (err) {
+            expect(err, String(err)).toBeInstanceOf(RecsysError);
+            outcome.fitRefused++;
+            if (process.env.PROP_DEBUG) console.log(name, JSON.stringify(params), String(err));
+            return;
+          }
+          const path = tmp.path(`${name}.rsm`);
+          try {
+            model.save(path);
+          } catch (err) {
+            expect(err, String(err)).toBeInstanceOf(RecsysError);
+            expect((err as RecsysError).code).toBe('E_STATE');
+            outcome.saveRefused++;
+            return;
+          }
+          const loaded = loadModel(path);
+          expect(loaded.params).toEqual(model.params);
+          expect(loaded.recommend('u1', { k: 5 })).toEqual(model.recommend('u1', { k: 5 }));
+          expect(loaded.predict('u2', 'i3')).toEqual(model.predict('u2', 'i3'));
+          outcome.loaded++;
+        },
+      ),
       { numRuns: 60 },
     );
     expect(outcome.loaded, JSON.stringify(outcome)).toBeGreaterThan(0);

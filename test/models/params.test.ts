@@ -2,7 +2,20 @@
 // unknown options are refused with a "did you mean", prototype names are plain unknown options, model.params
 // shows the resolved options with their defaults, and cross-field rules hold for every model that has them.
 import { describe, expect, it } from 'vitest';
-import { BaselineOnly, BiasedMF, ExplicitALS, FactorModel, ImplicitALS, KNNBaseline, KNNBasic, NMF, Popularity, Random, SVDpp, models } from '../../ts/index.js';
+import {
+  BaselineOnly,
+  BiasedMF,
+  ExplicitALS,
+  FactorModel,
+  ImplicitALS,
+  KNNBaseline,
+  KNNBasic,
+  NMF,
+  Popularity,
+  Random,
+  SVDpp,
+  models,
+} from '../../ts/index.js';
 import { parseSets } from '../../ts/cli/common.js';
 import { RecsysError } from '../../ts/errors.js';
 import { addon } from '../../ts/native.js';

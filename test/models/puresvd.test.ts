@@ -41,30 +41,38 @@ describe('truncatedSVD', () => {
       expect(Math.abs(Math.abs(dotV) - 1)).toBeLessThan(1e-3);
     }
     // orthonormal columns of U
-    for (let a = 0; a < k; a++) for (let b = 0; b <= a; b++) {
-      let s = 0;
-      for (let i = 0; i < r0; i++) s += r.U[i * k + a]! * r.U[i * k + b]!;
-      expect(s).toBeCloseTo(a === b ? 1 : 0, 3);
-    }
+    for (let a = 0; a < k; a++)
+      for (let b = 0; b <= a; b++) {
+        let s = 0;
+        for (let i = 0; i < r0; i++) s += r.U[i * k + a]! * r.U[i * k + b]!;
+        expect(s).toBeCloseTo(a === b ? 1 : 0, 3);
+      }
   });
 
   it('recovers an exactly low-rank matrix: U S Vt reproduces it', () => {
     // 60 x 40 of rank 3, stored sparse with every entry present
-    const m = 60, n = 40, L = Array.from({ length: m * 3 }, () => rnd()), R = Array.from({ length: 3 * n }, () => rnd());
-    const users: number[] = [], items: number[] = [], ratings: number[] = [];
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-      users.push(i);
-      items.push(j);
-      ratings.push(L[i * 3]! * R[j]! + L[i * 3 + 1]! * R[n + j]! + L[i * 3 + 2]! * R[2 * n + j]!);
-    }
+    const m = 60,
+      n = 40,
+      L = Array.from({ length: m * 3 }, () => rnd()),
+      R = Array.from({ length: 3 * n }, () => rnd());
+    const users: number[] = [],
+      items: number[] = [],
+      ratings: number[] = [];
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        users.push(i);
+        items.push(j);
+        ratings.push(L[i * 3]! * R[j]! + L[i * 3 + 1]! * R[n + j]! + L[i * 3 + 2]! * R[2 * n + j]!);
+      }
     const ds = Dataset.fromArrays({ users, items, ratings });
     const r = truncatedSVD(ds.csr, 3, { oversample: 5, powerIterations: 1, seed: 9 });
     let err = 0;
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let c = 0; c < 3; c++) s += r.U[i * 3 + c]! * r.S[c]! * r.Vt[c * n + j]!;
-      err = Math.max(err, Math.abs(s - ratings[i * n + j]!));
-    }
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let c = 0; c < 3; c++) s += r.U[i * 3 + c]! * r.S[c]! * r.Vt[c * n + j]!;
+        err = Math.max(err, Math.abs(s - ratings[i * n + j]!));
+      }
     expect(err).toBeLessThan(1e-4);
   });
 
@@ -98,7 +106,10 @@ describe('PureSVD', () => {
     // a sketch as wide as the matrix makes the randomized SVD exact, so R V = U S holds to rounding
     const m = new PureSVD({ factors: 6, oversample: 100 }).fit(ds);
     for (const u of [0, 44]) {
-      const fold = m.recommendForNewUser({ items: Array.from(ds.userItems(u), (i) => ds.items.id(i)), ratings: Array.from(ds.userValues(u)!) }, { k: 45, filterSeen: false });
+      const fold = m.recommendForNewUser(
+        { items: Array.from(ds.userItems(u), (i) => ds.items.id(i)), ratings: Array.from(ds.userValues(u)!) },
+        { k: 45, filterSeen: false },
+      );
       const fit = m.recommend(ds.users.id(u), { k: 45, filterSeen: false });
       const byItem = new Map(fit.map((r) => [r.item, r.score]));
       const scale = Math.max(...fit.map((r) => Math.abs(r.score)));
@@ -109,7 +120,8 @@ describe('PureSVD', () => {
   it('its user and item factors are U S and V of the truncated SVD', () => {
     const m = new PureSVD({ factors: 4, binary: true, seed: 2 }).fit(ds);
     const svd = truncatedSVD({ ...ds.csr, data: undefined }, 4, { seed: 2 });
-    const U = m.userFactors!, V = m.itemFactors!;
+    const U = m.userFactors!,
+      V = m.itemFactors!;
     for (let c = 0; c < 4; c++) {
       expect(U[5 * 4 + c]).toBeCloseTo(svd.U[5 * 4 + c]! * svd.S[c]!, 5);
       expect(V[7 * 4 + c]).toBeCloseTo(svd.Vt[c * ds.nItems + 7]!, 5);

@@ -29,12 +29,40 @@ describe('rating models under malformed input', () => {
     (p: object) => new NMF(p),
     (p: object) => new SlopeOne(p),
   ];
-  const keys = ['factors', 'epochs', 'lr', 'reg', 'regBias', 'lrY', 'initStd', 'biased', 'blocks', 'k', 'minK', 'similarity', 'shrinkage', 'userBased', 'maxNeighbors', 'regUser', 'initLow', 'initHigh', 'weighted', 'ratingMin', 'ratingMax', 'threads', 'seed'];
+  const keys = [
+    'factors',
+    'epochs',
+    'lr',
+    'reg',
+    'regBias',
+    'lrY',
+    'initStd',
+    'biased',
+    'blocks',
+    'k',
+    'minK',
+    'similarity',
+    'shrinkage',
+    'userBased',
+    'maxNeighbors',
+    'regUser',
+    'initLow',
+    'initHigh',
+    'weighted',
+    'ratingMin',
+    'ratingMax',
+    'threads',
+    'seed',
+  ];
 
   it('parameters', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: makers.length - 1 }), fc.constantFrom(...keys), junk, fc.constantFrom(...keys), junk, (m, k1, v1, k2, v2) => {
-        typedOrFine(() => makers[m]!({ [k1]: v1, [k2]: v2 }).fit(ds).predict(1, 'a'));
+        typedOrFine(() =>
+          makers[m]!({ [k1]: v1, [k2]: v2 })
+            .fit(ds)
+            .predict(1, 'a'),
+        );
       }),
       { numRuns: 300 },
     );

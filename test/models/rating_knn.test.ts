@@ -55,7 +55,10 @@ describe('KNNBasic / KNNWithMeans / KNNBaseline', () => {
           for (let t = 0; t < want.length; t++) expect(got[t]!, `${mode} ${similarity} userBased=${userBased} pair ${us[t]},${is[t]}`).toBeCloseTo(want[t]!, 4);
           // the same pairs in another order (the per-thread user row switches at every call) give the same values
           const perm = us.map((_, t) => (t * 7919) % us.length);
-          const again = m.predictDense(Int32Array.from(perm, (t) => us[t]!), Int32Array.from(perm, (t) => is[t]!));
+          const again = m.predictDense(
+            Int32Array.from(perm, (t) => us[t]!),
+            Int32Array.from(perm, (t) => is[t]!),
+          );
           perm.forEach((t, j) => expect(again[j]).toBe(got[t]));
           compared += want.length;
         }
@@ -121,7 +124,16 @@ describe('KNNBasic / KNNWithMeans / KNNBaseline', () => {
 
   it('rejects bad parameters with E_ARG, in TS and natively', () => {
     const d = planted({ users: 20, items: 20 });
-    for (const p of [{ k: 0 }, { k: 2.5 }, { minK: -1 }, { shrinkage: -1 }, { shrinkage: NaN }, { similarity: 'jaccard' }, { maxNeighbors: -4 }, { userBased: 'yes' }]) {
+    for (const p of [
+      { k: 0 },
+      { k: 2.5 },
+      { minK: -1 },
+      { shrinkage: -1 },
+      { shrinkage: NaN },
+      { similarity: 'jaccard' },
+      { maxNeighbors: -4 },
+      { userBased: 'yes' },
+    ]) {
       expect(code(() => new KNNBaseline(p as KNNParams))).toBe('E_ARG');
       expect(nativeCode('fitKNN', d.train.csr, d.train.csc, { ...p, mode: 'baseline' }, {})).toBe('E_ARG');
     }

@@ -37,7 +37,10 @@ describe.each(makers)('%s', (_name, make, hasUserSimilarity) => {
     const batch = model.recommendBatchDense(users, { k: 12 });
     users.forEach((u, r) => {
       const seen = new Set(train.userItems(u));
-      const expected = [...Array(n).keys()].filter((i) => !seen.has(i)).sort((a, b) => scores[r * n + b]! - scores[r * n + a]! || a - b).slice(0, 12);
+      const expected = [...Array(n).keys()]
+        .filter((i) => !seen.has(i))
+        .sort((a, b) => scores[r * n + b]! - scores[r * n + a]! || a - b)
+        .slice(0, 12);
       expect(Array.from(batch.items.subarray(r * batch.k, r * batch.k + batch.counts[r]!))).toEqual(expected);
       const one = model.recommend(train.users.id(u), { k: 12 });
       expect(one.map((x) => train.items.index(x.item))).toEqual(expected);
@@ -91,7 +94,7 @@ describe.each(makers)('%s', (_name, make, hasUserSimilarity) => {
     }
     const sims = model.similarUsers(train.users.id(6), 10);
     expect(sims.length).toBe(10);
-    expect(sims.filter((s) => (train.users.index(s.user) % 6) === 0).length).toBeGreaterThanOrEqual(7);
+    expect(sims.filter((s) => train.users.index(s.user) % 6 === 0).length).toBeGreaterThanOrEqual(7);
   });
 
   it('fits asynchronously to the same recommendations', async () => {
@@ -103,8 +106,14 @@ describe.each(makers)('%s', (_name, make, hasUserSimilarity) => {
 });
 
 describe('a user who has seen every item (implicit #365)', () => {
-  const users: number[] = [], items: number[] = [];
-  for (let u = 0; u < 30; u++) for (let i = 0; i < 20; i++) if (u === 0 || (u + i) % 3 === 0) { users.push(u); items.push(i); }
+  const users: number[] = [],
+    items: number[] = [];
+  for (let u = 0; u < 30; u++)
+    for (let i = 0; i < 20; i++)
+      if (u === 0 || (u + i) % 3 === 0) {
+        users.push(u);
+        items.push(i);
+      }
   const ds = Dataset.fromArrays({ users, items });
   it.each(makers)('%s: fits, and gives that user nothing (or everything unfiltered)', (_n, make) => {
     const m = make().fit(ds);

@@ -17,25 +17,38 @@ if (!browser) console.warn('chromium not found: skipping the headless rendering 
 /** RGBA pixels of an 8-bit RGB or RGBA, non-interlaced PNG. */
 function decodePng(buf: Buffer): { width: number; height: number; rgba: Uint8Array } {
   let p = 8;
-  let width = 0, height = 0, channels = 0;
+  let width = 0,
+    height = 0,
+    channels = 0;
   const idat: Buffer[] = [];
   while (p < buf.length) {
-    const len = buf.readUInt32BE(p), type = buf.toString('latin1', p + 4, p + 8), data = buf.subarray(p + 8, p + 8 + len);
+    const len = buf.readUInt32BE(p),
+      type = buf.toString('latin1', p + 4, p + 8),
+      data = buf.subarray(p + 8, p + 8 + len);
     if (type === 'IHDR') {
       width = data.readUInt32BE(0);
       height = data.readUInt32BE(4);
-      if (data[8] !== 8 || data[12] !== 0 || (data[9] !== 2 && data[9] !== 6)) throw new Error(`unsupported PNG (depth ${data[8]}, colour type ${data[9]}, interlace ${data[12]})`);
+      if (data[8] !== 8 || data[12] !== 0 || (data[9] !== 2 && data[9] !== 6))
+        throw new Error(`unsupported PNG (depth ${data[8]}, colour type ${data[9]}, interlace ${data[12]})`);
       channels = data[9] === 6 ? 4 : 3;
     } else if (type === 'IDAT') idat.push(data);
     p += 12 + len;
   }
   const raw = inflateSync(Buffer.concat(idat));
-  const stride = width * channels, out = new Uint8Array(width * height * 4), line = new Uint8Array(stride), prev = new Uint8Array(stride);
+  const stride = width * channels,
+    out = new Uint8Array(width * height * 4),
+    line = new Uint8Array(stride),
+    prev = new Uint8Array(stride);
   for (let y = 0; y < height; y++) {
     const filter = raw[y * (stride + 1)]!;
     for (let x = 0; x < stride; x++) {
-      const v = raw[y * (stride + 1) + 1 + x]!, a = x >= channels ? line[x - channels]! : 0, b = prev[x]!, c = x >= channels ? prev[x - channels]! : 0;
-      const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+      const v = raw[y * (stride + 1) + 1 + x]!,
+        a = x >= channels ? line[x - channels]! : 0,
+        b = prev[x]!,
+        c = x >= channels ? prev[x - channels]! : 0;
+      const pa = Math.abs(b - c),
+        pb = Math.abs(a - c),
+        pc = Math.abs(a + b - 2 * c);
       const pred = filter === 0 ? 0 : filter === 1 ? a : filter === 2 ? b : filter === 3 ? (a + b) >> 1 : pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
       line[x] = (v + pred) & 255;
     }
@@ -55,7 +68,18 @@ describe.skipIf(!browser)('the report in headless Chromium', () => {
   const run = (...extra: string[]) =>
     spawnSync(
       browser!,
-      ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${join(tmp.dir, `profile-${extra.length}-${Math.random().toString(36).slice(2)}`)}`, ...extra, `file://${page}`],
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        `--user-data-dir=${join(tmp.dir, `profile-${extra.length}-${Math.random().toString(36).slice(2)}`)}`,
+        ...extra,
+        `file://${page}`,
+      ],
       { encoding: 'utf8', timeout: 45_000, maxBuffer: 1 << 26 },
     );
 

@@ -27,10 +27,46 @@ export const accuracy: AccuracyResult = {
   kind: 'accuracy',
   info,
   rows: [
-    { dataset: 'ml-test', model: 'BiasedMF', protocol: 'kfold5', metrics: { rmse: 0.93, mae: 0.73 }, fitSeconds: 0.1, predictSeconds: 0.01, peakRssMB: 120, loss: [1.2, 0.95, 0.9, 0.88] },
-    { dataset: 'ml-test', model: 'ImplicitALS', protocol: 'peruser80', metrics: { 'precision@10': 0.36, 'ndcg@10': 0.43, users: 943 }, curves: { precision: ks.map((k) => [k, 0.6 / Math.sqrt(k)]), ndcg: ks.map((k) => [k, 0.5 - k / 200]) }, fitSeconds: 0.1, predictSeconds: 0.05, peakRssMB: 118, loss: [0.05, 0.04, 0.035] },
-    { dataset: 'ml-test', model: 'EASE', protocol: 'peruser80', metrics: { 'precision@10': 0.38, 'ndcg@10': 0.45, users: 943 }, curves: { precision: ks.map((k) => [k, 0.62 / Math.sqrt(k)]), ndcg: ks.map((k) => [k, 0.52 - k / 200]) }, fitSeconds: 0.2, predictSeconds: 0.08, peakRssMB: 135 },
-    { dataset: 'ml-test', model: 'EASE', protocol: 'loo', metrics: { 'hr@10': 0.6, 'ndcg@10': 0.33, users: 943 }, fitSeconds: 0.2, predictSeconds: 0.08, peakRssMB: 135 },
+    {
+      dataset: 'ml-test',
+      model: 'BiasedMF',
+      protocol: 'kfold5',
+      metrics: { rmse: 0.93, mae: 0.73 },
+      fitSeconds: 0.1,
+      predictSeconds: 0.01,
+      peakRssMB: 120,
+      loss: [1.2, 0.95, 0.9, 0.88],
+    },
+    {
+      dataset: 'ml-test',
+      model: 'ImplicitALS',
+      protocol: 'peruser80',
+      metrics: { 'precision@10': 0.36, 'ndcg@10': 0.43, users: 943 },
+      curves: { precision: ks.map((k) => [k, 0.6 / Math.sqrt(k)]), ndcg: ks.map((k) => [k, 0.5 - k / 200]) },
+      fitSeconds: 0.1,
+      predictSeconds: 0.05,
+      peakRssMB: 118,
+      loss: [0.05, 0.04, 0.035],
+    },
+    {
+      dataset: 'ml-test',
+      model: 'EASE',
+      protocol: 'peruser80',
+      metrics: { 'precision@10': 0.38, 'ndcg@10': 0.45, users: 943 },
+      curves: { precision: ks.map((k) => [k, 0.62 / Math.sqrt(k)]), ndcg: ks.map((k) => [k, 0.52 - k / 200]) },
+      fitSeconds: 0.2,
+      predictSeconds: 0.08,
+      peakRssMB: 135,
+    },
+    {
+      dataset: 'ml-test',
+      model: 'EASE',
+      protocol: 'loo',
+      metrics: { 'hr@10': 0.6, 'ndcg@10': 0.33, users: 943 },
+      fitSeconds: 0.2,
+      predictSeconds: 0.08,
+      peakRssMB: 135,
+    },
   ],
 };
 
@@ -49,8 +85,18 @@ export const peers: PeersResult = {
   info,
   peerVersions: { implicit: '0.7.3' },
   rows: [
-    { dataset: 'ml-test', task: 'ranking', recsys: { model: 'ImplicitALS', fitSeconds: 0.1, predictSeconds: 0.01, metrics: { 'ndcg@10': 0.36 } }, peer: { library: 'implicit', model: 'ALS', fitSeconds: 0.3, predictSeconds: 0.05, metrics: { 'ndcg@10': 0.35 } } },
-    { dataset: 'ml-test', task: 'rating', recsys: { model: 'BiasedMF', fitSeconds: 0.1, predictSeconds: 0.01, metrics: { rmse: 0.93 } }, peer: { library: 'surprise', model: 'SVD', fitSeconds: 1, predictSeconds: 0.1, metrics: { rmse: 0.934 } } },
+    {
+      dataset: 'ml-test',
+      task: 'ranking',
+      recsys: { model: 'ImplicitALS', fitSeconds: 0.1, predictSeconds: 0.01, metrics: { 'ndcg@10': 0.36 } },
+      peer: { library: 'implicit', model: 'ALS', fitSeconds: 0.3, predictSeconds: 0.05, metrics: { 'ndcg@10': 0.35 } },
+    },
+    {
+      dataset: 'ml-test',
+      task: 'rating',
+      recsys: { model: 'BiasedMF', fitSeconds: 0.1, predictSeconds: 0.01, metrics: { rmse: 0.93 } },
+      peer: { library: 'surprise', model: 'SVD', fitSeconds: 1, predictSeconds: 0.1, metrics: { rmse: 0.934 } },
+    },
   ],
 };
 

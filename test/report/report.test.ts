@@ -11,7 +11,23 @@ import { deepMarkdown } from '../../bench/markdown.js';
 
 describe('report charts', () => {
   it('line chart: one path per series, points placed by the axes (log x: equal ratios, equal steps)', () => {
-    const svg = lineChart({ title: 't', xLabel: 'x', yLabel: 'y', logX: true, series: [{ name: 'a', points: [[1, 0], [10, 1], [100, 2]] }, { name: 'b', points: [[1, 1]] }] });
+    const svg = lineChart({
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'y',
+      logX: true,
+      series: [
+        {
+          name: 'a',
+          points: [
+            [1, 0],
+            [10, 1],
+            [100, 2],
+          ],
+        },
+        { name: 'b', points: [[1, 1]] },
+      ],
+    });
     expect(svg.match(/<path class="series"/g)).toHaveLength(2);
     const cx = [...svg.matchAll(/<circle cx="([\d.]+)"/g)].map((m) => Number(m[1]));
     expect(cx[1]! - cx[0]!).toBeCloseTo(cx[2]! - cx[1]!, 0);
@@ -19,7 +35,21 @@ describe('report charts', () => {
   });
 
   it('leaves out points a log axis cannot show, and says "no data" when nothing is left', () => {
-    const svg = lineChart({ title: 't', xLabel: 'x', yLabel: 'y', logY: true, series: [{ name: 'a', points: [[1, 0], [2, NaN]] }] });
+    const svg = lineChart({
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'y',
+      logY: true,
+      series: [
+        {
+          name: 'a',
+          points: [
+            [1, 0],
+            [2, NaN],
+          ],
+        },
+      ],
+    });
     expect(svg).toContain('no data');
     expect(svg).not.toContain('NaN');
   });
@@ -38,8 +68,19 @@ describe('report charts', () => {
   });
 
   it('power-law exponent of exact power laws', () => {
-    expect(powerLawExponent([[1e6, 2], [1e7, 20], [5e7, 100]])).toBeCloseTo(1, 10);
-    expect(powerLawExponent([[10, 100], [100, 10000]])).toBeCloseTo(2, 10);
+    expect(
+      powerLawExponent([
+        [1e6, 2],
+        [1e7, 20],
+        [5e7, 100],
+      ]),
+    ).toBeCloseTo(1, 10);
+    expect(
+      powerLawExponent([
+        [10, 100],
+        [100, 10000],
+      ]),
+    ).toBeCloseTo(2, 10);
     expect(powerLawExponent([[10, 1]])).toBeNaN();
   });
 });

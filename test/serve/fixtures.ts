@@ -5,7 +5,9 @@ import { mulberry32 } from '../helpers/random.js';
 /** Numeric user and item ids (users 1..40, items 100..159), 8 interactions per user, ratings 1..5. */
 export function numericData(): Dataset {
   const rnd = mulberry32(17);
-  const users: number[] = [], items: number[] = [], ratings: number[] = [];
+  const users: number[] = [],
+    items: number[] = [],
+    ratings: number[] = [];
   for (let u = 1; u <= 40; u++) {
     const chosen = new Set<number>();
     while (chosen.size < 8) chosen.add(100 + Math.floor(rnd() ** 2 * 60));

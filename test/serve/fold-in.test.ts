@@ -53,7 +53,8 @@ describe('recsys recommend --items', () => {
   const file = tmp.path('als.rsm');
   m.save(file);
   async function run(args: string[]): Promise<{ out: string; err: string }> {
-    const out: string[] = [], err: string[] = [];
+    const out: string[] = [],
+      err: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((s: string) => void out.push(s));
     vi.spyOn(console, 'error').mockImplementation((s: string) => void err.push(s));
     try {

@@ -86,7 +86,8 @@ describe('hot reload', () => {
         // Requests that arrive together are scored as one batch (a matrix product): the same items, scores equal
         // up to float rounding.
         const want = model.recommend(user, { k: 5 });
-        const same = want.length === body.items.length && want.every((w, j) => w.item === body.items[j]!.item && Math.abs(w.score - body.items[j]!.score) < 1e-4);
+        const same =
+          want.length === body.items.length && want.every((w, j) => w.item === body.items[j]!.item && Math.abs(w.score - body.items[j]!.score) < 1e-4);
         if (!same) failures.push(`mixed answer for ${user}`);
         else ok++;
       }
@@ -114,7 +115,10 @@ describe('hot reload', () => {
 describe('recsys serve (a real port on 127.0.0.1)', () => {
   const main = fileURLToPath(new URL('../../ts/cli/main.ts', import.meta.url));
   async function start(path: string, extra: string[] = [], env: NodeJS.ProcessEnv = process.env) {
-    const p = spawn(process.execPath, ['--import', 'tsx', main, 'serve', '--model', path, '--port', '0', '--no-watch', '--quiet', ...extra], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    const p = spawn(process.execPath, ['--import', 'tsx', main, 'serve', '--model', path, '--port', '0', '--no-watch', '--quiet', ...extra], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env,
+    });
     let stderr = '';
     p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
@@ -149,7 +153,10 @@ describe('recsys serve (a real port on 127.0.0.1)', () => {
     A.save(path);
     const tokens = tmp.path('tokens.txt');
     writeFileSync(tokens, 'first-token\n\nsecond-token\n');
-    const { p, exited, base, stderr } = await start(path, ['--token-file', tokens, '--headers-timeout', '2000', '--max-connections', '100'], { ...process.env, RECSYS_TOKEN: 'ignored' });
+    const { p, exited, base, stderr } = await start(path, ['--token-file', tokens, '--headers-timeout', '2000', '--max-connections', '100'], {
+      ...process.env,
+      RECSYS_TOKEN: 'ignored',
+    });
     await until(() => /at most 100 connections; headers within 2000 ms/.test(stderr()));
     const get = (url: string, auth?: string) => fetch(`${base}${url}`, { headers: auth ? { authorization: auth } : {} });
     expect((await get('/v1/users/user-3/recommendations')).status).toBe(401);
@@ -178,7 +185,11 @@ describe('recsys serve (a real port on 127.0.0.1)', () => {
     for (let attempt = 0; attempt < 3 && !answered; attempt++) {
       const { p, exited, stderr } = await start(path).then((x) => ({ ...x, stderr: x.stderr }));
       const base = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr())![1]!;
-      const heavy = fetch(`${base}/v1/recommendations/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ users, k: 1000 }) });
+      const heavy = fetch(`${base}/v1/recommendations/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ users, k: 1000 }),
+      });
       await new Promise((res) => setTimeout(res, 60 * (attempt + 1)));
       p.kill('SIGTERM');
       const hr = await heavy;

@@ -22,7 +22,11 @@ interface Answer {
 }
 
 /** One request on a connection of its own (a new client), failing after timeoutMs. */
-function send(port: number, path: string, o: { method?: string; body?: string | Buffer; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<Answer> {
+function send(
+  port: number,
+  path: string,
+  o: { method?: string; body?: string | Buffer; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method: o.method ?? 'GET', agent: false, headers: o.headers, timeout: o.timeoutMs ?? 5000 }, (res) => {
       const chunks: Buffer[] = [];
@@ -87,7 +91,9 @@ function honestClients(port: number, n: number, path: string, check: (a: Answer)
  */
 async function slowloris(port: number, perSecond: number, total: number): Promise<{ opened: number; closedByServer: number; peakOpen: number }> {
   const open = new Set<Socket>();
-  let opened = 0, closedByServer = 0, peakOpen = 0;
+  let opened = 0,
+    closedByServer = 0,
+    peakOpen = 0;
   const trickle = setInterval(() => {
     for (const s of open) s.write('x');
   }, 250);
@@ -128,7 +134,22 @@ describe('recsys serve under hostile clients (child process, ulimit -n 512)', ()
     const B = factorModel(200, 1000, 16, 2);
     const path = tmp.path('robust.rsm');
     A.save(path);
-    const args = ['--import', 'tsx', main, 'serve', '--model', path, '--port', '0', '--no-watch', '--quiet', '--headers-timeout', '500', '--request-timeout', '2000'];
+    const args = [
+      '--import',
+      'tsx',
+      main,
+      'serve',
+      '--model',
+      path,
+      '--port',
+      '0',
+      '--no-watch',
+      '--quiet',
+      '--headers-timeout',
+      '500',
+      '--request-timeout',
+      '2000',
+    ];
     child = spawn('sh', ['-c', 'ulimit -n 512 && exec "$0" "$@"', process.execPath, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -140,7 +161,9 @@ describe('recsys serve under hostile clients (child process, ulimit -n 512)', ()
     const port = Number(/at http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)![1]);
     expect(stderr).toMatch(/at most 448 connections; headers within 500 ms/);
     const want = new Map([A, B].map((m) => [JSON.stringify(m.recommend('user-3', { k: 5 }).map((r) => r.item)), m]));
-    const honest = honestClients(port, 4, '/v1/users/user-3/recommendations?k=5', (a) => want.has(JSON.stringify((JSON.parse(a.body) as { items: { item: string }[] }).items.map((r) => r.item))));
+    const honest = honestClients(port, 4, '/v1/users/user-3/recommendations?k=5', (a) =>
+      want.has(JSON.stringify((JSON.parse(a.body) as { items: { item: string }[] }).items.map((r) => r.item))),
+    );
 
     // 1. Slowloris: 400 new trickling sockets a second for 3 s (1,200 in all). Without a headers timeout they
     //    pile up past the descriptor limit and the server drops every new connection (EMFILE).
@@ -151,7 +174,11 @@ describe('recsys serve under hostile clients (child process, ulimit -n 512)', ()
     // 2. 10 MB bodies, a few at once: refused with 413 in our shape.
     const big = Buffer.alloc(10 * 1024 * 1024, 0x20);
     const bigs = await Promise.all(
-      Array.from({ length: 4 }, () => send(port, '/v1/recommendations', { method: 'POST', body: big, headers: { 'content-type': 'application/json' }, timeoutMs: 10000 }).catch((e: Error) => ({ status: 0, body: e.message, headers: {} }))),
+      Array.from({ length: 4 }, () =>
+        send(port, '/v1/recommendations', { method: 'POST', body: big, headers: { 'content-type': 'application/json' }, timeoutMs: 10000 }).catch(
+          (e: Error) => ({ status: 0, body: e.message, headers: {} }),
+        ),
+      ),
     );
     for (const b of bigs) if (b.status !== 0) expect(b, b.body).toMatchObject({ status: 413, body: expect.stringMatching(/"code":"E_TOO_LARGE"/) });
     expect(bigs.some((b) => b.status === 413)).toBe(true);
@@ -264,7 +291,14 @@ describe('connection limits (in process)', () => {
     expect(defaultMaxConnections(100)).toBe(36);
     expect(connectionLimits({}).maxConnections).toBe(defaultMaxConnections(fdLimit()));
     expect(connectionLimits({})).toMatchObject({ headersTimeout: 10000, requestTimeout: 30000, keepAliveTimeout: 72000, connectionTimeout: 60000 });
-    for (const bad of [{ headersTimeout: 0 }, { requestTimeout: 1.5 }, { keepAliveTimeout: -1 }, { maxConnections: 0 }, { headersTimeout: 5000, requestTimeout: 1000 }, { connectionTimeout: 'x' }]) {
+    for (const bad of [
+      { headersTimeout: 0 },
+      { requestTimeout: 1.5 },
+      { keepAliveTimeout: -1 },
+      { maxConnections: 0 },
+      { headersTimeout: 5000, requestTimeout: 1000 },
+      { connectionTimeout: 'x' },
+    ]) {
       await expect(server({ model: popularity(), ...(bad as object) })).rejects.toMatchObject({ code: 'E_ARG' });
     }
   });

@@ -103,10 +103,20 @@ describe('HTTP routes', async () => {
   });
 
   it('rejects bodies that are not JSON, too large, or of another type', async () => {
-    const notJson = await s.app.inject({ method: 'POST', url: '/v1/recommendations', payload: '{"items": [1,', headers: { 'content-type': 'application/json' } });
+    const notJson = await s.app.inject({
+      method: 'POST',
+      url: '/v1/recommendations',
+      payload: '{"items": [1,',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(notJson.statusCode).toBe(400);
     expect(notJson.json().error.code).toBe('E_ARG');
-    const big = await s.app.inject({ method: 'POST', url: '/v1/recommendations', payload: JSON.stringify({ items: [1], pad: 'x'.repeat(5000) }), headers: { 'content-type': 'application/json' } });
+    const big = await s.app.inject({
+      method: 'POST',
+      url: '/v1/recommendations',
+      payload: JSON.stringify({ items: [1], pad: 'x'.repeat(5000) }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(big.statusCode).toBe(413);
     expect(big.json().error.code).toBe('E_TOO_LARGE');
     const text = await s.app.inject({ method: 'POST', url: '/v1/recommendations', payload: '<items/>', headers: { 'content-type': 'application/xml' } });
@@ -121,7 +131,10 @@ describe('HTTP routes', async () => {
       { user: 7, items: pop.recommend(7, { k: 3 }) },
       { user: '8', items: pop.recommend(8, { k: 3 }) },
       // The id rule's type hint (issue 12, item 12): the same message as the API and the CLI.
-      { user: 'ghost', error: { code: 'E_UNKNOWN_USER', message: `unknown user "ghost" ("ghost" is a string, not a canonical number; this model's user ids are numbers)` } },
+      {
+        user: 'ghost',
+        error: { code: 'E_UNKNOWN_USER', message: `unknown user "ghost" ("ghost" is a string, not a canonical number; this model's user ids are numbers)` },
+      },
     ]);
     expect((await post('/v1/recommendations/batch', { users: [] })).status).toBe(400);
     expect((await post('/v1/recommendations/batch', { users: [1, 2, 3, 4, 5, 6] })).status).toBe(400);
@@ -151,7 +164,12 @@ describe('HTTP routes', async () => {
     expect(r.body).toEqual({ status: 'ok' });
     const st = await get('/v1/status');
     expect(st.status).toBe(200);
-    expect(st.body).toMatchObject({ status: 'ok', version: expect.any(String), model: { class: 'Popularity', path: popFile, users: 40, items: pop.trainData.nItems, checksum: expect.stringMatching(/^xxh64:/) }, reloads: { ok: 0, failed: 0 } });
+    expect(st.body).toMatchObject({
+      status: 'ok',
+      version: expect.any(String),
+      model: { class: 'Popularity', path: popFile, users: 40, items: pop.trainData.nItems, checksum: expect.stringMatching(/^xxh64:/) },
+      reloads: { ok: 0, failed: 0 },
+    });
     expect(st.body.model.params).toEqual({ ...pop.params });
   });
 
@@ -164,7 +182,13 @@ describe('HTTP routes', async () => {
     const text = r.body as string;
     const lines = text.trim().split('\n');
     for (const l of lines) expect(l).toMatch(/^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[^}]*\})? [0-9.e+-]+)$/);
-    const count = (re: RegExp) => Number(lines.find((l) => re.test(l))?.split(' ').pop());
+    const count = (re: RegExp) =>
+      Number(
+        lines
+          .find((l) => re.test(l))
+          ?.split(' ')
+          .pop(),
+      );
     expect(count(/^recsys_http_requests_total\{method="GET",route="\/v1\/users\/:id\/recommendations",status="200"\}/)).toBeGreaterThan(0);
     expect(count(/^recsys_http_requests_total\{method="GET",route="\/v1\/users\/:id\/recommendations",status="404"\}/)).toBeGreaterThan(0);
     expect(count(/^recsys_http_request_duration_seconds_bucket\{route="\/v1\/users\/:id\/recommendations",le="\+Inf"\}/)).toBeGreaterThan(1);
@@ -177,7 +201,16 @@ describe('HTTP routes', async () => {
     expect(r.status).toBe(200);
     expect(r.body.openapi).toBe('3.1.0');
     expect(Object.keys(r.body.paths).sort()).toEqual(
-      ['/docs/json', '/healthz', '/metrics', '/v1/items/{id}/similar', '/v1/recommendations', '/v1/recommendations/batch', '/v1/status', '/v1/users/{id}/recommendations'].sort(),
+      [
+        '/docs/json',
+        '/healthz',
+        '/metrics',
+        '/v1/items/{id}/similar',
+        '/v1/recommendations',
+        '/v1/recommendations/batch',
+        '/v1/status',
+        '/v1/users/{id}/recommendations',
+      ].sort(),
     );
     const op = r.body.paths['/v1/users/{id}/recommendations'].get;
     expect(op.parameters.map((p: Json) => p.name)).toEqual(['id', 'k', 'exclude', 'filterSeen']);
@@ -230,7 +263,11 @@ describe('auth and CORS options', () => {
     expect(ok.headers['access-control-allow-origin']).toBe('https://shop.example');
     const other = await s.app.inject({ url: '/v1/users/7/recommendations', headers: { origin: 'https://evil.example' } });
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
-    const pre = await s.app.inject({ method: 'OPTIONS', url: '/v1/recommendations', headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' } });
+    const pre = await s.app.inject({
+      method: 'OPTIONS',
+      url: '/v1/recommendations',
+      headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' },
+    });
     expect(pre.statusCode).toBe(204);
     expect(pre.headers['access-control-allow-methods']).toContain('POST');
     await s.close();

@@ -13,7 +13,11 @@ const junk = fc.oneof(
   fc.constant(null),
   fc.constant(NaN),
   fc.bigInt({ min: -5n, max: 5n }),
-  fc.constant({ toString: () => { throw new Error('broken toString'); } }),
+  fc.constant({
+    toString: () => {
+      throw new Error('broken toString');
+    },
+  }),
   fc.integer({ min: -5, max: 2000 }),
   fc.double(),
   fc.string({ maxLength: 4 }),
@@ -49,7 +53,10 @@ describe('createRecommender', () => {
     const got = await Promise.allSettled(asks);
     expect(got.at(-1)).toMatchObject({ status: 'rejected', reason: { code: 'E_UNKNOWN_USER' } });
     users.forEach((u, j) => {
-      for (const [r, k] of [[got[2 * j]!, 1 + (j % 3)], [got[2 * j + 1]!, 5]] as const) {
+      for (const [r, k] of [
+        [got[2 * j]!, 1 + (j % 3)],
+        [got[2 * j + 1]!, 5],
+      ] as const) {
         expect(r.status).toBe('fulfilled');
         const items = (r as PromiseFulfilledResult<{ items: { item: unknown; score: number }[] }>).value.items;
         const want = f.recommend(u, { k });

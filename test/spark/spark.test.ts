@@ -10,7 +10,18 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Dataset, exportParquet, exportSparkALS, FactorModel, loadSparkALS, models, perUserSplit, readSparkALSInfo, type Id, type Recommender } from '../../ts/index.js';
+import {
+  Dataset,
+  exportParquet,
+  exportSparkALS,
+  FactorModel,
+  loadSparkALS,
+  models,
+  perUserSplit,
+  readSparkALSInfo,
+  type Id,
+  type Recommender,
+} from '../../ts/index.js';
 import { mulberry32 } from '../helpers/random.js';
 import { TempDir } from '../helpers/tmpdir.js';
 
@@ -47,7 +58,13 @@ async function python(script: string, args: string[]): Promise<string> {
     return r.stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`${script} failed: ${e.message}\n${(e.stderr ?? '').split('\n').filter((l) => !/WARN|^\s*$/.test(l)).slice(-40).join('\n')}`);
+    throw new Error(
+      `${script} failed: ${e.message}\n${(e.stderr ?? '')
+        .split('\n')
+        .filter((l) => !/WARN|^\s*$/.test(l))
+        .slice(-40)
+        .join('\n')}`,
+    );
   }
 }
 
@@ -70,7 +87,7 @@ function expectSameTop(ours: { item: Id; score: number }[], spark: [Id, number][
 }
 
 describe.skipIf(!found.python)('Spark MLlib ALS <-> recsys', () => {
-  it('serves a Spark-trained model with Spark\'s top-10, and Spark serves a recsys-exported model with recsys\'s', async () => {
+  it("serves a Spark-trained model with Spark's top-10, and Spark serves a recsys-exported model with recsys's", async () => {
     // Generated implicit data: power-law users and items, counts 1..4, string user ids and numeric item ids.
     const rnd = mulberry32(2024);
     const users: Id[] = [];
@@ -88,9 +105,33 @@ describe.skipIf(!found.python)('Spark MLlib ALS <-> recsys', () => {
 
     const sparkModel = join(tmp.dir, 'spark-model');
     const out = await python('train_als.py', [
-      '--input', join(data, 'train'), '--test', join(data, 'test'), '--format', 'parquet', '--rating-col', 'rating',
-      '--implicit', '--rank', '8', '--max-iter', '6', '--reg-param', '0.05', '--alpha', '2', '--num-blocks', '2',
-      '--seed', '3', '--k', '10', '--master', 'local[2]', '--output', sparkModel,
+      '--input',
+      join(data, 'train'),
+      '--test',
+      join(data, 'test'),
+      '--format',
+      'parquet',
+      '--rating-col',
+      'rating',
+      '--implicit',
+      '--rank',
+      '8',
+      '--max-iter',
+      '6',
+      '--reg-param',
+      '0.05',
+      '--alpha',
+      '2',
+      '--num-blocks',
+      '2',
+      '--seed',
+      '3',
+      '--k',
+      '10',
+      '--master',
+      'local[2]',
+      '--output',
+      sparkModel,
     ]);
     const report = JSON.parse(out.trim().split('\n').pop()!) as { metrics: Record<string, number>; users: number };
     expect(report.metrics['precision@10']).toBeGreaterThan(0);
@@ -114,7 +155,13 @@ describe.skipIf(!found.python)('Spark MLlib ALS <-> recsys', () => {
       };
       const u = fromSpark.trainData.users;
       const i = fromSpark.trainData.items;
-      ours = FactorModel.fromFactors({ users: u, items: i, factors: 8, userFactors: rev(fromSpark.userFactors!, u.size), itemFactors: rev(fromSpark.itemFactors!, i.size) });
+      ours = FactorModel.fromFactors({
+        users: u,
+        items: i,
+        factors: 8,
+        userFactors: rev(fromSpark.userFactors!, u.size),
+        itemFactors: rev(fromSpark.itemFactors!, i.size),
+      });
     }
     const exported = join(tmp.dir, 'recsys-model');
     await exportSparkALS(ours as never, exported);
@@ -127,7 +174,22 @@ describe.skipIf(!found.python)('Spark MLlib ALS <-> recsys', () => {
     writeFileSync(usersFile, JSON.stringify(sample));
     const r1 = join(tmp.dir, 'spark-recs.json');
     const r2 = join(tmp.dir, 'export-recs.json');
-    await python('recommend_als.py', ['--master', 'local[2]', '--users-file', usersFile, '--k', '10', '--model', sparkModel, '--out', r1, '--model', exported, '--out', r2]);
+    await python('recommend_als.py', [
+      '--master',
+      'local[2]',
+      '--users-file',
+      usersFile,
+      '--k',
+      '10',
+      '--model',
+      sparkModel,
+      '--out',
+      r1,
+      '--model',
+      exported,
+      '--out',
+      r2,
+    ]);
     const sparkRecs = JSON.parse(readFileSync(r1, 'utf8')) as Recs;
     const exportRecs = JSON.parse(readFileSync(r2, 'utf8')) as Recs;
 
@@ -138,7 +200,10 @@ describe.skipIf(!found.python)('Spark MLlib ALS <-> recsys', () => {
       // Fold-in from the user's training interactions solves the same least squares as Spark's last user sweep.
       const t = split.train;
       const ix = t.users.index(u);
-      const foldIn = fromSpark.recommendForNewUser({ items: Array.from(t.userItems(ix), (i) => t.items.id(i)), ratings: Array.from(t.userValues(ix)!) }, { k: 10, filterSeen: false });
+      const foldIn = fromSpark.recommendForNewUser(
+        { items: Array.from(t.userItems(ix), (i) => t.items.id(i)), ratings: Array.from(t.userValues(ix)!) },
+        { k: 10, filterSeen: false },
+      );
       expectSameTop(foldIn, sparkRecs[String(u)]!, 1e-4, `fold-in, user ${String(u)}`);
     }
     console.log(`largest score differences to Spark over ${sample.length} users: ${JSON.stringify(worst)}`);

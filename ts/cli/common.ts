@@ -35,11 +35,7 @@ function formatOf(path: string): FileFormat {
 }
 
 /** Reads --data (a file through Dataset.fromFile, a folder through loadMovieLens). `extend` maps ids onto a model's. */
-export async function readData(
-  opts: Record<string, string | boolean>,
-  key = 'data',
-  extend?: { users: IdMap; items: IdMap },
-): Promise<Dataset> {
+export async function readData(opts: Record<string, string | boolean>, key = 'data', extend?: { users: IdMap; items: IdMap }): Promise<Dataset> {
   const path = opts[key];
   if (typeof path !== 'string') throw argError(`--${key} PATH is required`);
   if (isDir(path) && opts.format === undefined) {
@@ -119,7 +115,9 @@ export function splitIds(v: string | boolean | undefined): string[] | undefined 
 function clock(s: number): string {
   if (!Number.isFinite(s)) return '--:--';
   const t = Math.max(0, Math.round(s));
-  const h = Math.floor(t / 3600), m = Math.floor((t % 3600) / 60), sec = t % 60;
+  const h = Math.floor(t / 3600),
+    m = Math.floor((t % 3600) / 60),
+    sec = t % 60;
   return (h ? `${h}:${String(m).padStart(2, '0')}` : String(m)) + `:${String(sec).padStart(2, '0')}`;
 }
 
@@ -189,5 +187,11 @@ export function table(header: string[], rows: (string | number)[][]): string {
 }
 
 export function fmtBytes(n: number): string {
-  return n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : n < 1024 ** 3 ? `${(n / 1024 ** 2).toFixed(1)} MiB` : `${(n / 1024 ** 3).toFixed(2)} GiB`;
+  return n < 1024
+    ? `${n} B`
+    : n < 1024 ** 2
+      ? `${(n / 1024).toFixed(1)} KiB`
+      : n < 1024 ** 3
+        ? `${(n / 1024 ** 2).toFixed(1)} MiB`
+        : `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }

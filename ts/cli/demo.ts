@@ -54,7 +54,9 @@ export async function demoCommand(args: string[]): Promise<void> {
   // Rating models: a random 80/20 holdout over ratings. Ranking: per user 80/20, train items excluded.
   const rating = data.hasRatings ? randomSplit(data, { testFraction: 0.2, seed }) : undefined;
   const ranking = perUserSplit(data, { testFraction: 0.2, seed });
-  say(`splits: rating ${rating ? `${rating.train.nnz}/${rating.test.nnz}` : 'n/a (no ratings)'}, ranking per user ${ranking.train.nnz}/${ranking.test.nnz} (seed ${seed})\n`);
+  say(
+    `splits: rating ${rating ? `${rating.train.nnz}/${rating.test.nnz}` : 'n/a (no ratings)'}, ranking per user ${ranking.train.nnz}/${ranking.test.nnz} (seed ${seed})\n`,
+  );
 
   const rows: Row[] = [];
   const fitted = new Map<string, ReturnType<(typeof models)[number]['create']>>();
@@ -105,11 +107,35 @@ export async function demoCommand(args: string[]): Promise<void> {
   const recs = model ? model.recommend(userId, { k: 10 }) : [];
 
   if (json) {
-    console.log(JSON.stringify({ source, stats: st, threads: threads || i.defaultThreads, results: rows, user: userId, bestModel: best?.model, recommendations: recs.map((r) => ({ ...r, title: train.itemTitle(train.items.index(r.item)) })) }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          source,
+          stats: st,
+          threads: threads || i.defaultThreads,
+          results: rows,
+          user: userId,
+          bestModel: best?.model,
+          recommendations: recs.map((r) => ({ ...r, title: train.itemTitle(train.items.index(r.item)) })),
+        },
+        null,
+        2,
+      ),
+    );
     return;
   }
   const header = ['model', 'fit s', 'RMSE', 'MAE', 'P@10', 'R@10', 'NDCG@10', 'MAP@10', 'cov@10'];
-  const table = rows.map((r) => [r.model, r.fitSeconds.toFixed(3), fmt(r.rmse), fmt(r.mae), fmt(r['precision@10']), fmt(r['recall@10']), fmt(r['ndcg@10']), fmt(r['map@10']), fmt(r['coverage@10'], 3)]);
+  const table = rows.map((r) => [
+    r.model,
+    r.fitSeconds.toFixed(3),
+    fmt(r.rmse),
+    fmt(r.mae),
+    fmt(r['precision@10']),
+    fmt(r['recall@10']),
+    fmt(r['ndcg@10']),
+    fmt(r['map@10']),
+    fmt(r['coverage@10'], 3),
+  ]);
   const widths = header.map((h, c) => Math.max(h.length, ...table.map((row) => row[c]!.length)));
   const line = (cells: string[]) => cells.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join('  ');
   console.log('\n' + line(header));

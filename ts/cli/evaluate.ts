@@ -20,7 +20,7 @@ export const evaluateUsage = [
   '  --k-last N           leave-last: test items per user (default 1)',
   '  --set KEY=VALUE      a model parameter (repeatable)',
   '  --k K[,K...]         ranking cutoffs (default 10)',
-  '  --metrics M,...      e.g. rmse,mae,precision,recall,ndcg,map,auc,coverage (default: from the model\'s task:',
+  "  --metrics M,...      e.g. rmse,mae,precision,recall,ndcg,map,auc,coverage (default: from the model's task:",
   '                       rmse,mae for rating models, precision,recall,ndcg,map for ranking models, both for both)',
   '  --threads N  --seed N  --json',
 ].join('\n');
@@ -96,6 +96,13 @@ export async function evaluateCommand(args: string[]): Promise<void> {
     console.log(JSON.stringify({ model: model.name, params: model.params, fitSeconds, testSeconds, metrics: result }, null, 2));
     return;
   }
-  console.log(`${model.name}: ${test.nnz} test interactions${fitSeconds !== undefined ? `, fit ${fitSeconds.toFixed(1)} s` : ''}, evaluated in ${testSeconds.toFixed(2)} s`);
-  console.log(table(['metric', 'value'], Object.entries(result).map(([k, v]) => [k, Number.isInteger(v) ? String(v) : v.toFixed(4)])));
+  console.log(
+    `${model.name}: ${test.nnz} test interactions${fitSeconds !== undefined ? `, fit ${fitSeconds.toFixed(1)} s` : ''}, evaluated in ${testSeconds.toFixed(2)} s`,
+  );
+  console.log(
+    table(
+      ['metric', 'value'],
+      Object.entries(result).map(([k, v]) => [k, Number.isInteger(v) ? String(v) : v.toFixed(4)]),
+    ),
+  );
 }

@@ -21,7 +21,9 @@ export async function infoCommand(args: string[]): Promise<void> {
   );
   if (deep) {
     const tried = deep.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
-    console.log(`deep:     TensorFlow.js ${deep.tfjsVersion} on ${deep.name} (${deep.package}${deep.simd ? ', SIMD' : ''}${deep.threads ? `, ${deep.threads} thread${deep.threads > 1 ? 's' : ''}` : ''})`);
+    console.log(
+      `deep:     TensorFlow.js ${deep.tfjsVersion} on ${deep.name} (${deep.package}${deep.simd ? ', SIMD' : ''}${deep.threads ? `, ${deep.threads} thread${deep.threads > 1 ? 's' : ''}` : ''})`,
+    );
     if (tried) console.log(`          not used: ${tried}`);
     if (deep.name !== 'tensorflow' && deep.name !== 'tensorflow-gpu') {
       console.log(`          for native TensorFlow: npm install @tensorflow/tfjs-node@${deep.tfjsVersion} (or -gpu; downloads libtensorflow)`);

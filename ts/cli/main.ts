@@ -20,7 +20,8 @@ const commands: Record<string, Command> = {
   },
   demo: {
     summary: 'load MovieLens 100K (or a built-in dataset), split, fit every model, print an evaluation table and top-10 titles',
-    usage: 'recsys demo [path] [--generated] [--json] [--threads N] [--user ID] [--seed N]\n  path: a MovieLens folder (default: $RECSYS_DATA_DIR/ml-100k, then ../shared/datasets/ml-100k)\n  --generated: use the built-in dataset with planted taste groups',
+    usage:
+      'recsys demo [path] [--generated] [--json] [--threads N] [--user ID] [--seed N]\n  path: a MovieLens folder (default: $RECSYS_DATA_DIR/ml-100k, then ../shared/datasets/ml-100k)\n  --generated: use the built-in dataset with planted taste groups',
     async run(args) {
       const { demoCommand } = await import('./demo.js');
       await demoCommand(args);
@@ -76,7 +77,6 @@ const commands: Record<string, Command> = {
   },
 };
 
-
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
   return [
@@ -84,7 +84,7 @@ function help(): string {
     '',
     ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
-    'recsys <command> --help shows a command\'s options.',
+    "recsys <command> --help shows a command's options.",
   ].join('\n');
 }
 

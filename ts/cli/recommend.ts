@@ -30,11 +30,20 @@ export const similarUsage = [
 function print(json: boolean, title: string, list: Recommendation[]): void {
   if (json) return;
   console.log(title);
-  console.log(table(['rank', 'item', 'score'], list.map((r, j) => [String(j + 1), String(r.item), r.score.toFixed(4)])));
+  console.log(
+    table(
+      ['rank', 'item', 'score'],
+      list.map((r, j) => [String(j + 1), String(r.item), r.score.toFixed(4)]),
+    ),
+  );
 }
 
 export async function recommendCommand(args: string[]): Promise<void> {
-  const { opts, lists, positionals } = parseArgs(args, { flags: ['json', 'include-seen'], values: ['model', 'items', 'k', 'exclude', 'fallback'], lists: ['user'] });
+  const { opts, lists, positionals } = parseArgs(args, {
+    flags: ['json', 'include-seen'],
+    values: ['model', 'items', 'k', 'exclude', 'fallback'],
+    lists: ['user'],
+  });
   if (positionals.length) throw argError(`unexpected argument '${positionals[0]}'`);
   if (typeof opts.model !== 'string') throw argError('--model FILE is required');
   const users = lists.user ?? [];
@@ -42,7 +51,8 @@ export async function recommendCommand(args: string[]): Promise<void> {
   if (users.length === 0 && !items) throw argError('give --user ID or --items ID,...');
   if (users.length && items) throw argError('give either --user or --items, not both');
   const fallback = opts.fallback;
-  if (fallback !== undefined && (fallback !== 'popularity' || !items)) throw argError(`--fallback takes 'popularity' and goes with --items, got ${show(fallback)}`);
+  if (fallback !== undefined && (fallback !== 'popularity' || !items))
+    throw argError(`--fallback takes 'popularity' and goes with --items, got ${show(fallback)}`);
   const model = loadModel(opts.model);
   const k = intOption(opts.k, 'k', 10, 1);
   const json = opts.json === true;
@@ -58,11 +68,18 @@ export async function recommendCommand(args: string[]): Promise<void> {
     // The API's rule: unknown items are ignored; none known is E_UNKNOWN_ITEM unless the fallback is asked for.
     const known = resolveIds(model.trainData.items, items);
     const unknown = items.filter((i) => resolveId(model.trainData.items, i) === undefined);
-    if (unknown.length && known.length) console.error(`recsys: ignoring ${unknown.length} unknown item(s): ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ', ...' : ''}`);
+    if (unknown.length && known.length)
+      console.error(`recsys: ignoring ${unknown.length} unknown item(s): ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ', ...' : ''}`);
     const list = model.recommendForNewUser({ items: known }, { ...o, fallback: fallback === 'popularity' ? 'popularity' : 'error' });
     const fell = known.length === 0;
     if (json) console.log(JSON.stringify(fell ? { items: list, fallback: 'popularity' } : { items: list }, null, 2));
-    print(json, fell ? `top ${k} most popular items: none of the given items is known (${model.name}, popularity fallback)` : `top ${k} for a new user with ${known.length} items (${model.name})`, list);
+    print(
+      json,
+      fell
+        ? `top ${k} most popular items: none of the given items is known (${model.name}, popularity fallback)`
+        : `top ${k} for a new user with ${known.length} items (${model.name})`,
+      list,
+    );
     return;
   }
   const out = users.map((u) => {

@@ -9,7 +9,8 @@ import { parseArgs } from './args.js';
 
 const KINDS = ['kernels', 'accuracy', 'peers', 'scaling', 'deep'];
 
-export const reportUsage = 'recsys report <results.json...> [-o report.html] [--title TEXT]\n  results: files written by npm run bench, bench:accuracy, bench:peers, bench:scaling (bench/results/*.json)';
+export const reportUsage =
+  'recsys report <results.json...> [-o report.html] [--title TEXT]\n  results: files written by npm run bench, bench:accuracy, bench:peers, bench:scaling (bench/results/*.json)';
 
 /** Reads and checks one result file. */
 export function readResult(path: string): BenchResult {
@@ -40,7 +41,11 @@ export async function reportCommand(args: string[]): Promise<void> {
   if (positionals.length === 0) throw argError('report needs at least one results file (e.g. bench/results/accuracy.json)');
   const out = typeof opts.output === 'string' ? opts.output : 'report.html';
   const results = positionals.map(readResult);
-  const html = renderReport(results, positionals.map((p) => basename(p)), typeof opts.title === 'string' ? opts.title : undefined);
+  const html = renderReport(
+    results,
+    positionals.map((p) => basename(p)),
+    typeof opts.title === 'string' ? opts.title : undefined,
+  );
   try {
     writeFileSync(out, html);
   } catch (err) {

@@ -33,7 +33,22 @@ export const serveUsage = [
 export async function serveCommand(args: string[]): Promise<void> {
   const { opts, positionals } = parseArgs(args, {
     flags: ['no-watch', 'log-requests', 'quiet'],
-    values: ['model', 'host', 'port', 'token', 'token-file', 'cors', 'max-k', 'max-batch', 'body-limit', 'headers-timeout', 'request-timeout', 'keep-alive-timeout', 'connection-timeout', 'max-connections'],
+    values: [
+      'model',
+      'host',
+      'port',
+      'token',
+      'token-file',
+      'cors',
+      'max-k',
+      'max-batch',
+      'body-limit',
+      'headers-timeout',
+      'request-timeout',
+      'keep-alive-timeout',
+      'connection-timeout',
+      'max-connections',
+    ],
   });
   if (positionals.length) throw argError(`unexpected argument '${positionals[0]}'`);
   if (typeof opts.model !== 'string') throw argError('--model FILE is required');
@@ -96,7 +111,10 @@ function serveToken(opts: Record<string, string | boolean>): string[] | undefine
     } catch (err) {
       throw new RecsysError('E_IO', `cannot read --token-file ${file}: ${(err as Error).message}`);
     }
-    const tokens = text.split(/\r?\n/).map((t) => t.trim()).filter((t) => t.length > 0);
+    const tokens = text
+      .split(/\r?\n/)
+      .map((t) => t.trim())
+      .filter((t) => t.length > 0);
     if (tokens.length === 0) throw argError(`--token-file ${file} holds no token`);
     return tokens;
   }

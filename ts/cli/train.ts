@@ -27,7 +27,11 @@ export async function trainCommand(args: string[]): Promise<void> {
   if (opts.list) {
     const { models } = await import('../models/registry.js');
     const rows = models.map((m) => ({ name: m.name, tasks: m.tasks, needsRatings: m.needsRatings }));
-    console.log(opts.json ? JSON.stringify(rows, null, 2) : rows.map((r) => `${r.name.padEnd(14)} ${r.tasks.join(', ')}${r.needsRatings ? ' (needs ratings)' : ''}`).join('\n'));
+    console.log(
+      opts.json
+        ? JSON.stringify(rows, null, 2)
+        : rows.map((r) => `${r.name.padEnd(14)} ${r.tasks.join(', ')}${r.needsRatings ? ' (needs ratings)' : ''}`).join('\n'),
+    );
     return;
   }
   if (typeof opts.model !== 'string') throw argError('--model NAME is required (recsys train --list shows the models)');

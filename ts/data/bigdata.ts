@@ -101,11 +101,19 @@ interface Resolved {
 }
 
 /** Resolves the column mapping against the source's columns; E_PARSE names the missing one and lists the rest. */
-function resolveColumns(src: Source, schema: Resolved[], mapping: ColumnMapping | undefined): Record<'user' | 'item' | 'rating' | 'timestamp', Resolved | undefined> {
+function resolveColumns(
+  src: Source,
+  schema: Resolved[],
+  mapping: ColumnMapping | undefined,
+): Record<'user' | 'item' | 'rating' | 'timestamp', Resolved | undefined> {
   const find = (ref: ColumnRef, role: string): Resolved => {
     if (typeof ref === 'number') {
       const c = schema[ref];
-      if (!c) throw new RecsysError('E_PARSE', `${src.label}: ${role} column ${ref} does not exist (${schema.length} columns: ${schema.map((s) => s.name).join(', ')})`);
+      if (!c)
+        throw new RecsysError(
+          'E_PARSE',
+          `${src.label}: ${role} column ${ref} does not exist (${schema.length} columns: ${schema.map((s) => s.name).join(', ')})`,
+        );
       return c;
     }
     const c = schema.find((s) => s.name === ref) ?? schema.find((s) => s.name.toLowerCase() === ref.toLowerCase());
@@ -135,7 +143,9 @@ function resolveColumns(src: Source, schema: Resolved[], mapping: ColumnMapping 
     rating: mapping.rating === undefined ? undefined : find(mapping.rating, 'rating'),
     timestamp: mapping.timestamp === undefined ? undefined : find(mapping.timestamp, 'timestamp'),
   };
-  const names = Object.values(out).filter((c) => c !== undefined).map((c) => c!.name);
+  const names = Object.values(out)
+    .filter((c) => c !== undefined)
+    .map((c) => c!.name);
   if (new Set(names).size !== names.length) throw argError('two roles of the column mapping name the same column');
   return out;
 }
@@ -249,14 +259,19 @@ async function ingest(src: Source, options: DuckDBReadOptions): Promise<DatasetP
         const [u, i] = dup[0] as [string, string];
         const cond = `${uExpr} = ${userNum ? u : sqlString(u)} AND ${iExpr} = ${itemNum ? i : sqlString(i)}`;
         const at = await locate(db, src, options.where, cond, 2);
-        throw new RecsysError('E_DUPLICATE', `duplicate interaction of user ${JSON.stringify(userNum ? Number(u) : u)} and item ${JSON.stringify(itemNum ? Number(i) : i)} at ${at}`);
+        throw new RecsysError(
+          'E_DUPLICATE',
+          `duplicate interaction of user ${JSON.stringify(userNum ? Number(u) : u)} and item ${JSON.stringify(itemNum ? Number(i) : i)} at ${at}`,
+        );
       }
       phase('duplicates check');
     }
 
     // Dense ids: the distinct ids in ascending order, numbered from 0, in tables uid / iid (id, ix).
     const dense = async (table: string, expr: string) =>
-      db.run(`CREATE TEMP TABLE ${table} AS SELECT id, (row_number() OVER (ORDER BY id) - 1)::INTEGER AS ix FROM (SELECT DISTINCT ${expr} AS id FROM ${src.from}${where})`);
+      db.run(
+        `CREATE TEMP TABLE ${table} AS SELECT id, (row_number() OVER (ORDER BY id) - 1)::INTEGER AS ix FROM (SELECT DISTINCT ${expr} AS id FROM ${src.from}${where})`,
+      );
     await dense('uid', uExpr);
     await dense('iid', iExpr);
     phase('id maps');

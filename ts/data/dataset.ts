@@ -374,7 +374,10 @@ function numberColumn<T extends Float32Array | Float64Array>(
       for (let p = 0; p < n; p++) out[p] = a[p]!;
     }
     for (let p = 0; p < n; p++) {
-      if (!Number.isFinite(out[p]!)) throw argError(`${name}[${p}] is ${show(a[p])}${Number.isFinite(a[p]!) ? ` (not a finite ${Out.name.slice(0, 7).toLowerCase()})` : ''}; ${name} must be finite numbers`);
+      if (!Number.isFinite(out[p]!))
+        throw argError(
+          `${name}[${p}] is ${show(a[p])}${Number.isFinite(a[p]!) ? ` (not a finite ${Out.name.slice(0, 7).toLowerCase()})` : ''}; ${name} must be finite numbers`,
+        );
     }
     return out;
   }
@@ -383,7 +386,8 @@ function numberColumn<T extends Float32Array | Float64Array>(
   out = new Out(n);
   for (let p = 0; p < n; p++) {
     const x: unknown = v[p];
-    if (typeof x !== 'number' || !Number.isFinite(x)) throw argError(`${name}[${p}] is ${p in v ? show(x) : 'missing (a hole)'}; ${name} must be finite numbers`);
+    if (typeof x !== 'number' || !Number.isFinite(x))
+      throw argError(`${name}[${p}] is ${p in v ? show(x) : 'missing (a hole)'}; ${name} must be finite numbers`);
     out[p] = x;
     if (!Number.isFinite(out[p]!)) throw argError(`${name}[${p}] is ${x}, beyond the float32 range; ${name} must be finite numbers`);
   }

@@ -91,8 +91,7 @@ export function duckError(err: unknown, code: RecsysErrorCode, context: string):
   else if (/extension/i.test(m) && /(autoload|not loaded|install|Missing Extension)/i.test(m)) c = 'E_UNSUPPORTED';
   else if (/^Out of Memory Error/i.test(m)) c = 'E_MEMORY';
   else if (/^INTERRUPT/i.test(m)) c = 'E_CANCELLED';
-  const hint =
-    c === 'E_UNSUPPORTED' ? ' (recsys runs DuckDB without downloading extensions: read remote data through a local copy or Spark)' : '';
+  const hint = c === 'E_UNSUPPORTED' ? ' (recsys runs DuckDB without downloading extensions: read remote data through a local copy or Spark)' : '';
   return new RecsysError(c, `${context}: ${m}${hint}`, { cause: err });
 }
 
@@ -240,7 +239,8 @@ export class DuckSession {
       const n = chunk.rowCount;
       const vec = raw.data_chunk_get_vector(chunk.chunk, 0);
       const mask = raw.vector_get_validity(vec, Math.ceil(n / 64) * 8);
-      if (mask) for (let r = 0; r < n; r++) if (!raw.validity_row_is_valid(mask, r)) throw new RecsysError('E_STATE', `a factor row came back NULL at row ${r}`);
+      if (mask)
+        for (let r = 0; r < n; r++) if (!raw.validity_row_is_valid(mask, r)) throw new RecsysError('E_STATE', `a factor row came back NULL at row ${r}`);
       const bytes = raw.vector_get_data(raw.array_vector_get_child(vec), n * width * 4);
       const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
       sink(new Float32Array(aligned.buffer, aligned.byteOffset, n * width), n);

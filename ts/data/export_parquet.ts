@@ -34,9 +34,11 @@ export async function exportParquet(data: Dataset | TrainTest, dir: string, opti
   if (typeof dir !== 'string' || dir.length === 0) throw argError('dir must be a non-empty path');
   if (options === null || typeof options !== 'object') throw argError('options must be an object');
   const partitions = options.partitions ?? 1;
-  if (!Number.isInteger(partitions) || partitions < 1 || partitions > 100000) throw argError(`partitions must be an integer in [1, 100000], got ${show(partitions)}`);
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > 100000)
+    throw argError(`partitions must be an integer in [1, 100000], got ${show(partitions)}`);
   const compression = options.compression ?? 'zstd';
-  if (!['zstd', 'snappy', 'gzip', 'uncompressed'].includes(compression)) throw argError(`compression must be 'zstd', 'snappy', 'gzip' or 'uncompressed', got ${show(compression)}`);
+  if (!['zstd', 'snappy', 'gzip', 'uncompressed'].includes(compression))
+    throw argError(`compression must be 'zstd', 'snappy', 'gzip' or 'uncompressed', got ${show(compression)}`);
   if (options.overwrite !== undefined && typeof options.overwrite !== 'boolean') throw argError('overwrite must be a boolean');
   const parts: [Dataset, string][] = [];
   if (data instanceof Dataset) parts.push([data, dir]);
@@ -96,7 +98,9 @@ async function exportOne(db: DuckSession, ds: Dataset, dir: string, partitions: 
     if (indptr[u1]! > indptr[u0]! || (nnz === 0 && p === 0)) {
       const file = resolve(dir, `part-${String(files.length).padStart(5, '0')}.parquet`);
       try {
-        await db.run(`COPY (${select} WHERE c.u >= ${u0} AND c.u < ${u1} ORDER BY c.u, c.i) TO ${sqlString(file)} (FORMAT PARQUET, COMPRESSION ${compression})`);
+        await db.run(
+          `COPY (${select} WHERE c.u >= ${u0} AND c.u < ${u1} ORDER BY c.u, c.i) TO ${sqlString(file)} (FORMAT PARQUET, COMPRESSION ${compression})`,
+        );
       } catch (err) {
         throw duckError(err, 'E_IO', `writing ${file}`);
       }

@@ -72,7 +72,8 @@ export class IdMap {
     const t = typeof id;
     if ((t === 'number' && kinds.numbers) || (t === 'string' && kinds.strings) || (!kinds.numbers && !kinds.strings)) return '';
     const theirs = kinds.numbers && kinds.strings ? 'numbers and strings' : kinds.numbers ? 'numbers' : 'strings';
-    const is = t === 'string' ? 'a string, not a canonical number' : t === 'number' ? 'a number' : id === null || id === undefined ? 'not an id' : describeValue(id);
+    const is =
+      t === 'string' ? 'a string, not a canonical number' : t === 'number' ? 'a number' : id === null || id === undefined ? 'not an id' : describeValue(id);
     return `${show(id)} is ${is}; this model's ${what} ids are ${theirs}`;
   }
 

@@ -158,10 +158,7 @@ function knownIds(map: IdMap, name: string): readonly Id[] {
 }
 
 /** Parses an interaction file natively (streaming, on a worker thread) into id maps and a CSR. */
-export async function parseFile(
-  path: string,
-  options: FromFileOptions,
-): Promise<DatasetParts> {
+export async function parseFile(path: string, options: FromFileOptions): Promise<DatasetParts> {
   if (typeof path !== 'string' || path.length === 0) throw argError('path must be a non-empty string');
   const opts = nativeOptions(path, options);
   const { extend } = options;

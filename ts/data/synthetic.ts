@@ -50,7 +50,8 @@ export function plantedDataset(options: PlantedOptions = {}): Dataset {
   const take = Math.min(perUser, nItems);
   for (let u = 0; u < nUsers; u++) {
     const g = u % groups;
-    const lo = sliceStart(g), hi = sliceStart(g + 1);
+    const lo = sliceStart(g),
+      hi = sliceStart(g + 1);
     const chosen = new Set<number>();
     let guard = 0;
     while (chosen.size < take && guard++ < take * 50) {

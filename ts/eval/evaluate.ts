@@ -234,13 +234,15 @@ function readOptions(options: EvaluateOptions, test: Dataset, model: Scorer): Re
   const kv = options.k ?? 10;
   const kList = typeof kv === 'number' ? [kv] : Array.isArray(kv) ? [...kv] : undefined;
   if (!kList || kList.length === 0) throw argError('k must be a positive integer or a non-empty array of them');
-  for (const k of kList) if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 2 ** 31 - 1) throw argError(`k must be an integer >= 1, got ${show(k)}`);
+  for (const k of kList)
+    if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 2 ** 31 - 1) throw argError(`k must be an integer >= 1, got ${show(k)}`);
   const ks = [...new Set(kList)].sort((a, b) => a - b);
   if (!Array.isArray(options.metrics ?? [])) throw argError('metrics must be an array of metric names');
   const tasks = model.tasks;
   if (tasks !== undefined && (!Array.isArray(tasks) || tasks.length === 0)) throw argError('model.tasks must list what the model is for');
   const metrics = options.metrics ? [...options.metrics] : defaultMetrics(tasks, test);
-  for (const m of metrics) if (!RATING.includes(m) && !RANKING.includes(m)) throw argError(`unknown metric ${JSON.stringify(m)}; known: ${[...RATING, ...RANKING].join(', ')}`);
+  for (const m of metrics)
+    if (!RATING.includes(m) && !RANKING.includes(m)) throw argError(`unknown metric ${JSON.stringify(m)}; known: ${[...RATING, ...RANKING].join(', ')}`);
   if (metrics.length === 0) throw argError('metrics must name at least one metric');
   const asked = metrics.filter((m) => RATING.includes(m));
   if (asked.length && tasks !== undefined && !tasks.includes('rating')) {

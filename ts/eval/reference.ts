@@ -40,7 +40,21 @@ export function referenceEvaluate(model: Scorer, test: Dataset, options: Evaluat
     if (want('mae')) out.mae = ae / n;
   }
 
-  const rankingNames = ['precision', 'recall', 'ndcg', 'map', 'map_full', 'recall_min', 'precision_implicit', 'mrr', 'hit_rate', 'auc', 'coverage', 'sampled_hit_rate', 'sampled_ndcg'];
+  const rankingNames = [
+    'precision',
+    'recall',
+    'ndcg',
+    'map',
+    'map_full',
+    'recall_min',
+    'precision_implicit',
+    'mrr',
+    'hit_rate',
+    'auc',
+    'coverage',
+    'sampled_hit_rate',
+    'sampled_ndcg',
+  ];
   if (!metrics.some((m) => rankingNames.includes(m))) return out;
 
   const acc: Record<string, number> = {};

@@ -203,7 +203,8 @@ function encode(model: SavableModel): { head: Uint8Array; chunks: Uint8Array[]; 
     if (dtype === 'F32') {
       const d = t.data;
       for (let p = 0; p < d.length; p++) {
-        if (!Number.isFinite(d[p]!)) throw new RecsysError('E_STATE', `${model.name} cannot be saved: state tensor '${name}' holds a non-finite value at ${p} (the fit diverged)`);
+        if (!Number.isFinite(d[p]!))
+          throw new RecsysError('E_STATE', `${model.name} cannot be saved: state tensor '${name}' holds a non-finite value at ${p} (the fit diverged)`);
       }
     }
     header[name] = { dtype, shape: t.shape, data_offsets: [at, at + t.data.byteLength] };
@@ -405,9 +406,13 @@ export function readModelHeader(path: string): ModelFileHeader {
     for (const [k, v] of Object.entries(md)) if (typeof v !== 'string') throw formatError(path, `__metadata__.${k} is not a string`);
     if (md.format !== MODEL_FORMAT) throw formatError(path, 'not a recsys model file');
     const version = Number(md.format_version);
-    if (!/^[0-9]{1,6}$/.test(String(md.format_version)) || version < MODEL_FORMAT_OLDEST) throw formatError(path, `unknown model format version ${JSON.stringify(md.format_version)}`);
+    if (!/^[0-9]{1,6}$/.test(String(md.format_version)) || version < MODEL_FORMAT_OLDEST)
+      throw formatError(path, `unknown model format version ${JSON.stringify(md.format_version)}`);
     if (version > MODEL_FORMAT_VERSION) {
-      throw formatError(path, `written by a newer recsys (model format version ${version}; this version reads up to ${MODEL_FORMAT_VERSION}): upgrade recsys to load it`);
+      throw formatError(
+        path,
+        `written by a newer recsys (model format version ${version}; this version reads up to ${MODEL_FORMAT_VERSION}): upgrade recsys to load it`,
+      );
     }
     if (md.checksum !== `xxh64:${hexAt}`) throw formatError(path, 'the header has an inconsistent checksum entry');
 
@@ -419,10 +424,13 @@ export function readModelHeader(path: string): ModelFileHeader {
       if (!isPlainObject(v)) throw formatError(path, `tensor '${name}' is not an object`);
       const { dtype, shape, data_offsets: off } = v;
       if (dtype !== 'F32' && dtype !== 'I32') throw formatError(path, `tensor '${name}' has dtype ${JSON.stringify(dtype)} (recsys writes F32 and I32)`);
-      if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => isInt(d, 0, 2 ** 31 - 1))) throw formatError(path, `tensor '${name}' has a bad shape`);
-      if (!Array.isArray(off) || off.length !== 2 || !isInt(off[0]) || !isInt(off[1]) || off[1] < off[0]) throw formatError(path, `tensor '${name}' has bad data_offsets`);
+      if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => isInt(d, 0, 2 ** 31 - 1)))
+        throw formatError(path, `tensor '${name}' has a bad shape`);
+      if (!Array.isArray(off) || off.length !== 2 || !isInt(off[0]) || !isInt(off[1]) || off[1] < off[0])
+        throw formatError(path, `tensor '${name}' has bad data_offsets`);
       const numel = (shape as number[]).reduce((a, b) => a * b, 1);
-      if ((off[1] as number) - (off[0] as number) !== numel * 4) throw formatError(path, `tensor '${name}' has ${(off[1] as number) - (off[0] as number)} bytes for shape [${shape}]`);
+      if ((off[1] as number) - (off[0] as number) !== numel * 4)
+        throw formatError(path, `tensor '${name}' has ${(off[1] as number) - (off[0] as number)} bytes for shape [${shape}]`);
       tensors.push({ name, dtype, shape: shape as number[], begin: off[0] as number, end: off[1] as number });
     }
     tensors.sort((a, b) => a.begin - b.begin || a.end - b.end);
@@ -459,7 +467,8 @@ function checkMeta(path: string, raw: unknown, tensors: TensorEntry[]): ModelFil
   if (!isPlainObject(m.params)) throw bad('no params object');
   if (typeof m.library !== 'string' || typeof m.created !== 'string') throw bad('no library version or creation time');
   const d = m.data;
-  if (!isPlainObject(d) || typeof d.fingerprint !== 'string' || !isInt(d.users) || !isInt(d.items) || !isInt(d.interactions)) throw bad('a bad training-data entry');
+  if (!isPlainObject(d) || typeof d.fingerprint !== 'string' || !isInt(d.users) || !isInt(d.items) || !isInt(d.interactions))
+    throw bad('a bad training-data entry');
   // The model's dimensions are at most the id maps', whose sizes the id tensors or lists actually present
   // confirm below: a restorer never sizes anything from a count the file does not back with data.
   if ((m.users as number) > (d.users as number) || (m.items as number) > (d.items as number)) {
@@ -475,7 +484,8 @@ function checkMeta(path: string, raw: unknown, tensors: TensorEntry[]): ModelFil
       const t = byName.get(e.tensor);
       if (!t || t.dtype !== 'I32' || t.shape.length !== 1 || t.shape[0] !== count) throw bad(`a bad ${side} id tensor`);
     } else if (isPlainObject(e) && Array.isArray(e.values)) {
-      if (e.values.length !== count || !e.values.every((v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))) throw bad(`bad ${side} ids`);
+      if (e.values.length !== count || !e.values.every((v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))))
+        throw bad(`bad ${side} ids`);
     } else {
       throw bad(`no ${side} ids`);
     }

@@ -69,7 +69,8 @@ function idMap(path: string, side: string, e: IdsEntry, tensors: Record<string, 
 function checkTrainCsr(path: string, indptr: Int32Array, indices: Int32Array, cols: number): void {
   if (indptr[0] !== 0 || indptr[indptr.length - 1] !== indices.length) throw fail(path, 'train.indptr does not span train.indices');
   for (let r = 0; r + 1 < indptr.length; r++) {
-    const a = indptr[r]!, b = indptr[r + 1]!;
+    const a = indptr[r]!,
+      b = indptr[r + 1]!;
     if (b < a) throw fail(path, 'train.indptr is not non-decreasing');
     let prev = -1;
     for (let p = a; p < b; p++) {
@@ -109,7 +110,11 @@ export function loadModel<M extends Recommender = Recommender>(path: string, opt
 /** loadModel that also returns what the file said (the server reports it). */
 export function loadModelWithInfo<M extends Recommender = Recommender>(path: string, options: LoadOptions = {}): { model: M; info: ModelFileInfo } {
   const p = prepare(path, options);
-  return finish<M>(path, p, withPath(path, () => addon.readModelFile(path, p.spec)));
+  return finish<M>(
+    path,
+    p,
+    withPath(path, () => addon.readModelFile(path, p.spec)),
+  );
 }
 
 /**
@@ -120,7 +125,10 @@ export async function loadModelAsync<M extends Recommender = Recommender>(path: 
   return (await loadModelWithInfoAsync<M>(path, options)).model;
 }
 
-export async function loadModelWithInfoAsync<M extends Recommender = Recommender>(path: string, options: LoadOptions = {}): Promise<{ model: M; info: ModelFileInfo }> {
+export async function loadModelWithInfoAsync<M extends Recommender = Recommender>(
+  path: string,
+  options: LoadOptions = {},
+): Promise<{ model: M; info: ModelFileInfo }> {
   const p = prepare(path, options);
   let r: NativeRead;
   try {
@@ -146,7 +154,8 @@ function instantiate(path: string, meta: ModelFileMeta, create: Create, params: 
     throw fail(path, `its ${meta.class} parameters are not valid here (${(err as Error).message})`, err);
   }
   if (model.name !== meta.class) throw fail(path, `class '${meta.class}' built a '${model.name}'`);
-  if (model.stateKind !== meta.kind) throw fail(path, `its class ${meta.class} keeps state of kind '${model.stateKind}', but the file holds kind '${meta.kind}'`);
+  if (model.stateKind !== meta.kind)
+    throw fail(path, `its class ${meta.class} keeps state of kind '${model.stateKind}', but the file holds kind '${meta.kind}'`);
   return model;
 }
 
@@ -183,7 +192,11 @@ function prepare(path: string, options: LoadOptions): Prepared {
 }
 
 // Id maps, training interactions and the model instance around what the native reader returned.
-function finish<M extends Recommender>(path: string, { h, create, model: built, nativeRestore, nativeKind }: Prepared, r: NativeRead): { model: M; info: ModelFileInfo } {
+function finish<M extends Recommender>(
+  path: string,
+  { h, create, model: built, nativeRestore, nativeKind }: Prepared,
+  r: NativeRead,
+): { model: M; info: ModelFileInfo } {
   const { meta } = h;
   const users = idMap(path, 'users', meta.ids.users, r.tensors);
   const items = idMap(path, 'items', meta.ids.items, r.tensors);

@@ -30,7 +30,15 @@ export function v1Params(cls: string, params: Record<string, unknown>, tensors: 
       break;
     case 'ImplicitALS': {
       const o = values('options', 4);
-      Object.assign(out, { reg: f('reg'), alpha: f('alpha'), binary: bool(o[0]!), solver: o[1] === 1 ? 'cholesky' : o[1] === 0 ? 'cg' : o[1], cgSteps: o[2], iterations: o[3], seed: seed() });
+      Object.assign(out, {
+        reg: f('reg'),
+        alpha: f('alpha'),
+        binary: bool(o[0]!),
+        solver: o[1] === 1 ? 'cholesky' : o[1] === 0 ? 'cg' : o[1],
+        cgSteps: o[2],
+        iterations: o[3],
+        seed: seed(),
+      });
       break;
     }
     case 'BPR':
@@ -43,8 +51,17 @@ export function v1Params(cls: string, params: Record<string, unknown>, tensors: 
       const r = values('nmf', 8);
       const o = values('nmf_options', 2);
       Object.assign(out, {
-        regUser: r[0], regItem: r[1], regBiasUser: r[2], regBiasItem: r[3], lrBiasUser: r[4], lrBiasItem: r[5], initLow: r[6], initHigh: r[7],
-        epochs: o[0], biased: bool(o[1]!), seed: seed(),
+        regUser: r[0],
+        regItem: r[1],
+        regBiasUser: r[2],
+        regBiasItem: r[3],
+        lrBiasUser: r[4],
+        lrBiasItem: r[5],
+        initLow: r[6],
+        initHigh: r[7],
+        epochs: o[0],
+        biased: bool(o[1]!),
+        seed: seed(),
       });
       break;
     }
@@ -52,7 +69,18 @@ export function v1Params(cls: string, params: Record<string, unknown>, tensors: 
     case 'SVDpp': {
       const r = values('sgd', 6);
       const o = values('sgd_options', 4);
-      Object.assign(out, { lr: r[0], reg: r[1], lrBias: r[2], regBias: r[3], initMean: r[4], initStd: r[5], epochs: o[0], biased: bool(o[1]!), shuffle: bool(o[2]!), seed: seed() });
+      Object.assign(out, {
+        lr: r[0],
+        reg: r[1],
+        lrBias: r[2],
+        regBias: r[3],
+        initMean: r[4],
+        initStd: r[5],
+        epochs: o[0],
+        biased: bool(o[1]!),
+        shuffle: bool(o[2]!),
+        seed: seed(),
+      });
       if (cls === 'BiasedMF') out.blocks = o[3];
       if (cls === 'SVDpp') {
         const y = values('implicit_lr_reg', 2);
@@ -66,8 +94,14 @@ export function v1Params(cls: string, params: Record<string, unknown>, tensors: 
       const o = values('knn_options', 6);
       const r = values('knn_reals', 2);
       Object.assign(out, {
-        userBased: bool(o[0]!), similarity: SIMILARITIES[o[1]!] ?? o[1], minSupport: o[2], k: o[3], minK: o[4], maxNeighbors: o[5],
-        shrinkage: r[0], baselineRegUser: r[1],
+        userBased: bool(o[0]!),
+        similarity: SIMILARITIES[o[1]!] ?? o[1],
+        minSupport: o[2],
+        k: o[3],
+        minK: o[4],
+        maxNeighbors: o[5],
+        shrinkage: r[0],
+        baselineRegUser: r[1],
       });
       break;
     }

@@ -84,7 +84,11 @@ export class ImplicitALS extends FactorRecommender<ImplicitALSParams> {
       if (!Array.isArray(ids)) throw argError(`partialFit: ${what} must be an array of ids`);
       const idx = map.indicesOf(ids);
       const bad = idx.findIndex((v) => v < 0);
-      if (bad >= 0) throw new RecsysError(what === 'users' ? 'E_UNKNOWN_USER' : 'E_UNKNOWN_ITEM', `partialFit: ${what}[${bad}] = ${JSON.stringify(ids[bad])} is not in the data`);
+      if (bad >= 0)
+        throw new RecsysError(
+          what === 'users' ? 'E_UNKNOWN_USER' : 'E_UNKNOWN_ITEM',
+          `partialFit: ${what}[${bad}] = ${JSON.stringify(ids[bad])} is not in the data`,
+        );
       return idx;
     };
     const ru = lookup(options.users, data.users, 'users');

@@ -228,14 +228,18 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
     if (!input || !Array.isArray(input.items)) throw argError('recommendForNewUser expects { items: Id[], ratings?: number[] }');
     const fallback = options?.fallback ?? 'error';
     if (fallback !== 'error' && fallback !== 'popularity') throw argError(`fallback must be 'error' or 'popularity', got ${show(fallback)}`);
-    if (input.ratings !== undefined && (!Array.isArray(input.ratings) || input.ratings.length !== input.items.length)) throw argError('ratings must be an array with one entry per item');
+    if (input.ratings !== undefined && (!Array.isArray(input.ratings) || input.ratings.length !== input.items.length))
+      throw argError('ratings must be an array with one entry per item');
     const idx = this.trainData.items.indicesOf(input.items);
     const keep: number[] = [];
     for (let p = 0; p < idx.length; p++) if (idx[p]! >= 0 && idx[p]! < h.nItems) keep.push(p);
     // Without a known item every model would score from nothing (all zeros, in arbitrary order): refuse instead.
     if (keep.length === 0) {
       if (fallback === 'popularity') return this.popularItems(options);
-      throw new RecsysError('E_UNKNOWN_ITEM', `${this.name}: none of the ${input.items.length} given items is known to the model (pass fallback: 'popularity' for the most popular items instead)`);
+      throw new RecsysError(
+        'E_UNKNOWN_ITEM',
+        `${this.name}: none of the ${input.items.length} given items is known to the model (pass fallback: 'popularity' for the most popular items instead)`,
+      );
     }
     const items = Int32Array.from(keep, (p) => idx[p]!);
     const values = input.ratings ? Float32Array.from(keep, (p) => input.ratings![p]!) : undefined;

@@ -75,7 +75,8 @@ export class FactorModel extends FactorRecommender<CommonParams> {
     if (f !== undefined) {
       if (f === null || typeof f !== 'object') throw argError('foldIn must be { implicit?, alpha?, reg, scaleReg? }');
       if (typeof f.reg !== 'number' || !(f.reg >= 0) || !Number.isFinite(f.reg)) throw argError(`foldIn.reg must be a finite number >= 0, got ${show(f.reg)}`);
-      if (f.alpha !== undefined && (typeof f.alpha !== 'number' || !(f.alpha >= 0) || !Number.isFinite(f.alpha))) throw argError(`foldIn.alpha must be a finite number >= 0, got ${show(f.alpha)}`);
+      if (f.alpha !== undefined && (typeof f.alpha !== 'number' || !(f.alpha >= 0) || !Number.isFinite(f.alpha)))
+        throw argError(`foldIn.alpha must be a finite number >= 0, got ${show(f.alpha)}`);
       if (f.implicit !== undefined && typeof f.implicit !== 'boolean') throw argError('foldIn.implicit must be a boolean');
       if (f.scaleReg !== undefined && typeof f.scaleReg !== 'boolean') throw argError('foldIn.scaleReg must be a boolean');
       if (input.factors < 1) throw argError('foldIn needs factors >= 1');

@@ -83,7 +83,8 @@ export function nearestName(name: string, known: readonly string[]): string | un
 function checkValue(key: string, value: unknown, s: ParamSpec): string | undefined {
   if ('int' in s) {
     const [lo, hi] = s.int;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < lo || value > hi) return `${key} must be an integer in [${lo}, ${hi}], got ${show(value)}`;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < lo || value > hi)
+      return `${key} must be an integer in [${lo}, ${hi}], got ${show(value)}`;
   } else if ('real' in s) {
     const [lo, hi] = s.real;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < lo || value > hi || (s.open && value === lo)) {
@@ -96,7 +97,12 @@ function checkValue(key: string, value: unknown, s: ParamSpec): string | undefin
   } else {
     const [lo, hi] = s.intList;
     const min = s.minLength ?? 1;
-    if (!Array.isArray(value) || value.length < min || value.length > 64 || !value.every((v) => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi)) {
+    if (
+      !Array.isArray(value) ||
+      value.length < min ||
+      value.length > 64 ||
+      !value.every((v) => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi)
+    ) {
       return `${key} must be a list of ${min} to 64 integers in [${lo}, ${hi}], got ${show(value)}`;
     }
   }

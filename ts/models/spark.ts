@@ -49,12 +49,16 @@ function readJsonDir(dir: string, what: string): Record<string, unknown> | undef
   if (!existsSync(dir)) return undefined;
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => !f.startsWith('.') && !f.startsWith('_') && statSync(join(dir, f)).isFile()).sort();
+    files = readdirSync(dir)
+      .filter((f) => !f.startsWith('.') && !f.startsWith('_') && statSync(join(dir, f)).isFile())
+      .sort();
   } catch (err) {
     throw new RecsysError('E_IO', `cannot read ${dir}: ${(err as Error).message}`, { cause: err });
   }
   for (const f of files) {
-    const line = readFileSync(join(dir, f), 'utf8').split('\n').find((l) => l.trim().length > 0);
+    const line = readFileSync(join(dir, f), 'utf8')
+      .split('\n')
+      .find((l) => l.trim().length > 0);
     if (line === undefined) continue;
     try {
       const v = JSON.parse(line) as unknown;
@@ -75,7 +79,8 @@ export function readSparkALSInfo(dir: string): SparkALSInfo {
   if (!metadata) throw new RecsysError('E_IO', `${dir} has no metadata/ directory: not a saved Spark model`);
   if (metadata.class !== ALS_CLASS) throw new RecsysError('E_PARSE', `${dir}/metadata: class is ${JSON.stringify(metadata.class)}, not ${ALS_CLASS}`);
   const rank = metadata.rank;
-  if (typeof rank !== 'number' || !Number.isInteger(rank) || rank < 1 || rank > 4096) throw new RecsysError('E_PARSE', `${dir}/metadata: rank ${JSON.stringify(rank)} is not an integer in [1, 4096]`);
+  if (typeof rank !== 'number' || !Number.isInteger(rank) || rank < 1 || rank > 4096)
+    throw new RecsysError('E_PARSE', `${dir}/metadata: rank ${JSON.stringify(rank)} is not an integer in [1, 4096]`);
   const p = readJsonDir(join(dir, 'params'), 'training params');
   let params: SparkALSParams | undefined;
   if (p) {
@@ -99,11 +104,13 @@ async function readSide(db: DuckSession, dir: string, side: 'user' | 'item', ran
   } catch (err) {
     throw duckError(err, 'E_PARSE', label);
   }
-  if (!/^(INTEGER|BIGINT)$/.test(types.get('id') ?? '')) throw new RecsysError('E_PARSE', `${label}: needs an integer column "id" (has ${[...types].map(([k, v]) => `${k} ${v}`).join(', ')})`);
-  if (!/^(FLOAT|DOUBLE)\[\d*\]$/.test(types.get('features') ?? '')) throw new RecsysError('E_PARSE', `${label}: needs a column "features" of float arrays (has ${[...types].map(([k, v]) => `${k} ${v}`).join(', ')})`);
-  const [n, distinct, badLen] = (await db.rows(
-    `SELECT count(*), count(DISTINCT id), count(*) FILTER (WHERE id IS NULL OR features IS NULL OR len(features) <> ${rank}) FROM ${fsrc}`,
-  ))[0]!.map(Number) as [number, number, number];
+  if (!/^(INTEGER|BIGINT)$/.test(types.get('id') ?? ''))
+    throw new RecsysError('E_PARSE', `${label}: needs an integer column "id" (has ${[...types].map(([k, v]) => `${k} ${v}`).join(', ')})`);
+  if (!/^(FLOAT|DOUBLE)\[\d*\]$/.test(types.get('features') ?? ''))
+    throw new RecsysError('E_PARSE', `${label}: needs a column "features" of float arrays (has ${[...types].map(([k, v]) => `${k} ${v}`).join(', ')})`);
+  const [n, distinct, badLen] = (
+    await db.rows(`SELECT count(*), count(DISTINCT id), count(*) FILTER (WHERE id IS NULL OR features IS NULL OR len(features) <> ${rank}) FROM ${fsrc}`)
+  )[0]!.map(Number) as [number, number, number];
   if (badLen > 0) throw new RecsysError('E_PARSE', `${label}: ${badLen} rows have a NULL id or features whose length is not the rank ${rank}`);
   if (distinct !== n) throw new RecsysError('E_PARSE', `${label}: ids repeat`);
   let from = `${fsrc} f`;
@@ -119,9 +126,9 @@ async function readSide(db: DuckSession, dir: string, side: 'user' | 'item', ran
     from = `${fsrc} f JOIN ${msrc} m ON f.id = m."index"`;
     idExpr = 'm.id';
     numeric = idType !== 'VARCHAR';
-    const [joined, unsafe] = (await db.rows(
-      `SELECT count(*), ${numeric ? `count(*) FILTER (WHERE abs(m.id) > 9007199254740991)` : '0'} FROM ${from}`,
-    ))[0]!.map(Number) as [number, number];
+    const [joined, unsafe] = (await db.rows(`SELECT count(*), ${numeric ? `count(*) FILTER (WHERE abs(m.id) > 9007199254740991)` : '0'} FROM ${from}`))[0]!.map(
+      Number,
+    ) as [number, number];
     if (joined !== n) throw new RecsysError('E_PARSE', `${dir}/${side}Ids: ${n - joined} of the ${n} ${side} factors have no id (or ids repeat)`);
     if (unsafe > 0) numeric = false; // beyond 2^53: keep them exact as text
   }
@@ -156,7 +163,8 @@ export async function loadSparkALS(dir: string, options: LoadSparkALSOptions = {
   if (options === null || typeof options !== 'object') throw argError('options must be an object');
   const info = readSparkALSInfo(dir);
   const p = info.params;
-  const foldIn: LeastSquaresFoldIn = options.foldIn ?? (p ? { implicit: p.implicitPrefs, alpha: p.alpha, reg: p.regParam, scaleReg: p.scaleReg ?? true } : { implicit: false, reg: 0.1 });
+  const foldIn: LeastSquaresFoldIn =
+    options.foldIn ?? (p ? { implicit: p.implicitPrefs, alpha: p.alpha, reg: p.regParam, scaleReg: p.scaleReg ?? true } : { implicit: false, reg: 0.1 });
   const sides = await withDuckDB(options, async (db) => ({
     user: await readSide(db, dir, 'user', info.rank),
     item: await readSide(db, dir, 'item', info.rank),
@@ -191,7 +199,8 @@ export async function exportSparkALS(model: FactorRecommender, dir: string, opti
   const state = model.nativeModel.state();
   const U = state.user_factors;
   const V = state.item_factors;
-  if (!U || !V || !(U.data instanceof Float32Array) || !(V.data instanceof Float32Array)) throw new RecsysError('E_UNSUPPORTED', `${model.name} has no factor matrices to export`);
+  if (!U || !V || !(U.data instanceof Float32Array) || !(V.data instanceof Float32Array))
+    throw new RecsysError('E_UNSUPPORTED', `${model.name} has no factor matrices to export`);
   const nonzero = (t?: { data: Float32Array | Int32Array }) => t !== undefined && t.data.some((v) => v !== 0);
   if (nonzero(state.user_bias) || nonzero(state.item_bias) || nonzero(state.global_bias)) {
     throw new RecsysError('E_UNSUPPORTED', `${model.name} has bias terms, which Spark's ALSModel cannot hold`);
@@ -207,7 +216,9 @@ export async function exportSparkALS(model: FactorRecommender, dir: string, opti
   }
   try {
     for (const d of ['metadata', 'userFactors', 'itemFactors', 'userIds', 'itemIds', 'params']) mkdirSync(join(out, d), { recursive: true });
-    const uid = `ALS_${Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0')}`;
+    const uid = `ALS_${Math.floor(Math.random() * 2 ** 48)
+      .toString(16)
+      .padStart(12, '0')}`;
     const cols = { userCol: 'user', itemCol: 'item' };
     const metadata = {
       class: ALS_CLASS,
@@ -239,7 +250,9 @@ export async function exportSparkALS(model: FactorRecommender, dir: string, opti
         await db.run(`COPY (SELECT id, features::FLOAT[] AS features FROM ${side}_f ORDER BY id) TO ${sqlString(file)} (FORMAT PARQUET, COMPRESSION snappy)`);
         await loadIdTable(db, `${side}_ids`, map);
         const idFile = join(out, `${side}Ids`, 'part-00000.snappy.parquet');
-        await db.run(`COPY (SELECT id, ix AS "index" FROM ${side}_ids WHERE ix < ${n} ORDER BY ix) TO ${sqlString(idFile)} (FORMAT PARQUET, COMPRESSION snappy)`);
+        await db.run(
+          `COPY (SELECT id, ix AS "index" FROM ${side}_ids WHERE ix < ${n} ORDER BY ix) TO ${sqlString(idFile)} (FORMAT PARQUET, COMPRESSION snappy)`,
+        );
       } catch (err) {
         throw duckError(err, 'E_IO', `writing ${out}`);
       }

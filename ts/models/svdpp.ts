@@ -30,10 +30,7 @@ const spec: ModelSpec = {
     lrY: { real: [FLOAT_TINY, FLOAT_LIMIT] },
     regY: { real: [0, FLOAT_LIMIT] },
   },
-  rules: [
-    ratingScaleRule,
-    (p) => (((p.lrY ?? p.lr) as number) * ((p.regY ?? p.reg) as number) >= 1 ? 'lrY * regY must be < 1' : undefined),
-  ],
+  rules: [ratingScaleRule, (p) => (((p.lrY ?? p.lr) as number) * ((p.regY ?? p.reg) as number) >= 1 ? 'lrY * regY must be < 1' : undefined)],
 };
 
 export class SVDpp extends FactorRecommender<SVDppParams> {

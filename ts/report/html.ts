@@ -47,7 +47,15 @@ function kernelsHtml(r: KernelsResult, source: string): string {
     })}</div>`,
     tableHtml(
       ['kernel', 'data', 'plain TS ms', 'native 1T ms', `native ${n}T ms`, 'speed-up 1T', `speed-up ${n}T`],
-      r.rows.map((x) => [x.kernel, x.data, f(x.tsMs, 1), f(x.native1Ms, 2), f(x.nativeAllMs, 2), `${f(x.tsMs / x.native1Ms, 1)}×`, x.nativeAllMs ? `${f(x.tsMs / x.nativeAllMs, 1)}×` : '—']),
+      r.rows.map((x) => [
+        x.kernel,
+        x.data,
+        f(x.tsMs, 1),
+        f(x.native1Ms, 2),
+        f(x.nativeAllMs, 2),
+        `${f(x.tsMs / x.native1Ms, 1)}×`,
+        x.nativeAllMs ? `${f(x.tsMs / x.nativeAllMs, 1)}×` : '—',
+      ]),
     ),
   ].join('\n');
 }
@@ -80,26 +88,71 @@ function accuracyHtml(r: AccuracyResult, source: string): string {
     const seen = new Set<string>();
     const lossCharts = withLoss
       .filter((x) => !seen.has(x.model) && seen.add(x.model))
-      .map((x) => lineChart({ title: `${x.model}: training loss`, xLabel: 'epoch', yLabel: 'loss', series: [{ name: `${x.model} (${x.protocol === 'kfold5' ? 'fold 1' : '80% train'})`, points: x.loss!.map((v, e) => [e + 1, v]) }], width: 300, height: 210, markers: x.loss!.length <= 30 }));
-    if (lossCharts.length) out.push(`<p>Training loss per epoch, as the fits report it through onProgress:</p><div class="charts">${lossCharts.join('')}</div>`);
+      .map((x) =>
+        lineChart({
+          title: `${x.model}: training loss`,
+          xLabel: 'epoch',
+          yLabel: 'loss',
+          series: [{ name: `${x.model} (${x.protocol === 'kfold5' ? 'fold 1' : '80% train'})`, points: x.loss!.map((v, e) => [e + 1, v]) }],
+          width: 300,
+          height: 210,
+          markers: x.loss!.length <= 30,
+        }),
+      );
+    if (lossCharts.length)
+      out.push(`<p>Training loss per epoch, as the fits report it through onProgress:</p><div class="charts">${lossCharts.join('')}</div>`);
     const rating = rows.filter((x) => x.protocol === 'kfold5');
     if (rating.length) {
-      out.push(`<div class="charts">${barChart({ title: `${d}: RMSE, 5-fold (lower is better)`, categories: rating.map((x) => x.model), series: [{ name: 'RMSE', values: rating.map((x) => x.metrics.rmse) }, { name: 'MAE', values: rating.map((x) => x.metrics.mae) }], xLabel: 'error', width: 560 })}</div>`);
-      out.push(tableHtml(['model', 'RMSE', 'MAE', 'fit s', 'predict s', 'peak RSS MB'], rating.map((x) => [x.model, f(x.metrics.rmse, 4), f(x.metrics.mae, 4), f(x.fitSeconds), f(x.predictSeconds), f(x.peakRssMB, 0)])));
+      out.push(
+        `<div class="charts">${barChart({
+          title: `${d}: RMSE, 5-fold (lower is better)`,
+          categories: rating.map((x) => x.model),
+          series: [
+            { name: 'RMSE', values: rating.map((x) => x.metrics.rmse) },
+            { name: 'MAE', values: rating.map((x) => x.metrics.mae) },
+          ],
+          xLabel: 'error',
+          width: 560,
+        })}</div>`,
+      );
+      out.push(
+        tableHtml(
+          ['model', 'RMSE', 'MAE', 'fit s', 'predict s', 'peak RSS MB'],
+          rating.map((x) => [x.model, f(x.metrics.rmse, 4), f(x.metrics.mae, 4), f(x.fitSeconds), f(x.predictSeconds), f(x.peakRssMB, 0)]),
+        ),
+      );
     }
     if (top.length) {
       out.push(
         tableHtml(
           ['model (per-user 80/20)', 'P@10', 'R@10', 'NDCG@10', 'MAP@10', 'coverage@10', 'fit s', 'rank s', 'peak RSS MB'],
-          top.map((x) => [x.model, f(x.metrics['precision@10'], 4), f(x.metrics['recall@10'], 4), f(x.metrics['ndcg@10'], 4), f(x.metrics['map@10'], 4), f(x.metrics['coverage@10'], 4), f(x.fitSeconds), f(x.predictSeconds), f(x.peakRssMB, 0)]),
+          top.map((x) => [
+            x.model,
+            f(x.metrics['precision@10'], 4),
+            f(x.metrics['recall@10'], 4),
+            f(x.metrics['ndcg@10'], 4),
+            f(x.metrics['map@10'], 4),
+            f(x.metrics['coverage@10'], 4),
+            f(x.fitSeconds),
+            f(x.predictSeconds),
+            f(x.peakRssMB, 0),
+          ]),
         ),
       );
     }
     const loo = rows.filter((x) => x.protocol === 'loo');
-    if (loo.length) out.push(tableHtml(['model (leave-last-one-out, 99 negatives)', 'HR@10', 'NDCG@10', 'fit s', 'rank s'], loo.map((x) => [x.model, f(x.metrics['hr@10'], 4), f(x.metrics['ndcg@10'], 4), f(x.fitSeconds), f(x.predictSeconds)])));
+    if (loo.length)
+      out.push(
+        tableHtml(
+          ['model (leave-last-one-out, 99 negatives)', 'HR@10', 'NDCG@10', 'fit s', 'rank s'],
+          loo.map((x) => [x.model, f(x.metrics['hr@10'], 4), f(x.metrics['ndcg@10'], 4), f(x.fitSeconds), f(x.predictSeconds)]),
+        ),
+      );
     const fits = rows.filter((x) => x.protocol !== 'loo');
     if (fits.length) {
-      out.push(`<div class="charts">${barChart({ title: `${d}: fit time`, categories: fits.map((x) => `${x.model} (${x.protocol})`), series: [{ name: 'fit seconds', values: fits.map((x) => x.fitSeconds) }], xLabel: 'seconds (log scale)', logX: true, width: 560 })}${barChart({ title: `${d}: peak RSS of the process`, categories: fits.map((x) => `${x.model} (${x.protocol})`), series: [{ name: 'MB', values: fits.map((x) => x.peakRssMB) }], xLabel: 'MB', width: 560 })}</div>`);
+      out.push(
+        `<div class="charts">${barChart({ title: `${d}: fit time`, categories: fits.map((x) => `${x.model} (${x.protocol})`), series: [{ name: 'fit seconds', values: fits.map((x) => x.fitSeconds) }], xLabel: 'seconds (log scale)', logX: true, width: 560 })}${barChart({ title: `${d}: peak RSS of the process`, categories: fits.map((x) => `${x.model} (${x.protocol})`), series: [{ name: 'MB', values: fits.map((x) => x.peakRssMB) }], xLabel: 'MB', width: 560 })}</div>`,
+      );
     }
   }
   const failed = r.rows.filter((x) => x.error);
@@ -109,36 +162,102 @@ function accuracyHtml(r: AccuracyResult, source: string): string {
 
 function scalingHtml(r: ScalingResult, source: string): string {
   const models = [...new Set(r.rows.map((x) => x.model))];
-  const series = (key: 'fitSeconds' | 'peakRssMB'): Series[] => models.map((m) => ({ name: `${m}${key === 'fitSeconds' && Number.isFinite(r.exponents[m]) ? ` (b = ${r.exponents[m]!.toFixed(2)})` : ''}`, points: r.rows.filter((x) => x.model === m && !x.error).map((x) => [x.interactions, x[key]] as [number, number]) }));
+  const series = (key: 'fitSeconds' | 'peakRssMB'): Series[] =>
+    models.map((m) => ({
+      name: `${m}${key === 'fitSeconds' && Number.isFinite(r.exponents[m]) ? ` (b = ${r.exponents[m]!.toFixed(2)})` : ''}`,
+      points: r.rows.filter((x) => x.model === m && !x.error).map((x) => [x.interactions, x[key]] as [number, number]),
+    }));
   return [
     '<h2>Scaling with data size</h2>',
     infoHtml(r.info, source),
     `<div class="charts">${lineChart({ title: 'Fit time vs interactions (log-log)', xLabel: 'interactions', yLabel: 'fit seconds', series: series('fitSeconds'), logX: true, logY: true })}${lineChart({ title: 'Peak RSS vs interactions (log-log)', xLabel: 'interactions', yLabel: 'MB', series: series('peakRssMB'), logX: true, logY: true })}</div>`,
-    tableHtml(['model', 'interactions', 'epochs', 'fit s', 'peak RSS MB', 'note'], r.rows.map((x) => [x.model, x.interactions.toLocaleString('en-US'), x.epochs ?? '—', f(x.fitSeconds, 2), f(x.peakRssMB, 0), x.error ?? ''])),
-    `<p>Exponent b of fit time ~ a · interactions<sup>b</sup>: ${Object.entries(r.exponents).map(([m, b]) => `${esc(m)} ${f(b, 2)}`).join(', ')}.</p>`,
+    tableHtml(
+      ['model', 'interactions', 'epochs', 'fit s', 'peak RSS MB', 'note'],
+      r.rows.map((x) => [x.model, x.interactions.toLocaleString('en-US'), x.epochs ?? '—', f(x.fitSeconds, 2), f(x.peakRssMB, 0), x.error ?? '']),
+    ),
+    `<p>Exponent b of fit time ~ a · interactions<sup>b</sup>: ${Object.entries(r.exponents)
+      .map(([m, b]) => `${esc(m)} ${f(b, 2)}`)
+      .join(', ')}.</p>`,
   ].join('\n');
 }
 
 function peersHtml(r: PeersResult, source: string): string {
-  const out = ['<h2>recsys vs peers (same split files)</h2>', infoHtml(r.info, source), `<p class="info">${Object.entries(r.peerVersions).map(([k, v]) => esc(`${k} ${v}`)).join(', ')}</p>`];
+  const out = [
+    '<h2>recsys vs peers (same split files)</h2>',
+    infoHtml(r.info, source),
+    `<p class="info">${Object.entries(r.peerVersions)
+      .map(([k, v]) => esc(`${k} ${v}`))
+      .join(', ')}</p>`,
+  ];
   for (const d of [...new Set(r.rows.map((x) => x.dataset))]) {
     const rows = r.rows.filter((x) => x.dataset === d);
     const cats = rows.map((x) => `${x.recsys.model} | ${x.peer.library} ${x.peer.model}`);
     out.push(`<h3>${esc(d)}</h3>`);
     const charts = [
-      barChart({ title: `${d}: fit time`, categories: cats, series: [{ name: 'recsys', values: rows.map((x) => x.recsys.fitSeconds) }, { name: 'peer', values: rows.map((x) => x.peer.fitSeconds) }], xLabel: 'seconds (log scale)', logX: true, width: 600 }),
-      barChart({ title: `${d}: fit time recsys / peer (below 1: recsys faster)`, categories: cats, series: [{ name: 'ratio', values: rows.map((x) => x.recsys.fitSeconds / x.peer.fitSeconds) }], xLabel: 'ratio (log scale)', logX: true, reference: 1, width: 600 }),
+      barChart({
+        title: `${d}: fit time`,
+        categories: cats,
+        series: [
+          { name: 'recsys', values: rows.map((x) => x.recsys.fitSeconds) },
+          { name: 'peer', values: rows.map((x) => x.peer.fitSeconds) },
+        ],
+        xLabel: 'seconds (log scale)',
+        logX: true,
+        width: 600,
+      }),
+      barChart({
+        title: `${d}: fit time recsys / peer (below 1: recsys faster)`,
+        categories: cats,
+        series: [{ name: 'ratio', values: rows.map((x) => x.recsys.fitSeconds / x.peer.fitSeconds) }],
+        xLabel: 'ratio (log scale)',
+        logX: true,
+        reference: 1,
+        width: 600,
+      }),
     ];
     const rating = rows.filter((x) => x.task === 'rating');
-    if (rating.length) charts.push(barChart({ title: `${d}: RMSE (lower is better)`, categories: rating.map((x) => `${x.recsys.model} | ${x.peer.model}`), series: [{ name: 'recsys', values: rating.map((x) => x.recsys.metrics.rmse) }, { name: 'peer', values: rating.map((x) => x.peer.metrics.rmse) }], xLabel: 'RMSE', width: 600 }));
+    if (rating.length)
+      charts.push(
+        barChart({
+          title: `${d}: RMSE (lower is better)`,
+          categories: rating.map((x) => `${x.recsys.model} | ${x.peer.model}`),
+          series: [
+            { name: 'recsys', values: rating.map((x) => x.recsys.metrics.rmse) },
+            { name: 'peer', values: rating.map((x) => x.peer.metrics.rmse) },
+          ],
+          xLabel: 'RMSE',
+          width: 600,
+        }),
+      );
     const ranking = rows.filter((x) => x.task === 'ranking');
-    if (ranking.length) charts.push(barChart({ title: `${d}: NDCG@10 (higher is better)`, categories: ranking.map((x) => `${x.recsys.model} | ${x.peer.library} ${x.peer.model}`), series: [{ name: 'recsys', values: ranking.map((x) => x.recsys.metrics['ndcg@10']) }, { name: 'peer', values: ranking.map((x) => x.peer.metrics['ndcg@10']) }], xLabel: 'NDCG@10', width: 600 }));
+    if (ranking.length)
+      charts.push(
+        barChart({
+          title: `${d}: NDCG@10 (higher is better)`,
+          categories: ranking.map((x) => `${x.recsys.model} | ${x.peer.library} ${x.peer.model}`),
+          series: [
+            { name: 'recsys', values: ranking.map((x) => x.recsys.metrics['ndcg@10']) },
+            { name: 'peer', values: ranking.map((x) => x.peer.metrics['ndcg@10']) },
+          ],
+          xLabel: 'NDCG@10',
+          width: 600,
+        }),
+      );
     out.push(`<div class="charts">${charts.join('')}</div>`);
     const names = [...new Set(rows.flatMap((x) => Object.keys(x.recsys.metrics)))];
     out.push(
       tableHtml(
         ['recsys', 'peer', 'fit s recsys', 'fit s peer', 'ratio', 'predict s recsys', 'predict s peer', ...names.map((n) => `${n} recsys / peer`)],
-        rows.map((x) => [x.recsys.model, `${x.peer.library} ${x.peer.model}`, f(x.recsys.fitSeconds), x.peer.error ? 'failed' : f(x.peer.fitSeconds), f(x.recsys.fitSeconds / x.peer.fitSeconds, 2), f(x.recsys.predictSeconds), f(x.peer.predictSeconds), ...names.map((n) => (x.recsys.metrics[n] === undefined ? '' : `${f(x.recsys.metrics[n], 4)} / ${f(x.peer.metrics[n], 4)}`))]),
+        rows.map((x) => [
+          x.recsys.model,
+          `${x.peer.library} ${x.peer.model}`,
+          f(x.recsys.fitSeconds),
+          x.peer.error ? 'failed' : f(x.peer.fitSeconds),
+          f(x.recsys.fitSeconds / x.peer.fitSeconds, 2),
+          f(x.recsys.predictSeconds),
+          f(x.peer.predictSeconds),
+          ...names.map((n) => (x.recsys.metrics[n] === undefined ? '' : `${f(x.recsys.metrics[n], 4)} / ${f(x.peer.metrics[n], 4)}`)),
+        ]),
       ),
     );
   }
@@ -157,9 +276,23 @@ function deepHtml(r: DeepResult, source: string): string {
   const models = [...new Set(times.map((x) => x.model))];
   const backends = [...new Set(times.map((x) => x.backend ?? '?'))];
   const out = ['<h2>Deep models (TensorFlow.js)</h2>', infoHtml(r.info, source), `<p class="info">Accuracy rows on the ${esc(r.backend)} backend.</p>`];
-  out.push(tableHtml(['protocol', 'model', 'metrics', 'fit s', 'reference'], r.rows.filter((x) => x.protocol !== 'epoch-seconds').map((x) => [x.protocol, x.model, deepMetricText(x.metrics), f(x.fitSeconds, 1), x.reference ?? ''])));
+  out.push(
+    tableHtml(
+      ['protocol', 'model', 'metrics', 'fit s', 'reference'],
+      r.rows.filter((x) => x.protocol !== 'epoch-seconds').map((x) => [x.protocol, x.model, deepMetricText(x.metrics), f(x.fitSeconds, 1), x.reference ?? '']),
+    ),
+  );
   if (times.length)
-    out.push(barChart({ title: 'Seconds per epoch by backend (log scale)', categories: models, series: backends.map((b) => ({ name: b, values: models.map((m) => times.find((x) => x.model === m && x.backend === b)?.fitSeconds ?? NaN) })), xLabel: 'seconds per epoch', logX: true, width: 600 }));
+    out.push(
+      barChart({
+        title: 'Seconds per epoch by backend (log scale)',
+        categories: models,
+        series: backends.map((b) => ({ name: b, values: models.map((m) => times.find((x) => x.model === m && x.backend === b)?.fitSeconds ?? NaN) })),
+        xLabel: 'seconds per epoch',
+        logX: true,
+        width: 600,
+      }),
+    );
   return out.join('\n');
 }
 

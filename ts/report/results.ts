@@ -137,7 +137,8 @@ export function powerLawExponent(points: readonly [number, number][]): number {
   if (pts.length < 2) return NaN;
   const mx = pts.reduce((a, p) => a + p[0], 0) / pts.length;
   const my = pts.reduce((a, p) => a + p[1], 0) / pts.length;
-  let sxy = 0, sxx = 0;
+  let sxy = 0,
+    sxx = 0;
   for (const [x, y] of pts) {
     sxy += (x - mx) * (y - my);
     sxx += (x - mx) ** 2;

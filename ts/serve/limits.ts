@@ -69,7 +69,8 @@ export function defaultMaxConnections(fds: number): number {
 
 function ms(v: unknown, name: string, dflt: number, min: number): number {
   if (v === undefined) return dflt;
-  if (!Number.isInteger(v) || (v as number) < min || (v as number) > 3_600_000) throw argError(`${name} must be an integer number of ms in [${min}, 3600000], got ${show(v)}`);
+  if (!Number.isInteger(v) || (v as number) < min || (v as number) > 3_600_000)
+    throw argError(`${name} must be an integer number of ms in [${min}, 3600000], got ${show(v)}`);
   return v as number;
 }
 
@@ -83,7 +84,8 @@ export function connectionLimits(o: ConnectionOptions): ResolvedConnectionLimits
   const connectionTimeout = ms(o.connectionTimeout, 'connectionTimeout', 60_000, 1);
   let maxConnections: number;
   if (o.maxConnections === undefined) maxConnections = defaultMaxConnections(fdLimit());
-  else if (!Number.isInteger(o.maxConnections) || o.maxConnections < 1 || o.maxConnections > 10_000_000) throw argError(`maxConnections must be an integer in [1, 10000000], got ${show(o.maxConnections)}`);
+  else if (!Number.isInteger(o.maxConnections) || o.maxConnections < 1 || o.maxConnections > 10_000_000)
+    throw argError(`maxConnections must be an integer in [1, 10000000], got ${show(o.maxConnections)}`);
   else maxConnections = o.maxConnections;
   // Node checks the two request timeouts on a timer (30 s by default, which would let a 10 s limit run to 40 s).
   const checkInterval = Math.max(25, Math.min(1000, Math.floor(Math.min(headersTimeout, requestTimeout) / 4)));

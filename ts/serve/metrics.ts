@@ -76,8 +76,16 @@ export class ServiceMetrics {
     const mem = process.memoryUsage();
     out.push('# HELP process_resident_memory_bytes Resident memory.', '# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${mem.rss}`);
     out.push('# HELP nodejs_heap_used_bytes V8 heap in use.', '# TYPE nodejs_heap_used_bytes gauge', `nodejs_heap_used_bytes ${mem.heapUsed}`);
-    out.push('# HELP nodejs_external_memory_bytes Memory held outside the V8 heap (native models, buffers).', '# TYPE nodejs_external_memory_bytes gauge', `nodejs_external_memory_bytes ${mem.external}`);
-    out.push('# HELP process_uptime_seconds Seconds since the service started.', '# TYPE process_uptime_seconds gauge', `process_uptime_seconds ${((Date.now() - this.started) / 1000).toFixed(3)}`);
+    out.push(
+      '# HELP nodejs_external_memory_bytes Memory held outside the V8 heap (native models, buffers).',
+      '# TYPE nodejs_external_memory_bytes gauge',
+      `nodejs_external_memory_bytes ${mem.external}`,
+    );
+    out.push(
+      '# HELP process_uptime_seconds Seconds since the service started.',
+      '# TYPE process_uptime_seconds gauge',
+      `process_uptime_seconds ${((Date.now() - this.started) / 1000).toFixed(3)}`,
+    );
     if (this.loop) {
       out.push('# HELP nodejs_eventloop_delay_seconds Event-loop delay percentiles since start.', '# TYPE nodejs_eventloop_delay_seconds gauge');
       for (const q of [50, 99]) out.push(`nodejs_eventloop_delay_seconds{quantile="${q / 100}"} ${(this.loop.percentile(q) / 1e9).toFixed(6)}`);

@@ -107,10 +107,26 @@ export function errorHandler(err: FastifyError | RecsysError, req: FastifyReques
     return;
   }
   const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;
-  const codes: Record<number, string> = { 400: 'E_ARG', 404: 'E_NOT_FOUND', 408: 'E_TIMEOUT', 413: 'E_TOO_LARGE', 414: 'E_TOO_LARGE', 415: 'E_MEDIA_TYPE', 431: 'E_TOO_LARGE', 503: 'E_UNAVAILABLE' };
+  const codes: Record<number, string> = {
+    400: 'E_ARG',
+    404: 'E_NOT_FOUND',
+    408: 'E_TIMEOUT',
+    413: 'E_TOO_LARGE',
+    414: 'E_TOO_LARGE',
+    415: 'E_MEDIA_TYPE',
+    431: 'E_TOO_LARGE',
+    503: 'E_UNAVAILABLE',
+  };
   const code = codes[status] ?? (status >= 500 ? 'E_INTERNAL' : 'E_HTTP');
   if (status >= 500) req.log.error(err);
-  const message = status === 503 ? 'the server cannot answer now' : status >= 500 ? 'internal error' : status === 414 ? 'the URL is too long (ids have at most 512 characters)' : e.message;
+  const message =
+    status === 503
+      ? 'the server cannot answer now'
+      : status >= 500
+        ? 'internal error'
+        : status === 414
+          ? 'the URL is too long (ids have at most 512 characters)'
+          : e.message;
   reply.code(status).send(errorBody(code, message));
 }
 
@@ -119,7 +135,12 @@ function openapi(prefix: string, routes: RouteDef[], withAuth: boolean): Record<
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const url = (prefix + r.url).replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-    const s = r.schema as { params?: { properties: Record<string, unknown> }; querystring?: { properties: Record<string, unknown> }; body?: unknown; response?: Record<string, unknown> };
+    const s = r.schema as {
+      params?: { properties: Record<string, unknown> };
+      querystring?: { properties: Record<string, unknown> };
+      body?: unknown;
+      response?: Record<string, unknown>;
+    };
     const parameters: unknown[] = [];
     for (const [name, schema] of Object.entries(s.params?.properties ?? {})) parameters.push({ name, in: 'path', required: true, schema });
     for (const [name, schema] of Object.entries(s.querystring?.properties ?? {})) {
@@ -145,7 +166,11 @@ function openapi(prefix: string, routes: RouteDef[], withAuth: boolean): Record<
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'recsys recommendation API', version: packageVersion(), description: 'Recommendations from a recsys model file. Ids are strings or numbers, as the model knows them.' },
+    info: {
+      title: 'recsys recommendation API',
+      version: packageVersion(),
+      description: 'Recommendations from a recsys model file. Ids are strings or numbers, as the model knows them.',
+    },
     paths,
     components: withAuth ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : undefined,
   };
@@ -184,10 +209,19 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
   const sendModelHeader = (reply: FastifyReply) => reply.header('x-recsys-model', service.served.checksum);
   const list = (ids: readonly Id[] | undefined) => ids;
   const idList = (max: number) => ({ type: 'array', maxItems: max, items: id });
-  const common = { k: kSchema(maxK), exclude: { ...idList(maxItems), description: 'item ids never to return' }, filterSeen: { type: 'boolean', description: 'leave out seen items (default true)' } };
+  const common = {
+    k: kSchema(maxK),
+    exclude: { ...idList(maxItems), description: 'item ids never to return' },
+    filterSeen: { type: 'boolean', description: 'leave out seen items (default true)' },
+  };
   const queryCommon = {
     k: kSchema(maxK),
-    exclude: { type: 'array', maxItems: maxItems, items: { type: 'string', maxLength: 65536 }, description: 'item ids never to return, comma-separated (or repeated)' },
+    exclude: {
+      type: 'array',
+      maxItems: maxItems,
+      items: { type: 'string', maxLength: 65536 },
+      description: 'item ids never to return, comma-separated (or repeated)',
+    },
     filterSeen: { type: 'boolean', description: "leave out the user's training items (default true)" },
   };
 
@@ -214,7 +248,7 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
     {
       method: 'POST',
       url: '/v1/recommendations',
-      summary: "Top-k items for a new or anonymous user, from the items they interacted with (fold-in)",
+      summary: 'Top-k items for a new or anonymous user, from the items they interacted with (fold-in)',
       auth: true,
       schema: {
         body: {
@@ -224,14 +258,23 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
             items: idList(maxItems),
             ratings: { type: 'array', maxItems: maxItems, items: { type: 'number' } },
             ...common,
-            fallback: { type: 'string', enum: ['error', 'popularity'], description: "none of the items known: 'error' (default, 404 E_UNKNOWN_ITEM) or 'popularity' (the most popular items, flagged)" },
+            fallback: {
+              type: 'string',
+              enum: ['error', 'popularity'],
+              description: "none of the items known: 'error' (default, 404 E_UNKNOWN_ITEM) or 'popularity' (the most popular items, flagged)",
+            },
           },
         },
         response: { 200: { type: 'object', properties: { items: { type: 'array', items: itemScore }, fallback: { type: 'string' } } }, ...errors },
       },
       handler(req, reply) {
         const b = req.body as { items: Id[]; ratings?: number[]; k?: number; exclude?: Id[]; filterSeen?: boolean; fallback?: 'error' | 'popularity' };
-        sendModelHeader(reply).send(service.recommendForItems({ items: b.items, ratings: b.ratings }, { k: b.k, exclude: list(b.exclude), filterSeen: b.filterSeen, fallback: b.fallback }));
+        sendModelHeader(reply).send(
+          service.recommendForItems(
+            { items: b.items, ratings: b.ratings },
+            { k: b.k, exclude: list(b.exclude), filterSeen: b.filterSeen, fallback: b.fallback },
+          ),
+        );
       },
     },
     {

@@ -108,7 +108,10 @@ export interface RecommenderService {
    * None known: E_UNKNOWN_ITEM, or with `fallback: 'popularity'` the most popular items and `fallback` set in
    * the answer.
    */
-  recommendForItems(input: { items: readonly Id[]; ratings?: readonly number[] }, options?: RequestOptions & { fallback?: 'error' | 'popularity' }): { items: ItemScore[]; fallback?: 'popularity' };
+  recommendForItems(
+    input: { items: readonly Id[]; ratings?: readonly number[] },
+    options?: RequestOptions & { fallback?: 'error' | 'popularity' },
+  ): { items: ItemScore[]; fallback?: 'popularity' };
   /** Top-k for many users; an unknown user gets an error entry instead of failing the batch. */
   recommendBatch(users: readonly Id[], options?: RequestOptions): { results: BatchEntry[] };
   /** Items most like an item. Throws E_UNKNOWN_ITEM or E_UNSUPPORTED. */
@@ -238,7 +241,8 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
         const { k, filterSeen, at } = g.entries[0]!;
         try {
           if (g.ids.length === 1) g.entries[0]!.resolve({ user: g.entries[0]!.user, items: toScores(at.model.recommend(g.ids[0]!, { k, filterSeen })) });
-          else at.model.recommendBatch(g.ids, { k, filterSeen }).forEach((list, j) => g.entries[j]!.resolve({ user: g.entries[j]!.user, items: toScores(list) }));
+          else
+            at.model.recommendBatch(g.ids, { k, filterSeen }).forEach((list, j) => g.entries[j]!.resolve({ user: g.entries[j]!.user, items: toScores(list) }));
         } catch (err) {
           for (const e of g.entries) e.reject(err);
         }
@@ -400,7 +404,12 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
       return { status: 'ok' };
     },
     status() {
-      return { status: 'ok', version: packageVersion(), model: current.served, reloads: { ok: metrics.reloadsOk, failed: metrics.reloadsFailed, lastError: metrics.lastReloadError } };
+      return {
+        status: 'ok',
+        version: packageVersion(),
+        model: current.served,
+        reloads: { ok: metrics.reloadsOk, failed: metrics.reloadsFailed, lastError: metrics.lastReloadError },
+      };
     },
     renderMetrics() {
       return metrics.render(current.served);

@@ -35,7 +35,10 @@ function clientError(err: NodeJS.ErrnoException, socket: Socket): void {
         ? [431, 'Request Header Fields Too Large', 'E_TOO_LARGE', 'the request headers are too large']
         : [400, 'Bad Request', 'E_ARG', 'malformed HTTP request'];
   const body = JSON.stringify(errorBody(code, message));
-  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${text}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${text}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
   socket.destroy();
 }
 

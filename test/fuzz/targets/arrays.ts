@@ -40,7 +40,9 @@ export const target: Target<Case> = {
     const n = g.size(12, 3000);
     const invalid: string[] = [];
     let shared = false;
-    const idPool: (string | number)[] = g.bool() ? g.array(g.int(1, 8), () => g.int(-5, 1e6)) : g.array(g.int(1, 8), (j) => g.pick([`u${j}`, String(j), '', ' ', 'é', '\u0000', `${j}.0`]));
+    const idPool: (string | number)[] = g.bool()
+      ? g.array(g.int(1, 8), () => g.int(-5, 1e6))
+      : g.array(g.int(1, 8), (j) => g.pick([`u${j}`, String(j), '', ' ', 'é', '\u0000', `${j}.0`]));
     const column = (col: Col): unknown => {
       const numeric = col === 'ratings' || col === 'timestamps';
       const base: number[] | unknown[] = numeric
@@ -49,66 +51,85 @@ export const target: Target<Case> = {
       return g.weighted<unknown>([
         [numeric ? 2 : 0, () => undefined],
         [numeric ? 1 : 0, () => null],
-        [10, () => {
-          const a = [...base];
-          const bad = new Map<number, string>();
-          // A few hostile or edge entries.
-          if (n > 0 && g.bool(0.25)) {
-            for (let m = g.int(1, 3); m > 0; m--) {
-              const p = g.int(0, n - 1);
-              const v = g.bool(0.75) ? g.pick(HOSTILE)[1]() : g.pick(EDGE_NUMBERS);
-              a[p] = v;
-              if (numeric ? !isNum(v) || (col === 'ratings' && !Number.isFinite(Math.fround(v as number))) : !isId(v)) bad.set(p, `${col}[${p}] = ${showValue(v)}`);
-              else bad.delete(p);
+        [
+          10,
+          () => {
+            const a = [...base];
+            const bad = new Map<number, string>();
+            // A few hostile or edge entries.
+            if (n > 0 && g.bool(0.25)) {
+              for (let m = g.int(1, 3); m > 0; m--) {
+                const p = g.int(0, n - 1);
+                const v = g.bool(0.75) ? g.pick(HOSTILE)[1]() : g.pick(EDGE_NUMBERS);
+                a[p] = v;
+                if (numeric ? !isNum(v) || (col === 'ratings' && !Number.isFinite(Math.fround(v as number))) : !isId(v))
+                  bad.set(p, `${col}[${p}] = ${showValue(v)}`);
+                else bad.delete(p);
+              }
             }
-          }
-          invalid.push(...bad.values());
-          return a;
-        }],
-        [numeric ? 3 : 1.5, () => {
-          const kind = g.pick(TYPED);
-          const how = g.pick(['plain', 'plain', 'shared', 'detached', 'offset'] as const);
-          const vals = base.map((v) => (typeof v === 'number' ? v : g.int(0, 9)));
-          // NaN / Infinity in a float array.
-          if (numeric && n > 0 && g.bool(0.2) && kind.startsWith('Float')) {
-            const p = g.int(0, n - 1);
-            vals[p] = g.pick([NaN, Infinity, -Infinity]);
-            invalid.push(`${col}[${p}] = ${vals[p]} in a ${kind}`);
-          }
-          const a = typed(g, kind, vals as number[], how);
-          if (kind === 'BigInt64Array') invalid.push(`${col} is a BigInt64Array`);
-          if (how === 'detached') invalid.push(`${col} is detached`);
-          if (how === 'shared') shared = true;
-          return a;
-        }],
-        [1, () => {
-          const [label, f] = g.pick(HOSTILE);
-          const v = f();
-          const list = Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView)) ? Array.from(v as ArrayLike<unknown>) : undefined;
-          if (!(numeric && (v === null || v === undefined)) && !(list && list.length === n && list.every(numeric ? isNum : isId)))
-            invalid.push(`${col} = ${label}`);
-          return v;
-        }],
-        [0.5, () => {
-          invalid.push(`${col} has another length`);
-          return base.slice(0, Math.max(0, n - 1)).concat(n === 0 ? [1] : []);
-        }],
+            invalid.push(...bad.values());
+            return a;
+          },
+        ],
+        [
+          numeric ? 3 : 1.5,
+          () => {
+            const kind = g.pick(TYPED);
+            const how = g.pick(['plain', 'plain', 'shared', 'detached', 'offset'] as const);
+            const vals = base.map((v) => (typeof v === 'number' ? v : g.int(0, 9)));
+            // NaN / Infinity in a float array.
+            if (numeric && n > 0 && g.bool(0.2) && kind.startsWith('Float')) {
+              const p = g.int(0, n - 1);
+              vals[p] = g.pick([NaN, Infinity, -Infinity]);
+              invalid.push(`${col}[${p}] = ${vals[p]} in a ${kind}`);
+            }
+            const a = typed(g, kind, vals as number[], how);
+            if (kind === 'BigInt64Array') invalid.push(`${col} is a BigInt64Array`);
+            if (how === 'detached') invalid.push(`${col} is detached`);
+            if (how === 'shared') shared = true;
+            return a;
+          },
+        ],
+        [
+          1,
+          () => {
+            const [label, f] = g.pick(HOSTILE);
+            const v = f();
+            const list = Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView)) ? Array.from(v as ArrayLike<unknown>) : undefined;
+            if (!(numeric && (v === null || v === undefined)) && !(list && list.length === n && list.every(numeric ? isNum : isId)))
+              invalid.push(`${col} = ${label}`);
+            return v;
+          },
+        ],
+        [
+          0.5,
+          () => {
+            invalid.push(`${col} has another length`);
+            return base.slice(0, Math.max(0, n - 1)).concat(n === 0 ? [1] : []);
+          },
+        ],
       ]);
     };
     const input = { users: column('users'), items: column('items'), ratings: column('ratings'), timestamps: column('timestamps') };
     const options = g.weighted<unknown>([
       [6, () => undefined],
       [4, () => ({ duplicates: g.pick(['last', 'sum', 'max', 'error']) })],
-      [1, () => {
-        const v = g.pick([...HOSTILE.map(([, f]) => f()), 'mean', 'first', 'LAST']);
-        // null, like undefined, means "not given" (as for the optional columns).
-        if (v !== undefined && v !== null) invalid.push(`duplicates = ${showValue(v)}`);
-        return { duplicates: v };
-      }],
-      [0.5, () => {
-        const v = g.pick(HOSTILE)[1]();
-        return v;
-      }],
+      [
+        1,
+        () => {
+          const v = g.pick([...HOSTILE.map(([, f]) => f()), 'mean', 'first', 'LAST']);
+          // null, like undefined, means "not given" (as for the optional columns).
+          if (v !== undefined && v !== null) invalid.push(`duplicates = ${showValue(v)}`);
+          return { duplicates: v };
+        },
+      ],
+      [
+        0.5,
+        () => {
+          const v = g.pick(HOSTILE)[1]();
+          return v;
+        },
+      ],
     ]);
     return { input, options, invalid, shared, n };
   },
@@ -119,9 +140,14 @@ export const target: Target<Case> = {
       ds = Dataset.fromArrays(c.input as never, c.options as never);
     } catch (e) {
       if (!(e instanceof RecsysError)) throw e;
-      if (c.invalid.length === 0 && !['E_EMPTY', 'E_DUPLICATE'].includes(e.code) && !(c.options !== undefined && (c.options === null || typeof c.options !== 'object')))
+      if (
+        c.invalid.length === 0 &&
+        !['E_EMPTY', 'E_DUPLICATE'].includes(e.code) &&
+        !(c.options !== undefined && (c.options === null || typeof c.options !== 'object'))
+      )
         wrong(`valid input${c.shared ? ' (SharedArrayBuffer-backed)' : ''} refused: ${e.code} ${e.message}`);
-      if (c.invalid.some((r) => /BigInt64Array|detached/.test(r)) && c.invalid.length === 1 && e.code !== 'E_ARG') wrong(`${c.invalid[0]} gave ${e.code}, not E_ARG`);
+      if (c.invalid.some((r) => /BigInt64Array|detached/.test(r)) && c.invalid.length === 1 && e.code !== 'E_ARG')
+        wrong(`${c.invalid[0]} gave ${e.code}, not E_ARG`);
       throw e;
     }
     if (c.invalid.length) coercion(`accepted invalid input: ${c.invalid.join('; ')}`);

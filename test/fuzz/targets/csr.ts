@@ -9,7 +9,12 @@ import { checkRecs, type Target } from '../target.js';
 // The native families; the deep models read the dataset in TS (the options target covers them).
 const NATIVE = models.filter((m) => !['NeuMF', 'GMF', 'MLP', 'MultVAE', 'AutoRec'].includes(m.name));
 const SMALL: Record<string, Record<string, unknown>> = {
-  BiasedMF: { epochs: 3 }, SVDpp: { epochs: 2 }, NMF: { epochs: 3 }, BPR: { epochs: 2 }, ImplicitALS: { iterations: 2 }, ExplicitALS: { epochs: 2 },
+  BiasedMF: { epochs: 3 },
+  SVDpp: { epochs: 2 },
+  NMF: { epochs: 3 },
+  BPR: { epochs: 2 },
+  ImplicitALS: { iterations: 2 },
+  ExplicitALS: { epochs: 2 },
 };
 
 interface Edit {
@@ -31,7 +36,12 @@ export const target: Target<Case> = {
   gen(g) {
     const model = g.pick(NATIVE).name;
     const edits: Edit[] = g.array(g.int(1, 3), () => {
-      const field = g.weighted<Edit['field']>([[4, () => 'indices'], [3, () => 'indptr'], [2, () => 'data'], [0.5, () => 'times']]);
+      const field = g.weighted<Edit['field']>([
+        [4, () => 'indices'],
+        [3, () => 'indptr'],
+        [2, () => 'data'],
+        [0.5, () => 'times'],
+      ]);
       const value = g.weighted<number>([
         [3, () => g.pick([-1, 12, 13, 16, 17, 1 << 28, 2 ** 31 - 1, -(2 ** 31), 1000, 0])],
         [2, () => g.int(-3, 30)],
@@ -41,7 +51,8 @@ export const target: Target<Case> = {
     });
     return { model, seed: g.int(1, 1e6), edits, swap: g.bool(0.08) ? g.pick(['csr.indices<->csc.indices', 'csr.indptr<->csc.indptr'] as const) : undefined };
   },
-  show: (c) => `new ${c.model}({threads: 1, ...}).fit(ds) after ${c.edits.map((e) => `ds.${e.matrix}.${e.field}[${e.at} % length] = ${showValue(e.value)}`).join('; ')}${c.swap ? `; ${c.swap}` : ''} (data seed ${c.seed})`,
+  show: (c) =>
+    `new ${c.model}({threads: 1, ...}).fit(ds) after ${c.edits.map((e) => `ds.${e.matrix}.${e.field}[${e.at} % length] = ${showValue(e.value)}`).join('; ')}${c.swap ? `; ${c.swap}` : ''} (data seed ${c.seed})`,
   run(c) {
     const ds: Dataset = synthetic({ users: 12, items: 16, minPerUser: 2, maxPerUser: 8, seed: c.seed });
     void ds.csc; // built and cached now, so the edits reach what the fit reads

@@ -15,8 +15,13 @@ const deepParams = (name: string): Record<string, unknown> => {
   return {};
 };
 const SMALL: Record<string, Record<string, unknown>> = {
-  BiasedMF: { epochs: 3, factors: 4 }, SVDpp: { epochs: 2, factors: 4 }, NMF: { epochs: 3, factors: 4 }, BPR: { epochs: 2, factors: 4 },
-  ImplicitALS: { iterations: 2, factors: 4 }, ExplicitALS: { epochs: 2, factors: 4 }, PureSVD: { factors: 4 },
+  BiasedMF: { epochs: 3, factors: 4 },
+  SVDpp: { epochs: 2, factors: 4 },
+  NMF: { epochs: 3, factors: 4 },
+  BPR: { epochs: 2, factors: 4 },
+  ImplicitALS: { iterations: 2, factors: 4 },
+  ExplicitALS: { epochs: 2, factors: 4 },
+  PureSVD: { factors: 4 },
 };
 
 /** Paths of saved models, one per class (name -> path), fitted on first use. */
@@ -25,7 +30,10 @@ export function fittedFiles(): Map<string, string> {
   mkdirSync(dir, { recursive: true });
   const data = synthetic({ users: 20, items: 30, minPerUser: 3, maxPerUser: 10, seed: 5, skew: true });
   const out = new Map<string, string>();
-  const build: [string, () => Recommender][] = models.map((e) => [e.name, () => e.create({ threads: 1, seed: 3, ...SMALL[e.name], ...deepParams(e.name) }).fit(data)]);
+  const build: [string, () => Recommender][] = models.map((e) => [
+    e.name,
+    () => e.create({ threads: 1, seed: 3, ...SMALL[e.name], ...deepParams(e.name) }).fit(data),
+  ]);
   build.push(['FactorModel', () => factorModel(15, 25, 4, 11)]);
   build.push([
     'FactorModel+foldIn',

@@ -26,8 +26,43 @@ interface Case {
 }
 
 const MAX_K = 50;
-const SEGMENTS = ['', '%00', '%ff', '..', '%2e%2e', 'é', '%C3%A9', '-0', '07', '1e3', ' ', '%20', '__proto__', 'constructor', 'toString', '%E0%A4%A', 'a/b', '%2F', '9'.repeat(600), '1.0', 'null', 'undefined', '[]', '{}'];
-const CONTENT_TYPES = ['text/plain', '', 'application/json; charset=latin1', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16', 'APPLICATION/JSON', 'application/jsonx', 'application/vnd.api+json'];
+const SEGMENTS = [
+  '',
+  '%00',
+  '%ff',
+  '..',
+  '%2e%2e',
+  'é',
+  '%C3%A9',
+  '-0',
+  '07',
+  '1e3',
+  ' ',
+  '%20',
+  '__proto__',
+  'constructor',
+  'toString',
+  '%E0%A4%A',
+  'a/b',
+  '%2F',
+  '9'.repeat(600),
+  '1.0',
+  'null',
+  'undefined',
+  '[]',
+  '{}',
+];
+const CONTENT_TYPES = [
+  'text/plain',
+  '',
+  'application/json; charset=latin1',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/json; charset=utf-16',
+  'APPLICATION/JSON',
+  'application/jsonx',
+  'application/vnd.api+json',
+];
 
 function jsonValue(g: Gen, ids: string[], depth = 0): unknown {
   return g.weighted<unknown>([
@@ -49,7 +84,22 @@ function idList(g: Gen, ids: string[], max: number): unknown {
 function body(g: Gen, s: Srv, route: string): string {
   const raw = g.weighted<string | undefined>([
     [14, () => undefined],
-    [1, () => g.pick(['{', '{"items":[1,]}', '\u0000', 'null', '[]', '5', '"x"', '{"items": [1], "items": "x"}', '{"__proto__": {"k": 1}, "items": []}', '{"constructor": {"prototype": {"k": 1}}, "items": []}'])],
+    [
+      1,
+      () =>
+        g.pick([
+          '{',
+          '{"items":[1,]}',
+          '\u0000',
+          'null',
+          '[]',
+          '5',
+          '"x"',
+          '{"items": [1], "items": "x"}',
+          '{"__proto__": {"k": 1}, "items": []}',
+          '{"constructor": {"prototype": {"k": 1}}, "items": []}',
+        ]),
+    ],
     [0.5, () => '['.repeat(g.int(10, 5000)) + ']'.repeat(g.int(0, 10))],
     [0.5, () => JSON.stringify({ items: Array.from({ length: g.int(100, 3000) }, () => g.pick(s.items)) })],
   ]);
@@ -84,9 +134,22 @@ export const target: Target<Case, Srv[]> = {
   async setup() {
     const files = fittedFiles();
     const out: Srv[] = [];
-    for (const [name, token] of [['Popularity', undefined], ['FactorModel+foldIn', 'secret-token'], ['ItemKNN', undefined]] as const) {
+    for (const [name, token] of [
+      ['Popularity', undefined],
+      ['FactorModel+foldIn', 'secret-token'],
+      ['ItemKNN', undefined],
+    ] as const) {
       const path = files.get(name)!;
-      const server = await createServer({ model: path, logger: false, eventLoopMetrics: false, maxK: MAX_K, maxBatch: 5, maxItems: 20, bodyLimit: 8192, token } as never);
+      const server = await createServer({
+        model: path,
+        logger: false,
+        eventLoopMetrics: false,
+        maxK: MAX_K,
+        maxBatch: 5,
+        maxItems: 20,
+        bodyLimit: 8192,
+        token,
+      } as never);
       const ds = server.recommender.model.trainData;
       const users = ds.users.ids.map(String);
       const items = ds.items.ids.map(String);
@@ -97,7 +160,16 @@ export const target: Target<Case, Srv[]> = {
   gen(g, servers) {
     const server = g.int(0, servers.length - 1);
     const s = servers[server]!;
-    const route = g.weighted<string>([[5, () => 'user'], [3, () => 'item'], [5, () => 'new'], [2, () => 'batch'], [1, () => 'health'], [0.5, () => 'metrics'], [0.3, () => 'docs'], [0.7, () => 'other']]);
+    const route = g.weighted<string>([
+      [5, () => 'user'],
+      [3, () => 'item'],
+      [5, () => 'new'],
+      [2, () => 'batch'],
+      [1, () => 'health'],
+      [0.5, () => 'metrics'],
+      [0.3, () => 'docs'],
+      [0.7, () => 'other'],
+    ]);
     const seg = () => (g.bool(0.7) ? g.pick(route === 'item' ? s.items : s.users) : g.bool(0.5) ? g.pick(SEGMENTS) : String(g.int(0, 99999)));
     const path = {
       user: () => `/v1/users/${seg()}/recommendations`,
@@ -107,21 +179,44 @@ export const target: Target<Case, Srv[]> = {
       health: () => '/healthz',
       metrics: () => '/metrics',
       docs: () => '/docs/json',
-      other: () => g.pick(['/', '/v1', '/v1/users/', '//v1/users/1/recommendations', `/v1/users/${s.users[0]}/recommendations/`, '/%', '/v1/users/%zz/recommendations', '/v1/recommendations/', '/V1/RECOMMENDATIONS']),
+      other: () =>
+        g.pick([
+          '/',
+          '/v1',
+          '/v1/users/',
+          '//v1/users/1/recommendations',
+          `/v1/users/${s.users[0]}/recommendations/`,
+          '/%',
+          '/v1/users/%zz/recommendations',
+          '/v1/recommendations/',
+          '/V1/RECOMMENDATIONS',
+        ]),
     }[route]!();
     const post = route === 'new' || route === 'batch';
     const method = g.bool(0.9) ? (post ? 'POST' : 'GET') : g.pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']);
     const headers: Record<string, string> = {};
-    if (s.token && g.bool(0.85)) headers.authorization = g.bool(0.85) ? `Bearer ${s.token}` : g.pick([`bearer ${s.token}`, 'Bearer wrong', 'Basic eDp5', '', `Bearer  ${s.token}`, `BEARER ${s.token}`]);
+    if (s.token && g.bool(0.85))
+      headers.authorization = g.bool(0.85)
+        ? `Bearer ${s.token}`
+        : g.pick([`bearer ${s.token}`, 'Bearer wrong', 'Basic eDp5', '', `Bearer  ${s.token}`, `BEARER ${s.token}`]);
     let payload: string | undefined;
     if (method === 'POST' || method === 'PUT' || method === 'PATCH' || g.bool(0.05)) {
       payload = body(g, s, route);
       headers['content-type'] = g.bool(0.9) ? 'application/json' : g.pick(CONTENT_TYPES);
     }
-    if (g.bool(0.05)) headers[g.pick(['accept', 'x-request-id', 'origin', 'content-encoding', 'transfer-encoding'])] = g.pick(['*/*', 'text/html', 'gzip', 'chunked', 'x'.repeat(3000), 'https://example.invalid']);
+    if (g.bool(0.05))
+      headers[g.pick(['accept', 'x-request-id', 'origin', 'content-encoding', 'transfer-encoding'])] = g.pick([
+        '*/*',
+        'text/html',
+        'gzip',
+        'chunked',
+        'x'.repeat(3000),
+        'https://example.invalid',
+      ]);
     return { server, method, url: path + query(g, s), headers, payload };
   },
-  show: (c) => `server ${c.server}: ${c.method} ${c.url.slice(0, 300)} headers ${JSON.stringify(c.headers).slice(0, 200)}${c.payload !== undefined ? ` body ${JSON.stringify(c.payload.slice(0, 400))}` : ''}`,
+  show: (c) =>
+    `server ${c.server}: ${c.method} ${c.url.slice(0, 300)} headers ${JSON.stringify(c.headers).slice(0, 200)}${c.payload !== undefined ? ` body ${JSON.stringify(c.payload.slice(0, 400))}` : ''}`,
   async run(c, servers) {
     const s = servers[c.server]!;
     const r = await s.server.app.inject({ method: c.method as 'GET', url: c.url, headers: c.headers, payload: c.payload });
@@ -145,7 +240,8 @@ export const target: Target<Case, Srv[]> = {
       return `HTTP_${status}:${e.code}`;
     }
     const path = c.url.split('?')[0]!;
-    if (path === '/healthz' && s.token && c.headers.authorization !== `Bearer ${s.token}` && r.body.includes(s.path)) wrong('/healthz without the token shows the model path');
+    if (path === '/healthz' && s.token && c.headers.authorization !== `Bearer ${s.token}` && r.body.includes(s.path))
+      wrong('/healthz without the token shows the model path');
     if (status !== 200 || !json) return;
     const q = new URLSearchParams(c.url.split('?')[1] ?? '');
     const b = (() => {

@@ -47,8 +47,15 @@ function edit(g: Gen, src: Source, all: Source[], edits: string[]): { bytes: Uin
   for (let m = g.bool(0.7) ? 1 : g.int(2, 3); m > 0; m--) {
     const tensors = Object.keys(header).filter((k) => k !== '__metadata__');
     const what = g.weighted<string>([
-      [5, () => 'tensor-data'], [4, () => 'meta-count'], [3, () => 'params'], [2, () => 'swap'], [2, () => 'tensor-header'],
-      [1, () => 'state-list'], [1, () => 'ids'], [1, () => 'raw'], [1, () => 'raw-fixed'],
+      [5, () => 'tensor-data'],
+      [4, () => 'meta-count'],
+      [3, () => 'params'],
+      [2, () => 'swap'],
+      [2, () => 'tensor-header'],
+      [1, () => 'state-list'],
+      [1, () => 'ids'],
+      [1, () => 'raw'],
+      [1, () => 'raw-fixed'],
     ]);
     if (what === 'tensor-data' && tensors.length) {
       // Small tensors hold sizes, counts and options (epochs, k, ...): edit them more often.
@@ -77,9 +84,33 @@ function edit(g: Gen, src: Source, all: Source[], edits: string[]): { bytes: Uin
       edits.push(`meta.${field} = ${showValue(v)}`);
     } else if (what === 'params') {
       const keys = Object.keys(meta.params ?? {});
-      const key = g.bool(0.5) && keys.length ? g.pick(keys) : g.pick(['epochs', 'factors', 'iterations', 'reg', 'lr', 'k', 'hidden', 'alpha', 'threads', 'seed', 'ratingMin', 'ratingMax', 'cgSteps', '__proto__', 'nope']);
-      const v = g.weighted<unknown>([[3, () => g.pick([2 ** 31, 2 ** 31 - 1, 1e9, 1e300, -1, 0, 1e7])], [2, () => g.pick(EDGE_NUMBERS)], [1, () => g.pick(JSONISH)]]);
-      if (meta.params && typeof meta.params === 'object') Object.defineProperty(meta.params, key, { value: v, enumerable: true, configurable: true, writable: true });
+      const key =
+        g.bool(0.5) && keys.length
+          ? g.pick(keys)
+          : g.pick([
+              'epochs',
+              'factors',
+              'iterations',
+              'reg',
+              'lr',
+              'k',
+              'hidden',
+              'alpha',
+              'threads',
+              'seed',
+              'ratingMin',
+              'ratingMax',
+              'cgSteps',
+              '__proto__',
+              'nope',
+            ]);
+      const v = g.weighted<unknown>([
+        [3, () => g.pick([2 ** 31, 2 ** 31 - 1, 1e9, 1e300, -1, 0, 1e7])],
+        [2, () => g.pick(EDGE_NUMBERS)],
+        [1, () => g.pick(JSONISH)],
+      ]);
+      if (meta.params && typeof meta.params === 'object')
+        Object.defineProperty(meta.params, key, { value: v, enumerable: true, configurable: true, writable: true });
       edits.push(`meta.params.${key} = ${showValue(v)}`);
     } else if (what === 'swap') {
       const other = g.pick(all.filter((s) => s.meta.class !== src.meta.class || s.meta.kind !== src.meta.kind));
@@ -99,7 +130,15 @@ function edit(g: Gen, src: Source, all: Source[], edits: string[]): { bytes: Uin
         h.shape = g.pick([[count], [1, count], [count, 1], [count * 2], [Math.max(0, count - 1)], [], [2 ** 31, 2], [-1, -count], [count / 2, 2]]);
       } else {
         const [a, b] = h.data_offsets;
-        h.data_offsets = g.pick([[a, b + 4], [a + 4, b], [b, a], [0, b - a], [a, a], [a, 2 ** 40], [-4, b]]);
+        h.data_offsets = g.pick([
+          [a, b + 4],
+          [a + 4, b],
+          [b, a],
+          [0, b - a],
+          [a, a],
+          [a, 2 ** 40],
+          [-4, b],
+        ]);
       }
       edits.push(`${t}.${field} = ${JSON.stringify(h[field])}`);
     } else if (what === 'state-list') {

@@ -26,7 +26,24 @@ const FALLBACK: Record<string, string[]> = {
   NeuMF: [...DEEP_COMMON, 'factors', 'layers', 'negatives', 'l2', 'pretrain', 'pretrainEpochs', 'alpha'],
 };
 const HOSTILE_KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'prototype', '', ' ', 'then'];
-const STRINGS = ['als', 'sgd', 'adam', 'cosine', 'pearson', 'msd', 'pearson_baseline', 'tfidf', 'bm25', 'cg', 'cholesky', 'auto', 'none', 'user', 'item', 'ALS'];
+const STRINGS = [
+  'als',
+  'sgd',
+  'adam',
+  'cosine',
+  'pearson',
+  'msd',
+  'pearson_baseline',
+  'tfidf',
+  'bm25',
+  'cg',
+  'cholesky',
+  'auto',
+  'none',
+  'user',
+  'item',
+  'ALS',
+];
 
 /** The option names a model knows: from its unknown-option error ("known: a, b"), else the list above. */
 function known(model: string): string[] {
@@ -34,7 +51,11 @@ function known(model: string): string[] {
     models.find((m) => m.name === model)!.create({ __fuzz_probe__: 1 });
   } catch (e) {
     const m = e instanceof RecsysError ? /known: ([^)]*)\)/.exec(e.message) : null;
-    if (m) return m[1]!.split(',').map((s) => s.trim()).filter(Boolean);
+    if (m)
+      return m[1]!
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
   }
   return [...(FALLBACK[model] ?? []), ...COMMON];
 }
@@ -61,7 +82,26 @@ interface Case {
   deadlineMs: number;
 }
 
-const NEVER_VALID = new Set(['null', "''", "' '", "'5'", "'abc'", '{}', '{valueOf:5}', '{toString:{}}', 'Object.create(null)', 'NaN', 'Infinity', '-Infinity', '5n', 'Symbol()', 'new Number(5)', 'new Date(0)', '() => 5', 'new Float32Array(2)']);
+const NEVER_VALID = new Set([
+  'null',
+  "''",
+  "' '",
+  "'5'",
+  "'abc'",
+  '{}',
+  '{valueOf:5}',
+  '{toString:{}}',
+  'Object.create(null)',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '5n',
+  'Symbol()',
+  'new Number(5)',
+  'new Date(0)',
+  '() => 5',
+  'new Float32Array(2)',
+]);
 
 interface Ctx {
   dir: string;
@@ -91,21 +131,32 @@ export const target: Target<Case, Ctx> = {
       const key = g.weighted<string>([
         [12, () => (keys.length ? g.pick(keys) : g.pick(COMMON))],
         [1.5, () => g.pick(HOSTILE_KEYS)],
-        [1.5, () => {
-          const k = keys.length ? g.pick(keys) : 'seed';
-          const j = g.int(0, k.length - 1);
-          return g.pick([k.slice(0, j) + k.slice(j + 1), k.toLowerCase() === k ? k.toUpperCase() : k.toLowerCase(), k + 's', k.slice(0, j) + 'x' + k.slice(j + 1)]);
-        }],
+        [
+          1.5,
+          () => {
+            const k = keys.length ? g.pick(keys) : 'seed';
+            const j = g.int(0, k.length - 1);
+            return g.pick([
+              k.slice(0, j) + k.slice(j + 1),
+              k.toLowerCase() === k ? k.toUpperCase() : k.toLowerCase(),
+              k + 's',
+              k.slice(0, j) + 'x' + k.slice(j + 1),
+            ]);
+          },
+        ],
       ]);
       let label = '';
       const value = g.weighted<unknown>([
         [6, () => plausible(g, key)],
         [2, () => g.pick(EDGE_NUMBERS) * (g.bool(0.2) ? -1 : 1)],
-        [2, () => {
-          const [l, f] = g.pick(HOSTILE);
-          label = l;
-          return f();
-        }],
+        [
+          2,
+          () => {
+            const [l, f] = g.pick(HOSTILE);
+            label = l;
+            return f();
+          },
+        ],
       ]);
       Object.defineProperty(options, key, { value, enumerable: true, writable: true, configurable: true });
       const isKnown = keys.includes(key);
@@ -168,7 +219,10 @@ export const target: Target<Case, Ctx> = {
     }
     if (back.name !== m.name) wrong(`loaded as ${back.name}`);
     const after = checkRecs(back.recommend('u0', { k: 5 }), { k: 5, has, what: 'recommend after load' });
-    if (after.length !== before.length || after.some((r, j) => r.item !== before[j]!.item && Math.abs(r.score - before[j]!.score) > 1e-5 * Math.max(1, Math.abs(r.score))))
+    if (
+      after.length !== before.length ||
+      after.some((r, j) => r.item !== before[j]!.item && Math.abs(r.score - before[j]!.score) > 1e-5 * Math.max(1, Math.abs(r.score)))
+    )
       wrong(`recommendations differ after load: ${JSON.stringify(before)} vs ${JSON.stringify(after)}`);
   },
 };

@@ -28,7 +28,12 @@ const PRESETS: Preset[] = [
     header: 'userId,movieId,rating,timestamp',
     fields: 4,
   },
-  { name: 'implicit ;', opts: { delimiter: ';', columns: { user: 1, item: 0 } }, ref: { delimiter: ';', quote: false, header: false, fields: 0, columns: { user: 1, item: 0 } }, fields: 2 },
+  {
+    name: 'implicit ;',
+    opts: { delimiter: ';', columns: { user: 1, item: 0 } },
+    ref: { delimiter: ';', quote: false, header: false, fields: 0, columns: { user: 1, item: 0 } },
+    fields: 2,
+  },
   {
     name: 'csv with time',
     opts: { columns: { user: 0, item: 2, timestamp: 1 } },
@@ -54,10 +59,56 @@ const PRESETS: Preset[] = [
 const GUESSED = ['u.data', 'ratings.dat', 'ratings.csv', 'u1.base', 'data.tsv'];
 
 const TOKENS = [
-  '0', '1', '2', '3', '7', '12', '-3', '007', '+5', '-0', '9007199254740991', '9007199254740992', '99999999999999999999', '4.5', '.5', '5.',
-  '1e3', '1E-2', '0x10', '1e400', '-1e400', '1e-400', '1e39', '3.4028234e38', 'NaN', 'Infinity', '-Infinity', '', ' ', ' 3 ', '\t4', 'abc',
-  'a b', '"q,x"', '"a""b"', '"open', 'x"y', '\xC3\xA9t\xC3\xA9', '\xE9', '\xF0\x9F\x98\x80', '\xED\xA0\x80', '\x00', ':', '::', '|', ' | ', '\r',
-  '2147483648', '-2147483649', '1'.repeat(400),
+  '0',
+  '1',
+  '2',
+  '3',
+  '7',
+  '12',
+  '-3',
+  '007',
+  '+5',
+  '-0',
+  '9007199254740991',
+  '9007199254740992',
+  '99999999999999999999',
+  '4.5',
+  '.5',
+  '5.',
+  '1e3',
+  '1E-2',
+  '0x10',
+  '1e400',
+  '-1e400',
+  '1e-400',
+  '1e39',
+  '3.4028234e38',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '',
+  ' ',
+  ' 3 ',
+  '\t4',
+  'abc',
+  'a b',
+  '"q,x"',
+  '"a""b"',
+  '"open',
+  'x"y',
+  '\xC3\xA9t\xC3\xA9',
+  '\xE9',
+  '\xF0\x9F\x98\x80',
+  '\xED\xA0\x80',
+  '\x00',
+  ':',
+  '::',
+  '|',
+  ' | ',
+  '\r',
+  '2147483648',
+  '-2147483649',
+  '1'.repeat(400),
 ];
 
 interface Case {
@@ -128,11 +179,22 @@ export const target: Target<Case, { dir: string }> = {
     const guessed = g.bool(0.06);
     const preset = g.pick(PRESETS);
     const fileName = guessed ? g.pick(GUESSED) : 'data.txt';
-    const kind = g.weighted<string>([[6, () => 'document'], [3, () => 'mutated'], [1, () => 'bytes'], [1, () => 'alphabet']]);
-    if (kind === 'bytes') return { preset: guessed ? undefined : preset, fileName, bytes: Uint8Array.from(g.array(g.size(300, 5000), () => g.int(0, 255))), how: 'random bytes' };
+    const kind = g.weighted<string>([
+      [6, () => 'document'],
+      [3, () => 'mutated'],
+      [1, () => 'bytes'],
+      [1, () => 'alphabet'],
+    ]);
+    if (kind === 'bytes')
+      return { preset: guessed ? undefined : preset, fileName, bytes: Uint8Array.from(g.array(g.size(300, 5000), () => g.int(0, 255))), how: 'random bytes' };
     if (kind === 'alphabet') {
       const alpha = Buffer.from('0123456789\t\n\r,:;."-+e| a\xE9', 'latin1');
-      return { preset: guessed ? undefined : preset, fileName, bytes: Uint8Array.from(g.array(g.size(300, 5000), () => g.pick([...alpha]))), how: 'separator soup' };
+      return {
+        preset: guessed ? undefined : preset,
+        fileName,
+        bytes: Uint8Array.from(g.array(g.size(300, 5000), () => g.pick([...alpha]))),
+        how: 'separator soup',
+      };
     }
     const d = document(g, preset);
     const bytes = Buffer.from(d.text, 'latin1');
@@ -173,7 +235,10 @@ export const target: Target<Case, { dir: string }> = {
       times: ds.csr.times && Array.from(ds.csr.times),
     };
     for (const k of Object.keys(got) as (keyof typeof got)[]) {
-      if (!same(got[k], (ref as Record<string, unknown>)[k])) wrong(`${k} differs from the reference: ${JSON.stringify(got[k]).slice(0, 200)} vs ${JSON.stringify((ref as Record<string, unknown>)[k]).slice(0, 200)}`);
+      if (!same(got[k], (ref as Record<string, unknown>)[k]))
+        wrong(
+          `${k} differs from the reference: ${JSON.stringify(got[k]).slice(0, 200)} vs ${JSON.stringify((ref as Record<string, unknown>)[k]).slice(0, 200)}`,
+        );
     }
   },
 };

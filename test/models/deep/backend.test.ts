@@ -152,7 +152,9 @@ describe('deep backend selection', () => {
       expect(JSON.parse(out.join('\n')).deep).toMatchObject({ name: 'wasm', package: '@tensorflow/tfjs-backend-wasm' });
       out.length = 0;
       await infoCommand([]);
-      expect(out.join('\n')).toMatch(/deep: +TensorFlow\.js [\d.]+ on wasm .*\n.*not used: tensorflow-gpu: not installed; tensorflow: not installed\n.*npm install @tensorflow\/tfjs-node@/);
+      expect(out.join('\n')).toMatch(
+        /deep: +TensorFlow\.js [\d.]+ on wasm .*\n.*not used: tensorflow-gpu: not installed; tensorflow: not installed\n.*npm install @tensorflow\/tfjs-node@/,
+      );
     } finally {
       spy.mockRestore();
     }

@@ -37,7 +37,12 @@ function thrown(f: () => unknown): RecsysError {
 
 describe('memory estimate', () => {
   it('refuses a fit above maxMemoryBytes with E_MEMORY naming the option and the sizes', () => {
-    for (const m of [new GMF({ maxMemoryBytes: 1e5 }), new NeuMF({ maxMemoryBytes: 1e5 }), new MultVAE({ maxMemoryBytes: 1e5 }), new AutoRec({ maxMemoryBytes: 1e5 })] as DeepRecommender<any>[]) {
+    for (const m of [
+      new GMF({ maxMemoryBytes: 1e5 }),
+      new NeuMF({ maxMemoryBytes: 1e5 }),
+      new MultVAE({ maxMemoryBytes: 1e5 }),
+      new AutoRec({ maxMemoryBytes: 1e5 }),
+    ] as DeepRecommender<any>[]) {
       const e = thrown(() => m.fit(tiny));
       expect(e.code, m.name).toBe('E_MEMORY');
       expect(e.message).toMatch(/maxMemoryBytes = 100000/);
@@ -48,13 +53,21 @@ describe('memory estimate', () => {
   });
 
   it('checks maxMemoryBytes itself', () => {
-    for (const bad of [-1, NaN, Infinity, '1e9', 1e19]) expect(() => new GMF({ maxMemoryBytes: bad as number })).toThrow(expect.objectContaining({ code: 'E_ARG', message: expect.stringContaining('maxMemoryBytes') }));
+    for (const bad of [-1, NaN, Infinity, '1e9', 1e19])
+      expect(() => new GMF({ maxMemoryBytes: bad as number })).toThrow(
+        expect.objectContaining({ code: 'E_ARG', message: expect.stringContaining('maxMemoryBytes') }),
+      );
   });
 
   it("refuses the issue's sizes at once, allocating nothing (NeuMF factors 1e7, MultVAE hidden [1e7], GMF factors 2e7, AutoRec hidden 1e8)", async () => {
     const before = peakRssMiB();
     const t0 = performance.now();
-    for (const m of [new NeuMF({ factors: 1e7 }), new MultVAE({ hidden: [1e7] }), new MLP({ layers: [2e6, 8] }), new AutoRec({ hidden: 1e8 })] as DeepRecommender<any>[]) {
+    for (const m of [
+      new NeuMF({ factors: 1e7 }),
+      new MultVAE({ hidden: [1e7] }),
+      new MLP({ layers: [2e6, 8] }),
+      new AutoRec({ hidden: 1e8 }),
+    ] as DeepRecommender<any>[]) {
       expect(thrown(() => m.fit(tiny)).code, m.name).toBe('E_MEMORY');
     }
     expect((await rejection(new GMF({ factors: 2e7 }).fitAsync(tiny))).code).toBe('E_MEMORY');

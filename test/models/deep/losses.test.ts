@@ -34,13 +34,16 @@ function expectClose(actual: ArrayLike<number>, expected: number[], tol: number)
 
 describe('pointwise log loss (NCF)', () => {
   const y = [1, 0, 0, 1, 0, 1];
-  const ref = (z: number[]) => z.reduce((s, zj, j) => s - (y[j]! * Math.log(1 / (1 + Math.exp(-zj))) + (1 - y[j]!) * Math.log(1 - 1 / (1 + Math.exp(-zj)))), 0) / z.length;
+  const ref = (z: number[]) =>
+    z.reduce((s, zj, j) => s - (y[j]! * Math.log(1 / (1 + Math.exp(-zj))) + (1 - y[j]!) * Math.log(1 - 1 / (1 + Math.exp(-zj)))), 0) / z.length;
 
   it('equals the mean binary cross-entropy, also for large logits, and its gradient (s(z) - y)/n', () => {
     const z = [0.3, -1.2, 2.5, -0.4, 0.05, 1.7];
     const labels = tf.tensor1d(y);
     expect(pointwiseLogLoss(tf, tf.tensor1d(z), labels).dataSync()[0]).toBeCloseTo(ref(z), 5);
-    const g = tf.grad((t: TF.Tensor) => pointwiseLogLoss(tf, t, labels))(tf.tensor1d(z)).dataSync();
+    const g = tf
+      .grad((t: TF.Tensor) => pointwiseLogLoss(tf, t, labels))(tf.tensor1d(z))
+      .dataSync();
     expectClose(g, numericGrad(ref, z), 1e-4);
     // Stable where the naive form overflows: -[1 log s(80)] = 0, -[log(1 - s(80))] = 80.
     const big = pointwiseLogLoss(tf, tf.tensor1d([80, 80]), tf.tensor1d([1, 0])).dataSync()[0]!;
@@ -59,7 +62,9 @@ describe('masked squared error (AutoRec)', () => {
     const tt = tf.tensor2d(t, [rows, cols]);
     const mm = tf.tensor2d(m, [rows, cols]);
     expect(maskedSquaredError(tf, tf.tensor2d(p, [rows, cols]), tt, rows, mm).dataSync()[0]).toBeCloseTo(ref(p), 4);
-    const g = tf.grad((x: TF.Tensor) => maskedSquaredError(tf, x, tt, rows, mm))(tf.tensor2d(p, [rows, cols])).dataSync();
+    const g = tf
+      .grad((x: TF.Tensor) => maskedSquaredError(tf, x, tt, rows, mm))(tf.tensor2d(p, [rows, cols]))
+      .dataSync();
     expectClose(g, numericGrad(ref, p), 1e-3);
     // Unobserved entries get no gradient.
     m.forEach((v, j) => v === 0 && expect(Math.abs(g[j]!)).toBe(0));
@@ -94,10 +99,24 @@ describe('Mult-VAE negative ELBO', () => {
     const f = (l: TF.Tensor, m: TF.Tensor, v: TF.Tensor) => multVaeLoss(tf, l as TF.Tensor2D, xt, m as TF.Tensor2D, v as TF.Tensor2D, beta).loss;
     const args = [tf.tensor2d(logits, [b, n]), tf.tensor2d(mu, [b, k]), tf.tensor2d(lv, [b, k])];
     expect(f(args[0]!, args[1]!, args[2]!).dataSync()[0]).toBeCloseTo(ref(logits, mu, lv), 4);
-    const [gl, gm, gv] = tf.grads((a: TF.Tensor, m: TF.Tensor, v: TF.Tensor) => f(a, m, v))(args).map((t) => t.dataSync());
-    expectClose(gl!, numericGrad((l) => ref(l, mu, lv), logits), 1e-3);
-    expectClose(gm!, numericGrad((m) => ref(logits, m, lv), mu), 1e-3);
-    expectClose(gv!, numericGrad((v) => ref(logits, mu, v), lv), 1e-3);
+    const [gl, gm, gv] = tf
+      .grads((a: TF.Tensor, m: TF.Tensor, v: TF.Tensor) => f(a, m, v))(args)
+      .map((t) => t.dataSync());
+    expectClose(
+      gl!,
+      numericGrad((l) => ref(l, mu, lv), logits),
+      1e-3,
+    );
+    expectClose(
+      gm!,
+      numericGrad((m) => ref(logits, m, lv), mu),
+      1e-3,
+    );
+    expectClose(
+      gv!,
+      numericGrad((v) => ref(logits, mu, v), lv),
+      1e-3,
+    );
   });
 
   it('reports the likelihood and KL terms separately', () => {
@@ -114,8 +133,12 @@ describe('matMul with untransposed gradients', () => {
     const w = tf.tensor2d(vec(15), [3, 5]); // a weighting, so the gradient is not all ones
     expect(Array.from(matMul(tf, a, b).dataSync())).toEqual(Array.from(tf.matMul(a, b).dataSync()));
     const loss = (mm: (x: TF.Tensor, y: TF.Tensor) => TF.Tensor) => (x: TF.Tensor, y: TF.Tensor) => tf.sum(tf.mul(tf.square(mm(x, y)), w));
-    const ours = tf.grads(loss((x, y) => matMul(tf, x, y)))([a, b]).map((t) => Array.from(t.dataSync()));
-    const theirs = tf.grads(loss((x, y) => tf.matMul(x as TF.Tensor2D, y as TF.Tensor2D)))([a, b]).map((t) => Array.from(t.dataSync()));
+    const ours = tf
+      .grads(loss((x, y) => matMul(tf, x, y)))([a, b])
+      .map((t) => Array.from(t.dataSync()));
+    const theirs = tf
+      .grads(loss((x, y) => tf.matMul(x as TF.Tensor2D, y as TF.Tensor2D)))([a, b])
+      .map((t) => Array.from(t.dataSync()));
     for (let j = 0; j < 2; j++) expectClose(ours[j]!, theirs[j]!, 1e-5);
     expect(Array.from(matMulT(tf, a, tf.transpose(b)).dataSync())).toEqual(Array.from(tf.matMul(a, b).dataSync()));
   });

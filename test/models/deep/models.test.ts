@@ -53,7 +53,12 @@ describe.each(models)('%s', (_name, make) => {
     const Cls = m.constructor as unknown as typeof GMF;
     // Models that score from the training interactions carry them in their state; the others take `seen`.
     const carries = 'interactions_indptr' in m.state();
-    const copy = Cls.fromState(m.state(), { users: train.users, items: train.items, params: m.params, seen: carries ? undefined : train }) as DeepRecommender<any>;
+    const copy = Cls.fromState(m.state(), {
+      users: train.users,
+      items: train.items,
+      params: m.params,
+      seen: carries ? undefined : train,
+    }) as DeepRecommender<any>;
     const users = Int32Array.of(0, 5, 77, 239);
     expect(copy.scoreUsersDense(users)).toEqual(m.scoreUsersDense(users));
     expect(copy.recommend(train.users.id(5), { k: 5 })).toEqual(m.recommend(train.users.id(5), { k: 5 }));
@@ -137,7 +142,10 @@ describe('deep model fits', () => {
     const ctrl = new AbortController();
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);
-    const p = new MultVAE({ hidden: [32], latent: 8, epochs: 1000 }).fitAsync(train, { signal: ctrl.signal, onProgress: (pr) => pr.step === 40 && ctrl.abort() });
+    const p = new MultVAE({ hidden: [32], latent: 8, epochs: 1000 }).fitAsync(train, {
+      signal: ctrl.signal,
+      onProgress: (pr) => pr.step === 40 && ctrl.abort(),
+    });
     await expect(p).rejects.toMatchObject({ code: 'E_CANCELLED' });
     clearInterval(timer);
     expect(ticks).toBeGreaterThan(0);
@@ -196,7 +204,9 @@ describe('deep model fits', () => {
       const out = tf.add(tf.matMul(hid, wd as TF.Tensor2D, false, true), b);
       return tf.div(tf.sum(tf.mul(Mt, tf.square(tf.sub(out, Rt)))), active) as TF.Scalar;
     };
-    const grads = tf.grads(loss)([tf.tensor2d(V, [nU, h]), tf.tensor1d(mu), tf.tensor2d(W, [nU, h]), tf.tensor1d(bd)]).map((t) => t.dataSync());
+    const grads = tf
+      .grads(loss)([tf.tensor2d(V, [nU, h]), tf.tensor1d(mu), tf.tensor2d(W, [nU, h]), tf.tensor1d(bd)])
+      .map((t) => t.dataSync());
     // Items with ratings form the one batch of the epoch (an unrated item adds nothing to the dense loss either).
     const order = tr.epoch(0);
     expect(order.steps).toBe(1);

@@ -38,7 +38,10 @@ describe('negative sampling', () => {
 
   it('is uniform over the unseen items (sparse and dense rows)', () => {
     const n = 30000;
-    for (const [u, unseen] of [[0, [1, 2, 4]], [1, [0, 1, 3, 4]]] as const) {
+    for (const [u, unseen] of [
+      [0, [1, 2, 4]],
+      [1, [0, 1, 3, 4]],
+    ] as const) {
       const neg = addon.sampleNegatives(ds.csr, new Int32Array(n).fill(u), { seed: 11 });
       const counts = new Map<number, number>();
       for (const j of neg) counts.set(j, (counts.get(j) ?? 0) + 1);
@@ -130,7 +133,11 @@ function adamRef(w: number[], grads: number[][], lr: number, b1 = 0.9, b2 = 0.99
 describe('host optimizers', () => {
   it('optimizerStep follows Adam step by step; SGD and L2 as written', () => {
     const w0 = [0.5, -1, 2];
-    const grads = [[0.1, -0.2, 0.3], [0.05, 0.1, -0.4], [1, 0, 0.2]];
+    const grads = [
+      [0.1, -0.2, 0.3],
+      [0.05, 0.1, -0.4],
+      [1, 0, 0.2],
+    ];
     const w = Float32Array.from(w0);
     const m = new Float32Array(3);
     const v = new Float32Array(3);
@@ -205,7 +212,11 @@ describe('topkRows', () => {
     const nItems = ds.nItems;
     const users = Int32Array.of(3, 0, 7, 19);
     const scores = Float32Array.from({ length: users.length * nItems }, () => Math.round(rnd() * 20) / 4);
-    for (const [exclude, include] of [[undefined, undefined], [Int32Array.of(1, 2), undefined], [undefined, Int32Array.of(0, 4, 5, 9, 11)]] as const) {
+    for (const [exclude, include] of [
+      [undefined, undefined],
+      [Int32Array.of(1, 2), undefined],
+      [undefined, Int32Array.of(0, 4, 5, 9, 11)],
+    ] as const) {
       const r = addon.topkRows(scores, nItems, 6, users, ds.csr, exclude, include, 2);
       users.forEach((u, row) => {
         const ref = addon._topk(scores.subarray(row * nItems, (row + 1) * nItems), 6, ds.userItems(u), exclude, include);

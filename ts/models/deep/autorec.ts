@@ -19,7 +19,16 @@ import { evaluate } from '../../eval/evaluate.js';
 import { addon } from '../../native.js';
 import { Rng } from '../../rng.js';
 import { BaselineOnly } from '../baseline.js';
-import { DeepRecommender, deepSpec, type DeepDefaults, type DeepParams, type MemoryNeed, type StateTensors, type Trainer, type ValidationResult } from './base.js';
+import {
+  DeepRecommender,
+  deepSpec,
+  type DeepDefaults,
+  type DeepParams,
+  type MemoryNeed,
+  type StateTensors,
+  type Trainer,
+  type ValidationResult,
+} from './base.js';
 import { FLOAT_LIMIT, resolveParams, type ModelSpec } from '../params.js';
 import { tfSync, type Tf } from './backend.js';
 import { maskedSquaredError } from './losses.js';
@@ -58,7 +67,8 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     super(resolveParams('AutoRec', params, spec));
     const p = params;
     if (p.hidden !== undefined && (!Number.isInteger(p.hidden) || p.hidden < 1)) throw argError(`hidden must be an integer >= 1, got ${p.hidden}`);
-    if (p.l2 !== undefined && !(typeof p.l2 === 'number' && p.l2 >= 0 && Number.isFinite(p.l2))) throw argError(`l2 must be a number >= 0, got ${String(p.l2)}`);
+    if (p.l2 !== undefined && !(typeof p.l2 === 'number' && p.l2 >= 0 && Number.isFinite(p.l2)))
+      throw argError(`l2 must be a number >= 0, got ${String(p.l2)}`);
   }
 
   protected defaults(): DeepDefaults {
@@ -161,7 +171,9 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
               const { value, grads } = tf.valueAndGrads(decode)([tf.tensor2d(hg, [nE, h]), tf.tensor2d(Wg, [nE, h]), tf.tensor1d(bg)]);
               const dhg = grads[0]!.dataSync() as Float32Array;
               const dHid = native(() => addon.embeddingBag(dhg, h, { rowOf: entries.rowOf, indices: iota(nE), values: ones(nE) }, b));
-              const [dPre, dBias] = tf.grads(encode)([preT, biasT], tf.tensor2d(dHid, [b, h])).map((t) => t.dataSync() as Float32Array);
+              const [dPre, dBias] = tf
+                .grads(encode)([preT, biasT], tf.tensor2d(dHid, [b, h]))
+                .map((t) => t.dataSync() as Float32Array);
               const dWg = grads[1]!.dataSync() as Float32Array;
               const dbg = grads[2]!.dataSync() as Float32Array;
               w.stepBag('encoder_weight', entries, dPre!, opt);
@@ -281,7 +293,16 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     for (let p = 0; p < n; p++) {
       const uu = users[p]!;
       const ii = items[p]!;
-      const v = u[p]! >= 0 ? out[p]! : this.baseline(w, uu >= 0 && uu < data.nUsers && known.users[uu] ? uu : -1, ii >= 0 && ii < data.nItems && known.items[ii] ? ii : -1, data.nUsers, data.nItems);
+      const v =
+        u[p]! >= 0
+          ? out[p]!
+          : this.baseline(
+              w,
+              uu >= 0 && uu < data.nUsers && known.users[uu] ? uu : -1,
+              ii >= 0 && ii < data.nItems && known.items[ii] ? ii : -1,
+              data.nUsers,
+              data.nItems,
+            );
       out[p] = v < lo ? lo : v > hi ? hi : v;
     }
     return out;

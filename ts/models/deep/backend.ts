@@ -82,13 +82,16 @@ function order(options: InitDeepBackendOptions): DeepBackendName[] {
   if (!options.backends) {
     const env = process.env.RECSYS_DEEP_BACKEND;
     if (env) {
-      if (!(DEFAULT_BACKEND_ORDER as readonly string[]).includes(env)) throw argError(`RECSYS_DEEP_BACKEND must be one of ${DEFAULT_BACKEND_ORDER.join(', ')}, got '${env}'`);
+      if (!(DEFAULT_BACKEND_ORDER as readonly string[]).includes(env))
+        throw argError(`RECSYS_DEEP_BACKEND must be one of ${DEFAULT_BACKEND_ORDER.join(', ')}, got '${env}'`);
       o.splice(o.indexOf(env as DeepBackendName), 1);
       o.unshift(env as DeepBackendName);
     }
   }
   if (o.length === 0) throw argError('backends must name at least one backend');
-  for (const b of o) if (!(DEFAULT_BACKEND_ORDER as readonly string[]).includes(b)) throw argError(`unknown deep backend '${String(b)}'; known: ${DEFAULT_BACKEND_ORDER.join(', ')}`);
+  for (const b of o)
+    if (!(DEFAULT_BACKEND_ORDER as readonly string[]).includes(b))
+      throw argError(`unknown deep backend '${String(b)}'; known: ${DEFAULT_BACKEND_ORDER.join(', ')}`);
   return o;
 }
 
@@ -234,7 +237,9 @@ function initWasmSync(): string | undefined {
     const factory = loader(`${PACKAGES.wasm}/wasm-out/tfjs-backend-wasm.js`) as (config: object) => Promise<unknown>;
     if (typeof pkg.BackendWasm !== 'function' || typeof factory !== 'function') return 'this version of the wasm package has another layout';
     // (lib ES2022 has no WebAssembly typings; the two constructors used here.)
-    const WA = (globalThis as { WebAssembly?: { Module: new (bytes: Uint8Array) => object; Instance: new (m: object, imports: object) => { exports: object } } }).WebAssembly;
+    const WA = (
+      globalThis as { WebAssembly?: { Module: new (bytes: Uint8Array) => object; Instance: new (m: object, imports: object) => { exports: object } } }
+    ).WebAssembly;
     if (!WA) return 'this runtime has no WebAssembly';
     let simd = true;
     let compiled: object;

@@ -185,7 +185,10 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
     const max = this.params.maxMemoryBytes ?? totalmem() / 2;
     const sizes = `${train.nUsers} users x ${train.nItems} items`;
     if (need.largest > MAX_ARRAY) {
-      throw new RecsysError('E_MEMORY', `${this.name} would need one array of ${need.largest} values (${need.detail}; ${sizes}), more than a JavaScript typed array holds (2^32); reduce the model's sizes`);
+      throw new RecsysError(
+        'E_MEMORY',
+        `${this.name} would need one array of ${need.largest} values (${need.detail}; ${sizes}), more than a JavaScript typed array holds (2^32); reduce the model's sizes`,
+      );
     }
     if (deepBackendInfo()?.tfBackend === 'wasm' && need.tensors > WASM_TENSOR_BYTES) {
       throw new RecsysError(
@@ -355,7 +358,10 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
     const s = this.rawScores(tf, w, data, users);
     for (let j = 0; j < s.length; j++) {
       if (!(Math.abs(s[j]!) <= MAX_OUTPUT)) {
-        throw new RecsysError('E_STATE', `${this.name}: the fitted model scores user ${users[Math.floor(j / data.nItems)]} and item ${j % data.nItems} as ${s[j]}: the fit diverged; try a smaller lr`);
+        throw new RecsysError(
+          'E_STATE',
+          `${this.name}: the fitted model scores user ${users[Math.floor(j / data.nItems)]} and item ${j % data.nItems} as ${s[j]}: the fit diverged; try a smaller lr`,
+        );
       }
     }
   }
@@ -379,7 +385,7 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
     const nItems = data.nItems;
     const order = Array.from(users.keys()).sort((a, b) => users[a]! - users[b]! || a - b);
     const block = Math.max(1, Math.floor(2 ** 22 / Math.max(1, nItems)));
-    for (let s = 0; s < order.length; ) {
+    for (let s = 0; s < order.length;) {
       const distinct: number[] = [];
       let e = s;
       while (e < order.length && (distinct.length < block || users[order[e]!] === distinct[distinct.length - 1])) {
@@ -444,7 +450,9 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
   }
   /** @internal */
   _vectors(kind: 'items' | 'users'): { data: Float32Array; dim: number } {
-    const v = guardBackend(this.name, () => (kind === 'items' ? this.itemVectors(this.fittedWeights) : this.userVectors(tfSync(), this.fittedWeights, this.scoringData)));
+    const v = guardBackend(this.name, () =>
+      kind === 'items' ? this.itemVectors(this.fittedWeights) : this.userVectors(tfSync(), this.fittedWeights, this.scoringData),
+    );
     if (!v) throw new RecsysError('E_UNSUPPORTED', `${this.name} has no ${kind === 'items' ? 'item' : 'user'} similarity`);
     return v;
   }
@@ -533,15 +541,18 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
     const ptr = state['interactions_indptr']?.data;
     const idx = state['interactions_indices']?.data;
     const val = state['interactions_values']?.data;
-    if (!(ptr instanceof Int32Array) || !(idx instanceof Int32Array)) throw argError(`${this.name} state needs Int32 tensors interactions.indptr and interactions.indices`);
+    if (!(ptr instanceof Int32Array) || !(idx instanceof Int32Array))
+      throw argError(`${this.name} state needs Int32 tensors interactions.indptr and interactions.indices`);
     if (withValues && !(val instanceof Float32Array)) throw argError(`${this.name} state needs a Float32 tensor interactions.values`);
-    if (ptr.length !== users.size + 1 || ptr[0] !== 0 || ptr[users.size] !== idx.length) throw argError(`${this.name} state: interactions.indptr does not match the users`);
+    if (ptr.length !== users.size + 1 || ptr[0] !== 0 || ptr[users.size] !== idx.length)
+      throw argError(`${this.name} state: interactions.indptr does not match the users`);
     const rows = new Int32Array(idx.length);
     for (let u = 0; u < users.size; u++) {
       if (ptr[u + 1]! < ptr[u]!) throw argError(`${this.name} state: interactions.indptr is not monotone`);
       rows.fill(u, ptr[u]!, ptr[u + 1]!);
     }
-    for (let p = 0; p < idx.length; p++) if (idx[p]! < 0 || idx[p]! >= items.size) throw argError(`${this.name} state: interactions.indices holds an unknown item`);
+    for (let p = 0; p < idx.length; p++)
+      if (idx[p]! < 0 || idx[p]! >= items.size) throw argError(`${this.name} state: interactions.indices holds an unknown item`);
     return Dataset.fromCoo(users, items, rows, idx, withValues ? (val as Float32Array) : undefined);
   }
 }
@@ -554,8 +565,10 @@ export function validateDeep(p: DeepParams): void {
   posInt('epochs');
   posInt('batchSize');
   posInt('patience');
-  if (p.lr !== undefined && (typeof p.lr !== 'number' || !(p.lr > 0) || !Number.isFinite(p.lr))) throw argError(`lr must be a positive number, got ${String(p.lr)}`);
-  if (p.optimizer !== undefined && p.optimizer !== 'adam' && p.optimizer !== 'sgd') throw argError(`optimizer must be 'adam' or 'sgd', got ${String(p.optimizer)}`);
+  if (p.lr !== undefined && (typeof p.lr !== 'number' || !(p.lr > 0) || !Number.isFinite(p.lr)))
+    throw argError(`lr must be a positive number, got ${String(p.lr)}`);
+  if (p.optimizer !== undefined && p.optimizer !== 'adam' && p.optimizer !== 'sgd')
+    throw argError(`optimizer must be 'adam' or 'sgd', got ${String(p.optimizer)}`);
   if (p.validation !== undefined && (typeof p.validation !== 'number' || !(p.validation >= 0 && p.validation < 1))) {
     throw argError(`validation must be a number in [0, 1), got ${String(p.validation)}`);
   }

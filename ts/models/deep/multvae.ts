@@ -66,10 +66,14 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
       for (const h of p.hidden) if (!Number.isInteger(h) || h < 1) throw argError(`hidden sizes must be integers >= 1, got ${String(h)}`);
     }
     if (p.latent !== undefined && (!Number.isInteger(p.latent) || p.latent < 1)) throw argError(`latent must be an integer >= 1, got ${p.latent}`);
-    if (p.dropout !== undefined && !(typeof p.dropout === 'number' && p.dropout >= 0 && p.dropout < 1)) throw argError(`dropout must be in [0, 1), got ${String(p.dropout)}`);
-    if (p.beta !== undefined && !(typeof p.beta === 'number' && p.beta >= 0 && Number.isFinite(p.beta))) throw argError(`beta must be a number >= 0, got ${String(p.beta)}`);
-    if (p.annealSteps !== undefined && (!Number.isInteger(p.annealSteps) || p.annealSteps < 1)) throw argError(`annealSteps must be an integer >= 1, got ${p.annealSteps}`);
-    if (p.l2 !== undefined && !(typeof p.l2 === 'number' && p.l2 >= 0 && Number.isFinite(p.l2))) throw argError(`l2 must be a number >= 0, got ${String(p.l2)}`);
+    if (p.dropout !== undefined && !(typeof p.dropout === 'number' && p.dropout >= 0 && p.dropout < 1))
+      throw argError(`dropout must be in [0, 1), got ${String(p.dropout)}`);
+    if (p.beta !== undefined && !(typeof p.beta === 'number' && p.beta >= 0 && Number.isFinite(p.beta)))
+      throw argError(`beta must be a number >= 0, got ${String(p.beta)}`);
+    if (p.annealSteps !== undefined && (!Number.isInteger(p.annealSteps) || p.annealSteps < 1))
+      throw argError(`annealSteps must be an integer >= 1, got ${p.annealSteps}`);
+    if (p.l2 !== undefined && !(typeof p.l2 === 'number' && p.l2 >= 0 && Number.isFinite(p.l2)))
+      throw argError(`l2 must be a number >= 0, got ${String(p.l2)}`);
   }
 
   protected defaults(): DeepDefaults {
@@ -87,7 +91,10 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
   protected stateShapes(_nUsers: number, nItems: number): Record<string, number[]> {
     const d = this.dims(nItems);
     const out: Record<string, number[]> = {};
-    for (const [side, sizes] of [['encoder', d.enc], ['decoder', d.dec]] as const) {
+    for (const [side, sizes] of [
+      ['encoder', d.enc],
+      ['decoder', d.dec],
+    ] as const) {
       for (let l = 0; l + 1 < sizes.length; l++) {
         out[`${side}_${l}_weight`] = [sizes[l]!, sizes[l + 1]!];
         out[`${side}_${l}_bias`] = [sizes[l + 1]!];
@@ -144,7 +151,12 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
   }
 
   /** x W0 for some rows of m: their items, binary and L2-normalised, optionally with dropout. */
-  private firstLayer(w: ParamStore, m: CsrMatrix, rows: Int32Array, o: { dropout?: number; seed?: number; epoch?: number } = {}): { pre: Float32Array; entries: BagEntries } {
+  private firstLayer(
+    w: ParamStore,
+    m: CsrMatrix,
+    rows: Int32Array,
+    o: { dropout?: number; seed?: number; epoch?: number } = {},
+  ): { pre: Float32Array; entries: BagEntries } {
     const entries = native(() => addon.csrRows(m, rows, { binary: true, normalize: true, ...o }));
     return { pre: w.bag('encoder_0_weight', entries, rows.length), entries };
   }
@@ -229,7 +241,9 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
       for (let b0 = 0; b0 < rows.length; b0 += block) {
         const part = rows.subarray(b0, b0 + block);
         const { pre } = this.firstLayer(w, m, part);
-        const s = tf.tidy(() => tf.logSoftmax(this.decode(tf, this.encode(tf, tf.tensor2d(pre, [part.length, pre.length / part.length]), dense, nItems).mu, dense, nItems)));
+        const s = tf.tidy(() =>
+          tf.logSoftmax(this.decode(tf, this.encode(tf, tf.tensor2d(pre, [part.length, pre.length / part.length]), dense, nItems).mu, dense, nItems)),
+        );
         out.set(s.dataSync() as Float32Array, b0 * nItems);
         s.dispose();
       }

@@ -84,12 +84,15 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
     const p = params;
     if (p.factors !== undefined && (!Number.isInteger(p.factors) || p.factors < 1)) throw argError(`factors must be an integer >= 1, got ${p.factors}`);
     if (p.layers !== undefined) {
-      if (!Array.isArray(p.layers) || p.layers.length < 2) throw argError('layers must list at least two sizes (embedding width, then one or more hidden layers)');
+      if (!Array.isArray(p.layers) || p.layers.length < 2)
+        throw argError('layers must list at least two sizes (embedding width, then one or more hidden layers)');
       for (const l of p.layers) if (!Number.isInteger(l) || l < 1) throw argError(`layers must be integers >= 1, got ${String(l)}`);
       if (p.layers[0]! % 2 !== 0) throw argError(`layers[0] (the concatenated embedding width) must be even, got ${p.layers[0]}`);
     }
-    if (p.negatives !== undefined && (!Number.isInteger(p.negatives) || p.negatives < 1 || p.negatives > 1000)) throw argError(`negatives must be an integer in [1, 1000], got ${p.negatives}`);
-    if (p.l2 !== undefined && !(typeof p.l2 === 'number' && p.l2 >= 0 && Number.isFinite(p.l2))) throw argError(`l2 must be a number >= 0, got ${String(p.l2)}`);
+    if (p.negatives !== undefined && (!Number.isInteger(p.negatives) || p.negatives < 1 || p.negatives > 1000))
+      throw argError(`negatives must be an integer in [1, 1000], got ${p.negatives}`);
+    if (p.l2 !== undefined && !(typeof p.l2 === 'number' && p.l2 >= 0 && Number.isFinite(p.l2)))
+      throw argError(`l2 must be a number >= 0, got ${String(p.l2)}`);
   }
 
   protected defaults(): DeepDefaults {
@@ -256,7 +259,16 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
    * the batch, each part's weighted by its share (the mean over the batch is the weighted mean over parts);
    * repeated rows' gradients summed (as optimizerRowsStep does), so that the rows' updates can go in parts too.
    */
-  private *stepInParts(tf: Tf, w: ParamStore, s: NcfShape, names: string[], users: Int32Array, items: Int32Array, labels: Float32Array, opt: OptimizerConfig): Generator<void, number, void> {
+  private *stepInParts(
+    tf: Tf,
+    w: ParamStore,
+    s: NcfShape,
+    names: string[],
+    users: Int32Array,
+    items: Int32Array,
+    labels: Float32Array,
+    opt: OptimizerConfig,
+  ): Generator<void, number, void> {
     const b = users.length;
     const W = s.width;
     const part = Math.max(1, Math.floor(_ncfLimits.stepPart / W));
@@ -276,25 +288,27 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
       const share = n / b;
       const pu = w.gather('user_embedding', users.subarray(a, e));
       const qi = w.gather('item_embedding', items.subarray(a, e));
-      loss += share * tf.tidy(() => {
-        const y = tf.tensor1d(labels.subarray(a, e));
-        const args = [tf.tensor2d(pu, [n, W]), tf.tensor2d(qi, [n, W]), ...names.map((nm) => tf.tensor(w.get(nm), w.shape(nm)))];
-        const f = (...x: TF.Tensor[]) => pointwiseLogLoss(tf, this.logits(tf, s, x[0] as TF.Tensor2D, x[1] as TF.Tensor2D, x.slice(2)), y);
-        const { value, grads } = tf.valueAndGrads(f)(args);
-        const g = grads.map((t) => t.dataSync() as Float32Array);
-        tables.forEach((t, k) => {
-          const src = g[k]!;
-          for (let p = 0; p < n; p++) {
-            const dst = t.slot.get(t.rows[a + p]!)! * W;
-            for (let d = 0; d < W; d++) t.grad[dst + d]! += share * src[p * W + d]!;
-          }
+      loss +=
+        share *
+        tf.tidy(() => {
+          const y = tf.tensor1d(labels.subarray(a, e));
+          const args = [tf.tensor2d(pu, [n, W]), tf.tensor2d(qi, [n, W]), ...names.map((nm) => tf.tensor(w.get(nm), w.shape(nm)))];
+          const f = (...x: TF.Tensor[]) => pointwiseLogLoss(tf, this.logits(tf, s, x[0] as TF.Tensor2D, x[1] as TF.Tensor2D, x.slice(2)), y);
+          const { value, grads } = tf.valueAndGrads(f)(args);
+          const g = grads.map((t) => t.dataSync() as Float32Array);
+          tables.forEach((t, k) => {
+            const src = g[k]!;
+            for (let p = 0; p < n; p++) {
+              const dst = t.slot.get(t.rows[a + p]!)! * W;
+              for (let d = 0; d < W; d++) t.grad[dst + d]! += share * src[p * W + d]!;
+            }
+          });
+          dense.forEach((acc, j) => {
+            const src = g[2 + j]!;
+            for (let d = 0; d < acc.length; d++) acc[d]! += share * src[d]!;
+          });
+          return value.dataSync()[0]!;
         });
-        dense.forEach((acc, j) => {
-          const src = g[2 + j]!;
-          for (let d = 0; d < acc.length; d++) acc[d]! += share * src[d]!;
-        });
-        return value.dataSync()[0]!;
-      });
       yield;
     }
     w.tick();
@@ -328,7 +342,9 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
       const outW = dense[o] as TF.Tensor2D;
       const Q = tf.tensor2d(w.get('item_embedding'), [nI, s.width]);
       // Item side of the first MLP layer, once for all users: [q_M W1_item + b1].
-      const B = s.hidden.length ? tf.add(tf.matMul(tf.slice(Q, [0, s.fG], [nI, s.dM]), tf.slice(dense[0] as TF.Tensor2D, [s.dM, 0], [s.dM, h1])), dense[1]!) : undefined;
+      const B = s.hidden.length
+        ? tf.add(tf.matMul(tf.slice(Q, [0, s.fG], [nI, s.dM]), tf.slice(dense[0] as TF.Tensor2D, [s.dM, 0], [s.dM, h1])), dense[1]!)
+        : undefined;
       const QG = s.fG ? tf.slice(Q, [0, 0], [nI, s.fG]) : undefined;
       const hG = s.fG ? tf.reshape(tf.slice(outW, [0, 0], [s.fG, 1]), [1, s.fG]) : undefined;
       for (let b0 = 0; b0 < users.length; b0 += block) {
@@ -365,7 +381,15 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
       for (let b0 = 0; b0 < users.length; b0 += bs) {
         const u = valid(users.subarray(b0, b0 + bs), data.nUsers);
         const i = valid(items.subarray(b0, b0 + bs), data.nItems);
-        const z = tf.tidy(() => this.logits(tf, s, tf.tensor2d(w.gather('user_embedding', u), [u.length, s.width]), tf.tensor2d(w.gather('item_embedding', i), [i.length, s.width]), dense));
+        const z = tf.tidy(() =>
+          this.logits(
+            tf,
+            s,
+            tf.tensor2d(w.gather('user_embedding', u), [u.length, s.width]),
+            tf.tensor2d(w.gather('item_embedding', i), [i.length, s.width]),
+            dense,
+          ),
+        );
         out.set(z.dataSync() as Float32Array, b0);
         z.dispose();
       }
@@ -419,8 +443,10 @@ export class NeuMF extends NcfBase<NeuMFParams> {
     super(resolveParams('NeuMF', params, neuMFSpec));
     const p = params;
     if (p.pretrain !== undefined && typeof p.pretrain !== 'boolean') throw argError('pretrain must be a boolean');
-    if (p.pretrainEpochs !== undefined && (!Number.isInteger(p.pretrainEpochs) || p.pretrainEpochs < 1)) throw argError(`pretrainEpochs must be an integer >= 1, got ${p.pretrainEpochs}`);
-    if (p.alpha !== undefined && !(typeof p.alpha === 'number' && p.alpha >= 0 && p.alpha <= 1)) throw argError(`alpha must be in [0, 1], got ${String(p.alpha)}`);
+    if (p.pretrainEpochs !== undefined && (!Number.isInteger(p.pretrainEpochs) || p.pretrainEpochs < 1))
+      throw argError(`pretrainEpochs must be an integer >= 1, got ${p.pretrainEpochs}`);
+    if (p.alpha !== undefined && !(typeof p.alpha === 'number' && p.alpha >= 0 && p.alpha <= 1))
+      throw argError(`alpha must be in [0, 1], got ${String(p.alpha)}`);
   }
 
   protected override *fitSteps(tf: Tf, train: Dataset, run: FitOptionsNative): Generator<void, void, void> {
@@ -452,7 +478,10 @@ export class NeuMF extends NcfBase<NeuMFParams> {
     const shapes = this.stateShapes(nUsers, nItems);
     const w = new ParamStore();
     const l2 = this.params.l2 ?? 3e-5;
-    for (const [name, n] of [['user_embedding', nUsers], ['item_embedding', nItems]] as const) {
+    for (const [name, n] of [
+      ['user_embedding', nUsers],
+      ['item_embedding', nItems],
+    ] as const) {
       const t = new Float32Array(n * s.width);
       const a = g.get(name);
       const b = m.get(name);
