@@ -26,7 +26,11 @@ function generated(users: number, items: number, perUser: number, seed: number):
   for (let u = 0; u < users; u++) {
     const seen = new Set<number>();
     while (seen.size < perUser) seen.add(Math.floor(items * rnd()));
-    for (const i of seen) (rows.push(u), cols.push(i), vals.push(1 + Math.floor(rnd() * 5)));
+    for (const i of seen) {
+      rows.push(u);
+      cols.push(i);
+      vals.push(1 + Math.floor(rnd() * 5));
+    }
   }
   const ids = (n: number) => new IdMap(Array.from({ length: n }, (_, i) => i));
   return Dataset.fromCoo(ids(users), ids(items), Int32Array.from(rows), Int32Array.from(cols), Float32Array.from(vals));

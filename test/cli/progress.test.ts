@@ -28,7 +28,7 @@ describe('progressLine fits the width', () => {
       const tty = { isTTY: true, columns, write: (s: string) => void written.push(s) } as unknown as NodeJS.WriteStream;
       const bar = progressBar('fitting a model with a long name', tty);
       bar.onProgress!({ phase: 'iteration', step: 4, total: 15, seconds: 20, loss: 1.5 });
-      const line = written[0]!.replace(/^\r/, '').replace(/\x1b\[K$/, '');
+      const line = written[0]!.replace(/^\r/, '').replace(/\u001b\[K$/, ''); // eslint-disable-line no-control-regex -- the terminal's erase-line sequence;
       expect(line.length).toBeLessThan(columns ?? 80);
       expect(line).toMatch(/ETA 0:55$/);
     }

@@ -5,7 +5,6 @@ import { EASE, ExplicitALS, ImplicitALS } from '../../ts/index.js';
 import { addon } from '../../ts/native.js';
 import { synthetic } from '../helpers/synthetic.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const blas = (addon as any)._blas;
 
 function spd(n: number, seed: number): Float32Array {

@@ -4,7 +4,6 @@
 import * as r from '../../ts/index.js';
 import { addon as typedAddon } from '../../ts/native.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const addon = typedAddon as any;
 import { synthetic } from '../helpers/synthetic.js';
 
@@ -105,7 +104,7 @@ const bad = () => {
 };
 const model = new r.ImplicitALS({ threads: 1, factors: 4, iterations: 1 });
 model.fit(ds);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 const native = (model as any).handle;
 const users = Int32Array.from({ length: 60 }, (_, i) => i);
 await report('recommendBatch seen', () => native.recommendBatch(users, 5, bad(), undefined, undefined, 1));

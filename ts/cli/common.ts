@@ -1,7 +1,7 @@
 // Pieces the train / evaluate / recommend / similar / serve commands share: reading data files, model names and
 // --set parameters, the progress bar, and output (text or --json).
 import { statSync } from 'node:fs';
-import { RecsysError, argError, show } from '../errors.js';
+import { argError } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
 import { unknownIdError, type Id, type IdMap } from '../data/idmap.js';
 import { loadMovieLens } from '../data/movielens.js';

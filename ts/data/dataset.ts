@@ -4,7 +4,7 @@ import { IdMap, unknownIdError, type Id } from './idmap.js';
 import { matchItemInfo, readItemInfoFile, type ItemInfoFormat } from './iteminfo.js';
 import { parseFile, type FromFileOptions } from './parse.js';
 import type { DuckDBCsvOptions, DuckDBReadOptions } from './bigdata.js';
-import type { DatasetOptions, DatasetParts, DuplicatePolicy, ItemInfo } from './types.js';
+import type { DatasetOptions, DatasetParts, ItemInfo } from './types.js';
 
 export type { DatasetOptions, DuplicatePolicy, ItemInfo } from './types.js';
 

@@ -1,7 +1,7 @@
 // Options of Dataset.fromFile and the call into the native streaming parser (native/data/parse.cc).
 import { basename, extname } from 'node:path';
 import { argError, nativeAsync, show } from '../errors.js';
-import { addon, type CsrMatrix } from '../native.js';
+import { addon } from '../native.js';
 import { IdMap, type Id } from './idmap.js';
 import type { DatasetOptions, DatasetParts } from './types.js';
 

@@ -131,13 +131,13 @@ export function resolveParams<P extends object>(model: string, params: P | undef
     const s = all[key]!;
     const v = Object.hasOwn(given, key) ? given[key] : undefined;
     if (v === undefined) {
-      if (s.default !== undefined) out[key] = Array.isArray(s.default) ? [...s.default] : s.default;
+      if (s.default !== undefined) out[key] = Array.isArray(s.default) ? [...(s.default as readonly unknown[])] : s.default;
       continue;
     }
     const why = checkValue(key, v, s);
     if (why) throw argError(`${model}: ${why}`);
     // -0 is 0 (a model file's JSON cannot tell them apart).
-    out[key] = Array.isArray(v) ? Object.freeze([...v]) : Object.is(v, -0) ? 0 : v;
+    out[key] = Array.isArray(v) ? Object.freeze([...(v as unknown[])]) : Object.is(v, -0) ? 0 : v;
   }
   for (const rule of spec.rules ?? []) {
     const why = rule(out);

@@ -4,7 +4,7 @@
 // other frameworks can call it directly.
 import { watch, watchFile, unwatchFile, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { RecsysError, argError, show } from '../errors.js';
+import { argError, show } from '../errors.js';
 import { unknownIdError, type Id } from '../data/idmap.js';
 import type { Recommendation, Recommender } from '../models/base.js';
 import { loadModelWithInfo, loadModelWithInfoAsync, readModelInfo, type ModelFileInfo } from '../io/load.js';

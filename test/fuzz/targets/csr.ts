@@ -2,7 +2,7 @@
 // arrays were changed afterwards (indices out of range, indptr not monotone, NaN values, swapped arrays) must
 // refuse with a RecsysError or give a well-formed model — never read out of bounds (issue 12, item 1).
 import { Dataset, models, type Recommender } from '../../../ts/index.js';
-import { EDGE_NUMBERS, Gen, showValue } from '../gen.js';
+import { EDGE_NUMBERS, showValue } from '../gen.js';
 import { synthetic } from '../../helpers/synthetic.js';
 import { checkRecs, type Target } from '../target.js';
 

@@ -3,7 +3,7 @@
 // items when seen items are filtered, only included ones, finite sorted scores). Ratings that are not finite
 // numbers, and items that are not ids at all (null, true, {}), must be refused, not coerced or dropped silently.
 import { RecsysError, type Recommender } from '../../../ts/index.js';
-import { EDGE_NUMBERS, Gen, HOSTILE, showValue } from '../gen.js';
+import { EDGE_NUMBERS, HOSTILE, showValue } from '../gen.js';
 import { checkRecs, coercion, validK, type Target } from '../target.js';
 import { fittedModels } from './fitted.js';
 

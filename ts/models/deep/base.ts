@@ -53,7 +53,6 @@ export interface MemoryNeed {
   detail: string;
 }
 
-const FLOAT = 4;
 /** What of the wasm heap tensors may take (the rest: fragmentation, the module's own data). */
 const WASM_TENSOR_BYTES = Math.floor(WASM_HEAP_BYTES * 0.875);
 /** Values a JavaScript typed array can hold. */
