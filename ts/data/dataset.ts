@@ -142,6 +142,7 @@ export class Dataset {
     times?: Float64Array,
     options: DatasetOptions = {},
   ): Dataset {
+    if (options === null || typeof options !== 'object') throw argError(`dataset options must be an object, got ${show(options)}`);
     const dup = options.duplicates ?? 'last';
     if (!['last', 'sum', 'max', 'error'].includes(dup)) throw argError(`duplicates must be 'last', 'sum', 'max' or 'error', got ${show(dup)}`);
     const built = native(() => addon.buildCsr(users.size, items.size, rows, cols, values, times, dup));
@@ -156,6 +157,7 @@ export class Dataset {
    */
   static fromArrays(input: FromArraysInput, options: DatasetOptions = {}): Dataset {
     if (input === null || typeof input !== 'object') throw argError('fromArrays expects { users, items, ratings?, timestamps? }');
+    if (options === null || typeof options !== 'object') throw argError(`fromArrays options must be an object, got ${show(options)}`);
     const users = idColumn(input.users, 'users');
     const items = idColumn(input.items, 'items');
     const n = users.length;

@@ -230,6 +230,17 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
     if (fallback !== 'error' && fallback !== 'popularity') throw argError(`fallback must be 'error' or 'popularity', got ${show(fallback)}`);
     if (input.ratings !== undefined && (!Array.isArray(input.ratings) || input.ratings.length !== input.items.length))
       throw argError('ratings must be an array with one entry per item');
+    // Unknown ids are ignored, but a value that cannot be an id at all, or a rating that is not a number, is a mistake.
+    for (let p = 0; p < input.items.length; p++) {
+      const v: unknown = input.items[p];
+      if (!(typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))))
+        throw argError(`items[${p}] must be an item id (a string or a finite number), got ${show(v)}`);
+    }
+    if (input.ratings)
+      for (let p = 0; p < input.ratings.length; p++) {
+        const r: unknown = input.ratings[p];
+        if (typeof r !== 'number' || !Number.isFinite(r) || Math.abs(r) > FLOAT32_MAX) throw argError(`ratings[${p}] must be a finite number, got ${show(r)}`);
+      }
     const idx = this.trainData.items.indicesOf(input.items);
     const keep: number[] = [];
     for (let p = 0; p < idx.length; p++) if (idx[p]! >= 0 && idx[p]! < h.nItems) keep.push(p);
@@ -243,7 +254,6 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
     }
     const items = Int32Array.from(keep, (p) => idx[p]!);
     const values = input.ratings ? Float32Array.from(keep, (p) => input.ratings![p]!) : undefined;
-    if (values) for (let p = 0; p < values.length; p++) if (!Number.isFinite(values[p]!)) throw argError(`ratings[${keep[p]}] is not a finite number`);
     const { k, filterSeen, exclude, include } = this.recommendArgs(options);
     return this.toRecommendations(native(() => h.recommendNew(items, values, k, filterSeen, exclude, include)));
   }
@@ -292,20 +302,18 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
 
   protected recommendArgs(o: RecommendOptions): { k: number; filterSeen: boolean; exclude?: Int32Array; include?: Int32Array } {
     if (o === null || typeof o !== 'object') throw argError('recommend options must be an object');
-    const k = o.k ?? 10;
+    // Only undefined means "the default": null, '' or 0 given for an option are mistakes, not defaults.
+    const k = o.k === undefined ? 10 : o.k;
     checkK(k);
+    if (o.filterSeen !== undefined && typeof o.filterSeen !== 'boolean') throw argError(`filterSeen must be a boolean, got ${show(o.filterSeen)}`);
     const items = this.trainData.items;
-    const known = (ids: readonly Id[], name: string) => {
-      if (!Array.isArray(ids)) throw argError(`${name} must be an array of item ids`);
+    const known = (ids: readonly Id[] | undefined, name: string) => {
+      if (ids === undefined) return undefined;
+      if (!Array.isArray(ids)) throw argError(`${name} must be an array of item ids, got ${show(ids)}`);
       const idx = items.indicesOf(ids);
       return idx.filter((v) => v >= 0);
     };
-    return {
-      k,
-      filterSeen: o.filterSeen ?? true,
-      exclude: o.exclude ? known(o.exclude, 'exclude') : undefined,
-      include: o.include ? known(o.include, 'include') : undefined,
-    };
+    return { k, filterSeen: o.filterSeen ?? true, exclude: known(o.exclude, 'exclude'), include: known(o.include, 'include') };
   }
 
   protected userIndices(users: readonly Id[]): Int32Array {
@@ -359,6 +367,9 @@ export abstract class FactorRecommender<P extends CommonParams = CommonParams> e
     return this.nativeModel.state().item_factors?.data as Float32Array | undefined;
   }
 }
+
+/** The largest finite float32: a rating beyond it would become Infinity in the native model. */
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 function checkK(k: number): void {
   if (!Number.isInteger(k) || k < 0) throw argError(`k must be a non-negative integer, got ${show(k)}`);

@@ -99,7 +99,9 @@ export const target: Target<Case, Ctx> = {
     if (g.bool(0.2)) options.filterSeen = g.bool(0.7) ? g.bool() : g.pick(HOSTILE)[1]();
     const o = g.bool(0.03) ? g.pick(HOSTILE)[1]() : options;
     if (o !== undefined && (o === null || typeof o !== 'object')) invalid.push(`options = ${showValue(o)}`);
-    if (options.k !== undefined && validK(options.k) === undefined) invalid.push(`k = ${showValue(options.k)}`);
+    // The API takes k >= 0 (k = 0: an empty list); HTTP takes k >= 1 (its own target checks that).
+    const kOk = (k: unknown) => typeof k === 'number' && Number.isInteger(k) && k >= 0;
+    if (options.k !== undefined && !kOk(options.k)) invalid.push(`k = ${showValue(options.k)}`);
     if (options.filterSeen !== undefined && typeof options.filterSeen !== 'boolean') invalid.push(`filterSeen = ${showValue(options.filterSeen)}`);
     for (const key of ['exclude', 'include'] as const)
       if (options[key] !== undefined && !Array.isArray(options[key])) invalid.push(`${key} = ${showValue(options[key])}`);

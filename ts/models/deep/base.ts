@@ -508,6 +508,9 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
         throw argError(`${this.name} state tensor '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] for these parameters and ids`);
       }
       if (t.data.length !== shape.reduce((a, b) => a * b, 1)) throw argError(`${this.name} state tensor '${name}' has ${t.data.length} values for its shape`);
+      // A fit never ends with non-finite weights (checkFinite), so such a state was altered: refuse it, as the native restorers do.
+      for (let j = 0; j < t.data.length; j++)
+        if (!Number.isFinite(t.data[j]!)) throw argError(`${this.name} state tensor '${name}' holds a non-finite value at ${j}`);
       w.add(name, { shape }, t.data.slice());
     }
     const data = this.dataFromState(state, users, items) ?? seen ?? Dataset.fromCoo(users, items, new Int32Array(0), new Int32Array(0));
