@@ -10,6 +10,7 @@ import { BPR } from '../../ts/models/bpr.js';
 import { ExplicitALS } from '../../ts/models/explicit_als.js';
 import { ImplicitALS } from '../../ts/models/als.js';
 import { SVDpp } from '../../ts/models/svdpp.js';
+import { addon } from '../../ts/native.js';
 import { synthetic } from '../helpers/synthetic.js';
 
 const data = synthetic({ users: 30, items: 40, minPerUser: 5, maxPerUser: 12, seed: 3 });
@@ -25,11 +26,16 @@ const huge = Dataset.fromCoo(
 
 const cases: [string, () => Recommender, Dataset][] = [
   ['BPR({ factors: 2, lr: 1e6 })', () => new BPR({ factors: 2, lr: 1e6, epochs: 20, threads: 1 }), data],
-  ['ExplicitALS({ initStd: 1e19 })', () => new ExplicitALS({ factors: 8, initStd: 1e19, threads: 1 }), data],
-  ['ExplicitALS on ratings of 1e37', () => new ExplicitALS({ factors: 4, threads: 1 }), huge],
   ['ImplicitALS on weights of 1e37', () => new ImplicitALS({ factors: 8, threads: 1 }), huge],
   ['BiasedMF({ lr: 1 })', () => new BiasedMF({ factors: 2, lr: 1, threads: 1 }), data],
   ['SVDpp({ lr: 0.9 })', () => new SVDpp({ lr: 0.9, threads: 1 }), data],
+  // These ExplicitALS overflows happen with OpenBLAS's Cholesky; the built-in kernels' stays finite on them.
+  ...(addon.info().openblas
+    ? ([
+        ['ExplicitALS({ initStd: 1e19 })', () => new ExplicitALS({ factors: 8, initStd: 1e19, threads: 1 }), data],
+        ['ExplicitALS on ratings of 1e37', () => new ExplicitALS({ factors: 4, threads: 1 }), huge],
+      ] as [string, () => Recommender, Dataset][])
+    : []),
 ];
 
 describe('models that diverge say so', () => {
