@@ -101,10 +101,13 @@ export const target: Target<Case, Ctx> = {
     if (o !== undefined && (o === null || typeof o !== 'object')) invalid.push(`options = ${showValue(o)}`);
     // The API takes k >= 0 (k = 0: an empty list); HTTP takes k >= 1 (its own target checks that).
     const kOk = (k: unknown) => typeof k === 'number' && Number.isInteger(k) && k >= 0;
-    if (options.k !== undefined && !kOk(options.k)) invalid.push(`k = ${showValue(options.k)}`);
-    if (options.filterSeen !== undefined && typeof options.filterSeen !== 'boolean') invalid.push(`filterSeen = ${showValue(options.filterSeen)}`);
-    for (const key of ['exclude', 'include'] as const)
-      if (options[key] !== undefined && !Array.isArray(options[key])) invalid.push(`${key} = ${showValue(options[key])}`);
+    // When a hostile value replaced the options object, its fields were never passed: nothing to check.
+    if (o === options) {
+      if (options.k !== undefined && !kOk(options.k)) invalid.push(`k = ${showValue(options.k)}`);
+      if (options.filterSeen !== undefined && typeof options.filterSeen !== 'boolean') invalid.push(`filterSeen = ${showValue(options.filterSeen)}`);
+      for (const key of ['exclude', 'include'] as const)
+        if (options[key] !== undefined && !Array.isArray(options[key])) invalid.push(`${key} = ${showValue(options[key])}`);
+    }
     return { model, input, options: o, invalid };
   },
   show: (c) =>
