@@ -5,52 +5,12 @@ import { unlinkSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Dataset, RecsysError, type FromFileOptions } from '../../ts/index.js';
+import { PARSE_PRESETS as PRESETS, PARSE_TOKENS, type Preset } from '../helpers/parse_cases.js';
 import { TempDir } from '../helpers/tmpdir.js';
 import { expectMatchesReference, refParse, type RefOptions } from './reference.js';
 
 const tmp = new TempDir();
 afterAll(() => tmp.remove());
-
-interface Preset {
-  name: string;
-  opts: FromFileOptions;
-  ref: RefOptions;
-  /** fields of a well-formed line */
-  fields: number;
-  header?: string;
-}
-
-const FOUR = { user: 0, item: 1, rating: 2, timestamp: 3 };
-const PRESETS: Preset[] = [
-  { name: 'ml-100k', opts: { format: 'movielens-100k' }, ref: { delimiter: '\t', quote: false, header: false, fields: 4, columns: FOUR }, fields: 4 },
-  { name: 'ml-1m', opts: { format: 'movielens-1m' }, ref: { delimiter: '::', quote: false, header: false, fields: 4, columns: FOUR }, fields: 4 },
-  {
-    name: 'ml-csv',
-    opts: { format: 'movielens-csv' },
-    ref: { delimiter: ',', quote: true, header: true, fields: 4, columns: { user: 'userId', item: 'movieId', rating: 'rating', timestamp: 'timestamp' } },
-    header: 'userId,movieId,rating,timestamp',
-    fields: 4,
-  },
-  {
-    name: 'implicit ;',
-    opts: { delimiter: ';', columns: { user: 1, item: 0 } },
-    ref: { delimiter: ';', quote: false, header: false, fields: 0, columns: { user: 1, item: 0 } },
-    fields: 2,
-  },
-  {
-    name: 'csv with time',
-    opts: { columns: { user: 0, item: 2, timestamp: 1 } },
-    ref: { delimiter: ',', quote: true, header: false, fields: 0, columns: { user: 0, item: 2, timestamp: 1 } },
-    fields: 3,
-  },
-  {
-    name: 'named " | "',
-    opts: { delimiter: ' | ', columns: { user: 'u', item: 'i', rating: 'r' } },
-    ref: { delimiter: ' | ', quote: false, header: true, fields: 0, columns: { user: 'u', item: 'i', rating: 'r' } },
-    header: 'r | u | i',
-    fields: 3,
-  },
-];
 
 async function check(bytes: Uint8Array, p: Preset): Promise<void> {
   const path = tmp.file(bytes);
@@ -76,56 +36,7 @@ async function check(bytes: Uint8Array, p: Preset): Promise<void> {
   if (ref.line !== undefined) expect(e.message).toContain(`${path}:${ref.line}: `);
 }
 
-// Tokens as binary strings (one char per byte), so invalid UTF-8 can be written.
-const TOKENS = [
-  '0',
-  '1',
-  '2',
-  '3',
-  '7',
-  '12',
-  '-3',
-  '007',
-  '+5',
-  '-0',
-  '9007199254740991',
-  '9007199254740992',
-  '99999999999999999999',
-  '4.5',
-  '.5',
-  '5.',
-  '1e3',
-  '1E-2',
-  '0x10',
-  '1e400',
-  '-1e400',
-  '1e-400',
-  '-1e-400',
-  '1e39',
-  '3.4028234e38',
-  'NaN',
-  'Infinity',
-  '-Infinity',
-  '',
-  ' ',
-  ' 3 ',
-  '\t4',
-  'abc',
-  'a b',
-  '"q,x"',
-  '"a""b"',
-  '"open',
-  'x"y',
-  '\xC3\xA9t\xC3\xA9',
-  '\xE9',
-  '\xF0\x9F\x98\x80',
-  '\xED\xA0\x80',
-  '\x00',
-  ':',
-  '::',
-  '|',
-  ' | ',
-];
+const TOKENS = [...PARSE_TOKENS, '-1e-400'];
 
 // Mostly well-formed lines with the preset's field count; now and then a field count, delimiter or token is off.
 const line = (p: Preset) =>

@@ -5,111 +5,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Dataset, RecsysError, type FromFileOptions } from '../../../ts/index.js';
-import { refParse, type RefOptions } from '../../../bench/reference/parse.js';
+import { Dataset, RecsysError } from '../../../ts/index.js';
+import { refParse } from '../../../bench/reference/parse.js';
+import { PARSE_PRESETS, PARSE_TOKENS, TAB_QUOTED_HEADER, type Preset } from '../../helpers/parse_cases.js';
 import { Gen } from '../gen.js';
 import { coercion, wrong, type Target } from '../target.js';
 
-interface Preset {
-  name: string;
-  opts: FromFileOptions;
-  ref: RefOptions;
-  fields: number;
-  header?: string;
-}
-const FOUR = { user: 0, item: 1, rating: 2, timestamp: 3 };
-const PRESETS: Preset[] = [
-  { name: 'ml-100k', opts: { format: 'movielens-100k' }, ref: { delimiter: '\t', quote: false, header: false, fields: 4, columns: FOUR }, fields: 4 },
-  { name: 'ml-1m', opts: { format: 'movielens-1m' }, ref: { delimiter: '::', quote: false, header: false, fields: 4, columns: FOUR }, fields: 4 },
-  {
-    name: 'ml-csv',
-    opts: { format: 'movielens-csv' },
-    ref: { delimiter: ',', quote: true, header: true, fields: 4, columns: { user: 'userId', item: 'movieId', rating: 'rating', timestamp: 'timestamp' } },
-    header: 'userId,movieId,rating,timestamp',
-    fields: 4,
-  },
-  {
-    name: 'implicit ;',
-    opts: { delimiter: ';', columns: { user: 1, item: 0 } },
-    ref: { delimiter: ';', quote: false, header: false, fields: 0, columns: { user: 1, item: 0 } },
-    fields: 2,
-  },
-  {
-    name: 'csv with time',
-    opts: { columns: { user: 0, item: 2, timestamp: 1 } },
-    ref: { delimiter: ',', quote: true, header: false, fields: 0, columns: { user: 0, item: 2, timestamp: 1 } },
-    fields: 3,
-  },
-  {
-    name: 'named " | "',
-    opts: { delimiter: ' | ', columns: { user: 'u', item: 'i', rating: 'r' } },
-    ref: { delimiter: ' | ', quote: false, header: true, fields: 0, columns: { user: 'u', item: 'i', rating: 'r' } },
-    header: 'r | u | i',
-    fields: 3,
-  },
-  {
-    name: 'tab, quoted, header',
-    opts: { delimiter: '\t', quote: true, header: true, columns: { user: 'a', item: 'b', rating: 'c', timestamp: 'd' } },
-    ref: { delimiter: '\t', quote: true, header: true, fields: 0, columns: { user: 'a', item: 'b', rating: 'c', timestamp: 'd' } },
-    header: 'd\ta\tb\tc',
-    fields: 4,
-  },
-];
+const PRESETS: readonly Preset[] = [...PARSE_PRESETS, TAB_QUOTED_HEADER];
 // Files named like the MovieLens ones, read without options (the CLI guesses the format from the name).
 const GUESSED = ['u.data', 'ratings.dat', 'ratings.csv', 'u1.base', 'data.tsv'];
 
-const TOKENS = [
-  '0',
-  '1',
-  '2',
-  '3',
-  '7',
-  '12',
-  '-3',
-  '007',
-  '+5',
-  '-0',
-  '9007199254740991',
-  '9007199254740992',
-  '99999999999999999999',
-  '4.5',
-  '.5',
-  '5.',
-  '1e3',
-  '1E-2',
-  '0x10',
-  '1e400',
-  '-1e400',
-  '1e-400',
-  '1e39',
-  '3.4028234e38',
-  'NaN',
-  'Infinity',
-  '-Infinity',
-  '',
-  ' ',
-  ' 3 ',
-  '\t4',
-  'abc',
-  'a b',
-  '"q,x"',
-  '"a""b"',
-  '"open',
-  'x"y',
-  '\xC3\xA9t\xC3\xA9',
-  '\xE9',
-  '\xF0\x9F\x98\x80',
-  '\xED\xA0\x80',
-  '\x00',
-  ':',
-  '::',
-  '|',
-  ' | ',
-  '\r',
-  '2147483648',
-  '-2147483649',
-  '1'.repeat(400),
-];
+const TOKENS = [...PARSE_TOKENS, '\r', '2147483648', '-2147483649', '1'.repeat(400)];
 
 interface Case {
   preset?: Preset;
