@@ -66,7 +66,8 @@ export type RankingMetric =
 export type MetricName = RatingMetric | RankingMetric;
 
 const RATING: readonly string[] = ['rmse', 'mae'];
-const RANKING: readonly string[] = [
+/** Every ranking metric's name (the reference evaluator uses the same list). */
+export const RANKING: readonly string[] = [
   'precision',
   'recall',
   'ndcg',

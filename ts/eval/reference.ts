@@ -5,7 +5,7 @@
 import { RecsysError } from '../errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { addon } from '../native.js';
-import { defaultMetrics, type EvaluateOptions, type EvaluationResult, type Scorer } from './evaluate.js';
+import { RANKING, defaultMetrics, type EvaluateOptions, type EvaluationResult, type Scorer } from './evaluate.js';
 
 /** evaluate() written the slow, obvious way (same options and result keys; test must share the model's id maps). */
 export function referenceEvaluate(model: Scorer, test: Dataset, options: EvaluateOptions = {}): EvaluationResult {
@@ -40,22 +40,7 @@ export function referenceEvaluate(model: Scorer, test: Dataset, options: Evaluat
     if (want('mae')) out.mae = ae / n;
   }
 
-  const rankingNames = [
-    'precision',
-    'recall',
-    'ndcg',
-    'map',
-    'map_full',
-    'recall_min',
-    'precision_implicit',
-    'mrr',
-    'hit_rate',
-    'auc',
-    'coverage',
-    'sampled_hit_rate',
-    'sampled_ndcg',
-  ];
-  if (!metrics.some((m) => rankingNames.includes(m))) return out;
+  if (!metrics.some((m) => RANKING.includes(m))) return out;
 
   const acc: Record<string, number> = {};
   const add = (key: string, v: number) => {
