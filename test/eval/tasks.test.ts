@@ -4,7 +4,6 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { evaluateCommand } from '../../ts/cli/evaluate.js';
 import { perUserSplit } from '../../ts/data/split.js';
-import { RecsysError } from '../../ts/errors.js';
 import { evaluate } from '../../ts/eval/evaluate.js';
 import { ImplicitALS } from '../../ts/models/als.js';
 import { BaselineOnly, Popularity } from '../../ts/models/baseline.js';
@@ -12,19 +11,10 @@ import { KNNBasic } from '../../ts/models/rating_knn.js';
 import { models } from '../../ts/models/registry.js';
 import { synthetic } from '../helpers/synthetic.js';
 import { tempDir } from '../io/helpers.js';
+import { thrown } from '../helpers/rejection.js';
 
 const data = synthetic({ users: 40, items: 50, minPerUser: 6, maxPerUser: 14, seed: 5 });
 const { train, test } = perUserSplit(data, { testFraction: 0.25, seed: 1 });
-
-function thrown(f: () => unknown): RecsysError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RecsysError);
-    return e as RecsysError;
-  }
-  throw new Error('expected an error');
-}
 
 describe('every model declares its task', () => {
   it('the registry reads each entry’s tasks from its class', () => {

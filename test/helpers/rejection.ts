@@ -12,6 +12,17 @@ export async function rejection(p: Promise<unknown>): Promise<RecsysError> {
   throw new Error('expected a rejection');
 }
 
+/** The RecsysError that f must throw (failing the test if it throws anything else or nothing). */
+export function thrown(f: () => unknown): RecsysError {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(RecsysError);
+    return e as RecsysError;
+  }
+  throw new Error('expected a RecsysError');
+}
+
 /** The code of the RecsysError that f throws (failing the test if it throws anything else), or undefined. */
 export function code(f: () => unknown): string | undefined {
   try {

@@ -13,8 +13,7 @@ import type { DeepRecommender } from '../../../ts/models/deep/base.js';
 import { MultVAE } from '../../../ts/models/deep/multvae.js';
 import * as ncf from '../../../ts/models/deep/ncf.js';
 import { GMF, MLP, NeuMF } from '../../../ts/models/deep/ncf.js';
-import { RecsysError } from '../../../ts/errors.js';
-import { rejection } from '../../helpers/rejection.js';
+import { thrown, rejection } from '../../helpers/rejection.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -24,16 +23,6 @@ beforeAll(async () => {
 
 const tiny = plantedDataset({ users: 30, items: 20, groups: 2, perUser: 5, affinity: 0.8, seed: 1 });
 const peakRssMiB = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
-
-function thrown(f: () => unknown): RecsysError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RecsysError);
-    return e as RecsysError;
-  }
-  throw new Error('expected a RecsysError');
-}
 
 describe('memory estimate', () => {
   it('refuses a fit above maxMemoryBytes with E_MEMORY naming the option and the sizes', () => {
