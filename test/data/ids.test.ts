@@ -5,19 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { cliId } from '../../ts/cli/common.js';
 import { Dataset } from '../../ts/data/dataset.js';
 import { IdMap } from '../../ts/data/idmap.js';
-import { RecsysError } from '../../ts/errors.js';
 import { Popularity } from '../../ts/models/baseline.js';
 import { resolveId } from '../../ts/serve/ids.js';
-
-function err(f: () => unknown): RecsysError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RecsysError);
-    return e as RecsysError;
-  }
-  throw new Error('expected an error');
-}
+import { thrown } from '../helpers/rejection.js';
 
 // u.data-like: numeric ids (a compact range: IdMap's typed-array lookup) and sparse ones (its Map lookup).
 const numeric = Dataset.fromArrays({ users: [196, 186, 22, 196], items: [242, 302, 377, 51] });
@@ -65,28 +55,28 @@ describe('the API, the CLI and the server agree', () => {
   });
 
   it('an id of the wrong type that matches nothing says so', () => {
-    const e = err(() => model.recommend('abc'));
+    const e = thrown(() => model.recommend('abc'));
     expect(e.code).toBe('E_UNKNOWN_USER');
     expect(e.message).toBe(
       `Popularity: unknown user "abc" ("abc" is a string, not a canonical number; this model's user ids are numbers; use recommendForNewUser for fold-in)`,
     );
-    expect(err(() => cliId(model.trainData.users, '0196', 'user')).message).toMatch(
+    expect(thrown(() => cliId(model.trainData.users, '0196', 'user')).message).toMatch(
       /"0196" is a string, not a canonical number; this model's user ids are numbers/,
     );
-    expect(err(() => numeric.itemIndex('zz')).message).toMatch(
+    expect(thrown(() => numeric.itemIndex('zz')).message).toMatch(
       /^unknown item "zz" \("zz" is a string, not a canonical number; this model's item ids are numbers\)$/,
     );
     const s = new Popularity().fit(strings);
-    expect(err(() => s.similarUsers(true as never)).message).toMatch(/unknown user true \(true is a boolean; this model's user ids are strings\)/);
-    expect(err(() => s.recommendBatch(['alice', null as never])).message).toMatch(
+    expect(thrown(() => s.similarUsers(true as never)).message).toMatch(/unknown user true \(true is a boolean; this model's user ids are strings\)/);
+    expect(thrown(() => s.recommendBatch(['alice', null as never])).message).toMatch(
       /users\[1\]: unknown user null \(null is not an id; this model's user ids are strings\)/,
     );
     // 99 was tried as 99 and as '99': its type is not the cause, so no hint.
-    expect(err(() => s.similarUsers(99)).message).toBe('Popularity: unknown user 99');
+    expect(thrown(() => s.similarUsers(99)).message).toBe('Popularity: unknown user 99');
   });
 
   it('an unknown id of the right type has no type hint', () => {
-    expect(err(() => model.recommend(5)).message).toBe('Popularity: unknown user 5 (use recommendForNewUser for fold-in)');
-    expect(err(() => model.recommend('5')).message).toBe('Popularity: unknown user "5" (use recommendForNewUser for fold-in)');
+    expect(thrown(() => model.recommend(5)).message).toBe('Popularity: unknown user 5 (use recommendForNewUser for fold-in)');
+    expect(thrown(() => model.recommend('5')).message).toBe('Popularity: unknown user "5" (use recommendForNewUser for fold-in)');
   });
 });
