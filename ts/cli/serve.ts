@@ -73,14 +73,11 @@ export async function serveCommand(args: string[]): Promise<void> {
   });
   const host = typeof opts.host === 'string' ? opts.host : '127.0.0.1';
   const address = await server.listen({ host, port: intOption(opts.port, 'port', 8080) });
-  const m = server.recommender.served;
-  console.error(`recsys: serving ${m.class} ${m.checksum} (${m.users} users, ${m.items} items) at ${address}`);
-  const l = server.limits;
-  console.error(`recsys: at most ${l.maxConnections} connections; headers within ${l.headersTimeout} ms, requests within ${l.requestTimeout} ms`);
-
   const onHup = () => void server.recommender.reload();
   process.on('SIGHUP', onHup);
-  await new Promise<void>((resolve) => {
+  // The signal handlers are in place before the lines that say the server is up (a supervisor, or a test, may
+  // send SIGTERM as soon as it reads them).
+  const stopped = new Promise<void>((resolve) => {
     let closing = false;
     const stop = (signal: string) => {
       if (closing) {
@@ -94,9 +91,15 @@ export async function serveCommand(args: string[]): Promise<void> {
         resolve();
       });
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
   });
+  const m = server.recommender.served;
+  console.error(`recsys: serving ${m.class} ${m.checksum} (${m.users} users, ${m.items} items) at ${address}`);
+  const l = server.limits;
+  console.error(`recsys: at most ${l.maxConnections} connections; headers within ${l.headersTimeout} ms, requests within ${l.requestTimeout} ms`);
+
+  await stopped;
   process.removeListener('SIGHUP', onHup);
 }
 

@@ -43,6 +43,7 @@ export const target: Target<Case> = {
     const idPool: (string | number)[] = g.bool()
       ? g.array(g.int(1, 8), () => g.int(-5, 1e6))
       : g.array(g.int(1, 8), (j) => g.pick([`u${j}`, String(j), '', ' ', 'é', '\u0000', `${j}.0`]));
+    const shortened: Col[] = [];
     const column = (col: Col): unknown => {
       const numeric = col === 'ratings' || col === 'timestamps';
       const base: number[] | unknown[] = numeric
@@ -104,13 +105,24 @@ export const target: Target<Case> = {
         [
           0.5,
           () => {
-            invalid.push(`${col} has another length`);
+            shortened.push(col);
             return base.slice(0, Math.max(0, n - 1)).concat(n === 0 ? [1] : []);
           },
         ],
       ]);
     };
     const input = { users: column('users'), items: column('items'), ratings: column('ratings'), timestamps: column('timestamps') };
+    // A shortened column is invalid only when it no longer matches the others (users and items both cut to the same
+    // length are a smaller, valid input).
+    if (shortened.length) {
+      const len = (v: unknown) => (Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView)) ? (v as ArrayLike<unknown>).length : undefined);
+      const lengths = new Set(
+        Object.values(input)
+          .map(len)
+          .filter((l) => l !== undefined),
+      );
+      if (lengths.size > 1) invalid.push(`${shortened.join(' and ')} has another length`);
+    }
     const options = g.weighted<unknown>([
       [6, () => undefined],
       [4, () => ({ duplicates: g.pick(['last', 'sum', 'max', 'error']) })],
@@ -131,7 +143,9 @@ export const target: Target<Case> = {
         },
       ],
     ]);
-    return { input, options, invalid, shared, n };
+    // The rows the input really has (shortened columns included), which bounds the dataset's interactions.
+    const rows = Array.isArray(input.users) || ArrayBuffer.isView(input.users) ? (input.users as ArrayLike<unknown>).length : n;
+    return { input, options, invalid, shared, n: rows };
   },
   show: (c) => `fromArrays(${showValue(c.input)}, ${showValue(c.options)})${c.invalid.length ? ` — invalid: ${c.invalid.join('; ')}` : ''}`,
   run(c) {

@@ -164,6 +164,8 @@ function edit(g: Gen, src: Source, all: Source[], edits: string[]): { bytes: Uin
       if (g.bool(0.3)) list.pop();
       edits.push(`ids.${side}: an entry = ${showValue(v)}`);
     } else if (what === 'raw' || what === 'raw-fixed') {
+      // The bytes so far carry the metadata edits made before this one (a swap of class or kind among them).
+      header.__metadata__.recsys = JSON.stringify(meta);
       const bytes = raw ?? buildFile(header, data);
       const out = new Uint8Array(bytes);
       for (let j = g.int(1, 4); j > 0; j--) {
