@@ -139,6 +139,21 @@ void UserRows::restore(StateReader& s, int32_t users, int32_t items) {
   binary = s.bool_param("binary");
 }
 
+namespace {
+// An upper bound of |score| over every (user, item): |global| + max|b_u| + max|b_i| + k max|U| max|V|. Past the
+// float range some score is +-Infinity (or NaN), though every number the model holds is finite.
+double score_bound(const FactorModel& m) {
+  auto max_abs = [](const std::vector<float>& v) {
+    double a = 0;
+    for (float x : v) a = std::max(a, static_cast<double>(std::abs(x)));
+    return a;
+  };
+  return std::abs(static_cast<double>(m.global)) + max_abs(m.user_bias) + max_abs(m.item_bias) +
+         static_cast<double>(m.factors) * max_abs(m.U) * max_abs(m.V);
+}
+constexpr double kFloatMax = std::numeric_limits<float>::max();
+}  // namespace
+
 void restore_factor_state(FactorModel& m, StateReader& s, bool needs_factors) {
   m.kind_name = s.kind();
   m.users = s.users();
@@ -156,6 +171,9 @@ void restore_factor_state(FactorModel& m, StateReader& s, bool needs_factors) {
   if (s.has("user_bias")) m.user_bias = s.f32("user_bias", {m.users});
   if (s.has("item_bias")) m.item_bias = s.f32("item_bias", {m.items});
   m.global = s.scalar("global_bias");
+  if (score_bound(m) > kFloatMax)
+    s.fail_tensor(hi ? "item_factors" : "global_bias",
+                  "holds values so large that scores would overflow the float range");
   auto flags = [&](const char* name, int32_t n, std::vector<uint8_t>& dst) {
     if (!s.has(name)) return;
     auto v = s.i32(name, {n});
@@ -350,6 +368,7 @@ void check_fit_finite(const Model& model) {
   check(m->V, "item factors");
   check(m->user_bias, "user biases");
   check(m->item_bias, "item biases");
+  if (score_bound(*m) > kFloatMax) fail_diverged(m->kind(), "factors so large that scores overflow the float range");
 }
 
 void FactorModel::mark_known(const CsrView& m) {

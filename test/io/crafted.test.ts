@@ -92,6 +92,16 @@ describe('crafted model files', () => {
     expectRefused(p, /parameters are not valid here .*(epochs|iterations) must be an integer/);
   });
 
+  it.each(['NMF', 'ImplicitALS', 'BiasedMF'])('%s: finite factors so large that scores would overflow are refused', (name) => {
+    // Found by the fuzz suite: item_factors[64] = 3e38 loaded, then recommend answered a score of Infinity.
+    const src = saved(name);
+    const p = tmp.path(`${name}-huge-factor.rsm`);
+    rewrite(src, p, (h, _m, d) => {
+      new DataView(d.buffer, d.byteOffset).setFloat32(h.item_factors.data_offsets[0], 3e38, true);
+    });
+    expectRefused(p, /item_factors' holds values so large that scores would overflow/);
+  });
+
   it('params the class does not know, or out of range, are refused', () => {
     const src = saved('ImplicitALS', { iterations: 2 });
     const p = tmp.path('als-params.rsm');
