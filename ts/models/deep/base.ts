@@ -273,7 +273,18 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
     const v = this.opt('validation');
     let fitPart = train;
     let valid: Dataset | undefined;
-    if (v > 0) ({ fitPart, valid } = this.validationSplit(train, v));
+    if (v > 0) {
+      try {
+        ({ fitPart, valid } = this.validationSplit(train, v));
+      } catch (e) {
+        // A fraction so small that it holds out nothing of this data is an option that does not fit the data.
+        if (e instanceof RecsysError && e.code === 'E_EMPTY')
+          throw argError(
+            `${this.name}: validation = ${show(v)} holds out no interaction of these ${train.nnz}; give 0 to fit without validation, or a larger fraction`,
+          );
+        throw e;
+      }
+    }
     const t0 = performance.now();
     const trainer = this.makeTrainer(tf, fitPart, train);
     yield* this.runEpochs(tf, trainer, { fitPart, valid, run, t0, phase: 'epoch' });
