@@ -26,6 +26,8 @@ export interface TopKResult {
 
 export interface FitOptionsNative {
   async?: boolean;
+  /** The train matrices come from a sealed Dataset (no outside reference): the native full check is skipped. */
+  sealed?: boolean;
   onProgress?: (p: FitProgress) => void;
   cancel?: Int32Array;
 }

@@ -1,5 +1,5 @@
 import { RecsysError, argError } from '../errors.js';
-import { Dataset } from '../data/dataset.js';
+import { Dataset, csrOf, cscOf } from '../data/dataset.js';
 import type { Id } from '../data/idmap.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
@@ -63,7 +63,7 @@ export class ImplicitALS extends FactorRecommender<ImplicitALSParams> {
     super(resolveParams('ImplicitALS', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitImplicitALS(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitImplicitALS(csrOf(train), cscOf(train), { ...this.params }, run);
   }
 
   /**

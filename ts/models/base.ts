@@ -1,5 +1,5 @@
 import { RecsysError, argError, native, nativeAsync, show } from '../errors.js';
-import type { Dataset } from '../data/dataset.js';
+import { isSealed, type Dataset } from '../data/dataset.js';
 import { unknownIdError, type Id } from '../data/idmap.js';
 import { addon, type FitOptionsNative, type FitProgress, type NativeModel, type TopKResult } from '../native.js';
 import { saveModel, type ModelState } from '../io/format.js';
@@ -92,7 +92,7 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
   /** Fits on the event-loop thread (blocks it). Use fitAsync in servers. */
   fit(train: Dataset, options: Pick<FitOptions, 'onProgress'> = {}): this {
     checkTrain(train);
-    const h = native(() => this.fitNative(train, { async: false, onProgress: options.onProgress }));
+    const h = native(() => this.fitNative(train, { async: false, sealed: isSealed(train), onProgress: options.onProgress }));
     if (h instanceof Promise) throw new RecsysError('E_STATE', `${this.name}.fitNative returned a promise for a sync fit`);
     this.handle = h;
     this.trainSet = train;
@@ -110,7 +110,9 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const h = await nativeAsync(Promise.resolve(native(() => this.fitNative(train, { async: true, onProgress: options.onProgress, cancel }))));
+      const h = await nativeAsync(
+        Promise.resolve(native(() => this.fitNative(train, { async: true, sealed: isSealed(train), onProgress: options.onProgress, cancel }))),
+      );
       this.handle = h;
       this.trainSet = train;
       return this;

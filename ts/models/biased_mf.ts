@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.js';
+import { csrOf, type Dataset } from '../data/dataset.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
 import { FLOAT_TINY, FLOAT_LIMIT, resolveParams, type ModelSpec, type ParamSpec } from './params.js';
@@ -72,6 +72,6 @@ export class BiasedMF extends FactorRecommender<SgdMfParams> {
     super(resolveParams('BiasedMF', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitBiasedMF(train.csr, { ...this.params }, run);
+    return addon.fitBiasedMF(csrOf(train), { ...this.params }, run);
   }
 }

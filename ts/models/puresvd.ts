@@ -1,5 +1,5 @@
 import { argError, show } from '../errors.js';
-import { Dataset } from '../data/dataset.js';
+import { Dataset, csrOf } from '../data/dataset.js';
 import { addon, type CsrMatrix, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
 import { checkParams, resolveParams, type ModelSpec } from './params.js';
@@ -40,7 +40,7 @@ export class PureSVD extends FactorRecommender<PureSVDParams> {
     super(resolveParams('PureSVD', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitPureSVD(train.csr, { ...this.params }, run);
+    return addon.fitPureSVD(csrOf(train), { ...this.params }, run);
   }
 }
 

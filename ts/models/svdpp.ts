@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.js';
+import { csrOf, type Dataset } from '../data/dataset.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type ModelTask } from './base.js';
 import { sgdSpec, type SgdMfParams } from './biased_mf.js';
@@ -44,6 +44,6 @@ export class SVDpp extends FactorRecommender<SVDppParams> {
     super(resolveParams('SVDpp', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitSVDpp(train.csr, { ...this.params }, run);
+    return addon.fitSVDpp(csrOf(train), { ...this.params }, run);
   }
 }
