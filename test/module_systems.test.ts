@@ -73,6 +73,7 @@ const projects: Record<string, { module: string; moduleResolution?: string; file
   node16: { module: 'node16', files: ['src/main.mts', 'src/main.cts'], outDir: 'out-node16' },
   bundler: { module: 'preserve', moduleResolution: 'bundler', files: ['src/main.ts'] },
 };
+// Each test awaits its own compilation: long timeouts for a busy machine (three tsc side by side, 5-15 s each idle).
 const compiled: Record<string, Promise<{ stdout: string }>> = {};
 
 async function node(file: string): Promise<unknown> {
@@ -148,15 +149,15 @@ describe('the packed package, from both module systems', () => {
   it('TypeScript, module commonjs (main and types, no exports map): compiles strict and runs', async () => {
     await compiled.commonjs;
     expect(await node('out-commonjs/main.js')).toEqual(expected);
-  });
+  }, 240_000);
 
   it('TypeScript, module node16: an ES module and a CommonJS file compile strict and run', async () => {
     await compiled.node16;
     expect(await node('out-node16/main.mjs')).toEqual(expected);
     expect(await node('out-node16/main.cjs')).toEqual(expected);
-  });
+  }, 240_000);
 
   it('TypeScript, moduleResolution bundler: type-checks strict', async () => {
     await expect(compiled.bundler).resolves.toBeDefined();
-  });
+  }, 240_000);
 });
