@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { addon, type NativeInfo } from './native.js';
+import { PACKAGE_ROOT } from './package_root.cjs';
 
 export interface RecsysInfo extends NativeInfo {
   version: string;
@@ -14,8 +14,7 @@ let version: string | undefined;
 /** The package version (from package.json, read once). */
 export function packageVersion(): string {
   if (version === undefined) {
-    const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-    version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+    version = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   }
   return version;
 }

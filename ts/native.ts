@@ -1,9 +1,7 @@
 // Loads the compiled addon (prebuilds/ or build/Release via node-gyp-build) and declares its shape.
 // Everything native goes through this file; the rest of ts/ never calls require() on the addon itself.
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RecsysError } from './errors.js';
+import { PACKAGE_ROOT, packageRequire } from './package_root.cjs';
 
 /** A CSR matrix as shared between TS and C++ (rows = users unless said otherwise). */
 export interface CsrMatrix {
@@ -311,20 +309,18 @@ export interface OptimizerOptions {
   step?: number;
 }
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
 function load(): NativeAddon {
-  const require = createRequire(import.meta.url);
   try {
-    const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeAddon;
-    const a = nodeGypBuild(root);
+    const nodeGypBuild = packageRequire('node-gyp-build') as (dir: string) => NativeAddon;
+    const a = nodeGypBuild(PACKAGE_ROOT);
     // Native errors arrive as RecsysError with their code; no call site re-wraps them.
     a.setErrorClass(RecsysError);
     return a;
   } catch (err) {
     throw new RecsysError(
       'E_NATIVE',
-      `recsys: the native addon could not be loaded from ${root} (${(err as Error).message}). ` + 'Run `npm install` (or `npm run build:native`) to build it.',
+      `recsys: the native addon could not be loaded from ${PACKAGE_ROOT} (${(err as Error).message}). ` +
+        'Run `npm install` (or `npm run build:native`) to build it.',
       { cause: err },
     );
   }

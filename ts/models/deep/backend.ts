@@ -4,10 +4,10 @@
 // else WebAssembly (@tensorflow/tfjs-backend-wasm, whose .wasm files ship inside the npm package and are read
 // from its dist folder, never fetched), else the pure-JS cpu backend.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
 import { RecsysError, argError } from '../../errors.js';
+import { packageRequire as nodeRequire } from '../../package_root.cjs';
 
 export type Tf = typeof TF;
 
@@ -49,7 +49,6 @@ const PACKAGES: Record<DeepBackendName, string> = {
 };
 
 type Loader = (pkg: string) => unknown;
-const nodeRequire = createRequire(import.meta.url);
 let loader: Loader = (pkg) => nodeRequire(pkg);
 let tfModule: Tf | undefined;
 let current: (DeepBackendInfo & { syncFallback: boolean }) | undefined;
