@@ -44,6 +44,6 @@ export class BPR extends FactorRecommender<BPRParams> {
     super(resolveParams('BPR', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitBPR(train.csr, { ...this.params }, run);
+    return addon.fitBPR(train.csr, this.nativeParams(train), run);
   }
 }

@@ -42,6 +42,6 @@ export class ItemKNN extends Recommender<ItemKNNParams> {
     super(resolveParams('ItemKNN', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitItemKNN(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitItemKNN(train.csr, train.csc, this.nativeParams(train), run);
   }
 }

@@ -59,6 +59,6 @@ export class NMF extends FactorRecommender<NMFParams> {
     super(resolveParams('NMF', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitNMF(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitNMF(train.csr, train.csc, this.nativeParams(train), run);
   }
 }
