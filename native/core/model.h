@@ -98,7 +98,6 @@ class StateReader {
   [[noreturn]] void fail_tensor(const std::string& name, const std::string& why) const;
 
   // The model's options (see above).
-  bool has_param(const std::string& name) const { return params_.count(name) > 0; }
   double real_param(const std::string& name) const;                          // a finite number
   int64_t int_param(const std::string& name, int64_t lo, int64_t hi) const;  // an integer in [lo, hi]
   bool bool_param(const std::string& name) const;

@@ -20,16 +20,17 @@
 namespace recsys {
 namespace {
 
+// The options TS resolved (ts/models/params.ts owns their defaults); zero until read_params / a restorer sets them.
 struct AlsParams {
-  int factors = 64;
-  float reg = 0.01f;
-  float alpha = 1.f;
-  int iterations = 15;
-  int cg_steps = 3;
+  int factors = 0;
+  float reg = 0.f;
+  float alpha = 0.f;
+  int iterations = 0;
+  int cg_steps = 0;
   bool cholesky = false;
   bool binary = false;
   bool loss = false;
-  uint64_t seed = 42;
+  uint64_t seed = 0;
   int threads = 0;
 };
 
@@ -251,18 +252,18 @@ void init_rows(std::vector<float>& M, int32_t rows, int k, uint64_t seed, uint64
 
 AlsParams read_params(const Napi::Object& o) {
   AlsParams p;
-  p.factors = static_cast<int>(int_arg(o, "factors", 64, 1, 4096));
-  p.reg = static_cast<float>(real_arg(o, "reg", 0.01, 0, 1e12));
-  p.alpha = static_cast<float>(real_arg(o, "alpha", 1.0, 0, 1e12));
-  p.iterations = static_cast<int>(int_arg(o, "iterations", 15, 0, 100000));
-  p.cg_steps = static_cast<int>(int_arg(o, "cgSteps", 3, 1, 1000));
-  std::string solver = string_arg(o, "solver", "cg");
+  p.factors = static_cast<int>(int_req(o, "factors", 1, 4096));
+  p.reg = static_cast<float>(real_req(o, "reg", 0, 1e12));
+  p.alpha = static_cast<float>(real_req(o, "alpha", 0, 1e12));
+  p.iterations = static_cast<int>(int_req(o, "iterations", 0, 100000));
+  p.cg_steps = static_cast<int>(int_req(o, "cgSteps", 1, 1000));
+  std::string solver = string_req(o, "solver");
   if (solver != "cg" && solver != "cholesky") fail_arg("solver must be 'cg' or 'cholesky', got '" + solver + "'");
   p.cholesky = solver == "cholesky";
-  p.binary = bool_arg(o, "binary", false);
-  p.loss = bool_arg(o, "computeLoss", false);
-  p.seed = static_cast<uint64_t>(int_arg(o, "seed", 42, 0, int64_t{1} << 53));
-  p.threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
+  p.binary = bool_req(o, "binary");
+  p.loss = bool_req(o, "computeLoss");
+  p.seed = static_cast<uint64_t>(int_req(o, "seed", 0, int64_t{1} << 53));
+  p.threads = static_cast<int>(int_req(o, "threads", 0, 1024));
   return p;
 }
 
@@ -327,7 +328,7 @@ Napi::Value AlsPartialFit(const Napi::CallbackInfo& info) {
       fail_arg("userOld / itemOld must have one entry per user / item of the new data");
     auto o = info[7].IsObject() ? info[7].As<Napi::Object>() : Napi::Object::New(info.Env());
     AlsParams p = base->params;
-    p.threads = static_cast<int>(int_arg(o, "threads", p.threads, 0, 1024));
+    p.threads = static_cast<int>(int_req(o, "threads", 0, 1024));
     p.cholesky = true;
     if (p.binary) R.data = C.data = nullptr;
     const int k = p.factors;

@@ -118,10 +118,10 @@ Napi::Value JsCreateFoldInFactorModel(const Napi::CallbackInfo& info) {
     auto o = info[0].As<Napi::Object>();
     auto m = std::make_shared<LeastSquaresFoldIn>();
     factor_model_from_options(o, *m, 1, 4096);
-    m->implicit = bool_arg(o, "implicit", false);
-    m->alpha = real_arg(o, "alpha", 1.0, 0, 1e12);
-    m->reg = real_arg(o, "reg", 0.1, 0, 1e12);
-    m->scale_reg = bool_arg(o, "scaleReg", true);
+    m->implicit = bool_req(o, "implicit");
+    m->alpha = real_req(o, "alpha", 0, 1e12);
+    m->reg = real_req(o, "reg", 0, 1e12);
+    m->scale_reg = bool_req(o, "scaleReg");
     return wrap_model(info.Env(), m);
   });
 }

@@ -87,17 +87,17 @@ Napi::Value FitItemKNN(const Napi::CallbackInfo& info) {
     if ((R.data == nullptr) != (C.data == nullptr))
       fail_arg("train and trainTransposed must both have values or neither");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
-    std::string sim = string_arg(o, "similarity", "cosine");
+    std::string sim = string_req(o, "similarity");
     Weighting w;
     if (sim == "cosine") w = Weighting::Cosine;
     else if (sim == "tfidf") w = Weighting::TfIdf;
     else if (sim == "bm25") w = Weighting::Bm25;
     else fail_arg("similarity must be 'cosine', 'tfidf' or 'bm25', got '" + sim + "'");
-    int k = static_cast<int>(int_arg(o, "k", 20, 1, 1 << 20));
-    double k1 = real_arg(o, "k1", 1.2, 0, 1e6);
-    double bb = real_arg(o, "b", 0.75, 0, 1);
-    bool binary = bool_arg(o, "binary", false);
-    int threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
+    int k = static_cast<int>(int_req(o, "k", 1, 1 << 20));
+    double k1 = real_req(o, "k1", 0, 1e6);
+    double bb = real_req(o, "b", 0, 1);
+    bool binary = bool_req(o, "binary");
+    int threads = static_cast<int>(int_req(o, "threads", 0, 1024));
     if (binary) R.data = C.data = nullptr;
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
     {

@@ -18,11 +18,12 @@
 namespace recsys {
 namespace {
 
+// Every field comes from the caller's options (ts/models/puresvd.ts owns the defaults).
 struct SvdOptions {
-  int k = 10;
-  int oversample = 10;
-  int power_iterations = 4;
-  uint64_t seed = 42;
+  int k = 0;
+  int oversample = 0;
+  int power_iterations = 0;
+  uint64_t seed = 0;
   int threads = 0;
 };
 
@@ -87,15 +88,16 @@ SvdResult randomized_svd(const CsrView& A, const SvdOptions& o, FitContext* ctx)
   return r;
 }
 
-SvdOptions read_options(const Napi::Object& o, const CsrView& A, const char* k_name, int64_t k_default) {
+// The rank (option k_name, required: TS caps PureSVD's default at min(users, items)) must be in [1, min(rows, cols)].
+SvdOptions read_options(const Napi::Object& o, const CsrView& A, const char* k_name) {
   SvdOptions s;
   int64_t maxk = std::min<int64_t>(A.rows, A.cols);
   if (maxk < 1) fail_arg("truncatedSVD needs a matrix with at least one row and one column");
-  s.k = static_cast<int>(int_arg(o, k_name, std::min(k_default, maxk), 1, maxk));
-  s.oversample = static_cast<int>(int_arg(o, "oversample", 10, 0, 100000));
-  s.power_iterations = static_cast<int>(int_arg(o, "powerIterations", 4, 0, 1000));
-  s.seed = static_cast<uint64_t>(int_arg(o, "seed", 42, 0, int64_t{1} << 53));
-  s.threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
+  s.k = static_cast<int>(int_req(o, k_name, 1, maxk));
+  s.oversample = static_cast<int>(int_req(o, "oversample", 0, 100000));
+  s.power_iterations = static_cast<int>(int_req(o, "powerIterations", 0, 1000));
+  s.seed = static_cast<uint64_t>(int_req(o, "seed", 0, int64_t{1} << 53));
+  s.threads = static_cast<int>(int_req(o, "threads", 0, 1024));
   return s;
 }
 
@@ -104,8 +106,7 @@ Napi::Value TruncatedSVD(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     CsrView A = csr_arg(info[0], "matrix");
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
-    if (o.Get("k").IsUndefined()) fail_arg("truncatedSVD needs k");
-    SvdOptions s = read_options(o, A, "k", 10);
+    SvdOptions s = read_options(o, A, "k");
     SvdResult r = randomized_svd(A, s, nullptr);
     Napi::Env env = info.Env();
     auto out = Napi::Object::New(env);
@@ -137,8 +138,8 @@ Napi::Value FitPureSVD(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     CsrView A = csr_fit_arg(info[0], "train", info[2]);
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
-    SvdOptions s = read_options(o, A, "factors", 32);
-    bool binary = bool_arg(o, "binary", false);
+    SvdOptions s = read_options(o, A, "factors");
+    bool binary = bool_req(o, "binary");
     if (binary) A.data = nullptr;
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     {

@@ -490,23 +490,23 @@ Napi::Value FitKNN(const Napi::CallbackInfo& info) {
     if (Ct.rows != R.cols || Ct.cols != R.rows || Ct.nnz() != R.nnz() || !Ct.data)
       fail_arg("trainTransposed is not the transpose of train");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
-    std::string mode_s = string_arg(o, "mode", "baseline");
+    std::string mode_s = string_req(o, "mode");
     Mode mode = mode_s == "basic" ? Mode::Basic : mode_s == "means" ? Mode::Means : Mode::Baseline;
     if (mode_s != "basic" && mode_s != "means" && mode_s != "baseline")
       fail_arg("mode must be 'basic', 'means' or 'baseline', got '" + mode_s + "'");
     SimSettings st;
-    st.sim = sim_from(string_arg(o, "similarity", mode == Mode::Baseline ? "pearson_baseline" : "msd"));
-    st.min_support = static_cast<int>(int_arg(o, "minSupport", 1, 0, std::numeric_limits<int32_t>::max()));
-    st.shrinkage = real_param(o, "shrinkage", 100, 0, 3e38);
-    const bool user_based = bool_arg(o, "userBased", true);
-    const int k = static_cast<int>(int_arg(o, "k", 40, 1, std::numeric_limits<int32_t>::max()));
-    const int min_k = static_cast<int>(int_arg(o, "minK", 1, 0, std::numeric_limits<int32_t>::max()));
-    int64_t cap = int_arg(o, "maxNeighbors", 0, 0, std::numeric_limits<int32_t>::max());
+    st.sim = sim_from(string_req(o, "similarity"));
+    st.min_support = static_cast<int>(int_req(o, "minSupport", 0, std::numeric_limits<int32_t>::max()));
+    st.shrinkage = real_param(o, "shrinkage", 0, 3e38);
+    const bool user_based = bool_req(o, "userBased");
+    const int k = static_cast<int>(int_req(o, "k", 1, std::numeric_limits<int32_t>::max()));
+    const int min_k = static_cast<int>(int_req(o, "minK", 0, std::numeric_limits<int32_t>::max()));
+    int64_t cap = int_req(o, "maxNeighbors", 0, std::numeric_limits<int32_t>::max());
     BaselineParams bp;
-    bp.epochs = static_cast<int>(int_arg(o, "baselineEpochs", 10, 0, 100000));
-    bp.reg_user = real_param(o, "baselineRegUser", 15, 0, 3e38);
-    bp.reg_item = real_arg(o, "baselineRegItem", 10, 0, INFINITY);
-    const int threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
+    bp.epochs = static_cast<int>(int_req(o, "baselineEpochs", 0, 100000));
+    bp.reg_user = real_param(o, "baselineRegUser", 0, 3e38);
+    bp.reg_item = real_req(o, "baselineRegItem", 0, INFINITY);
+    const int threads = static_cast<int>(int_req(o, "threads", 0, 1024));
     RatingScale scale = rating_scale_arg(o, R);
     {
       // Neighbour pairs: at most nx x the cap, and at most the pairs that share a rating (sum of squared degrees).

@@ -44,6 +44,6 @@ export class BPR extends FactorRecommender<BPRParams> {
     super(resolveParams('BPR', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitBPR(csrOf(train), { ...this.params }, run);
+    return addon.fitBPR(csrOf(train), this.nativeParams(train), run);
   }
 }

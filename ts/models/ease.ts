@@ -41,6 +41,6 @@ export class EASE extends Recommender<EASEParams> {
     super(resolveParams('EASE', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitEASE(csrOf(train), { ...this.params }, run);
+    return addon.fitEASE(csrOf(train), this.nativeParams(train), run);
   }
 }

@@ -45,6 +45,6 @@ export class ExplicitALS extends FactorRecommender<ExplicitALSParams> {
     super(resolveParams('ExplicitALS', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitExplicitALS(csrOf(train), cscOf(train), { ...this.params }, run);
+    return addon.fitExplicitALS(csrOf(train), cscOf(train), this.nativeParams(train), run);
   }
 }

@@ -42,6 +42,6 @@ export class ItemKNN extends Recommender<ItemKNNParams> {
     super(resolveParams('ItemKNN', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitItemKNN(csrOf(train), cscOf(train), { ...this.params }, run);
+    return addon.fitItemKNN(csrOf(train), cscOf(train), this.nativeParams(train), run);
   }
 }

@@ -59,6 +59,6 @@ export class NMF extends FactorRecommender<NMFParams> {
     super(resolveParams('NMF', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitNMF(csrOf(train), cscOf(train), { ...this.params }, run);
+    return addon.fitNMF(csrOf(train), cscOf(train), this.nativeParams(train), run);
   }
 }

@@ -60,7 +60,7 @@ abstract class KNNRating extends Recommender<KNNParams> {
     super(resolveParams(model, params, knnSpec(similarity)));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitKNN(csrOf(train), cscOf(train), { ...this.params, mode: this.mode }, run);
+    return addon.fitKNN(csrOf(train), cscOf(train), { ...this.nativeParams(train), mode: this.mode }, run);
   }
 }
 

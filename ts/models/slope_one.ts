@@ -30,6 +30,6 @@ export class SlopeOne extends Recommender<SlopeOneParams> {
     super(resolveParams('SlopeOne', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitSlopeOne(csrOf(train), cscOf(train), { ...this.params }, run);
+    return addon.fitSlopeOne(csrOf(train), cscOf(train), this.nativeParams(train), run);
   }
 }

@@ -16,7 +16,7 @@ import type { Dataset } from '../../data/dataset.js';
 import type { IdMap } from '../../data/idmap.js';
 import { randomSplit } from '../../data/split.js';
 import { evaluate } from '../../eval/evaluate.js';
-import { addon } from '../../native.js';
+import { addon, type DenseRowsOptions } from '../../native.js';
 import { Rng } from '../../rng.js';
 import { BaselineOnly } from '../baseline.js';
 import {
@@ -58,6 +58,9 @@ interface Codes {
  * Item-based AutoRec for rating prediction. predict() gives ratings clipped to the training data's range;
  * rankings (recommend, ranking metrics) use the same predicted ratings. No fold-in of new users.
  */
+/** csrRows' options for an item's ratings as stored: no binarizing, normalizing or dropout (seed and epoch unused). */
+const AS_STORED: DenseRowsOptions = { binary: false, normalize: false, dropout: 0, seed: 0, epoch: 0 };
+
 export class AutoRec extends DeepRecommender<AutoRecParams> {
   readonly name: string = 'AutoRec';
   readonly tasks: readonly ModelTask[] = ['rating'];
@@ -151,7 +154,7 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
           step: (s) => {
             const items = order.subarray(s * bs, Math.min(order.length, (s + 1) * bs));
             const b = items.length;
-            const entries = native(() => addon.csrRows(csc, items));
+            const entries = native(() => addon.csrRows(csc, items, AS_STORED));
             const nE = entries.indices.length;
             const pre = w.bag('encoder_weight', entries, b);
             const Wg = w.gather('decoder_weight', entries.indices);
@@ -207,7 +210,7 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     if (this.codes && this.codes.w === w && this.codes.data === data) return this.codes.H;
     const h = w.shape('encoder_bias')[0]!;
     const all = Int32Array.from({ length: data.nItems }, (_, i) => i);
-    const entries = native(() => addon.csrRows(data.csc, all));
+    const entries = native(() => addon.csrRows(data.csc, all, AS_STORED));
     const pre = w.bag('encoder_weight', entries, data.nItems);
     const H = tf.tidy(() => tf.sigmoid(tf.add(tf.tensor2d(pre, [data.nItems, h]), tf.tensor1d(w.get('encoder_bias')))).dataSync() as Float32Array);
     return Float32Array.from(H);

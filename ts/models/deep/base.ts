@@ -2,7 +2,6 @@
 // per-epoch progress with the validation metric, early stopping, cancellation), scoring through TensorFlow.js
 // behind the same NativeModel handle the native models have (so recommend, recommendBatch, evaluate ... work
 // unchanged), and state() / fromState() for the model files.
-import { totalmem } from 'node:os';
 import { RecsysError, argError, native, show } from '../../errors.js';
 import { Dataset } from '../../data/dataset.js';
 import { IdMap, type Id } from '../../data/idmap.js';
@@ -12,7 +11,7 @@ import { addon, type CsrMatrix, type FitOptionsNative, type FitProgress, type Na
 import { Recommender, type CommonParams, type ModelState } from '../base.js';
 import { WASM_HEAP_BYTES, backendFailure, deepBackendInfo, engineMark, guardBackend, initDeepBackend, tfSync, type Tf } from './backend.js';
 import { ParamStore, type StateTensors } from './params.js';
-import { FLOAT_LIMIT, type ParamSpec } from '../params.js';
+import { FLOAT_LIMIT, defaultMaxMemoryBytes, type ParamSpec } from '../params.js';
 
 export type { StateTensors } from './params.js';
 
@@ -181,7 +180,7 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
   protected checkMemory(train: Dataset): void {
     const need = this.memoryNeed(train);
     const total = need.host + need.tensors;
-    const max = this.params.maxMemoryBytes ?? totalmem() / 2;
+    const max = this.params.maxMemoryBytes ?? defaultMaxMemoryBytes();
     const sizes = `${train.nUsers} users x ${train.nItems} items`;
     if (need.largest > MAX_ARRAY) {
       throw new RecsysError(
