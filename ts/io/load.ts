@@ -151,6 +151,8 @@ function instantiate(path: string, meta: ModelFileMeta, create: Create, params: 
   try {
     model = create(params);
   } catch (err) {
+    // A missing optional package (TensorFlow.js for a deep model) is not the file's fault.
+    if (err instanceof RecsysError && err.code === 'E_DEPENDENCY') throw err;
     throw fail(path, `its ${meta.class} parameters are not valid here (${(err as Error).message})`, err);
   }
   if (model.name !== meta.class) throw fail(path, `class '${meta.class}' built a '${model.name}'`);
