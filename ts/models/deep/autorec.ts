@@ -119,6 +119,7 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     };
   }
 
+  /** @internal */
   protected makeTrainer(tf: Tf, data: Dataset, full: Dataset): Trainer {
     if (!full.hasRatings) throw argError('AutoRec needs ratings: the training data has none');
     const h = this.params.hidden ?? 500;
@@ -196,6 +197,7 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     return { fitPart: s.train, valid: s.test };
   }
 
+  /** @internal */
   protected override validate(tf: Tf, w: ParamStore, fitPart: Dataset, valid: Dataset): ValidationResult {
     const r = evaluate(
       { trainData: fitPart, scoreUsersDense: (u) => this.scoreRows(tf, w, fitPart, u), predictDense: (u, i) => this.predictRows(tf, w, fitPart, u, i) },
@@ -240,7 +242,7 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     return s;
   }
 
-  /** The decoder's outputs for users (rows x items), unclipped and without the baseline fallback. */
+  /** @internal The decoder's outputs for users (rows x items), unclipped and without the baseline fallback. */
   protected override rawScores(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
     const H = this.itemCodes(tf, w, data);
     const h = w.shape('encoder_bias')[0]!;
@@ -253,6 +255,7 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     return Float32Array.from(out);
   }
 
+  /** @internal */
   protected scoreRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
     const nI = data.nItems;
     const rows = Int32Array.from(users, (u) => (u >= 0 && u < data.nUsers ? u : -1));
@@ -272,6 +275,7 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     return scores;
   }
 
+  /** @internal */
   protected override predictRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array, items: Int32Array): Float32Array {
     const H = this.itemCodes(tf, w, data);
     const h = w.shape('encoder_bias')[0]!;
@@ -329,7 +333,7 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     return this.interactionsFromState(state, users, items, true);
   }
 
-  /** Users: their decoder rows. */
+  /** @internal Users: their decoder rows. */
   protected override userVectors(_tf: Tf, w: ParamStore): { data: Float32Array; dim: number } {
     return { data: w.get('decoder_weight'), dim: w.shape('encoder_bias')[0]! };
   }

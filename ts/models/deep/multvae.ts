@@ -174,6 +174,7 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
     return h;
   }
 
+  /** @internal */
   protected makeTrainer(tf: Tf, data: Dataset): Trainer {
     const nItems = data.nItems;
     const seed = this.params.seed ?? 42;
@@ -254,10 +255,12 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
     return out;
   }
 
+  /** @internal */
   protected scoreRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
     return this.scoreCsr(tf, w, data.csr, users, data.nItems);
   }
 
+  /** @internal */
   protected override scoreNewUser(tf: Tf, w: ParamStore, items: Int32Array): Float32Array {
     const nItems = this.scoringData.nItems;
     const idx = Int32Array.from(new Set(items)).sort();
@@ -279,7 +282,7 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
     return { data: out, dim: h };
   }
 
-  /** Users: the mean of their latent code. */
+  /** @internal Users: the mean of their latent code. */
   protected override userVectors(tf: Tf, w: ParamStore, data: Dataset): { data: Float32Array; dim: number } {
     const nItems = data.nItems;
     const latent = this.dims(nItems).latent;
