@@ -48,7 +48,19 @@ console.log(
     : 'recsys: building the native addon with its built-in BLAS kernels (OpenBLAS not found by pkg-config, or RECSYS_BLAS=none)',
 );
 
-const nodeGyp = require.resolve('node-gyp/bin/node-gyp.js');
+// node-gyp is not a dependency of recsys: npm carries its own and names it in npm_config_node_gyp for lifecycle
+// scripts (npm install, npm run); outside npm, or with an npm that does not set it, the repository's devDependency.
+const nodeGyp = findNodeGyp();
+function findNodeGyp() {
+  const fromNpm = process.env.npm_config_node_gyp;
+  if (fromNpm && existsSync(fromNpm)) return fromNpm;
+  try {
+    return require.resolve('node-gyp/bin/node-gyp.js');
+  } catch {
+    console.error('recsys: node-gyp not found (run the build through npm, which carries it, or npm install node-gyp)');
+    process.exit(1);
+  }
+}
 const jobs = String(Math.max(1, Math.min(4, (await import('node:os')).availableParallelism())));
 const r = spawnSync(process.execPath, [nodeGyp, 'rebuild', ...nodedirArgs, `--jobs=${jobs}`], { cwd: root, stdio: 'inherit' });
 if (r.status !== 0) {
