@@ -417,7 +417,7 @@ function idKind(map: IdMap): 'bigint' | 'double' | 'text' {
   return ints ? 'bigint' : 'double';
 }
 
-/** Loads an id map into table `name` (ix INTEGER, id BIGINT | DOUBLE | VARCHAR). */
+/** @internal Loads an id map into table `name` (ix INTEGER, id BIGINT | DOUBLE | VARCHAR). */
 export async function loadIdTable(db: DuckSession, name: string, map: IdMap): Promise<void> {
   const kind = idKind(map);
   const ix = new Int32Array(map.size);

@@ -227,7 +227,7 @@ export class Dataset {
    * coordinates come back, in chunks, and the CSR is built natively. Dense ids follow the ids' ascending order
    * (numbers numerically, text by UTF-8 bytes), not first appearance as in fromArrays/fromFile. Integer id columns
    * give number ids (text when any id is beyond 2^53), text columns string ids. Needs the optional dependency
-   * @duckdb/node-api (E_UNSUPPORTED without it). Errors: E_IO (no such file), E_PARSE (missing column, wrong type,
+   * @duckdb/node-api (E_DEPENDENCY without it). Errors: E_IO (no such file), E_PARSE (missing column, wrong type,
    * NULL id, non-finite rating or time: the message names the file, row and column), E_DUPLICATE
    * (duplicates: 'error'), E_EMPTY.
    */

@@ -20,7 +20,7 @@ export const DUCKDB_PACKAGE = '@duckdb/node-api@1.5.6-r.1';
 
 let loading: Promise<{ api: NodeApi; raw: Bindings }> | undefined;
 
-/** Imports DuckDB once; E_UNSUPPORTED (with the install command) when the optional dependency is missing. */
+/** @internal Imports DuckDB once; E_DEPENDENCY (with the install command) when the optional dependency is missing. */
 export function loadDuckDB(): Promise<{ api: NodeApi; raw: Bindings }> {
   loading ??= (async () => {
     try {
@@ -32,7 +32,7 @@ export function loadDuckDB(): Promise<{ api: NodeApi; raw: Bindings }> {
     } catch (err) {
       loading = undefined;
       throw new RecsysError(
-        'E_UNSUPPORTED',
+        'E_DEPENDENCY',
         `this needs DuckDB, an optional dependency of recsys that is not installed here (${(err as Error).message}); ` +
           `install it with: npm install ${DUCKDB_PACKAGE}`,
         { cause: err },
@@ -98,7 +98,7 @@ export function duckError(err: unknown, code: RecsysErrorCode, context: string):
 /** Columns of a chunk as typed arrays. */
 export type ColumnKind = 'i32' | 'f32' | 'f64';
 
-/** One in-memory DuckDB with one connection. close() frees it and removes its spill directory. */
+/** @internal One in-memory DuckDB with one connection. close() frees it and removes its spill directory. */
 export class DuckSession {
   private spill?: string;
   private constructor(
@@ -294,7 +294,7 @@ export class DuckSession {
   }
 }
 
-/** Opens a session, runs `f`, and always closes it. */
+/** @internal Opens a session, runs `f`, and always closes it. */
 export async function withDuckDB<T>(options: DuckDBOptions, f: (s: DuckSession) => Promise<T>): Promise<T> {
   const s = await DuckSession.open(options);
   try {
