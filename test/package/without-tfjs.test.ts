@@ -100,11 +100,17 @@ describe('without TensorFlow.js installed', () => {
     // The registry still lists the deep models (their tasks come from the class, not from TensorFlow.js).
     expect(out.listed).toEqual(expect.arrayContaining(['NeuMF', 'GMF', 'MLP', 'MultVAE', 'AutoRec']));
     for (const name of ['NeuMF', 'GMF', 'MLP', 'MultVAE', 'AutoRec']) {
-      expect(out.deep[name]).toBe(`E_DEPENDENCY: ${name} needs TensorFlow.js, an optional dependency of recsys that is not installed here; install it with: ${INSTALL}`);
+      expect(out.deep[name]).toBe(
+        `E_DEPENDENCY: ${name} needs TensorFlow.js, an optional dependency of recsys that is not installed here; install it with: ${INSTALL}`,
+      );
     }
-    expect(out.deep.loadModel).toBe(`E_DEPENDENCY: GMF needs TensorFlow.js, an optional dependency of recsys that is not installed here; install it with: ${INSTALL}`);
+    expect(out.deep.loadModel).toBe(
+      `E_DEPENDENCY: GMF needs TensorFlow.js, an optional dependency of recsys that is not installed here; install it with: ${INSTALL}`,
+    );
     expect(out.deep.registry).toMatch(/^E_DEPENDENCY: NeuMF needs/);
-    expect(out.deep.initDeepBackend).toBe(`E_DEPENDENCY: initDeepBackend needs TensorFlow.js, an optional dependency of recsys that is not installed here; install it with: ${INSTALL}`);
+    expect(out.deep.initDeepBackend).toBe(
+      `E_DEPENDENCY: initDeepBackend needs TensorFlow.js, an optional dependency of recsys that is not installed here; install it with: ${INSTALL}`,
+    );
   });
 
   it('the CLI: info says the deep backend is not available, train fits a C++ model, train --model NeuMF names the install line', () => {
@@ -124,7 +130,9 @@ describe('without TensorFlow.js installed', () => {
 
     const deep = cli('train', '--data', 'u.data', '--model', 'NeuMF', '--out', 'ncf.recsys');
     expect(deep.status).toBe(1);
-    expect(deep.stderr.trim()).toBe(`recsys: NeuMF needs TensorFlow.js, an optional dependency of recsys that is not installed here; install it with: ${INSTALL} (E_DEPENDENCY)`);
+    expect(deep.stderr.trim()).toBe(
+      `recsys: NeuMF needs TensorFlow.js, an optional dependency of recsys that is not installed here; install it with: ${INSTALL} (E_DEPENDENCY)`,
+    );
     expect(existsSync(join(copy, 'ncf.recsys'))).toBe(false);
   });
 });
