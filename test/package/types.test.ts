@@ -2,7 +2,7 @@
 // `import * as r from 'recsys'` under tsc --strict without skipLibCheck whether or not they are installed
 // (TensorFlow.js's own .d.ts files have errors under those settings; an optional package may be absent). The
 // declarations are emitted as `npm pack` ships them (tsconfig.json, stripInternal included) into a scratch
-// node_modules/recsys beside the installed packages: TensorFlow.js among them, DuckDB left out (--omit=optional).
+// node_modules/recsys beside the installed packages: TensorFlow.js among them, DuckDB left out.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';

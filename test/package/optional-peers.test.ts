@@ -1,8 +1,8 @@
-// TensorFlow.js is an optional peer of recsys: a copy of the package whose node_modules lacks @tensorflow/* (as a
-// consumer's does after a plain npm install) imports, fits and serves every C++ model and runs the CLI, while a deep
-// model — constructed, loaded from a file, or asked for by the CLI — raises E_DEPENDENCY with the npm install line.
-// The copy is real files (ts/, package.json) beside symlinks to every other installed package, so Node's own
-// resolution, not a stub, is what fails to find TensorFlow.js.
+// TensorFlow.js and DuckDB are optional peers of recsys: a copy of the package whose node_modules lacks
+// @tensorflow/* and @duckdb/* (as a consumer's does after a plain npm install) imports, fits, saves and loads every
+// C++ model and runs the CLI, while a deep model — constructed, loaded from a file, or asked for by the CLI — and
+// the DuckDB readers raise E_DEPENDENCY with their npm install line. The copy is real files (ts/, package.json)
+// beside symlinks to every other installed package, so Node's own resolution, not a stub, is what fails to find them.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,8 @@ const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
 };
 // The versions we test with (devDependencies), which the message must name.
 const INSTALL = `npm install @tensorflow/tfjs@${pkg.devDependencies['@tensorflow/tfjs']} @tensorflow/tfjs-backend-wasm@${pkg.devDependencies['@tensorflow/tfjs-backend-wasm']}`;
+const DUCKDB = `npm install @duckdb/node-api@${pkg.devDependencies['@duckdb/node-api']} @duckdb/node-bindings@${pkg.devDependencies['@duckdb/node-bindings']}`;
+const OPTIONAL = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@duckdb/node-api', '@duckdb/node-bindings'];
 
 let copy = '';
 
@@ -33,14 +35,14 @@ function cli(...args: string[]) {
 }
 
 beforeAll(() => {
-  copy = mkdtempSync(join(tmpdir(), 'recsys-no-tfjs-'));
+  copy = mkdtempSync(join(tmpdir(), 'recsys-no-peers-'));
   cpSync(join(repo, 'ts'), join(copy, 'ts'), { recursive: true });
   cpSync(join(repo, 'package.json'), join(copy, 'package.json'));
   cpSync(join(repo, 'tsconfig.json'), join(copy, 'tsconfig.json'));
   for (const native of ['build', 'prebuilds']) if (existsSync(join(repo, native))) symlinkSync(join(repo, native), join(copy, native), 'dir');
   mkdirSync(join(copy, 'node_modules'));
   for (const name of readdirSync(join(repo, 'node_modules'))) {
-    if (name === '@tensorflow' || name.startsWith('.')) continue;
+    if (name === '@tensorflow' || name === '@duckdb' || name.startsWith('.')) continue;
     symlinkSync(join(repo, 'node_modules', name), join(copy, 'node_modules', name), 'dir');
   }
   // A deep model file, written here where TensorFlow.js is installed, for the copy to try to load.
@@ -48,29 +50,31 @@ beforeAll(() => {
   const lines = [];
   for (let u = 0; u < 40; u++) for (let j = 0; j < 6; j++) lines.push(`${u}\t${(u * 7 + j * 3) % 30}\t${1 + ((u + j) % 5)}\t${1000 + j}`);
   writeFileSync(join(copy, 'u.data'), lines.join('\n') + '\n');
+  writeFileSync(join(copy, 'u.csv'), 'user,item\n1,2\n');
 });
 
 afterAll(() => {
   if (copy) rmSync(copy, { recursive: true, force: true });
 });
 
-describe('without TensorFlow.js installed', () => {
-  it('package.json lists TensorFlow.js as optional peers at the tested versions, not as dependencies', () => {
-    const all = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    for (const p of ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm']) {
+describe('without TensorFlow.js and DuckDB installed', () => {
+  it('package.json lists them as optional peers at the tested versions, not as dependencies', () => {
+    const all = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; optionalDependencies?: unknown };
+    expect(all.optionalDependencies).toBeUndefined();
+    for (const p of OPTIONAL) {
       expect(all.dependencies[p], p).toBeUndefined();
       expect(pkg.peerDependencies[p], p).toBe(pkg.devDependencies[p]);
       expect(pkg.peerDependenciesMeta[p]?.optional, p).toBe(true);
     }
     expect(INSTALL).toMatch(/^npm install @tensorflow\/tfjs@\d+\.\d+\.\d+ @tensorflow\/tfjs-backend-wasm@\d+\.\d+\.\d+$/);
+    expect(DUCKDB).toMatch(/^npm install @duckdb\/node-api@\d+\.\d+\.\d+\S* @duckdb\/node-bindings@\d+\.\d+\.\d+\S*$/);
   });
 
-  it('recsys imports, the C++ models fit, save, load and recommend, and every deep model raises E_DEPENDENCY', () => {
+  it('recsys imports, the C++ models fit, save, load and recommend, and every deep model and DuckDB reader raises E_DEPENDENCY', () => {
     const script = `
       import { createRequire } from 'node:module';
       import * as r from './ts/index.ts';
-      let resolvable = true;
-      try { createRequire(import.meta.url).resolve('@tensorflow/tfjs'); } catch { resolvable = false; }
+      const resolvable = ${JSON.stringify(OPTIONAL)}.filter((p) => { try { createRequire(import.meta.url).resolve(p); return true; } catch { return false; } });
       const data = r.plantedDataset({ users: 60, items: 40, perUser: 8 });
       const out = { resolvable, recs: {}, deep: {}, listed: r.models.map((m) => m.name) };
       for (const M of [r.ImplicitALS, r.BPR, r.EASE, r.ItemKNN, r.PureSVD, r.BiasedMF, r.Popularity]) {
@@ -83,18 +87,20 @@ describe('without TensorFlow.js installed', () => {
       out.deep.loadModel = code(() => r.loadModel('gmf.recsys'));
       out.deep.registry = code(() => r.modelEntry('NeuMF').create());
       out.deep.initDeepBackend = await r.initDeepBackend().then(() => 'ok', (e) => e.code + ': ' + e.message);
-      out.loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes('@tensorflow'));
+      out.duckdb = await r.Dataset.fromCsv('u.csv').then(() => 'ok', (e) => e.code + ': ' + e.message);
+      out.loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes('@tensorflow') || k.includes('@duckdb'));
       console.log(JSON.stringify(out));`;
     const r = node(['--input-type=module', '-e', script]);
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
-      resolvable: boolean;
+      resolvable: string[];
+      duckdb: string;
       recs: Record<string, number>;
       deep: Record<string, string>;
       listed: string[];
       loaded: string[];
     };
-    expect(out.resolvable).toBe(false);
+    expect(out.resolvable).toEqual([]);
     expect(out.loaded).toEqual([]);
     expect(out.recs).toEqual({ ImplicitALS: 3, BPR: 3, EASE: 3, ItemKNN: 3, PureSVD: 3, BiasedMF: 3, Popularity: 3 });
     // The registry still lists the deep models (their tasks come from the class, not from TensorFlow.js).
@@ -108,6 +114,8 @@ describe('without TensorFlow.js installed', () => {
       `E_DEPENDENCY: GMF needs TensorFlow.js, an optional dependency of recsys that is not installed here; install it with: ${INSTALL}`,
     );
     expect(out.deep.registry).toMatch(/^E_DEPENDENCY: NeuMF needs/);
+    expect(out.duckdb).toMatch(/^E_DEPENDENCY: this needs DuckDB, an optional dependency of recsys that is not installed here \(.*\); install it with: /);
+    expect(out.duckdb.endsWith(`install it with: ${DUCKDB}`)).toBe(true);
     expect(out.deep.initDeepBackend).toBe(
       `E_DEPENDENCY: initDeepBackend needs TensorFlow.js, an optional dependency of recsys that is not installed here; install it with: ${INSTALL}`,
     );
