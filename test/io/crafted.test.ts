@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { models } from '../../ts/index.js';
 import { synthetic } from '../helpers/synthetic.js';
-import { rewrite, tempDir } from './helpers.js';
+import { factorModel, rewrite, tempDir } from './helpers.js';
 
 const tmp = tempDir('recsys-crafted-');
 afterAll(() => tmp.remove());
@@ -116,6 +116,24 @@ describe('crafted model files', () => {
     rewrite(src, p, (_h, m) => void delete m.params.reg);
     // A missing option takes its default (a format-2 writer always writes them all; a reader stays lenient).
     expect(loadInChild(p)).toMatchObject({ ok: true });
+  });
+
+  it('a train.indptr entry far past the interactions is refused at once', () => {
+    // Found by the fuzz suite (modelfile case 6980): with train.indptr[8] = 2147483646 the seen-item check walked
+    // 2^31 positions past the end of train.indices, whose undefined entries passed every comparison: a hang.
+    // A model from factors has no training interactions: nothing after the bad entry stops the walk early.
+    const src = tmp.path('factors.rsm');
+    factorModel(15, 25, 4, 11).save(src);
+    const p = tmp.path('indptr-huge.rsm');
+    for (const v of [2147483646, 2147483647, 1]) {
+      rewrite(src, p, (h, _m, d) => {
+        new DataView(d.buffer, d.byteOffset).setInt32(h['train.indptr'].data_offsets[0] + 4 * 8, v, true);
+      });
+      const r = loadInChild(p);
+      expect(r, JSON.stringify(r)).toMatchObject({ code: 'E_FORMAT' });
+      expect(r.message).toMatch(/train\.indptr is not non-decreasing/);
+      expect(r.ms).toBeLessThan(10_000);
+    }
   });
 
   it.each([

@@ -68,10 +68,13 @@ function idMap(path: string, side: string, e: IdsEntry, tensors: Record<string, 
 // The seen-item lists must be sorted and unique per user: the native top-K relies on it.
 function checkTrainCsr(path: string, indptr: Int32Array, indices: Int32Array, cols: number): void {
   if (indptr[0] !== 0 || indptr[indptr.length - 1] !== indices.length) throw fail(path, 'train.indptr does not span train.indices');
+  // Every row's range before any row's items: from 0, non-decreasing, to indices.length keeps each entry within
+  // train.indices. Checked row by row with the items, an entry of 2^31 - 2 sent the loop below 2^31 positions past
+  // the end (undefined passes both comparisons): a hang (fuzz, modelfile case 6980).
+  for (let r = 0; r + 1 < indptr.length; r++) if (indptr[r + 1]! < indptr[r]!) throw fail(path, 'train.indptr is not non-decreasing');
   for (let r = 0; r + 1 < indptr.length; r++) {
     const a = indptr[r]!,
       b = indptr[r + 1]!;
-    if (b < a) throw fail(path, 'train.indptr is not non-decreasing');
     let prev = -1;
     for (let p = a; p < b; p++) {
       const c = indices[p]!;
