@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { models } from '../../ts/index.js';
+import { FactorModel, loadModel, models } from '../../ts/index.js';
 import { synthetic } from '../helpers/synthetic.js';
 import { factorModel, rewrite, tempDir } from './helpers.js';
 
@@ -134,6 +134,53 @@ describe('crafted model files', () => {
       expect(r.message).toMatch(/train\.indptr is not non-decreasing/);
       expect(r.ms).toBeLessThan(10_000);
     }
+  });
+
+  it("a fold-in FactorModel's state renamed NMF (class and kind) is refused: negative factors, foreign tensors", () => {
+    // Found by the fuzz suite (modelfile case 8908): the pair NMF / NMF is consistent, but the tensors are not an
+    // NMF state. It loaded as an NMF with negative factors, silently dropping the fold-in settings.
+    const f = factorModel(15, 25, 4, 12);
+    const src = tmp.path('foldin.rsm');
+    const foldIn = { implicit: true, alpha: 2, reg: 0.05, scaleReg: false };
+    FactorModel.fromFactors({
+      users: f.trainData.users,
+      items: f.trainData.items,
+      factors: 4,
+      userFactors: f.userFactors!,
+      itemFactors: f.itemFactors!,
+      foldIn,
+    }).save(src);
+    const p = tmp.path('foldin-as-nmf.rsm');
+    const asNmf = (nonNegative: boolean) =>
+      rewrite(src, p, (h, m, d) => {
+        m.class = 'NMF';
+        m.kind = 'NMF';
+        if (!nonNegative) return;
+        const dv = new DataView(d.buffer, d.byteOffset);
+        for (const t of ['user_factors', 'item_factors']) {
+          const [a, b] = h[t].data_offsets as [number, number];
+          for (let o = a; o < b; o += 4) dv.setFloat32(o, Math.abs(dv.getFloat32(o, true)), true);
+        }
+      });
+    asNmf(false);
+    expectRefused(p, /NMF state: tensor '(user|item)_factors' holds a negative value/);
+    asNmf(true);
+    expectRefused(p, /NMF state: tensor 'foldin(_flags)?' is not part of a NMF state/);
+  });
+
+  it('a Popularity state renamed FactorModel (class and kind) is a valid FactorModel and loads', () => {
+    // Fuzz modelfile case 9300 was an oracle error: global_bias + item_bias is a complete FactorModel state (no
+    // factors), so the file loads and ranks items as the Popularity model did.
+    const src = saved('Popularity');
+    const p = tmp.path('popularity-as-factors.rsm');
+    rewrite(src, p, (_h, m) => {
+      m.class = 'FactorModel';
+      m.kind = 'FactorModel';
+      m.params = {};
+    });
+    const [a, b] = [loadModel(src), loadModel(p)];
+    expect(b.name).toBe('FactorModel');
+    for (const u of a.trainData.users.ids.slice(0, 5)) expect(b.recommend(u, { k: 5 })).toEqual(a.recommend(u, { k: 5 }));
   });
 
   it.each([

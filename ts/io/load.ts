@@ -211,20 +211,22 @@ function finish<M extends Recommender>(
   const train = new Dataset(users, items, { rows: users.size, cols: items.size, indptr, indices });
   rememberFingerprint(train, meta.data.fingerprint);
   let model = built;
+  let optionTensors = new Set<string>();
   if (nativeKind && h.formatVersion < 2) {
-    let params: Record<string, unknown>;
+    let v1: ReturnType<typeof v1Params>;
     try {
-      params = v1Params(meta.class, { ...meta.params }, r.tensors);
+      v1 = v1Params(meta.class, { ...meta.params }, r.tensors);
     } catch (err) {
       throw fail(path, (err as Error).message, err);
     }
-    model = instantiate(path, meta, create, params);
+    model = instantiate(path, meta, create, v1.params);
+    optionTensors = v1.optionTensors;
   }
   if (nativeRestore) {
     Recommender.attachState(model, r.model!, train);
   } else {
     const tensors: Record<string, NativeTensor> = {};
-    for (const n of meta.state) tensors[n] = r.tensors[n]!;
+    for (const n of meta.state) if (!optionTensors.has(n)) tensors[n] = r.tensors[n]!;
     try {
       withPath(path, () => Recommender.attachState(model, { kind: meta.kind, users: meta.users, items: meta.items, tensors }, train));
     } catch (err) {
