@@ -136,6 +136,40 @@ describe('crafted model files', () => {
     }
   });
 
+  it("fold-in settings outside the constructor's range are refused at load; those inside fold users in", () => {
+    // Found by the fuzz suite (modelfile case 5380): foldin[0] (alpha) = 1e30 loaded, then every fold-in failed
+    // with E_NATIVE "not positive definite". The tensor holds [alpha, reg] (V^T V is rebuilt from the factors).
+    const f = factorModel(15, 25, 4, 12);
+    const src = tmp.path('foldin-range.rsm');
+    const foldIn = { implicit: true, alpha: 2, reg: 0.05, scaleReg: false };
+    FactorModel.fromFactors({
+      users: f.trainData.users,
+      items: f.trainData.items,
+      factors: 4,
+      userFactors: f.userFactors!,
+      itemFactors: f.itemFactors!,
+      foldIn,
+    }).save(src);
+    const p = tmp.path('foldin-alpha.rsm');
+    const withFoldIn = (at: number, v: number) =>
+      rewrite(src, p, (h, _m, d) => void new DataView(d.buffer, d.byteOffset).setFloat32(h.foldin.data_offsets[0] + 4 * at, v, true));
+    for (const [at, v] of [
+      [0, 1e30],
+      [1, 1e30],
+      [0, -1],
+    ] as const) {
+      withFoldIn(at, v);
+      expectRefused(p, /tensor 'foldin' holds alpha or reg outside \[0, 1e12\]/);
+    }
+    for (const [at, v] of [
+      [0, 1e12],
+      [1, 0],
+    ] as const) {
+      withFoldIn(at, v);
+      expect(loadInChild(p)).toMatchObject({ ok: true });
+    }
+  });
+
   it("a fold-in FactorModel's state renamed NMF (class and kind) is refused: negative factors, foreign tensors", () => {
     // Found by the fuzz suite (modelfile case 8908): the pair NMF / NMF is consistent, but the tensors are not an
     // NMF state. It loaded as an NMF with negative factors, silently dropping the fold-in settings.
