@@ -53,7 +53,7 @@ function implicitReference(V: Float32Array, k: number, reg: number, alpha: numbe
 }
 
 /** Scores of every item for user vector x, and the model's answer checked against them. */
-function expectScores(got: { item: unknown; score: number }[], ids: unknown[], V: Float32Array, k: number, x: number[], rel: number): void {
+function expectScores(got: { item: unknown; score: number }[], ids: readonly unknown[], V: Float32Array, k: number, x: number[], rel: number): void {
   const ref = ids.map((_, i) => row(V, i, k).reduce((s, v, p) => s + v * x[p]!, 0));
   const scale = Math.max(...ref.map(Math.abs));
   expect(got.length).toBeGreaterThan(0);
