@@ -280,7 +280,13 @@ const Tensor& StateReader::get(const std::string& name, bool want_f32) const {
   if ((want_f32 ? !t.i32.empty() : !t.f32.empty()) || static_cast<int64_t>(have) != numel)
     fail_tensor(name, std::string("must be ") + (want_f32 ? "float32" : "int32") + " with " + std::to_string(numel) +
                           " values");
+  read_.insert(name);
   return t;
+}
+
+void StateReader::check_all_read() const {
+  for (const auto& [name, t] : tensors_)
+    if (!read_.count(name)) fail_tensor(name, "is not part of a " + kind_ + " state");
 }
 
 std::vector<float> StateReader::f32(const std::string& name, const std::vector<int64_t>& shape) {
@@ -344,6 +350,9 @@ std::shared_ptr<Model> restore_model(const std::string& kind, int32_t users, int
   if (it == restorers().end()) fail("E_FORMAT", "no model family of this build restores models of kind '" + kind + "'");
   StateReader reader(kind, users, items, std::move(tensors), std::move(params));
   std::shared_ptr<Model> m = it->second(reader);
+  // A state with tensors its restorer never read is another kind's (a file whose class and kind were renamed
+  // together, say a fold-in FactorModel's state as NMF): refused instead of silently dropping what they held.
+  reader.check_all_read();
   if (!m || m->n_users() != users || m->n_items() != items || m->kind() != kind)
     fail("E_STATE", "the restorer of '" + kind + "' built a model of another kind or size");
   return m;

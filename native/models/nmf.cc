@@ -244,6 +244,13 @@ void init(Napi::Env env, Napi::Object exports) { exports.Set("fitNMF", Napi::Fun
 std::shared_ptr<Model> restore_nmf(StateReader& s) {
   auto m = std::make_shared<NmfModel>();
   restore_factor_state(*m, s, true);
+  // Non-negative factors are what makes it NMF (the fit starts them >= 0 and its multiplicative updates keep them
+  // there); a state with a negative one is another model's (e.g. a FactorModel's relabelled as NMF).
+  for (const auto* side : {&m->U, &m->V})
+    for (float x : *side)
+      if (x < 0.f)
+        s.fail_tensor(side == &m->U ? "user_factors" : "item_factors",
+                      "holds a negative value (NMF factors are non-negative)");
   NmfParams& p = m->params;
   p.factors = m->factors;
   p.reg_pu = s.real_param("regUser");
