@@ -10,6 +10,7 @@ const CASES: ReadonlyArray<readonly [target: string, seed: number, index: number
   ['options', 92752502, 4251, 'MLP validation = 1e-320 holds out nothing: E_ARG naming validation, not E_EMPTY'],
   ['options', 92752502, 5422, 'MultVAE latent 65536: refused by the estimate under the capped maxMemoryBytes'],
   ['http', 92752502, 16983, "'/v1/users/../recommendations' is routed as '/v1/recommendations' (dot segments resolved)"],
+  ['modelfile', 2720205316, 14208, 'ItemKNN neighbor_scores[56] = 3e38: refused at load (scores would overflow), not Infinity'],
 ];
 
 describe('fuzz regressions: cases earlier campaigns reported', () => {

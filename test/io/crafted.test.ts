@@ -106,6 +106,17 @@ describe('crafted model files', () => {
     expectRefused(p, /item_factors' holds values so large that scores would overflow/);
   });
 
+  it('ItemKNN: finite similarities so large that scores would overflow are refused', () => {
+    // Found by the fuzz suite (seed 2720205316, case 14208): neighbor_scores[56] = 3e38 loaded, then recommend
+    // answered a score of Infinity.
+    const src = saved('ItemKNN');
+    const p = tmp.path('itemknn-huge-score.rsm');
+    rewrite(src, p, (h, _m, d) => {
+      new DataView(d.buffer, d.byteOffset).setFloat32(h.neighbor_scores.data_offsets[0], 3e38, true);
+    });
+    expectRefused(p, /neighbor_scores' holds values so large that scores would overflow/);
+  });
+
   it('params the class does not know, or out of range, are refused', () => {
     const src = saved('ImplicitALS', { iterations: 2 });
     const p = tmp.path('als-params.rsm');
