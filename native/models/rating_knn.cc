@@ -186,6 +186,16 @@ class KnnModel : public Model {
   std::vector<uint8_t> uknown, iknown;  // had training ratings
   // The training data, owned: the rule needs both orientations.
   Csr R, C;
+  // A prediction is a baseline plus a weighted mean of rating deviations, each bounded by |mu| + |b_u| + |b_i|
+  // + |r|: past the float range some prediction is +-Infinity though every number held is finite.
+  double prediction_bound() const {
+    auto max_abs = [](const std::vector<float>& v) {
+      double a = 0;
+      for (float x : v) a = std::max(a, static_cast<double>(std::abs(x)));
+      return a;
+    };
+    return 2 * (std::abs(mu) + max_abs(bu) + max_abs(bi) + max_abs(R.data));
+  }
   // Neighbour lists of the x side, each sorted by id.
   std::vector<int64_t> nptr;
   std::vector<Neighbor> nbrs;
@@ -574,6 +584,9 @@ Napi::Value FitKNN(const Napi::CallbackInfo& info) {
                        std::vector<Neighbor>().swap(lists[x]);
                      }
                      ctx.progress(3, 3, NAN, "neighbors");
+                     // A model that saves must load: the loader refuses what this refuses.
+                     if (m->prediction_bound() > std::numeric_limits<float>::max())
+                       fail_diverged(m->kind(), "ratings so large that predictions overflow the float range");
                      return m;
                    },
                    {info[0], info[1]});
@@ -610,6 +623,15 @@ std::shared_ptr<Model> restore_knn(StateReader& s) {
   auto ids = s.i32("neighbor_ids", {-1});
   check_csr(s, ptr, ids, nx, nx, "neighbor_indptr");
   auto sims = s.f32("neighbor_sims", {static_cast<int64_t>(ids.size())});
+  // Every similarity a fit computes (cosine, MSD, Pearson, shrunk Pearson-baseline) lies in [-1, 1]; a file with
+  // others (a crafted 3e38) made recommend answer Infinity. A little slack for rounding.
+  for (size_t p = 0; p < sims.size(); ++p)
+    if (!(std::abs(sims[p]) <= 1.001f))
+      s.fail_tensor("neighbor_sims",
+                    "holds " + std::to_string(sims[p]) + " at " + std::to_string(p) + "; similarities lie in [-1, 1]");
+  if (m->prediction_bound() > std::numeric_limits<float>::max())
+    s.fail_tensor("global_bias",
+                  "and the biases and ratings are so large that predictions would overflow the float range");
   m->nptr.assign(ptr.begin(), ptr.end());
   m->nbrs.resize(ids.size());
   for (size_t p = 0; p < ids.size(); ++p) m->nbrs[p] = Neighbor{ids[p], sims[p]};

@@ -11,6 +11,7 @@ const CASES: ReadonlyArray<readonly [target: string, seed: number, index: number
   ['options', 92752502, 5422, 'MultVAE latent 65536: refused by the estimate under the capped maxMemoryBytes'],
   ['http', 92752502, 16983, "'/v1/users/../recommendations' is routed as '/v1/recommendations' (dot segments resolved)"],
   ['modelfile', 2720205316, 14208, 'ItemKNN neighbor_scores[56] = 3e38: refused at load (scores would overflow), not Infinity'],
+  ['modelfile', 1926696654, 5706, 'KNNWithMeans neighbor_sims[13] = 3e38: refused at load (similarities lie in [-1, 1]), not Infinity'],
 ];
 
 describe('fuzz regressions: cases earlier campaigns reported', () => {

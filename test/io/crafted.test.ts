@@ -117,6 +117,17 @@ describe('crafted model files', () => {
     expectRefused(p, /neighbor_scores' holds values so large that scores would overflow/);
   });
 
+  it.each(['KNNWithMeans', 'KNNBaseline'])('%s: similarities outside [-1, 1] are refused', (name) => {
+    // Found by the fuzz suite (seed 1926696654, case 5706): neighbor_sims[13] = 3e38 loaded, then recommend
+    // answered a score of Infinity.
+    const src = saved(name);
+    const p = tmp.path(`${name}-huge-sim.rsm`);
+    rewrite(src, p, (h, _m, d) => {
+      new DataView(d.buffer, d.byteOffset).setFloat32(h.neighbor_sims.data_offsets[0], 3e38, true);
+    });
+    expectRefused(p, /neighbor_sims' holds 3\d*e\+38.*similarities lie in \[-1, 1\]|neighbor_sims' holds .* similarities lie in \[-1, 1\]/);
+  });
+
   it('params the class does not know, or out of range, are refused', () => {
     const src = saved('ImplicitALS', { iterations: 2 });
     const p = tmp.path('als-params.rsm');
