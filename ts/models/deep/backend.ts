@@ -57,7 +57,8 @@ const PACKAGES: Record<DeepBackendName, string> = {
 };
 
 type Loader = (pkg: string) => unknown;
-let loader: Loader = (pkg) => nodeRequire(pkg);
+const requireLoader: Loader = (pkg) => nodeRequire(pkg);
+let loader: Loader = requireLoader;
 let tfModule: Tf | undefined;
 let current: (DeepBackendInfo & { syncFallback: boolean }) | undefined;
 let warnedSync = false;
@@ -67,7 +68,7 @@ let warnedSync = false;
  * Pass undefined to restore the real loader.
  */
 export function _setDeepBackendLoader(fn: Loader | undefined): void {
-  loader = fn ?? ((pkg) => nodeRequire(pkg));
+  loader = fn ?? requireLoader;
   current = undefined;
   warnedSync = false;
 }
@@ -269,6 +270,24 @@ function wasmDir(): string {
  * runtime is ready when the factory returns. The backend object is then the package's own BackendWasm over that
  * module, registered under 'wasm' so the package's kernels apply. Returns why it could not, or undefined.
  */
+// The parts of the Emscripten module object (which tfjs-backend-wasm.js's factory fills in) used here; the
+// package's own type for it needs @types/emscripten.
+interface WasmModule {
+  instantiateWasm(imports: object, receive: (i: { exports: object }) => void): object;
+  /** Set by the runtime once it has started. */
+  calledRun?: boolean;
+  cwrap?: (name: string, returns: 'number' | null, args: readonly 'number'[]) => (...args: number[]) => number;
+  /** The bindings BackendWasm calls. */
+  tfjs?: {
+    init(): void;
+    initWithThreadsCount(threads: number): void;
+    getThreadsCount(): number;
+    registerTensor(id: number, size: number, memoryOffset: number): void;
+    disposeData(id: number): void;
+    dispose(): void;
+  };
+}
+
 function initWasmSync(): string | undefined {
   let pkg: { BackendWasm?: new (module: unknown) => TF.KernelBackend };
   const before = processListeners();
@@ -296,7 +315,7 @@ function initWasmSync(): string | undefined {
       simd = false;
       compiled = new WA.Module(readFileSync(join(wasmDir(), 'tfjs-backend-wasm.wasm')));
     }
-    const module: Record<string, any> = {
+    const module: WasmModule = {
       instantiateWasm: (imports: object, receive: (i: { exports: object }) => void) => {
         const instance = new WA.Instance(compiled, imports);
         receive(instance);

@@ -515,12 +515,12 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
   }
 
   /** Rebuilds a fitted model from state() output, its ids and its parameters; tensors are checked against them. */
-  static fromState<T extends DeepRecommender<any>>(this: new (params: any) => T, state: StateTensors, input: FromStateInput<T['params']>): T {
+  static fromState<T extends DeepRecommender>(this: new (params?: T['params']) => T, state: StateTensors, input: FromStateInput<T['params']>): T {
     if (state === null || typeof state !== 'object') throw argError('fromState expects the object state() returned');
     if (input === null || typeof input !== 'object') throw argError('fromState expects { users, items, params?, seen? }');
     const users = toIdMap(input.users, 'users');
     const items = toIdMap(input.items, 'items');
-    const m = new this({ ...(input.params ?? {}) });
+    const m = new this({ ...input.params });
     m.restoreState(state, users, items, input.seen);
     return m;
   }
@@ -636,7 +636,7 @@ function oneRow(scores: Float32Array, n: number, k: number, seen: Int32Array | u
 
 class DeepHandle implements NativeModel {
   constructor(
-    private readonly model: DeepRecommender<any>,
+    private readonly model: DeepRecommender,
     readonly nUsers: number,
     readonly nItems: number,
   ) {}
