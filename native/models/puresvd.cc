@@ -6,6 +6,7 @@
 // The same routine is exported as truncatedSVD().
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <memory>
 
 #include "core/blas.h"
@@ -47,6 +48,18 @@ SvdResult randomized_svd(const CsrView& A, const SvdOptions& o, FitContext* ctx)
   // the extra columns only add accuracy), at most min(m, n).
   const int l = static_cast<int>(std::min<int64_t>((o.k + o.oversample + 15) / 16 * 16, std::min(m, n)));
   const int total = o.power_iterations + 2;
+  // The products run in float: past a Frobenius norm of ~1e30 (finite values near FLT_MAX) they overflow and the
+  // SVD cannot converge. Say so up front rather than fail inside LAPACK.
+  if (A.data) {
+    double f2 = 0;
+    for (int64_t p = 0; p < A.nnz(); ++p) f2 += static_cast<double>(A.data[p]) * A.data[p];
+    if (!(std::sqrt(f2) <= 1e30)) {
+      char norm[32];
+      std::snprintf(norm, sizeof norm, "%.3g", std::sqrt(f2));
+      fail_arg(std::string("truncatedSVD: the matrix's values are too large for a float32 SVD (Frobenius norm ") +
+               norm + " > 1e30); rescale them");
+    }
+  }
   // Omega: n x l standard normal, one stream per row, so it does not depend on the thread count.
   std::vector<float> Z(static_cast<size_t>(n) * l), Y(static_cast<size_t>(m) * l);
   parallel_for(
@@ -70,7 +83,8 @@ SvdResult randomized_svd(const CsrView& A, const SvdOptions& o, FitContext* ctx)
   spmm_t(A, Y.data(), l, l, Z.data(), l, o.threads);
   std::vector<float> S(l), Uz(static_cast<size_t>(n) * l), Wt(static_cast<size_t>(l) * l);
   if (blas::svd_thin(static_cast<int>(n), l, Z.data(), l, S.data(), Uz.data(), l, Wt.data(), l) != 0)
-    fail("E_NATIVE", "truncatedSVD: the SVD of the projected matrix did not converge");
+    fail("E_STATE",
+         "truncatedSVD: the SVD of the projected matrix did not converge (values of very different scales?)");
   SvdResult r;
   r.m = static_cast<int32_t>(m);
   r.n = static_cast<int32_t>(n);
