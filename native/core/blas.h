@@ -8,6 +8,8 @@
 #include <string>
 #include <type_traits>
 
+#include "core/dispatch.h"
+
 namespace recsys::blas {
 
 enum class Trans { No, Yes };
@@ -48,7 +50,7 @@ int qr_q(int m, int n, float* A, int lda);
 // (ldvt). A is destroyed. Returns 0, or > 0 when the iteration did not converge.
 int svd_thin(int m, int n, float* A, int lda, float* S, float* U, int ldu, float* Vt, int ldvt);
 
-// Small vector helpers, inline so model loops vectorize. dot keeps 16 partial sums (a fixed order, so the
+// Small vector helpers, inline so model loops vectorize (at the ISA of the RECSYS_KERNEL function they are inlined into). dot keeps 16 partial sums (a fixed order, so the
 // result does not depend on the vector width) because a single float accumulator cannot be vectorized.
 // K > 0 fixes the length at compile time (n is then ignored): the loops unroll fully and short vectors stay in
 // registers; the result is the same as with K = 0 and n = K.

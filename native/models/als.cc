@@ -62,8 +62,8 @@ inline void prefetch_row(const float* row, int k) {
 }
 
 template <int K>
-void cg_steps(const CsrView& R, int32_t b, int32_t e, const float* Y, const float* YtY, int k, float alpha, int steps,
-              float* x, float* r, float* p, float* Ap) {
+RECSYS_KERNEL void cg_steps(const CsrView& R, int32_t b, int32_t e, const float* Y, const float* YtY, int k,
+                            float alpha, int steps, float* x, float* r, float* p, float* Ap) {
   symv<K>(YtY, x, r, k);
   for (int j = 0; j < k; ++j) r[j] = -r[j];
   for (int32_t q = b; q < e; ++q) {
@@ -122,8 +122,8 @@ void solve_cg(const CsrView& R, int32_t row, const float* Y, const float* YtY, i
 
 // The exact solution by Cholesky: A = YtY + sum (c - 1) y y^T, b = sum c p y. Interactions come as (items, values)
 // so fold-in can share it; values may be null (all ones).
-void solve_exact(const int32_t* items, const float* values, int n, const float* Y, const float* YtY, int k, float alpha,
-                 float* x, Scratch& s) {
+RECSYS_KERNEL void solve_exact(const int32_t* items, const float* values, int n, const float* Y, const float* YtY,
+                               int k, float alpha, float* x, Scratch& s) {
   float* A = s.A.data();
   std::copy(YtY, YtY + static_cast<size_t>(k) * k, A);
   std::fill(x, x + k, 0.f);
