@@ -1,7 +1,8 @@
 {
   "variables": {
-    "recsys_blas%": "<!(node scripts/blas-config.mjs mode)",
-    "recsys_arch%": "<!(node scripts/blas-config.mjs arch)"
+    "recsys_blas%": "<!(node scripts/blas-config.mjs mode <(target_arch))",
+    "recsys_arch%": "<!(node scripts/blas-config.mjs arch <(target_arch))",
+    "recsys_dispatch%": "<!(node scripts/blas-config.mjs dispatch <(target_arch))"
   },
   "targets": [
     {
@@ -18,17 +19,18 @@
         "NAPI_EXPERIMENTAL",
         "NAPI_CPP_EXCEPTIONS",
         "NODE_ADDON_API_DISABLE_DEPRECATED",
-        "RECSYS_ARCH_FLAG=\"<(recsys_arch)\""
+        "RECSYS_ARCH_FLAG=\"<(recsys_arch)\"",
+        "RECSYS_DISPATCH=<(recsys_dispatch)"
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-O3", "<(recsys_arch)", "-fexceptions", "-Wall", "-Wno-unused-parameter", "-pthread"],
+      "cflags_cc": ["-std=c++17", "-O3", "<!@(node scripts/blas-config.mjs arch <(target_arch))", "-fexceptions", "-Wall", "-Wno-unused-parameter", "-pthread"],
       "ldflags": ["-pthread"],
       "conditions": [
         ["recsys_blas=='openblas'", {
-          "defines": ["RECSYS_USE_OPENBLAS=1", "RECSYS_BLAS_VERSION=\"<!(node scripts/blas-config.mjs version)\""],
-          "cflags_cc": ["<!@(node scripts/blas-config.mjs cflags)"],
-          "libraries": ["<!@(node scripts/blas-config.mjs libs)"]
+          "defines": ["RECSYS_USE_OPENBLAS=1", "RECSYS_BLAS_VERSION=\"<!(node scripts/blas-config.mjs version <(target_arch))\""],
+          "cflags_cc": ["<!@(node scripts/blas-config.mjs cflags <(target_arch))"],
+          "libraries": ["<!@(node scripts/blas-config.mjs libs <(target_arch))"]
         }]
       ]
     }

@@ -5,29 +5,10 @@
 
 #include "core/blas.h"
 #include "core/common.h"
+#include "core/dispatch.h"
 
 namespace recsys {
 namespace {
-
-const char* simd_level() {
-#if defined(__AVX512F__)
-  return "avx512";
-#elif defined(__AVX2__) && defined(__FMA__)
-  return "avx2+fma";
-#elif defined(__AVX2__)
-  return "avx2";
-#elif defined(__AVX__)
-  return "avx";
-#elif defined(__SSE4_2__)
-  return "sse4.2";
-#elif defined(__SSE2__)
-  return "sse2";
-#elif defined(__ARM_NEON)
-  return "neon";
-#else
-  return "scalar";
-#endif
-}
 
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -35,8 +16,9 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("blas", Napi::String::New(env, blas::backend()));
   o.Set("openblas", Napi::Boolean::New(env, blas::using_openblas()));
   o.Set("hardwareThreads", Napi::Number::New(env, std::thread::hardware_concurrency()));
-  o.Set("simd", Napi::String::New(env, simd_level()));
+  o.Set("simd", Napi::String::New(env, kernel_isa()));
   o.Set("archFlag", Napi::String::New(env, RECSYS_ARCH_FLAG));
+  o.Set("dispatch", Napi::Boolean::New(env, RECSYS_DISPATCH != 0));
 #if defined(__clang__)
   o.Set("compiler", Napi::String::New(env, std::string("clang ") + __clang_version__));
 #elif defined(__GNUC__)

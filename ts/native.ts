@@ -68,8 +68,12 @@ export interface NativeInfo {
   blas: string;
   openblas: boolean;
   hardwareThreads: number;
+  /** The SIMD level the hot kernels run with on this CPU (with dispatch: the best one it supports). */
   simd: string;
+  /** The -march the addon was compiled with (empty: the compiler's default). */
   archFlag: string;
+  /** Whether the hot kernels pick their instruction set at run time (the portable x64 build, prebuilt binaries). */
+  dispatch: boolean;
   compiler: string;
   napiVersion: number;
 }

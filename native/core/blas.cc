@@ -34,8 +34,8 @@ namespace recsys::blas {
 // over k for cache reuse in gemm. Accumulation is in float, as in BLAS.
 namespace ref {
 
-void gemm(Trans ta, Trans tb, int m, int n, int k, float alpha, const float* A, int lda, const float* B, int ldb,
-          float beta, float* C, int ldc) {
+RECSYS_KERNEL void gemm(Trans ta, Trans tb, int m, int n, int k, float alpha, const float* A, int lda, const float* B,
+                        int ldb, float beta, float* C, int ldc) {
   for (int i = 0; i < m; ++i) {
     float* c = C + static_cast<int64_t>(i) * ldc;
     if (beta == 0.f) std::fill(c, c + n, 0.f);
@@ -72,7 +72,8 @@ void gemm(Trans ta, Trans tb, int m, int n, int k, float alpha, const float* A, 
   }
 }
 
-void gemv(Trans ta, int m, int n, float alpha, const float* A, int lda, const float* x, float beta, float* y) {
+RECSYS_KERNEL void gemv(Trans ta, int m, int n, float alpha, const float* A, int lda, const float* x, float beta,
+                        float* y) {
   int ylen = ta == Trans::No ? m : n;
   for (int i = 0; i < ylen; ++i) y[i] = beta == 0.f ? 0.f : beta * y[i];
   if (ta == Trans::No) {
@@ -82,7 +83,7 @@ void gemv(Trans ta, int m, int n, float alpha, const float* A, int lda, const fl
   }
 }
 
-void syrk_t(int n, int m, float alpha, const float* A, int lda, float beta, float* C, int ldc) {
+RECSYS_KERNEL void syrk_t(int n, int m, float alpha, const float* A, int lda, float beta, float* C, int ldc) {
   // Lower triangle by rank-1 updates over the rows of A, then mirrored.
   for (int i = 0; i < n; ++i) {
     float* c = C + static_cast<int64_t>(i) * ldc;

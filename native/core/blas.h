@@ -8,6 +8,8 @@
 #include <string>
 #include <type_traits>
 
+#include "core/dispatch.h"
+
 namespace recsys::blas {
 
 enum class Trans { No, Yes };
@@ -56,12 +58,13 @@ int qr_q(int m, int n, float* A, int lda);
 // (ldvt). A is destroyed. Returns 0, or > 0 when the iteration did not converge.
 int svd_thin(int m, int n, float* A, int lda, float* S, float* U, int ldu, float* Vt, int ldvt);
 
-// Small vector helpers, inline so model loops vectorize. dot keeps 16 partial sums (a fixed order, so the
+// Small vector helpers, always inlined so model loops vectorize (at the ISA of the RECSYS_KERNEL clone they are in;
+// out of line, one baseline copy would serve every clone). dot keeps 16 partial sums (a fixed order, so the
 // result does not depend on the vector width) because a single float accumulator cannot be vectorized.
 // K > 0 fixes the length at compile time (n is then ignored): the loops unroll fully and short vectors stay in
 // registers; the result is the same as with K = 0 and n = K.
 template <int K = 0>
-inline float dot(const float* a, const float* b, int n) {
+RECSYS_INLINE float dot(const float* a, const float* b, int n) {
   const int len = K > 0 ? K : n;
   float acc[16] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
   int i = 0;
@@ -74,7 +77,7 @@ inline float dot(const float* a, const float* b, int n) {
   return s + ((acc[0] + acc[2]) + (acc[1] + acc[3]));
 }
 template <int K = 0>
-inline void axpy(int n, float alpha, const float* x, float* y) {
+RECSYS_INLINE void axpy(int n, float alpha, const float* x, float* y) {
   const int len = K > 0 ? K : n;
   for (int i = 0; i < len; ++i) y[i] += alpha * x[i];
 }

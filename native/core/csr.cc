@@ -317,21 +317,34 @@ inline void prefetch_row(const float* row, int l) {
   for (int j = 0; j < l; j += 16) __builtin_prefetch(row + j);
 }
 constexpr int kAhead = 8;
+
+// c = row r of A times B (l columns).
+RECSYS_KERNEL void spmm_row(const CsrView& A, int32_t r, const float* B, int ldb, int l, float* c) {
+  std::fill(c, c + l, 0.f);
+  const int32_t b = A.row_begin(r), e = A.row_end(r);
+  for (int32_t p = b; p < e; ++p) {
+    if (p + kAhead < e) prefetch_row(B + static_cast<int64_t>(A.indices[p + kAhead]) * ldb, l);
+    blas::axpy(l, A.value(p), B + static_cast<int64_t>(A.indices[p]) * ldb, c);
+  }
+}
+
+// out += A[b..e)^T B[b..e) (l columns, out's leading dimension ld).
+RECSYS_KERNEL void spmm_t_rows(const CsrView& A, int64_t b, int64_t e, const float* B, int ldb, int l, float* out,
+                               int64_t ld) {
+  for (int64_t r = b; r < e; ++r) {
+    const float* br = B + r * ldb;
+    const int32_t pb = A.row_begin(static_cast<int32_t>(r)), pe = A.row_end(static_cast<int32_t>(r));
+    for (int32_t p = pb; p < pe; ++p) {
+      if (p + kAhead < pe) prefetch_row(out + static_cast<int64_t>(A.indices[p + kAhead]) * ld, l);
+      blas::axpy(l, A.value(p), br, out + static_cast<int64_t>(A.indices[p]) * ld);
+    }
+  }
+}
 }  // namespace
 
 void spmm(const CsrView& A, const float* B, int ldb, int l, float* C, int ldc, int threads) {
   parallel_for(
-      A.rows, threads,
-      [&](int64_t r, int) {
-    float* c = C + r * ldc;
-    std::fill(c, c + l, 0.f);
-    const int32_t b = A.row_begin(static_cast<int32_t>(r)), e = A.row_end(static_cast<int32_t>(r));
-    for (int32_t p = b; p < e; ++p) {
-      if (p + kAhead < e) prefetch_row(B + static_cast<int64_t>(A.indices[p + kAhead]) * ldb, l);
-      blas::axpy(l, A.value(p), B + static_cast<int64_t>(A.indices[p]) * ldb, c);
-    }
-      },
-      256);
+      A.rows, threads, [&](int64_t r, int) { spmm_row(A, static_cast<int32_t>(r), B, ldb, l, C + r * ldc); }, 256);
 }
 
 void spmm_t(const CsrView& A, const float* B, int ldb, int l, float* C, int ldc, int threads) {
@@ -349,14 +362,7 @@ void spmm_t(const CsrView& A, const float* B, int ldb, int l, float* C, int ldc,
       out = part[tid - 1].data();
       ld = l;
     }
-    for (int64_t r = b; r < e; ++r) {
-      const float* br = B + r * ldb;
-      const int32_t pb = A.row_begin(static_cast<int32_t>(r)), pe = A.row_end(static_cast<int32_t>(r));
-      for (int32_t p = pb; p < pe; ++p) {
-        if (p + kAhead < pe) prefetch_row(out + static_cast<int64_t>(A.indices[p + kAhead]) * ld, l);
-        blas::axpy(l, A.value(p), br, out + static_cast<int64_t>(A.indices[p]) * ld);
-      }
-    }
+    spmm_t_rows(A, b, e, B, ldb, l, out, ld);
   });
   // Sum the private copies into C in thread order, parallel over C's rows.
   if (nt > 1)

@@ -35,7 +35,7 @@ struct AlsParams {
 };
 
 // Confidence c and c * p of one stored value; binary data counts every stored entry as r = 1.
-inline void confidence(const CsrView& R, int64_t q, float alpha, float& c, float& cp) {
+RECSYS_INLINE void confidence(const CsrView& R, int64_t q, float alpha, float& c, float& cp) {
   float r = R.data ? R.data[q] : 1.f;
   c = 1.f + alpha * std::abs(r);
   cp = r > 0.f ? c : 0.f;
@@ -43,7 +43,7 @@ inline void confidence(const CsrView& R, int64_t q, float alpha, float& c, float
 
 // y = A x for a symmetric k x k A, as a sum of rows (contiguous, vectorizes without a reduction).
 template <int K = 0>
-inline void symv(const float* A, const float* x, float* y, int k_) {
+RECSYS_INLINE void symv(const float* A, const float* x, float* y, int k_) {
   const int k = K > 0 ? K : k_;
   for (int j = 0; j < k; ++j) y[j] = 0.f;
   for (int j = 0; j < k; ++j) blas::axpy<K>(k, x[j], A + static_cast<int64_t>(j) * k, y);
@@ -58,13 +58,13 @@ struct Scratch {
 // The rows of Y a row's entries read are scattered (Y is 25 MB for 100k users): fetching the row kAhead entries
 // ahead hides most of the latency (measured: ~30% less CPU per sweep at 10M interactions).
 constexpr int kAhead = 4;
-inline void prefetch_row(const float* row, int k) {
+RECSYS_INLINE void prefetch_row(const float* row, int k) {
   for (int j = 0; j < k; j += 16) __builtin_prefetch(row + j);
 }
 
 template <int K>
-void cg_steps(const CsrView& R, int32_t b, int32_t e, const float* Y, const float* YtY, int k, float alpha, int steps,
-              float* x, float* r, float* p, float* Ap) {
+RECSYS_INLINE void cg_steps(const CsrView& R, int32_t b, int32_t e, const float* Y, const float* YtY, int k,
+                            float alpha, int steps, float* x, float* r, float* p, float* Ap) {
   symv<K>(YtY, x, r, k);
   for (int j = 0; j < k; ++j) r[j] = -r[j];
   for (int32_t q = b; q < e; ++q) {
@@ -99,6 +99,22 @@ void cg_steps(const CsrView& R, int32_t b, int32_t e, const float* Y, const floa
   }
 }
 
+// cg_steps on rows [b, e) at compile-time length K (0: any k, in the scratch vectors). The dispatch point: the
+// local arrays and cg_steps, inlined here, make one function per K and ISA, with the vectors in registers.
+template <int K>
+RECSYS_KERNEL void cg_row(const CsrView& R, int32_t b, int32_t e, const float* Y, const float* YtY, int k, float alpha,
+                          int steps, float* x, Scratch& s) {
+  if constexpr (K > 0) {
+    // Local arrays: the compiler knows they alias nothing and keeps them in registers.
+    alignas(64) float r[K], p[K], Ap[K], xl[K];
+    std::copy(x, x + K, xl);
+    cg_steps<K>(R, b, e, Y, YtY, K, alpha, steps, xl, r, p, Ap);
+    std::copy(xl, xl + K, x);
+  } else {
+    cg_steps<0>(R, b, e, Y, YtY, k, alpha, steps, x, s.r.data(), s.p.data(), s.Ap.data());
+  }
+}
+
 // A few CG steps on one row, warm-started from x. YtY includes reg * I.
 void solve_cg(const CsrView& R, int32_t row, const float* Y, const float* YtY, int k, float alpha, int steps, float* x,
               Scratch& s) {
@@ -107,24 +123,13 @@ void solve_cg(const CsrView& R, int32_t row, const float* Y, const float* YtY, i
     std::fill(x, x + k, 0.f);
     return;
   }
-  blas::with_factors(k, [&](auto kc) {
-    constexpr int K = decltype(kc)::value;
-    if constexpr (K > 0) {
-      // Local arrays: the compiler knows they alias nothing and keeps them in registers.
-      alignas(64) float r[K], p[K], Ap[K], xl[K];
-      std::copy(x, x + K, xl);
-      cg_steps<K>(R, b, e, Y, YtY, K, alpha, steps, xl, r, p, Ap);
-      std::copy(xl, xl + K, x);
-    } else {
-      cg_steps<0>(R, b, e, Y, YtY, k, alpha, steps, x, s.r.data(), s.p.data(), s.Ap.data());
-    }
-  });
+  blas::with_factors(k, [&](auto kc) { cg_row<decltype(kc)::value>(R, b, e, Y, YtY, k, alpha, steps, x, s); });
 }
 
 // The exact solution by Cholesky: A = YtY + sum (c - 1) y y^T, b = sum c p y. Interactions come as (items, values)
 // so fold-in can share it; values may be null (all ones). False when A is not positive definite in float.
-bool solve_exact(const int32_t* items, const float* values, int n, const float* Y, const float* YtY, int k, float alpha,
-                 float* x, Scratch& s) {
+RECSYS_KERNEL bool solve_exact(const int32_t* items, const float* values, int n, const float* Y, const float* YtY,
+                               int k, float alpha, float* x, Scratch& s) {
   float* A = s.A.data();
   std::copy(YtY, YtY + static_cast<size_t>(k) * k, A);
   std::fill(x, x + k, 0.f);

@@ -64,8 +64,8 @@ class SvdppModel : public FactorModel {
 
 // One epoch of SVD++ SGD over users in `order`; rows[] holds each user's ratings in visiting order. Returns the
 // sum of squared errors (before each step).
-double svdpp_epoch(SvdppModel& m, const SgdParams& p, const std::vector<int32_t>& order, const CsrView& R,
-                   const std::vector<RatingPair>& rows) {
+RECSYS_KERNEL double svdpp_epoch(SvdppModel& m, const SgdParams& p, const std::vector<int32_t>& order, const CsrView& R,
+                                 const std::vector<RatingPair>& rows) {
   const int k = m.factors;
   const float lr = static_cast<float>(p.lr), reg = static_cast<float>(p.reg);
   const float lrb = static_cast<float>(p.lr_bias), regb = static_cast<float>(p.reg_bias);

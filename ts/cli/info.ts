@@ -25,9 +25,9 @@ export async function infoCommand(args: string[]): Promise<void> {
   console.log(
     [
       `recsys ${i.version} (Node ${i.node}, N-API ${i.napiVersion})`,
-      `BLAS:     ${i.blas}${i.openblas ? '' : ' (built-in kernels; install libopenblas-dev and pkg-config, then npm run build:native, for OpenBLAS)'}`,
+      `BLAS:     ${i.blas}${i.openblas ? '' : ' (built-in kernels; for OpenBLAS install libopenblas-dev and pkg-config, then npm rebuild recsys, or npm run build:native in a clone)'}`,
       `threads:  ${i.defaultThreads} (threads: 0 in any model uses all of them)`,
-      `SIMD:     ${i.simd} (${i.archFlag})`,
+      `SIMD:     ${i.simd} (${i.dispatch ? `chosen at run time over the ${i.archFlag} baseline` : i.archFlag || 'default -march'})`,
       `compiler: ${i.compiler}`,
     ].join('\n'),
   );
