@@ -34,9 +34,6 @@ export default defineConfig(
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       // `RecsysErrorCode | string` documents the known values of an open set; not a bug.
       '@typescript-eslint/no-redundant-type-constituents': 'off',
-      // Type-level only (a `!` or `as` the compiler no longer needs); harmless. TODO(lead): turn on and run
-      // `eslint --fix` once after the issue-12 merge (71 sites; autofixed now it would collide with every branch).
-      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
     },
   },
   {

@@ -247,9 +247,9 @@ const ri = runInfo(0, ['native = the recsys kernel; TS = the plain-TypeScript re
 console.log(`kernel benchmark: tinybench medians, at least ${time} ms per task; ${describeInfo(ri)}`);
 const bench = new Bench({ time, iterations: 5, warmup: true, warmupIterations: 1 });
 for (const k of chosen) {
-  bench.add(`${k.key}:ts`, () => k.ts() as void);
-  bench.add(`${k.key}:native1`, () => k.native(1) as void);
-  if (k.multiThreaded && all > 1) bench.add(`${k.key}:nativeAll`, () => k.native(0) as void);
+  bench.add(`${k.key}:ts`, () => k.ts());
+  bench.add(`${k.key}:native1`, () => k.native(1));
+  if (k.multiThreaded && all > 1) bench.add(`${k.key}:nativeAll`, () => k.native(0));
 }
 await bench.run();
 rmSync(tmp, { recursive: true, force: true });

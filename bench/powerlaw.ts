@@ -59,7 +59,7 @@ export function powerLawDataset(o: PowerLawOptions): Dataset {
       prob[s] = q[s]!;
       alias[s] = l;
       q[l] = q[l]! + q[s]! - 1;
-      (q[l]! < 1 ? small : large).push(l);
+      (q[l] < 1 ? small : large).push(l);
     }
     for (const i of [...small, ...large]) prob[i] = 1;
   }

@@ -58,7 +58,7 @@ const child = spawn(process.execPath, ['--import', 'tsx', main, 'serve', '--mode
   stdio: ['ignore', 'inherit', 'pipe'],
 });
 let stderr = '';
-child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
 const started = Date.now();
 while (!/at (http:\/\/127\.0\.0\.1:\d+)/.test(stderr)) {
   if (Date.now() - started > 60_000 || child.exitCode !== null) throw new Error(`server did not start: ${stderr}`);

@@ -26,7 +26,7 @@ export function bprEpoch(R: CsrMatrix, s: BprState, o: { lr: number; reg: number
   const nnz = indptr[R.rows]!;
   const k = s.factors;
   const rowOf = new Int32Array(nnz);
-  for (let u = 0; u < R.rows; u++) rowOf.fill(u, indptr[u]!, indptr[u + 1]!);
+  for (let u = 0; u < R.rows; u++) rowOf.fill(u, indptr[u], indptr[u + 1]);
   const has = (u: number, item: number) => {
     let lo = indptr[u]!,
       hi = indptr[u + 1]!;

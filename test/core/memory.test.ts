@@ -19,7 +19,7 @@ const families: Array<[string, (o: { maxMemoryBytes?: number }) => { fit(d: r.Da
   ['PureSVD', (o) => new r.PureSVD({ ...o, factors: 8 })],
   ['EASE', (o) => new r.EASE(o)],
   ['BaselineOnly', (o) => new r.BaselineOnly(o)],
-  ['Popularity', (o) => new r.Popularity(o as object)],
+  ['Popularity', (o) => new r.Popularity(o)],
 ];
 
 describe('maxMemoryBytes', () => {

@@ -125,7 +125,7 @@ describe('fromArrays: ids are numbers or strings', () => {
   });
 
   it('users or items that are not arrays are E_ARG', () => {
-    expect(argErr(() => Dataset.fromArrays({ users: 'abc' as never, items }))).toMatch(/users must be an array of ids/);
+    expect(argErr(() => Dataset.fromArrays({ users: 'abc', items }))).toMatch(/users must be an array of ids/);
     expect(argErr(() => Dataset.fromArrays({ users, items: null as never }))).toMatch(/items must be an array of ids/);
   });
 });

@@ -4,10 +4,10 @@
 import { unlinkSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Dataset, RecsysError, type FromFileOptions } from '../../ts/index.js';
+import { Dataset, RecsysError } from '../../ts/index.js';
 import { PARSE_PRESETS as PRESETS, PARSE_TOKENS, type Preset } from '../helpers/parse_cases.js';
 import { TempDir } from '../helpers/tmpdir.js';
-import { expectMatchesReference, refParse, type RefOptions } from './reference.js';
+import { expectMatchesReference, refParse } from './reference.js';
 
 const tmp = new TempDir();
 afterAll(() => tmp.remove());
@@ -107,7 +107,7 @@ describe('parser fuzzing', () => {
       fc.asyncProperty(opts, bytes, async (o, b) => {
         const path = tmp.file(b);
         try {
-          const ds = await Dataset.fromFile(path, o as FromFileOptions);
+          const ds = await Dataset.fromFile(path, o);
           const named = Object.values(o.columns).some((c) => typeof c === 'string');
           const delimiter = o.delimiter ?? ',';
           const ref = refParse(b, {
@@ -115,7 +115,7 @@ describe('parser fuzzing', () => {
             quote: o.quote ?? delimiter === ',',
             header: o.header ?? named,
             fields: 0,
-            columns: o.columns as RefOptions['columns'],
+            columns: o.columns,
           });
           if (!ref.ok) throw new Error(`native parsed what the reference rejects: ${ref.why}`);
           expectMatchesReference(ds, ref);

@@ -190,7 +190,7 @@ describe('evaluate vs the TS reference on random data', () => {
       expect(Array.from(a.positions)).toEqual([0, 1, 2]);
       const banned = new Set([...trainRow, ...testRow]);
       for (let j = 0; j < 3; j++) {
-        const negs = Array.from(a.negatives.subarray(a.offsets[j]!, a.offsets[j + 1]!));
+        const negs = Array.from(a.negatives.subarray(a.offsets[j], a.offsets[j + 1]));
         expect(negs.length).toBe(Math.min(10, items - 7));
         expect(new Set(negs).size).toBe(negs.length);
         for (const i of negs) expect(i >= 0 && i < items && !banned.has(i)).toBe(true);

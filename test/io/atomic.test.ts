@@ -98,7 +98,7 @@ describe('atomic save', () => {
   async function runChild(args: string[], signal: string, delayMs: number): Promise<void> {
     const p = spawn(process.execPath, ['--import', 'tsx', child, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((res, rej) => {
-      p.stdout!.on('data', (d: Buffer) => d.toString().includes(signal) && res());
+      p.stdout.on('data', (d: Buffer) => d.toString().includes(signal) && res());
       p.on('exit', (code) => rej(new Error(`child exited early (${code})`)));
     });
     await new Promise((r) => setTimeout(r, delayMs));
@@ -126,7 +126,7 @@ describe('atomic save', () => {
   it('removes only stale temporary files of its own naming', () => {
     const dir = tmp.path('stale');
     mkdirSync(dir);
-    const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // a pid whose process has exited
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid; // a pid whose process has exited
     const file = (name: string, ageMs = 0) => {
       writeFileSync(`${dir}/${name}`, 'x');
       if (ageMs) utimesSync(`${dir}/${name}`, new Date(Date.now() - ageMs), new Date(Date.now() - ageMs));

@@ -109,7 +109,7 @@ export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** The error code a native fit function throws for the given arguments (undefined when it does not throw). */
 export function nativeCode(fitName: keyof NativeAddon, ...args: unknown[]): string | undefined {
   // eslint-disable-next-line @typescript-eslint/unbound-method -- the addon's functions do not use `this`
-  const f = addon[fitName] as unknown as (...a: unknown[]) => unknown;
+  const f = addon[fitName] as (...a: unknown[]) => unknown;
   try {
     f(...args);
   } catch (e) {

@@ -76,8 +76,8 @@ describe('KNNBasic / KNNWithMeans / KNNBaseline', () => {
     for (let x = 0; x < d.train.nUsers; x++) {
       const n = cp[x + 1]! - cp[x]!;
       expect(n).toBe(Math.min(5, fp[x + 1]! - fp[x]!));
-      const all = Array.from(full.neighbor_sims!.data.subarray(fp[x]!, fp[x + 1]!)).sort((a, b) => b - a);
-      const kept = Array.from(capped.neighbor_sims!.data.subarray(cp[x]!, cp[x + 1]!)).sort((a, b) => b - a);
+      const all = Array.from(full.neighbor_sims!.data.subarray(fp[x], fp[x + 1])).sort((a, b) => b - a);
+      const kept = Array.from(capped.neighbor_sims!.data.subarray(cp[x], cp[x + 1])).sort((a, b) => b - a);
       expect(kept).toEqual(all.slice(0, n));
     }
   });

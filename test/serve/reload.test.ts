@@ -120,7 +120,7 @@ describe('recsys serve (a real port on 127.0.0.1)', () => {
       env,
     });
     let stderr = '';
-    p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
     await until(() => /at (http:\/\/127\.0\.0\.1:\d+)/.test(stderr), 20000);
     return { p, exited, base: /at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)![1]!, stderr: () => stderr };

@@ -22,7 +22,7 @@ describe('HTTP routes', async () => {
   };
   const post = async (url: string, payload: unknown, headers: Record<string, string> = {}) => {
     const r = await s.app.inject({ method: 'POST', url, payload: payload as string, headers });
-    return { status: r.statusCode, body: r.json() as Json, headers: r.headers };
+    return { status: r.statusCode, body: r.json<Json>(), headers: r.headers };
   };
 
   it('GET recommendations for a user (numeric ids given as text)', async () => {

@@ -146,7 +146,7 @@ describe.skipIf(!found.python)('Spark MLlib ALS <-> recsys', () => {
     const entry = models.find((m) => m.name === 'ImplicitALS');
     let ours: Recommender & { userFactors?: Float32Array };
     if (entry) {
-      ours = entry.create({ factors: 8, iterations: 4, alpha: 2, reg: 0.05, seed: 5, threads: 1 }).fit(split.train) as never;
+      ours = entry.create({ factors: 8, iterations: 4, alpha: 2, reg: 0.05, seed: 5, threads: 1 }).fit(split.train);
     } else {
       const rev = (m: Float32Array, n: number) => {
         const r = new Float32Array(m.length);

@@ -150,7 +150,7 @@ function resolveColumns(
   };
   const names = Object.values(out)
     .filter((c) => c !== undefined)
-    .map((c) => c!.name);
+    .map((c) => c.name);
   if (new Set(names).size !== names.length) throw argError('two roles of the column mapping name the same column');
   return out;
 }

@@ -127,16 +127,16 @@ export class Dataset {
 
   /** Dense item indices of a user's interactions (a view, not a copy). */
   userItems(user: number): Int32Array {
-    return this.csr.indices.subarray(this.csr.indptr[user]!, this.csr.indptr[user + 1]!);
+    return this.csr.indices.subarray(this.csr.indptr[user], this.csr.indptr[user + 1]);
   }
   /** Values of a user's interactions, aligned with userItems (undefined without ratings). */
   userValues(user: number): Float32Array | undefined {
-    return this.csr.data?.subarray(this.csr.indptr[user]!, this.csr.indptr[user + 1]!);
+    return this.csr.data?.subarray(this.csr.indptr[user], this.csr.indptr[user + 1]);
   }
   /** Dense user indices who interacted with an item (a view into the CSC). */
   itemUsers(item: number): Int32Array {
     const c = this.csc;
-    return c.indices.subarray(c.indptr[item]!, c.indptr[item + 1]!);
+    return c.indices.subarray(c.indptr[item], c.indptr[item + 1]);
   }
 
   /** Dense index of a user id; throws E_UNKNOWN_USER. */
@@ -166,7 +166,7 @@ export class Dataset {
   toCoo(): { rows: Int32Array; cols: Int32Array; values?: Float32Array; times?: Float64Array } {
     const { indptr } = this.csr;
     const rows = new Int32Array(this.nnz);
-    for (let u = 0; u < this.csr.rows; u++) rows.fill(u, indptr[u]!, indptr[u + 1]!);
+    for (let u = 0; u < this.csr.rows; u++) rows.fill(u, indptr[u], indptr[u + 1]);
     return { rows, cols: this.csr.indices, values: this.csr.data, times: this.csr.times };
   }
 
@@ -410,7 +410,7 @@ function numberColumn<T extends Float32Array | Float64Array>(
     checkTypedColumn(v, name);
     const a = v as unknown as ArrayLike<number>;
     if (a.length !== n) throw argError(`${name} has ${a.length} entries but users has ${n}`);
-    if (v instanceof Out) out = v as T;
+    if (v instanceof Out) out = v;
     else {
       out = new Out(n);
       for (let p = 0; p < n; p++) out[p] = a[p]!;

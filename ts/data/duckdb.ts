@@ -148,7 +148,7 @@ export class DuckSession {
   /** A small result as rows of JS values (bigints become numbers when safe). */
   async rows(sql: string): Promise<unknown[][]> {
     const r = await this.conn.runAndReadAll(sql);
-    return r.getRowsJS() as unknown[][];
+    return r.getRowsJS();
   }
 
   /**

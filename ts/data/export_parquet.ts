@@ -42,8 +42,8 @@ export async function exportParquet(data: Dataset | TrainTest, dir: string, opti
   if (options.overwrite !== undefined && typeof options.overwrite !== 'boolean') throw argError('overwrite must be a boolean');
   const parts: [Dataset, string][] = [];
   if (data instanceof Dataset) parts.push([data, dir]);
-  else if (data && typeof data === 'object' && (data as TrainTest).train instanceof Dataset && (data as TrainTest).test instanceof Dataset) {
-    parts.push([(data as TrainTest).train, join(dir, 'train')], [(data as TrainTest).test, join(dir, 'test')]);
+  else if (data && typeof data === 'object' && data.train instanceof Dataset && data.test instanceof Dataset) {
+    parts.push([data.train, join(dir, 'train')], [data.test, join(dir, 'test')]);
   } else throw argError('exportParquet expects a Dataset or a split { train, test }');
   for (const [, d] of parts) prepareDir(d, options.overwrite ?? false);
   const out: ExportParquetResult = { files: [], rows: 0 };

@@ -310,7 +310,7 @@ function ratingMetrics(model: Scorer, space: ModelSpaceTest, metrics: string[]):
   const { indptr, indices, data } = space.csr;
   const n = indices.length === 0 ? 0 : indptr[space.csr.rows]!;
   const users = new Int32Array(n);
-  for (let u = 0; u < space.csr.rows; u++) users.fill(u, indptr[u]!, indptr[u + 1]!);
+  for (let u = 0; u < space.csr.rows; u++) users.fill(u, indptr[u], indptr[u + 1]);
   const items = indices.subarray(0, n);
   const pred = model.predictDense(users, items);
   if (pred.length !== n) throw new RecsysError('E_STATE', `predictDense returned ${pred.length} values for ${n} pairs`);

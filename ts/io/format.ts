@@ -428,10 +428,9 @@ export function readModelHeader(path: string): ModelFileHeader {
         throw formatError(path, `tensor '${name}' has a bad shape`);
       if (!Array.isArray(off) || off.length !== 2 || !isInt(off[0]) || !isInt(off[1]) || off[1] < off[0])
         throw formatError(path, `tensor '${name}' has bad data_offsets`);
-      const numel = (shape as number[]).reduce((a, b) => a * b, 1);
-      if ((off[1] as number) - (off[0] as number) !== numel * 4)
-        throw formatError(path, `tensor '${name}' has ${(off[1] as number) - (off[0] as number)} bytes for shape [${shape}]`);
-      tensors.push({ name, dtype, shape: shape as number[], begin: off[0] as number, end: off[1] as number });
+      const numel = shape.reduce((a, b) => a * b, 1);
+      if (off[1] - off[0] !== numel * 4) throw formatError(path, `tensor '${name}' has ${off[1] - off[0]} bytes for shape [${shape}]`);
+      tensors.push({ name, dtype, shape: shape, begin: off[0], end: off[1] });
     }
     tensors.sort((a, b) => a.begin - b.begin || a.end - b.end);
     let at = 0;
@@ -442,7 +441,7 @@ export function readModelHeader(path: string): ModelFileHeader {
     if (at > dataLength) throw formatError(path, `the file is truncated: its tensors need ${at} bytes of data, the file has ${dataLength}`);
     if (at < dataLength) throw formatError(path, `the file has ${dataLength - at} bytes after its last tensor`);
     const meta = checkMeta(path, md.recsys, tensors);
-    return { path, size, formatVersion: version, checksum: md.checksum as string, meta, tensors, headerBytes, dataLength };
+    return { path, size, formatVersion: version, checksum: md.checksum, meta, tensors, headerBytes, dataLength };
   } catch (err) {
     if (err instanceof RecsysError) throw err;
     throw new RecsysError('E_IO', `cannot read model file ${path}: ${(err as Error).message}`, { cause: err });
@@ -471,7 +470,7 @@ function checkMeta(path: string, raw: unknown, tensors: TensorEntry[]): ModelFil
     throw bad('a bad training-data entry');
   // The model's dimensions are at most the id maps', whose sizes the id tensors or lists actually present
   // confirm below: a restorer never sizes anything from a count the file does not back with data.
-  if ((m.users as number) > (d.users as number) || (m.items as number) > (d.items as number)) {
+  if (m.users > d.users || m.items > d.items) {
     throw bad(`model dimensions (${m.users} users, ${m.items} items) larger than its id maps (${d.users}, ${d.items})`);
   }
   const byName = new Map(tensors.map((t) => [t.name, t]));
@@ -492,7 +491,7 @@ function checkMeta(path: string, raw: unknown, tensors: TensorEntry[]): ModelFil
   }
   const ip = byName.get('train.indptr');
   const ix = byName.get('train.indices');
-  if (!ip || ip.dtype !== 'I32' || ip.shape.length !== 1 || ip.shape[0] !== (d.users as number) + 1) throw bad('no valid train.indptr tensor');
+  if (!ip || ip.dtype !== 'I32' || ip.shape.length !== 1 || ip.shape[0] !== d.users + 1) throw bad('no valid train.indptr tensor');
   if (!ix || ix.dtype !== 'I32' || ix.shape.length !== 1 || ix.shape[0] !== d.interactions) throw bad('no valid train.indices tensor');
   if (!Array.isArray(m.state) || !m.state.every((s) => typeof s === 'string' && NAME.test(s) && byName.has(s))) throw bad('a bad state tensor list');
   if (new Set(m.state).size !== m.state.length) throw bad('a repeated state tensor');

@@ -1,7 +1,7 @@
 import { RecsysError, argError, show } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
 import { IdMap, type Id } from '../data/idmap.js';
-import { addon, type FitOptionsNative, type NativeAddon, type NativeModel } from '../native.js';
+import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
 import { resolveParams } from './params.js';
 
@@ -82,7 +82,7 @@ export class FactorModel extends FactorRecommender<CommonParams> {
       if (input.factors < 1) throw argError('foldIn needs factors >= 1');
     }
     // eslint-disable-next-line @typescript-eslint/unbound-method -- the addon's functions do not use `this`
-    const create = (f === undefined ? addon.createFactorModel : addon.createFoldInFactorModel) as NativeAddon['createFactorModel'];
+    const create = f === undefined ? addon.createFactorModel : addon.createFoldInFactorModel;
     const handle = create({
       users: users.size,
       items: items.size,

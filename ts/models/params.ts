@@ -185,5 +185,5 @@ export function sameSpec<T extends object>(params: object, copy: T): T {
 
 /** Rule: lo <= hi when both are set. */
 export function ordered(lo: string, hi: string): (p: Readonly<Record<string, unknown>>) => string | undefined {
-  return (p) => (typeof p[lo] === 'number' && typeof p[hi] === 'number' && (p[lo] as number) > (p[hi] as number) ? `${lo} must be <= ${hi}` : undefined);
+  return (p) => (typeof p[lo] === 'number' && typeof p[hi] === 'number' && p[lo] > p[hi] ? `${lo} must be <= ${hi}` : undefined);
 }

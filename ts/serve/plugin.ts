@@ -101,7 +101,7 @@ export function errorHandler(err: FastifyError | RecsysError, req: FastifyReques
     reply.code(status).send(errorBody(err.code, err.message));
     return;
   }
-  const e = err as FastifyError;
+  const e = err;
   if (e.validation) {
     reply.code(400).send(errorBody('E_ARG', e.message));
     return;
@@ -156,7 +156,7 @@ function openapi(prefix: string, routes: RouteDef[], withAuth: boolean): Record<
       };
     }
     paths[url] ??= {};
-    paths[url]![r.method.toLowerCase()] = {
+    paths[url][r.method.toLowerCase()] = {
       summary: r.summary,
       parameters: parameters.length ? parameters : undefined,
       requestBody: s.body ? { required: true, content: { 'application/json': { schema: s.body } } } : undefined,

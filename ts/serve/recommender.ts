@@ -149,7 +149,7 @@ function warm(model: Recommender): void {
 }
 
 function toScores(list: Recommendation[]): ItemScore[] {
-  return list as ItemScore[];
+  return list;
 }
 
 export function createRecommender(options: CreateRecommenderOptions): RecommenderService {

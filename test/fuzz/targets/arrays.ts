@@ -84,7 +84,7 @@ export const target: Target<Case> = {
               vals[p] = g.pick([NaN, Infinity, -Infinity]);
               invalid.push(`${col}[${p}] = ${vals[p]} in a ${kind}`);
             }
-            const a = typed(g, kind, vals as number[], how);
+            const a = typed(g, kind, vals, how);
             if (kind === 'BigInt64Array') invalid.push(`${col} is a BigInt64Array`);
             if (how === 'detached') invalid.push(`${col} is detached`);
             if (how === 'shared') shared = true;

@@ -158,7 +158,7 @@ export const target: Target<Case, Srv[]> = {
         maxItems: 20,
         bodyLimit: 8192,
         token,
-      } as never);
+      });
       const ds = server.recommender.model.trainData;
       const users = ds.users.ids.map(String);
       const items = ds.items.ids.map(String);

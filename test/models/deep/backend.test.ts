@@ -72,7 +72,7 @@ describe('deep backend selection', () => {
     _setDeepBackendLoader((pkg) => {
       if (pkg === '@tensorflow/tfjs-node') {
         if (!tf.findBackendFactory('tensorflow')) {
-          tf.registerBackend('tensorflow', tf.findBackendFactory('cpu')!);
+          tf.registerBackend('tensorflow', tf.findBackendFactory('cpu'));
           for (const k of cpuKernels) tf.registerKernel({ ...k, backendName: 'tensorflow' });
         }
         return {};

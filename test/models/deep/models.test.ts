@@ -202,7 +202,7 @@ describe('deep model fits', () => {
     const loss = (v: TF.Tensor, m: TF.Tensor, wd: TF.Tensor, b: TF.Tensor) => {
       const hid = tf.sigmoid(tf.add(tf.matMul(Rt, v as TF.Tensor2D), m));
       const out = tf.add(tf.matMul(hid, wd as TF.Tensor2D, false, true), b);
-      return tf.div(tf.sum(tf.mul(Mt, tf.square(tf.sub(out, Rt)))), active) as TF.Scalar;
+      return tf.div<TF.Scalar>(tf.sum(tf.mul(Mt, tf.square(tf.sub(out, Rt)))), active);
     };
     const grads = tf
       .grads(loss)([tf.tensor2d(V, [nU, h]), tf.tensor1d(mu), tf.tensor2d(W, [nU, h]), tf.tensor1d(bd)])

@@ -226,7 +226,7 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
 
   /** A shared option: the parameter if given, else this model's default. */
   protected opt<K extends keyof DeepDefaults>(key: K): DeepDefaults[K] {
-    return (this.params[key] ?? this.defaults()[key]) as DeepDefaults[K];
+    return this.params[key] ?? this.defaults()[key];
   }
 
   // ---- fitting ---------------------------------------------------------------------------------------------
@@ -579,7 +579,7 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
     const rows = new Int32Array(idx.length);
     for (let u = 0; u < users.size; u++) {
       if (ptr[u + 1]! < ptr[u]!) throw argError(`${this.name} state: interactions.indptr is not monotone`);
-      rows.fill(u, ptr[u]!, ptr[u + 1]!);
+      rows.fill(u, ptr[u], ptr[u + 1]);
     }
     for (let p = 0; p < idx.length; p++)
       if (idx[p]! < 0 || idx[p]! >= items.size) throw argError(`${this.name} state: interactions.indices holds an unknown item`);

@@ -42,5 +42,5 @@ export function multVaeLoss(
 ): { loss: TF.Scalar; nll: TF.Scalar; kl: TF.Scalar } {
   const nll = tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits), x), 1)));
   const kl = tf.mean(tf.mul(0.5, tf.sum(tf.sub(tf.add(tf.exp(logvar), tf.square(mu)), tf.add(1, logvar)), 1)));
-  return { loss: tf.add(nll, tf.mul(beta, kl)) as TF.Scalar, nll: nll as TF.Scalar, kl: kl as TF.Scalar };
+  return { loss: tf.add<TF.Scalar>(nll, tf.mul(beta, kl)), nll: nll as TF.Scalar, kl: kl as TF.Scalar };
 }

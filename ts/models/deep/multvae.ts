@@ -147,8 +147,8 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
   private encode(tf: Tf, pre0: TF.Tensor2D, dense: Map<string, TF.Tensor>, nItems: number): { mu: TF.Tensor2D; logvar: TF.Tensor2D } {
     const d = this.dims(nItems);
     const L = d.enc.length - 1;
-    let h = tf.add(pre0, dense.get('encoder_0_bias')!) as TF.Tensor2D;
-    for (let l = 1; l < L; l++) h = tf.add(matMul(tf, tf.tanh(h), dense.get(`encoder_${l}_weight`)!), dense.get(`encoder_${l}_bias`)!) as TF.Tensor2D;
+    let h = tf.add<TF.Tensor2D>(pre0, dense.get('encoder_0_bias')!);
+    for (let l = 1; l < L; l++) h = tf.add<TF.Tensor2D>(matMul(tf, tf.tanh(h), dense.get(`encoder_${l}_weight`)!), dense.get(`encoder_${l}_bias`)!);
     const b = pre0.shape[0];
     return { mu: tf.slice(h, [0, 0], [b, d.latent]), logvar: tf.slice(h, [0, d.latent], [b, d.latent]) };
   }
@@ -168,7 +168,7 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
     const L = this.dims(nItems).dec.length - 1;
     let h = z;
     for (let l = 0; l < L; l++) {
-      h = tf.add(matMul(tf, h, dense.get(`decoder_${l}_weight`)!), dense.get(`decoder_${l}_bias`)!) as TF.Tensor2D;
+      h = tf.add<TF.Tensor2D>(matMul(tf, h, dense.get(`decoder_${l}_weight`)!), dense.get(`decoder_${l}_bias`)!);
       if (l < L - 1) h = tf.tanh(h);
     }
     return h;
@@ -220,7 +220,7 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
               const f = (...a: TF.Tensor[]) => {
                 const dense = new Map(names.map((nm, j) => [nm, a[j + 1]!]));
                 const { mu, logvar } = this.encode(tf, a[0] as TF.Tensor2D, dense, nItems);
-                const z = tf.add(mu, tf.mul(eps, tf.exp(tf.mul(0.5, logvar)))) as TF.Tensor2D;
+                const z = tf.add<TF.Tensor2D>(mu, tf.mul(eps, tf.exp(tf.mul(0.5, logvar))));
                 return multVaeLoss(tf, this.decode(tf, z, dense, nItems), xt, mu, logvar, beta).loss;
               };
               const { value, grads } = tf.valueAndGrads(f)(args);
@@ -248,7 +248,7 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
         const s = tf.tidy(() =>
           tf.logSoftmax(this.decode(tf, this.encode(tf, tf.tensor2d(pre, [part.length, pre.length / part.length]), dense, nItems).mu, dense, nItems)),
         );
-        out.set(s.dataSync() as Float32Array, b0 * nItems);
+        out.set(s.dataSync(), b0 * nItems);
         s.dispose();
       }
     });
@@ -295,7 +295,7 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
         const part = Int32Array.from({ length: Math.min(block, data.nUsers - b0) }, (_, j) => b0 + j);
         const { pre } = this.firstLayer(w, data.csr, part);
         const mu = tf.tidy(() => this.encode(tf, tf.tensor2d(pre, [part.length, pre.length / part.length]), dense, nItems).mu);
-        out.set(mu.dataSync() as Float32Array, b0 * latent);
+        out.set(mu.dataSync(), b0 * latent);
         mu.dispose();
       }
     });

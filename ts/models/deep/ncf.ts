@@ -354,7 +354,7 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
         const b = part.length;
         const scores = tf.tidy(() => {
           const P = tf.tensor2d(w.gather('user_embedding', part), [b, s.width]);
-          let z: TF.Tensor2D = tf.add(tf.zeros([b, nI]), tf.reshape(dense[o + 1]!, [1, 1])) as TF.Tensor2D;
+          let z: TF.Tensor2D = tf.add<TF.Tensor2D>(tf.zeros([b, nI]), tf.reshape(dense[o + 1]!, [1, 1]));
           if (QG && hG) z = tf.add(z, matMulT(tf, tf.mul(tf.slice(P, [0, 0], [b, s.fG]), hG), QG));
           if (B) {
             const A = tf.matMul(tf.slice(P, [0, s.fG], [b, s.dM]), tf.slice(dense[0] as TF.Tensor2D, [0, 0], [s.dM, h1]));
@@ -365,7 +365,7 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
           }
           return z;
         });
-        out.set(scores.dataSync() as Float32Array, b0 * nI);
+        out.set(scores.dataSync(), b0 * nI);
         scores.dispose();
       }
     });
@@ -393,7 +393,7 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
             dense,
           ),
         );
-        out.set(z.dataSync() as Float32Array, b0);
+        out.set(z.dataSync(), b0);
         z.dispose();
       }
     });

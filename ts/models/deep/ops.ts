@@ -17,10 +17,10 @@ export function matMul(tf: Tf, a: TF.Tensor, b: TF.Tensor): TF.Tensor2D {
     f = tf.customGrad(((x: TF.Tensor, y: TF.Tensor, save: TF.GradSaveFunc) => {
       save([x, y]);
       return {
-        value: tf.matMul(x as TF.Tensor2D, y as TF.Tensor2D),
+        value: tf.matMul(x, y),
         gradFunc: (dy: TF.Tensor, saved: TF.Tensor[]) => [
-          tf.matMul(dy as TF.Tensor2D, tf.transpose(saved[1]! as TF.Tensor2D)),
-          tf.matMul(tf.transpose(saved[0]! as TF.Tensor2D), dy as TF.Tensor2D),
+          tf.matMul(dy, tf.transpose(saved[1]! as TF.Tensor2D)),
+          tf.matMul(tf.transpose(saved[0]! as TF.Tensor2D), dy),
         ],
       };
     }) as unknown as Parameters<Tf['customGrad']>[0]) as unknown as (a: TF.Tensor, b: TF.Tensor) => TF.Tensor2D;
@@ -31,5 +31,5 @@ export function matMul(tf: Tf, a: TF.Tensor, b: TF.Tensor): TF.Tensor2D {
 
 /** @internal a times b^T without the slow transposed path (b^T materialised). */
 export function matMulT(tf: Tf, a: TF.Tensor, b: TF.Tensor): TF.Tensor2D {
-  return tf.matMul(a as TF.Tensor2D, tf.transpose(b as TF.Tensor2D));
+  return tf.matMul(a, tf.transpose(b as TF.Tensor2D));
 }
