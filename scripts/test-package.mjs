@@ -115,13 +115,14 @@ if (recs.length !== 1 || recs[0].item !== 'alien') throw new Error('recommend: '
 if (model.recommendBatch(['ann', 'bob'], { k: 10 }).length !== 2) throw new Error('recommendBatch');
 new Popularity().fit(data).recommendForNewUser({ items: ['dune'] });
 
-// Four taste groups of 10 items; each user has 6 items of their group; the 7th is held out and must come first.
+// Four taste groups of 10 items; each user has 6 items of their group: the first recommendation must be one of
+// the 4 other items of the user's group, not an item of another group.
 const users = [], items = [];
 for (let u = 0; u < 200; u++) for (let j = 0; j < 6; j++) { users.push('u' + u); items.push('g' + (u % 4) + '-' + ((u + j) % 10)); }
 const als = new ImplicitALS({ factors: 8, iterations: 10, threads: 1, seed: 1 }).fit(Dataset.fromArrays({ users, items }));
 let hits = 0;
-for (let u = 0; u < 200; u++) if (als.recommend('u' + u, { k: 1 })[0].item === 'g' + (u % 4) + '-' + ((u + 6) % 10)) hits++;
-if (hits < 190) throw new Error('ImplicitALS ranked the held-out item first for ' + hits + ' of 200 users');
+for (let u = 0; u < 200; u++) if (als.recommend('u' + u, { k: 1 })[0].item.startsWith('g' + (u % 4) + '-')) hits++;
+if (hits < 190) throw new Error('ImplicitALS ranked an item of the user group first for ' + hits + ' of 200 users');
 
 try {
   new NeuMF();
@@ -177,7 +178,7 @@ for (const major of majors) {
     const r = run('node', [f], { cwd: app, env });
     check(
       r.status === 0 && /quickstart ok/.test(r.out),
-      `Node ${major}: README quickstart as ${f.endsWith('mjs') ? 'ESM' : 'CommonJS'}: ${r.out.trim().split('\n').pop()}`,
+      `Node ${major}: README quickstart as ${f.endsWith('mjs') ? 'ESM' : 'CommonJS'}: ${r.status === 0 ? r.out.trim().split('\n').pop() : r.out.slice(-1500)}`,
     );
   }
   const ts = run('npm', ['install', '--no-audit', '--no-fund', '--save-dev', `typescript@${TS_VERSION}`, `@types/node@${TYPES_NODE}`], { cwd: app, env });
@@ -193,6 +194,8 @@ for (const major of majors) {
       [
         'node_modules/typescript/bin/tsc',
         '--strict',
+        // as \`tsc --init\` sets it: fastify's logger types (pino) need it under module commonjs
+        '--esModuleInterop',
         '--noEmit',
         '--module',
         mod,
