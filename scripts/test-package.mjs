@@ -146,7 +146,10 @@ for (const major of majors) {
   console.log(`\n=== Node ${major}`);
   const node = nodeBinary(major);
   const bin = cleanPath(node, major);
-  const env = { HOME: process.env.HOME, PATH: bin, npm_config_cache: process.env.npm_config_cache ?? join(homedir(), '.npm') };
+  // The caller's environment (proxy and CA settings: NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, HTTPS_PROXY, ...) without
+  // what npm run added (npm_*: it names npm's node-gyp, among others) and with the clean PATH.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'PATH'));
+  Object.assign(env, { PATH: bin, npm_config_cache: process.env.npm_config_cache ?? join(homedir(), '.npm') });
   const none = run('sh', ['-c', 'command -v g++ || command -v gcc || command -v cc || command -v make || command -v python3 || command -v pkg-config'], {
     env,
   });
