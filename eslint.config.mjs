@@ -53,26 +53,6 @@ export default defineConfig(
     },
   },
   {
-    // TODO(lead): values typed `any` in the library: optional modules loaded by dynamic import (tfjs, duckdb),
-    // JSON read back from files, a tfjs `any` in the deep-model base. Type them, then drop this block
-    // (28 findings on 2026-12-05); every other file of ts/ is held to these rules already.
-    files: [
-      'ts/models/deep/backend.ts',
-      'ts/models/deep/base.ts',
-      'ts/data/bigdata.ts',
-      'ts/data/iteminfo.ts',
-      'ts/serve/recommender.ts',
-      'ts/eval/evaluate.ts',
-    ],
-    rules: {
-      '@typescript-eslint/no-explicit-any': 'off',
-      '@typescript-eslint/no-unsafe-argument': 'off',
-      '@typescript-eslint/no-unsafe-assignment': 'off',
-      '@typescript-eslint/no-unsafe-call': 'off',
-      '@typescript-eslint/no-unsafe-return': 'off',
-    },
-  },
-  {
     // Plain-JS build scripts and this file: not in the TypeScript program.
     files: ['**/*.mjs', '**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],

@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Vite transforms .ts/.mts by default; ts/package_root.cts is TypeScript too.
+  oxc: { include: /\.[cm]?tsx?$/ },
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],

@@ -17,9 +17,19 @@ import { blasMode, marchFlag, sources } from './blas-config.mjs';
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The node-gyp entry point to run (the one place that says where node-gyp comes from). */
+/**
+ * The node-gyp entry point to run (the one place that says where node-gyp comes from). node-gyp is not a
+ * dependency of recsys: npm carries its own and names it in npm_config_node_gyp for lifecycle scripts (npm
+ * install, npm run); outside npm, or with an npm that does not set it, the repository's devDependency.
+ */
 export function nodeGyp() {
-  return require.resolve('node-gyp/bin/node-gyp.js');
+  const fromNpm = process.env.npm_config_node_gyp;
+  if (fromNpm && existsSync(fromNpm)) return fromNpm;
+  try {
+    return require.resolve('node-gyp/bin/node-gyp.js');
+  } catch {
+    throw new Error('node-gyp not found (run the build through npm, which carries it, or npm install node-gyp)');
+  }
 }
 
 /** Where progress lines go: stdout, or the terminal when npm captures stdout. */

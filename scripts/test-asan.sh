@@ -39,7 +39,7 @@ build_start=$SECONDS
   tail -50 "$work/build.log"; echo 'test:asan: FAILED (the sanitizer build did not compile)'; exit 1; }
 addon=$tree/build/Release/recsys.node
 ldd "$addon" | grep -q libasan || { echo "test:asan: FAILED ($addon is not linked against libasan)"; exit 1; }
-(cd "$tree" && node_modules/.bin/tsc -p tsconfig.json)
+(cd "$tree" && node scripts/build-ts.mjs)
 build_s=$((SECONDS - build_start))
 
 cxx=${CXX:-g++}

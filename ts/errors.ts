@@ -10,6 +10,7 @@ export type RecsysErrorCode =
   | 'E_UNKNOWN_ITEM' // an item id the model or dataset does not know
   | 'E_NOT_FITTED' // a model used before fit
   | 'E_UNSUPPORTED' // the model cannot do this (e.g. no fold-in)
+  | 'E_DEPENDENCY' // an optional package this needs is not installed (message has the npm install line)
   | 'E_CANCELLED' // an async fit stopped by its AbortSignal
   | 'E_MEMORY' // an allocation would not fit
   | 'E_STATE' // an internal state that should not happen

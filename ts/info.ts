@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { addon, type NativeInfo } from './native.js';
+import { PACKAGE_ROOT } from './package_root.cjs';
 
 export interface RecsysInfo extends NativeInfo {
   version: string;
@@ -10,14 +10,21 @@ export interface RecsysInfo extends NativeInfo {
   defaultThreads: number;
 }
 
-let version: string | undefined;
-/** The package version (from package.json, read once). */
+interface PackageJson {
+  version: string;
+  peerDependencies: Record<string, string>;
+}
+
+let pkg: PackageJson | undefined;
+/** recsys's own package.json (read once). */
+export function packageJson(): PackageJson {
+  pkg ??= JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as PackageJson;
+  return pkg;
+}
+
+/** The package version (from package.json). */
 export function packageVersion(): string {
-  if (version === undefined) {
-    const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-    version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
-  }
-  return version;
+  return packageJson().version;
 }
 
 /** Version, BLAS backend, threads and compiler flags of the loaded native addon. */
@@ -28,7 +35,8 @@ export function info(): RecsysInfo {
 
 /**
  * The TensorFlow.js backend the deep models (NeuMF, AutoRec, MultVAE) run on, choosing it if none was chosen
- * yet. This loads TensorFlow.js; info() does not.
+ * yet. This loads TensorFlow.js; info() does not. E_DEPENDENCY (with the npm install line) when TensorFlow.js, an
+ * optional peer of recsys, is not installed.
  */
 export async function deepInfo(): Promise<import('./models/deep/backend.js').DeepBackendInfo> {
   const { initDeepBackend } = await import('./models/deep/backend.js');

@@ -1,9 +1,7 @@
 // Loads the compiled addon (prebuilds/ or build/Release via node-gyp-build) and declares its shape.
 // Everything native goes through this file; the rest of ts/ never calls require() on the addon itself.
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RecsysError } from './errors.js';
+import { PACKAGE_ROOT, packageRequire } from './package_root.cjs';
 
 /** A CSR matrix as shared between TS and C++ (rows = users unless said otherwise). */
 export interface CsrMatrix {
@@ -24,8 +22,11 @@ export interface TopKResult {
   scores: Float32Array;
 }
 
+/** How a native fit runs: on a worker thread (async) or not; without onProgress / cancel, no reports / no cancelling. */
 export interface FitOptionsNative {
-  async?: boolean;
+  async: boolean;
+  /** The train matrices come from a sealed Dataset (no outside reference): the native full check is skipped. */
+  sealed?: boolean;
   onProgress?: (p: FitProgress) => void;
   cancel?: Int32Array;
 }
@@ -56,8 +57,8 @@ export interface NativeModel {
     threads: number,
   ): TopKResult & { counts: Int32Array; k: number };
   recommendNew(items: Int32Array, values: Float32Array | undefined, k: number, filterSeen: boolean, exclude?: Int32Array, include?: Int32Array): TopKResult;
-  predict(users: Int32Array, items: Int32Array, threads?: number): Float32Array;
-  scoreUsers(users: Int32Array, threads?: number): Float32Array;
+  predict(users: Int32Array, items: Int32Array, threads: number): Float32Array;
+  scoreUsers(users: Int32Array, threads: number): Float32Array;
   similarItems(item: number, k: number, exclude?: Int32Array, include?: Int32Array): TopKResult;
   similarUsers(user: number, k: number, exclude?: Int32Array, include?: Int32Array): TopKResult;
   state(): Record<string, NativeTensor>;
@@ -91,7 +92,8 @@ export interface ParsedInteractions extends CsrMatrix {
 
 /**
  * A family's native fit: the training matrix (users x items), the model's resolved options (ts/models/params.ts;
- * the native side holds no defaults) and the run options. Synchronous unless run.async (then a promise).
+ * Recommender.nativeParams) and the run options. The native side holds no defaults: an option left out is E_ARG
+ * "option 'x' is required". Synchronous unless run.async (then a promise).
  */
 export type NativeFit = (train: CsrMatrix, params: object, run: FitOptionsNative) => NativeModel | Promise<NativeModel>;
 /** A native fit that also takes the transposed matrix (items x users). */
@@ -132,7 +134,7 @@ export interface NativeAddon {
   /** Randomized truncated SVD of a CSR (native/models/puresvd.cc). */
   truncatedSVD(
     m: CsrMatrix,
-    options: { k: number; oversample?: number; powerIterations?: number; seed?: number; threads?: number },
+    options: { k: number; oversample: number; powerIterations: number; seed: number; threads: number },
   ): { U: Float32Array; S: Float32Array; Vt: Float32Array; rows: number; cols: number; k: number };
   buildCsr(
     rows: number,
@@ -168,8 +170,8 @@ export interface NativeAddon {
     itemFactors?: Float32Array;
     userBias?: Float32Array;
     itemBias?: Float32Array;
-    global?: number;
-    kind?: string;
+    global: number;
+    kind: string;
   }): NativeModel;
   /** createFactorModel plus least-squares fold-in (native/models/foldin.cc). */
   createFoldInFactorModel(
@@ -184,7 +186,7 @@ export interface NativeAddon {
     train: CsrMatrix | undefined,
     test: CsrMatrix,
     ks: Int32Array,
-    options: { gain?: string; auc?: boolean; negatives?: number; seed?: number; threads?: number; minRank?: Int32Array },
+    options: { gain: string; auc: boolean; negatives: number; seed: number; threads: number; minRank?: Int32Array },
   ): { values: Float64Array; columns: number };
   /** The negatives rankingMetrics samples for one user (for tests and reference implementations). */
   _sampleNegatives(
@@ -239,22 +241,14 @@ export interface NativeAddon {
   /** One epoch of pointwise examples: every interaction (label 1) followed by `negatives` sampled unseen items (label 0). */
   sampleEpoch(
     train: CsrMatrix,
-    options: { negatives?: number; seed?: number; epoch?: number; shuffle?: boolean; threads?: number },
+    options: { negatives: number; seed: number; epoch: number; shuffle: boolean; threads: number },
   ): { users: Int32Array; items: Int32Array; labels: Float32Array };
   /** One uniform unseen item per entry of users (-1 where the user has seen every item). */
-  sampleNegatives(train: CsrMatrix, users: Int32Array, options?: { seed?: number; epoch?: number; threads?: number }): Int32Array;
+  sampleNegatives(train: CsrMatrix, users: Int32Array, options: { seed: number; epoch: number; threads: number }): Int32Array;
   /** Dense rows (rows.length x cols) of a CSR; rows outside it are zeros. */
-  denseRows(
-    m: CsrMatrix,
-    rows: Int32Array,
-    options?: { binary?: boolean; normalize?: boolean; dropout?: number; seed?: number; epoch?: number; threads?: number },
-  ): Float32Array;
+  denseRows(m: CsrMatrix, rows: Int32Array, options: DenseRowsOptions & { threads: number }): Float32Array;
   /** The stored entries of some CSR rows: entry p is (rows[rowOf[p]], indices[p]) with value values[p]. */
-  csrRows(
-    m: CsrMatrix,
-    rows: Int32Array,
-    options?: { binary?: boolean; normalize?: boolean; dropout?: number; seed?: number; epoch?: number },
-  ): { rowOf: Int32Array; indices: Int32Array; values: Float32Array };
+  csrRows(m: CsrMatrix, rows: Int32Array, options: DenseRowsOptions): { rowOf: Int32Array; indices: Int32Array; values: Float32Array };
   /** Adam or SGD step on a dense parameter, in place (m and v: Adam's moments). */
   optimizerStep(w: Float32Array, grad: Float32Array, m: Float32Array | undefined, v: Float32Array | undefined, options: OptimizerOptions): void;
   /** Adam or SGD step on some rows of a table (repeated rows summed), in place. */
@@ -300,33 +294,41 @@ export interface NativeTensor {
   data: Float32Array | Int32Array;
 }
 
-/** Options of optimizerStep / optimizerRowsStep. */
+/** Options of optimizerStep / optimizerRowsStep / embeddingBagStep (all required: the native side has no defaults). */
 export interface OptimizerOptions {
-  method?: 'adam' | 'sgd';
-  lr?: number;
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
+  method: 'adam' | 'sgd';
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
   /** Coupled weight decay: the gradient gains l2 * w. */
-  l2?: number;
+  l2: number;
   /** Adam's 1-based step (bias correction). */
-  step?: number;
+  step: number;
 }
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** Options of denseRows / csrRows: values as ones, rows L2-normalized, inverted dropout drawn from (seed, epoch). */
+export interface DenseRowsOptions {
+  binary: boolean;
+  normalize: boolean;
+  /** In [0, 1); 0 = none. */
+  dropout: number;
+  seed: number;
+  epoch: number;
+}
 
 function load(): NativeAddon {
-  const require = createRequire(import.meta.url);
   try {
-    const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeAddon;
-    const a = nodeGypBuild(root);
+    const nodeGypBuild = packageRequire('node-gyp-build') as (dir: string) => NativeAddon;
+    const a = nodeGypBuild(PACKAGE_ROOT);
     // Native errors arrive as RecsysError with their code; no call site re-wraps them.
     a.setErrorClass(RecsysError);
     return a;
   } catch (err) {
     throw new RecsysError(
       'E_NATIVE',
-      `recsys: the native addon could not be loaded from ${root} (${(err as Error).message}). ` + 'Run `npm install` (or `npm run build:native`) to build it.',
+      `recsys: the native addon could not be loaded from ${PACKAGE_ROOT} (${(err as Error).message}). ` +
+        'Run `npm install` (or `npm run build:native`) to build it.',
       { cause: err },
     );
   }

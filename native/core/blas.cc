@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "core/common.h"
@@ -591,6 +592,66 @@ int potri_lower_blocked(int n, float* A, int lda, const std::function<void()>& b
   for (int64_t r = 0; r < n; ++r)
     for (int64_t c = 0; c < r; ++c) *at(r, c) = *at(c, r);
   return 0;
+}
+
+namespace {
+// Cholesky of the lower triangle of A (n x n row-major, max |a_ij| = 1) in place, row by row in double; false at a
+// pivot below the rounding error of the factorization (~n eps): a singular A can leave a pivot of +1e-17 there,
+// which would turn b's rounding noise into an arbitrary component of x.
+bool cholesky_lower_d(int n, double* A) {
+  const double min_pivot = 16.0 * n * std::numeric_limits<double>::epsilon();
+  for (int i = 0; i < n; ++i) {
+    double* ai = A + static_cast<int64_t>(i) * n;
+    for (int j = 0; j <= i; ++j) {
+      const double* aj = A + static_cast<int64_t>(j) * n;
+      double acc[4] = {0.0, 0.0, 0.0, 0.0};  // partial sums: the loop vectorizes without reassociation flags
+      int p = 0;
+      for (; p + 4 <= j; p += 4)
+        for (int t = 0; t < 4; ++t) acc[t] += ai[p + t] * aj[p + t];
+      for (; p < j; ++p) acc[0] += ai[p] * aj[p];
+      const double s = ai[j] - ((acc[0] + acc[1]) + (acc[2] + acc[3]));
+      if (j < i) {
+        ai[j] = s / aj[j];
+      } else {
+        if (!(s > min_pivot) || !std::isfinite(s)) return false;
+        ai[i] = std::sqrt(s);
+      }
+    }
+  }
+  return true;
+}
+}  // namespace
+
+double solve_psd_ridged(int n, const double* A, const double* b, float* x) {
+  std::fill(x, x + n, 0.f);
+  double scale = 0.0;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j <= i; ++j) scale = std::max(scale, std::abs(A[i * n + j]));
+  if (!(scale > 0.0) || !std::isfinite(scale)) return -1.0;
+  std::vector<double> L(static_cast<size_t>(n) * n), y(static_cast<size_t>(n));
+  // The first ridge is far above the pivot floor (and amplifies b's rounding noise by at most ~1e6) yet small next
+  // to any eigenvalue that float scores can resolve.
+  for (double tau : {0.0, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 1.0, static_cast<double>(n)}) {
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j <= i; ++j) L[i * n + j] = A[i * n + j] / scale + (i == j ? tau : 0.0);
+    if (!cholesky_lower_d(n, L.data())) continue;
+    for (int64_t i = 0; i < n; ++i) {  // L z = b / scale, then L^T y = z
+      double s = b[i] / scale;
+      for (int64_t p = 0; p < i; ++p) s -= L[i * n + p] * y[p];
+      y[i] = s / L[i * n + i];
+    }
+    for (int64_t i = n - 1; i >= 0; --i) {
+      double s = y[i];
+      for (int64_t p = i + 1; p < n; ++p) s -= L[p * n + i] * y[p];
+      y[i] = s / L[i * n + i];
+    }
+    bool fits = true;
+    for (int i = 0; i < n && fits; ++i) fits = std::isfinite(static_cast<float>(y[i]));
+    if (!fits) continue;
+    for (int i = 0; i < n; ++i) x[i] = static_cast<float>(y[i]);
+    return tau;
+  }
+  return -1.0;
 }
 
 void syrk_t_blocked(int n, int m, float alpha, const float* A, int lda, float beta, float* C, int ldc,

@@ -39,6 +39,14 @@ int potri_lower(int n, float* A, int lda);
 // triangle of the diagonal blocks; potri_lower_blocked expects potrf_lower[_blocked]'s factor.
 int potrf_lower_blocked(int n, float* A, int lda, const std::function<void()>& between, int block = 256);
 int potri_lower_blocked(int n, float* A, int lda, const std::function<void()>& between, int block = 256);
+// x of A x = b for a symmetric positive semi-definite n x n A (row-major, lower triangle read; finite entries), in
+// double, for the one-user systems of a fold-in that float cannot hold (a confidence of 1e8 swamps Y^T Y in float;
+// an explicit fold-in without regularization is singular for a user with fewer items than factors). A is scaled
+// to max |a_ij| = 1; when Cholesky meets a pivot below its rounding error it retries with a ridge tau I, tau = 1e-10,
+// 1e-8, ..., 1, n (the last makes the scaled A diagonally dominant), taking the first whose x is finite in float:
+// for a singular system that is close to the minimum-norm solution. Returns the ridge used relative to max |a_ij| (0: none), or
+// -1 with x = 0 when A = 0 or no x fits float. About n^3 / 6 multiply-adds per try.
+double solve_psd_ridged(int n, const double* A, const double* b, float* x);
 // C = alpha A^T A + beta C as syrk_t, over row chunks of A with `between` after each chunk.
 void syrk_t_blocked(int n, int m, float alpha, const float* A, int lda, float beta, float* C, int ldc,
                     const std::function<void()>& between);

@@ -80,20 +80,21 @@ double number_arg(const Napi::Value& v, const char* name) {
   return v.As<Napi::Number>().DoubleValue();
 }
 
-double number_arg(const Napi::Object& o, const char* key, double dflt) {
+namespace {
+// The value of a required option (E_ARG when it is missing or undefined).
+Napi::Value required(const Napi::Object& o, const char* key) {
   Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) return dflt;
-  return number_arg(v, key);
+  if (v.IsUndefined()) fail_arg(std::string("option '") + key + "' is required");
+  return v;
 }
-
-double real_arg(const Napi::Object& o, const char* key, double dflt, double lo, double hi, bool lo_open) {
-  double x = number_arg(o, key, dflt);
+double real_in(double x, const char* key, double lo, double hi, bool lo_open) {
   if (!std::isfinite(x) || x < lo || x > hi || (lo_open && x == lo)) {
     fail_arg(std::string(key) + " must be a finite number " + (lo_open ? "> " : ">= ") + std::to_string(lo) +
              (std::isfinite(hi) ? " and <= " + std::to_string(hi) : "") + ", got " + std::to_string(x));
   }
   return x;
 }
+}  // namespace
 
 int64_t int_arg(const Napi::Value& v, const char* name, int64_t lo, int64_t hi) {
   double x = number_arg(v, name);
@@ -104,22 +105,28 @@ int64_t int_arg(const Napi::Value& v, const char* name, int64_t lo, int64_t hi) 
   return static_cast<int64_t>(x);
 }
 
-int64_t int_arg(const Napi::Object& o, const char* key, int64_t dflt, int64_t lo, int64_t hi) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) return dflt;
-  return int_arg(v, key, lo, hi);
+int64_t int_req(const Napi::Object& o, const char* key, int64_t lo, int64_t hi) {
+  return int_arg(required(o, key), key, lo, hi);
 }
 
-bool bool_arg(const Napi::Object& o, const char* key, bool dflt) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) return dflt;
+double real_req(const Napi::Object& o, const char* key, double lo, double hi, bool lo_open) {
+  return real_in(number_arg(required(o, key), key), key, lo, hi, lo_open);
+}
+
+std::optional<double> real_req_or_null(const Napi::Object& o, const char* key, double lo, double hi) {
+  Napi::Value v = required(o, key);
+  if (v.IsNull()) return std::nullopt;
+  return real_in(number_arg(v, key), key, lo, hi, false);
+}
+
+bool bool_req(const Napi::Object& o, const char* key) {
+  Napi::Value v = required(o, key);
   if (!v.IsBoolean()) fail_arg(std::string(key) + " must be a boolean");
   return v.As<Napi::Boolean>().Value();
 }
 
-std::string string_arg(const Napi::Object& o, const char* key, const std::string& dflt) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) return dflt;
+std::string string_req(const Napi::Object& o, const char* key) {
+  Napi::Value v = required(o, key);
   if (!v.IsString()) fail_arg(std::string(key) + " must be a string");
   return v.As<Napi::String>().Utf8Value();
 }

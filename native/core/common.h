@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -56,14 +57,23 @@ Span<T> typed_array(const Napi::Value& v, const char* name);  // Float32Array/Fl
 template <typename T>
 Span<T> optional_typed_array(const Napi::Value& v, const char* name);  // undefined/null -> empty span
 
-double number_arg(const Napi::Object& o, const char* key, double dflt);
+// Positional arguments.
 double number_arg(const Napi::Value& v, const char* name);
-int64_t int_arg(const Napi::Object& o, const char* key, int64_t dflt, int64_t lo, int64_t hi);
 int64_t int_arg(const Napi::Value& v, const char* name, int64_t lo, int64_t hi);
-bool bool_arg(const Napi::Object& o, const char* key, bool dflt);
-std::string string_arg(const Napi::Object& o, const char* key, const std::string& dflt);
-// A finite number in [lo, hi] (inclusive bounds; use +-INFINITY for none).
-double real_arg(const Napi::Object& o, const char* key, double dflt, double lo, double hi, bool lo_open = false);
+
+// Options read from an object. Every one is required: TS owns every option's default (ts/models/params.ts for
+// models; the TS caller for the internal seams) and sends each one resolved, so the native side holds no
+// defaults. A key that is missing or undefined is E_ARG "option 'key' is required"; a value of the wrong type or
+// outside its range is E_ARG naming it. (test/core/readers.test.ts fails if a defaulted reader comes back.)
+int64_t int_req(const Napi::Object& o, const char* key, int64_t lo, int64_t hi);
+// A finite number in [lo, hi] (inclusive bounds, lo exclusive when lo_open; use +-INFINITY for none).
+double real_req(const Napi::Object& o, const char* key, double lo, double hi, bool lo_open = false);
+bool bool_req(const Napi::Object& o, const char* key);
+std::string string_req(const Napi::Object& o, const char* key);
+// A required key whose null means "derive it from the data" (ratingMin / ratingMax: the training data's range):
+// the derivation needs the data, which only the native fit holds, so null is a value TS sends on purpose, not a
+// default. Missing or undefined is still E_ARG "required".
+std::optional<double> real_req_or_null(const Napi::Object& o, const char* key, double lo, double hi);
 
 // Copies of plain vectors into new JS typed arrays (the memory belongs to JS afterwards).
 Napi::Float32Array to_js(Napi::Env env, const std::vector<float>& v);

@@ -101,6 +101,10 @@ Csr build_csr(int32_t rows, int32_t cols, const int32_t* r, const int32_t* c, co
           break;
         case DupPolicy::Sum:
           if (v) m.data.back() += v[p];
+          // Finite values can sum past FLT_MAX; the matrix this builds must hold finite values only.
+          if (v && !std::isfinite(m.data.back()))
+            fail_arg("the sum of the duplicate values of row " + std::to_string(i) + ", column " +
+                     std::to_string(c[p]) + " is not a finite float32 number");
           if (t) m.times.back() = std::max(m.times.back(), t[p]);
           break;
         case DupPolicy::Max:
@@ -197,8 +201,10 @@ CsrView csr_shape(const Napi::Value& v, const std::string& nm, Span<const int32_
   return m;
 }
 
-// The Full check as branch-free passes that vectorize (about a tenth of a ns per entry): they only say whether
-// everything is right. Within a row, strictly increasing indices need only the first >= 0 and the last < cols.
+// The Full check as branch-free passes that vectorize: they only say whether everything is right. One pass over
+// all the indices counts descents (ix[p] <= ix[p-1]) and takes the minimum and maximum; every row is strictly
+// increasing exactly when the only descents are at row starts, and every index is in range when the minimum and
+// maximum are. A second pass over the rows counts the descents at distinct row starts. The values: finite.
 bool full_ok(const CsrView& m) {
   const int64_t nnz = m.nnz();
   const int32_t* ip = m.indptr;
@@ -206,13 +212,22 @@ bool full_ok(const CsrView& m) {
   uint32_t bad = 0;
   for (int32_t r = 0; r < m.rows; ++r) bad |= static_cast<uint32_t>(ip[r + 1] < ip[r]);
   if (bad || ip[0] != 0) return false;  // now every row lies within [0, nnz]
-  for (int32_t r = 0; r < m.rows; ++r) {
-    const int32_t b = ip[r], e = ip[r + 1];
-    if (b == e) continue;
-    for (int32_t p = b + 1; p < e; ++p) bad |= static_cast<uint32_t>(ix[p] <= ix[p - 1]);
-    bad |= static_cast<uint32_t>(ix[b] < 0) | static_cast<uint32_t>(ix[e - 1] >= m.cols);
+  if (nnz == 0) return true;
+  int64_t descents = 0;
+  int32_t lo = ix[0], hi = ix[0];
+  for (int64_t p = 1; p < nnz; ++p) {
+    descents += ix[p] <= ix[p - 1];
+    lo = std::min(lo, ix[p]);
+    hi = std::max(hi, ix[p]);
   }
-  if (bad) return false;
+  if (lo < 0 || hi >= m.cols) return false;
+  // Each position b in (0, nnz) that starts a row is counted once: at the first row that starts there.
+  int64_t at_starts = 0;
+  for (int32_t r = 1; r < m.rows; ++r) {
+    const int32_t b = ip[r];
+    if (b > ip[r - 1] && b < nnz) at_starts += ix[b] <= ix[b - 1];
+  }
+  if (descents != at_starts) return false;
   if (m.data) {
     const uint32_t* bits = reinterpret_cast<const uint32_t*>(m.data);  // not finite: exponent bits all ones
     for (int64_t p = 0; p < nnz; ++p) bad |= static_cast<uint32_t>((bits[p] & 0x7f800000u) == 0x7f800000u);
@@ -245,6 +260,9 @@ CsrView csr_fit_arg(const Napi::Value& v, const char* name, const Napi::Value& r
   Span<const int32_t> indptr, indices;
   CsrView m = csr_shape(v, nm, indptr, indices);
   auto o = v.As<Napi::Object>();
+  // A sealed Dataset's arrays were built natively and never handed to code outside recsys (ts/data/dataset.ts):
+  // nothing can have written to them, so the shape checks above are all it needs, and no copy.
+  if (run.IsObject() && run.As<Napi::Object>().Get("sealed").ToBoolean().Value()) return m;
   // A TypedArray on a SharedArrayBuffer: its buffer is not an ArrayBuffer.
   const bool shared = !o.Get("indptr").As<Napi::TypedArray>().ArrayBuffer().IsArrayBuffer() ||
                       !o.Get("indices").As<Napi::TypedArray>().ArrayBuffer().IsArrayBuffer();

@@ -83,6 +83,7 @@ CsrView csr_arg(const Napi::Value& v, const char* name, CsrCheck check = CsrChec
 // copy is checked and used. The worker thread runs while JS (or another thread) may write to the arrays; with the
 // copy no write can make the checked structure point outside the matrix (values and times stay borrowed: a write
 // there changes numbers, never addresses). A sync fit holds the JS thread, so it reads the arrays in place.
+// run.sealed (the matrices of a Dataset that never handed them out, ts/data/dataset.ts): shape checks only.
 CsrView csr_fit_arg(const Napi::Value& v, const char* name, const Napi::Value& run);
 // The Full checks for the listed rows of m (rows outside [0, m.rows) are skipped: callers treat them as empty).
 void check_csr_rows(const CsrView& m, const std::string& name, const int32_t* rows, size_t n);

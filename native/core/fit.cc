@@ -1,7 +1,5 @@
 #include "core/fit.h"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 
@@ -51,10 +49,6 @@ void FitContext::progress(int step, int total, double loss, const char* phase) {
 }
 
 namespace {
-int64_t physical_memory() {
-  long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && size > 0 ? static_cast<int64_t>(pages) * size : int64_t{8} << 30;
-}
 std::string gib(double bytes) {
   char buf[64];
   snprintf(buf, sizeof buf, "%.2f GiB", bytes / (1024.0 * 1024.0 * 1024.0));
@@ -62,9 +56,7 @@ std::string gib(double bytes) {
 }
 }  // namespace
 
-double max_memory_arg(const Napi::Object& o) {
-  return real_arg(o, "maxMemoryBytes", static_cast<double>(physical_memory()) / 2, 0, 1e18);
-}
+double max_memory_arg(const Napi::Object& o) { return real_req(o, "maxMemoryBytes", 0, 1e18); }
 
 void check_memory(const std::string& model, double need, const std::string& what, double max_bytes,
                   const std::string& hint) {
@@ -84,7 +76,7 @@ double pair_bound(const CsrView& m) {
 Napi::Value run_fit(const Napi::CallbackInfo& info, const Napi::Object& opts, FitFn fn,
                     const std::vector<Napi::Value>& keep_alive) {
   Napi::Env env = info.Env();
-  bool async = bool_arg(opts, "async", false);
+  bool async = bool_req(opts, "async");
   Napi::Value cb = opts.Get("onProgress");
   if (!cb.IsUndefined() && !cb.IsNull() && !cb.IsFunction()) fail_arg("onProgress must be a function");
   Napi::Value cancel_v = opts.Get("cancel");

@@ -4,7 +4,8 @@
 //
 //   return run_fit(info, opts, [=](FitContext& ctx) { ...; ctx.progress(epoch, epochs, loss); return model; });
 //
-// opts (a JS object) may hold: async (boolean), onProgress (function), cancel (Int32Array(1), set to 1 to stop).
+// opts (a JS object): async (boolean, required), onProgress (function) and cancel (Int32Array(1), set to 1 to
+// stop), both optional: their absence means no progress reports / no cancellation.
 // The JS values the fit reads (typed arrays) must be listed in keep_alive so they outlive an async fit.
 #pragma once
 #include <napi.h>
@@ -43,7 +44,8 @@ class FitContext {
 };
 
 // ---- memory limit: every fit estimates its large allocations before making any --------------------------
-// maxMemoryBytes of a model's options (common to every model; default half of physical memory).
+// maxMemoryBytes of a model's options (common to every model; required: TS sends its default, half of the
+// physical memory, ts/models/params.ts).
 double max_memory_arg(const Napi::Object& o);
 // E_MEMORY when need > max_bytes: "<model> needs N bytes (x GiB) for <what>, more than maxMemoryBytes = M (y GiB);
 // raise maxMemoryBytes or <hint>".

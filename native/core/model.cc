@@ -280,7 +280,13 @@ const Tensor& StateReader::get(const std::string& name, bool want_f32) const {
   if ((want_f32 ? !t.i32.empty() : !t.f32.empty()) || static_cast<int64_t>(have) != numel)
     fail_tensor(name, std::string("must be ") + (want_f32 ? "float32" : "int32") + " with " + std::to_string(numel) +
                           " values");
+  read_.insert(name);
   return t;
+}
+
+void StateReader::check_all_read() const {
+  for (const auto& [name, t] : tensors_)
+    if (!read_.count(name)) fail_tensor(name, "is not part of a " + kind_ + " state");
 }
 
 std::vector<float> StateReader::f32(const std::string& name, const std::vector<int64_t>& shape) {
@@ -344,6 +350,9 @@ std::shared_ptr<Model> restore_model(const std::string& kind, int32_t users, int
   if (it == restorers().end()) fail("E_FORMAT", "no model family of this build restores models of kind '" + kind + "'");
   StateReader reader(kind, users, items, std::move(tensors), std::move(params));
   std::shared_ptr<Model> m = it->second(reader);
+  // A state with tensors its restorer never read is another kind's (a file whose class and kind were renamed
+  // together, say a fold-in FactorModel's state as NMF): refused instead of silently dropping what they held.
+  reader.check_all_read();
   if (!m || m->n_users() != users || m->n_items() != items || m->kind() != kind)
     fail("E_STATE", "the restorer of '" + kind + "' built a model of another kind or size");
   return m;
@@ -382,11 +391,11 @@ void FactorModel::mark_known(const CsrView& m) {
 }
 
 void factor_model_from_options(const Napi::Object& o, FactorModel& m, int min_factors, int max_factors) {
-  m.users = static_cast<int32_t>(int_arg(o, "users", 0, 0, std::numeric_limits<int32_t>::max() - 1));
-  m.items = static_cast<int32_t>(int_arg(o, "items", 0, 0, std::numeric_limits<int32_t>::max() - 1));
-  m.factors = static_cast<int32_t>(int_arg(o, "factors", 0, min_factors, max_factors));
-  m.kind_name = string_arg(o, "kind", "FactorModel");
-  m.global = static_cast<float>(real_arg(o, "global", 0, -INFINITY, INFINITY));
+  m.users = static_cast<int32_t>(int_req(o, "users", 0, std::numeric_limits<int32_t>::max() - 1));
+  m.items = static_cast<int32_t>(int_req(o, "items", 0, std::numeric_limits<int32_t>::max() - 1));
+  m.factors = static_cast<int32_t>(int_req(o, "factors", min_factors, max_factors));
+  m.kind_name = string_req(o, "kind");
+  m.global = static_cast<float>(real_req(o, "global", -INFINITY, INFINITY));
   auto copy = [&](const char* key, size_t expected, std::vector<float>& dst, bool required) {
     Napi::Value v = o.Get(key);
     if (v.IsUndefined() || v.IsNull()) {
@@ -589,14 +598,14 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
     });
   }
 
-  // predict(users Int32Array, items Int32Array) -> Float32Array; ids of -1 (or out of range) are unknown.
+  // predict(users Int32Array, items Int32Array, threads) -> Float32Array; ids of -1 (or out of range) are unknown.
   Napi::Value Predict(const Napi::CallbackInfo& info) {
     return guard(info, [&]() -> Napi::Value {
       const Model& mod = m(info.Env());
       auto us = typed_array<const int32_t>(info[0], "users");
       auto is = typed_array<const int32_t>(info[1], "items");
       if (us.size != is.size) fail_arg("users and items must have the same length");
-      int threads = info.Length() > 2 ? static_cast<int>(int_arg(info[2], "threads", 0, 1024)) : 0;
+      int threads = static_cast<int>(int_arg(info[2], "threads", 0, 1024));
       std::vector<float> out(us.size);
       parallel_for(
           static_cast<int64_t>(us.size), us.size > 20000 ? threads : 1,
@@ -605,13 +614,12 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
     });
   }
 
-  // scoreUsers(users Int32Array, threads?) -> Float32Array(n * nItems); rows split over threads in blocks.
+  // scoreUsers(users Int32Array, threads) -> Float32Array(n * nItems); rows split over threads in blocks.
   Napi::Value ScoreUsers(const Napi::CallbackInfo& info) {
     return guard(info, [&]() -> Napi::Value {
       const Model& mod = m(info.Env());
       auto us = typed_array<const int32_t>(info[0], "users");
-      int threads =
-          info.Length() > 1 && !info[1].IsUndefined() ? static_cast<int>(int_arg(info[1], "threads", 0, 1024)) : 1;
+      int threads = static_cast<int>(int_arg(info[1], "threads", 0, 1024));
       for (size_t r = 0; r < us.size; ++r)
         if (us[r] < 0 || us[r] >= mod.n_users()) fail_arg("users[" + std::to_string(r) + "] is not a trained user");
       const size_t ni = static_cast<size_t>(mod.n_items());

@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -96,9 +97,10 @@ class StateReader {
   int32_t int_scalar(const std::string& name, int32_t lo, int32_t hi);  // an int32 tensor of shape {1} in [lo, hi]
   // E_FORMAT naming the kind and the tensor.
   [[noreturn]] void fail_tensor(const std::string& name, const std::string& why) const;
+  // E_FORMAT when a tensor was never read (f32 / i32 / scalar): it belongs to another kind's state.
+  void check_all_read() const;
 
   // The model's options (see above).
-  bool has_param(const std::string& name) const { return params_.count(name) > 0; }
   double real_param(const std::string& name) const;                          // a finite number
   int64_t int_param(const std::string& name, int64_t lo, int64_t hi) const;  // an integer in [lo, hi]
   bool bool_param(const std::string& name) const;
@@ -111,6 +113,7 @@ class StateReader {
   int32_t users_, items_;
   TensorMap tensors_;
   ParamMap params_;
+  mutable std::set<std::string> read_;  // names get() handed out
 };
 
 // Checks a CSR held as two i32 tensors (indptr of rows + 1 entries from 0, non-decreasing, ending at

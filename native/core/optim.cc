@@ -121,16 +121,16 @@ namespace {
 OptimizerParams opt_params(const Napi::Value& v) {
   auto o = v.IsObject() ? v.As<Napi::Object>() : Napi::Object::New(v.Env());
   OptimizerParams p;
-  std::string method = string_arg(o, "method", "adam");
+  std::string method = string_req(o, "method");
   if (method != "adam" && method != "sgd") fail_arg("method must be 'adam' or 'sgd', got '" + method + "'");
   p.adam = method == "adam";
-  p.lr = real_arg(o, "lr", 1e-3, 0, INFINITY);
-  p.beta1 = real_arg(o, "beta1", 0.9, 0, 1);
-  p.beta2 = real_arg(o, "beta2", 0.999, 0, 1);
+  p.lr = real_req(o, "lr", 0, INFINITY);
+  p.beta1 = real_req(o, "beta1", 0, 1);
+  p.beta2 = real_req(o, "beta2", 0, 1);
   if (p.beta1 >= 1 || p.beta2 >= 1) fail_arg("beta1 and beta2 must be < 1");
-  p.eps = real_arg(o, "eps", 1e-8, 0, INFINITY, true);
-  p.l2 = real_arg(o, "l2", 0, 0, INFINITY);
-  p.step = int_arg(o, "step", 1, 1, int64_t{1} << 53);
+  p.eps = real_req(o, "eps", 0, INFINITY, true);
+  p.l2 = real_req(o, "l2", 0, INFINITY);
+  p.step = int_req(o, "step", 1, int64_t{1} << 53);
   return p;
 }
 

@@ -8,10 +8,11 @@
 
 namespace recsys {
 
+// Every field is required from the caller (ts/models/deep/params.ts passes the model's resolved optimizer settings).
 struct OptimizerParams {
   bool adam = true;  // false: plain SGD
-  double lr = 1e-3;
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  double lr = 0;
+  double beta1 = 0, beta2 = 0, eps = 0;
   double l2 = 0;     // coupled weight decay: the gradient gains l2 * w
   int64_t step = 1;  // Adam's bias-correction step, 1-based
 };

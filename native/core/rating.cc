@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "core/blas.h"
 #include "core/common.h"
@@ -15,22 +16,26 @@ void require_ratings(const CsrView& R, const std::string& model) {
   if (!R.data) fail_arg(model + " needs ratings: the training data has none");
 }
 
-double real_param(const Napi::Object& o, const char* key, double dflt, double lo, double hi, bool lo_open) {
-  const double x = as_f32(real_arg(o, key, dflt, lo, hi, lo_open));
+double real_param(const Napi::Object& o, const char* key, double lo, double hi, bool lo_open) {
+  const double x = as_f32(real_req(o, key, lo, hi, lo_open));
   if (lo_open && x <= lo) fail_arg(std::string(key) + " is too small");
   return x;
 }
 
 RatingScale rating_scale_arg(const Napi::Object& o, const CsrView& R) {
+  const std::optional<double> lo = real_req_or_null(o, "ratingMin", -INFINITY, INFINITY);
+  const std::optional<double> hi = real_req_or_null(o, "ratingMax", -INFINITY, INFINITY);
   float mn = std::numeric_limits<float>::infinity(), mx = -mn;
-  for (int64_t q = 0; q < R.nnz(); ++q) {
-    mn = std::min(mn, R.value(q));
-    mx = std::max(mx, R.value(q));
+  if (!lo || !hi) {  // the data's range, read only when one of them was sent as null
+    for (int64_t q = 0; q < R.nnz(); ++q) {
+      mn = std::min(mn, R.value(q));
+      mx = std::max(mx, R.value(q));
+    }
+    if (R.nnz() == 0) mn = mx = 0.f;
   }
-  if (R.nnz() == 0) mn = mx = 0.f;
   RatingScale s;
-  s.lo = static_cast<float>(real_arg(o, "ratingMin", mn, -INFINITY, INFINITY));
-  s.hi = static_cast<float>(real_arg(o, "ratingMax", mx, -INFINITY, INFINITY));
+  s.lo = static_cast<float>(lo ? *lo : mn);
+  s.hi = static_cast<float>(hi ? *hi : mx);
   if (s.lo > s.hi)
     fail_arg("ratingMin (" + std::to_string(s.lo) + ") must be <= ratingMax (" + std::to_string(s.hi) +
              "); the one not given is the training data's smallest / largest rating");
@@ -65,22 +70,20 @@ double start_rating_model(FactorModel& m, const CsrView& R, bool biased, const R
   return mu;
 }
 
-SgdParams sgd_params_arg(const Napi::Object& o, SgdParams d) {
-  SgdParams p = d;
-  p.factors = static_cast<int>(int_arg(o, "factors", d.factors, 1, 4096));
-  p.epochs = static_cast<int>(int_arg(o, "epochs", d.epochs, 0, 1000000));
-  p.lr = real_param(o, "lr", d.lr, 0, INFINITY, true);
-  p.reg = real_param(o, "reg", d.reg, 0, INFINITY);
-  p.lr_bias = real_param(o, "lrBias", p.lr, 0, INFINITY, true);
-  p.reg_bias = real_param(o, "regBias", p.reg, 0, INFINITY);
-  p.init_mean = real_param(o, "initMean", d.init_mean, -3e38, 3e38);
-  p.init_std = real_param(o, "initStd", d.init_std, 0, 3e38);
-  p.biased = bool_arg(o, "biased", d.biased);
-  p.shuffle = bool_arg(o, "shuffle", d.shuffle);
-  p.threads = static_cast<int>(int_arg(o, "threads", d.threads, 0, 1024));
-  p.blocks = static_cast<int>(int_arg(o, "blocks", 0, 0, 1024));
-  if (p.blocks == 0) p.blocks = default_grid_blocks(p.threads);
-  p.seed = static_cast<uint64_t>(int_arg(o, "seed", static_cast<int64_t>(d.seed), 0, int64_t{1} << 53));
+SgdParams sgd_params_arg(const Napi::Object& o) {
+  SgdParams p;
+  p.factors = static_cast<int>(int_req(o, "factors", 1, 4096));
+  p.epochs = static_cast<int>(int_req(o, "epochs", 0, 1000000));
+  p.lr = real_param(o, "lr", 0, INFINITY, true);
+  p.reg = real_param(o, "reg", 0, INFINITY);
+  p.lr_bias = real_param(o, "lrBias", 0, INFINITY, true);
+  p.reg_bias = real_param(o, "regBias", 0, INFINITY);
+  p.init_mean = real_param(o, "initMean", -3e38, 3e38);
+  p.init_std = real_param(o, "initStd", 0, 3e38);
+  p.biased = bool_req(o, "biased");
+  p.shuffle = bool_req(o, "shuffle");
+  p.threads = static_cast<int>(int_req(o, "threads", 0, 1024));
+  p.seed = static_cast<uint64_t>(int_req(o, "seed", 0, int64_t{1} << 53));
   return p;
 }
 
@@ -89,9 +92,9 @@ SgdParams read_sgd_params(const StateReader& s, int factors) {
   p.factors = factors;
   p.lr = s.real_param("lr");
   p.reg = s.real_param("reg");
-  // lrBias / regBias: absent means lr / reg (ts/models/biased_mf.ts).
-  p.lr_bias = s.has_param("lrBias") ? s.real_param("lrBias") : p.lr;
-  p.reg_bias = s.has_param("regBias") ? s.real_param("regBias") : p.reg;
+  // lrBias / regBias: TS derives them from lr / reg when not given (ts/models/biased_mf.ts), also for old files.
+  p.lr_bias = s.real_param("lrBias");
+  p.reg_bias = s.real_param("regBias");
   p.init_mean = s.real_param("initMean");
   p.init_std = s.real_param("initStd");
   p.epochs = static_cast<int>(s.int_param("epochs", 0, 1000000));

@@ -18,12 +18,13 @@ struct RatingScale {
 // Real parameters are kept at float precision (rounded when read), so that a saved model, whose tensors are
 // float32, restores them exactly and a loaded model computes what the original did.
 inline double as_f32(double x) { return static_cast<double>(static_cast<float>(x)); }
-// real_arg, rounded to float precision.
-double real_param(const Napi::Object& o, const char* key, double dflt, double lo, double hi, bool lo_open = false);
+// real_req, rounded to float precision.
+double real_param(const Napi::Object& o, const char* key, double lo, double hi, bool lo_open = false);
 
 // Fails with E_ARG unless R has ratings (model names the caller in the message).
 void require_ratings(const CsrView& R, const std::string& model);
-// Options ratingMin / ratingMax (finite, min <= max), each defaulting to the smallest / largest rating in R.
+// Options ratingMin / ratingMax (finite, min <= max; both required): null is the smallest / largest rating in R
+// (a value only the data gives, so TS sends null for it).
 RatingScale rating_scale_arg(const Napi::Object& o, const CsrView& R);
 // Sets m.clip / clip_min / clip_max from the scale.
 void set_clip(FactorModel& m, const RatingScale& s);
@@ -35,21 +36,22 @@ double global_mean(const CsrView& R);
 // clip range. Returns the mean.
 double start_rating_model(FactorModel& m, const CsrView& R, bool biased, const RatingScale& scale);
 
-// Options of the SGD matrix-factorization models; defaults are the caller's (Surprise's SVD / SVD++).
+// Options of the SGD matrix-factorization models. No defaults here: every field comes from the options TS resolved
+// (ts/models/biased_mf.ts, svdpp.ts) or from a model file's params.
 struct SgdParams {
-  int factors = 100, epochs = 20;
-  double lr = 0.005, reg = 0.02;            // factor learning rate and regularization
-  double lr_bias = 0.005, reg_bias = 0.02;  // the same for the biases (lrBias / regBias; default lr / reg)
-  double init_mean = 0, init_std = 0.1;
-  bool biased = true;
-  bool shuffle = true;
-  int blocks = 0;  // 0 = default_grid_blocks(threads)
+  int factors = 0, epochs = 0;
+  double lr = 0, reg = 0;            // factor learning rate and regularization
+  double lr_bias = 0, reg_bias = 0;  // the same for the biases (lrBias / regBias)
+  double init_mean = 0, init_std = 0;
+  bool biased = false;
+  bool shuffle = false;
+  int blocks = 0;  // BiasedMF's grid side (its option blocks; 0 there means default_grid_blocks(threads))
   int threads = 0;
-  uint64_t seed = 42;
+  uint64_t seed = 0;
 };
-// Reads factors, epochs, lr, reg, lrBias, regBias, initMean, initStd, biased, shuffle, blocks, threads, seed over
-// the given defaults, validating each (E_ARG names the option).
-SgdParams sgd_params_arg(const Napi::Object& o, SgdParams defaults);
+// Reads factors, epochs, lr, reg, lrBias, regBias, initMean, initStd, biased, shuffle, threads, seed, all
+// required, validating each (E_ARG names the option).
+SgdParams sgd_params_arg(const Napi::Object& o);
 
 // SgdParams in a model's state ("sgd" f32 {6}, "sgd_options" i32 {4}, "seed") and back (E_FORMAT when invalid).
 // The SGD options fold-in uses, from the model's options (model files keep them by name).

@@ -149,18 +149,18 @@ RowEntries csr_rows(const CsrView& R, const int32_t* rows, int64_t n, const Dens
 // that wait for the event loop to turn.
 namespace {
 
-uint64_t seed_opt(const Napi::Object& o) { return static_cast<uint64_t>(int_arg(o, "seed", 42, 0, int64_t{1} << 53)); }
-uint64_t epoch_opt(const Napi::Object& o) { return static_cast<uint64_t>(int_arg(o, "epoch", 0, 0, int64_t{1} << 53)); }
-int threads_opt(const Napi::Object& o) { return static_cast<int>(int_arg(o, "threads", 0, 0, 1024)); }
+uint64_t seed_opt(const Napi::Object& o) { return static_cast<uint64_t>(int_req(o, "seed", 0, int64_t{1} << 53)); }
+uint64_t epoch_opt(const Napi::Object& o) { return static_cast<uint64_t>(int_req(o, "epoch", 0, int64_t{1} << 53)); }
+int threads_opt(const Napi::Object& o) { return static_cast<int>(int_req(o, "threads", 0, 1024)); }
 Napi::Object opts_arg(const Napi::CallbackInfo& info, size_t i) {
   return info[i].IsObject() ? info[i].As<Napi::Object>() : Napi::Object::New(info.Env());
 }
 
 DenseRowsOptions dense_opts(const Napi::Object& o) {
   DenseRowsOptions d;
-  d.binary = bool_arg(o, "binary", false);
-  d.l2_normalize = bool_arg(o, "normalize", false);
-  d.dropout = real_arg(o, "dropout", 0, 0, 1);
+  d.binary = bool_req(o, "binary");
+  d.l2_normalize = bool_req(o, "normalize");
+  d.dropout = real_req(o, "dropout", 0, 1);
   if (d.dropout >= 1) fail_arg("dropout must be < 1");
   d.seed = seed_opt(o);
   d.epoch = epoch_opt(o);
@@ -172,9 +172,9 @@ Napi::Value SampleEpoch(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     CsrView R = csr_arg(info[0], "train");
     auto o = opts_arg(info, 1);
-    int negatives = static_cast<int>(int_arg(o, "negatives", 4, 0, 1 << 16));
+    int negatives = static_cast<int>(int_req(o, "negatives", 0, 1 << 16));
     PointwiseEpoch ep =
-        pointwise_epoch(R, negatives, seed_opt(o), epoch_opt(o), bool_arg(o, "shuffle", true), threads_opt(o));
+        pointwise_epoch(R, negatives, seed_opt(o), epoch_opt(o), bool_req(o, "shuffle"), threads_opt(o));
     auto out = Napi::Object::New(info.Env());
     out.Set("users", to_js(info.Env(), ep.users));
     out.Set("items", to_js(info.Env(), ep.items));

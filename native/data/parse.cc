@@ -626,15 +626,15 @@ Napi::Value ParseInteractions(const Napi::CallbackInfo& info) {
     opt.path = info[0].As<Napi::String>().Utf8Value();
     if (opt.path.empty() || opt.path.find('\0') != std::string::npos)
       fail_arg("path must be a non-empty string without NUL");
-    opt.delimiter = string_arg(o, "delimiter", ",");
+    opt.delimiter = string_req(o, "delimiter");
     if (opt.delimiter.empty() || opt.delimiter.size() > 16) fail_arg("delimiter must have 1 to 16 bytes");
     if (opt.delimiter.find_first_of(std::string("\n\r\0", 3)) != std::string::npos)
       fail_arg("delimiter must not contain line breaks or NUL");
-    opt.quote = bool_arg(o, "quote", false);
+    opt.quote = bool_req(o, "quote");
     if (opt.quote && opt.delimiter.find('"') != std::string::npos)
       fail_arg("a delimiter with '\"' cannot be used with quoting");
-    opt.header = bool_arg(o, "header", false);
-    opt.fields = static_cast<int>(int_arg(o, "fields", 0, 0, 4096));
+    opt.header = bool_req(o, "header");
+    opt.fields = static_cast<int>(int_req(o, "fields", 0, 4096));
     Napi::Value cv = o.Get("columns");
     if (!cv.IsObject()) fail_arg("columns must be an object");
     auto cols = cv.As<Napi::Object>();
@@ -651,7 +651,7 @@ Napi::Value ParseInteractions(const Napi::CallbackInfo& info) {
                              (!all[a]->name.empty() && all[a]->name == all[b]->name)))
           fail_arg("two columns of the mapping name the same field");
     }
-    opt.policy = dup_policy_from(string_arg(o, "duplicates", "last"));
+    opt.policy = dup_policy_from(string_req(o, "duplicates"));
     opt.known_users = known_arg(o.Get("knownUsers"), "knownUsers");
     opt.known_items = known_arg(o.Get("knownItems"), "knownItems");
     auto shared = std::make_shared<Options>(std::move(opt));

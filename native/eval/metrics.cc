@@ -300,15 +300,15 @@ Options read_options(const Napi::Value& v, const Napi::Value& ks_v, int32_t n_it
   }
   if (!v.IsObject()) fail_arg("options must be an object");
   auto obj = v.As<Napi::Object>();
-  std::string g = string_arg(obj, "gain", "binary");
+  std::string g = string_req(obj, "gain");
   if (g == "binary") o.gain = Gain::Binary;
   else if (g == "raw") o.gain = Gain::Raw;
   else if (g == "exp") o.gain = Gain::Exp;
   else fail_arg("gain must be 'binary', 'raw' or 'exp', got '" + g + "'");
-  o.auc = bool_arg(obj, "auc", false);
-  o.n_neg = static_cast<int>(int_arg(obj, "negatives", 0, 0, 1 << 24));
-  o.seed = static_cast<uint64_t>(int_arg(obj, "seed", 42, 0, (int64_t{1} << 53)));
-  o.threads = static_cast<int>(int_arg(obj, "threads", 0, 0, 1024));
+  o.auc = bool_req(obj, "auc");
+  o.n_neg = static_cast<int>(int_req(obj, "negatives", 0, 1 << 24));
+  o.seed = static_cast<uint64_t>(int_req(obj, "seed", 0, (int64_t{1} << 53)));
+  o.threads = static_cast<int>(int_req(obj, "threads", 0, 1024));
   (void)n_items;
   return o;
 }

@@ -88,7 +88,8 @@ ReadSpec read_spec(const Napi::CallbackInfo& info) {
   rs.header.assign(header.begin(), header.end());
   rs.checksum_at = int_arg(spec.Get("checksumAt"), "checksumAt", 0, static_cast<int64_t>(header.size) - 16);
   rs.data_length = int_arg(spec.Get("dataLength"), "dataLength", 0, int64_t{1} << 50);
-  rs.expected = string_arg(spec, "expected", "");
+  // Optional: no expected checksum means "do not verify" (loadModel's verify: false), not a default value.
+  if (!spec.Get("expected").IsUndefined()) rs.expected = string_req(spec, "expected");
   const int64_t data_length = rs.data_length;
 
   // The tensor table, checked: known dtypes, sizes that match shapes, contiguous offsets covering the data.
@@ -102,8 +103,8 @@ ReadSpec read_spec(const Napi::CallbackInfo& info) {
     if (!e.IsObject()) fail_arg("tensors[" + std::to_string(k) + "] must be an object");
     auto o = e.As<Napi::Object>();
     TensorSpec& t = rs.tensors[k];
-    t.name = string_arg(o, "name", "");
-    std::string dtype = string_arg(o, "dtype", "");
+    t.name = string_req(o, "name");
+    std::string dtype = string_req(o, "dtype");
     if (dtype != "F32" && dtype != "I32")
       fail("E_FORMAT", path + ": tensor '" + t.name + "' has dtype " + dtype + " (F32 and I32 are read)");
     t.f32 = dtype == "F32";
@@ -130,7 +131,7 @@ ReadSpec read_spec(const Napi::CallbackInfo& info) {
   if (rv.IsObject()) {
     auto r = rv.As<Napi::Object>();
     rs.restore = true;
-    rs.kind = string_arg(r, "kind", "");
+    rs.kind = string_req(r, "kind");
     rs.users = static_cast<int32_t>(int_arg(r.Get("users"), "users", 0, std::numeric_limits<int32_t>::max() - 1));
     rs.items = static_cast<int32_t>(int_arg(r.Get("items"), "items", 0, std::numeric_limits<int32_t>::max() - 1));
     Napi::Value nv = r.Get("names");

@@ -20,16 +20,17 @@
 namespace recsys {
 namespace {
 
+// The options TS resolved (ts/models/params.ts owns their defaults); zero until read_params / a restorer sets them.
 struct AlsParams {
-  int factors = 64;
-  float reg = 0.01f;
-  float alpha = 1.f;
-  int iterations = 15;
-  int cg_steps = 3;
+  int factors = 0;
+  float reg = 0.f;
+  float alpha = 0.f;
+  int iterations = 0;
+  int cg_steps = 0;
   bool cholesky = false;
   bool binary = false;
   bool loss = false;
-  uint64_t seed = 42;
+  uint64_t seed = 0;
   int threads = 0;
 };
 
@@ -125,8 +126,6 @@ void solve_cg(const CsrView& R, int32_t row, const float* Y, const float* YtY, i
   blas::with_factors(k, [&](auto kc) { cg_row<decltype(kc)::value>(R, b, e, Y, YtY, k, alpha, steps, x, s); });
 }
 
-// The exact solution by Cholesky: A = YtY + sum (c - 1) y y^T, b = sum c p y. Interactions come as (items, values)
-// so fold-in can share it; values may be null (all ones).
 // Interactions [q0, q1) into the lower triangle of A and into x: the kernel of solve_exact.
 RECSYS_KERNEL void accumulate_exact(const int32_t* items, const float* values, int q0, int q1, const float* Y, int k,
                                     float alpha, float* A, float* x) noexcept {
@@ -141,7 +140,9 @@ RECSYS_KERNEL void accumulate_exact(const int32_t* items, const float* values, i
   }
 }
 
-void solve_exact(const int32_t* items, const float* values, int n, const float* Y, const float* YtY, int k, float alpha,
+// The exact solution by Cholesky: A = YtY + sum (c - 1) y y^T, b = sum c p y. Interactions come as (items, values)
+// so fold-in can share it; values may be null (all ones). False when A is not positive definite in float.
+bool solve_exact(const int32_t* items, const float* values, int n, const float* Y, const float* YtY, int k, float alpha,
                  float* x, Scratch& s) {
   float* A = s.A.data();
   std::copy(YtY, YtY + static_cast<size_t>(k) * k, A);
@@ -152,12 +153,12 @@ void solve_exact(const int32_t* items, const float* values, int n, const float* 
     accumulate_exact(items, values, q, std::min(n, q + chunk), Y, k, alpha, A, x);
     if (s.between && q + chunk < n) s.between();
   }
-  if (n == 0) return;
+  if (n == 0) return true;
   for (int i = 0; i < k; ++i)  // mirror the lower triangle built above (potrf reads the lower one only)
     for (int j = i + 1; j < k; ++j) A[static_cast<int64_t>(i) * k + j] = A[static_cast<int64_t>(j) * k + i];
-  if (blas::potrf_lower_blocked(k, A, k, s.between) != 0)
-    fail("E_NATIVE", "ImplicitALS: a least-squares system is not positive definite (is reg > 0?)");
+  if (blas::potrf_lower_blocked(k, A, k, s.between) != 0) return false;
   blas::potrs_lower(k, 1, A, k, x, k);
+  return true;
 }
 
 // Y^T Y + reg I, once per half-sweep: one single-threaded syrk (a few % of a sweep; OpenBLAS threads would keep
@@ -190,8 +191,9 @@ void solve_side(const CsrView& R, std::vector<float>& X, const std::vector<float
     float* x = X.data() + static_cast<int64_t>(row) * k;
     if (p.cholesky) {
       int32_t b = R.row_begin(row);
-      solve_exact(R.indices + b, R.data ? R.data + b : nullptr, R.row_len(row), Y.data(), G.data(), k, p.alpha, x,
-                  *scratch[tid]);
+      if (!solve_exact(R.indices + b, R.data ? R.data + b : nullptr, R.row_len(row), Y.data(), G.data(), k, p.alpha, x,
+                       *scratch[tid]))
+        fail("E_NATIVE", "ImplicitALS: a least-squares system is not positive definite (is reg > 0?)");
     } else {
       solve_cg(R, row, Y.data(), G.data(), k, p.alpha, p.cg_steps, x, *scratch[tid]);
     }
@@ -248,9 +250,9 @@ class AlsModel : public FactorModel {
   // Model files: the factors (FactorModel::state()); what fold-in and partialFit read besides comes from the
   // options (restore_als), and YtY is recomputed from V.
   void score_new_user(const int32_t* its, const float* values, int n, float* out) const override {
-    Scratch s(factors);
     std::vector<float> x(factors);
-    solve_exact(its, params.binary ? nullptr : values, n, V.data(), YtY.data(), factors, params.alpha, x.data(), s);
+    als::solve_implicit(its, params.binary ? nullptr : values, n, V.data(), YtY.data(), factors, params.alpha,
+                        x.data());
     score_vector(x.data(), 0.f, out);
   }
 };
@@ -266,18 +268,18 @@ void init_rows(std::vector<float>& M, int32_t rows, int k, uint64_t seed, uint64
 
 AlsParams read_params(const Napi::Object& o) {
   AlsParams p;
-  p.factors = static_cast<int>(int_arg(o, "factors", 64, 1, 4096));
-  p.reg = static_cast<float>(real_arg(o, "reg", 0.01, 0, 1e12));
-  p.alpha = static_cast<float>(real_arg(o, "alpha", 1.0, 0, 1e12));
-  p.iterations = static_cast<int>(int_arg(o, "iterations", 15, 0, 100000));
-  p.cg_steps = static_cast<int>(int_arg(o, "cgSteps", 3, 1, 1000));
-  std::string solver = string_arg(o, "solver", "cg");
+  p.factors = static_cast<int>(int_req(o, "factors", 1, 4096));
+  p.reg = static_cast<float>(real_req(o, "reg", 0, 1e12));
+  p.alpha = static_cast<float>(real_req(o, "alpha", 0, 1e12));
+  p.iterations = static_cast<int>(int_req(o, "iterations", 0, 100000));
+  p.cg_steps = static_cast<int>(int_req(o, "cgSteps", 1, 1000));
+  std::string solver = string_req(o, "solver");
   if (solver != "cg" && solver != "cholesky") fail_arg("solver must be 'cg' or 'cholesky', got '" + solver + "'");
   p.cholesky = solver == "cholesky";
-  p.binary = bool_arg(o, "binary", false);
-  p.loss = bool_arg(o, "computeLoss", false);
-  p.seed = static_cast<uint64_t>(int_arg(o, "seed", 42, 0, int64_t{1} << 53));
-  p.threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
+  p.binary = bool_req(o, "binary");
+  p.loss = bool_req(o, "computeLoss");
+  p.seed = static_cast<uint64_t>(int_req(o, "seed", 0, int64_t{1} << 53));
+  p.threads = static_cast<int>(int_req(o, "threads", 0, 1024));
   return p;
 }
 
@@ -342,7 +344,7 @@ Napi::Value AlsPartialFit(const Napi::CallbackInfo& info) {
       fail_arg("userOld / itemOld must have one entry per user / item of the new data");
     auto o = info[7].IsObject() ? info[7].As<Napi::Object>() : Napi::Object::New(info.Env());
     AlsParams p = base->params;
-    p.threads = static_cast<int>(int_arg(o, "threads", p.threads, 0, 1024));
+    p.threads = static_cast<int>(int_req(o, "threads", 0, 1024));
     p.cholesky = true;
     if (p.binary) R.data = C.data = nullptr;
     const int k = p.factors;
@@ -428,8 +430,38 @@ std::shared_ptr<Model> restore_als(StateReader& s) {
 namespace als {
 void solve_implicit(const int32_t* items, const float* values, int n, const float* Y, const float* YtY, int k,
                     float alpha, float* x) {
-  Scratch s(k);
-  solve_exact(items, values, n, Y, YtY, k, alpha, x, s);
+  // The fit's float solve first: fast, and the answer every ordinary model gets. Float cannot hold the system when a
+  // confidence term (c - 1) |y|^2 outweighs YtY's smallest diagonal entry by more than ~1e4 (its 7 digits then lose
+  // what YtY adds: at alpha = 1e8 .. 1e12 Cholesky failed, or scores came out up to 9% off), nor when c is Inf (a
+  // rating near the float limit: x is NaN). Those are solved in double, with the smallest ridge that makes the
+  // system definite.
+  double swamp = 0.0, diag = std::numeric_limits<double>::infinity();
+  for (int i = 0; i < k; ++i) diag = std::min(diag, static_cast<double>(YtY[static_cast<size_t>(i) * k + i]));
+  for (int q = 0; q < n; ++q) {
+    const float* y = Y + static_cast<int64_t>(items[q]) * k;
+    double yy = 0.0;
+    for (int i = 0; i < k; ++i) yy += static_cast<double>(y[i]) * y[i];
+    swamp = std::max(swamp, static_cast<double>(alpha) * std::abs(values ? values[q] : 1.f) * yy);
+  }
+  if (swamp <= 1e4 * diag) {
+    Scratch s(k);
+    if (solve_exact(items, values, n, Y, YtY, k, alpha, x, s) &&
+        std::all_of(x, x + k, [](float v) { return std::isfinite(v); }))
+      return;
+  }
+  std::vector<double> A(YtY, YtY + static_cast<size_t>(k) * k), b(static_cast<size_t>(k), 0.0);
+  for (int q = 0; q < n; ++q) {
+    const double r = values ? values[q] : 1.0;
+    const double c = 1.0 + static_cast<double>(alpha) * std::abs(r);
+    const float* y = Y + static_cast<int64_t>(items[q]) * k;
+    for (int i = 0; i < k; ++i) {
+      double* ai = A.data() + static_cast<size_t>(i) * k;
+      const double w = (c - 1.0) * y[i];
+      for (int j = 0; j <= i; ++j) ai[j] += w * y[j];
+      if (r > 0) b[i] += c * y[i];
+    }
+  }
+  blas::solve_psd_ridged(k, A.data(), b.data(), x);
 }
 }  // namespace als
 

@@ -88,7 +88,7 @@ class PopularityModel : public FactorModel {
   void score_new_user(const int32_t*, const float*, int, float* out) const override { score_vector(nullptr, 0.f, out); }
 };
 
-int threads_opt(const Napi::Object& o) { return static_cast<int>(int_arg(o, "threads", 0, 0, 1024)); }
+int threads_opt(const Napi::Object& o) { return static_cast<int>(int_req(o, "threads", 0, 1024)); }
 
 // fitPopularity(csr, options, runOptions)
 Napi::Value FitPopularity(const Napi::CallbackInfo& info) {
@@ -128,7 +128,7 @@ Napi::Value FitRandom(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     CsrView R = csr_arg(info[0], "train", CsrCheck::Rows);  // Random reads only rows and cols
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
-    uint64_t seed = static_cast<uint64_t>(int_arg(o, "seed", 42, 0, (int64_t{1} << 53)));
+    uint64_t seed = static_cast<uint64_t>(int_req(o, "seed", 0, (int64_t{1} << 53)));
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     return run_fit(info, run,
                    [R, seed](FitContext&) -> std::shared_ptr<Model> {
@@ -151,14 +151,14 @@ Napi::Value FitBaselineOnly(const Napi::CallbackInfo& info) {
     if (!R.data) fail_arg("BaselineOnly needs ratings: the training data has none");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     BaselineParams p;
-    std::string method = string_arg(o, "method", "als");
+    std::string method = string_req(o, "method");
     if (method != "als" && method != "sgd") fail_arg("method must be 'als' or 'sgd', got '" + method + "'");
     p.sgd = method == "sgd";
-    p.epochs = static_cast<int>(int_arg(o, "epochs", p.sgd ? 20 : 10, 0, 100000));
-    p.reg_user = real_arg(o, "regUser", 15, 0, INFINITY);
-    p.reg_item = real_arg(o, "regItem", 10, 0, INFINITY);
-    p.reg = real_arg(o, "reg", 0.02, 0, INFINITY);
-    p.lr = real_arg(o, "lr", 0.005, 0, INFINITY, true);
+    p.epochs = static_cast<int>(int_req(o, "epochs", 0, 100000));
+    p.reg_user = real_req(o, "regUser", 0, INFINITY);
+    p.reg_item = real_req(o, "regItem", 0, INFINITY);
+    p.reg = real_req(o, "reg", 0, INFINITY);
+    p.lr = real_req(o, "lr", 0, INFINITY, true);
     const RatingScale scale = rating_scale_arg(o, R);
     int threads = threads_opt(o);
     check_memory("BaselineOnly", 8.0 * (static_cast<double>(R.rows) + R.cols) * 2, "the user and item biases",

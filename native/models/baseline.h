@@ -8,11 +8,12 @@
 
 namespace recsys {
 
+// Set from the options TS resolved (ts/models/baseline.ts, rating_knn.ts own the defaults).
 struct BaselineParams {
-  bool sgd = false;                     // false: alternating least squares (Surprise's default)
-  int epochs = 10;                      // ALS default 10; SGD default 20
-  double reg_user = 15, reg_item = 10;  // ALS
-  double reg = 0.02, lr = 0.005;        // SGD
+  bool sgd = false;  // false: alternating least squares
+  int epochs = 0;
+  double reg_user = 0, reg_item = 0;  // ALS
+  double reg = 0, lr = 0;             // SGD
 };
 
 struct Baselines {

@@ -1,6 +1,6 @@
 // BiasedMF: Funk's SGD matrix factorization with biases ("SVD" in Surprise; Koren, Bell & Volinsky 2009):
 //   r_ui ~ mu + b_u + b_i + p_u . q_i, one SGD step per rating on squared error + reg * (b_u^2 + b_i^2 + |p_u|^2 + |q_i|^2).
-// The update rule, initialization N(initMean, initStd) and defaults (100 factors, 20 epochs, lr 0.005, reg 0.02)
+// The update rule, initialization N(initMean, initStd) and the defaults ts/models/biased_mf.ts sends
 // are Surprise's, so results compare one to one. Parallel with the conflict-free block grid of core/grid.h:
 // reproducible for a seed and a grid size, whatever the thread count.
 #include <cmath>
@@ -78,7 +78,9 @@ Napi::Value FitBiasedMF(const Napi::CallbackInfo& info) {
     CsrView R = csr_fit_arg(info[0], "train", info[2]);
     require_ratings(R, "BiasedMF");
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
-    SgdParams p = sgd_params_arg(o, SgdParams{});
+    SgdParams p = sgd_params_arg(o);
+    p.blocks = static_cast<int>(int_req(o, "blocks", 0, 1024));
+    if (p.blocks == 0) p.blocks = default_grid_blocks(p.threads);
     RatingScale scale = rating_scale_arg(o, R);
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     check_memory("BiasedMF", 4.0 * (static_cast<double>(R.rows) + R.cols) * (p.factors + 1),

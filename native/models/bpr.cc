@@ -19,13 +19,14 @@
 namespace recsys {
 namespace {
 
+// The options TS resolved (ts/models/params.ts owns their defaults); zero until the fit / a restorer sets them.
 struct BprParams {
-  int factors = 64;
-  float lr = 0.01f;
-  float reg = 0.01f;
-  int epochs = 100;
+  int factors = 0;
+  float lr = 0.f;
+  float reg = 0.f;
+  int epochs = 0;
   bool loss = false;
-  uint64_t seed = 42;
+  uint64_t seed = 0;
   int threads = 0;
 };
 
@@ -101,13 +102,13 @@ Napi::Value FitBPR(const Napi::CallbackInfo& info) {
     CsrView R = csr_fit_arg(info[0], "train", info[2]);
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
     BprParams p;
-    p.factors = static_cast<int>(int_arg(o, "factors", 64, 1, 4096));
-    p.lr = static_cast<float>(real_arg(o, "lr", 0.01, 0, 1e6, true));
-    p.reg = static_cast<float>(real_arg(o, "reg", 0.01, 0, 1e6));
-    p.epochs = static_cast<int>(int_arg(o, "epochs", 100, 0, 1000000));
-    p.loss = bool_arg(o, "computeLoss", false);
-    p.seed = static_cast<uint64_t>(int_arg(o, "seed", 42, 0, int64_t{1} << 53));
-    p.threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
+    p.factors = static_cast<int>(int_req(o, "factors", 1, 4096));
+    p.lr = static_cast<float>(real_req(o, "lr", 0, 1e6, true));
+    p.reg = static_cast<float>(real_req(o, "reg", 0, 1e6));
+    p.epochs = static_cast<int>(int_req(o, "epochs", 0, 1000000));
+    p.loss = bool_req(o, "computeLoss");
+    p.seed = static_cast<uint64_t>(int_req(o, "seed", 0, int64_t{1} << 53));
+    p.threads = static_cast<int>(int_req(o, "threads", 0, 1024));
     if (R.nnz() > static_cast<int64_t>(UINT32_MAX)) fail_arg("BPR: too many interactions");
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     check_memory("BPR", 4.0 * (static_cast<double>(R.rows) + R.cols) * (p.factors + 1),

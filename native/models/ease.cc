@@ -64,13 +64,13 @@ Napi::Value FitEASE(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     CsrView R = csr_fit_arg(info[0], "train", info[2]);
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
-    float lambda = static_cast<float>(real_arg(o, "lambda", 500, 0, 1e15, true));
-    bool binary = bool_arg(o, "binary", false);
+    float lambda = static_cast<float>(real_req(o, "lambda", 0, 1e15, true));
+    bool binary = bool_req(o, "binary");
     double max_bytes = max_memory_arg(o);
-    std::string gram = string_arg(o, "gram", "auto");
+    std::string gram = string_req(o, "gram");
     if (gram != "auto" && gram != "dense" && gram != "sparse")
       fail_arg("gram must be 'auto', 'dense' or 'sparse', got '" + gram + "'");
-    int threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
+    int threads = static_cast<int>(int_req(o, "threads", 0, 1024));
     if (binary) R.data = nullptr;
     const int64_t n = R.cols;
     // Sparse accumulation costs sum(deg^2) scattered adds; syrk costs users * items^2 / 2 multiply-adds at BLAS

@@ -105,13 +105,13 @@ Napi::Value FitExplicitALS(const Napi::CallbackInfo& info) {
     if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz() || !C.data)
       fail_arg("trainTransposed is not the transpose of train");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
-    const int k = static_cast<int>(int_arg(o, "factors", 50, 1, 4096));
-    const int epochs = static_cast<int>(int_arg(o, "epochs", 15, 0, 1000000));
-    const double reg = real_param(o, "reg", 0.1, 0, INFINITY, true);
-    const bool biased = bool_arg(o, "biased", true);
-    const double init_std = real_arg(o, "initStd", 0.1, 0, INFINITY);
-    const int threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
-    const uint64_t seed = static_cast<uint64_t>(int_arg(o, "seed", 42, 0, int64_t{1} << 53));
+    const int k = static_cast<int>(int_req(o, "factors", 1, 4096));
+    const int epochs = static_cast<int>(int_req(o, "epochs", 0, 1000000));
+    const double reg = real_param(o, "reg", 0, INFINITY, true);
+    const bool biased = bool_req(o, "biased");
+    const double init_std = real_req(o, "initStd", 0, INFINITY);
+    const int threads = static_cast<int>(int_req(o, "threads", 0, 1024));
+    const uint64_t seed = static_cast<uint64_t>(int_req(o, "seed", 0, int64_t{1} << 53));
     RatingScale scale = rating_scale_arg(o, R);
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
     {

@@ -4,8 +4,10 @@
 //   implicit (Hu et al., with Spark's extension to r <= 0):
 //                       (V^T V + sum_j c_j v_j v_j^T + reg' I) x = sum_{j: r_j > 0} (1 + c_j) v_j,  c_j = alpha |r_j|
 // reg' = reg * (number of interactions, positive ones for implicit) when scale_reg (Spark: "weight lambda by the
-// number of explicit ratings"), else reg. The implicit system goes to ImplicitALS's solver (models/als.h); the
-// explicit one is accumulated in double and solved by the core Cholesky.
+// number of explicit ratings"), else reg. The implicit system goes to ImplicitALS's fold-in solver (models/als.h);
+// the explicit one is accumulated in double and solved in float. Where float cannot hold a system (or it is
+// singular), both are solved in double with the smallest ridge that makes it definite (blas::solve_psd_ridged): every
+// model the constructor accepts folds any user in.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -18,6 +20,9 @@
 
 namespace recsys {
 namespace {
+
+// alpha and reg are in [0, kMaxFoldIn], at construction and in a model file (ImplicitALS's own range).
+constexpr double kMaxFoldIn = 1e12;
 
 class LeastSquaresFoldIn : public FactorModel {
  public:
@@ -99,13 +104,14 @@ class LeastSquaresFoldIn : public FactorModel {
         Af[static_cast<size_t>(i) * k + j] = Af[static_cast<size_t>(j) * k + i] =
             static_cast<float>(A[static_cast<size_t>(i) * k + j]);
     }
-    if (blas::potrf_lower(k, Af.data(), k) != 0) {
-      fail("E_NATIVE",
-           "fold-in: the least-squares system is not positive definite (with reg = 0 a user needs at least as many "
-           "interactions as factors)");
+    if (blas::potrf_lower(k, Af.data(), k) == 0) {
+      for (int i = 0; i < k; ++i) x[i] = static_cast<float>(b[i]);
+      blas::potrs_lower(k, 1, Af.data(), k, x, k);
+      if (std::all_of(x, x + k, [](float v) { return std::isfinite(v); })) return true;
     }
-    for (int i = 0; i < k; ++i) x[i] = static_cast<float>(b[i]);
-    blas::potrs_lower(k, 1, Af.data(), k, x, k);
+    // Singular (reg = 0 and fewer interactions than factors) or beyond float: in double, where the ridge gives the
+    // minimum-norm answer of a singular system.
+    blas::solve_psd_ridged(k, A.data(), b.data(), x);
     return true;
   }
 };
@@ -118,10 +124,10 @@ Napi::Value JsCreateFoldInFactorModel(const Napi::CallbackInfo& info) {
     auto o = info[0].As<Napi::Object>();
     auto m = std::make_shared<LeastSquaresFoldIn>();
     factor_model_from_options(o, *m, 1, 4096);
-    m->implicit = bool_arg(o, "implicit", false);
-    m->alpha = real_arg(o, "alpha", 1.0, 0, 1e12);
-    m->reg = real_arg(o, "reg", 0.1, 0, 1e12);
-    m->scale_reg = bool_arg(o, "scaleReg", true);
+    m->implicit = bool_req(o, "implicit");
+    m->alpha = real_req(o, "alpha", 0, kMaxFoldIn);
+    m->reg = real_req(o, "reg", 0, kMaxFoldIn);
+    m->scale_reg = bool_req(o, "scaleReg");
     return wrap_model(info.Env(), m);
   });
 }
@@ -142,8 +148,10 @@ std::shared_ptr<Model> restore_factor_model(StateReader& s) {
   if (m->factors == 0) s.fail_tensor("item_factors", "is missing (fold-in needs factors)");
   auto f = s.f32("foldin", {2});
   auto flags = s.i32("foldin_flags", {2});
-  if (f[0] < 0 || f[1] < 0 || flags[0] < 0 || flags[0] > 1 || flags[1] < 0 || flags[1] > 1)
-    s.fail_tensor("foldin", "is out of range");
+  // The constructor's ranges: a file with alpha = 1e30 loaded, then failed every fold-in (fuzz modelfile case 5380).
+  if (!(f[0] >= 0 && f[0] <= kMaxFoldIn && f[1] >= 0 && f[1] <= kMaxFoldIn))
+    s.fail_tensor("foldin", "holds alpha or reg outside [0, 1e12]");
+  if (flags[0] < 0 || flags[0] > 1 || flags[1] < 0 || flags[1] > 1) s.fail_tensor("foldin_flags", "must hold 0 or 1");
   m->alpha = f[0];
   m->reg = f[1];
   m->implicit = flags[0] == 1;

@@ -74,7 +74,25 @@ class ItemKnnModel : public Model {
   size_t memory_bytes() const override {
     return rows.bytes() + (nb_ptr.size() + nb_items.size()) * sizeof(int32_t) + nb_sims.size() * sizeof(float);
   }
+  // An upper bound of |score| of a known user: max over users of sum |r_ui|, times max |sim|. Past the float range
+  // some score is +-Infinity, though every number the model holds is finite.
+  double score_bound() const {
+    double sim = 0;
+    for (float x : nb_sims) {
+      if (!std::isfinite(x)) return INFINITY;
+      sim = std::max(sim, static_cast<double>(std::abs(x)));
+    }
+    double row = 0;
+    for (int32_t u = 0; u < users; ++u) {
+      double r = 0;
+      for (int32_t p = rows.indptr[u]; p < rows.indptr[u + 1]; ++p) r += std::abs(static_cast<double>(rows.value(p)));
+      row = std::max(row, r);
+    }
+    return row * sim;
+  }
 };
+
+constexpr double kFloatMax = std::numeric_limits<float>::max();
 
 // fitItemKNN(csr, csc, {similarity, k, k1, b, binary, threads}, runOptions)
 Napi::Value FitItemKNN(const Napi::CallbackInfo& info) {
@@ -87,17 +105,17 @@ Napi::Value FitItemKNN(const Napi::CallbackInfo& info) {
     if ((R.data == nullptr) != (C.data == nullptr))
       fail_arg("train and trainTransposed must both have values or neither");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
-    std::string sim = string_arg(o, "similarity", "cosine");
+    std::string sim = string_req(o, "similarity");
     Weighting w;
     if (sim == "cosine") w = Weighting::Cosine;
     else if (sim == "tfidf") w = Weighting::TfIdf;
     else if (sim == "bm25") w = Weighting::Bm25;
     else fail_arg("similarity must be 'cosine', 'tfidf' or 'bm25', got '" + sim + "'");
-    int k = static_cast<int>(int_arg(o, "k", 20, 1, 1 << 20));
-    double k1 = real_arg(o, "k1", 1.2, 0, 1e6);
-    double bb = real_arg(o, "b", 0.75, 0, 1);
-    bool binary = bool_arg(o, "binary", false);
-    int threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
+    int k = static_cast<int>(int_req(o, "k", 1, 1 << 20));
+    double k1 = real_req(o, "k1", 0, 1e6);
+    double bb = real_req(o, "b", 0, 1);
+    bool binary = bool_req(o, "binary");
+    int threads = static_cast<int>(int_req(o, "threads", 0, 1024));
     if (binary) R.data = C.data = nullptr;
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
     {
@@ -243,6 +261,9 @@ Napi::Value FitItemKNN(const Napi::CallbackInfo& info) {
             m->nb_items.insert(m->nb_items.end(), nb_i[i].begin(), nb_i[i].end());
             m->nb_sims.insert(m->nb_sims.end(), nb_s[i].begin(), nb_s[i].end());
           }
+          // A model that saves must load: the loader refuses what this refuses.
+          if (m->score_bound() > kFloatMax)
+            fail_diverged("ItemKNN", "ratings and similarities so large that scores overflow the float range");
           return m;
         },
         {info[0], info[1]});
@@ -263,6 +284,8 @@ std::shared_ptr<Model> restore_itemknn(StateReader& s) {
     for (int32_t q = m->nb_ptr[i] + 1; q < m->nb_ptr[i + 1]; ++q)
       if (m->nb_items[q] <= m->nb_items[q - 1]) s.fail_tensor("neighbor_items", "must be sorted within each item");
   m->rows.restore(s, m->users, m->items);
+  if (m->score_bound() > kFloatMax)
+    s.fail_tensor("neighbor_scores", "holds values so large that scores would overflow the float range");
   return m;
 }
 

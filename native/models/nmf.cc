@@ -4,7 +4,7 @@
 // epoch, then p_uf <- p_uf * num / (den + n_u reg_pu p_uf), and the same for q_if: Surprise's update exactly. Users
 // and items are independent within an epoch, so the unbiased model runs in parallel and the same for any thread
 // count. The biased variant (Surprise's biased=True: SGD steps on b_u, b_i inside the pass) is sequential in
-// user order, as Surprise's is. Defaults: 15 factors, 50 epochs, reg_pu = reg_qi = 0.06, unbiased.
+// user order, as Surprise's is. The defaults (ts/models/nmf.ts) are Surprise's.
 #include <cmath>
 
 #include "core/blas.h"
@@ -19,14 +19,15 @@ namespace recsys {
 
 namespace {
 
+// The options TS resolved (ts/models/params.ts owns their defaults); zero until the fit / a restorer sets them.
 struct NmfParams {
-  int factors = 15, epochs = 50;
-  double reg_pu = 0.06, reg_qi = 0.06;
-  double reg_bu = 0.02, reg_bi = 0.02, lr_bu = 0.005, lr_bi = 0.005;
-  double init_low = 0, init_high = 1;
+  int factors = 0, epochs = 0;
+  double reg_pu = 0, reg_qi = 0;
+  double reg_bu = 0, reg_bi = 0, lr_bu = 0, lr_bi = 0;
+  double init_low = 0, init_high = 0;
   bool biased = false;
   int threads = 0;
-  uint64_t seed = 42;
+  uint64_t seed = 0;
 };
 
 // x_f <- x_f * num_f / (den_f + n reg x_f), skipping zeros as Surprise does (a zero factor stays zero).
@@ -83,24 +84,24 @@ Napi::Value FitNMF(const Napi::CallbackInfo& info) {
       fail_arg("trainTransposed is not the transpose of train");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     NmfParams p;
-    p.factors = static_cast<int>(int_arg(o, "factors", p.factors, 1, 4096));
-    p.epochs = static_cast<int>(int_arg(o, "epochs", p.epochs, 0, 1000000));
-    p.reg_pu = real_param(o, "regUser", p.reg_pu, 0, INFINITY);
-    p.reg_qi = real_param(o, "regItem", p.reg_qi, 0, INFINITY);
-    p.biased = bool_arg(o, "biased", p.biased);
-    p.reg_bu = real_param(o, "regBiasUser", p.reg_bu, 0, INFINITY);
-    p.reg_bi = real_param(o, "regBiasItem", p.reg_bi, 0, INFINITY);
-    p.lr_bu = real_param(o, "lrBiasUser", p.lr_bu, 0, INFINITY, true);
-    p.lr_bi = real_param(o, "lrBiasItem", p.lr_bi, 0, INFINITY, true);
-    p.init_low = real_param(o, "initLow", p.init_low, 0, 3e38);
-    p.init_high = real_param(o, "initHigh", p.init_high, 0, 3e38);
+    p.factors = static_cast<int>(int_req(o, "factors", 1, 4096));
+    p.epochs = static_cast<int>(int_req(o, "epochs", 0, 1000000));
+    p.reg_pu = real_param(o, "regUser", 0, INFINITY);
+    p.reg_qi = real_param(o, "regItem", 0, INFINITY);
+    p.biased = bool_req(o, "biased");
+    p.reg_bu = real_param(o, "regBiasUser", 0, INFINITY);
+    p.reg_bi = real_param(o, "regBiasItem", 0, INFINITY);
+    p.lr_bu = real_param(o, "lrBiasUser", 0, INFINITY, true);
+    p.lr_bi = real_param(o, "lrBiasItem", 0, INFINITY, true);
+    p.init_low = real_param(o, "initLow", 0, 3e38);
+    p.init_high = real_param(o, "initHigh", 0, 3e38);
     if (p.init_high < p.init_low) fail_arg("initHigh must be >= initLow");
     for (int32_t q = 0; q < R.nnz(); ++q)
       if (R.data[q] < 0)
         fail_arg("NMF needs non-negative ratings; rating " + std::to_string(R.data[q]) + " at position " +
                  std::to_string(q));
-    p.threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
-    p.seed = static_cast<uint64_t>(int_arg(o, "seed", 42, 0, int64_t{1} << 53));
+    p.threads = static_cast<int>(int_req(o, "threads", 0, 1024));
+    p.seed = static_cast<uint64_t>(int_req(o, "seed", 0, int64_t{1} << 53));
     RatingScale scale = rating_scale_arg(o, R);
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
     check_memory("NMF", 4.0 * 3 * (static_cast<double>(R.rows) + R.cols) * (p.factors + 1),
@@ -243,6 +244,13 @@ void init(Napi::Env env, Napi::Object exports) { exports.Set("fitNMF", Napi::Fun
 std::shared_ptr<Model> restore_nmf(StateReader& s) {
   auto m = std::make_shared<NmfModel>();
   restore_factor_state(*m, s, true);
+  // Non-negative factors are what makes it NMF (the fit starts them >= 0 and its multiplicative updates keep them
+  // there); a state with a negative one is another model's (e.g. a FactorModel's relabelled as NMF).
+  for (const auto* side : {&m->U, &m->V})
+    for (float x : *side)
+      if (x < 0.f)
+        s.fail_tensor(side == &m->U ? "user_factors" : "item_factors",
+                      "holds a negative value (NMF factors are non-negative)");
   NmfParams& p = m->params;
   p.factors = m->factors;
   p.reg_pu = s.real_param("regUser");

@@ -6,6 +6,7 @@
 // The same routine is exported as truncatedSVD().
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <memory>
 
 #include "core/blas.h"
@@ -18,11 +19,12 @@
 namespace recsys {
 namespace {
 
+// Every field comes from the caller's options (ts/models/puresvd.ts owns the defaults).
 struct SvdOptions {
-  int k = 10;
-  int oversample = 10;
-  int power_iterations = 4;
-  uint64_t seed = 42;
+  int k = 0;
+  int oversample = 0;
+  int power_iterations = 0;
+  uint64_t seed = 0;
   int threads = 0;
 };
 
@@ -46,6 +48,18 @@ SvdResult randomized_svd(const CsrView& A, const SvdOptions& o, FitContext* ctx)
   // the extra columns only add accuracy), at most min(m, n).
   const int l = static_cast<int>(std::min<int64_t>((o.k + o.oversample + 15) / 16 * 16, std::min(m, n)));
   const int total = o.power_iterations + 2;
+  // The products run in float: past a Frobenius norm of ~1e30 (finite values near FLT_MAX) they overflow and the
+  // SVD cannot converge. Say so up front rather than fail inside LAPACK.
+  if (A.data) {
+    double f2 = 0;
+    for (int64_t p = 0; p < A.nnz(); ++p) f2 += static_cast<double>(A.data[p]) * A.data[p];
+    if (!(std::sqrt(f2) <= 1e30)) {
+      char norm[32];
+      std::snprintf(norm, sizeof norm, "%.3g", std::sqrt(f2));
+      fail_arg(std::string("truncatedSVD: the matrix's values are too large for a float32 SVD (Frobenius norm ") +
+               norm + " > 1e30); rescale them");
+    }
+  }
   // Omega: n x l standard normal, one stream per row, so it does not depend on the thread count.
   std::vector<float> Z(static_cast<size_t>(n) * l), Y(static_cast<size_t>(m) * l);
   parallel_for(
@@ -69,7 +83,8 @@ SvdResult randomized_svd(const CsrView& A, const SvdOptions& o, FitContext* ctx)
   spmm_t(A, Y.data(), l, l, Z.data(), l, o.threads);
   std::vector<float> S(l), Uz(static_cast<size_t>(n) * l), Wt(static_cast<size_t>(l) * l);
   if (blas::svd_thin(static_cast<int>(n), l, Z.data(), l, S.data(), Uz.data(), l, Wt.data(), l) != 0)
-    fail("E_NATIVE", "truncatedSVD: the SVD of the projected matrix did not converge");
+    fail("E_STATE",
+         "truncatedSVD: the SVD of the projected matrix did not converge (values of very different scales?)");
   SvdResult r;
   r.m = static_cast<int32_t>(m);
   r.n = static_cast<int32_t>(n);
@@ -87,15 +102,16 @@ SvdResult randomized_svd(const CsrView& A, const SvdOptions& o, FitContext* ctx)
   return r;
 }
 
-SvdOptions read_options(const Napi::Object& o, const CsrView& A, const char* k_name, int64_t k_default) {
+// The rank (option k_name, required: TS caps PureSVD's default at min(users, items)) must be in [1, min(rows, cols)].
+SvdOptions read_options(const Napi::Object& o, const CsrView& A, const char* k_name) {
   SvdOptions s;
   int64_t maxk = std::min<int64_t>(A.rows, A.cols);
   if (maxk < 1) fail_arg("truncatedSVD needs a matrix with at least one row and one column");
-  s.k = static_cast<int>(int_arg(o, k_name, std::min(k_default, maxk), 1, maxk));
-  s.oversample = static_cast<int>(int_arg(o, "oversample", 10, 0, 100000));
-  s.power_iterations = static_cast<int>(int_arg(o, "powerIterations", 4, 0, 1000));
-  s.seed = static_cast<uint64_t>(int_arg(o, "seed", 42, 0, int64_t{1} << 53));
-  s.threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
+  s.k = static_cast<int>(int_req(o, k_name, 1, maxk));
+  s.oversample = static_cast<int>(int_req(o, "oversample", 0, 100000));
+  s.power_iterations = static_cast<int>(int_req(o, "powerIterations", 0, 1000));
+  s.seed = static_cast<uint64_t>(int_req(o, "seed", 0, int64_t{1} << 53));
+  s.threads = static_cast<int>(int_req(o, "threads", 0, 1024));
   return s;
 }
 
@@ -104,8 +120,7 @@ Napi::Value TruncatedSVD(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     CsrView A = csr_arg(info[0], "matrix");
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
-    if (o.Get("k").IsUndefined()) fail_arg("truncatedSVD needs k");
-    SvdOptions s = read_options(o, A, "k", 10);
+    SvdOptions s = read_options(o, A, "k");
     SvdResult r = randomized_svd(A, s, nullptr);
     Napi::Env env = info.Env();
     auto out = Napi::Object::New(env);
@@ -137,8 +152,8 @@ Napi::Value FitPureSVD(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     CsrView A = csr_fit_arg(info[0], "train", info[2]);
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
-    SvdOptions s = read_options(o, A, "factors", 32);
-    bool binary = bool_arg(o, "binary", false);
+    SvdOptions s = read_options(o, A, "factors");
+    bool binary = bool_req(o, "binary");
     if (binary) A.data = nullptr;
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
     {

@@ -186,6 +186,16 @@ class KnnModel : public Model {
   std::vector<uint8_t> uknown, iknown;  // had training ratings
   // The training data, owned: the rule needs both orientations.
   Csr R, C;
+  // A prediction is a baseline plus a weighted mean of rating deviations, each bounded by |mu| + |b_u| + |b_i|
+  // + |r|: past the float range some prediction is +-Infinity though every number held is finite.
+  double prediction_bound() const {
+    auto max_abs = [](const std::vector<float>& v) {
+      double a = 0;
+      for (float x : v) a = std::max(a, static_cast<double>(std::abs(x)));
+      return a;
+    };
+    return 2 * (std::abs(mu) + max_abs(bu) + max_abs(bi) + max_abs(R.data));
+  }
   // Neighbour lists of the x side, each sorted by id.
   std::vector<int64_t> nptr;
   std::vector<Neighbor> nbrs;
@@ -490,23 +500,23 @@ Napi::Value FitKNN(const Napi::CallbackInfo& info) {
     if (Ct.rows != R.cols || Ct.cols != R.rows || Ct.nnz() != R.nnz() || !Ct.data)
       fail_arg("trainTransposed is not the transpose of train");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
-    std::string mode_s = string_arg(o, "mode", "baseline");
+    std::string mode_s = string_req(o, "mode");
     Mode mode = mode_s == "basic" ? Mode::Basic : mode_s == "means" ? Mode::Means : Mode::Baseline;
     if (mode_s != "basic" && mode_s != "means" && mode_s != "baseline")
       fail_arg("mode must be 'basic', 'means' or 'baseline', got '" + mode_s + "'");
     SimSettings st;
-    st.sim = sim_from(string_arg(o, "similarity", mode == Mode::Baseline ? "pearson_baseline" : "msd"));
-    st.min_support = static_cast<int>(int_arg(o, "minSupport", 1, 0, std::numeric_limits<int32_t>::max()));
-    st.shrinkage = real_param(o, "shrinkage", 100, 0, 3e38);
-    const bool user_based = bool_arg(o, "userBased", true);
-    const int k = static_cast<int>(int_arg(o, "k", 40, 1, std::numeric_limits<int32_t>::max()));
-    const int min_k = static_cast<int>(int_arg(o, "minK", 1, 0, std::numeric_limits<int32_t>::max()));
-    int64_t cap = int_arg(o, "maxNeighbors", 0, 0, std::numeric_limits<int32_t>::max());
+    st.sim = sim_from(string_req(o, "similarity"));
+    st.min_support = static_cast<int>(int_req(o, "minSupport", 0, std::numeric_limits<int32_t>::max()));
+    st.shrinkage = real_param(o, "shrinkage", 0, 3e38);
+    const bool user_based = bool_req(o, "userBased");
+    const int k = static_cast<int>(int_req(o, "k", 1, std::numeric_limits<int32_t>::max()));
+    const int min_k = static_cast<int>(int_req(o, "minK", 0, std::numeric_limits<int32_t>::max()));
+    int64_t cap = int_req(o, "maxNeighbors", 0, std::numeric_limits<int32_t>::max());
     BaselineParams bp;
-    bp.epochs = static_cast<int>(int_arg(o, "baselineEpochs", 10, 0, 100000));
-    bp.reg_user = real_param(o, "baselineRegUser", 15, 0, 3e38);
-    bp.reg_item = real_arg(o, "baselineRegItem", 10, 0, INFINITY);
-    const int threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
+    bp.epochs = static_cast<int>(int_req(o, "baselineEpochs", 0, 100000));
+    bp.reg_user = real_param(o, "baselineRegUser", 0, 3e38);
+    bp.reg_item = real_req(o, "baselineRegItem", 0, INFINITY);
+    const int threads = static_cast<int>(int_req(o, "threads", 0, 1024));
     RatingScale scale = rating_scale_arg(o, R);
     {
       // Neighbour pairs: at most nx x the cap, and at most the pairs that share a rating (sum of squared degrees).
@@ -574,6 +584,9 @@ Napi::Value FitKNN(const Napi::CallbackInfo& info) {
                        std::vector<Neighbor>().swap(lists[x]);
                      }
                      ctx.progress(3, 3, NAN, "neighbors");
+                     // A model that saves must load: the loader refuses what this refuses.
+                     if (m->prediction_bound() > std::numeric_limits<float>::max())
+                       fail_diverged(m->kind(), "ratings so large that predictions overflow the float range");
                      return m;
                    },
                    {info[0], info[1]});
@@ -610,6 +623,15 @@ std::shared_ptr<Model> restore_knn(StateReader& s) {
   auto ids = s.i32("neighbor_ids", {-1});
   check_csr(s, ptr, ids, nx, nx, "neighbor_indptr");
   auto sims = s.f32("neighbor_sims", {static_cast<int64_t>(ids.size())});
+  // Every similarity a fit computes (cosine, MSD, Pearson, shrunk Pearson-baseline) lies in [-1, 1]; a file with
+  // others (a crafted 3e38) made recommend answer Infinity. A little slack for rounding.
+  for (size_t p = 0; p < sims.size(); ++p)
+    if (!(std::abs(sims[p]) <= 1.001f))
+      s.fail_tensor("neighbor_sims",
+                    "holds " + std::to_string(sims[p]) + " at " + std::to_string(p) + "; similarities lie in [-1, 1]");
+  if (m->prediction_bound() > std::numeric_limits<float>::max())
+    s.fail_tensor("global_bias",
+                  "and the biases and ratings are so large that predictions would overflow the float range");
   m->nptr.assign(ptr.begin(), ptr.end());
   m->nbrs.resize(ids.size());
   for (size_t p = 0; p < ids.size(); ++p) m->nbrs[p] = Neighbor{ids[p], sims[p]};

@@ -178,8 +178,8 @@ Napi::Value FitSlopeOne(const Napi::CallbackInfo& info) {
     if (C.rows != R.cols || C.cols != R.rows || C.nnz() != R.nnz() || !C.data)
       fail_arg("trainTransposed is not the transpose of train");
     auto o = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
-    const bool weighted = bool_arg(o, "weighted", false);
-    const int threads = static_cast<int>(int_arg(o, "threads", 0, 0, 1024));
+    const bool weighted = bool_req(o, "weighted");
+    const int threads = static_cast<int>(int_req(o, "threads", 0, 1024));
     RatingScale scale = rating_scale_arg(o, R);
     auto run = info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(info.Env());
     {

@@ -127,13 +127,9 @@ Napi::Value FitSVDpp(const Napi::CallbackInfo& info) {
     CsrView R = csr_fit_arg(info[0], "train", info[2]);
     require_ratings(R, "SVDpp");
     auto o = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(info.Env());
-    SgdParams d;
-    d.factors = 20;
-    d.lr = 0.007;
-    d.reg = 0.02;
-    SgdParams p = sgd_params_arg(o, d);
-    double lr_y = real_param(o, "lrY", p.lr, 0, INFINITY, true);
-    double reg_y = real_param(o, "regY", p.reg, 0, INFINITY);
+    SgdParams p = sgd_params_arg(o);
+    double lr_y = real_param(o, "lrY", 0, INFINITY, true);
+    double reg_y = real_param(o, "regY", 0, INFINITY);
     if (lr_y * reg_y >= 1) fail_arg("lrY * regY must be < 1");
     RatingScale scale = rating_scale_arg(o, R);
     auto run = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(info.Env());
@@ -209,9 +205,9 @@ std::shared_ptr<Model> restore_svdpp(StateReader& s) {
   m->params = read_sgd_params(s, m->factors);
   m->P = s.f32("user_explicit_factors", {m->users, m->factors});
   m->Y = s.f32("item_implicit_factors", {m->items, m->factors});
-  // lrY / regY: absent means lr / reg (ts/models/svdpp.ts).
-  m->lr_y = s.has_param("lrY") ? s.real_param("lrY") : m->params.lr;
-  m->reg_y = s.has_param("regY") ? s.real_param("regY") : m->params.reg;
+  // lrY / regY: TS derives them from lr / reg when not given (ts/models/svdpp.ts), also for old files.
+  m->lr_y = s.real_param("lrY");
+  m->reg_y = s.real_param("regY");
   return m;
 }
 

@@ -109,19 +109,30 @@ const native = (model as any).handle;
 const users = Int32Array.from({ length: 60 }, (_, i) => i);
 await report('recommendBatch seen', () => native.recommendBatch(users, 5, bad(), undefined, undefined, 1));
 await report('topkRows seen', () => addon.topkRows(new Float32Array(60 * 40), 40, 5, users, bad(), undefined, undefined, 1));
-await report('sampleEpoch train', () => addon.sampleEpoch(bad(), { threads: 1 }));
-await report('sampleNegatives train', () => addon.sampleNegatives(bad(), users, { threads: 1 }));
-await report('denseRows matrix', () => addon.denseRows(bad(), users, { threads: 1 }));
-await report('csrRows matrix', () => addon.csrRows(bad(), users, {}));
+// Every option spelled out (the native side has no defaults), so that only the corrupted array is wrong.
+const rows = { binary: false, normalize: false, dropout: 0, seed: 42, epoch: 0 };
+const metrics = { gain: 'binary', auc: false, negatives: 0, seed: 42, threads: 1 };
+await report('sampleEpoch train', () => addon.sampleEpoch(bad(), { negatives: 4, seed: 42, epoch: 0, shuffle: true, threads: 1 }));
+await report('sampleNegatives train', () => addon.sampleNegatives(bad(), users, { seed: 42, epoch: 0, threads: 1 }));
+await report('denseRows matrix', () => addon.denseRows(bad(), users, { ...rows, threads: 1 }));
+await report('csrRows matrix', () => addon.csrRows(bad(), users, rows));
 await report('transpose matrix', () => addon.transpose(bad()));
-await report('truncatedSVD matrix', () => addon.truncatedSVD(bad(), { k: 2 }));
-await report('rankingMetrics test', () => addon.rankingMetrics(new Float32Array(60 * 40), 40, users, undefined, bad(), Int32Array.of(5), {}));
-await report('rankingMetrics train', () => addon.rankingMetrics(new Float32Array(60 * 40), 40, users, bad(), fresh().csr, Int32Array.of(5), {}));
+await report('truncatedSVD matrix', () => addon.truncatedSVD(bad(), { k: 2, oversample: 10, powerIterations: 4, seed: 42, threads: 1 }));
+await report('rankingMetrics test', () => addon.rankingMetrics(new Float32Array(60 * 40), 40, users, undefined, bad(), Int32Array.of(5), metrics));
+await report('rankingMetrics train', () => addon.rankingMetrics(new Float32Array(60 * 40), 40, users, bad(), fresh().csr, Int32Array.of(5), metrics));
 await report('embeddingBag entries.indices', () =>
   addon.embeddingBag(new Float32Array(40), 4, { rowOf: Int32Array.of(0), indices: Int32Array.of(1 << 28), values: Float32Array.of(1) }, 1),
 );
 await report('optimizerRowsStep rows', () =>
-  addon.optimizerRowsStep(new Float32Array(40), undefined, undefined, 4, Int32Array.of(1 << 28), new Float32Array(4), { method: 'sgd' }),
+  addon.optimizerRowsStep(new Float32Array(40), undefined, undefined, 4, Int32Array.of(1 << 28), new Float32Array(4), {
+    method: 'sgd',
+    lr: 0.1,
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    l2: 0,
+    step: 1,
+  }),
 );
 
 // An async fit checks (and then uses) a native copy of the structure, not the JS arrays.

@@ -259,12 +259,13 @@ describe('evaluate: protocol checks', () => {
     const { train, test } = handCase();
     const s = new Float32Array(6);
     const users = Int32Array.of(0);
-    expect(() => addon.rankingMetrics(new Float32Array(5), 6, users, train.csr, test.csr, Int32Array.of(3), {})).toThrow(/scores/);
-    expect(() => addon.rankingMetrics(s, 6, Int32Array.of(7), train.csr, test.csr, Int32Array.of(3), {})).toThrow(/users/);
-    expect(() => addon.rankingMetrics(s, 6, users, train.csr, test.csr, Int32Array.of(3, 1), {})).toThrow(/ascending/);
-    expect(() => addon.rankingMetrics(s, 6, users, train.csr, test.csr, Int32Array.of(0), {})).toThrow(/k must be/);
+    const o = { gain: 'binary', auc: false, negatives: 0, seed: 42, threads: 0 };
+    expect(() => addon.rankingMetrics(new Float32Array(5), 6, users, train.csr, test.csr, Int32Array.of(3), o)).toThrow(/scores/);
+    expect(() => addon.rankingMetrics(s, 6, Int32Array.of(7), train.csr, test.csr, Int32Array.of(3), o)).toThrow(/users/);
+    expect(() => addon.rankingMetrics(s, 6, users, train.csr, test.csr, Int32Array.of(3, 1), o)).toThrow(/ascending/);
+    expect(() => addon.rankingMetrics(s, 6, users, train.csr, test.csr, Int32Array.of(0), o)).toThrow(/k must be/);
     const bad = { ...test.csr, indices: Int32Array.of(3, 1, 5, 0, 4) };
-    expect(() => addon.rankingMetrics(s, 6, users, train.csr, bad, Int32Array.of(3), {})).toThrow(/sorted/);
+    expect(() => addon.rankingMetrics(s, 6, users, train.csr, bad, Int32Array.of(3), o)).toThrow(/sorted/);
   });
 });
 

@@ -143,4 +143,24 @@ describe('ItemKNN', () => {
     expect(sims.length).toBeLessThanOrEqual(5);
     for (let t = 1; t < sims.length; t++) expect(sims[t - 1]!.score).toBeGreaterThanOrEqual(sims[t]!.score);
   });
+
+  it('a fit whose scores would overflow the float range says so instead of answering Infinity (a model that saves must load)', () => {
+    // Each user rates 4 items at 1e38: cosine similarities stay <= 1, but a user's score sums 4e38 > FLT_MAX.
+    const users: number[] = [],
+      items: number[] = [],
+      ratings: number[] = [];
+    for (let u = 0; u < 6; u++)
+      for (let j = 0; j < 4; j++) {
+        users.push(u);
+        items.push((u + j) % 7);
+        ratings.push(1e38);
+      }
+    const ds = Dataset.fromArrays({ users, items, ratings });
+    expect(() => new ItemKNN({ threads: 1 }).fit(ds)).toThrow(/ItemKNN diverged \(ratings and similarities so large that scores overflow/);
+    // The same data at 1e37 fits, and its scores are finite.
+    const ok = Dataset.fromArrays({ users, items, ratings: ratings.map(() => 1e37) });
+    const recs = new ItemKNN({ threads: 1 }).fit(ok).recommend(0, { k: 3 });
+    expect(recs.length).toBeGreaterThan(0);
+    for (const r of recs) expect(Number.isFinite(r.score)).toBe(true);
+  });
 });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BaselineOnly,
   BiasedMF,
+  EASE,
   ExplicitALS,
   FactorModel,
   ImplicitALS,
@@ -12,6 +13,7 @@ import {
   KNNBasic,
   NMF,
   Popularity,
+  PureSVD,
   Random,
   SVDpp,
   models,
@@ -91,9 +93,16 @@ describe('model.params', () => {
     expect(new KNNBasic().params.similarity).toBe('msd');
     expect(new SVDpp().params).toMatchObject({ factors: 20, lr: 0.007, reg: 0.02 });
     expect(new BiasedMF().params).toMatchObject({ factors: 100, lr: 0.005, epochs: 20 });
-    // Defaults that depend on the data or on other options are left out.
+    // Defaults derived from other options are shown; those that depend on the data are left out.
+    expect(new BiasedMF({ lr: 0.01, reg: 0.1 }).params).toMatchObject({ lrBias: 0.01, regBias: 0.1 });
+    expect(new BiasedMF({ lr: 0.01, lrBias: 0.002 }).params.lrBias).toBe(0.002);
+    expect(new SVDpp({ lr: 0.003 }).params).toMatchObject({ lrY: 0.003, regY: 0.02 });
+    expect(new BaselineOnly().params.epochs).toBe(10);
+    expect(new BaselineOnly({ method: 'sgd' }).params.epochs).toBe(20);
+    expect(new BaselineOnly({ method: 'sgd', epochs: 3 }).params.epochs).toBe(3);
     expect('ratingMin' in new BiasedMF().params).toBe(false);
-    expect('lrBias' in new BiasedMF().params).toBe(false);
+    expect('factors' in new PureSVD().params).toBe(false);
+    expect('maxMemoryBytes' in new EASE().params).toBe(false);
   });
 
   it('is frozen', () => {
@@ -129,7 +138,7 @@ describe('the native seam', () => {
     expect(err).toBeInstanceOf(RecsysError);
     expect(err).toMatchObject({ code: 'E_FORMAT', message: expect.stringMatching(/NoSuchKind/) });
     const bad = { rows: 1, cols: 1, indptr: Int32Array.of(0, 5), indices: Int32Array.of(0) };
-    expect(() => addon.fitBPR(bad, {}, {})).toThrow(RecsysError);
+    expect(() => addon.fitBPR(bad, {}, { async: false })).toThrow(RecsysError);
     const rejected = await addon
       .parseInteractions('/no/such/file.csv', { delimiter: ',', quote: false, header: false, fields: 2, columns: { user: 0, item: 1 }, duplicates: 'error' })
       .catch((e: unknown) => e);

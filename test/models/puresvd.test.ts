@@ -127,4 +127,15 @@ describe('PureSVD', () => {
       expect(V[7 * 4 + c]).toBeCloseTo(svd.Vt[c * ds.nItems + 7]!, 5);
     }
   });
+
+  it('values too large for a float32 SVD are E_ARG saying so, not a LAPACK failure', () => {
+    const users = [0, 0, 1, 1, 2, 2, 3],
+      items = [0, 1, 1, 2, 2, 3, 0];
+    const ds = Dataset.fromArrays({ users, items, ratings: [3.4e38, 1, 2, 3, 4, 5, 1] });
+    expect(code(() => new PureSVD({ factors: 2, threads: 1 }).fit(ds))).toBe('E_ARG');
+    expect(() => new PureSVD({ factors: 2, threads: 1 }).fit(ds)).toThrow(/too large for a float32 SVD \(Frobenius norm 3.4e\+38 > 1e30\)/);
+    // 1e29 is within range and fits.
+    const ok = Dataset.fromArrays({ users, items, ratings: [1e29, 1, 2, 3, 4, 5, 1] });
+    expect(() => new PureSVD({ factors: 2, threads: 1 }).fit(ok)).not.toThrow();
+  });
 });

@@ -139,4 +139,20 @@ describe('KNNBasic / KNNWithMeans / KNNBaseline', () => {
     }
     expect(nativeCode('fitKNN', d.train.csr, d.train.csc, { mode: 'median' }, {})).toBe('E_ARG');
   });
+
+  it('a fit whose predictions would overflow the float range says so instead of saving a model that cannot load', () => {
+    const users: number[] = [],
+      items: number[] = [],
+      ratings: number[] = [];
+    for (let u = 0; u < 6; u++)
+      for (let j = 0; j < 4; j++) {
+        users.push(u);
+        items.push((u + j) % 7);
+        ratings.push(1e38 * (1 + ((u + j) % 3)));
+      }
+    const ds = Dataset.fromArrays({ users, items, ratings });
+    expect(() => new KNNWithMeans({ threads: 1 }).fit(ds)).toThrow(/KNNWithMeans diverged \(ratings so large that predictions overflow/);
+    const ok = Dataset.fromArrays({ users, items, ratings: ratings.map((r) => r / 100) });
+    expect(Number.isFinite(new KNNWithMeans({ threads: 1 }).fit(ok).predict(0, 0))).toBe(true);
+  });
 });

@@ -60,9 +60,18 @@ export async function demoCommand(args: string[]): Promise<void> {
 
   const rows: Row[] = [];
   const fitted = new Map<string, ReturnType<(typeof models)[number]['create']>>();
+  // Models whose optional dependency (TensorFlow.js for the deep ones) is not installed: left out, said once.
+  const skipped: { model: string; reason: string }[] = [];
   for (const entry of models) {
     if (entry.demo === false || (entry.needsRatings && !data.hasRatings)) continue;
     const params = { ...(entry.demo ?? {}), threads };
+    try {
+      entry.create(params);
+    } catch (err) {
+      if (!(err instanceof RecsysError && err.code === 'E_DEPENDENCY')) throw err;
+      skipped.push({ model: entry.name, reason: err.message });
+      continue;
+    }
     const row: Row = { model: entry.name, fitSeconds: 0 };
     if (entry.tasks.includes('rating') && rating) {
       const m = entry.create(params);
@@ -93,6 +102,8 @@ export async function demoCommand(args: string[]): Promise<void> {
     say(`  fitted ${entry.name} in ${row.fitSeconds.toFixed(3)} s`);
   }
 
+  if (skipped.length) say(`  skipped ${skipped.map((s) => s.model).join(', ')} (${skipped[0]!.reason})`);
+
   // The best ranking model by NDCG@10 recommends for one user.
   const best = rows.filter((r) => r['ndcg@10'] !== undefined).sort((a, b) => b['ndcg@10']! - a['ndcg@10']!)[0];
   const model = best ? fitted.get(best.model)! : undefined;
@@ -114,6 +125,7 @@ export async function demoCommand(args: string[]): Promise<void> {
           stats: st,
           threads: threads || i.defaultThreads,
           results: rows,
+          skipped,
           user: userId,
           bestModel: best?.model,
           recommendations: recs.map((r) => ({ ...r, title: train.itemTitle(train.items.index(r.item)) })),

@@ -55,9 +55,14 @@ const MAX_SAFE = '9007199254740991';
 
 // ---- sources ---------------------------------------------------------------------------------------
 
+// A guard rather than Array.isArray inline: that narrows to any[], and a JS caller may pass anything.
+function isPathArray(v: unknown): v is readonly string[] {
+  return Array.isArray(v) && v.length > 0 && v.every((p: unknown) => typeof p === 'string' && p.length > 0);
+}
+
 function pathList(globOrPaths: string | readonly string[], what: string): string[] {
-  const list = typeof globOrPaths === 'string' ? [globOrPaths] : globOrPaths;
-  if (!Array.isArray(list) || list.length === 0 || list.some((p) => typeof p !== 'string' || p.length === 0)) {
+  const list: unknown = typeof globOrPaths === 'string' ? [globOrPaths] : globOrPaths;
+  if (!isPathArray(list)) {
     throw argError(`${what} expects a path, a glob, or a non-empty array of them`);
   }
   // A directory means the files in it (how Spark and partitioned exports lay data out).
@@ -417,7 +422,7 @@ function idKind(map: IdMap): 'bigint' | 'double' | 'text' {
   return ints ? 'bigint' : 'double';
 }
 
-/** Loads an id map into table `name` (ix INTEGER, id BIGINT | DOUBLE | VARCHAR). */
+/** @internal Loads an id map into table `name` (ix INTEGER, id BIGINT | DOUBLE | VARCHAR). */
 export async function loadIdTable(db: DuckSession, name: string, map: IdMap): Promise<void> {
   const kind = idKind(map);
   const ix = new Int32Array(map.size);

@@ -37,6 +37,25 @@ export interface DatasetStats {
   timeMax?: number;
 }
 
+/** Marks a dataset built here from arrays no caller holds (native builders). Set in Dataset's static block. */
+let sealDataset: (ds: Dataset) => Dataset;
+let internals: (ds: Dataset) => { csr: CsrMatrix; csc: () => CsrMatrix; sealed: boolean };
+
+// For the models' fitNative (not exported from the package): the matrices a fit hands to native code, read
+// without unsealing the dataset, and whether it is sealed (see Dataset#sealed).
+/** The dataset's CSR, for a fit. */
+export function csrOf(ds: Dataset): CsrMatrix {
+  return internals(ds).csr;
+}
+/** The dataset's CSC (built on first use), for a fit. */
+export function cscOf(ds: Dataset): CsrMatrix {
+  return internals(ds).csc();
+}
+/** Whether no code outside recsys can hold the dataset's matrices. */
+export function isSealed(ds: Dataset): boolean {
+  return internals(ds).sealed;
+}
+
 /**
  * Interactions of users with items: the id maps both ways and a CSR matrix (users x items) built natively
  * once, its typed arrays shared with TS without copies. The CSC (items x users) is built on first use.
@@ -45,12 +64,27 @@ export interface DatasetStats {
 export class Dataset {
   readonly users: IdMap;
   readonly items: IdMap;
-  readonly csr: CsrMatrix;
   /** Item display data by dense item index (sparse: missing entries are undefined). */
   itemInfo?: (ItemInfo | undefined)[];
   /** How many duplicate pairs were merged when the dataset was built. */
   readonly duplicatesMerged: number;
-  private cscCache?: CsrMatrix;
+  #csr: CsrMatrix;
+  #csc?: CsrMatrix;
+  /**
+   * True while no code outside recsys can hold the CSR/CSC arrays: they were built natively for this dataset
+   * and neither the csr/csc getters nor any other view of them has been handed out. A fit of a sealed dataset
+   * skips the native full check of its matrices (and the copy an async fit makes), since nothing can have
+   * changed them; every other dataset is checked in full (issue 12: the check costs 3-6% of the cheapest fit).
+   */
+  #sealed = false;
+
+  static {
+    sealDataset = (ds) => {
+      ds.#sealed = true;
+      return ds;
+    };
+    internals = (ds) => ({ csr: ds.#csr, csc: () => (ds.#csc ??= native(() => addon.transpose(ds.#csr))), sealed: ds.#sealed });
+  }
 
   constructor(users: IdMap, items: IdMap, csr: CsrMatrix, duplicatesMerged = 0) {
     if (csr.rows !== users.size || csr.cols !== items.size) {
@@ -58,8 +92,14 @@ export class Dataset {
     }
     this.users = users;
     this.items = items;
-    this.csr = csr;
+    this.#csr = csr;
     this.duplicatesMerged = duplicatesMerged;
+  }
+
+  /** Users x items. Once these arrays are handed out, every later fit checks them in full (they may have been written). */
+  get csr(): CsrMatrix {
+    this.#sealed = false;
+    return this.#csr;
   }
 
   get nUsers(): number {
@@ -69,19 +109,20 @@ export class Dataset {
     return this.items.size;
   }
   get nnz(): number {
-    return this.csr.indptr[this.csr.rows]!;
+    return this.#csr.indptr[this.#csr.rows]!;
   }
   get hasRatings(): boolean {
-    return this.csr.data !== undefined;
+    return this.#csr.data !== undefined;
   }
   get hasTimestamps(): boolean {
-    return this.csr.times !== undefined;
+    return this.#csr.times !== undefined;
   }
 
   /** Items x users, built natively on first use and kept. */
   get csc(): CsrMatrix {
-    this.cscCache ??= native(() => addon.transpose(this.csr));
-    return this.cscCache;
+    this.#sealed = false;
+    this.#csc ??= native(() => addon.transpose(this.#csr));
+    return this.#csc;
   }
 
   /** Dense item indices of a user's interactions (a view, not a copy). */
@@ -113,7 +154,7 @@ export class Dataset {
 
   /** A Dataset from a reader's result (parse.ts, bigdata.ts): the readers return plain parts, this builds. */
   private static fromParts(p: DatasetParts): Dataset {
-    return new Dataset(p.users, p.items, p.csr, p.duplicates);
+    return sealDataset(new Dataset(p.users, p.items, p.csr, p.duplicates));
   }
 
   /** Title of a dense item index, or its id as text. */
@@ -147,8 +188,7 @@ export class Dataset {
     if (!['last', 'sum', 'max', 'error'].includes(dup)) throw argError(`duplicates must be 'last', 'sum', 'max' or 'error', got ${show(dup)}`);
     const built = native(() => addon.buildCsr(users.size, items.size, rows, cols, values, times, dup));
     const { duplicates, ...csr } = built;
-    const ds = new Dataset(users, items, csr, duplicates);
-    return ds;
+    return sealDataset(new Dataset(users, items, csr, duplicates));
   }
 
   /**
@@ -187,7 +227,7 @@ export class Dataset {
    * coordinates come back, in chunks, and the CSR is built natively. Dense ids follow the ids' ascending order
    * (numbers numerically, text by UTF-8 bytes), not first appearance as in fromArrays/fromFile. Integer id columns
    * give number ids (text when any id is beyond 2^53), text columns string ids. Needs the optional dependency
-   * @duckdb/node-api (E_UNSUPPORTED without it). Errors: E_IO (no such file), E_PARSE (missing column, wrong type,
+   * @duckdb/node-api (E_DEPENDENCY without it). Errors: E_IO (no such file), E_PARSE (missing column, wrong type,
    * NULL id, non-finite rating or time: the message names the file, row and column), E_DUPLICATE
    * (duplicates: 'error'), E_EMPTY.
    */

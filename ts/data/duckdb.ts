@@ -1,6 +1,6 @@
 // Embedded DuckDB for the out-of-core paths (Dataset.fromParquet / fromCsv / fromQuery, exportParquet, the Spark
-// model files). DuckDB is an optional dependency: it is imported on first use only, so `import 'recsys'` never
-// loads it. Results come back as column chunks copied straight into typed arrays (no row objects), and typed
+// model files). DuckDB (about 70 MB) is an optional peer dependency: it is imported on first use only, so
+// `import 'recsys'` never loads it, and without it these paths raise E_DEPENDENCY with the npm install line. Results come back as column chunks copied straight into typed arrays (no row objects), and typed
 // arrays go in the same way (appender + data chunks). Every session is an in-memory database with its own spill
 // directory, and extension auto-install/auto-load are off: Parquet, CSV and JSON are compiled in, and nothing is
 // ever fetched at run time.
@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { RecsysError, argError, show, type RecsysErrorCode } from '../errors.js';
+import { packageJson } from '../info.js';
 
 type NodeApi = typeof import('@duckdb/node-api');
 type Bindings = typeof import('@duckdb/node-bindings');
@@ -15,12 +16,15 @@ type Connection = import('@duckdb/node-api').DuckDBConnection;
 type Instance = import('@duckdb/node-api').DuckDBInstance;
 type DataChunk = import('@duckdb/node-api').DuckDBDataChunk;
 
-/** The pinned version recsys is tested with (package.json optionalDependencies). */
-export const DUCKDB_PACKAGE = '@duckdb/node-api@1.5.6-r.1';
+/** The npm command that installs DuckDB at the version recsys is tested with (package.json peerDependencies). */
+export function duckdbInstallCommand(): string {
+  const peers = packageJson().peerDependencies;
+  return `npm install ${['@duckdb/node-api', '@duckdb/node-bindings'].map((p) => `${p}@${peers[p]}`).join(' ')}`;
+}
 
 let loading: Promise<{ api: NodeApi; raw: Bindings }> | undefined;
 
-/** Imports DuckDB once; E_UNSUPPORTED (with the install command) when the optional dependency is missing. */
+/** @internal Imports DuckDB once; E_DEPENDENCY (with the install command) when the optional dependency is missing. */
 export function loadDuckDB(): Promise<{ api: NodeApi; raw: Bindings }> {
   loading ??= (async () => {
     try {
@@ -32,9 +36,9 @@ export function loadDuckDB(): Promise<{ api: NodeApi; raw: Bindings }> {
     } catch (err) {
       loading = undefined;
       throw new RecsysError(
-        'E_UNSUPPORTED',
+        'E_DEPENDENCY',
         `this needs DuckDB, an optional dependency of recsys that is not installed here (${(err as Error).message}); ` +
-          `install it with: npm install ${DUCKDB_PACKAGE}`,
+          `install it with: ${duckdbInstallCommand()}`,
         { cause: err },
       );
     }
@@ -98,7 +102,7 @@ export function duckError(err: unknown, code: RecsysErrorCode, context: string):
 /** Columns of a chunk as typed arrays. */
 export type ColumnKind = 'i32' | 'f32' | 'f64';
 
-/** One in-memory DuckDB with one connection. close() frees it and removes its spill directory. */
+/** @internal One in-memory DuckDB with one connection. close() frees it and removes its spill directory. */
 export class DuckSession {
   private spill?: string;
   private constructor(
@@ -294,7 +298,7 @@ export class DuckSession {
   }
 }
 
-/** Opens a session, runs `f`, and always closes it. */
+/** @internal Opens a session, runs `f`, and always closes it. */
 export async function withDuckDB<T>(options: DuckDBOptions, f: (s: DuckSession) => Promise<T>): Promise<T> {
   const s = await DuckSession.open(options);
   try {

@@ -183,7 +183,7 @@ const CANONICAL_INT = /^(0|-?[1-9]\d*)$/;
  * a canonical integer, else the string id. Records of items the map lacks are ignored.
  */
 export function matchItemInfo(items: IdMap, records: Map<string, ItemInfo>): (ItemInfo | undefined)[] {
-  const out: (ItemInfo | undefined)[] = new Array(items.size);
+  const out = new Array<ItemInfo | undefined>(items.size);
   for (const [token, info] of records) {
     let ix = -1;
     if (CANONICAL_INT.test(token) && Number.isSafeInteger(Number(token))) ix = items.index(Number(token));

@@ -2,20 +2,17 @@
 // predefined ml-100k folds. The data itself is never shipped (the licence forbids it); it is looked up locally.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RecsysError, argError } from '../errors.js';
 import { Dataset, type DuplicatePolicy } from './dataset.js';
 import { matchItemInfo, readItemInfoFile, type ItemInfoFormat } from './iteminfo.js';
 import type { FileFormat } from './parse.js';
+import { PACKAGE_ROOT } from '../package_root.cjs';
 
 /** Where a dataset folder was found, or not: `dir` is undefined when none of `searched` exists. */
 export interface DatasetLocation {
   dir: string | undefined;
   searched: string[];
 }
-
-/** The package root (ts/data/.. /.. in the sources, dist/data/../.. when built). */
-const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * Finds a dataset folder (e.g. 'ml-100k') in, in order: $RECSYS_DATA_DIR/<name>, ../shared/datasets/<name> from the

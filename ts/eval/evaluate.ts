@@ -232,12 +232,16 @@ export function defaultMetrics(tasks: readonly ModelTask[] | undefined, test: Da
 
 function readOptions(options: EvaluateOptions, test: Dataset, model: Scorer): Resolved {
   if (options === null || typeof options !== 'object') throw argError('evaluate options must be an object');
-  const kv = options.k ?? 10;
-  const kList = typeof kv === 'number' ? [kv] : Array.isArray(kv) ? [...kv] : undefined;
+  // Checked as unknown: a JS caller may pass anything (and Array.isArray would widen the list to any[]).
+  const kv: unknown = options.k ?? 10;
+  const kList: readonly unknown[] | undefined = typeof kv === 'number' ? [kv] : Array.isArray(kv) ? kv : undefined;
   if (!kList || kList.length === 0) throw argError('k must be a positive integer or a non-empty array of them');
-  for (const k of kList)
+  const kChecked: number[] = [];
+  for (const k of kList) {
     if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 2 ** 31 - 1) throw argError(`k must be an integer >= 1, got ${show(k)}`);
-  const ks = [...new Set(kList)].sort((a, b) => a - b);
+    kChecked.push(k);
+  }
+  const ks = [...new Set(kChecked)].sort((a, b) => a - b);
   if (!Array.isArray(options.metrics ?? [])) throw argError('metrics must be an array of metric names');
   const tasks = model.tasks;
   if (tasks !== undefined && (!Array.isArray(tasks) || tasks.length === 0)) throw argError('model.tasks must list what the model is for');

@@ -111,7 +111,7 @@ export interface ModelFileHeader {
 /** Set by ts/io/load.ts: whether loadModel knows a class (saving a model it could not load back is refused). @internal */
 export const loadHooks: { isLoadable?: (className: string) => boolean } = {};
 
-/** The file operations a save uses (tests swap in failing ones). @internal */
+/** The file operations a save uses (tests swap in failing ones). */
 export interface SaveIo {
   openSync: typeof openSync;
   writeSync: (fd: number, buffer: Uint8Array, offset: number, length: number) => number;

@@ -68,10 +68,13 @@ function idMap(path: string, side: string, e: IdsEntry, tensors: Record<string, 
 // The seen-item lists must be sorted and unique per user: the native top-K relies on it.
 function checkTrainCsr(path: string, indptr: Int32Array, indices: Int32Array, cols: number): void {
   if (indptr[0] !== 0 || indptr[indptr.length - 1] !== indices.length) throw fail(path, 'train.indptr does not span train.indices');
+  // Every row's range before any row's items: from 0, non-decreasing, to indices.length keeps each entry within
+  // train.indices. Checked row by row with the items, an entry of 2^31 - 2 sent the loop below 2^31 positions past
+  // the end (undefined passes both comparisons): a hang (fuzz, modelfile case 6980).
+  for (let r = 0; r + 1 < indptr.length; r++) if (indptr[r + 1]! < indptr[r]!) throw fail(path, 'train.indptr is not non-decreasing');
   for (let r = 0; r + 1 < indptr.length; r++) {
     const a = indptr[r]!,
       b = indptr[r + 1]!;
-    if (b < a) throw fail(path, 'train.indptr is not non-decreasing');
     let prev = -1;
     for (let p = a; p < b; p++) {
       const c = indices[p]!;
@@ -151,6 +154,8 @@ function instantiate(path: string, meta: ModelFileMeta, create: Create, params: 
   try {
     model = create(params);
   } catch (err) {
+    // A missing optional package (TensorFlow.js for a deep model) is not the file's fault.
+    if (err instanceof RecsysError && err.code === 'E_DEPENDENCY') throw err;
     throw fail(path, `its ${meta.class} parameters are not valid here (${(err as Error).message})`, err);
   }
   if (model.name !== meta.class) throw fail(path, `class '${meta.class}' built a '${model.name}'`);
@@ -208,20 +213,22 @@ function finish<M extends Recommender>(
   const train = new Dataset(users, items, { rows: users.size, cols: items.size, indptr, indices });
   rememberFingerprint(train, meta.data.fingerprint);
   let model = built;
+  let optionTensors = new Set<string>();
   if (nativeKind && h.formatVersion < 2) {
-    let params: Record<string, unknown>;
+    let v1: ReturnType<typeof v1Params>;
     try {
-      params = v1Params(meta.class, { ...meta.params }, r.tensors);
+      v1 = v1Params(meta.class, { ...meta.params }, r.tensors);
     } catch (err) {
       throw fail(path, (err as Error).message, err);
     }
-    model = instantiate(path, meta, create, params);
+    model = instantiate(path, meta, create, v1.params);
+    optionTensors = v1.optionTensors;
   }
   if (nativeRestore) {
     Recommender.attachState(model, r.model!, train);
   } else {
     const tensors: Record<string, NativeTensor> = {};
-    for (const n of meta.state) tensors[n] = r.tensors[n]!;
+    for (const n of meta.state) if (!optionTensors.has(n)) tensors[n] = r.tensors[n]!;
     try {
       withPath(path, () => Recommender.attachState(model, { kind: meta.kind, users: meta.users, items: meta.items, tensors }, train));
     } catch (err) {

@@ -9,13 +9,21 @@ const SIMILARITIES = ['msd', 'cosine', 'pearson', 'pearson_baseline'] as const;
 
 /**
  * The named options of a version-1 file of class `cls`: its metadata's params, overridden by what its option
- * tensors say (the values the fitted model used). Throws a plain Error naming a missing or malformed tensor.
+ * tensors say (the values the fitted model used), and the names of those option tensors (loadModel leaves them out
+ * of the state it restores: a restorer refuses tensors that are not part of its kind's state). Throws a plain
+ * Error naming a missing or malformed tensor.
  */
-export function v1Params(cls: string, params: Record<string, unknown>, tensors: Record<string, NativeTensor | undefined>): Record<string, unknown> {
+export function v1Params(
+  cls: string,
+  params: Record<string, unknown>,
+  tensors: Record<string, NativeTensor | undefined>,
+): { params: Record<string, unknown>; optionTensors: Set<string> } {
   const out: Record<string, unknown> = { ...params };
+  const optionTensors = new Set<string>();
   const values = (name: string, n: number): ArrayLike<number> => {
     const t = tensors[name];
     if (!t || t.data.length !== n) throw new Error(`version-1 option tensor '${name}' is missing or has the wrong size`);
+    optionTensors.add(name);
     return t.data;
   };
   const f = (name: string): number => values(name, 1)[0]!;
@@ -116,5 +124,5 @@ export function v1Params(cls: string, params: Record<string, unknown>, tensors: 
     default:
       break;
   }
-  return out;
+  return { params: out, optionTensors };
 }

@@ -1,5 +1,5 @@
 import { RecsysError, argError } from '../errors.js';
-import { Dataset } from '../data/dataset.js';
+import { Dataset, csrOf, cscOf } from '../data/dataset.js';
 import type { Id } from '../data/idmap.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
@@ -63,7 +63,7 @@ export class ImplicitALS extends FactorRecommender<ImplicitALSParams> {
     super(resolveParams('ImplicitALS', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitImplicitALS(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitImplicitALS(csrOf(train), cscOf(train), this.nativeParams(train), run);
   }
 
   /**
@@ -93,7 +93,7 @@ export class ImplicitALS extends FactorRecommender<ImplicitALSParams> {
     };
     const ru = lookup(options.users, data.users, 'users');
     const ri = lookup(options.items, data.items, 'items');
-    this.handle = addon.alsPartialFit(h, data.csr, data.csc, userOld, itemOld, ru, ri, { threads: this.params.threads ?? 0 }, {});
+    this.handle = addon.alsPartialFit(h, data.csr, data.csc, userOld, itemOld, ru, ri, { threads: this.params.threads ?? 0 }, { async: false });
     this.trainSet = data;
     return this;
   }

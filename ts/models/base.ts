@@ -1,9 +1,9 @@
 import { RecsysError, argError, native, nativeAsync, show } from '../errors.js';
-import type { Dataset } from '../data/dataset.js';
+import { isSealed, type Dataset } from '../data/dataset.js';
 import { unknownIdError, type Id } from '../data/idmap.js';
 import { addon, type FitOptionsNative, type FitProgress, type NativeModel, type TopKResult } from '../native.js';
 import { saveModel, type ModelState } from '../io/format.js';
-import { sameSpec, specOf, type ModelSpec } from './params.js';
+import { defaultMaxMemoryBytes, sameSpec, specOf, type ModelSpec } from './params.js';
 
 export type { FitProgress } from '../native.js';
 export type { ModelState } from '../io/format.js';
@@ -89,10 +89,25 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
   /** Fits the model's native state; run.async selects the worker-thread path. */
   protected abstract fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel>;
 
+  /**
+   * The options a native fit receives: every option of the model's spec, since the native readers hold no
+   * defaults and require each one. maxMemoryBytes not given is defaultMaxMemoryBytes() of this machine; an
+   * option whose default depends on the data and was not given goes as null, which the native fit reads as
+   * "take it from the data" (ratingMin / ratingMax: the training ratings' range). A family that computes such a
+   * default in TS overrides this (PureSVD's factors).
+   */
+  protected nativeParams(_train: Dataset): Record<string, unknown> {
+    const p = this.params as Readonly<Record<string, unknown>>;
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(this.paramSpec.params)) out[key] = p[key] ?? null;
+    out.maxMemoryBytes = this.params.maxMemoryBytes ?? defaultMaxMemoryBytes();
+    return out;
+  }
+
   /** Fits on the event-loop thread (blocks it). Use fitAsync in servers. */
   fit(train: Dataset, options: Pick<FitOptions, 'onProgress'> = {}): this {
     checkTrain(train);
-    const h = native(() => this.fitNative(train, { async: false, onProgress: options.onProgress }));
+    const h = native(() => this.fitNative(train, { async: false, sealed: isSealed(train), onProgress: options.onProgress }));
     if (h instanceof Promise) throw new RecsysError('E_STATE', `${this.name}.fitNative returned a promise for a sync fit`);
     this.handle = h;
     this.trainSet = train;
@@ -110,7 +125,9 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const h = await nativeAsync(Promise.resolve(native(() => this.fitNative(train, { async: true, onProgress: options.onProgress, cancel }))));
+      const h = await nativeAsync(
+        Promise.resolve(native(() => this.fitNative(train, { async: true, sealed: isSealed(train), onProgress: options.onProgress, cancel }))),
+      );
       this.handle = h;
       this.trainSet = train;
       return this;

@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.js';
+import { csrOf, cscOf, type Dataset } from '../data/dataset.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { Recommender, type CommonParams, type ModelTask } from './base.js';
 import { FLOAT_TINY, FLOAT_LIMIT, resolveParams, type ModelSpec } from './params.js';
@@ -18,7 +18,7 @@ export class Popularity extends Recommender<CommonParams> {
     super(resolveParams('Popularity', params, none));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative) {
-    return addon.fitPopularity(train.csr, { ...this.params }, run);
+    return addon.fitPopularity(csrOf(train), this.nativeParams(train), run);
   }
 }
 
@@ -34,7 +34,7 @@ export class Random extends Recommender<CommonParams> {
     super(resolveParams('Random', params, none));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative) {
-    return addon.fitRandom(train.csr, { ...this.params }, run);
+    return addon.fitRandom(csrOf(train), this.nativeParams(train), run);
   }
 }
 
@@ -59,8 +59,7 @@ export interface BaselineOnlyParams extends CommonParams {
 const baselineSpec: ModelSpec = {
   params: {
     method: { oneOf: ['als', 'sgd'], default: 'als' },
-    // Default 10 for ALS, 20 for SGD.
-    epochs: { int: [0, 100000] },
+    epochs: { int: [0, 100000], derive: (p) => (p.method === 'sgd' ? 20 : 10) },
     regUser: { real: [0, FLOAT_LIMIT], default: 15 },
     regItem: { real: [0, FLOAT_LIMIT], default: 10 },
     reg: { real: [0, FLOAT_LIMIT], default: 0.02 },
@@ -85,6 +84,6 @@ export class BaselineOnly extends Recommender<BaselineOnlyParams> {
     super(resolveParams('BaselineOnly', params, baselineSpec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitBaselineOnly(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitBaselineOnly(csrOf(train), cscOf(train), this.nativeParams(train), run);
   }
 }

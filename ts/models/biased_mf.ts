@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.js';
+import { csrOf, type Dataset } from '../data/dataset.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
 import { FLOAT_TINY, FLOAT_LIMIT, resolveParams, type ModelSpec, type ParamSpec } from './params.js';
@@ -35,14 +35,14 @@ export interface SgdMfParams extends CommonParams, RatingScaleParams {
   blocks?: number;
 }
 
-/** The SGD options with BiasedMF's defaults (SVDpp overrides factors and lr). lrBias / regBias default to lr / reg. */
+/** The SGD options with BiasedMF's defaults (SVDpp overrides factors and lr). lrBias / regBias are lr / reg when not given. */
 export const sgdSpec: Record<string, ParamSpec> = {
   factors: { int: [1, 4096], default: 100 },
   epochs: { int: [0, 1_000_000], default: 20 },
   lr: { real: [FLOAT_TINY, FLOAT_LIMIT], default: 0.005 },
   reg: { real: [0, FLOAT_LIMIT], default: 0.02 },
-  lrBias: { real: [FLOAT_TINY, FLOAT_LIMIT] },
-  regBias: { real: [0, FLOAT_LIMIT] },
+  lrBias: { real: [FLOAT_TINY, FLOAT_LIMIT], derive: (p) => p.lr as number },
+  regBias: { real: [0, FLOAT_LIMIT], derive: (p) => p.reg as number },
   initMean: { real: [-FLOAT_LIMIT, FLOAT_LIMIT], default: 0 },
   initStd: { real: [0, FLOAT_LIMIT], default: 0.1 },
   biased: { bool: true, default: true },
@@ -72,6 +72,6 @@ export class BiasedMF extends FactorRecommender<SgdMfParams> {
     super(resolveParams('BiasedMF', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitBiasedMF(train.csr, { ...this.params }, run);
+    return addon.fitBiasedMF(csrOf(train), this.nativeParams(train), run);
   }
 }

@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.js';
+import { csrOf, type Dataset } from '../data/dataset.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
 import { FLOAT_TINY, resolveParams, type ModelSpec } from './params.js';
@@ -44,6 +44,6 @@ export class BPR extends FactorRecommender<BPRParams> {
     super(resolveParams('BPR', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitBPR(train.csr, { ...this.params }, run);
+    return addon.fitBPR(csrOf(train), this.nativeParams(train), run);
   }
 }

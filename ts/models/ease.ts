@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.js';
+import { csrOf, type Dataset } from '../data/dataset.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { Recommender, type CommonParams, type ModelTask } from './base.js';
 import { FLOAT_TINY, resolveParams, type ModelSpec } from './params.js';
@@ -41,6 +41,6 @@ export class EASE extends Recommender<EASEParams> {
     super(resolveParams('EASE', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitEASE(train.csr, { ...this.params }, run);
+    return addon.fitEASE(csrOf(train), this.nativeParams(train), run);
   }
 }

@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.js';
+import { csrOf, cscOf, type Dataset } from '../data/dataset.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
 import { FLOAT_LIMIT, FLOAT_TINY, resolveParams, type ModelSpec } from './params.js';
@@ -45,6 +45,6 @@ export class ExplicitALS extends FactorRecommender<ExplicitALSParams> {
     super(resolveParams('ExplicitALS', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitExplicitALS(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitExplicitALS(csrOf(train), cscOf(train), this.nativeParams(train), run);
   }
 }

@@ -92,6 +92,7 @@ export class FactorModel extends FactorRecommender<CommonParams> {
       userBias: input.userBias,
       itemBias: input.itemBias,
       global: input.globalBias ?? 0,
+      kind: 'FactorModel',
       ...(f === undefined ? {} : { implicit: f.implicit ?? false, alpha: f.alpha ?? 1, reg: f.reg, scaleReg: f.scaleReg ?? true }),
     });
     const m = new FactorModel({ threads: input.threads });

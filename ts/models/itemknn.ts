@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.js';
+import { csrOf, cscOf, type Dataset } from '../data/dataset.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { Recommender, type CommonParams, type ModelTask } from './base.js';
 import { resolveParams, type ModelSpec } from './params.js';
@@ -42,6 +42,6 @@ export class ItemKNN extends Recommender<ItemKNNParams> {
     super(resolveParams('ItemKNN', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitItemKNN(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitItemKNN(csrOf(train), cscOf(train), this.nativeParams(train), run);
   }
 }

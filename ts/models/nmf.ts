@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.js';
+import { csrOf, cscOf, type Dataset } from '../data/dataset.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
 import { FLOAT_TINY, FLOAT_LIMIT, ordered, resolveParams, type ModelSpec } from './params.js';
@@ -59,6 +59,6 @@ export class NMF extends FactorRecommender<NMFParams> {
     super(resolveParams('NMF', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitNMF(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitNMF(csrOf(train), cscOf(train), this.nativeParams(train), run);
   }
 }

@@ -1,7 +1,10 @@
 // The one owner of every model option: its type, range, default and whether the fitted state depends on it.
 // The constructor resolves a model's options once through resolveParams (defaults filled in, every value and
 // cross-field rule checked); the native fit receives those resolved values; model files store them by name and
-// loadModel checks them with the same spec before restoring. No other layer keeps its own default or range.
+// loadModel checks them with the same spec before restoring. No other layer keeps its own default or range: the
+// native readers require every option they read (native/core/common.h), so a default missing here is an error,
+// never a silent C++ value.
+import { totalmem } from 'node:os';
 import { argError, show } from '../errors.js';
 
 /** A value an option can take. */
@@ -16,11 +19,15 @@ export type ParamType =
   | { readonly intList: readonly [number, number]; readonly minLength?: number };
 
 export type ParamSpec = ParamType & {
-  /**
-   * The value used when the option is not given. Absent: the default depends on the data or on other options
-   * (it is derived at fit time, as the option's documentation says) and model.params leaves it out.
-   */
+  /** The value used when the option is not given. */
   readonly default?: ParamValue;
+  /**
+   * The value used when the option is not given, computed from the other resolved options (lrBias follows lr);
+   * model.params shows it. With neither default nor derive, the default depends on the data: model.params leaves
+   * the option out and the fit decides it (Recommender.nativeParams: computed in TS, or sent as null for the
+   * native fit to take from the data).
+   */
+  readonly derive?: (p: Readonly<Record<string, unknown>>) => ParamValue;
   /** false: the fitted state does not depend on it (threads); it is still saved, as the model's serving setting. */
   readonly state?: false;
 };
@@ -48,9 +55,17 @@ export const FLOAT_TINY = 1e-30;
 export const commonSpec: Readonly<Record<string, ParamSpec>> = {
   threads: { int: [0, 1024], default: 0, state: false },
   seed: { int: [0, Number.MAX_SAFE_INTEGER], default: 42 },
-  /** No default here: a fit that is given none uses half of the physical memory (derived where it runs). */
+  /**
+   * No default here: a fit that is given none uses defaultMaxMemoryBytes() of the machine it runs on (so a saved
+   * model does not carry another machine's figure).
+   */
   maxMemoryBytes: { real: [0, 1e18], state: false },
 };
+
+/** maxMemoryBytes when the options give none: half of the physical memory. */
+export function defaultMaxMemoryBytes(): number {
+  return totalmem() / 2;
+}
 
 /** Levenshtein distance (small strings: option names). */
 function editDistance(a: string, b: string): number {
@@ -132,12 +147,19 @@ export function resolveParams<P extends object>(model: string, params: P | undef
     const v = Object.hasOwn(given, key) ? given[key] : undefined;
     if (v === undefined) {
       if (s.default !== undefined) out[key] = Array.isArray(s.default) ? [...(s.default as readonly unknown[])] : s.default;
+      else if (s.derive) out[key] = undefined; // keeps spec order; filled below from the other options
       continue;
     }
     const why = checkValue(key, v, s);
     if (why) throw argError(`${model}: ${why}`);
     // -0 is 0 (a model file's JSON cannot tell them apart).
     out[key] = Array.isArray(v) ? Object.freeze([...(v as unknown[])]) : Object.is(v, -0) ? 0 : v;
+  }
+  for (const key of Object.keys(out)) {
+    if (out[key] !== undefined) continue;
+    out[key] = all[key]!.derive!(out);
+    const why = checkValue(key, out[key], all[key]!);
+    if (why) throw argError(`${model}: ${why} (derived from the other options)`);
   }
   for (const rule of spec.rules ?? []) {
     const why = rule(out);
@@ -159,14 +181,6 @@ export function sameSpec<T extends object>(params: object, copy: T): T {
   const s = specs.get(params);
   if (s) specs.set(copy, s);
   return copy;
-}
-
-/**
- * Checks options against specs without resolving them (for functions, not models, that take options:
- * truncatedSVD). Same messages as resolveParams.
- */
-export function checkParams(model: string, params: object, spec: Readonly<Record<string, ParamSpec>>): void {
-  resolveParams(model, params, { params: spec });
 }
 
 /** Rule: lo <= hi when both are set. */

@@ -1,8 +1,8 @@
 import { argError, show } from '../errors.js';
-import { Dataset } from '../data/dataset.js';
+import { Dataset, csrOf } from '../data/dataset.js';
 import { addon, type CsrMatrix, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
-import { checkParams, resolveParams, type ModelSpec } from './params.js';
+import { resolveParams, type ModelSpec } from './params.js';
 
 export interface PureSVDParams extends CommonParams {
   /** Rank of the truncated SVD. Default 32 (at most min(users, items)); 16 is best on ML-100K. */
@@ -17,7 +17,7 @@ export interface PureSVDParams extends CommonParams {
 
 const spec: ModelSpec = {
   params: {
-    // Default min(32, users, items): it depends on the data.
+    // Default min(32, users, items): it depends on the data (nativeParams).
     factors: { int: [1, 1 << 20] },
     oversample: { int: [0, 100000], default: 10 },
     powerIterations: { int: [0, 1000], default: 4 },
@@ -40,7 +40,11 @@ export class PureSVD extends FactorRecommender<PureSVDParams> {
     super(resolveParams('PureSVD', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitPureSVD(train.csr, { ...this.params }, run);
+    return addon.fitPureSVD(csrOf(train), this.nativeParams(train), run);
+  }
+  /** factors not given: min(32, users, items), the largest rank the data allows up to 32. */
+  protected override nativeParams(train: Dataset): Record<string, unknown> {
+    return { ...super.nativeParams(train), factors: this.params.factors ?? Math.min(32, train.nUsers, train.nItems) };
   }
 }
 
@@ -74,10 +78,11 @@ export interface TruncatedSVD {
  * randomized SVD (Halko, Martinsson, Tropp 2011), computed natively and in parallel over the sparse rows.
  */
 export function truncatedSVD(matrix: CsrMatrix | Dataset, k: number, options: TruncatedSVDOptions = {}): TruncatedSVD {
-  checkParams('truncatedSVD', options, { oversample: spec.params.oversample!, powerIterations: spec.params.powerIterations! });
+  // Defaults from the same specs as PureSVD's options (and the common seed and threads).
+  const o = resolveParams('truncatedSVD', options, { params: { oversample: spec.params.oversample!, powerIterations: spec.params.powerIterations! } });
   const csr = matrix instanceof Dataset ? matrix.csr : matrix;
   if (!csr || typeof csr !== 'object' || !(csr.indptr instanceof Int32Array)) throw argError('truncatedSVD expects a CsrMatrix or a Dataset');
   const maxK = Math.min(csr.rows, csr.cols);
   if (!Number.isInteger(k) || k < 1 || k > maxK) throw argError(`truncatedSVD: k must be an integer in [1, ${maxK}], got ${show(k)}`);
-  return addon.truncatedSVD(csr, { ...options, k });
+  return addon.truncatedSVD(csr, { k, oversample: o.oversample!, powerIterations: o.powerIterations!, seed: o.seed!, threads: o.threads! });
 }

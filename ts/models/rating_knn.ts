@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.js';
+import { csrOf, cscOf, type Dataset } from '../data/dataset.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { Recommender, type CommonParams, type ModelTask } from './base.js';
 import { FLOAT_LIMIT, resolveParams, type ModelSpec } from './params.js';
@@ -60,7 +60,7 @@ abstract class KNNRating extends Recommender<KNNParams> {
     super(resolveParams(model, params, knnSpec(similarity)));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitKNN(train.csr, train.csc, { ...this.params, mode: this.mode }, run);
+    return addon.fitKNN(csrOf(train), cscOf(train), { ...this.nativeParams(train), mode: this.mode }, run);
   }
 }
 

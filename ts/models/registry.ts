@@ -15,6 +15,7 @@ import { PureSVD } from './puresvd.js';
 import { AutoRec } from './deep/autorec.js';
 import { MultVAE } from './deep/multvae.js';
 import { GMF, MLP, NeuMF } from './deep/ncf.js';
+import { withoutDependencyCheck } from './deep/base.js';
 
 export type { ModelTask } from './base.js';
 
@@ -58,8 +59,12 @@ const entries: Omit<ModelEntry, 'tasks'>[] = [
   { name: 'AutoRec', needsRatings: true, create: (p) => new AutoRec(p), demo: false },
 ];
 
-/** The entries with each model's tasks, read from its class (one owner: the class declares them). */
-export const models: ModelEntry[] = entries.map((e) => ({ ...e, tasks: e.create().tasks }));
+/**
+ * The entries with each model's tasks, read from its class (one owner: the class declares them). A deep model's
+ * instance is made without its TensorFlow.js check, so the list is complete whether or not TensorFlow.js is
+ * installed; create() itself raises E_DEPENDENCY without it.
+ */
+export const models: ModelEntry[] = entries.map((e) => ({ ...e, tasks: withoutDependencyCheck(() => e.create()).tasks }));
 
 export function modelEntry(name: string): ModelEntry {
   const e = models.find((m) => m.name.toLowerCase() === name.toLowerCase());

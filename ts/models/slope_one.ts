@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.js';
+import { csrOf, cscOf, type Dataset } from '../data/dataset.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { Recommender, type CommonParams, type ModelTask } from './base.js';
 import { resolveParams, type ModelSpec } from './params.js';
@@ -30,6 +30,6 @@ export class SlopeOne extends Recommender<SlopeOneParams> {
     super(resolveParams('SlopeOne', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitSlopeOne(train.csr, train.csc, { ...this.params }, run);
+    return addon.fitSlopeOne(csrOf(train), cscOf(train), this.nativeParams(train), run);
   }
 }

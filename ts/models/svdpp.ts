@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.js';
+import { csrOf, type Dataset } from '../data/dataset.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type ModelTask } from './base.js';
 import { sgdSpec, type SgdMfParams } from './biased_mf.js';
@@ -26,11 +26,10 @@ const spec: ModelSpec = {
     ...sgdWithoutBlocks,
     factors: { ...sgdSpec.factors!, default: 20 },
     lr: { ...sgdSpec.lr!, default: 0.007 },
-    // Default lr and reg.
-    lrY: { real: [FLOAT_TINY, FLOAT_LIMIT] },
-    regY: { real: [0, FLOAT_LIMIT] },
+    lrY: { real: [FLOAT_TINY, FLOAT_LIMIT], derive: (p) => p.lr as number },
+    regY: { real: [0, FLOAT_LIMIT], derive: (p) => p.reg as number },
   },
-  rules: [ratingScaleRule, (p) => (((p.lrY ?? p.lr) as number) * ((p.regY ?? p.reg) as number) >= 1 ? 'lrY * regY must be < 1' : undefined)],
+  rules: [ratingScaleRule, (p) => ((p.lrY as number) * (p.regY as number) >= 1 ? 'lrY * regY must be < 1' : undefined)],
 };
 
 export class SVDpp extends FactorRecommender<SVDppParams> {
@@ -44,6 +43,6 @@ export class SVDpp extends FactorRecommender<SVDppParams> {
     super(resolveParams('SVDpp', params, spec));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
-    return addon.fitSVDpp(train.csr, { ...this.params }, run);
+    return addon.fitSVDpp(csrOf(train), this.nativeParams(train), run);
   }
 }

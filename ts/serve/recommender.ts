@@ -192,7 +192,7 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     if (!Array.isArray(v)) throw argError(`${name} must be an array of ids`);
     if (v.length > max) throw argError(`${name} has ${v.length} entries; at most ${max}`);
     for (let p = 0; p < v.length; p++) {
-      const x = v[p];
+      const x: unknown = v[p];
       if (typeof x !== 'string' && !(typeof x === 'number' && Number.isFinite(x))) throw argError(`${name}[${p}] must be a string or a number`);
     }
     return v as Id[];
@@ -229,7 +229,7 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
         continue;
       }
       let byOptions = groups.get(e.at);
-      if (!byOptions) groups.set(e.at, (byOptions = new Map()));
+      if (!byOptions) groups.set(e.at, (byOptions = new Map<string, { ids: Id[]; entries: Pending[] }>()));
       const key = `${e.k}/${e.filterSeen}`;
       let g = byOptions.get(key);
       if (!g) byOptions.set(key, (g = { ids: [], entries: [] }));

@@ -129,6 +129,15 @@ function query(g: Gen, s: Srv): string {
   return parts.length ? `?${parts.join('&')}` : '';
 }
 
+/** The path of a request URL as a client resolves it (dot segments removed), or the raw path when it is no URL. */
+function urlPath(url: string): string {
+  try {
+    return new URL(url, 'http://localhost').pathname;
+  } catch {
+    return url.split('?')[0]!;
+  }
+}
+
 export const target: Target<Case, Srv[]> = {
   name: 'http',
   async setup() {
@@ -239,7 +248,9 @@ export const target: Target<Case, Srv[]> = {
         wrong(`status ${status} without our error shape: ${r.body.slice(0, 300)}`);
       return `HTTP_${status}:${e.code}`;
     }
-    const path = c.url.split('?')[0]!;
+    // The path the server routed: inject resolves the URL first ('/v1/users/../recommendations' is
+    // '/v1/recommendations'), so the oracle must judge that one.
+    const path = urlPath(c.url);
     if (path === '/healthz' && s.token && c.headers.authorization !== `Bearer ${s.token}` && r.body.includes(s.path))
       wrong('/healthz without the token shows the model path');
     if (status !== 200 || !json) return;

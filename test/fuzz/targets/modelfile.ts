@@ -41,7 +41,6 @@ function edit(g: Gen, src: Source, all: Source[], edits: string[]): { bytes: Uin
   const meta = structuredClone(src.meta);
   const data = new Uint8Array(src.data);
   const dv = new DataView(data.buffer);
-  let swapped = false;
   let checksum = true;
   let raw: Uint8Array | undefined;
   for (let m = g.bool(0.7) ? 1 : g.int(2, 3); m > 0; m--) {
@@ -117,8 +116,6 @@ function edit(g: Gen, src: Source, all: Source[], edits: string[]): { bytes: Uin
       const which = g.pick(['class', 'kind', 'both'] as const);
       if (which !== 'kind') meta.class = other.meta.class;
       if (which !== 'class') meta.kind = other.meta.kind;
-      // A pair no real file has (the class of one model with the kind of another) must not load.
-      if (which !== 'both' && !all.some((s) => s.meta.class === meta.class && s.meta.kind === meta.kind)) swapped = true;
       edits.push(`meta.${which === 'both' ? 'class and kind' : which} from ${other.name}`);
     } else if (what === 'tensor-header' && tensors.length) {
       const t = g.pick(tensors);
@@ -187,9 +184,17 @@ function edit(g: Gen, src: Source, all: Source[], edits: string[]): { bytes: Uin
         checksum = false;
         edits.push(`bit flips${cut < out.length ? ` and cut at ${cut}` : ''}, checksum stale`);
       }
+      // Bit flips end the edits: later ones would change header and data that are no longer the file's bytes.
+      // They were listed but lost, so a swap after the flips judged the unchanged file (cases 4858, 5132, 14010).
+      break;
     }
   }
-  if (raw) return { bytes: raw, swapped: swapped && checksum };
+  // Judged on the final pair: a pair no real file has (the class of one model with the kind of another) must not
+  // load. A later edit that takes class and kind from one model makes the pair consistent again; the file then
+  // loads when its tensors are a valid state of that class (a Popularity state is a FactorModel's: case 9300), or
+  // its restorer refuses them (case 8908), and exercise() judges what loaded.
+  const swapped = checksum && !all.some((s) => s.meta.class === meta.class && s.meta.kind === meta.kind);
+  if (raw) return { bytes: raw, swapped };
   header.__metadata__.recsys = JSON.stringify(meta);
   return { bytes: buildFile(header, data), swapped };
 }

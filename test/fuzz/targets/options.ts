@@ -72,6 +72,9 @@ function plausible(g: Gen, key: string): unknown {
   return g.pick([0, 0.001, 0.01, 0.05, 0.1, 0.5, 1, 2, 10]);
 }
 
+/** maxMemoryBytes of every case (see gen). */
+const MEMORY_CAP = 1.5e9;
+
 interface Case {
   model: string;
   options: Record<string, unknown>;
@@ -161,12 +164,17 @@ export const target: Target<Case, Ctx> = {
       Object.defineProperty(options, key, { value, enumerable: true, writable: true, configurable: true });
       const isKnown = keys.includes(key);
       if (!isKnown && !unknown.includes(key)) unknown.push(key);
-      else if (isKnown && NEVER_VALID.has(label)) neverValid.push(`${key} = ${label}`);
-      else if (isKnown && !NEVER_VALID.has(label)) {
-        const i = neverValid.findIndex((s) => s.startsWith(`${key} = `));
-        if (i >= 0) neverValid.splice(i, 1);
+      else if (isKnown) {
+        // The last value given to a key is the one the model sees: drop what earlier values of it said (a key
+        // can be drawn several times; keeping an earlier never-valid entry reported a valid final value).
+        for (let i = neverValid.length - 1; i >= 0; i--) if (neverValid[i]!.startsWith(`${key} = `)) neverValid.splice(i, 1);
+        if (NEVER_VALID.has(label)) neverValid.push(`${key} = ${label}`);
       }
     }
+    // The worker is stopped above FUZZ_MAX_RSS_MB (3000 MB), while a model's default memory limit is half the
+    // machine: cap it, so that a fit the estimate allows stays within the worker and one it refuses is E_MEMORY.
+    const mem = options.maxMemoryBytes;
+    if (!Object.hasOwn(options, 'maxMemoryBytes') || (typeof mem === 'number' && mem > MEMORY_CAP)) options.maxMemoryBytes = MEMORY_CAP;
     return { model, options, unknown, neverValid, deadlineMs: deep ? 8000 : 3000 };
   },
   show: (c) => `new ${c.model}(${showValue(c.options)}) -> fitAsync(12x15 ratings) -> recommend -> save -> loadModel`,

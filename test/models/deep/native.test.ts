@@ -5,9 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { Dataset } from '../../../ts/data/dataset.js';
 import { IdMap } from '../../../ts/data/idmap.js';
 import { native } from '../../../ts/errors.js';
-import { addon } from '../../../ts/native.js';
+import { ADAM } from '../../../ts/models/deep/params.js';
+import { addon, type DenseRowsOptions, type OptimizerOptions } from '../../../ts/native.js';
 import { code } from '../../helpers/rejection.js';
 import { mulberry32, randomInteractions } from '../../helpers/random.js';
+
+// The native seams hold no defaults: every option is spelled out (as the deep models do).
+const rowsOptions = (o: Partial<DenseRowsOptions>): DenseRowsOptions => ({ binary: false, normalize: false, dropout: 0, seed: 0, epoch: 0, ...o });
+const adam = (lr: number, step: number): OptimizerOptions => ({ method: 'adam', lr, ...ADAM, l2: 0, step });
+const sgd = (lr: number, l2 = 0): OptimizerOptions => ({ method: 'sgd', lr, ...ADAM, l2, step: 1 });
 
 function small(): Dataset {
   // user 0: {0, 3}; user 1: {2}; user 2: every item but 4; user 3: every item.
@@ -22,7 +28,7 @@ describe('negative sampling', () => {
 
   it('draws only unseen items, -1 for a user who has seen everything, the lone unseen item for a dense user', () => {
     const users = Int32Array.from({ length: 400 }, (_, p) => p % 4);
-    const neg = addon.sampleNegatives(ds.csr, users, { seed: 3 });
+    const neg = addon.sampleNegatives(ds.csr, users, { seed: 3, epoch: 0, threads: 0 });
     for (let p = 0; p < users.length; p++) {
       const u = users[p]!;
       const seen = new Set(ds.userItems(u));
@@ -42,7 +48,7 @@ describe('negative sampling', () => {
       [0, [1, 2, 4]],
       [1, [0, 1, 3, 4]],
     ] as const) {
-      const neg = addon.sampleNegatives(ds.csr, new Int32Array(n).fill(u), { seed: 11 });
+      const neg = addon.sampleNegatives(ds.csr, new Int32Array(n).fill(u), { seed: 11, epoch: 0, threads: 0 });
       const counts = new Map<number, number>();
       for (const j of neg) counts.set(j, (counts.get(j) ?? 0) + 1);
       expect([...counts.keys()].sort()).toEqual([...unseen]);
@@ -56,7 +62,7 @@ describe('negative sampling', () => {
     });
     const cols = dense.nItems;
     const seen = new Set(dense.userItems(0));
-    const neg = addon.sampleNegatives(dense.csr, new Int32Array(n), { seed: 2 });
+    const neg = addon.sampleNegatives(dense.csr, new Int32Array(n), { seed: 2, epoch: 0, threads: 0 });
     const counts = new Float64Array(cols);
     for (const j of neg) {
       expect(seen.has(j)).toBe(false);
@@ -83,8 +89,8 @@ describe('negative sampling', () => {
         }
         q += 4;
       }
-    const a = addon.sampleEpoch(data.csr, { negatives: 3, seed: 9, epoch: 2, threads: 1 });
-    const b = addon.sampleEpoch(data.csr, { negatives: 3, seed: 9, epoch: 2, threads: 2 });
+    const a = addon.sampleEpoch(data.csr, { negatives: 3, seed: 9, epoch: 2, shuffle: true, threads: 1 });
+    const b = addon.sampleEpoch(data.csr, { negatives: 3, seed: 9, epoch: 2, shuffle: true, threads: 2 });
     expect(b.users).toEqual(a.users);
     expect(b.items).toEqual(a.items);
     expect(b.labels).toEqual(a.labels);
@@ -99,17 +105,17 @@ describe('negative sampling', () => {
 
   it('denseRows and csrRows: binary, L2-normalised, inverted dropout, unknown rows empty', () => {
     const rows = Int32Array.of(0, 2, -1);
-    const d = addon.denseRows(ds.csr, rows, { binary: true, normalize: true });
+    const d = addon.denseRows(ds.csr, rows, { ...rowsOptions({ binary: true, normalize: true }), threads: 0 });
     expect(Array.from(d.slice(0, 5))).toEqual([Math.fround(Math.SQRT1_2), 0, 0, Math.fround(Math.SQRT1_2), 0]);
     expect(Array.from(d.slice(5, 10))).toEqual([0.5, 0.5, 0.5, 0.5, 0]);
     expect(Array.from(d.slice(10))).toEqual([0, 0, 0, 0, 0]);
-    const drop = addon.denseRows(ds.csr, Int32Array.of(2), { binary: true, dropout: 0.5, seed: 1, epoch: 4 });
+    const drop = addon.denseRows(ds.csr, Int32Array.of(2), { ...rowsOptions({ binary: true, dropout: 0.5, seed: 1, epoch: 4 }), threads: 0 });
     for (const v of drop) expect([0, 2]).toContain(v);
-    const sparse = addon.csrRows(ds.csr, Int32Array.of(2), { binary: true, dropout: 0.5, seed: 1, epoch: 4 });
+    const sparse = addon.csrRows(ds.csr, Int32Array.of(2), rowsOptions({ binary: true, dropout: 0.5, seed: 1, epoch: 4 }));
     const fromSparse = new Float32Array(5);
     sparse.indices.forEach((c, p) => (fromSparse[c] = sparse.values[p]!));
     expect(fromSparse).toEqual(drop);
-    expect(code(() => native(() => addon.denseRows(ds.csr, rows, { dropout: 1 })))).toBe('E_ARG');
+    expect(code(() => native(() => addon.denseRows(ds.csr, rows, { ...rowsOptions({ dropout: 1 }), threads: 0 })))).toBe('E_ARG');
   });
 });
 
@@ -141,15 +147,15 @@ describe('host optimizers', () => {
     const w = Float32Array.from(w0);
     const m = new Float32Array(3);
     const v = new Float32Array(3);
-    grads.forEach((g, t) => addon.optimizerStep(w, Float32Array.from(g), m, v, { lr: 0.01, step: t + 1 }));
+    grads.forEach((g, t) => addon.optimizerStep(w, Float32Array.from(g), m, v, adam(0.01, t + 1)));
     const ref = adamRef(w0, grads, 0.01);
     for (let j = 0; j < 3; j++) expect(w[j]).toBeCloseTo(ref[j]!, 6);
     const s = Float32Array.of(1, 2);
-    addon.optimizerStep(s, Float32Array.of(0.5, -1), undefined, undefined, { method: 'sgd', lr: 0.1, l2: 0.2 });
+    addon.optimizerStep(s, Float32Array.of(0.5, -1), undefined, undefined, sgd(0.1, 0.2));
     expect(s[0]).toBeCloseTo(1 - 0.1 * (0.5 + 0.2 * 1), 6);
     expect(s[1]).toBeCloseTo(2 - 0.1 * (-1 + 0.2 * 2), 6);
-    expect(code(() => native(() => addon.optimizerStep(s, Float32Array.of(1), undefined, undefined, { method: 'sgd' })))).toBe('E_ARG');
-    expect(code(() => native(() => addon.optimizerStep(s, Float32Array.of(1, 1), undefined, undefined, { method: 'adam' })))).toBe('E_ARG');
+    expect(code(() => native(() => addon.optimizerStep(s, Float32Array.of(1), undefined, undefined, sgd(0.1))))).toBe('E_ARG');
+    expect(code(() => native(() => addon.optimizerStep(s, Float32Array.of(1, 1), undefined, undefined, adam(0.1, 1))))).toBe('E_ARG');
   });
 
   it('optimizerRowsStep sums repeated rows and touches only the rows given (lazy Adam)', () => {
@@ -159,7 +165,7 @@ describe('host optimizers', () => {
     const v = new Float32Array(6);
     const rows = Int32Array.of(2, 0, 2);
     const grads = Float32Array.of(0.1, 0.2, -0.3, 0.4, 0.5, -0.6);
-    addon.optimizerRowsStep(table, m, v, dim, rows, grads, { lr: 0.1, step: 1 });
+    addon.optimizerRowsStep(table, m, v, dim, rows, grads, adam(0.1, 1));
     // Row 1 untouched; row 2 took one step on the summed gradient (0.6, -0.4); row 0 on (-0.3, 0.4).
     expect(Array.from(table.slice(2, 4))).toEqual([2, 2]);
     const r2 = adamRef([3, 3], [[0.6, -0.4]], 0.1);
@@ -169,7 +175,7 @@ describe('host optimizers', () => {
     expect(table[0]).toBeCloseTo(r0[0]!, 5);
     expect(table[1]).toBeCloseTo(r0[1]!, 5);
     expect(m[2]).toBe(0);
-    expect(code(() => native(() => addon.optimizerRowsStep(table, m, v, dim, Int32Array.of(3), Float32Array.of(1, 1), {})))).toBe('E_ARG');
+    expect(code(() => native(() => addon.optimizerRowsStep(table, m, v, dim, Int32Array.of(3), Float32Array.of(1, 1), adam(0.1, 1))))).toBe('E_ARG');
   });
 
   it('embeddingBag and embeddingBagStep equal the dense product x W and its gradient x^T dY', () => {
@@ -189,7 +195,7 @@ describe('host optimizers', () => {
       }
     const dOut = Float32Array.from({ length: 3 * dim }, () => rnd() - 0.5);
     const after = table.slice();
-    addon.embeddingBagStep(after, undefined, undefined, dim, entries, dOut, { method: 'sgd', lr: 1 });
+    addon.embeddingBagStep(after, undefined, undefined, dim, entries, dOut, sgd(1));
     for (let i = 0; i < nRows; i++)
       for (let d = 0; d < dim; d++) {
         let g = 0;

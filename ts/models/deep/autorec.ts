@@ -16,7 +16,7 @@ import type { Dataset } from '../../data/dataset.js';
 import type { IdMap } from '../../data/idmap.js';
 import { randomSplit } from '../../data/split.js';
 import { evaluate } from '../../eval/evaluate.js';
-import { addon } from '../../native.js';
+import { addon, type DenseRowsOptions } from '../../native.js';
 import { Rng } from '../../rng.js';
 import { BaselineOnly } from '../baseline.js';
 import {
@@ -58,6 +58,9 @@ interface Codes {
  * Item-based AutoRec for rating prediction. predict() gives ratings clipped to the training data's range;
  * rankings (recommend, ranking metrics) use the same predicted ratings. No fold-in of new users.
  */
+/** csrRows' options for an item's ratings as stored: no binarizing, normalizing or dropout (seed and epoch unused). */
+const AS_STORED: DenseRowsOptions = { binary: false, normalize: false, dropout: 0, seed: 0, epoch: 0 };
+
 export class AutoRec extends DeepRecommender<AutoRecParams> {
   readonly name: string = 'AutoRec';
   readonly tasks: readonly ModelTask[] = ['rating'];
@@ -116,6 +119,7 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     };
   }
 
+  /** @internal */
   protected makeTrainer(tf: Tf, data: Dataset, full: Dataset): Trainer {
     if (!full.hasRatings) throw argError('AutoRec needs ratings: the training data has none');
     const h = this.params.hidden ?? 500;
@@ -151,7 +155,7 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
           step: (s) => {
             const items = order.subarray(s * bs, Math.min(order.length, (s + 1) * bs));
             const b = items.length;
-            const entries = native(() => addon.csrRows(csc, items));
+            const entries = native(() => addon.csrRows(csc, items, AS_STORED));
             const nE = entries.indices.length;
             const pre = w.bag('encoder_weight', entries, b);
             const Wg = w.gather('decoder_weight', entries.indices);
@@ -193,6 +197,7 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     return { fitPart: s.train, valid: s.test };
   }
 
+  /** @internal */
   protected override validate(tf: Tf, w: ParamStore, fitPart: Dataset, valid: Dataset): ValidationResult {
     const r = evaluate(
       { trainData: fitPart, scoreUsersDense: (u) => this.scoreRows(tf, w, fitPart, u), predictDense: (u, i) => this.predictRows(tf, w, fitPart, u, i) },
@@ -207,7 +212,7 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     if (this.codes && this.codes.w === w && this.codes.data === data) return this.codes.H;
     const h = w.shape('encoder_bias')[0]!;
     const all = Int32Array.from({ length: data.nItems }, (_, i) => i);
-    const entries = native(() => addon.csrRows(data.csc, all));
+    const entries = native(() => addon.csrRows(data.csc, all, AS_STORED));
     const pre = w.bag('encoder_weight', entries, data.nItems);
     const H = tf.tidy(() => tf.sigmoid(tf.add(tf.tensor2d(pre, [data.nItems, h]), tf.tensor1d(w.get('encoder_bias')))).dataSync() as Float32Array);
     return Float32Array.from(H);
@@ -237,7 +242,7 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     return s;
   }
 
-  /** The decoder's outputs for users (rows x items), unclipped and without the baseline fallback. */
+  /** @internal The decoder's outputs for users (rows x items), unclipped and without the baseline fallback. */
   protected override rawScores(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
     const H = this.itemCodes(tf, w, data);
     const h = w.shape('encoder_bias')[0]!;
@@ -250,6 +255,7 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     return Float32Array.from(out);
   }
 
+  /** @internal */
   protected scoreRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
     const nI = data.nItems;
     const rows = Int32Array.from(users, (u) => (u >= 0 && u < data.nUsers ? u : -1));
@@ -269,6 +275,7 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     return scores;
   }
 
+  /** @internal */
   protected override predictRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array, items: Int32Array): Float32Array {
     const H = this.itemCodes(tf, w, data);
     const h = w.shape('encoder_bias')[0]!;
@@ -326,7 +333,7 @@ export class AutoRec extends DeepRecommender<AutoRecParams> {
     return this.interactionsFromState(state, users, items, true);
   }
 
-  /** Users: their decoder rows. */
+  /** @internal Users: their decoder rows. */
   protected override userVectors(_tf: Tf, w: ParamStore): { data: Float32Array; dim: number } {
     return { data: w.get('decoder_weight'), dim: w.shape('encoder_bias')[0]! };
   }

@@ -2,13 +2,21 @@
 // on the fastest backend this machine has: native TensorFlow through @tensorflow/tfjs-node-gpu or
 // @tensorflow/tfjs-node when the user installed one (optional peers: their installers download libtensorflow),
 // else WebAssembly (@tensorflow/tfjs-backend-wasm, whose .wasm files ship inside the npm package and are read
-// from its dist folder, never fetched), else the pure-JS cpu backend.
+// from its dist folder, never fetched), else the pure-JS cpu backend. @tensorflow/tfjs and the wasm backend are
+// optional peers too: recsys installs without them, and a deep model constructed without @tensorflow/tfjs
+// raises E_DEPENDENCY with the npm install line (requireTfjs).
+//
+// TensorFlow.js's types stay out of recsys's public .d.ts files (a consumer may not have it installed, and its
+// own .d.ts files do not pass tsc --strict without skipLibCheck): everything here that names them is @internal,
+// which tsconfig's stripInternal leaves out of the declarations.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
 import { RecsysError, argError } from '../../errors.js';
+import { packageRequire as nodeRequire } from '../../package_root.cjs';
+import { packageJson } from '../../info.js';
 
+/** @internal TensorFlow.js's module. */
 export type Tf = typeof TF;
 
 /** A backend recsys can run its deep models on, in the order they are tried by default. */
@@ -49,8 +57,8 @@ const PACKAGES: Record<DeepBackendName, string> = {
 };
 
 type Loader = (pkg: string) => unknown;
-const nodeRequire = createRequire(import.meta.url);
-let loader: Loader = (pkg) => nodeRequire(pkg);
+const requireLoader: Loader = (pkg) => nodeRequire(pkg);
+let loader: Loader = requireLoader;
 let tfModule: Tf | undefined;
 let current: (DeepBackendInfo & { syncFallback: boolean }) | undefined;
 let warnedSync = false;
@@ -60,7 +68,7 @@ let warnedSync = false;
  * Pass undefined to restore the real loader.
  */
 export function _setDeepBackendLoader(fn: Loader | undefined): void {
-  loader = fn ?? ((pkg) => nodeRequire(pkg));
+  loader = fn ?? requireLoader;
   current = undefined;
   warnedSync = false;
 }
@@ -72,8 +80,47 @@ export function deepBackendInfo(): DeepBackendInfo | undefined {
   return { ...info, skipped: [...info.skipped] };
 }
 
+/** The packages the deep models are tested with: TensorFlow.js and its WebAssembly backend (optional peers of recsys). */
+const DEEP_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'] as const;
+
+/** The npm command that installs the deep models' packages at the versions package.json names. */
+export function deepInstallCommand(): string {
+  const peers = packageJson().peerDependencies;
+  return `npm install ${DEEP_PACKAGES.map((p) => `${p}@${peers[p]}`).join(' ')}`;
+}
+
+let tfjsFound = false;
+/**
+ * Whether @tensorflow/tfjs can be found from here (resolved, not loaded). Only @tensorflow/tfjs is required:
+ * without the wasm backend the deep models run on native TensorFlow (tfjs-node, which brings @tensorflow/tfjs)
+ * or on the pure-JS cpu backend.
+ */
+export function tfjsInstalled(): boolean {
+  if (!tfjsFound) {
+    try {
+      nodeRequire.resolve(DEEP_PACKAGES[0]);
+      tfjsFound = true;
+    } catch {
+      // not installed (a later install in the same process is found on the next call)
+    }
+  }
+  return tfjsFound;
+}
+
+/** E_DEPENDENCY, naming `what` and the npm install line, unless @tensorflow/tfjs is installed. */
+export function requireTfjs(what: string): void {
+  if (tfjsInstalled()) return;
+  throw new RecsysError(
+    'E_DEPENDENCY',
+    `${what} needs TensorFlow.js, an optional dependency of recsys that is not installed here; install it with: ${deepInstallCommand()}`,
+  );
+}
+
 function tf(): Tf {
-  tfModule ??= nodeRequire('@tensorflow/tfjs') as Tf;
+  if (!tfModule) {
+    requireTfjs('the deep models');
+    tfModule = nodeRequire(DEEP_PACKAGES[0]) as Tf;
+  }
   return tfModule;
 }
 
@@ -155,6 +202,7 @@ function choose(name: DeepBackendName, skipped: DeepBackendInfo['skipped'], sync
  */
 export async function initDeepBackend(options: InitDeepBackendOptions = {}): Promise<DeepBackendInfo> {
   if (options === null || typeof options !== 'object') throw argError('initDeepBackend options must be an object');
+  requireTfjs('initDeepBackend');
   const candidates = order(options);
   if (current && !current.syncFallback && (!options.backends || current.name === candidates[0])) return deepBackendInfo()!;
   const skipped: DeepBackendInfo['skipped'] = [];
@@ -222,6 +270,24 @@ function wasmDir(): string {
  * runtime is ready when the factory returns. The backend object is then the package's own BackendWasm over that
  * module, registered under 'wasm' so the package's kernels apply. Returns why it could not, or undefined.
  */
+// The parts of the Emscripten module object (which tfjs-backend-wasm.js's factory fills in) used here; the
+// package's own type for it needs @types/emscripten.
+interface WasmModule {
+  instantiateWasm(imports: object, receive: (i: { exports: object }) => void): object;
+  /** Set by the runtime once it has started. */
+  calledRun?: boolean;
+  cwrap?: (name: string, returns: 'number' | null, args: readonly 'number'[]) => (...args: number[]) => number;
+  /** The bindings BackendWasm calls. */
+  tfjs?: {
+    init(): void;
+    initWithThreadsCount(threads: number): void;
+    getThreadsCount(): number;
+    registerTensor(id: number, size: number, memoryOffset: number): void;
+    disposeData(id: number): void;
+    dispose(): void;
+  };
+}
+
 function initWasmSync(): string | undefined {
   let pkg: { BackendWasm?: new (module: unknown) => TF.KernelBackend };
   const before = processListeners();
@@ -249,7 +315,7 @@ function initWasmSync(): string | undefined {
       simd = false;
       compiled = new WA.Module(readFileSync(join(wasmDir(), 'tfjs-backend-wasm.wasm')));
     }
-    const module: Record<string, any> = {
+    const module: WasmModule = {
       instantiateWasm: (imports: object, receive: (i: { exports: object }) => void) => {
         const instance = new WA.Instance(compiled, imports);
         receive(instance);
@@ -297,6 +363,7 @@ function restoreListeners(before: Listeners): void {
  * first candidate that starts (tfjs-node-gpu, tfjs-node, wasm — started synchronously — then cpu). Should wasm
  * not start that way, cpu is used and a warning says to await initDeepBackend() first.
  */
+/** @internal */
 export function tfSync(): Tf {
   if (current) {
     const t = tf();
@@ -306,6 +373,7 @@ export function tfSync(): Tf {
     }
     return t;
   }
+  requireTfjs('the deep models');
   const skipped: DeepBackendInfo['skipped'] = [];
   for (const name of order({})) {
     const pkg = PACKAGES[name];

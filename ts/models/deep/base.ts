@@ -2,7 +2,6 @@
 // per-epoch progress with the validation metric, early stopping, cancellation), scoring through TensorFlow.js
 // behind the same NativeModel handle the native models have (so recommend, recommendBatch, evaluate ... work
 // unchanged), and state() / fromState() for the model files.
-import { totalmem } from 'node:os';
 import { RecsysError, argError, native, show } from '../../errors.js';
 import { Dataset } from '../../data/dataset.js';
 import { IdMap, type Id } from '../../data/idmap.js';
@@ -10,9 +9,9 @@ import { perUserSplit } from '../../data/split.js';
 import { evaluate } from '../../eval/evaluate.js';
 import { addon, type CsrMatrix, type FitOptionsNative, type FitProgress, type NativeModel, type TopKResult } from '../../native.js';
 import { Recommender, type CommonParams, type ModelState } from '../base.js';
-import { WASM_HEAP_BYTES, backendFailure, deepBackendInfo, engineMark, guardBackend, initDeepBackend, tfSync, type Tf } from './backend.js';
+import { WASM_HEAP_BYTES, backendFailure, deepBackendInfo, engineMark, guardBackend, initDeepBackend, requireTfjs, tfSync, type Tf } from './backend.js';
 import { ParamStore, type StateTensors } from './params.js';
-import { FLOAT_LIMIT, type ParamSpec } from '../params.js';
+import { FLOAT_LIMIT, defaultMaxMemoryBytes, type ParamSpec } from '../params.js';
 
 export type { StateTensors } from './params.js';
 
@@ -149,6 +148,21 @@ const toIdMap = (ids: readonly Id[] | IdMap, what: string): IdMap => {
   return m;
 };
 
+let checkDependency = true;
+
+/**
+ * @internal Runs f with the constructor's TensorFlow.js check off: the model registry reads each deep model's
+ * tasks from a throw-away instance, which needs no TensorFlow.js, so that recsys lists its models without it.
+ */
+export function withoutDependencyCheck<T>(f: () => T): T {
+  checkDependency = false;
+  try {
+    return f();
+  } finally {
+    checkDependency = true;
+  }
+}
+
 export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends Recommender<P> {
   /** Fitted weights (host memory). */
   protected weights?: ParamStore;
@@ -160,9 +174,9 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
 
   /** Defaults of the shared options for this model. */
   protected abstract defaults(): DeepDefaults;
-  /** Allocates and initialises the weights for `data` and returns the per-epoch work. */
+  /** @internal Allocates and initialises the weights for `data` and returns the per-epoch work. */
   protected abstract makeTrainer(tf: Tf, data: Dataset, full: Dataset): Trainer;
-  /** Scores of every item for users (rows may be -1: unknown), from weights w and input interactions `data`. */
+  /** @internal Scores of every item for users (rows may be -1: unknown), from weights w and input interactions `data`. */
   protected abstract scoreRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array;
   /** Expected shapes of the state tensors for the given sizes (fromState checks against them). */
   protected abstract stateShapes(nUsers: number, nItems: number): Record<string, number[]>;
@@ -181,7 +195,7 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
   protected checkMemory(train: Dataset): void {
     const need = this.memoryNeed(train);
     const total = need.host + need.tensors;
-    const max = this.params.maxMemoryBytes ?? totalmem() / 2;
+    const max = this.params.maxMemoryBytes ?? defaultMaxMemoryBytes();
     const sizes = `${train.nUsers} users x ${train.nItems} items`;
     if (need.largest > MAX_ARRAY) {
       throw new RecsysError(
@@ -203,8 +217,10 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
     }
   }
 
+  /** E_DEPENDENCY (with the npm install line) when TensorFlow.js, an optional peer of recsys, is not installed. */
   constructor(params: P) {
     super(params);
+    if (checkDependency) requireTfjs(new.target.name);
     validateDeep(params);
   }
 
@@ -268,12 +284,23 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
   /** Hook: caches computed from the final weights. */
   protected afterFit(_train: Dataset): void {}
 
-  /** The whole fit as steps: yields after every optimizer step (the async driver decides when to let I/O in). */
+  /** @internal The whole fit as steps: yields after every optimizer step (the async driver decides when to let I/O in). */
   protected *fitSteps(tf: Tf, train: Dataset, run: FitOptionsNative): Generator<void, void, void> {
     const v = this.opt('validation');
     let fitPart = train;
     let valid: Dataset | undefined;
-    if (v > 0) ({ fitPart, valid } = this.validationSplit(train, v));
+    if (v > 0) {
+      try {
+        ({ fitPart, valid } = this.validationSplit(train, v));
+      } catch (e) {
+        // A fraction so small that it holds out nothing of this data is an option that does not fit the data.
+        if (e instanceof RecsysError && e.code === 'E_EMPTY')
+          throw argError(
+            `${this.name}: validation = ${show(v)} holds out no interaction of these ${train.nnz}; give 0 to fit without validation, or a larger fraction`,
+          );
+        throw e;
+      }
+    }
     const t0 = performance.now();
     const trainer = this.makeTrainer(tf, fitPart, train);
     yield* this.runEpochs(tf, trainer, { fitPart, valid, run, t0, phase: 'epoch' });
@@ -291,7 +318,7 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
     return { fitPart: s.train, valid: s.test };
   }
 
-  /** The validation metric of the current weights. Top-N models: ndcg@10 over the held-out interactions. */
+  /** @internal The validation metric of the current weights. Top-N models: ndcg@10 over the held-out interactions. */
   protected validate(tf: Tf, w: ParamStore, fitPart: Dataset, valid: Dataset): ValidationResult {
     const r = evaluate(
       {
@@ -305,7 +332,7 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
     return { metric: 'ndcg@10', value: r['ndcg@10']!, higherIsBetter: true };
   }
 
-  /** Runs a trainer's epochs with progress, validation and early stopping (keeps the best epoch's weights). */
+  /** @internal Runs a trainer's epochs with progress, validation and early stopping (keeps the best epoch's weights). */
   protected *runEpochs(
     tf: Tf,
     trainer: Trainer,
@@ -349,6 +376,7 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
    * Finite weights can still give absurd outputs (Adam at lr 1e30 moves every weight by 1e30 in one step, and the
    * loss of the last step is computed before it): the outputs of a few users must be finite and below MAX_OUTPUT
    * in magnitude (beyond it, squared errors overflow float32 and no logit or log-probability means anything).
+   * @internal
    */
   protected checkOutputs(tf: Tf, w: ParamStore, data: Dataset): void {
     const n = Math.min(4, data.nUsers);
@@ -365,7 +393,7 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
     }
   }
 
-  /** Scores before any clipping to a range (checkOutputs reads them). */
+  /** @internal Scores before any clipping to a range (checkOutputs reads them). */
   protected rawScores(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
     return this.scoreRows(tf, w, data, users);
   }
@@ -378,7 +406,7 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
     return this.weights;
   }
 
-  /** predict() for pairs: by default the pair's entry of the user's score row. */
+  /** @internal predict() for pairs: by default the pair's entry of the user's score row. */
   protected predictRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array, items: Int32Array): Float32Array {
     const out = new Float32Array(users.length);
     const nItems = data.nItems;
@@ -411,7 +439,7 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
     return NaN;
   }
 
-  /** Scores of every item for a user who was not in training. Default: E_UNSUPPORTED. */
+  /** @internal Scores of every item for a user who was not in training. Default: E_UNSUPPORTED. */
   protected scoreNewUser(_tf: Tf, _w: ParamStore, _items: Int32Array, _values: Float32Array | undefined): Float32Array {
     throw new RecsysError('E_UNSUPPORTED', `${this.name} cannot score a user who was not in training (no fold-in)`);
   }
@@ -420,7 +448,7 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
   protected itemVectors(_w: ParamStore): { data: Float32Array; dim: number } | undefined {
     return undefined;
   }
-  /** Vectors that describe users, for similarUsers. */
+  /** @internal Vectors that describe users, for similarUsers. */
   protected userVectors(_tf: Tf, _w: ParamStore, _data: Dataset): { data: Float32Array; dim: number } | undefined {
     return undefined;
   }
@@ -487,12 +515,12 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
   }
 
   /** Rebuilds a fitted model from state() output, its ids and its parameters; tensors are checked against them. */
-  static fromState<T extends DeepRecommender<any>>(this: new (params: any) => T, state: StateTensors, input: FromStateInput<T['params']>): T {
+  static fromState<T extends DeepRecommender>(this: new (params?: T['params']) => T, state: StateTensors, input: FromStateInput<T['params']>): T {
     if (state === null || typeof state !== 'object') throw argError('fromState expects the object state() returned');
     if (input === null || typeof input !== 'object') throw argError('fromState expects { users, items, params?, seen? }');
     const users = toIdMap(input.users, 'users');
     const items = toIdMap(input.items, 'items');
-    const m = new this({ ...(input.params ?? {}) });
+    const m = new this({ ...input.params });
     m.restoreState(state, users, items, input.seen);
     return m;
   }
@@ -608,7 +636,7 @@ function oneRow(scores: Float32Array, n: number, k: number, seen: Int32Array | u
 
 class DeepHandle implements NativeModel {
   constructor(
-    private readonly model: DeepRecommender<any>,
+    private readonly model: DeepRecommender,
     readonly nUsers: number,
     readonly nItems: number,
   ) {}

@@ -6,6 +6,7 @@ import type { Tf } from './backend.js';
 /**
  * Pointwise log loss (binary cross-entropy on logits), mean over the batch: max(z, 0) - z y + log(1 + e^-|z|),
  * the stable form of -[y log s(z) + (1 - y) log(1 - s(z))]. NCF's objective (He et al. 2017, eq. 7).
+ * @internal
  */
 export function pointwiseLogLoss(tf: Tf, logits: TF.Tensor, labels: TF.Tensor): TF.Scalar {
   const z = logits;
@@ -17,6 +18,7 @@ export function pointwiseLogLoss(tf: Tf, logits: TF.Tensor, labels: TF.Tensor): 
  * Squared error over the observed entries only, summed and divided by `rows` (the mini-batch's rows): AutoRec's
  * masked objective sum over observed (r - h(r))^2 (Sedhain et al. 2015, eq. 2), without its L2 term (applied by
  * the optimizer). `mask` (same shape, 1 = observed) may be omitted when pred and target hold observed entries only.
+ * @internal
  */
 export function maskedSquaredError(tf: Tf, pred: TF.Tensor, target: TF.Tensor, rows: number, mask?: TF.Tensor): TF.Scalar {
   let d = tf.square(tf.sub(pred, target));
@@ -28,6 +30,7 @@ export function maskedSquaredError(tf: Tf, pred: TF.Tensor, target: TF.Tensor, r
  * Mult-VAE's negative ELBO per user, mean over the batch (Liang et al. 2018, eq. 3 and 6): the multinomial
  * log-likelihood -sum_i x_i log softmax(logits)_i plus beta times KL(N(mu, exp(logvar)) || N(0, I)) =
  * 0.5 sum_k (exp(logvar_k) + mu_k^2 - 1 - logvar_k).
+ * @internal
  */
 export function multVaeLoss(
   tf: Tf,

@@ -54,6 +54,9 @@ const spec: ModelSpec = {
  * Mult-VAE for top-N recommendation from implicit feedback. Scores are log-probabilities of the multinomial over
  * items (log-softmax of the decoder); recommendForNewUser encodes the given items. Ratings are ignored (binary).
  */
+/** The first layer's input at scoring time (and the training target's rows): no dropout (seed and epoch unused). */
+const NO_DROPOUT = { dropout: 0, seed: 0, epoch: 0 } as const;
+
 export class MultVAE extends DeepRecommender<MultVAEParams> {
   readonly name: string = 'MultVAE';
   readonly tasks: readonly ModelTask[] = ['ranking'];
@@ -150,12 +153,12 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
     return { mu: tf.slice(h, [0, 0], [b, d.latent]), logvar: tf.slice(h, [0, d.latent], [b, d.latent]) };
   }
 
-  /** x W0 for some rows of m: their items, binary and L2-normalised, optionally with dropout. */
+  /** x W0 for some rows of m: their items, binary and L2-normalised, with dropout when training (none: NO_DROPOUT). */
   private firstLayer(
     w: ParamStore,
     m: CsrMatrix,
     rows: Int32Array,
-    o: { dropout?: number; seed?: number; epoch?: number } = {},
+    o: { dropout: number; seed: number; epoch: number } = NO_DROPOUT,
   ): { pre: Float32Array; entries: BagEntries } {
     const entries = native(() => addon.csrRows(m, rows, { binary: true, normalize: true, ...o }));
     return { pre: w.bag('encoder_0_weight', entries, rows.length), entries };
@@ -171,6 +174,7 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
     return h;
   }
 
+  /** @internal */
   protected makeTrainer(tf: Tf, data: Dataset): Trainer {
     const nItems = data.nItems;
     const seed = this.params.seed ?? 42;
@@ -206,7 +210,7 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
             const b = users.length;
             const t = w.steps; // updates so far: this step's beta and noise
             const { pre, entries } = this.firstLayer(w, data.csr, users, { dropout, seed, epoch: t });
-            const x = native(() => addon.denseRows(data.csr, users, { binary: true, threads }));
+            const x = native(() => addon.denseRows(data.csr, users, { binary: true, ...NO_DROPOUT, normalize: false, threads }));
             const beta = cap * Math.min(1, t / annealSteps);
             w.tick();
             return tf.tidy(() => {
@@ -251,10 +255,12 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
     return out;
   }
 
+  /** @internal */
   protected scoreRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
     return this.scoreCsr(tf, w, data.csr, users, data.nItems);
   }
 
+  /** @internal */
   protected override scoreNewUser(tf: Tf, w: ParamStore, items: Int32Array): Float32Array {
     const nItems = this.scoringData.nItems;
     const idx = Int32Array.from(new Set(items)).sort();
@@ -276,7 +282,7 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
     return { data: out, dim: h };
   }
 
-  /** Users: the mean of their latent code. */
+  /** @internal Users: the mean of their latent code. */
   protected override userVectors(tf: Tf, w: ParamStore, data: Dataset): { data: Float32Array; dim: number } {
     const nItems = data.nItems;
     const latent = this.dims(nItems).latent;

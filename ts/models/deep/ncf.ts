@@ -192,7 +192,7 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
     return w;
   }
 
-  /** Logits of (user row, item row) pairs from gathered embedding rows and the dense weights (in denseNames order). */
+  /** @internal Logits of (user row, item row) pairs from gathered embedding rows and the dense weights (in denseNames order). */
   protected logits(tf: Tf, s: NcfShape, pu: TF.Tensor2D, qi: TF.Tensor2D, dense: TF.Tensor[]): TF.Tensor1D {
     const b = pu.shape[0];
     const parts: TF.Tensor2D[] = [];
@@ -211,7 +211,7 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
     return { method: method ?? this.params.optimizer ?? 'adam', lr: this.opt('lr') };
   }
 
-  /** Epochs of pointwise training of weights w (of any tower set). */
+  /** @internal Epochs of pointwise training of weights w (of any tower set). */
   protected ncfTrainer(tf: Tf, data: Dataset, w: ParamStore, epochs: number, opt: OptimizerConfig, stream: number): Trainer {
     const s = this.shapeOf(w);
     const names = this.denseNames(s);
@@ -324,11 +324,13 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
     return loss;
   }
 
+  /** @internal */
   protected makeTrainer(tf: Tf, data: Dataset): Trainer {
     const w = this.initWeights(this.towers, data.nUsers, data.nItems, 0);
     return this.ncfTrainer(tf, data, w, this.opt('epochs'), this.optimizerConfig(), 0);
   }
 
+  /** @internal */
   protected scoreRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
     const s = this.shapeOf(w);
     const nI = data.nItems;
@@ -370,6 +372,7 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
     return out;
   }
 
+  /** @internal */
   protected override predictRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array, items: Int32Array): Float32Array {
     const s = this.shapeOf(w);
     const names = this.denseNames(s);
@@ -401,6 +404,7 @@ abstract class NcfBase<P extends NcfParams> extends DeepRecommender<P> {
     return { data: w.get('item_embedding'), dim: w.shape('item_embedding')[1]! };
   }
 
+  /** @internal */
   protected override userVectors(_tf: Tf, w: ParamStore): { data: Float32Array; dim: number } {
     return { data: w.get('user_embedding'), dim: w.shape('user_embedding')[1]! };
   }
@@ -449,6 +453,7 @@ export class NeuMF extends NcfBase<NeuMFParams> {
       throw argError(`alpha must be in [0, 1], got ${String(p.alpha)}`);
   }
 
+  /** @internal */
   protected override *fitSteps(tf: Tf, train: Dataset, run: FitOptionsNative): Generator<void, void, void> {
     if (!this.params.pretrain) {
       yield* super.fitSteps(tf, train, run);

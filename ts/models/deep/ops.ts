@@ -9,6 +9,7 @@ const cache = new WeakMap<Tf, (a: TF.Tensor, b: TF.Tensor) => TF.Tensor2D>();
  * transposes materialised first. The wasm backend multiplies transposed operands on a slow path (15x slower
  * than an untransposed product of the same size, measured on 500 x 600 x 1682); tfjs's own gradient of matMul
  * uses exactly those, so every backward pass through a dense layer would take it.
+ * @internal
  */
 export function matMul(tf: Tf, a: TF.Tensor, b: TF.Tensor): TF.Tensor2D {
   let f = cache.get(tf);
@@ -28,7 +29,7 @@ export function matMul(tf: Tf, a: TF.Tensor, b: TF.Tensor): TF.Tensor2D {
   return f(a, b);
 }
 
-/** a times b^T without the slow transposed path (b^T materialised). */
+/** @internal a times b^T without the slow transposed path (b^T materialised). */
 export function matMulT(tf: Tf, a: TF.Tensor, b: TF.Tensor): TF.Tensor2D {
   return tf.matMul(a as TF.Tensor2D, tf.transpose(b as TF.Tensor2D));
 }

@@ -33,10 +33,10 @@ export interface BagEntries {
 export interface OptimizerConfig {
   method: 'adam' | 'sgd';
   lr: number;
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
 }
+
+/** Adam's moment decays and epsilon (Kingma & Ba's): fixed, not options of the deep models. */
+export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 } as const;
 
 export class ParamStore {
   private readonly map = new Map<string, Param>();
@@ -73,7 +73,7 @@ export class ParamStore {
   }
 
   private options(p: Param, o: OptimizerConfig): OptimizerOptions {
-    return { method: o.method, lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, l2: p.l2, step: Math.max(1, this.steps) };
+    return { method: o.method, lr: o.lr, ...ADAM, l2: p.l2, step: Math.max(1, this.steps) };
   }
 
   private moments(p: Param, o: OptimizerConfig): void {
