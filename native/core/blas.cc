@@ -34,8 +34,9 @@ namespace recsys::blas {
 // over k for cache reuse in gemm. Accumulation is in float, as in BLAS.
 namespace ref {
 
-RECSYS_KERNEL void gemm(Trans ta, Trans tb, int m, int n, int k, float alpha, const float* A, int lda, const float* B,
-                        int ldb, float beta, float* C, int ldc) {
+// The body of gemm; arow: k floats of scratch when tb == Trans::Yes (a kernel must not allocate: core/dispatch.h).
+RECSYS_KERNEL void gemm_kernel(Trans ta, Trans tb, int m, int n, int k, float alpha, const float* A, int lda,
+                               const float* B, int ldb, float beta, float* C, int ldc, float* arow) noexcept {
   for (int i = 0; i < m; ++i) {
     float* c = C + static_cast<int64_t>(i) * ldc;
     if (beta == 0.f) std::fill(c, c + n, 0.f);
@@ -63,17 +64,22 @@ RECSYS_KERNEL void gemm(Trans ta, Trans tb, int m, int n, int k, float alpha, co
     }
   } else {
     // C[i,j] += alpha * dot(A[i,:], B[j,:])  (B^T: rows of B are columns of op(B))
-    std::vector<float> arow(k);
     for (int i = 0; i < m; ++i) {
       for (int p = 0; p < k; ++p) arow[p] = a_at(i, p);
       float* c = C + static_cast<int64_t>(i) * ldc;
-      for (int j = 0; j < n; ++j) c[j] += alpha * dot(arow.data(), B + static_cast<int64_t>(j) * ldb, k);
+      for (int j = 0; j < n; ++j) c[j] += alpha * dot(arow, B + static_cast<int64_t>(j) * ldb, k);
     }
   }
 }
 
+void gemm(Trans ta, Trans tb, int m, int n, int k, float alpha, const float* A, int lda, const float* B, int ldb,
+          float beta, float* C, int ldc) {
+  std::vector<float> arow(tb == Trans::Yes ? k : 0);
+  gemm_kernel(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, arow.data());
+}
+
 RECSYS_KERNEL void gemv(Trans ta, int m, int n, float alpha, const float* A, int lda, const float* x, float beta,
-                        float* y) {
+                        float* y) noexcept {
   int ylen = ta == Trans::No ? m : n;
   for (int i = 0; i < ylen; ++i) y[i] = beta == 0.f ? 0.f : beta * y[i];
   if (ta == Trans::No) {
@@ -83,7 +89,7 @@ RECSYS_KERNEL void gemv(Trans ta, int m, int n, float alpha, const float* A, int
   }
 }
 
-RECSYS_KERNEL void syrk_t(int n, int m, float alpha, const float* A, int lda, float beta, float* C, int ldc) {
+RECSYS_KERNEL void syrk_t(int n, int m, float alpha, const float* A, int lda, float beta, float* C, int ldc) noexcept {
   // Lower triangle by rank-1 updates over the rows of A, then mirrored.
   for (int i = 0; i < n; ++i) {
     float* c = C + static_cast<int64_t>(i) * ldc;

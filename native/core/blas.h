@@ -119,8 +119,8 @@ class BlasThreads {
 namespace ref {
 void gemm(Trans ta, Trans tb, int m, int n, int k, float alpha, const float* A, int lda, const float* B, int ldb,
           float beta, float* C, int ldc);
-void gemv(Trans ta, int m, int n, float alpha, const float* A, int lda, const float* x, float beta, float* y);
-void syrk_t(int n, int m, float alpha, const float* A, int lda, float beta, float* C, int ldc);
+void gemv(Trans ta, int m, int n, float alpha, const float* A, int lda, const float* x, float beta, float* y) noexcept;
+void syrk_t(int n, int m, float alpha, const float* A, int lda, float beta, float* C, int ldc) noexcept;
 int potrf_lower(int n, float* A, int lda);
 void potrs_lower(int n, int nrhs, const float* L, int lda, float* B, int ldb);
 int potri_lower(int n, float* A, int lda);

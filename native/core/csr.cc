@@ -319,7 +319,7 @@ inline void prefetch_row(const float* row, int l) {
 constexpr int kAhead = 8;
 
 // c = row r of A times B (l columns).
-RECSYS_KERNEL void spmm_row(const CsrView& A, int32_t r, const float* B, int ldb, int l, float* c) {
+RECSYS_KERNEL void spmm_row(const CsrView& A, int32_t r, const float* B, int ldb, int l, float* c) noexcept {
   std::fill(c, c + l, 0.f);
   const int32_t b = A.row_begin(r), e = A.row_end(r);
   for (int32_t p = b; p < e; ++p) {
@@ -330,7 +330,7 @@ RECSYS_KERNEL void spmm_row(const CsrView& A, int32_t r, const float* B, int ldb
 
 // out += A[b..e)^T B[b..e) (l columns, out's leading dimension ld).
 RECSYS_KERNEL void spmm_t_rows(const CsrView& A, int64_t b, int64_t e, const float* B, int ldb, int l, float* out,
-                               int64_t ld) {
+                               int64_t ld) noexcept {
   for (int64_t r = b; r < e; ++r) {
     const float* br = B + r * ldb;
     const int32_t pb = A.row_begin(static_cast<int32_t>(r)), pe = A.row_end(static_cast<int32_t>(r));

@@ -6,6 +6,10 @@
 // into its caller, and a function the clone calls runs at the baseline unless it inlines: mark the function that holds
 // the whole hot loop and its local arrays (ALS marks cg_row; marking the cg_steps it calls, with the arrays passed
 // in, made the sweep 3.6x slower), and force large helpers in with RECSYS_INLINE.
+// A RECSYS_KERNEL function must not throw: GCC 12 compiles a call to a target_clones function made from its own
+// translation unit as a call that cannot throw, so an exception passing through ends in std::terminate (ALS's
+// cancellation check inside its exact solve did). Kernels are noexcept; allocation and cancellation checks stay
+// in their callers.
 // RECSYS_DISPATCH comes from binding.gyp (scripts/blas-config.mjs dispatch): 1 for the x64 baseline build with GCC
 // on Linux; a RECSYS_MARCH build (e.g. native) compiles every kernel once, for that -march.
 #pragma once

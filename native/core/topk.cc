@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/dispatch.h"
-
 namespace recsys {
 
 namespace {
@@ -27,8 +25,8 @@ void banned_list(const TopKFilter& f, int32_t n_items, std::vector<int32_t>& out
 }
 }  // namespace
 
-RECSYS_KERNEL int topk(const float* scores, int32_t n_items, int k, const TopKFilter& f, ScoredItem* out,
-                       std::vector<int32_t>& scratch) {
+int topk(const float* scores, int32_t n_items, int k, const TopKFilter& f, ScoredItem* out,
+         std::vector<int32_t>& scratch) {
   if (k <= 0 || n_items <= 0) return 0;
   banned_list(f, n_items, scratch);
   const int32_t* banned = f.n_exclude ? scratch.data() : f.seen;

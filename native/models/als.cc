@@ -103,7 +103,7 @@ RECSYS_INLINE void cg_steps(const CsrView& R, int32_t b, int32_t e, const float*
 // local arrays and cg_steps, inlined here, make one function per K and ISA, with the vectors in registers.
 template <int K>
 RECSYS_KERNEL void cg_row(const CsrView& R, int32_t b, int32_t e, const float* Y, const float* YtY, int k, float alpha,
-                          int steps, float* x, Scratch& s) {
+                          int steps, float* x, Scratch& s) noexcept {
   if constexpr (K > 0) {
     // Local arrays: the compiler knows they alias nothing and keeps them in registers.
     alignas(64) float r[K], p[K], Ap[K], xl[K];
@@ -126,14 +126,10 @@ void solve_cg(const CsrView& R, int32_t row, const float* Y, const float* YtY, i
   blas::with_factors(k, [&](auto kc) { cg_row<decltype(kc)::value>(R, b, e, Y, YtY, k, alpha, steps, x, s); });
 }
 
-// The exact solution by Cholesky: A = YtY + sum (c - 1) y y^T, b = sum c p y. Interactions come as (items, values)
-// so fold-in can share it; values may be null (all ones). False when A is not positive definite in float.
-RECSYS_KERNEL bool solve_exact(const int32_t* items, const float* values, int n, const float* Y, const float* YtY,
-                               int k, float alpha, float* x, Scratch& s) {
-  float* A = s.A.data();
-  std::copy(YtY, YtY + static_cast<size_t>(k) * k, A);
-  std::fill(x, x + k, 0.f);
-  for (int q = 0; q < n; ++q) {
+// Interactions [q0, q1) into the lower triangle of A and into x: the kernel of solve_exact.
+RECSYS_KERNEL void accumulate_exact(const int32_t* items, const float* values, int q0, int q1, const float* Y, int k,
+                                    float alpha, float* A, float* x) noexcept {
+  for (int q = q0; q < q1; ++q) {
     float r = values ? values[q] : 1.f;
     float c = 1.f + alpha * std::abs(r);
     float cp = r > 0.f ? c : 0.f;
@@ -141,7 +137,21 @@ RECSYS_KERNEL bool solve_exact(const int32_t* items, const float* values, int n,
     if (c != 1.f)
       for (int i = 0; i < k; ++i) blas::axpy(i + 1, (c - 1.f) * y[i], y, A + static_cast<int64_t>(i) * k);
     blas::axpy(k, cp, y, x);
-    if (s.between && (q & 3) == 3) s.between();  // ~4 k^2 / 2 multiply-adds between checks
+  }
+}
+
+// The exact solution by Cholesky: A = YtY + sum (c - 1) y y^T, b = sum c p y. Interactions come as (items, values)
+// so fold-in can share it; values may be null (all ones). False when A is not positive definite in float.
+bool solve_exact(const int32_t* items, const float* values, int n, const float* Y, const float* YtY, int k, float alpha,
+                 float* x, Scratch& s) {
+  float* A = s.A.data();
+  std::copy(YtY, YtY + static_cast<size_t>(k) * k, A);
+  std::fill(x, x + k, 0.f);
+  // ~4 k^2 / 2 multiply-adds between cancellation checks (which throw, so they stay out of the kernel).
+  const int chunk = s.between ? 4 : n;
+  for (int q = 0; q < n; q += chunk) {
+    accumulate_exact(items, values, q, std::min(n, q + chunk), Y, k, alpha, A, x);
+    if (s.between && q + chunk < n) s.between();
   }
   if (n == 0) return true;
   for (int i = 0; i < k; ++i)  // mirror the lower triangle built above (potrf reads the lower one only)

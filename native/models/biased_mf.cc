@@ -32,7 +32,7 @@ class BiasedMfModel : public FactorModel {
 
 // One SGD step per rating of a block. Returns the block's sum of squared errors (before each step).
 RECSYS_KERNEL double sgd_block(const RatingEntry* first, const RatingEntry* last, BiasedMfModel& m,
-                               const SgdParams& p) {
+                               const SgdParams& p) noexcept {
   const int k = m.factors;
   const float lr = static_cast<float>(p.lr), reg = static_cast<float>(p.reg);
   const float lrb = static_cast<float>(p.lr_bias), regb = static_cast<float>(p.reg_bias);

@@ -40,7 +40,7 @@ constexpr uint64_t kFoldInSalt = 0xB9E0F01D5EEDull;
 // One SGD step on (u, i, j) with z = 1 - sigmoid(x_uij); adds -log sigmoid(x_uij) to *loss when asked.
 template <int K>
 RECSYS_KERNEL void bpr_step(float* x, float* yi, float* yj, float* bi, float* bj, int k_, float lr, float reg,
-                            double* loss) {
+                            double* loss) noexcept {
   const int k = K > 0 ? K : k_;
   float d = (*bi - *bj) + blas::dot<K>(x, yi, k) - blas::dot<K>(x, yj, k);
   float z = 1.f / (1.f + std::exp(d));

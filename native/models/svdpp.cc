@@ -63,9 +63,10 @@ class SvdppModel : public FactorModel {
 };
 
 // One epoch of SVD++ SGD over users in `order`; rows[] holds each user's ratings in visiting order. Returns the
-// sum of squared errors (before each step).
+// sum of squared errors (before each step). zbuf and gbuf: k floats of scratch each (a kernel must not allocate:
+// core/dispatch.h).
 RECSYS_KERNEL double svdpp_epoch(SvdppModel& m, const SgdParams& p, const std::vector<int32_t>& order, const CsrView& R,
-                                 const std::vector<RatingPair>& rows) {
+                                 const std::vector<RatingPair>& rows, float* zbuf, float* gbuf) noexcept {
   const int k = m.factors;
   const float lr = static_cast<float>(p.lr), reg = static_cast<float>(p.reg);
   const float lrb = static_cast<float>(p.lr_bias), regb = static_cast<float>(p.reg_bias);
@@ -76,9 +77,8 @@ RECSYS_KERNEL double svdpp_epoch(SvdppModel& m, const SgdParams& p, const std::v
   float* bu = m.user_bias.data();
   float* bi = m.item_bias.data();
   const bool biased = p.biased;
-  std::vector<float> zbuf(k), gbuf(k);
-  float* __restrict zu = zbuf.data();
-  float* __restrict gu = gbuf.data();
+  float* __restrict zu = zbuf;
+  float* __restrict gu = gbuf;
   double sse = 0;
   for (int32_t u : order) {
     const int32_t n = R.row_len(u);
@@ -170,11 +170,12 @@ Napi::Value FitSVDpp(const Napi::CallbackInfo& info) {
                      std::vector<int32_t> order(R.rows);
                      std::iota(order.begin(), order.end(), 0);
                      const double nnz = static_cast<double>(std::max<int64_t>(1, R.nnz()));
+                     std::vector<float> zbuf(p.factors), gbuf(p.factors);
                      for (int e = 0; e < p.epochs; ++e) {
                        if (p.shuffle)
                          for (int32_t t = R.rows - 1; t > 0; --t)
                            std::swap(order[t], order[rng.below(static_cast<uint32_t>(t + 1))]);
-                       double sse = svdpp_epoch(*m, p, order, R, rows);
+                       double sse = svdpp_epoch(*m, p, order, R, rows, zbuf.data(), gbuf.data());
                        if (!std::isfinite(sse))
                          fail_diverged("SVDpp", "non-finite error in epoch " + std::to_string(e + 1));
                        ctx.progress(e + 1, p.epochs, std::sqrt(sse / nnz));
