@@ -57,3 +57,20 @@ export function triples(ds: Dataset): string[] {
   for (let p = 0; p < rows.length; p++) out.push(`${String(ds.users.id(rows[p]!))}|${String(ds.items.id(cols[p]!))}|${values?.[p] ?? ''}|${times?.[p] ?? ''}`);
   return out.sort();
 }
+
+/**
+ * 6 users x 4 ratings each over 7 items (user u rates items u..u+3 mod 7), rating = value(u, j): small data for
+ * tests of rating magnitudes (e.g. scores that would overflow float).
+ */
+export function scaledRatings(value: (u: number, j: number) => number): Dataset {
+  const users: number[] = [],
+    items: number[] = [],
+    ratings: number[] = [];
+  for (let u = 0; u < 6; u++)
+    for (let j = 0; j < 4; j++) {
+      users.push(u);
+      items.push((u + j) % 7);
+      ratings.push(value(u, j));
+    }
+  return Dataset.fromArrays({ users, items, ratings });
+}

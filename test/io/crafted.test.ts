@@ -43,6 +43,22 @@ function loadInChild(path: string): { ok?: boolean; code?: string; message?: str
   return { ...JSON.parse(r.stdout.trim().split('\n').pop()!), ms };
 }
 
+/** A FactorModel with implicit fold-in settings (alpha 2, reg 0.05), saved to tmp/`name`; returns its path. */
+function savedFoldInModel(name: string): string {
+  const f = factorModel(15, 25, 4, 12);
+  const path = tmp.path(name);
+  const foldIn = { implicit: true, alpha: 2, reg: 0.05, scaleReg: false };
+  FactorModel.fromFactors({
+    users: f.trainData.users,
+    items: f.trainData.items,
+    factors: 4,
+    userFactors: f.userFactors!,
+    itemFactors: f.itemFactors!,
+    foldIn,
+  }).save(path);
+  return path;
+}
+
 function expectRefused(path: string, message: RegExp): void {
   const r = loadInChild(path);
   expect(r, JSON.stringify(r)).toMatchObject({ code: 'E_FORMAT' });
@@ -161,17 +177,7 @@ describe('crafted model files', () => {
   it("fold-in settings outside the constructor's range are refused at load; those inside fold users in", () => {
     // Found by the fuzz suite (modelfile case 5380): foldin[0] (alpha) = 1e30 loaded, then every fold-in failed
     // with E_NATIVE "not positive definite". The tensor holds [alpha, reg] (V^T V is rebuilt from the factors).
-    const f = factorModel(15, 25, 4, 12);
-    const src = tmp.path('foldin-range.rsm');
-    const foldIn = { implicit: true, alpha: 2, reg: 0.05, scaleReg: false };
-    FactorModel.fromFactors({
-      users: f.trainData.users,
-      items: f.trainData.items,
-      factors: 4,
-      userFactors: f.userFactors!,
-      itemFactors: f.itemFactors!,
-      foldIn,
-    }).save(src);
+    const src = savedFoldInModel('foldin-range.rsm');
     const p = tmp.path('foldin-alpha.rsm');
     const withFoldIn = (at: number, v: number) =>
       rewrite(src, p, (h, _m, d) => void new DataView(d.buffer, d.byteOffset).setFloat32(h.foldin.data_offsets[0] + 4 * at, v, true));
@@ -195,17 +201,7 @@ describe('crafted model files', () => {
   it("a fold-in FactorModel's state renamed NMF (class and kind) is refused: negative factors, foreign tensors", () => {
     // Found by the fuzz suite (modelfile case 8908): the pair NMF / NMF is consistent, but the tensors are not an
     // NMF state. It loaded as an NMF with negative factors, silently dropping the fold-in settings.
-    const f = factorModel(15, 25, 4, 12);
-    const src = tmp.path('foldin.rsm');
-    const foldIn = { implicit: true, alpha: 2, reg: 0.05, scaleReg: false };
-    FactorModel.fromFactors({
-      users: f.trainData.users,
-      items: f.trainData.items,
-      factors: 4,
-      userFactors: f.userFactors!,
-      itemFactors: f.itemFactors!,
-      foldIn,
-    }).save(src);
+    const src = savedFoldInModel('foldin.rsm');
     const p = tmp.path('foldin-as-nmf.rsm');
     const asNmf = (nonNegative: boolean) =>
       rewrite(src, p, (h, m, d) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Dataset, ItemKNN } from '../../ts/index.js';
 import { mulberry32, randomInteractions } from '../helpers/random.js';
+import { scaledRatings } from '../helpers/synthetic.js';
 
 // Plain reference of implicit's weightings on the items x users matrix, then all pairwise dot products.
 function referenceSimilarity(ds: Dataset, kind: 'cosine' | 'tfidf' | 'bm25', binary: boolean, K1 = 1.2, B = 0.75): Float64Array {
@@ -146,20 +147,10 @@ describe('ItemKNN', () => {
 
   it('a fit whose scores would overflow the float range says so instead of answering Infinity (a model that saves must load)', () => {
     // Each user rates 4 items at 1e38: cosine similarities stay <= 1, but a user's score sums 4e38 > FLT_MAX.
-    const users: number[] = [],
-      items: number[] = [],
-      ratings: number[] = [];
-    for (let u = 0; u < 6; u++)
-      for (let j = 0; j < 4; j++) {
-        users.push(u);
-        items.push((u + j) % 7);
-        ratings.push(1e38);
-      }
-    const ds = Dataset.fromArrays({ users, items, ratings });
+    const ds = scaledRatings(() => 1e38);
     expect(() => new ItemKNN({ threads: 1 }).fit(ds)).toThrow(/ItemKNN diverged \(ratings and similarities so large that scores overflow/);
     // The same data at 1e37 fits, and its scores are finite.
-    const ok = Dataset.fromArrays({ users, items, ratings: ratings.map(() => 1e37) });
-    const recs = new ItemKNN({ threads: 1 }).fit(ok).recommend(0, { k: 3 });
+    const recs = new ItemKNN({ threads: 1 }).fit(scaledRatings(() => 1e37)).recommend(0, { k: 3 });
     expect(recs.length).toBeGreaterThan(0);
     for (const r of recs) expect(Number.isFinite(r.score)).toBe(true);
   });

@@ -3,6 +3,7 @@ import { Dataset, KNNBaseline, KNNBasic, KNNWithMeans, type KNNParams, type KNNS
 import { surpriseKnnEstimate, surpriseSimilarities } from '../../bench/reference/knn_surprise.js';
 import { code } from '../helpers/rejection.js';
 import { nativeCode, planted, rmse } from './rating_data.js';
+import { scaledRatings } from '../helpers/synthetic.js';
 
 type Mode = 'basic' | 'means' | 'baseline';
 const make = (mode: Mode, p: KNNParams) => (mode === 'basic' ? new KNNBasic(p) : mode === 'means' ? new KNNWithMeans(p) : new KNNBaseline(p));
@@ -141,18 +142,9 @@ describe('KNNBasic / KNNWithMeans / KNNBaseline', () => {
   });
 
   it('a fit whose predictions would overflow the float range says so instead of saving a model that cannot load', () => {
-    const users: number[] = [],
-      items: number[] = [],
-      ratings: number[] = [];
-    for (let u = 0; u < 6; u++)
-      for (let j = 0; j < 4; j++) {
-        users.push(u);
-        items.push((u + j) % 7);
-        ratings.push(1e38 * (1 + ((u + j) % 3)));
-      }
-    const ds = Dataset.fromArrays({ users, items, ratings });
-    expect(() => new KNNWithMeans({ threads: 1 }).fit(ds)).toThrow(/KNNWithMeans diverged \(ratings so large that predictions overflow/);
-    const ok = Dataset.fromArrays({ users, items, ratings: ratings.map((r) => r / 100) });
+    const big = (u: number, j: number) => 1e38 * (1 + ((u + j) % 3));
+    expect(() => new KNNWithMeans({ threads: 1 }).fit(scaledRatings(big))).toThrow(/KNNWithMeans diverged \(ratings so large that predictions overflow/);
+    const ok = scaledRatings((u, j) => big(u, j) / 100);
     expect(Number.isFinite(new KNNWithMeans({ threads: 1 }).fit(ok).predict(0, 0))).toBe(true);
   });
 });
