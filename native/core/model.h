@@ -3,6 +3,8 @@
 #pragma once
 #include <napi.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -139,6 +141,16 @@ struct UserRows {
   // Reads and checks what put_state wrote (a users x items CSR).
   void restore(StateReader& s, int32_t users, int32_t items);
   size_t bytes() const { return (indptr.size() + indices.size()) * sizeof(int32_t) + values.size() * sizeof(float); }
+  // max over users of sum |r_ui|: with weights of magnitude at most w, a linear model's score is at most this * w.
+  double max_abs_row_sum() const {
+    double best = 0;
+    for (size_t u = 0; u + 1 < indptr.size(); ++u) {
+      double r = 0;
+      for (int32_t p = indptr[u]; p < indptr[u + 1]; ++p) r += std::abs(static_cast<double>(value(p)));
+      best = std::max(best, r);
+    }
+    return best;
+  }
 };
 
 using Restorer = std::shared_ptr<Model> (*)(StateReader& state);

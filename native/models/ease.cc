@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 
 #include "core/blas.h"
@@ -23,6 +24,17 @@ class EaseModel : public Model {
   int32_t users = 0, items = 0;
   UserRows rows;         // the training interactions, scoring known users
   std::vector<float> B;  // items x items, row i = weights from item i to every item
+
+  // An upper bound of |score| of a known user: past the float range some score is +-Infinity, though every number
+  // the model holds is finite.
+  double score_bound() const {
+    double w = 0;
+    for (float x : B) {
+      if (!std::isfinite(x)) return INFINITY;
+      w = std::max(w, static_cast<double>(std::abs(x)));
+    }
+    return rows.max_abs_row_sum() * w;
+  }
 
   std::string kind() const override { return "EASE"; }
   int32_t n_users() const override { return users; }
@@ -148,6 +160,9 @@ Napi::Value FitEASE(const Napi::CallbackInfo& info) {
                          },
                          64);
                      ctx.progress(3, 3, NAN, "weights");
+                     // A model that saves must load: the loader refuses what this refuses.
+                     if (m->score_bound() > std::numeric_limits<float>::max())
+                       fail_diverged("EASE", "ratings and weights so large that scores overflow the float range");
                      return m;
                    },
                    {info[0]});
@@ -162,6 +177,8 @@ std::shared_ptr<Model> restore_ease(StateReader& s) {
   m->items = s.items();
   m->B = s.f32("B", {m->items, m->items});
   m->rows.restore(s, m->users, m->items);
+  if (m->score_bound() > std::numeric_limits<float>::max())
+    s.fail_tensor("B", "holds values so large that scores would overflow the float range");
   return m;
 }
 

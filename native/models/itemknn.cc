@@ -82,13 +82,7 @@ class ItemKnnModel : public Model {
       if (!std::isfinite(x)) return INFINITY;
       sim = std::max(sim, static_cast<double>(std::abs(x)));
     }
-    double row = 0;
-    for (int32_t u = 0; u < users; ++u) {
-      double r = 0;
-      for (int32_t p = rows.indptr[u]; p < rows.indptr[u + 1]; ++p) r += std::abs(static_cast<double>(rows.value(p)));
-      row = std::max(row, r);
-    }
-    return row * sim;
+    return rows.max_abs_row_sum() * sim;
   }
 };
 

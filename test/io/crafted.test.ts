@@ -122,15 +122,18 @@ describe('crafted model files', () => {
     expectRefused(p, /item_factors' holds values so large that scores would overflow/);
   });
 
-  it('ItemKNN: finite similarities so large that scores would overflow are refused', () => {
-    // Found by the fuzz suite (seed 2720205316, case 14208): neighbor_scores[56] = 3e38 loaded, then recommend
-    // answered a score of Infinity.
-    const src = saved('ItemKNN');
-    const p = tmp.path('itemknn-huge-score.rsm');
+  it.each([
+    // Found by the fuzz suite: neighbor_scores[56] = 3e38 (seed 2720205316, case 14208) and B[64] = 3e38 (seed
+    // 1797331691, case 13083) loaded, then recommend answered a score of Infinity.
+    ['ItemKNN', 'neighbor_scores'],
+    ['EASE', 'B'],
+  ])('%s: finite weights in %s so large that scores would overflow are refused', (name, tensor) => {
+    const src = saved(name);
+    const p = tmp.path(`${name}-huge-weight.rsm`);
     rewrite(src, p, (h, _m, d) => {
-      new DataView(d.buffer, d.byteOffset).setFloat32(h.neighbor_scores.data_offsets[0], 3e38, true);
+      new DataView(d.buffer, d.byteOffset).setFloat32(h[tensor].data_offsets[0], 3e38, true);
     });
-    expectRefused(p, /neighbor_scores' holds values so large that scores would overflow/);
+    expectRefused(p, new RegExp(`'${tensor}' holds values so large that scores would overflow`));
   });
 
   it.each(['KNNWithMeans', 'KNNBaseline'])('%s: similarities outside [-1, 1] are refused', (name) => {
