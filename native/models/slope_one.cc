@@ -35,6 +35,19 @@ class SlopeOneModel : public Model {
   std::vector<int64_t> ptr;     // item i's pairs at [ptr[i], ptr[i+1]), sorted by j
   std::vector<Pair> pairs;
 
+  // An upper bound of |estimate|: a mean (or a rating) plus an average deviation. Past the float range some
+  // estimate is +-Infinity, though every number the model holds is finite.
+  double score_bound() const {
+    auto max_abs = [](const std::vector<float>& v) {
+      double a = 0;
+      for (float x : v) a = std::max(a, static_cast<double>(std::abs(x)));
+      return a;
+    };
+    double dev = 0;
+    for (const Pair& p : pairs) dev = std::max(dev, static_cast<double>(std::abs(p.dev)));
+    return std::abs(mu) + max_abs(umean) + max_abs(R.data) + dev;
+  }
+
   std::string kind() const override { return "SlopeOne"; }
   int32_t n_users() const override { return nu; }
   int32_t n_items() const override { return ni; }
@@ -256,6 +269,9 @@ Napi::Value FitSlopeOne(const Napi::CallbackInfo& info) {
                        std::vector<Pair>().swap(lists[i]);
                      }
                      ctx.progress(1, 1, NAN, "deviations");
+                     // A model that saves must load: the loader refuses what this refuses.
+                     if (m->score_bound() > std::numeric_limits<float>::max())
+                       fail_diverged("SlopeOne", "ratings so large that estimates overflow the float range");
                      return m;
                    },
                    {info[0], info[1]});
@@ -288,6 +304,8 @@ std::shared_ptr<Model> restore_slope_one(StateReader& s) {
     if (freq[p] < 1) s.fail_tensor("pair_counts", "must be >= 1");
     m->pairs[p] = Pair{items[p], freq[p], dev[p]};
   }
+  if (m->score_bound() > std::numeric_limits<float>::max())
+    s.fail_tensor("pair_deviations", "and the ratings are so large that estimates would overflow the float range");
   return m;
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Dataset, SlopeOne } from '../../ts/index.js';
 import { code } from '../helpers/rejection.js';
 import { nativeCode, planted, rmse } from './rating_data.js';
+import { scaledRatings } from '../helpers/synthetic.js';
 
 // Surprise's SlopeOne, written plainly (dense deviations), and the weighted variant.
 function reference(ds: Dataset, u: number, i: number, weighted: boolean): number {
@@ -80,5 +81,13 @@ describe('SlopeOne', () => {
     expect(code(() => new SlopeOne({ weighted: 1 as unknown as boolean }))).toBe('E_ARG');
     expect(nativeCode('fitSlopeOne', d.train.csr, d.train.csc, { weighted: 'no' }, {})).toBe('E_ARG');
     expect(code(() => new SlopeOne({ ratingMin: NaN }))).toBe('E_ARG');
+  });
+
+  it('a fit whose estimates would overflow the float range says so instead of saving a model that cannot load', () => {
+    // Ratings 1e38..3e38: a user's mean plus an average deviation can pass FLT_MAX (3.4e38).
+    const big = (u: number, j: number) => 1e38 * (1 + ((u * 3 + j) % 3));
+    expect(() => new SlopeOne({ threads: 1 }).fit(scaledRatings(big))).toThrow(/SlopeOne diverged \(ratings so large that estimates overflow/);
+    const ok = scaledRatings((u, j) => big(u, j) / 100);
+    expect(Number.isFinite(new SlopeOne({ threads: 1 }).fit(ok).predict(0, 5))).toBe(true);
   });
 });
