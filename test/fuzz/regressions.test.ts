@@ -14,6 +14,7 @@ const CASES: ReadonlyArray<readonly [target: string, seed: number, index: number
   ['modelfile', 1926696654, 5706, 'KNNWithMeans neighbor_sims[13] = 3e38: refused at load (similarities lie in [-1, 1]), not Infinity'],
   ['csr', 1926696654, 7105, 'PureSVD on values near FLT_MAX: E_ARG saying they are too large for a float SVD (was E_NATIVE from LAPACK)'],
   ['modelfile', 1797331691, 13083, 'EASE B[64] = 3e38: refused at load (scores would overflow), not Infinity'],
+  ['modelfile', 50076230, 24175, 'MLP output_weight = 3e38: refused at load (the fit-end output check runs on load), not Infinity'],
 ];
 
 describe('fuzz regressions: cases earlier campaigns reported', () => {

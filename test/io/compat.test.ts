@@ -81,9 +81,14 @@ describe('model files without derived options', () => {
     const loaded = loadModel(old);
     expect(loaded.params).toEqual(model.params);
     if (model.name !== 'BaselineOnly') {
-      // Fold-in runs SGD with the derived rates: the same answer only if they came back right.
+      // Fold-in runs SGD with the derived rates: the same answer only if they came back right. (Within float
+      // rounding: the built-in kernels' SIMD tails may sum in another order for another allocation; a wrong rate
+      // moves scores far more.)
       const newUser = { items: ['i0', 'i3', 'i5'], ratings: [5, 2, 4] };
-      expect(loaded.recommendForNewUser(newUser, { k: 5 })).toEqual(model.recommendForNewUser(newUser, { k: 5 }));
+      const a = loaded.recommendForNewUser(newUser, { k: 5 }),
+        b = model.recommendForNewUser(newUser, { k: 5 });
+      expect(a.map((r) => r.item)).toEqual(b.map((r) => r.item));
+      a.forEach((r, j) => expect(r.score).toBeCloseTo(b[j]!.score, 5));
     }
     expect(loaded.predict('u2', 'i4')).toBe(model.predict('u2', 'i4'));
   });

@@ -178,7 +178,11 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
     if ('tensors' in state) model.importState(state);
     else model.handle = state;
     model.trainSet = train;
+    if ('tensors' in state) model.checkLoaded();
   }
+
+  /** Hook: checks a model restored from a file's tensors once its training data is attached (E_FORMAT). */
+  protected checkLoaded(): void {}
 
   get fitted(): boolean {
     return this.handle !== undefined;

@@ -393,6 +393,21 @@ export abstract class DeepRecommender<P extends DeepParams = DeepParams> extends
     }
   }
 
+  /**
+   * Weights read from a file can be finite and still give absurd scores (a network has no cheap bound): the check
+   * a fit ends with runs on load too, and refuses the file (fuzz modelfile seed 50076230 case 24175: an MLP file
+   * with output_weight = 3e38 answered Infinity).
+   */
+  protected override checkLoaded(): void {
+    try {
+      this.checkOutputs(tfSync(), this.fittedWeights, this.scoringData);
+    } catch (e) {
+      if (e instanceof RecsysError && e.code === 'E_STATE')
+        throw new RecsysError('E_FORMAT', `${this.name}: the file's weights give absurd scores: ${e.message}`);
+      throw e;
+    }
+  }
+
   /** @internal Scores before any clipping to a range (checkOutputs reads them). */
   protected rawScores(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
     return this.scoreRows(tf, w, data, users);
