@@ -126,6 +126,16 @@ void check_csr(const StateReader& s, const std::vector<int32_t>& indptr, const s
 // The training interactions an item-item model keeps to score its known users (EASE, ItemKNN): CSR rows with
 // optional values (empty = ones), every value read as 1 when binary. Saved as user_indptr, user_items,
 // user_values (when there are values) and binary.
+// max |x| over v, or +Infinity when some x is not finite (the score bounds of the linear models read it).
+inline double max_abs_or_inf(const std::vector<float>& v) {
+  double a = 0;
+  for (float x : v) {
+    if (!std::isfinite(x)) return INFINITY;
+    a = std::max(a, static_cast<double>(std::abs(x)));
+  }
+  return a;
+}
+
 struct UserRows {
   std::vector<int32_t> indptr, indices;
   std::vector<float> values;

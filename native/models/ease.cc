@@ -27,14 +27,7 @@ class EaseModel : public Model {
 
   // An upper bound of |score| of a known user: past the float range some score is +-Infinity, though every number
   // the model holds is finite.
-  double score_bound() const {
-    double w = 0;
-    for (float x : B) {
-      if (!std::isfinite(x)) return INFINITY;
-      w = std::max(w, static_cast<double>(std::abs(x)));
-    }
-    return rows.max_abs_row_sum() * w;
-  }
+  double score_bound() const { return rows.max_abs_row_sum() * max_abs_or_inf(B); }
 
   std::string kind() const override { return "EASE"; }
   int32_t n_users() const override { return users; }

@@ -76,14 +76,7 @@ class ItemKnnModel : public Model {
   }
   // An upper bound of |score| of a known user: max over users of sum |r_ui|, times max |sim|. Past the float range
   // some score is +-Infinity, though every number the model holds is finite.
-  double score_bound() const {
-    double sim = 0;
-    for (float x : nb_sims) {
-      if (!std::isfinite(x)) return INFINITY;
-      sim = std::max(sim, static_cast<double>(std::abs(x)));
-    }
-    return rows.max_abs_row_sum() * sim;
-  }
+  double score_bound() const { return rows.max_abs_row_sum() * max_abs_or_inf(nb_sims); }
 };
 
 constexpr double kFloatMax = std::numeric_limits<float>::max();
