@@ -38,7 +38,8 @@ build_start=$SECONDS
 (cd "$tree" && CFLAGS="$san" CXXFLAGS="$san" LDFLAGS="-fsanitize=address,undefined" node scripts/install.mjs --force) >"$work/build.log" 2>&1 || {
   tail -50 "$work/build.log"; echo 'test:asan: FAILED (the sanitizer build did not compile)'; exit 1; }
 addon=$tree/build/Release/recsys.node
-ldd "$addon" | grep -q libasan || { echo "test:asan: FAILED ($addon is not linked against libasan)"; exit 1; }
+# Not `ldd | grep -q`: under pipefail, grep -q exiting at the first match can SIGPIPE ldd and fail the check.
+grep -q libasan <<<"$(ldd "$addon")" || { echo "test:asan: FAILED ($addon is not linked against libasan)"; exit 1; }
 (cd "$tree" && node scripts/build-ts.mjs)
 build_s=$((SECONDS - build_start))
 
