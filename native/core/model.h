@@ -123,9 +123,6 @@ class StateReader {
 void check_csr(const StateReader& s, const std::vector<int32_t>& indptr, const std::vector<int32_t>& indices,
                int64_t rows, int32_t cols, const char* name);
 
-// The training interactions an item-item model keeps to score its known users (EASE, ItemKNN): CSR rows with
-// optional values (empty = ones), every value read as 1 when binary. Saved as user_indptr, user_items,
-// user_values (when there are values) and binary.
 // max |x| over v, or +Infinity when some x is not finite (the score bounds of the linear models read it).
 inline double max_abs_or_inf(const std::vector<float>& v) {
   double a = 0;
@@ -136,6 +133,9 @@ inline double max_abs_or_inf(const std::vector<float>& v) {
   return a;
 }
 
+// The training interactions an item-item model keeps to score its known users (EASE, ItemKNN): CSR rows with
+// optional values (empty = ones), every value read as 1 when binary. Saved as user_indptr, user_items,
+// user_values (when there are values) and binary.
 struct UserRows {
   std::vector<int32_t> indptr, indices;
   std::vector<float> values;

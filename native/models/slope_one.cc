@@ -38,14 +38,9 @@ class SlopeOneModel : public Model {
   // An upper bound of |estimate|: a mean (or a rating) plus an average deviation. Past the float range some
   // estimate is +-Infinity, though every number the model holds is finite.
   double score_bound() const {
-    auto max_abs = [](const std::vector<float>& v) {
-      double a = 0;
-      for (float x : v) a = std::max(a, static_cast<double>(std::abs(x)));
-      return a;
-    };
     double dev = 0;
     for (const Pair& p : pairs) dev = std::max(dev, static_cast<double>(std::abs(p.dev)));
-    return std::abs(mu) + max_abs(umean) + max_abs(R.data) + dev;
+    return std::abs(mu) + max_abs_or_inf(umean) + max_abs_or_inf(R.data) + dev;
   }
 
   std::string kind() const override { return "SlopeOne"; }
