@@ -210,47 +210,31 @@ RECSYS_INLINE int round_up(int v, int m) { return (v + m - 1) / m * m; }
 
 // A[r][c] += scale sum_q Z[q][r] Y[q][c] for the rows r < m and the columns c >= r (and some below, down to whole
 // tiles) of an m x m block, Z and Y n rows of stride ld, both holding at least round_up(m, 32) readable columns.
+template <int NC>  // a tile of 4 rows x 16 NC columns
+RECSYS_INLINE void outer_tile(int n, const float* z, const float* y, int ld, float scale, float* a, int lda) {
+  v16 acc[kTileRows][NC] = {};
+  for (int q = 0; q < n; ++q, z += ld, y += ld) {
+    v16 yv[NC];
+    for (int c = 0; c < NC; ++c) load16(yv[c], y + 16 * c);
+    for (int r = 0; r < kTileRows; ++r) {
+      const float zr = z[r];
+      for (int c = 0; c < NC; ++c) acc[r][c] += zr * yv[c];
+    }
+  }
+  for (int r = 0; r < kTileRows; ++r)
+    for (int c = 0; c < NC; ++c) {
+      acc[r][c] *= scale;
+      add16(a + static_cast<int64_t>(r) * lda + 16 * c, acc[r][c]);
+    }
+}
 RECSYS_INLINE void outer_products(int n, const float* Z, const float* Y, int ld, int m, float scale, float* A,
                                   int lda) {
+  const int mv = round_up(m, 16);
   for (int i0 = 0; i0 < m; i0 += kTileRows) {
-    for (int c0 = i0 / kTileCols * kTileCols; c0 < m; c0 += kTileCols) {
-      v16 a00 = {}, a01 = {}, a10 = {}, a11 = {}, a20 = {}, a21 = {}, a30 = {}, a31 = {};
-      const float* z = Z + i0;
-      const float* y = Y + c0;
-      for (int q = 0; q < n; ++q, z += ld, y += ld) {
-        v16 y0, y1;
-        load16(y0, y);
-        load16(y1, y + 16);
-        const float z0 = z[0], z1 = z[1], z2 = z[2], z3 = z[3];
-        a00 += z0 * y0;
-        a01 += z0 * y1;
-        a10 += z1 * y0;
-        a11 += z1 * y1;
-        a20 += z2 * y0;
-        a21 += z2 * y1;
-        a30 += z3 * y0;
-        a31 += z3 * y1;
-      }
-      if (scale != 1.f) {
-        a00 *= scale;
-        a01 *= scale;
-        a10 *= scale;
-        a11 *= scale;
-        a20 *= scale;
-        a21 *= scale;
-        a30 *= scale;
-        a31 *= scale;
-      }
-      float* a = A + static_cast<int64_t>(i0) * lda + c0;
-      add16(a, a00);
-      add16(a + 16, a01);
-      add16(a + lda, a10);
-      add16(a + lda + 16, a11);
-      add16(a + 2 * lda, a20);
-      add16(a + 2 * lda + 16, a21);
-      add16(a + 3 * lda, a30);
-      add16(a + 3 * lda + 16, a31);
-    }
+    float* a = A + static_cast<int64_t>(i0) * lda;
+    int c0 = i0 / 16 * 16;
+    for (; c0 + 32 <= mv; c0 += 32) outer_tile<2>(n, Z + i0, Y + c0, ld, scale, a + c0, lda);
+    if (c0 < mv) outer_tile<1>(n, Z + i0, Y + c0, ld, scale, a + c0, lda);
   }
 }
 
@@ -258,17 +242,26 @@ RECSYS_INLINE void outer_products(int n, const float* Z, const float* Y, int ld,
 // with the sums in registers (a column of NV vectors at a time), no reduction and no store per row.
 template <int NV>
 RECSYS_INLINE void combine_rows_nv(int n, const float* coef, const float* Y, int64_t ld, float alpha, float* out) {
-  v16 acc[NV] = {};
-  for (int q = 0; q < n; ++q, Y += ld) {
-    const float c = coef[q];
+  v16 acc[NV] = {}, acc2[NV] = {};  // two sets: FMA latency, not throughput, bounds one chain per vector
+  int q = 0;
+  for (; q + 2 <= n; q += 2, Y += 2 * ld) {
+    const float c = coef[q], c2 = coef[q + 1];
+    for (int v = 0; v < NV; ++v) {
+      v16 y, y2;
+      load16(y, Y + 16 * v);
+      load16(y2, Y + ld + 16 * v);
+      acc[v] += c * y;
+      acc2[v] += c2 * y2;
+    }
+  }
+  if (q < n)
     for (int v = 0; v < NV; ++v) {
       v16 y;
       load16(y, Y + 16 * v);
-      acc[v] += c * y;
+      acc[v] += coef[q] * y;
     }
-  }
   for (int v = 0; v < NV; ++v) {
-    acc[v] *= alpha;
+    acc[v] = (acc[v] + acc2[v]) * alpha;
     add16(out + 16 * v, acc[v]);
   }
 }
@@ -288,6 +281,23 @@ RECSYS_INLINE void combine_rows(int n, const float* coef, const float* Y, int64_
     default:
       break;
   }
+}
+
+// a . b over n floats with four vector accumulators (blas::dot keeps one at AVX-512: a latency-bound chain).
+RECSYS_INLINE float dot4(const float* a, const float* b, int n) {
+  v16 acc[4] = {};
+  int i = 0;
+  for (; i + 64 <= n; i += 64)
+    for (int v = 0; v < 4; ++v) {
+      v16 x, y;
+      load16(x, a + i + 16 * v);
+      load16(y, b + i + 16 * v);
+      acc[v] += x * y;
+    }
+  v16 t = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  float s = 0.f;
+  for (int j = 0; j < 16; ++j) s += t[j];
+  return s + blas::dot(a + i, b + i, n - i);
 }
 
 // Solves A d = b in place (d holds b) for the symmetric positive definite m x m A whose upper triangle is given
@@ -368,7 +378,7 @@ RECSYS_KERNEL bool block_row(const BlockRow& b, float* x) noexcept {
       float* yg = b.Yg + static_cast<int64_t>(q) * ld;
       gather_row(b.Y + static_cast<int64_t>(b.idx[q]) * k, yg, b.Zg + static_cast<int64_t>(q) * ld, b.w[q], k,
                  weighted);
-      b.s[q] = blas::dot(yg, x, k);
+      b.s[q] = dot4(yg, x, k);
     }
   } else {
     for (int q = 0; q < n; ++q) {
