@@ -355,7 +355,7 @@ struct BlockRow {
   float *Yg, *Zg, *s, *t, *A, *d;
   int lda;
 };
-constexpr int64_t kGatherFloats = int64_t{1} << 21;  // 8 MB per gathered copy and thread at most
+constexpr int64_t kGatherFloats = int64_t{1} << 20;  // 4 MB per gathered copy and thread at most
 constexpr int kChunk = 256;  // rows per outer_products call: the block's columns of a chunk stay in L2
 
 // Z = w Y over the block's (or the whole row's) columns [0, m) of one gathered item.

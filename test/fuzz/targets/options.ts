@@ -38,6 +38,7 @@ const STRINGS = [
   'bm25',
   'cg',
   'cholesky',
+  'block',
   'auto',
   'none',
   'user',
