@@ -355,7 +355,7 @@ struct BlockRow {
   float *Yg, *Zg, *s, *t, *A, *d;
   int lda;
 };
-constexpr int64_t kGatherFloats = int64_t{1} << 20;  // 4 MB per gathered copy and thread at most
+constexpr int64_t kGatherFloats = int64_t{1} << 21;  // 8 MB per gathered copy and thread at most
 constexpr int kChunk = 256;  // rows per outer_products call: the block's columns of a chunk stay in L2
 
 // Z = w Y over the block's (or the whole row's) columns [0, m) of one gathered item.
@@ -408,7 +408,8 @@ RECSYS_KERNEL bool block_row(const BlockRow& b, float* x) noexcept {
         for (int q0 = 0; q0 < n; q0 += kChunk) {
           const int cn = std::min(kChunk, n - q0);
           for (int q = 0; q < cn; ++q) {
-            if (q + kAhead < cn) prefetch_row(b.Y + static_cast<int64_t>(b.idx[q0 + q + kAhead]) * k + j0, m);
+            // a block's slice of a row is a line or two: many rows ahead keep enough fetches in flight
+            if (q + 4 * kAhead < cn) prefetch_row(b.Y + static_cast<int64_t>(b.idx[q0 + q + 4 * kAhead]) * k + j0, m);
             float* yg = b.Yg + static_cast<int64_t>(q) * ld;
             gather_row(b.Y + static_cast<int64_t>(b.idx[q0 + q]) * k + j0, yg, b.Zg + static_cast<int64_t>(q) * ld,
                        b.w[q0 + q], m, weighted);

@@ -46,12 +46,12 @@ describe('ImplicitALS block solver (iALS++)', () => {
   });
 
   it('a row too long to gather whole (chunks of its items per block) solves as the reference does', () => {
-    // user 0 takes 12000 items: 12000 x (64 + 32) floats is past the whole-row gather limit (2^20)
+    // user 0 takes 33000 items: 33000 x (32 + 32) floats is past the whole-row gather limit (2^21)
     const users: number[] = [],
       items: number[] = [],
       ratings: number[] = [];
     const r = mulberry32(5);
-    for (let i = 0; i < 12000; i++) {
+    for (let i = 0; i < 33000; i++) {
       users.push(0);
       items.push(i);
       ratings.push(1 + Math.floor(r() * 5));
@@ -59,11 +59,11 @@ describe('ImplicitALS block solver (iALS++)', () => {
     for (let u = 1; u < 4; u++)
       for (let i = 0; i < 40; i++) {
         users.push(u);
-        items.push(Math.floor(r() * 12000));
+        items.push(Math.floor(r() * 33000));
         ratings.push(1 + Math.floor(r() * 5));
       }
     const ds = Dataset.fromArrays({ users, items, ratings }, { duplicates: 'sum' });
-    const o: AlsSweepOptions = { factors: 64, reg: 0.1, alpha: 0.5, solver: 'block', blockSize: 24 };
+    const o: AlsSweepOptions = { factors: 32, reg: 0.1, alpha: 0.5, solver: 'block', blockSize: 12 };
     const init = new ImplicitALS({ ...o, iterations: 0, seed: 2 }).fit(ds);
     const U = init.userFactors!,
       V = init.itemFactors!;
