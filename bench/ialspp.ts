@@ -56,24 +56,34 @@ indptr = np.fromfile(d + "/indptr.bin", dtype=np.int32)
 indices = np.fromfile(d + "/indices.bin", dtype=np.int32)
 R = sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(rows, cols))
 m = implicit.cpu.als.AlternatingLeastSquares(factors=factors, regularization=reg, alpha=2.0, iterations=its, random_state=42, num_threads=threads, calculate_training_loss=False)
-stamps = []
-t0 = time.perf_counter()
+stamps, cpu = [], []
+t0, c0 = time.perf_counter(), time.process_time()
+def cb(*a):
+    stamps.append(time.perf_counter())
+    cpu.append(time.process_time())
 with threadpool_limits(1, "blas"):
-    m.fit(R, show_progress=False, callback=lambda *a: stamps.append(time.perf_counter()))
+    m.fit(R, show_progress=False, callback=cb)
 per = [b - a for a, b in zip([t0] + stamps[:-1], stamps)]
-print(json.dumps({"seconds": per, "fit": time.perf_counter() - t0, "version": implicit.__version__}))
+per_cpu = [b - a for a, b in zip([c0] + cpu[:-1], cpu)]
+print(json.dumps({"seconds": per, "cpu": per_cpu, "fit": time.perf_counter() - t0, "version": implicit.__version__}))
 `;
 
-function recsysPerIteration(ds: Parameters<ImplicitALS['fit']>[0], p: ImplicitALSParams): number[] {
-  const secs: number[] = [];
+/** Wall and CPU seconds (all threads) of each iteration. */
+function recsysPerIteration(ds: Parameters<ImplicitALS['fit']>[0], p: ImplicitALSParams): { seconds: number[]; cpu: number[] } {
+  const secs: number[] = [],
+    cpu: number[] = [];
   let last = 0;
+  let lastCpu = process.cpuUsage();
   new ImplicitALS({ factors, iterations, threads, reg, alpha: 1, binary: true, ...p }).fit(ds, {
     onProgress: (q) => {
       secs.push(q.seconds - last);
       last = q.seconds;
+      const c = process.cpuUsage(lastCpu);
+      cpu.push((c.user + c.system) / 1e6);
+      lastCpu = process.cpuUsage();
     },
   });
-  return secs;
+  return { seconds: secs, cpu };
 }
 
 const i = info();
@@ -93,29 +103,43 @@ if (parts.includes('scale')) {
     ...blocks.map((b): [string, ImplicitALSParams] => [`recsys block ${b}`, { solver: 'block', blockSize: b }]),
   ];
   const res = new Map<string, number[]>();
+  const resCpu = new Map<string, number[]>();
+  const push = (m: Map<string, number[]>, k: string, v: number) => (m.get(k) ?? m.set(k, []).get(k)!).push(v);
   try {
     for (let r = 0; r < runs; r++) {
       for (const [name, p] of configs) {
         const s = recsysPerIteration(ds, p);
-        (res.get(name) ?? res.set(name, []).get(name)!).push(median(s));
-        console.log(`  ${name.padEnd(24)} ${s.map((x) => x.toFixed(2)).join(', ')} s   (${load()})`);
+        push(res, name, median(s.seconds));
+        push(resCpu, name, median(s.cpu));
+        console.log(
+          `  ${name.padEnd(24)} ${s.seconds.map((x) => x.toFixed(2)).join(', ')} s, CPU ${s.cpu.map((x) => x.toFixed(2)).join(', ')} s   (${load()})`,
+        );
       }
       if (py) {
         const out = execFileSync(py, ['-c', PY, dir, String(ds.nUsers), String(ds.nItems), String(factors), String(iterations), String(threads), String(reg)], {
           encoding: 'utf8',
           env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OPENBLAS_CORETYPE: '', OPENBLAS_L2_SIZE: '' },
         });
-        const j = JSON.parse(out.trim().split('\n').pop()!) as { seconds: number[]; version: string };
-        (res.get('implicit') ?? res.set('implicit', []).get('implicit')!).push(median(j.seconds));
-        console.log(`  ${`implicit ${j.version} CG`.padEnd(24)} ${j.seconds.map((x) => x.toFixed(2)).join(', ')} s   (${load()})`);
+        const j = JSON.parse(out.trim().split('\n').pop()!) as { seconds: number[]; cpu: number[]; version: string };
+        push(res, 'implicit', median(j.seconds));
+        push(resCpu, 'implicit', median(j.cpu));
+        console.log(
+          `  ${`implicit ${j.version} CG`.padEnd(24)} ${j.seconds.map((x) => x.toFixed(2)).join(', ')} s, CPU ${j.cpu.map((x) => x.toFixed(2)).join(', ')} s   (${load()})`,
+        );
       } else console.log('  implicit: no Python with implicit (see bench/peers.ts); skipped');
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   const imp = res.has('implicit') ? median(res.get('implicit')!) : NaN;
-  console.log('\n  model                    s/iteration   / implicit');
-  for (const [name, xs] of res) console.log(`  ${name.padEnd(24)} ${median(xs).toFixed(2).padStart(11)}   ${(median(xs) / imp).toFixed(2)}`);
+  const impCpu = resCpu.has('implicit') ? median(resCpu.get('implicit')!) : NaN;
+  console.log('\n  model                    s/iteration   / implicit   CPU s/iteration   / implicit');
+  for (const [name, xs] of res) {
+    const c = median(resCpu.get(name)!);
+    console.log(
+      `  ${name.padEnd(24)} ${median(xs).toFixed(2).padStart(11)}   ${(median(xs) / imp).toFixed(2).padStart(10)}   ${c.toFixed(2).padStart(15)}   ${(c / impCpu).toFixed(2)}`,
+    );
+  }
 }
 
 if (parts.includes('accuracy')) {
