@@ -62,6 +62,7 @@ export {
 } from './data/movielens.js';
 export { ImplicitALS, type ImplicitALSParams, type PartialFitOptions } from './models/als.js';
 export { BPR, type BPRParams } from './models/bpr.js';
+export { LightGCN, type LightGCNParams } from './models/lightgcn.js';
 export { ItemKNN, type ItemKNNParams } from './models/itemknn.js';
 export { EASE, type EASEParams } from './models/ease.js';
 export { PureSVD, truncatedSVD, type PureSVDParams, type TruncatedSVD, type TruncatedSVDOptions } from './models/puresvd.js';

@@ -49,6 +49,7 @@ const families: Array<[string, () => Fit, boolean]> = [
   ['BPR', () => new r.BPR({ threads: 1, factors: 4, epochs: 2 }), false],
   ['EASE', () => new r.EASE({ threads: 1 }), false],
   ['PureSVD', () => new r.PureSVD({ threads: 1, factors: 4 }), false],
+  ['LightGCN', () => new r.LightGCN({ threads: 1, factors: 4, epochs: 2 }), false],
   ['BiasedMF', () => new r.BiasedMF({ threads: 1, factors: 4, epochs: 2 }), false],
   ['SVDpp', () => new r.SVDpp({ threads: 1, factors: 4, epochs: 2 }), false],
 ];

@@ -127,6 +127,7 @@ describe('crafted model files', () => {
     // 1797331691, case 13083) loaded, then recommend answered a score of Infinity.
     ['ItemKNN', 'neighbor_scores'],
     ['EASE', 'B'],
+    ['LightGCN', 'item_layers'],
   ])('%s: finite weights in %s so large that scores would overflow are refused', (name, tensor) => {
     const src = saved(name);
     const p = tmp.path(`${name}-huge-weight.rsm`);

@@ -12,6 +12,7 @@ import { BPR } from './bpr.js';
 import { ItemKNN } from './itemknn.js';
 import { EASE } from './ease.js';
 import { PureSVD } from './puresvd.js';
+import { LightGCN } from './lightgcn.js';
 import { AutoRec } from './deep/autorec.js';
 import { MultVAE } from './deep/multvae.js';
 import { GMF, MLP, NeuMF } from './deep/ncf.js';
@@ -50,6 +51,7 @@ const entries: Omit<ModelEntry, 'tasks'>[] = [
   { name: 'ItemKNN', needsRatings: false, create: (p) => new ItemKNN(p), demo: { binary: true, similarity: 'tfidf' } },
   { name: 'EASE', needsRatings: false, create: (p) => new EASE(p), demo: { binary: true } },
   { name: 'PureSVD', needsRatings: false, create: (p) => new PureSVD(p), demo: { binary: true, factors: 16 } },
+  { name: 'LightGCN', needsRatings: false, create: (p) => new LightGCN(p), demo: { epochs: 5 } },
   // Deep models (TensorFlow.js, loaded on first use). The demo runs short fits of NeuMF and MultVAE (bench/deep.ts
   // has the full ones).
   { name: 'NeuMF', needsRatings: false, create: (p) => new NeuMF(p), demo: { epochs: 3 } },
