@@ -64,6 +64,7 @@ export { ImplicitALS, type ImplicitALSParams, type PartialFitOptions } from './m
 export { BPR, type BPRParams } from './models/bpr.js';
 export { ItemKNN, type ItemKNNParams } from './models/itemknn.js';
 export { EASE, type EASEParams } from './models/ease.js';
+export { SANSA, type SANSAParams } from './models/sansa.js';
 export { PureSVD, truncatedSVD, type PureSVDParams, type TruncatedSVD, type TruncatedSVDOptions } from './models/puresvd.js';
 export type { DuckDBReadOptions, DuckDBCsvOptions } from './data/bigdata.js';
 export { exportParquet, type ExportParquetOptions, type ExportParquetResult } from './data/export_parquet.js';

@@ -118,6 +118,7 @@ export interface NativeAddon {
   fitBPR: NativeFit;
   fitItemKNN: NativeFitTransposed;
   fitEASE: NativeFit;
+  fitSANSA: NativeFitTransposed;
   fitPureSVD: NativeFit;
   /** ImplicitALS.partialFit: the fitted model re-solved for changed and new users / items of the new data. */
   alsPartialFit(
