@@ -65,6 +65,7 @@ export { BPR, type BPRParams } from './models/bpr.js';
 export { LightGCN, type LightGCNParams } from './models/lightgcn.js';
 export { ItemKNN, type ItemKNNParams } from './models/itemknn.js';
 export { EASE, type EASEParams } from './models/ease.js';
+export { SANSA, type SANSAParams } from './models/sansa.js';
 export { PureSVD, truncatedSVD, type PureSVDParams, type TruncatedSVD, type TruncatedSVDOptions } from './models/puresvd.js';
 export type { DuckDBReadOptions, DuckDBCsvOptions } from './data/bigdata.js';
 export { exportParquet, type ExportParquetOptions, type ExportParquetResult } from './data/export_parquet.js';

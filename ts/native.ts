@@ -118,6 +118,7 @@ export interface NativeAddon {
   fitBPR: NativeFit;
   fitItemKNN: NativeFitTransposed;
   fitEASE: NativeFit;
+  fitSANSA: NativeFitTransposed;
   fitPureSVD: NativeFit;
   fitLightGCN: NativeFit;
   /** One LightGCN mini-batch's loss and gradient with respect to the layer-0 embeddings (a test seam). */
