@@ -16,6 +16,7 @@ import { PureSVD } from './puresvd.js';
 import { LightGCN } from './lightgcn.js';
 import { AutoRec } from './deep/autorec.js';
 import { MultVAE } from './deep/multvae.js';
+import { RecVAE } from './deep/recvae.js';
 import { GMF, MLP, NeuMF } from './deep/ncf.js';
 import { withoutDependencyCheck } from './deep/base.js';
 
@@ -61,6 +62,8 @@ const entries: Omit<ModelEntry, 'tasks'>[] = [
   { name: 'MLP', needsRatings: false, create: (p) => new MLP(p), demo: false },
   { name: 'MultVAE', needsRatings: false, create: (p) => new MultVAE(p), demo: { epochs: 10 } },
   { name: 'AutoRec', needsRatings: true, create: (p) => new AutoRec(p), demo: false },
+  // RecVAE runs four passes per epoch: its demo would take minutes (bench/deep.ts --only recvae has the fit).
+  { name: 'RecVAE', needsRatings: false, create: (p) => new RecVAE(p), demo: false },
 ];
 
 /**
