@@ -46,6 +46,16 @@ export {
   type Scorer,
   type Fittable,
 } from './eval/evaluate.js';
+export {
+  evaluateSequential,
+  sequentialSplit,
+  userSequence,
+  type EvaluateSequentialOptions,
+  type HeldOutNext,
+  type SequenceScorer,
+  type SequentialResult,
+  type SequentialSplit,
+} from './eval/sequential.js';
 export type { FromFileOptions, FileFormat, ColumnMapping, ColumnRef } from './data/parse.js';
 export type { ItemInfoFormat } from './data/iteminfo.js';
 export {
