@@ -28,6 +28,8 @@ describe('sequentialSplit', () => {
     expect(ids(s.test.histories[0]!)).toEqual([11, 13, 12]);
     expect(ids(s.train.userItems(a)).sort()).toEqual([11, 13]);
     expect(ids(s.trainValid.userItems(a)).sort()).toEqual([11, 12, 13]);
+    // The parts keep their timestamps (sequential models fit on them in time order).
+    expect(Array.from(userSequence(s.trainValid, a), (i) => ds.items.id(i))).toEqual([11, 13, 12]);
     // b has only 2 events: kept whole in train, not evaluated.
     expect(ids(s.train.userItems(b)).sort()).toEqual([10, 12]);
     expect(s.sequences.length).toBe(2);

@@ -2,7 +2,8 @@
 // time, the last one held out for test, the second-to-last for validation, the rest for training; a model ranks
 // the held-out item given the history before it, over the full catalogue and against 100 sampled negatives.
 import { RecsysError, argError, show } from '../errors.js';
-import { Dataset } from '../data/dataset.js';
+import { Dataset, csrOf } from '../data/dataset.js';
+import type { CsrMatrix } from '../native.js';
 import { Rng } from '../rng.js';
 
 /** Held-out next items: for each user, the history before the target (time order) and the target. */
@@ -30,16 +31,20 @@ export interface SequentialSplit {
 
 /**
  * A user's items in time order: by timestamp, ties by the dataset's order within the row (the item index), so the
- * order is the same on every run.
+ * order is the same on every run. Without timestamps: the row's order (item index).
  */
 export function userSequence(ds: Dataset, user: number): Int32Array {
-  const c = ds.csr;
+  const c = csrOf(ds);
+  return Int32Array.from(timeOrder(c, user), (p) => c.indices[p]!);
+}
+
+/** Positions of a CSR row's entries in time order (ties and no timestamps: row order). */
+function timeOrder(c: CsrMatrix, user: number): number[] {
   const lo = c.indptr[user]!;
-  const hi = c.indptr[user + 1]!;
-  const times = c.times!;
-  const pos = Array.from({ length: hi - lo }, (_, j) => lo + j);
-  pos.sort((a, b) => times[a]! - times[b]! || a - b);
-  return Int32Array.from(pos, (p) => c.indices[p]!);
+  const pos = Array.from({ length: c.indptr[user + 1]! - lo }, (_, j) => lo + j);
+  const times = c.times;
+  if (times) pos.sort((a, b) => times[a]! - times[b]! || a - b);
+  return pos;
 }
 
 /**
@@ -50,26 +55,33 @@ export function sequentialSplit(ds: Dataset): SequentialSplit {
   if (!(ds instanceof Dataset)) throw argError(`sequentialSplit expects a Dataset, got ${show(ds)}`);
   if (!ds.hasTimestamps) throw argError('sequentialSplit needs a dataset with timestamps (the events must be ordered in time)');
   const sequences: Int32Array[] = [];
+  const c = csrOf(ds);
+  const times = c.times!;
   const rows: number[] = [];
   const cols: number[] = [];
+  const stamps: number[] = [];
   const rowsV: number[] = [];
   const colsV: number[] = [];
+  const stampsV: number[] = [];
   const vU: number[] = [];
   const vT: number[] = [];
   const vH: Int32Array[] = [];
   const tT: number[] = [];
   const tH: Int32Array[] = [];
   for (let u = 0; u < ds.nUsers; u++) {
-    const seq = userSequence(ds, u);
+    const order = timeOrder(c, u);
+    const seq = Int32Array.from(order, (p) => c.indices[p]!);
     sequences.push(seq);
     const held = seq.length >= 3 ? 2 : 0;
-    for (let j = 0; j < seq.length - held; j++) {
-      rows.push(u);
-      cols.push(seq[j]!);
-    }
     for (let j = 0; j < seq.length - (held ? 1 : 0); j++) {
+      if (j < seq.length - held) {
+        rows.push(u);
+        cols.push(seq[j]!);
+        stamps.push(times[order[j]!]!);
+      }
       rowsV.push(u);
       colsV.push(seq[j]!);
+      stampsV.push(times[order[j]!]!);
     }
     if (held) {
       vU.push(u);
@@ -80,11 +92,12 @@ export function sequentialSplit(ds: Dataset): SequentialSplit {
     }
   }
   if (vU.length === 0) throw new RecsysError('E_EMPTY', 'sequentialSplit: no user has 3 or more events, nothing to hold out');
-  const build = (r: number[], c: number[]) => Dataset.fromCoo(ds.users, ds.items, Int32Array.from(r), Int32Array.from(c));
+  const build = (r: number[], cc: number[], t: number[]) =>
+    Dataset.fromCoo(ds.users, ds.items, Int32Array.from(r), Int32Array.from(cc), undefined, Float64Array.from(t));
   const users = Int32Array.from(vU);
   return {
-    train: build(rows, cols),
-    trainValid: build(rowsV, colsV),
+    train: build(rows, cols, stamps),
+    trainValid: build(rowsV, colsV, stampsV),
     validation: { users, targets: Int32Array.from(vT), histories: vH },
     test: { users: users.slice(), targets: Int32Array.from(tT), histories: tH },
     sequences,

@@ -11,6 +11,7 @@ import { ImplicitALS } from './als.js';
 import { BPR } from './bpr.js';
 import { ItemKNN } from './itemknn.js';
 import { EASE } from './ease.js';
+import { ItemTransitions } from './transitions.js';
 import { PureSVD } from './puresvd.js';
 import { AutoRec } from './deep/autorec.js';
 import { MultVAE } from './deep/multvae.js';
@@ -57,6 +58,8 @@ const entries: Omit<ModelEntry, 'tasks'>[] = [
   { name: 'MLP', needsRatings: false, create: (p) => new MLP(p), demo: false },
   { name: 'MultVAE', needsRatings: false, create: (p) => new MultVAE(p), demo: { epochs: 10 } },
   { name: 'AutoRec', needsRatings: true, create: (p) => new AutoRec(p), demo: false },
+  // Next-item (sequential) models: their histories are time-ordered (bench/sequential.ts).
+  { name: 'ItemTransitions', needsRatings: false, create: (p) => new ItemTransitions(p) },
 ];
 
 /**
