@@ -121,6 +121,7 @@ export { SlopeOne, type SlopeOneParams } from './models/slope_one.js';
 export { NeuMF, GMF, MLP, type NcfParams, type NeuMFParams } from './models/deep/ncf.js';
 export { MultVAE, type MultVAEParams } from './models/deep/multvae.js';
 export { ItemTransitions, type ItemTransitionsParams } from './models/transitions.js';
+export { SASRec, type SASRecParams } from './models/deep/sasrec.js';
 export { AutoRec, type AutoRecParams } from './models/deep/autorec.js';
 export { DeepRecommender, type DeepParams, type FromStateInput, type StateTensors } from './models/deep/base.js';
 export { initDeepBackend, deepBackendInfo, type DeepBackendInfo, type DeepBackendName, type InitDeepBackendOptions } from './models/deep/backend.js';

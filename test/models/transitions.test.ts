@@ -46,7 +46,7 @@ function reference(seqs: number[][], nItems: number, p: Required<Omit<ItemTransi
   const pop = new Array<number>(nItems).fill(0);
   let total = 0;
   for (const s of seqs) {
-    for (const i of s) pop[i]++;
+    for (const i of s) pop[i] = pop[i]! + 1;
     total += s.length;
     for (let j = 0; j < s.length; j++)
       for (let d = 1; d <= p.window && j + d < s.length; d++) {

@@ -12,6 +12,7 @@ import { BPR } from './bpr.js';
 import { ItemKNN } from './itemknn.js';
 import { EASE } from './ease.js';
 import { ItemTransitions } from './transitions.js';
+import { SASRec } from './deep/sasrec.js';
 import { PureSVD } from './puresvd.js';
 import { AutoRec } from './deep/autorec.js';
 import { MultVAE } from './deep/multvae.js';
@@ -60,6 +61,7 @@ const entries: Omit<ModelEntry, 'tasks'>[] = [
   { name: 'AutoRec', needsRatings: true, create: (p) => new AutoRec(p), demo: false },
   // Next-item (sequential) models: their histories are time-ordered (bench/sequential.ts).
   { name: 'ItemTransitions', needsRatings: false, create: (p) => new ItemTransitions(p) },
+  { name: 'SASRec', needsRatings: false, create: (p) => new SASRec(p), demo: false },
 ];
 
 /**

@@ -121,7 +121,10 @@ export class ItemTransitions extends Recommender<ItemTransitionsParams> {
       const a = history[q]!;
       if (!(a >= 0 && a < n)) continue;
       const wt = historyDecay ** j++;
-      for (let p = next.indptr[a]!; p < next.indptr[a + 1]!; p++) out[next.indices[p]!] += wt * next.data[p]!;
+      for (let p = next.indptr[a]!; p < next.indptr[a + 1]!; p++) {
+        const b = next.indices[p]!;
+        out[b] = out[b]! + wt * next.data[p]!;
+      }
     }
     return out;
   }
