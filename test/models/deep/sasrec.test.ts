@@ -5,7 +5,8 @@ import { Dataset } from '../../../ts/data/dataset.js';
 import { evaluateSequential, sequentialSplit } from '../../../ts/eval/sequential.js';
 import { loadModel } from '../../../ts/io/load.js';
 import { initDeepBackend } from '../../../ts/models/deep/backend.js';
-import { SASRec, type SASRecParams } from '../../../ts/models/deep/sasrec.js';
+import { SASRec, logSumExpRows, type SASRecParams } from '../../../ts/models/deep/sasrec.js';
+import { tfSync } from '../../../ts/models/deep/backend.js';
 import { Popularity } from '../../../ts/models/baseline.js';
 import type { FitProgress } from '../../../ts/native.js';
 import { Rng } from '../../../ts/rng.js';
@@ -98,6 +99,24 @@ describe('SASRec', () => {
     expect(back.recommendForNewUser({ items: [1, 2, 3] })).toEqual(m.recommendForNewUser({ items: [1, 2, 3] }));
     const copy = SASRec.fromState(m.state(), { users: m.trainData.users, items: m.trainData.items, params: m.params });
     expect(copy.scoreUsersDense(Int32Array.of(2))).toEqual(m.scoreUsersDense(Int32Array.of(2)));
+  });
+
+  it("the output layer's log-sum-exp has tfjs's own value and gradient", () => {
+    const tf = tfSync();
+    const rng = new Rng(2);
+    const z = tf.tensor2d(
+      Float32Array.from({ length: 4 * 7 }, () => rng.uniform() * 6 - 3),
+      [4, 7],
+    );
+    const wts = tf.tensor1d([1, -2, 0.5, 3]);
+    const ours = tf.grad((x: typeof z) => tf.sum(tf.mul(logSumExpRows(tf, x), wts)))(z);
+    const theirs = tf.grad((x: typeof z) => tf.sum(tf.mul(tf.logSumExp(x, 1), wts)))(z);
+    const a = ours.dataSync();
+    const b = theirs.dataSync();
+    for (let j = 0; j < a.length; j++) expect(a[j]).toBeCloseTo(b[j]!, 5);
+    const v1 = logSumExpRows(tf, z).dataSync();
+    const v2 = tf.logSumExp(z, 1).dataSync();
+    for (let j = 0; j < 4; j++) expect(v1[j]).toBeCloseTo(v2[j]!, 5);
   });
 
   it('refuses bad options', () => {

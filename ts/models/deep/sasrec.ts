@@ -329,16 +329,20 @@ export class SASRec extends DeepRecommender<SASRecParams> {
               const x0 = tf.tensor2d(w.gather('item_embedding', seq), [nPos, d]);
               // Inputs: the history's rows, the candidates' rows (sampled losses), the dense weights (the item table
               // only where the softmax output reads it whole).
-              const lead = cand ? [x0, tf.tensor3d(w.gather('item_embedding', cand), [nPos, 1 + m, d])] : [x0];
+              const lead = cand
+                ? [x0, tf.tensor3d(w.gather('item_embedding', cand), [nPos, 1 + m, d])]
+                : [x0, tf.tensor2d(w.gather('item_embedding', labels), [nPos, d])];
               const args = [...lead, ...own.map((nm) => tf.tensor(w.get(nm), w.shape(nm)))];
               const keepT = tf.tensor1d(keep);
               const f = (...a: TF.Tensor[]) => {
                 const dense: Dense = new Map(own.map((nm, j) => [nm, a[j + lead.length]!]));
                 const h = this.encode(tf, dense, a[0]!, seq, n, { rate: dropout, seed: seed * 1009 + t });
                 if (loss === 'softmax') {
-                  const logp = tf.logSoftmax(matMul(tf, h, tf.transpose(dense.get('item_embedding')!)));
-                  const picked = tf.sum(tf.mul(logp, tf.oneHot(tf.tensor1d(labels, 'int32'), nItems)), 1);
-                  return tf.div<TF.Scalar>(tf.neg(tf.sum(tf.mul(picked, keepT))), count);
+                  // -log softmax(z)_label = logsumexp(z) - h . e_label: the label's logit from its embedding row
+                  // (a[1], gathered on the host), so no one-hot or log-softmax over the logits is formed.
+                  const lse = logSumExpRows(tf, matMul(tf, h, tf.transpose(dense.get('item_embedding')!)));
+                  const picked = tf.sum(tf.mul(h, a[1]!), 1);
+                  return tf.div<TF.Scalar>(tf.sum(tf.mul(tf.sub(lse, picked), keepT)), count);
                 }
                 const logits = tf.sum<TF.Tensor2D>(tf.mul(tf.expandDims(h, 1), a[1]!), 2);
                 // -log sigma(z) = softplus(-z); -log(1 - sigma(z)) = softplus(z).
@@ -352,7 +356,7 @@ export class SASRec extends DeepRecommender<SASRecParams> {
               };
               const { value, grads } = tf.valueAndGrads(f)(args);
               // The item table's gradient: its direct one (softmax output) plus the gathered rows' scattered back.
-              const gE = cand ? new Float32Array(nItems * d) : (grads[lead.length + own.indexOf('item_embedding')]!.dataSync() as Float32Array);
+              const gE = cand ? new Float32Array(nItems * d) : (grads[lead.length + own.indexOf('item_embedding')]!.dataSync() as Float32Array).slice();
               const scatter = (rows: Int32Array, g: Float32Array) => {
                 for (let p = 0; p < rows.length; p++) {
                   const i = rows[p]!;
@@ -361,10 +365,8 @@ export class SASRec extends DeepRecommender<SASRecParams> {
                 }
               };
               scatter(seq, grads[0]!.dataSync() as Float32Array);
-              if (cand) {
-                // Padding positions carry no loss: their candidates' gradients are zero.
-                scatter(cand, grads[1]!.dataSync() as Float32Array);
-              }
+              // The labels' (or candidates') rows; padding positions carry no loss, so their gradients are zero.
+              scatter(cand ?? labels, grads[1]!.dataSync() as Float32Array);
               own.forEach((nm, j) => {
                 if (nm !== 'item_embedding') w.step(nm, grads[j + lead.length]!.dataSync() as Float32Array, opt);
               });
@@ -443,6 +445,32 @@ export class SASRec extends DeepRecommender<SASRecParams> {
     this.loadedRecent = r.data.slice();
     super.restoreState(state, users, items, seen);
   }
+}
+
+const lseCache = new WeakMap<Tf, (z: TF.Tensor) => TF.Tensor1D>();
+
+/**
+ * Row-wise log-sum-exp of logits (n x k) whose gradient is softmax(z) times the incoming gradient, computed from
+ * the softmax kept from the forward pass: two passes over the logits backward instead of tfjs's composite ops
+ * (the output layer is most of a step's work: batch x maxLength x items values).
+ * @internal
+ */
+export function logSumExpRows(tf: Tf, z: TF.Tensor2D): TF.Tensor1D {
+  let f = lseCache.get(tf);
+  if (!f) {
+    f = tf.customGrad(((x: TF.Tensor2D, save: TF.GradSaveFunc) => {
+      const mx = tf.max(x, 1, true);
+      const e = tf.exp(tf.sub(x, mx));
+      const s = tf.sum(e, 1, true);
+      save([tf.div(e, s)]);
+      return {
+        value: tf.reshape(tf.add(mx, tf.log(s)), [-1]),
+        gradFunc: (dy: TF.Tensor, saved: TF.Tensor[]) => tf.mul(saved[0]!, tf.reshape(dy, [-1, 1])),
+      };
+    }) as unknown as Parameters<Tf['customGrad']>[0]) as unknown as (z: TF.Tensor) => TF.Tensor1D;
+    lseCache.set(tf, f);
+  }
+  return f(z);
 }
 
 /** m uniform negatives per label, each different from its label (n x m). */
