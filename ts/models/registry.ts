@@ -12,6 +12,8 @@ import { BPR } from './bpr.js';
 import { ItemKNN } from './itemknn.js';
 import { EASE } from './ease.js';
 import { SANSA } from './sansa.js';
+import { ItemTransitions } from './transitions.js';
+import { SASRec } from './deep/sasrec.js';
 import { PureSVD } from './puresvd.js';
 import { LightGCN } from './lightgcn.js';
 import { AutoRec } from './deep/autorec.js';
@@ -64,6 +66,9 @@ const entries: Omit<ModelEntry, 'tasks'>[] = [
   { name: 'AutoRec', needsRatings: true, create: (p) => new AutoRec(p), demo: false },
   // RecVAE runs four passes per epoch: its demo would take minutes (bench/deep.ts --only recvae has the fit).
   { name: 'RecVAE', needsRatings: false, create: (p) => new RecVAE(p), demo: false },
+  // Next-item (sequential) models: their histories are time-ordered (bench/sequential.ts).
+  { name: 'ItemTransitions', needsRatings: false, create: (p) => new ItemTransitions(p) },
+  { name: 'SASRec', needsRatings: false, create: (p) => new SASRec(p), demo: false },
 ];
 
 /**
