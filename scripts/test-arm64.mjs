@@ -28,10 +28,10 @@ const SUITE = 'trixie';
 // worker cannot exec; and the corrupted-file sweep (every bit flip of every model file: 5 min emulated; the file
 // format code it exercises is the same TS on every platform).
 const LEFT_OUT = new Map([
-  ['test/core/memory.test.ts', 'spawns Node'],
   ['test/core/gc.test.ts', 'spawns Node'],
   ['test/core/validation.test.ts', 'spawns Node'],
-  ['test/core/api-fuzz.test.ts', 'spawns Node'],
+  ['test/core/dispatch.test.ts', 'spawns Node'],
+  ['test/io/atomic.test.ts', 'spawns Node'],
   ['test/io/crafted.test.ts', 'spawns Node'],
   ['test/io/corrupt.test.ts', 'slow emulated'],
 ]);
