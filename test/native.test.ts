@@ -29,6 +29,7 @@ const cases: Record<string, Case> = {
   EASE: { make: (p) => new r.EASE(p), fit: (p) => sync(addon.fitEASE(csr, p, run)), unread: ['seed'] },
   SANSA: { make: (p) => new r.SANSA(p), fit: (p) => sync(addon.fitSANSA(csr, csc, p, run)), unread: ['seed'] },
   PureSVD: { make: (p) => new r.PureSVD(p), fit: (p) => sync(addon.fitPureSVD(csr, p, run)) },
+  LightGCN: { make: (p) => new r.LightGCN(p), fit: (p) => sync(addon.fitLightGCN(csr, p, run)) },
   Popularity: { make: (p) => new r.Popularity(p), fit: (p) => sync(addon.fitPopularity(csr, p, run)), unread: ['threads', 'seed'] },
   Random: { make: (p) => new r.Random(p), fit: (p) => sync(addon.fitRandom(csr, p, run)), unread: ['threads', 'maxMemoryBytes'] },
   BaselineOnly: { make: (p) => new r.BaselineOnly(p), fit: (p) => sync(addon.fitBaselineOnly(csr, csc, p, run)), unread: ['seed'] },

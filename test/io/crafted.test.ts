@@ -128,6 +128,7 @@ describe('crafted model files', () => {
     ['ItemKNN', 'neighbor_scores'],
     ['SANSA', 'encoder_values'],
     ['EASE', 'B'],
+    ['LightGCN', 'item_layers'],
   ])('%s: finite weights in %s so large that scores would overflow are refused', (name, tensor) => {
     const src = saved(name);
     const p = tmp.path(`${name}-huge-weight.rsm`);
