@@ -6,6 +6,8 @@ import { createRecommender, EASE, ImplicitALS, ItemAttributes, recommendWithRule
 import { synthetic } from '../helpers/synthetic.js';
 import { tempDir } from '../io/helpers.js';
 import Fastify from 'fastify';
+import fc from 'fast-check';
+import { RecsysError } from '../../ts/index.js';
 
 const quiet = { info() {}, warn() {}, error() {} };
 const data = synthetic({ users: 60, items: 120, minPerUser: 5, maxPerUser: 15, seed: 3, skew: true });
@@ -338,6 +340,10 @@ describe('over HTTP', () => {
     expect(bad.json()).toEqual({ error: { code: 'E_ARG', message: expect.stringContaining('filter.price.lt') } });
     const fold = await app.inject({ method: 'POST', url: '/v1/recommendations', payload: { items: ['i1', 'i2'], k: 4, pin: [{ item: 'i7', position: 2 }] } });
     expect(fold.json()).toMatchObject({ items: expect.any(Array) });
+    const foldEx = await app.inject({ method: 'POST', url: '/v1/recommendations', payload: { items: ['i1', 'i2'], k: 2, explain: true } });
+    const fx = foldEx.json<{ items: { explanation: { method: string; contributions: { item: string }[] } }[] }>().items;
+    expect(fx).toHaveLength(2);
+    expect(fx[0]!.explanation.contributions.map((c) => c.item).sort()).toEqual(['i1', 'i2']);
     expect(fold.json<{ items: { item: string }[] }>().items.map((x) => x.item)[2]).toBe('i7');
     const batch = await app.inject({
       method: 'POST',
@@ -352,5 +358,76 @@ describe('over HTTP', () => {
     const up = await app.inject({ method: 'POST', url: '/v1/items/attributes', payload: { attributes: { i1: { category: 'x' } }, merge: true } });
     expect(up.json()).toEqual({ items: 120 });
     await app.close();
+  });
+});
+
+describe('properties', () => {
+  const attrs = baseAttributes();
+  const svc = createRecommender({ model: als, attributes: attrs, logger: quiet, eventLoopMetrics: false });
+  const cat = fc.constantFrom(...CATS);
+  const cond = fc.oneof(
+    cat.map((c) => ({ key: 'category', value: c, test: (r: Rec) => r.category === c })),
+    fc.array(cat, { maxLength: 3 }).map((cs) => ({ key: 'category', value: cs, test: (r: Rec) => cs.includes(r.category as string) })),
+    fc.constantFrom('sale', 'new').map((t) => ({ key: 'tags', value: t, test: (r: Rec) => (r.tags as string[]).includes(t) })),
+    fc.integer({ min: 0, max: 50 }).map((x) => ({ key: 'price', value: { lt: x }, test: (r: Rec) => (r.price as number) < x })),
+    fc.boolean().map((b) => ({ key: 'in_stock', value: b, test: (r: Rec) => r.in_stock === b })),
+  );
+  const filterArb = fc.array(cond, { maxLength: 2 }).map((cs) => {
+    const byKey = new Map(cs.map((c) => [c.key, c]));
+    return { filter: Object.fromEntries([...byKey].map(([k, c]) => [k, c.value])), test: (r: Rec) => [...byKey.values()].every((c) => c.test(r)) };
+  });
+  const boostArb = fc.record({
+    f: filterArb,
+    multiply: fc.double({ min: 0.05, max: 8, noNaN: true }),
+    add: fc.double({ min: -1, max: 1, noNaN: true }),
+  });
+
+  it('filter + boosts equal the full re-ranking for any rules, user and k (exactly min(k, eligible) items)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 59 }), fc.integer({ min: 1, max: 40 }), filterArb, fc.array(boostArb, { maxLength: 3 }), (u, k, f, boosts) => {
+        const got = svc.recommend(`u${u}`, {
+          k,
+          filter: f.filter,
+          boost: boosts.map((b) => ({ filter: b.f.filter as never, multiply: b.multiply, add: b.add })),
+        }).items;
+        const want = reference(
+          als,
+          u,
+          k,
+          (i) => f.test(attrs[`i${i}`]!),
+          (i, s) => boosts.reduce((x, b) => (b.f.test(attrs[`i${i}`]!) ? x * b.multiply + b.add : x), s),
+        );
+        expect(got.map((g) => g.item)).toEqual(want.map((w) => w.item));
+        got.forEach((g, j) => expect(Math.abs(g.score - want[j]!.score)).toBeLessThan(1e-4 * (1 + Math.abs(want[j]!.score))));
+      }),
+      { numRuns: 150, seed: 7 },
+    );
+  });
+
+  it('junk in any rule field is a RecsysError, never a crash', () => {
+    const junk = fc.oneof(
+      fc.constant(undefined),
+      fc.constant(null),
+      fc.constant(NaN),
+      fc.integer({ min: -3, max: 200 }),
+      fc.double(),
+      fc.string({ maxLength: 4 }),
+      fc.boolean(),
+      fc.array(fc.oneof(fc.integer(), fc.string({ maxLength: 3 }), fc.constant(null), fc.object({ maxDepth: 1 })), { maxLength: 4 }),
+      fc.object({ maxDepth: 2 }),
+    );
+    const field = fc.constantFrom('filter', 'boost', 'pin', 'diversity', 'explain');
+    fc.assert(
+      fc.property(field, junk, fc.boolean(), (name, value, foldIn) => {
+        try {
+          const o = { k: 5, [name]: value };
+          const r = foldIn ? svc.recommendForItems({ items: ['i1', 'i2'] }, o) : svc.recommend('u1', o);
+          expect(r.items.length).toBeLessThanOrEqual(5);
+        } catch (err) {
+          expect(err).toBeInstanceOf(RecsysError);
+        }
+      }),
+      { numRuns: 400, seed: 3 },
+    );
   });
 });

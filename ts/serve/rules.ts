@@ -15,7 +15,7 @@
 import { RecsysError, argError, native, show } from '../errors.js';
 import { unknownIdError, type Id } from '../data/idmap.js';
 import { FactorRecommender, type FoldInInput, type Recommender } from '../models/base.js';
-import type { TopKResult } from '../native.js';
+import { addon, type TopKResult } from '../native.js';
 import { explainHistory, type Explanation, type History } from '../models/explain.js';
 import { ItemAttributes, type BoundAttributes, type ItemFilter } from './attributes.js';
 
@@ -262,12 +262,21 @@ export function rankWithRules(model: Recommender, target: RuleTarget, req: RuleR
       return { include: Int32Array.from(items), multiply, add };
     });
   }
+  // Several classes of a known user: score every item once, then one top-K per class over that row (a native top-K
+  // per class would score the whole catalogue each time).
+  let row: Float32Array | undefined;
+  const classTopK = (size: number, include: Int32Array | undefined): TopKResult => {
+    if (classes.length === 1 || !('user' in target)) return topK(size, include);
+    row ??= native(() => h.scoreUsers(Int32Array.of(target.user), 1));
+    const r = row;
+    return native(() => addon._topk(r, size, req.filterSeen ? train.userItems(target.user) : undefined, exclude, include));
+  };
   // The top `size` eligible items by boosted score; `all` when that is every eligible candidate.
   const ranked = (size: number): { items: number[]; scores: number[]; all: boolean } => {
     const got: { i: number; s: number }[] = [];
     let all = true;
     for (const c of classes) {
-      const r = topK(size, c.include);
+      const r = classTopK(size, c.include);
       if (r.items.length >= size) all = false;
       for (let j = 0; j < r.items.length; j++) got.push({ i: r.items[j]!, s: r.scores[j]! * c.multiply + c.add });
     }
