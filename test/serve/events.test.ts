@@ -305,6 +305,34 @@ describe('createRecommender with an event log', async () => {
     t.close();
   });
 
+  it('a refit is kept beside the log: a restart resumes from it and replays only the tail', async () => {
+    const dir = freshDir();
+    const s = open(dir);
+    const events = [];
+    for (let u = 0; u < 60; u += 2) events.push({ user: `u${u}`, item: 'fresh', value: 2 });
+    events.push({ user: 'walk-in', item: 3 });
+    await s.ingest(events);
+    expect(await s.refit()).toMatchObject({ refitted: true, events: events.length });
+    // The tail: events after the refit, for a known user and for the new item.
+    await s.ingest([
+      { user: 'u1', item: 'fresh' },
+      { user: 'u5', item: 7 },
+    ]);
+    // Touching the model file (or SIGHUP) does not undo the refit: the file has not changed.
+    expect(await s.reload()).toMatchObject({ reloaded: false });
+    expect(s.served.items).toBe(model.trainData.nItems + 1);
+    const users = ['u0', 'u1', 'u5', 'walk-in', 'u9'];
+    const before = users.map((u) => s.recommend(u, { k: 10 }).items);
+    const similar = s.similarItems('fresh', { k: 5 }).items;
+    s.close();
+    const t = open(dir);
+    expect(t.status().events).toMatchObject({ logged: events.length + 2, folded: events.length, liveUsers: 2 });
+    expect(t.served.path).toMatch(/refit-\d+\.rsm$/);
+    expect(users.map((u) => t.recommend(u, { k: 10 }).items)).toEqual(before);
+    expect(t.similarItems('fresh', { k: 5 }).items).toEqual(similar);
+    t.close();
+  });
+
   it('ingest validates its input and needs an event log', async () => {
     const s = open(freshDir());
     await expect(s.ingest([])).rejects.toThrow(/must not be empty/);

@@ -2,6 +2,8 @@
 // by user, turned into the history a fold-in solves from (the user's training items plus the new ones). The
 // service asks `history` per request; the answer is cached per user and model until that user's next event or a
 // model swap. Events for items the model does not know are kept (and counted) until a refit brings the items in.
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { Dataset } from '../data/dataset.js';
 import { IdMap, type Id } from '../data/idmap.js';
 import type { Recommender } from '../models/base.js';
@@ -185,5 +187,66 @@ export class LiveEvents {
     this.log = [];
     this.base = from;
     this.apply(from, rest);
+  }
+}
+
+// ---- the refit snapshot: a refitted model kept beside the log, so a restart resumes from it ----
+// <dir>/refit-<offset>.rsm is the model with the log's events before <offset> folded in; <dir>/refit.json names it
+// and the base model file (by checksum) it was refitted from. Written model first, then the JSON (atomically), so a
+// crash between the two leaves the previous pair valid.
+export interface RefitSnapshot {
+  file: string;
+  foldedUpTo: number;
+  base: string;
+}
+
+const SNAPSHOT = 'refit.json';
+
+/** The snapshot for base model `base` (a checksum), or undefined (none, another base, or unreadable). */
+export function readRefitSnapshot(dir: string, base: string): RefitSnapshot | undefined {
+  let j: unknown;
+  try {
+    j = JSON.parse(readFileSync(join(dir, SNAPSHOT), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const r = j as Partial<RefitSnapshot>;
+  if (!r || typeof r.file !== 'string' || !/^refit-\d+\.rsm$/.test(r.file) || !Number.isSafeInteger(r.foldedUpTo) || r.base !== base) return undefined;
+  return { file: join(dir, r.file), foldedUpTo: r.foldedUpTo!, base };
+}
+
+export function writeRefitSnapshot(dir: string, model: Recommender, foldedUpTo: number, base: string): string {
+  const name = `refit-${foldedUpTo}.rsm`;
+  model.save(join(dir, name));
+  const tmp = join(dir, `${SNAPSHOT}.tmp`);
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, JSON.stringify({ file: name, foldedUpTo, base }));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, join(dir, SNAPSHOT));
+  syncDir(dir);
+  for (const f of readdirSync(dir)) if (/^refit-\d+\.rsm$/.test(f) && f !== name) rmSync(join(dir, f), { force: true });
+  return join(dir, name);
+}
+
+/** Forgets the snapshot (the base model changed: the snapshot was refitted from another one). */
+export function dropRefitSnapshot(dir: string): void {
+  rmSync(join(dir, SNAPSHOT), { force: true });
+  syncDir(dir);
+}
+
+function syncDir(dir: string): void {
+  try {
+    const d = openSync(dir, 'r');
+    try {
+      fsyncSync(d);
+    } finally {
+      closeSync(d);
+    }
+  } catch {
+    // not possible on every platform (Windows)
   }
 }

@@ -13,7 +13,7 @@ import { resolveId, resolveIds } from './ids.js';
 import { ServiceMetrics } from './metrics.js';
 import { packageVersion } from '../info.js';
 import { EventLog, type EventLogOptions, type EventLogRecovery, type EventLogStats, type LoggedEvent } from './eventlog.js';
-import { LiveEvents, type EventMerge } from './live.js';
+import { LiveEvents, dropRefitSnapshot, readRefitSnapshot, writeRefitSnapshot, type EventMerge } from './live.js';
 
 /** Where messages about reloads go (console and pino-style loggers both fit). */
 export interface ServiceLogger {
@@ -233,12 +233,15 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
   const metrics = new ServiceMetrics(options.eventLoopMetrics ?? true);
 
   let path: string | undefined;
+  // The checksum of the model file as last loaded: a refit serves another model, but the file is what reloads watch.
+  let baseChecksum = 'memory';
   let current: { model: Recommender; served: ServedModel };
   if (typeof options.model === 'string') {
     path = resolve(options.model);
     const { model, info } = loadModelWithInfo(path);
     warm(model);
     current = { model, served: served(model, info) };
+    baseChecksum = info.checksum;
   } else if (options.model && typeof options.model === 'object' && typeof options.model.recommend === 'function') {
     current = { model: options.model, served: served(options.model, undefined) };
     warm(options.model);
@@ -255,12 +258,30 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     const merge = ev.merge ?? 'sum';
     if (merge !== 'sum' && merge !== 'last' && merge !== 'max') throw argError(`events.merge must be 'sum', 'last' or 'max', got ${show(merge)}`);
     eventLog = EventLog.open(ev);
-    live = new LiveEvents(merge);
     const t = eventLog.recovered.truncated;
     if (t) log.warn(`recsys: event log ${t.file} ended in a torn record (${t.reason}); dropped ${t.droppedBytes} bytes after byte ${t.at}`);
-    const l = live;
-    eventLog.replay(0, (offset, events) => l.apply(offset, events));
-    if (eventLog.nextOffset) log.info(`recsys: replayed ${eventLog.nextOffset} events from ${eventLog.dir} (${live.userCount} users)`);
+    // A model refitted from this base file and the log resumes from its snapshot; only the log's tail is replayed.
+    const snap = path ? readRefitSnapshot(eventLog.dir, baseChecksum) : undefined;
+    let from = 0;
+    if (snap && snap.foldedUpTo <= eventLog.nextOffset) {
+      try {
+        const { model, info } = loadModelWithInfo(snap.file);
+        warm(model);
+        current = { model, served: served(model, info) };
+        from = snap.foldedUpTo;
+        log.info(`recsys: resuming from the refit ${snap.file} (events before offset ${from} folded in)`);
+      } catch (err) {
+        log.warn(`recsys: cannot load the refit snapshot ${snap.file} (${(err as Error).message}); replaying the whole log on ${path}`);
+      }
+    }
+    live = replayLog(eventLog, merge, from);
+  }
+  function replayLog(l: EventLog, merge: EventMerge, from: number): LiveEvents {
+    const fresh = new LiveEvents(merge);
+    fresh.fold(from);
+    l.replay(from, (offset, events) => fresh.apply(offset, events));
+    if (l.nextOffset > from) log.info(`recsys: replayed ${l.nextOffset - from} events from ${l.dir} (${fresh.userCount} users)`);
+    return fresh;
   }
   const checkEventId = (v: unknown, name: string): Id => {
     if (typeof v === 'string') {
@@ -386,11 +407,17 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     if (!path) return { reloaded: false, reason: 'the model was not loaded from a file', model: current.served };
     try {
       // The header alone says whether the contents changed (touch, or a watcher event for another reason).
-      if (readModelInfo(path).checksum === current.served.checksum) return { reloaded: false, reason: 'the file has not changed', model: current.served };
+      if (readModelInfo(path).checksum === baseChecksum) return { reloaded: false, reason: 'the file has not changed', model: current.served };
       const { model, info } = await loadModelWithInfoAsync(path);
       warm(model);
       // One assignment: requests already running finish on the model they started with, later ones get this one.
       current = { model, served: served(model, info) };
+      baseChecksum = info.checksum;
+      // A new base model: a refit of the old one no longer applies, and the whole log goes on top of the new one.
+      if (eventLog && live && live.foldedUpTo > 0) {
+        dropRefitSnapshot(eventLog.dir);
+        live = replayLog(eventLog, live.merge, 0);
+      }
       metrics.reloadsOk++;
       log.info(`recsys: now serving ${info.meta.class} ${info.checksum} from ${path} (${current.served.users} users, ${current.served.items} items)`);
       return { reloaded: true, model: current.served };
@@ -451,6 +478,15 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     if (current !== at) return { refitted: false, reason: 'the model was reloaded during the refit', model: current.served };
     current = { model: next, served: { ...served(next, undefined), checksum: `refit:${upTo}` } };
     l.fold(upTo);
+    // Kept beside the log (for a model served from a file), so that a restart resumes from it.
+    if (path && eventLog) {
+      try {
+        const file = writeRefitSnapshot(eventLog.dir, next, upTo, baseChecksum);
+        current.served.path = file;
+      } catch (err) {
+        log.warn(`recsys: the refitted model could not be saved beside the log (${(err as Error).message}); a restart replays the whole log`);
+      }
+    }
     const ms = performance.now() - t0;
     log.info(
       `recsys: refit (${how}) folded ${upTo - before} events in ${ms.toFixed(0)} ms; now serving ${current.served.users} users, ${current.served.items} items`,
@@ -607,8 +643,8 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
       if (!eventLog || !live)
         throw new RecsysError('E_UNSUPPORTED', 'this service has no event log: pass events: { dir } to createRecommender (--events-dir to recsys serve)');
       const list = checkEvents(events);
-      const l = live;
-      const { offset } = await eventLog.append(list, (at) => l.apply(at, list));
+      // Applied to the live state current when they are durable (a reload may have rebuilt it meanwhile).
+      const { offset } = await eventLog.append(list, (at) => live?.apply(at, list));
       const m = current.model;
       let unknownItems = 0;
       for (const e of list) {
