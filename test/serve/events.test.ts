@@ -333,6 +333,32 @@ describe('createRecommender with an event log', async () => {
     t.close();
   });
 
+  it("refit({ mode: 'full' }) fits a new model on the training data plus the events (off the event loop)", async () => {
+    const s = open(freshDir());
+    const events = [
+      { user: 'u0', item: 30, value: 2 },
+      { user: 'u0', item: 30, value: 1 },
+      { user: 'late', item: 'new-item', value: 1 },
+      { user: 'late', item: 4, value: 1 },
+    ];
+    await s.ingest(events);
+    expect(await s.refit({ mode: 'full' })).toMatchObject({ refitted: true, mode: 'full', events: 4 });
+    // The reference: the same fit on the training interactions followed by the events, repeated pairs summed.
+    const { rows, cols } = model.trainData.toCoo();
+    const users: Id[] = Array.from(rows, (u) => model.trainData.users.id(u));
+    const items: Id[] = Array.from(cols, (i) => model.trainData.items.id(i));
+    const ratings: number[] = users.map(() => 1);
+    for (const e of events) {
+      users.push(e.user);
+      items.push(e.item);
+      ratings.push(e.value);
+    }
+    const ref = new ImplicitALS(model.params).fit(Dataset.fromArrays({ users, items, ratings }, { duplicates: 'sum' }));
+    for (const u of ['u0', 'u7', 'late']) expect(s.recommend(u, { k: 10 }).items).toEqual(ref.recommend(u, { k: 10 }));
+    await expect(s.refit({ mode: 'other' as 'full' })).rejects.toThrow(/mode/);
+    s.close();
+  });
+
   it('ingest validates its input and needs an event log', async () => {
     const s = open(freshDir());
     await expect(s.ingest([])).rejects.toThrow(/must not be empty/);
@@ -383,14 +409,22 @@ describe('createRecommender with an event log', async () => {
       expect(r.status, JSON.stringify(bad)).toBe(400);
       expect(r.body.error.code).toBe('E_ARG');
     }
-    const refit = await post('/v1/refit', {});
-    expect(refit).toMatchObject({ status: 200, body: { refitted: true, mode: 'partial', events: 2 } });
+    expect(await post('/v1/refit', { mode: 'sometimes' })).toMatchObject({ status: 400, body: { error: { code: 'E_ARG' } } });
+    // No body at all is fine.
+    const refit = await srv.app.inject({ method: 'POST', url: '/v1/refit' });
+    expect(refit.statusCode).toBe(200);
+    expect(refit.json()).toMatchObject({ refitted: true, mode: 'partial', events: 2 });
+    expect(await post('/v1/refit', {})).toMatchObject({ status: 200, body: { refitted: false } });
+    expect(await post('/v1/refit', { mode: 'full' })).toMatchObject({ status: 200, body: { refitted: false } });
+    const docs = (await srv.app.inject({ method: 'GET', url: '/docs/json' })).json<{ paths: Record<string, unknown> }>();
+    expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/v1/events', '/v1/refit']));
     await srv.close();
 
+    // Without an event log the routes do not exist.
     const noLog = await server({ model: file, watch: false });
     const r = await noLog.app.inject({ method: 'POST', url: '/v1/events', payload: { events: [{ user: 'a', item: 1 }] } });
-    expect(r.statusCode).toBe(501);
-    expect(r.json()).toMatchObject({ error: { code: 'E_UNSUPPORTED' } });
+    expect(r.statusCode).toBe(404);
+    expect(r.json()).toMatchObject({ error: { code: 'E_NOT_FOUND' } });
     await noLog.close();
   });
 });
