@@ -98,7 +98,7 @@ describe('EventLog', () => {
     const [file] = segmentsOf(dir);
     const bytes = readFileSync(file!);
     const good = bytes.length - encodeRecord(1, [ev(2, 2)]).length;
-    bytes[bytes.length - 3] ^= 0x20; // a flipped bit inside the last record's JSON
+    bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0x20; // a flipped bit inside the last record's JSON
     writeFileSync(file!, bytes);
     const again = EventLog.open({ dir });
     expect(again.recovered.truncated).toMatchObject({ at: good });
@@ -114,7 +114,7 @@ describe('EventLog', () => {
     const segs = segmentsOf(dir2);
     expect(segs.length).toBeGreaterThan(1);
     const first = readFileSync(segs[0]!);
-    first[40] ^= 0x01;
+    first[40] = first[40]! ^ 0x01;
     writeFileSync(segs[0]!, first);
     expect(() => EventLog.open({ dir: dir2 })).toThrow(expect.objectContaining({ code: 'E_FORMAT', message: expect.stringMatching(/not a torn write/) }));
   });
