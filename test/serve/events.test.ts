@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Dataset, ImplicitALS, createRecommender, type Id } from '../../ts/index.js';
 import { EventLog, encodeRecord, type LoggedEvent } from '../../ts/serve/eventlog.js';
-import { tempDir } from '../io/helpers.js';
+import { factorModel, tempDir } from '../io/helpers.js';
 import { mulberry32 } from '../helpers/random.js';
 import { server } from './fixtures.js';
 
@@ -356,6 +356,21 @@ describe('createRecommender with an event log', async () => {
     const ref = new ImplicitALS(model.params).fit(Dataset.fromArrays({ users, items, ratings }, { duplicates: 'sum' }));
     for (const u of ['u0', 'u7', 'late']) expect(s.recommend(u, { k: 10 }).items).toEqual(ref.recommend(u, { k: 10 }));
     await expect(s.refit({ mode: 'other' as 'full' })).rejects.toThrow(/mode/);
+    s.close();
+  });
+
+  it("a model without fold-in still leaves a known user's new items out; new users and refits are E_UNSUPPORTED", async () => {
+    const fm = factorModel(20, 30, 4, 1);
+    const s = createRecommender({ model: fm, eventLoopMetrics: false, logger: quiet, events: { dir: freshDir() } });
+    const top = fm.recommend('user-3', { k: 3 }).map((x) => x.item);
+    await s.ingest([
+      { user: 'user-3', item: top[0]! },
+      { user: 'user-3', item: top[2]! },
+      { user: 'stranger', item: top[1]! },
+    ]);
+    expect(s.recommend('user-3', { k: 5 }).items).toEqual(fm.recommend('user-3', { k: 5, exclude: [top[0]!, top[2]!] }));
+    expect(() => s.recommend('stranger')).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED' }));
+    await expect(s.refit()).rejects.toMatchObject({ code: 'E_UNSUPPORTED' });
     s.close();
   });
 

@@ -317,10 +317,18 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     const hit = key === undefined ? undefined : h.answers.get(key);
     if (hit) return hit;
     const ids = Array.from(h.items, (i) => m.trainData.items.id(i));
-    // No known item yet (a new user whose items are all new): the most popular items, as fold-in's fallback.
-    const out = toScores(
-      m.recommendForNewUser({ items: ids, ratings: Array.from(h.values) }, { k: o.k, filterSeen: o.filterSeen, exclude: o.exclude, fallback: 'popularity' }),
-    );
+    let out: ItemScore[];
+    try {
+      // No known item yet (a new user whose items are all new): the most popular items, as fold-in's fallback.
+      out = toScores(
+        m.recommendForNewUser({ items: ids, ratings: Array.from(h.values) }, { k: o.k, filterSeen: o.filterSeen, exclude: o.exclude, fallback: 'popularity' }),
+      );
+    } catch (err) {
+      // A model without fold-in still leaves a known user's new items out as seen; a new user it cannot serve.
+      const u = resolveId(m.trainData.users, user);
+      if (!(err instanceof RecsysError) || err.code !== 'E_UNSUPPORTED' || u === undefined) throw err;
+      out = toScores(m.recommend(u, { k: o.k, filterSeen: o.filterSeen, exclude: o.filterSeen ? [...(o.exclude ?? []), ...ids] : o.exclude }));
+    }
     if (key !== undefined) h.answers.set(key, out);
     return out;
   };
@@ -460,13 +468,13 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     const canPartial = typeof (m as { partialFit?: unknown }).partialFit === 'function';
     const how = mode ?? (canPartial ? 'partial' : 'full');
     if (how === 'partial' && !canPartial) throw new RecsysError('E_UNSUPPORTED', `${m.name} has no partialFit; use refit({ mode: 'full' })`);
-    const { data, changedUsers } = l.trainingData(m, upTo);
     let next: Recommender;
     try {
       next = modelEntry(m.name).create({ ...m.params });
     } catch {
-      throw new RecsysError('E_UNSUPPORTED', `cannot make a new ${m.name} to refit`);
+      throw new RecsysError('E_UNSUPPORTED', `cannot make a new ${m.name} to refit (not a model family of the registry)`);
     }
+    const { data, changedUsers } = l.trainingData(m, upTo);
     if (how === 'partial') {
       // A copy over the served model's vectors; partialFit makes a new native model and leaves the served one alone.
       Recommender.attachState(next, m.nativeModel, m.trainData);
