@@ -7,11 +7,17 @@
 //      each ingest one event for a random user, and right after the ack ask that user's top-10: the time from the
 //      ack to that answer (which reflects the event: its item is left out as seen, checked), p50/p99/max, and the
 //      recommendation requests/s served meanwhile;
-//   3. restart: reopen the service on the same log and time the replay.
+//   3. restart: reopen the service on the same log and time the replay;
+//   4. over HTTP: `recsys serve --events-dir` in a child process; autocannon sends top-10 GETs (16 connections) and
+//      POST /v1/events batches of 10 (8 connections) at once for SECONDS; then 300 times POST one event and GET
+//      that user's list right after the 200 (fetch, one at a time): ack -> reflected over HTTP.
 // Usage: npx tsx bench/events.ts [seconds=10] [users=20000] [items=20000]
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Dataset, IdMap, ImplicitALS, createRecommender, type RecommenderService } from '../ts/index.js';
 
 const seconds = Number(process.argv[2] ?? 10);
@@ -126,3 +132,58 @@ console.log(
 );
 again.close();
 rmSync(dir, { recursive: true, force: true });
+
+// ---- 4. over HTTP ----
+const logDir = mkdtempSync(join(tmpdir(), 'recsys-bench-log-'));
+const main = fileURLToPath(new URL('../ts/cli/main.ts', import.meta.url));
+const child = spawn(process.execPath, ['--import', 'tsx', main, 'serve', '--model', file, '--port', '0', '--quiet', '--no-watch', '--events-dir', logDir], {
+  stdio: ['ignore', 'inherit', 'pipe'],
+});
+let stderr = '';
+child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+const started = Date.now();
+while (!/at (http:\/\/127\.0\.0\.1:\d+)/.test(stderr)) {
+  if (Date.now() - started > 60_000 || child.exitCode !== null) throw new Error(`server did not start: ${stderr}`);
+  await new Promise((r) => setTimeout(r, 50));
+}
+const url = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)![1]!;
+const json = { 'content-type': 'application/json' };
+const eventBody = () =>
+  JSON.stringify({ events: Array.from({ length: 10 }, () => ({ user: Math.floor(rnd() * nUsers * 1.1), item: Math.floor(rnd() * nItems) })) });
+const gets = autocannon({
+  url,
+  connections: 16,
+  duration: seconds,
+  requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/users/${Math.floor(rnd() * nUsers)}/recommendations?k=10` }) }],
+});
+const posts = autocannon({
+  url,
+  connections: 8,
+  duration: seconds,
+  requests: [{ method: 'POST', path: '/v1/events', headers: json, setupRequest: (req) => ({ ...req, body: eventBody() }) }],
+});
+const [g, p] = await Promise.all([gets, posts]);
+console.log(
+  `HTTP: top-10 GETs ${Math.round(g.requests.average)} req/s (p99 ${g.latency.p99} ms, failed ${g.errors + g.timeouts + g.non2xx}) while ` +
+    `POST /v1/events ingested ${Math.round(p.requests.average * 10)} events/s (${Math.round(p.requests.average)} req/s of 10, p99 ${p.latency.p99} ms, failed ${p.errors + p.timeouts + p.non2xx}); load ${load()}`,
+);
+const httpGaps: number[] = [];
+let httpWrong = 0;
+for (let n = 0; n < 300; n++) {
+  const user = Math.floor(rnd() * nUsers);
+  const top = ((await (await fetch(`${url}/v1/users/${user}/recommendations?k=10`)).json()) as { items: { item: number }[] }).items[0]!.item;
+  const ack = await fetch(`${url}/v1/events`, { method: 'POST', headers: json, body: JSON.stringify({ events: [{ user, item: top }] }) });
+  if (ack.status !== 200) throw new Error(`POST /v1/events: ${ack.status}`);
+  await ack.arrayBuffer();
+  const t0 = performance.now();
+  const r = (await (await fetch(`${url}/v1/users/${user}/recommendations?k=10`)).json()) as { items: { item: number }[] };
+  httpGaps.push(performance.now() - t0);
+  if (r.items.some((x) => x.item === top)) httpWrong++;
+}
+console.log(
+  `HTTP ack -> reflected (the GET right after the 200): p50 ${pct(httpGaps, 0.5).toFixed(2)} ms, p99 ${pct(httpGaps, 0.99).toFixed(2)} ms, not reflected ${httpWrong}; load ${load()}`,
+);
+child.kill('SIGTERM');
+await new Promise((res) => child.on('exit', res));
+rmSync(logDir, { recursive: true, force: true });
+rmSync(dirname(file), { recursive: true, force: true });
