@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Dataset, ImplicitALS, createRecommender, type Id } from '../../ts/index.js';
+import { Dataset, ImplicitALS, createRecommender, loadModel, type Id } from '../../ts/index.js';
 import { EventLog, encodeRecord, type LoggedEvent } from '../../ts/serve/eventlog.js';
 import { factorModel, tempDir } from '../io/helpers.js';
 import { mulberry32 } from '../helpers/random.js';
@@ -261,6 +261,32 @@ describe('createRecommender with an event log', async () => {
     expect(rf).toMatchObject({ refitted: true, mode: 'partial', events: 2 + events.length });
     expect(s.served.items).toBe(model.trainData.nItems + 1);
     expect(s.served.users).toBe(model.trainData.nUsers + 1);
+    // The reference: partialFit of the model file on its training data plus the events (changed users and items re-solved).
+    {
+      const { rows, cols } = model.trainData.toCoo();
+      const users: Id[] = Array.from(rows, (u) => model.trainData.users.id(u));
+      const items: Id[] = Array.from(cols, (i) => model.trainData.items.id(i));
+      const ratings: number[] = users.map(() => 1);
+      const all = [{ user: 'newbie', item: 21, value: 1 }, { user: 'newbie', item: 22, value: 1 }, ...events];
+      for (const e of all) {
+        users.push(e.user);
+        items.push(e.item);
+        ratings.push(e.value);
+      }
+      const data = Dataset.fromArrays({ users, items, ratings }, { duplicates: 'sum' });
+      const changed = (ids: readonly Id[], known: { has(id: Id): boolean }) => [...new Set(ids)].filter((x) => known.has(x));
+      const ref = loadModel<ImplicitALS>(file).partialFit(data, {
+        users: changed(
+          all.map((e) => e.user),
+          model.trainData.users,
+        ),
+        items: changed(
+          all.map((e) => e.item),
+          model.trainData.items,
+        ),
+      });
+      for (const u of ['u3', 'u4', 'newbie']) expect(s.recommend(u, { k: 10 }).items).toEqual(ref.recommend(u, { k: 10 }));
+    }
     expect(s.status().events).toMatchObject({ folded: 2 + events.length, liveUsers: 0 });
     // Now a known item: similar items work, and a user of the second group who has not seen it gets it.
     expect(s.similarItems('brand-new', { k: 3 }).items).toHaveLength(3);

@@ -474,11 +474,12 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     } catch {
       throw new RecsysError('E_UNSUPPORTED', `cannot make a new ${m.name} to refit (not a model family of the registry)`);
     }
-    const { data, changedUsers } = l.trainingData(m, upTo);
+    const { data, changedUsers, changedItems } = l.trainingData(m, upTo);
     if (how === 'partial') {
       // A copy over the served model's vectors; partialFit makes a new native model and leaves the served one alone.
       Recommender.attachState(next, m.nativeModel, m.trainData);
-      (next as unknown as { partialFit(d: typeof data, o: { users: Id[] }): void }).partialFit(data, { users: changedUsers });
+      // New users and items are solved, and so are the known ones with new interactions (items, then users).
+      (next as unknown as { partialFit(d: typeof data, o: { users: Id[]; items: Id[] }): void }).partialFit(data, { users: changedUsers, items: changedItems });
     } else {
       await next.fitAsync(data);
     }
