@@ -25,15 +25,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cache = process.env.RECSYS_ARM64_CACHE ?? join(homedir(), '.cache', 'recsys-test-arm64');
 const SUITE = 'trixie';
 // Left out, with the reason. Test files that start a Node child process (process.execPath), which an emulated
-// worker cannot exec; and the corrupted-file sweep (every bit flip of every model file: 5 min emulated; the file
-// format code it exercises is the same TS on every platform).
+// worker cannot exec; the corrupted-file sweep (every bit flip of every model file: 5 min emulated; the file
+// format code it exercises is the same TS on every platform); and the abort-latency bounds (milliseconds).
 const LEFT_OUT = new Map([
-  ['test/core/memory.test.ts', 'spawns Node'],
   ['test/core/gc.test.ts', 'spawns Node'],
   ['test/core/validation.test.ts', 'spawns Node'],
-  ['test/core/api-fuzz.test.ts', 'spawns Node'],
+  ['test/core/dispatch.test.ts', 'spawns Node'],
+  ['test/io/atomic.test.ts', 'spawns Node'],
   ['test/io/crafted.test.ts', 'spawns Node'],
   ['test/io/corrupt.test.ts', 'slow emulated'],
+  ['test/core/cancel.test.ts', 'bounds abort latency in ms, which emulation stretches'],
 ]);
 
 function fail(msg) {

@@ -131,3 +131,14 @@ export { AutoRec, type AutoRecParams } from './models/deep/autorec.js';
 export { DeepRecommender, type DeepParams, type FromStateInput, type StateTensors } from './models/deep/base.js';
 export { initDeepBackend, deepBackendInfo, type DeepBackendInfo, type DeepBackendName, type InitDeepBackendOptions } from './models/deep/backend.js';
 export { deepInfo } from './info.js';
+export {
+  ItemAttributes,
+  compileFilter,
+  type ItemFilter,
+  type AttributeCondition,
+  type AttributeValue,
+  type ItemAttributeRecord,
+  type AttributeFileOptions,
+} from './serve/attributes.js';
+export { recommendWithRules, type RuleOptions, type BoostRule, type PinRule, type DiversityOptions, type RuledRecommendation } from './serve/rules.js';
+export { explain, explainHistory, canExplain, type Explanation, type Contribution, type ExplainOptions } from './models/explain.js';

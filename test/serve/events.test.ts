@@ -400,6 +400,28 @@ describe('createRecommender with an event log', async () => {
     s.close();
   });
 
+  it("rules (filter, boost) apply to a user's folded-in history", async () => {
+    const attributes: Record<string, { cat: string }> = {};
+    for (let i = 0; i < 40; i++) attributes[String(i)] = { cat: i % 3 === 0 ? 'a' : 'b' };
+    const s = createRecommender({ model: file, watch: false, eventLoopMetrics: false, logger: quiet, attributes, events: { dir: freshDir() } });
+    const u = model.trainData.users.index('u0');
+    const history = [...model.trainData.userItems(u)].map((i) => model.trainData.items.id(i));
+    // Three items new to u0.
+    const add = Array.from({ length: 40 }, (_, i) => i)
+      .filter((i) => !history.includes(i))
+      .slice(0, 3);
+    await s.ingest(add.map((item) => ({ user: 'u0', item })));
+    const rules = { k: 5, filter: { cat: 'a' }, boost: [{ filter: { cat: 'a' }, multiply: 2 }] };
+    const got = s.recommend('u0', rules).items;
+    expect(got).toHaveLength(5);
+    for (const x of got) {
+      expect(Number(x.item) % 3).toBe(0);
+      expect(add).not.toContain(x.item);
+    }
+    expect(got).toEqual(s.recommendForItems({ items: [...history, ...add], ratings: [...history.map(() => 1), 1, 1, 1] }, rules).items);
+    s.close();
+  });
+
   it('ingest validates its input and needs an event log', async () => {
     const s = open(freshDir());
     await expect(s.ingest([])).rejects.toThrow(/must not be empty/);

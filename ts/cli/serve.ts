@@ -15,6 +15,7 @@ export const serveUsage = [
   '  --token T            the same with the token on the command line: visible to every local user in ps and',
   '                       /proc, so avoid it (kept for scripts; prefer --token-file or RECSYS_TOKEN)',
   '  --cors ORIGIN,...    allow these browser origins (* for any); CORS is off by default',
+  '  --attributes FILE    item attributes (.json or .csv) for request filters, boosts and diversity caps',
   '  --max-k N            largest k a request may ask for (default 1000)',
   '  --max-batch N        most users in one batch request (default 1000)',
   '  --body-limit BYTES   largest request body (default 1048576)',
@@ -56,6 +57,7 @@ export async function serveCommand(args: string[]): Promise<void> {
       'events-dir',
       'durability',
       'refit-every',
+      'attributes',
     ],
   });
   if (positionals.length) throw argError(`unexpected argument '${positionals[0]}'`);
@@ -74,6 +76,7 @@ export async function serveCommand(args: string[]): Promise<void> {
     watch: opts['no-watch'] !== true,
     token,
     cors: splitIds(opts.cors),
+    attributes: typeof opts.attributes === 'string' ? opts.attributes : undefined,
     maxK: intOption(opts['max-k'], 'max-k', 1000, 1),
     maxBatch: intOption(opts['max-batch'], 'max-batch', 1000, 1),
     bodyLimit: intOption(opts['body-limit'], 'body-limit', 1024 * 1024, 1),

@@ -14,6 +14,9 @@ import { ServiceMetrics } from './metrics.js';
 import { packageVersion } from '../info.js';
 import { EventLog, type EventLogOptions, type EventLogRecovery, type EventLogStats, type LoggedEvent } from './eventlog.js';
 import { LiveEvents, dropRefitSnapshot, readRefitSnapshot, writeRefitSnapshot, type EventMerge } from './live.js';
+import { ItemAttributes, type AttributeFileOptions } from './attributes.js';
+import { hasRules, rankWithRules, type RuleOptions } from './rules.js';
+import { explain as explainPair, type Explanation } from '../models/explain.js';
 
 /** Where messages about reloads go (console and pino-style loggers both fit). */
 export interface ServiceLogger {
@@ -41,6 +44,13 @@ export interface CreateRecommenderOptions {
   logger?: ServiceLogger;
   /** Track event-loop delay for /metrics. Default true. */
   eventLoopMetrics?: boolean;
+  /**
+   * Item attributes for filters, boosts and caps (see ts/serve/attributes.ts): a .json or .csv file, an
+   * ItemAttributes, or an object { itemId: { key: value } } / an array of records with an `item` key.
+   */
+  attributes?: string | ItemAttributes | object;
+  /** How an attribute CSV is read (id column, list separator). */
+  attributeFile?: AttributeFileOptions;
   /**
    * An event log that makes the service learn while it serves: ingest() (POST /v1/events) appends events durably
    * and the users' next recommendations fold them in. On start the log is replayed. Default: none (ingest fails).
@@ -98,7 +108,8 @@ export interface ServedModel {
   params: Record<string, unknown>;
 }
 
-export interface RequestOptions {
+/** filter, boost, pin, diversity, explain: see ts/serve/rules.ts. */
+export interface RequestOptions extends RuleOptions {
   k?: number;
   /** Items never to return (unknown ids are ignored). */
   exclude?: readonly Id[];
@@ -109,6 +120,10 @@ export interface RequestOptions {
 export interface ItemScore {
   item: Id;
   score: number;
+  /** Set on items placed by a pin rule. */
+  pinned?: true;
+  /** With `explain: true`. */
+  explanation?: Explanation;
 }
 
 export interface ReloadResult {
@@ -165,6 +180,12 @@ export interface RecommenderService {
   ): { items: ItemScore[]; fallback?: 'popularity' };
   /** Top-k for many users; an unknown user gets an error entry instead of failing the batch. */
   recommendBatch(users: readonly Id[], options?: RequestOptions): { results: BatchEntry[] };
+  /** Why `item` scores as it does for `user` (see ts/models/explain.ts). E_UNKNOWN_USER/ITEM, E_UNSUPPORTED. */
+  explain(user: Id, item: Id, options?: { top?: number }): Explanation;
+  /** The item attributes rules use (undefined: none loaded). */
+  readonly attributes: ItemAttributes | undefined;
+  /** Replaces the item attributes (a file path, an object or records), or with `merge` adds/replaces records. */
+  setAttributes(input: string | ItemAttributes | object, options?: { merge?: boolean }): { items: number };
   /** Items most like an item. Throws E_UNKNOWN_ITEM or E_UNSUPPORTED. */
   similarItems(item: Id, options?: { k?: number }): { item: Id; items: ItemScore[] };
   /** Reloads the model file now (the watcher and SIGHUP call this). Never throws: a bad file leaves the old model. */
@@ -231,6 +252,9 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     maxItems: int(options.maxItems, 'maxItems', 10_000, 1, 10_000_000),
   };
   const metrics = new ServiceMetrics(options.eventLoopMetrics ?? true);
+  const readAttributes = (input: unknown): ItemAttributes =>
+    typeof input === 'string' ? ItemAttributes.load(input, options.attributeFile) : ItemAttributes.from(input);
+  let attributes: ItemAttributes | undefined = options.attributes === undefined ? undefined : readAttributes(options.attributes);
 
   let path: string | undefined;
   // The checksum of the model file as last loaded: a refit serves another model, but the file is what reloads watch.
@@ -310,9 +334,12 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
   };
   // A user with events not in the model: fold-in over training items plus new ones, cached per user, options and
   // model (no cache with an exclude list). Undefined for users without such events.
-  const liveAnswer = (m: Recommender, user: Id, o: { k: number; filterSeen: boolean; exclude?: readonly Id[] }): ItemScore[] | undefined => {
+  const liveAnswer = (m: Recommender, user: Id, req: RequestOptions | undefined): ItemScore[] | undefined => {
     const h = live?.history(m, user);
     if (!h) return undefined;
+    // Rules (filter, boost, pin, diversity, explain) run on the same fold-in history.
+    if (hasRules(req) && h.items.length > 0) return ruled(m, { history: { items: h.items, values: h.values } }, req);
+    const o = opts(req);
     const key = o.exclude === undefined ? `${o.k}/${o.filterSeen}` : undefined;
     const hit = key === undefined ? undefined : h.answers.get(key);
     if (hit) return hit;
@@ -349,11 +376,22 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
   };
   const opts = (o: RequestOptions | undefined) => {
     const m = current.model;
+    if (o !== undefined && (o === null || typeof o !== 'object')) throw argError('request options must be an object');
     return {
       k: checkK(o?.k),
       filterSeen: o?.filterSeen ?? true,
       exclude: o?.exclude === undefined ? undefined : resolveIds(m.trainData.items, checkList(o.exclude, 'exclude', limits.maxItems)),
     };
+  };
+
+  // Requests with rules run through rankWithRules (exclude as dense indices, include none).
+  const ruled = (m: Recommender, target: Parameters<typeof rankWithRules>[1], o: RequestOptions | undefined): ItemScore[] => {
+    const { k, filterSeen } = opts(o);
+    const exclude =
+      o?.exclude === undefined
+        ? undefined
+        : m.trainData.items.indicesOf(resolveIds(m.trainData.items, checkList(o.exclude, 'exclude', limits.maxItems))).filter((v) => v >= 0);
+    return rankWithRules(m, target, { ...o, k, filterSeen, exclude, include: undefined }, attributes);
   };
 
   // ---- micro-batching of single-user requests (recommendAsync) ----
@@ -550,14 +588,15 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     limits,
     recommend(user, o) {
       const m = current.model;
-      const fresh = live?.has(user) ? liveAnswer(m, user, opts(o)) : undefined;
+      const fresh = live?.has(user) ? liveAnswer(m, user, o) : undefined;
       if (fresh) return { user, items: fresh };
       const id = resolveId(m.trainData.users, user);
       if (id === undefined) throw unknownIdError(m.trainData.users, user, 'user');
+      if (hasRules(o)) return { user, items: ruled(m, { user: m.trainData.users.index(id) }, o) };
       return { user, items: toScores(m.recommend(id, opts(o))) };
     },
     recommendAsync(user, o) {
-      if (o?.exclude !== undefined) {
+      if (o?.exclude !== undefined || hasRules(o)) {
         try {
           return Promise.resolve(this.recommend(user, o));
         } catch (err) {
@@ -593,7 +632,17 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
         }
       });
       const fallback = o?.fallback;
-      const items = toScores(m.recommendForNewUser({ items: ids, ratings: input.ratings ? ratings : undefined }, { ...opts(o), fallback }));
+      if (hasRules(o) && ids.length > 0) {
+        const idx = m.trainData.items.indicesOf(ids);
+        const history = { items: idx, values: input.ratings ? Float32Array.from(ratings) : undefined };
+        return { items: ruled(m, { history }, o) };
+      }
+      // The popularity fallback honours a filter (no history: nothing else applies).
+      const include =
+        ids.length === 0 && o?.filter !== undefined && attributes
+          ? Array.from(attributes.bind(m.trainData.items).eligible(o.filter), (v) => m.trainData.items.id(v))
+          : undefined;
+      const items = toScores(m.recommendForNewUser({ items: ids, ratings: input.ratings ? ratings : undefined }, { ...opts(o), fallback, include }));
       // recommendForNewUser falls back exactly when no given item is known (and throws unless asked to).
       return ids.length === 0 ? { items, fallback: 'popularity' } : { items };
     },
@@ -604,7 +653,7 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
       const known: Id[] = [];
       const where: number[] = [];
       const results: BatchEntry[] = list.map((u, p) => {
-        const fresh = live?.has(u) ? liveAnswer(m, u, o2) : undefined;
+        const fresh = live?.has(u) ? liveAnswer(m, u, o) : undefined;
         if (fresh) return { user: u, items: fresh };
         const id = resolveId(m.trainData.users, u);
         if (id === undefined) return { user: u, error: { code: 'E_UNKNOWN_USER', message: unknownIdError(m.trainData.users, u, 'user').message } };
@@ -612,7 +661,7 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
         where.push(p);
         return { user: u, items: [] };
       });
-      const lists = known.length ? m.recommendBatch(known, o2) : [];
+      const lists = !known.length ? [] : hasRules(o) ? known.map((id) => ruled(m, { user: m.trainData.users.index(id) }, o)) : m.recommendBatch(known, o2);
       lists.forEach((l, j) => {
         (results[where[j]!] as { items: ItemScore[] }).items = toScores(l);
       });
@@ -623,6 +672,23 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
       const id = resolveId(m.trainData.items, item);
       if (id === undefined) throw unknownIdError(m.trainData.items, item, 'item');
       return { item, items: toScores(m.similarItems(id, checkK(o?.k))) };
+    },
+    explain(user, item, o) {
+      const m = current.model;
+      const u = resolveId(m.trainData.users, user);
+      if (u === undefined) throw unknownIdError(m.trainData.users, user, 'user');
+      const i = resolveId(m.trainData.items, item);
+      if (i === undefined) throw unknownIdError(m.trainData.items, item, 'item');
+      if (o?.top !== undefined) int(o.top, 'top', 10, 0, limits.maxItems);
+      return explainPair(m, u, i, o);
+    },
+    get attributes() {
+      return attributes;
+    },
+    setAttributes(input, o) {
+      const next = readAttributes(input);
+      attributes = o?.merge && attributes ? attributes.with(next) : next;
+      return { items: attributes.size };
     },
     reload,
     health() {
