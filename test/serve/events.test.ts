@@ -359,6 +359,35 @@ describe('createRecommender with an event log', async () => {
     t.close();
   });
 
+  it('a new base model file (hot reload) drops the refit and replays the whole log on top of it', async () => {
+    const dir = freshDir();
+    const base = tmp.path('base-reload.rsm');
+    model.save(base);
+    const s = createRecommender({ model: base, watch: false, eventLoopMetrics: false, logger: quiet, events: { dir } });
+    await s.ingest([
+      { user: 'u0', item: 'brand-new' },
+      { user: 'u0', item: 25 },
+    ]);
+    expect(await s.refit()).toMatchObject({ refitted: true });
+    expect(readdirSync(dir)).toContain('refit.json');
+    const other = new ImplicitALS({ ...model.params, seed: 99 }).fit(model.trainData);
+    other.save(base);
+    expect(await s.reload()).toMatchObject({ reloaded: true });
+    expect(s.served.items).toBe(model.trainData.nItems);
+    expect(s.status().events).toMatchObject({ logged: 2, folded: 0, liveUsers: 1 });
+    expect(readdirSync(dir)).not.toContain('refit.json');
+    const u = other.trainData.users.index('u0');
+    const history = [...other.trainData.userItems(u)].map((i) => other.trainData.items.id(i));
+    const expected = other.recommendForNewUser({ items: [...history, 25], ratings: [...history.map(() => 1), 1] }, { k: 10 });
+    expect(s.recommend('u0', { k: 10 }).items).toEqual(expected);
+    s.close();
+    // A restart serves the new base plus the log, not the old refit.
+    const t = createRecommender({ model: base, watch: false, eventLoopMetrics: false, logger: quiet, events: { dir } });
+    expect(t.served.path).toBe(base);
+    expect(t.recommend('u0', { k: 10 }).items).toEqual(expected);
+    t.close();
+  });
+
   it("refit({ mode: 'full' }) fits a new model on the training data plus the events (off the event loop)", async () => {
     const s = open(freshDir());
     const events = [
