@@ -13,6 +13,7 @@ const SMALL: Record<string, Record<string, unknown>> = {
   SVDpp: { epochs: 2 },
   NMF: { epochs: 3 },
   BPR: { epochs: 2 },
+  LightGCN: { epochs: 2 },
   ImplicitALS: { iterations: 2 },
   ExplicitALS: { epochs: 2 },
 };

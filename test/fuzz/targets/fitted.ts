@@ -20,6 +20,7 @@ const SMALL: Record<string, Record<string, unknown>> = {
   SVDpp: { epochs: 2, factors: 4 },
   NMF: { epochs: 3, factors: 4 },
   BPR: { epochs: 2, factors: 4 },
+  LightGCN: { epochs: 2, factors: 4 },
   ImplicitALS: { iterations: 2, factors: 4 },
   ExplicitALS: { epochs: 2, factors: 4 },
   PureSVD: { factors: 4 },
