@@ -49,12 +49,18 @@ export interface SASRecParams extends DeepParams {
   gbceT?: number;
   /** L2 on the weights (Adam's coupled decay). Default 0. */
   l2?: number;
+  /**
+   * Seconds of training after which no further epoch starts (the one running finishes; the later ones are
+   * reported with no loss). Default: none, every epoch runs.
+   */
+  timeLimit?: number;
 }
 
 const spec: ModelSpec = {
   params: {
     ...deepSpec,
     maxLength: { int: [1, 100_000] },
+    timeLimit: { real: [0, 1e9], state: false },
     hidden: { int: [1, 100_000] },
     blocks: { int: [1, 64] },
     dropout: { real: [0, 0.999999] },
@@ -303,10 +309,13 @@ export class SASRec extends DeepRecommender<SASRecParams> {
     const own = loss === 'softmax' ? w.names() : w.names().filter((nm) => nm !== 'item_embedding');
     const order = Int32Array.from({ length: inputs.length }, (_, j) => j);
     const negRng = new Rng(seed, 2_000_000);
+    const timeLimit = this.params.timeLimit;
+    const started = performance.now();
     return {
       weights: w,
       epochs: this.opt('epochs'),
       epoch: (e) => {
+        if (timeLimit !== undefined && (performance.now() - started) / 1000 > timeLimit) return { steps: 0, step: () => NaN };
         const shuffle = new Rng(seed, 1 + e);
         for (let j = order.length - 1; j > 0; j--) {
           const k = shuffle.below(j + 1);
@@ -366,9 +375,9 @@ export class SASRec extends DeepRecommender<SASRecParams> {
                   return tf.div<TF.Scalar>(tf.sum(tf.mul(tf.sub(lse, picked), keepT)), count);
                 }
                 if (loss === 'sampled') {
-                  const picked = tf.sum(tf.mul(h, a[1]!), 1);
-                  const logits = tf.concat([tf.reshape(picked, [nPos, 1]), matMul(tf, h, tf.transpose(a[2]!))], 1);
-                  return tf.div<TF.Scalar>(tf.sum(tf.mul(tf.sub(logSumExpRows(tf, logits), picked), keepT)), count);
+                  const picked = tf.sum<TF.Tensor1D>(tf.mul(h, a[1]!), 1);
+                  const lse = logSumExpWith(tf, picked, matMul(tf, h, tf.transpose(a[2]!)));
+                  return tf.div<TF.Scalar>(tf.sum(tf.mul(tf.sub(lse, picked), keepT)), count);
                 }
                 const logits = tf.sum<TF.Tensor2D>(tf.mul(tf.expandDims(h, 1), a[1]!), 2);
                 // -log sigma(z) = softplus(-z); -log(1 - sigma(z)) = softplus(z).
@@ -499,6 +508,36 @@ export function logSumExpRows(tf: Tf, z: TF.Tensor2D): TF.Tensor1D {
     lseCache.set(tf, f);
   }
   return f(z);
+}
+
+const lseWithCache = new WeakMap<Tf, (p: TF.Tensor, z: TF.Tensor) => TF.Tensor1D>();
+
+/**
+ * Row-wise log(exp(p) + sum exp(z)) of a column p (n) beside logits z (n x k), as logSumExpRows of [p, z] without
+ * forming the concatenation (a concat and its sliced gradient cost more than the rest of the sampled loss on wasm).
+ * @internal
+ */
+export function logSumExpWith(tf: Tf, p: TF.Tensor1D, z: TF.Tensor2D): TF.Tensor1D {
+  let f = lseWithCache.get(tf);
+  if (!f) {
+    f = tf.customGrad(((pp: TF.Tensor1D, x: TF.Tensor2D, save: TF.GradSaveFunc) => {
+      const pc = tf.reshape(pp, [-1, 1]);
+      const mx = tf.maximum(tf.max(x, 1, true), pc);
+      const e = tf.exp(tf.sub(x, mx));
+      const ep = tf.exp(tf.sub(pc, mx));
+      const s = tf.add(tf.sum(e, 1, true), ep);
+      save([tf.div(e, s), tf.div(ep, s)]);
+      return {
+        value: tf.reshape(tf.add(mx, tf.log(s)), [-1]),
+        gradFunc: (dy: TF.Tensor, saved: TF.Tensor[]) => {
+          const g = tf.reshape(dy, [-1, 1]);
+          return [tf.reshape(tf.mul(saved[1]!, g), [-1]), tf.mul(saved[0]!, g)];
+        },
+      };
+    }) as unknown as Parameters<Tf['customGrad']>[0]) as unknown as (p: TF.Tensor, z: TF.Tensor) => TF.Tensor1D;
+    lseWithCache.set(tf, f);
+  }
+  return f(p, z);
 }
 
 /** m uniform negatives per label, each different from its label (n x m). */
