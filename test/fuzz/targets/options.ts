@@ -21,7 +21,7 @@ const FALLBACK: Record<string, string[]> = {
   BaselineOnly: ['method', 'epochs', 'regUser', 'regItem', 'reg', 'lr', 'ratingMin', 'ratingMax'],
   AutoRec: [...DEEP_COMMON, 'hidden', 'l2'],
   MultVAE: [...DEEP_COMMON, 'hidden', 'latent', 'dropout', 'beta', 'annealSteps', 'l2'],
-  SASRec: [...DEEP_COMMON, 'maxLength', 'hidden', 'blocks', 'dropout', 'loss', 'negatives', 'windows', 'gbceT', 'l2'],
+  SASRec: [...DEEP_COMMON, 'maxLength', 'hidden', 'blocks', 'dropout', 'loss', 'negatives', 'windows', 'gbceT', 'l2', 'timeLimit'],
   ItemTransitions: ['historyLength', 'historyDecay', 'window', 'windowDecay', 'popularityWeight'],
   GMF: [...DEEP_COMMON, 'factors', 'negatives', 'l2'],
   MLP: [...DEEP_COMMON, 'factors', 'layers', 'negatives', 'l2'],
