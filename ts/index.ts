@@ -72,8 +72,10 @@ export {
 } from './data/movielens.js';
 export { ImplicitALS, type ImplicitALSParams, type PartialFitOptions } from './models/als.js';
 export { BPR, type BPRParams } from './models/bpr.js';
+export { LightGCN, type LightGCNParams } from './models/lightgcn.js';
 export { ItemKNN, type ItemKNNParams } from './models/itemknn.js';
 export { EASE, type EASEParams } from './models/ease.js';
+export { SANSA, type SANSAParams } from './models/sansa.js';
 export { PureSVD, truncatedSVD, type PureSVDParams, type TruncatedSVD, type TruncatedSVDOptions } from './models/puresvd.js';
 export type { DuckDBReadOptions, DuckDBCsvOptions } from './data/bigdata.js';
 export { exportParquet, type ExportParquetOptions, type ExportParquetResult } from './data/export_parquet.js';
@@ -120,6 +122,7 @@ export { NMF, type NMFParams } from './models/nmf.js';
 export { SlopeOne, type SlopeOneParams } from './models/slope_one.js';
 export { NeuMF, GMF, MLP, type NcfParams, type NeuMFParams } from './models/deep/ncf.js';
 export { MultVAE, type MultVAEParams } from './models/deep/multvae.js';
+export { RecVAE, type RecVAEParams } from './models/deep/recvae.js';
 export { ItemTransitions, type ItemTransitionsParams } from './models/transitions.js';
 export { SASRec, type SASRecParams } from './models/deep/sasrec.js';
 export { AutoRec, type AutoRecParams } from './models/deep/autorec.js';

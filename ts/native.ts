@@ -118,7 +118,18 @@ export interface NativeAddon {
   fitBPR: NativeFit;
   fitItemKNN: NativeFitTransposed;
   fitEASE: NativeFit;
+  fitSANSA: NativeFitTransposed;
   fitPureSVD: NativeFit;
+  fitLightGCN: NativeFit;
+  /** One LightGCN mini-batch's loss and gradient with respect to the layer-0 embeddings (a test seam). */
+  lightgcnBatchLoss(
+    train: CsrMatrix,
+    E0: Float32Array,
+    users: Int32Array,
+    positives: Int32Array,
+    negatives: Int32Array,
+    options: { factors: number; layers: number; reg: number; threads: number },
+  ): { loss: number; grad: Float32Array };
   /** ImplicitALS.partialFit: the fitted model re-solved for changed and new users / items of the new data. */
   alsPartialFit(
     model: NativeModel,

@@ -2,7 +2,11 @@
 // value r gives preference p = [r > 0] with confidence c = 1 + alpha * |r|; every unobserved pair p = 0, c = 1.
 // Each half-sweep solves, per user (then per item), (Y^T Y + reg I + Y^T (C_u - I) Y) x = Y^T C_u p_u with
 // Y^T Y formed once per half-sweep. The default solver takes a few conjugate-gradient steps warm-started from the
-// previous vector (Takacs, Pilaszy, Tikk 2011), touching only the row's own items; `cholesky` solves exactly.
+// previous vector (Takacs, Pilaszy, Tikk 2011), touching only the row's own items; `cholesky` solves exactly;
+// `block` is iALS++ (Rendle et al. 2021): exact solves of the row's system restricted to blocks of `blockSize`
+// coordinates in turn (`blockSweeps` passes), each costing the row's items times blockSize^2 instead of factors^2.
+// Frequency-scaled regularization (Rendle et al. 2021, "Revisiting the performance of iALS"): a row with n items
+// gets reg * (n + regUnobserved * other rows)^regExponent; regExponent 0 is the plain reg of Hu et al.
 #include "models/als.h"
 
 #include <algorithm>
@@ -28,11 +32,24 @@ struct AlsParams {
   int iterations = 0;
   int cg_steps = 0;
   bool cholesky = false;
+  bool block = false;  // the iALS++ block solver
+  int block_size = 0;
+  int block_sweeps = 0;
+  double reg_exponent = 0.0;  // nu: the row's reg is reg * (n + reg_unobserved * other rows)^nu
+  double reg_unobserved = 0.0;
   bool binary = false;
   bool loss = false;
   uint64_t seed = 0;
   int threads = 0;
 };
+
+// What a row with n interactions adds to reg on the diagonal of its system: reg * (n + a0 * others)^nu - reg, so
+// that nu = 0 adds nothing and the system is the one YtY (which holds reg) gives.
+RECSYS_INLINE float reg_extra(const AlsParams& p, int64_t n, int64_t others) {
+  if (p.reg_exponent == 0.0) return 0.f;
+  double w = static_cast<double>(n) + p.reg_unobserved * static_cast<double>(others);
+  return static_cast<float>(static_cast<double>(p.reg) * std::pow(w, p.reg_exponent) - p.reg);
+}
 
 // Confidence c and c * p of one stored value; binary data counts every stored entry as r = 1.
 RECSYS_INLINE void confidence(const CsrView& R, int64_t q, float alpha, float& c, float& cp) {
@@ -64,8 +81,9 @@ RECSYS_INLINE void prefetch_row(const float* row, int k) {
 
 template <int K>
 RECSYS_INLINE void cg_steps(const CsrView& R, int32_t b, int32_t e, const float* Y, const float* YtY, int k,
-                            float alpha, int steps, float* x, float* r, float* p, float* Ap) {
+                            float alpha, float dreg, int steps, float* x, float* r, float* p, float* Ap) {
   symv<K>(YtY, x, r, k);
+  if (dreg != 0.f) blas::axpy<K>(k, dreg, x, r);
   for (int j = 0; j < k; ++j) r[j] = -r[j];
   for (int32_t q = b; q < e; ++q) {
     if (q + kAhead < e) prefetch_row(Y + static_cast<int64_t>(R.indices[q + kAhead]) * k, k);
@@ -78,6 +96,7 @@ RECSYS_INLINE void cg_steps(const CsrView& R, int32_t b, int32_t e, const float*
   float rs = blas::dot<K>(r, r, k);
   for (int it = 0; it < steps && rs >= 1e-20f; ++it) {
     symv<K>(YtY, p, Ap, k);
+    if (dreg != 0.f) blas::axpy<K>(k, dreg, p, Ap);
     for (int32_t q = b; q < e; ++q) {
       if (q + kAhead < e) prefetch_row(Y + static_cast<int64_t>(R.indices[q + kAhead]) * k, k);
       float c, cp;
@@ -103,27 +122,27 @@ RECSYS_INLINE void cg_steps(const CsrView& R, int32_t b, int32_t e, const float*
 // local arrays and cg_steps, inlined here, make one function per K and ISA, with the vectors in registers.
 template <int K>
 RECSYS_KERNEL void cg_row(const CsrView& R, int32_t b, int32_t e, const float* Y, const float* YtY, int k, float alpha,
-                          int steps, float* x, Scratch& s) noexcept {
+                          float dreg, int steps, float* x, Scratch& s) noexcept {
   if constexpr (K > 0) {
     // Local arrays: the compiler knows they alias nothing and keeps them in registers.
     alignas(64) float r[K], p[K], Ap[K], xl[K];
     std::copy(x, x + K, xl);
-    cg_steps<K>(R, b, e, Y, YtY, K, alpha, steps, xl, r, p, Ap);
+    cg_steps<K>(R, b, e, Y, YtY, K, alpha, dreg, steps, xl, r, p, Ap);
     std::copy(xl, xl + K, x);
   } else {
-    cg_steps<0>(R, b, e, Y, YtY, k, alpha, steps, x, s.r.data(), s.p.data(), s.Ap.data());
+    cg_steps<0>(R, b, e, Y, YtY, k, alpha, dreg, steps, x, s.r.data(), s.p.data(), s.Ap.data());
   }
 }
 
-// A few CG steps on one row, warm-started from x. YtY includes reg * I.
-void solve_cg(const CsrView& R, int32_t row, const float* Y, const float* YtY, int k, float alpha, int steps, float* x,
-              Scratch& s) {
+// A few CG steps on one row, warm-started from x. YtY includes reg * I; dreg is the row's reg_extra.
+void solve_cg(const CsrView& R, int32_t row, const float* Y, const float* YtY, int k, float alpha, float dreg,
+              int steps, float* x, Scratch& s) {
   const int32_t b = R.row_begin(row), e = R.row_end(row);
   if (b == e) {
     std::fill(x, x + k, 0.f);
     return;
   }
-  blas::with_factors(k, [&](auto kc) { cg_row<decltype(kc)::value>(R, b, e, Y, YtY, k, alpha, steps, x, s); });
+  blas::with_factors(k, [&](auto kc) { cg_row<decltype(kc)::value>(R, b, e, Y, YtY, k, alpha, dreg, steps, x, s); });
 }
 
 // Interactions [q0, q1) into the lower triangle of A and into x: the kernel of solve_exact.
@@ -143,9 +162,11 @@ RECSYS_KERNEL void accumulate_exact(const int32_t* items, const float* values, i
 // The exact solution by Cholesky: A = YtY + sum (c - 1) y y^T, b = sum c p y. Interactions come as (items, values)
 // so fold-in can share it; values may be null (all ones). False when A is not positive definite in float.
 bool solve_exact(const int32_t* items, const float* values, int n, const float* Y, const float* YtY, int k, float alpha,
-                 float* x, Scratch& s) {
+                 float* x, Scratch& s, float dreg = 0.f) {
   float* A = s.A.data();
   std::copy(YtY, YtY + static_cast<size_t>(k) * k, A);
+  if (dreg != 0.f)
+    for (int j = 0; j < k; ++j) A[static_cast<int64_t>(j) * k + j] += dreg;
   std::fill(x, x + k, 0.f);
   // ~4 k^2 / 2 multiply-adds between cancellation checks (which throw, so they stay out of the kernel).
   const int chunk = s.between ? 4 : n;
@@ -158,6 +179,110 @@ bool solve_exact(const int32_t* items, const float* values, int n, const float* 
     for (int j = i + 1; j < k; ++j) A[static_cast<int64_t>(i) * k + j] = A[static_cast<int64_t>(j) * k + i];
   if (blas::potrf_lower_blocked(k, A, k, s.between) != 0) return false;
   blas::potrs_lower(k, 1, A, k, x, k);
+  return true;
+}
+
+// The iALS++ subspace solver for one row (Rendle, Krichene, Zhang, Koren 2021). The row's objective
+//   x^T (YtY + dreg I) x + sum_q (c_q - 1) (y_q.x)^2 - 2 sum_q c_q p_q (y_q.x)
+// is minimised exactly over one block B of `bs` coordinates at a time, the others fixed:
+//   (YtY_BB + dreg I + sum_q w_q y_qB y_qB^T) d = -grad_B,  grad_B = YtY_B: x + dreg x_B + sum_q (w_q s_q - c_q p_q) y_qB
+// with w = c - 1 and s_q = y_q.x kept up to date (s += Y_B d), so a block costs the row's n items times bs^2 / 2
+// (one syrk) plus bs^3 / 3 (Cholesky) and k bs for YtY's slice, instead of n k^2 / 2 + k^3 / 3 for the full system.
+// The row's items are gathered once into a contiguous n x k buffer (rows of Y are scattered) when that is small;
+// rows with many items (popular items on the item side) gather one chunk of the block's columns at a time.
+struct BlockScratch {
+  std::vector<float> Yg, Zg, s, t, w, cp, A, d, Yc, Zc;
+};
+constexpr int64_t kGatherFloats = int64_t{1} << 18;  // 1 MB: a row gathered whole stays in L2
+constexpr int kChunk = 1024;                         // items per gathered chunk for larger rows
+
+bool solve_block(const CsrView& R, int32_t row, const float* Y, const float* YtY, int k, float alpha, float dreg,
+                 int bs, int sweeps, float* x, BlockScratch& S) {
+  const int32_t b = R.row_begin(row), e = R.row_end(row);
+  const int n = e - b;
+  if (n == 0) {
+    std::fill(x, x + k, 0.f);
+    return true;
+  }
+  const int32_t* idx = R.indices + b;
+  S.w.resize(n);
+  S.cp.resize(n);
+  S.s.resize(n);
+  S.t.resize(n);
+  bool uniform = true, any_w = false;
+  for (int q = 0; q < n; ++q) {
+    float c, cp;
+    confidence(R, b + q, alpha, c, cp);
+    S.w[q] = c - 1.f;
+    S.cp[q] = cp;
+    uniform = uniform && S.w[q] == S.w[0];
+    any_w = any_w || S.w[q] != 0.f;
+  }
+  // Weighted rows z_q = sqrt(w_q) y_q for the syrk when the weights differ (w >= 0: c = 1 + alpha |r|).
+  const bool weighted = any_w && !uniform;
+  const bool whole = static_cast<int64_t>(n) * k <= kGatherFloats;
+  if (whole) {
+    S.Yg.resize(static_cast<size_t>(n) * k);
+    for (int q = 0; q < n; ++q)
+      std::copy_n(Y + static_cast<int64_t>(idx[q]) * k, k, S.Yg.data() + static_cast<int64_t>(q) * k);
+    if (weighted) {
+      S.Zg.resize(static_cast<size_t>(n) * k);
+      for (int q = 0; q < n; ++q) {
+        const float sw = std::sqrt(S.w[q]);
+        for (int j = 0; j < k; ++j) S.Zg[static_cast<int64_t>(q) * k + j] = sw * S.Yg[static_cast<int64_t>(q) * k + j];
+      }
+    }
+    blas::gemv(blas::Trans::No, n, k, 1.f, S.Yg.data(), k, x, 0.f, S.s.data());
+  } else {
+    for (int q = 0; q < n; ++q) S.s[q] = blas::dot(Y + static_cast<int64_t>(idx[q]) * k, x, k);
+    S.Yc.resize(static_cast<size_t>(kChunk) * bs);
+    if (weighted) S.Zc.resize(static_cast<size_t>(kChunk) * bs);
+  }
+  S.A.resize(static_cast<size_t>(bs) * bs);
+  S.d.resize(bs);
+  float* A = S.A.data();
+  float* d = S.d.data();
+  for (int sweep = 0; sweep < sweeps; ++sweep) {
+    for (int j0 = 0; j0 < k; j0 += bs) {
+      const int m = std::min(bs, k - j0);
+      // A = YtY_BB + dreg I (+ the items' weighted outer products below); d = -grad_B
+      for (int i = 0; i < m; ++i)
+        std::copy_n(YtY + static_cast<int64_t>(j0 + i) * k + j0, m, A + static_cast<int64_t>(i) * m);
+      if (dreg != 0.f)
+        for (int i = 0; i < m; ++i) A[static_cast<int64_t>(i) * m + i] += dreg;
+      blas::gemv(blas::Trans::No, m, k, -1.f, YtY + static_cast<int64_t>(j0) * k, k, x, 0.f, d);
+      if (dreg != 0.f)
+        for (int i = 0; i < m; ++i) d[i] -= dreg * x[j0 + i];
+      for (int q = 0; q < n; ++q) S.t[q] = S.cp[q] - S.w[q] * S.s[q];
+      if (whole) {
+        if (any_w)
+          blas::syrk_t(m, n, weighted ? 1.f : S.w[0], (weighted ? S.Zg.data() : S.Yg.data()) + j0, k, 1.f, A, m);
+        blas::gemv(blas::Trans::Yes, n, m, 1.f, S.Yg.data() + j0, k, S.t.data(), 1.f, d);
+      } else {
+        for (int q0 = 0; q0 < n; q0 += kChunk) {
+          const int cn = std::min(kChunk, n - q0);
+          for (int q = 0; q < cn; ++q) {
+            const float* y = Y + static_cast<int64_t>(idx[q0 + q]) * k + j0;
+            std::copy_n(y, m, S.Yc.data() + static_cast<int64_t>(q) * m);
+            if (weighted) {
+              const float sw = std::sqrt(S.w[q0 + q]);
+              for (int j = 0; j < m; ++j) S.Zc[static_cast<int64_t>(q) * m + j] = sw * y[j];
+            }
+          }
+          if (any_w) blas::syrk_t(m, cn, weighted ? 1.f : S.w[0], weighted ? S.Zc.data() : S.Yc.data(), m, 1.f, A, m);
+          blas::gemv(blas::Trans::Yes, cn, m, 1.f, S.Yc.data(), m, S.t.data() + q0, 1.f, d);
+        }
+      }
+      if (blas::potrf_lower(m, A, m) != 0) return false;
+      blas::potrs_lower(m, 1, A, m, d, m);
+      for (int i = 0; i < m; ++i) x[j0 + i] += d[i];
+      if (whole) {
+        blas::gemv(blas::Trans::No, n, m, 1.f, S.Yg.data() + j0, k, d, 1.f, S.s.data());
+      } else {
+        for (int q = 0; q < n; ++q) S.s[q] += blas::dot(Y + static_cast<int64_t>(idx[q]) * k + j0, d, m);
+      }
+    }
+  }
   return true;
 }
 
@@ -178,6 +303,8 @@ void solve_side(const CsrView& R, std::vector<float>& X, const std::vector<float
   std::vector<float> G = gram(Y, y_rows, k, p.reg, [&ctx] { ctx.check_cancelled(); });
   int nt = resolve_threads(p.threads);
   std::vector<std::unique_ptr<Scratch>> scratch(nt);
+  std::vector<BlockScratch> bscratch(p.block ? nt : 0);
+  const int bs = std::min(p.block_size, k);
   int64_t n = only ? static_cast<int64_t>(only->size()) : R.rows;
   parallel_for(
       n, nt,
@@ -189,13 +316,17 @@ void solve_side(const CsrView& R, std::vector<float>& X, const std::vector<float
     }
     int32_t row = only ? (*only)[t] : static_cast<int32_t>(t);
     float* x = X.data() + static_cast<int64_t>(row) * k;
+    const float dreg = reg_extra(p, R.row_len(row), y_rows);
     if (p.cholesky) {
       int32_t b = R.row_begin(row);
       if (!solve_exact(R.indices + b, R.data ? R.data + b : nullptr, R.row_len(row), Y.data(), G.data(), k, p.alpha, x,
-                       *scratch[tid]))
+                       *scratch[tid], dreg))
+        fail("E_NATIVE", "ImplicitALS: a least-squares system is not positive definite (is reg > 0?)");
+    } else if (p.block) {
+      if (!solve_block(R, row, Y.data(), G.data(), k, p.alpha, dreg, bs, p.block_sweeps, x, bscratch[tid]))
         fail("E_NATIVE", "ImplicitALS: a least-squares system is not positive definite (is reg > 0?)");
     } else {
-      solve_cg(R, row, Y.data(), G.data(), k, p.alpha, p.cg_steps, x, *scratch[tid]);
+      solve_cg(R, row, Y.data(), G.data(), k, p.alpha, dreg, p.cg_steps, x, *scratch[tid]);
     }
       },
       32);
@@ -216,7 +347,7 @@ double training_loss(const CsrView& R, const std::vector<float>& X, const std::v
       const float* x = X.data() + u * k;
       symv(G.data(), x, tmp.data(), k);
       l += blas::dot(tmp.data(), x, k);
-      l += p.reg * blas::dot(x, x, k);
+      l += (p.reg + reg_extra(p, R.row_len(static_cast<int32_t>(u)), items)) * blas::dot(x, x, k);
       for (int32_t q = R.row_begin(static_cast<int32_t>(u)); q < R.row_end(static_cast<int32_t>(u)); ++q) {
         float c, cp;
         confidence(R, q, p.alpha, c, cp);
@@ -234,9 +365,11 @@ double training_loss(const CsrView& R, const std::vector<float>& X, const std::v
     l += part[t];
     w += weight[t];
   }
+  std::vector<int64_t> item_count(p.reg_exponent != 0.0 ? items : 0, 0);
+  for (int64_t q = 0; q < (item_count.empty() ? 0 : R.nnz()); ++q) ++item_count[R.indices[q]];
   for (int32_t i = 0; i < items; ++i) {
     const float* y = Y.data() + static_cast<int64_t>(i) * k;
-    l += p.reg * blas::dot(y, y, k);
+    l += (p.reg + (item_count.empty() ? 0.f : reg_extra(p, item_count[i], R.rows))) * blas::dot(y, y, k);
   }
   return w > 0 ? l / w : 0.0;
 }
@@ -251,8 +384,16 @@ class AlsModel : public FactorModel {
   // options (restore_als), and YtY is recomputed from V.
   void score_new_user(const int32_t* its, const float* values, int n, float* out) const override {
     std::vector<float> x(factors);
-    als::solve_implicit(its, params.binary ? nullptr : values, n, V.data(), YtY.data(), factors, params.alpha,
-                        x.data());
+    const float dreg = reg_extra(params, n, items);
+    if (dreg != 0.f) {  // this user's frequency-scaled reg in place of the plain one YtY holds
+      std::vector<float> G(YtY);
+      for (int j = 0; j < factors; ++j) G[static_cast<size_t>(j) * factors + j] += dreg;
+      als::solve_implicit(its, params.binary ? nullptr : values, n, V.data(), G.data(), factors, params.alpha,
+                          x.data());
+    } else {
+      als::solve_implicit(its, params.binary ? nullptr : values, n, V.data(), YtY.data(), factors, params.alpha,
+                          x.data());
+    }
     score_vector(x.data(), 0.f, out);
   }
 };
@@ -274,8 +415,14 @@ AlsParams read_params(const Napi::Object& o) {
   p.iterations = static_cast<int>(int_req(o, "iterations", 0, 100000));
   p.cg_steps = static_cast<int>(int_req(o, "cgSteps", 1, 1000));
   std::string solver = string_req(o, "solver");
-  if (solver != "cg" && solver != "cholesky") fail_arg("solver must be 'cg' or 'cholesky', got '" + solver + "'");
+  if (solver != "cg" && solver != "cholesky" && solver != "block")
+    fail_arg("solver must be 'cg', 'cholesky' or 'block', got '" + solver + "'");
   p.cholesky = solver == "cholesky";
+  p.block = solver == "block";
+  p.block_size = static_cast<int>(int_req(o, "blockSize", 1, 4096));
+  p.block_sweeps = static_cast<int>(int_req(o, "blockSweeps", 1, 1000));
+  p.reg_exponent = real_req(o, "regExponent", 0, 4);
+  p.reg_unobserved = real_req(o, "regUnobserved", 0, 1e12);
   p.binary = bool_req(o, "binary");
   p.loss = bool_req(o, "computeLoss");
   p.seed = static_cast<uint64_t>(int_req(o, "seed", 0, int64_t{1} << 53));
@@ -418,6 +565,13 @@ std::shared_ptr<Model> restore_als(StateReader& s) {
   m->params.alpha = static_cast<float>(s.real_param("alpha"));
   m->params.binary = s.bool_param("binary");
   m->params.cholesky = s.string_param("solver") == "cholesky";
+  m->params.block = s.string_param("solver") == "block";
+  m->params.block_size = static_cast<int>(s.int_param("blockSize", 1, 4096));
+  m->params.block_sweeps = static_cast<int>(s.int_param("blockSweeps", 1, 1000));
+  m->params.reg_exponent = s.real_param("regExponent");
+  m->params.reg_unobserved = s.real_param("regUnobserved");
+  if (!(m->params.reg_exponent >= 0 && m->params.reg_exponent <= 4) || !(m->params.reg_unobserved >= 0))
+    fail_arg("regExponent must be in [0, 4] and regUnobserved >= 0");
   m->params.cg_steps = static_cast<int>(s.int_param("cgSteps", 1, 1000));
   m->params.iterations = static_cast<int>(s.int_param("iterations", 0, 100000));
   m->params.seed = static_cast<uint64_t>(s.int_param("seed", 0, int64_t{1} << 53));

@@ -18,6 +18,8 @@ const families: Array<[string, (o: { maxMemoryBytes?: number }) => { fit(d: r.Da
   ['SlopeOne', (o) => new r.SlopeOne(o)],
   ['PureSVD', (o) => new r.PureSVD({ ...o, factors: 8 })],
   ['EASE', (o) => new r.EASE(o)],
+  ['LightGCN', (o) => new r.LightGCN({ ...o, factors: 8, epochs: 1 })],
+  ['SANSA', (o) => new r.SANSA(o)],
   ['BaselineOnly', (o) => new r.BaselineOnly(o)],
   ['Popularity', (o) => new r.Popularity(o)],
 ];

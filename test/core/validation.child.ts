@@ -48,7 +48,9 @@ const families: Array<[string, () => Fit, boolean]> = [
   ['Popularity', () => new r.Popularity(), false],
   ['BPR', () => new r.BPR({ threads: 1, factors: 4, epochs: 2 }), false],
   ['EASE', () => new r.EASE({ threads: 1 }), false],
+  ['SANSA', () => new r.SANSA({ threads: 1 }), true],
   ['PureSVD', () => new r.PureSVD({ threads: 1, factors: 4 }), false],
+  ['LightGCN', () => new r.LightGCN({ threads: 1, factors: 4, epochs: 2 }), false],
   ['BiasedMF', () => new r.BiasedMF({ threads: 1, factors: 4, epochs: 2 }), false],
   ['SVDpp', () => new r.SVDpp({ threads: 1, factors: 4, epochs: 2 }), false],
 ];

@@ -66,7 +66,7 @@ function expectRefused(path: string, message: RegExp): void {
 }
 
 describe('crafted model files', () => {
-  it.each(['KNNBaseline', 'SlopeOne', 'KNNBasic', 'EASE', 'ItemKNN', 'BiasedMF'])(
+  it.each(['KNNBaseline', 'SlopeOne', 'KNNBasic', 'EASE', 'ItemKNN', 'BiasedMF', 'SANSA'])(
     '%s: a huge item count in the metadata is refused before any allocation',
     (name) => {
       const src = saved(name);
@@ -126,7 +126,9 @@ describe('crafted model files', () => {
     // Found by the fuzz suite: neighbor_scores[56] = 3e38 (seed 2720205316, case 14208) and B[64] = 3e38 (seed
     // 1797331691, case 13083) loaded, then recommend answered a score of Infinity.
     ['ItemKNN', 'neighbor_scores'],
+    ['SANSA', 'encoder_values'],
     ['EASE', 'B'],
+    ['LightGCN', 'item_layers'],
   ])('%s: finite weights in %s so large that scores would overflow are refused', (name, tensor) => {
     const src = saved(name);
     const p = tmp.path(`${name}-huge-weight.rsm`);

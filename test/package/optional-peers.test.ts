@@ -77,13 +77,13 @@ describe('without TensorFlow.js and DuckDB installed', () => {
       const resolvable = ${JSON.stringify(OPTIONAL)}.filter((p) => { try { createRequire(import.meta.url).resolve(p); return true; } catch { return false; } });
       const data = r.plantedDataset({ users: 60, items: 40, perUser: 8 });
       const out = { resolvable, recs: {}, deep: {}, listed: r.models.map((m) => m.name) };
-      for (const M of [r.ImplicitALS, r.BPR, r.EASE, r.ItemKNN, r.PureSVD, r.BiasedMF, r.Popularity]) {
+      for (const M of [r.ImplicitALS, r.BPR, r.LightGCN, r.EASE, r.ItemKNN, r.PureSVD, r.BiasedMF, r.Popularity]) {
         const m = new M({ threads: 1 }).fit(data);
         m.save('m.recsys');
         out.recs[m.name] = r.loadModel('m.recsys').recommend(data.users.id(0), { k: 3 }).length;
       }
       const code = (f) => { try { f(); return 'ok'; } catch (e) { return e.code + ': ' + e.message; } };
-      for (const M of [r.NeuMF, r.GMF, r.MLP, r.MultVAE, r.AutoRec]) out.deep[M.name] = code(() => new M());
+      for (const M of [r.NeuMF, r.GMF, r.MLP, r.MultVAE, r.AutoRec, r.RecVAE]) out.deep[M.name] = code(() => new M());
       out.deep.loadModel = code(() => r.loadModel('gmf.recsys'));
       out.deep.registry = code(() => r.modelEntry('NeuMF').create());
       out.deep.initDeepBackend = await r.initDeepBackend().then(() => 'ok', (e) => e.code + ': ' + e.message);
@@ -102,10 +102,10 @@ describe('without TensorFlow.js and DuckDB installed', () => {
     };
     expect(out.resolvable).toEqual([]);
     expect(out.loaded).toEqual([]);
-    expect(out.recs).toEqual({ ImplicitALS: 3, BPR: 3, EASE: 3, ItemKNN: 3, PureSVD: 3, BiasedMF: 3, Popularity: 3 });
+    expect(out.recs).toEqual({ ImplicitALS: 3, BPR: 3, LightGCN: 3, EASE: 3, ItemKNN: 3, PureSVD: 3, BiasedMF: 3, Popularity: 3 });
     // The registry still lists the deep models (their tasks come from the class, not from TensorFlow.js).
-    expect(out.listed).toEqual(expect.arrayContaining(['NeuMF', 'GMF', 'MLP', 'MultVAE', 'AutoRec']));
-    for (const name of ['NeuMF', 'GMF', 'MLP', 'MultVAE', 'AutoRec']) {
+    expect(out.listed).toEqual(expect.arrayContaining(['NeuMF', 'GMF', 'MLP', 'MultVAE', 'AutoRec', 'RecVAE']));
+    for (const name of ['NeuMF', 'GMF', 'MLP', 'MultVAE', 'AutoRec', 'RecVAE']) {
       expect(out.deep[name]).toBe(
         `E_DEPENDENCY: ${name} needs TensorFlow.js, an optional dependency of recsys that is not installed here; install it with: ${INSTALL}`,
       );
@@ -125,7 +125,9 @@ describe('without TensorFlow.js and DuckDB installed', () => {
     const info = cli('info');
     expect(info.status, info.stderr).toBe(0);
     expect(info.stdout).toMatch(/^BLAS: /m);
-    expect(info.stdout).toContain(`deep:     not available: TensorFlow.js (optional) is not installed; for NeuMF, GMF, MLP, MultVAE and AutoRec: ${INSTALL}`);
+    expect(info.stdout).toContain(
+      `deep:     not available: TensorFlow.js (optional) is not installed; for NeuMF, GMF, MLP, MultVAE, AutoRec and RecVAE: ${INSTALL}`,
+    );
     const json = cli('info', '--json');
     expect(json.status, json.stderr).toBe(0);
     expect((JSON.parse(json.stdout) as { deep: unknown }).deep).toEqual({ available: false, install: INSTALL });

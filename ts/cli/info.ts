@@ -32,7 +32,9 @@ export async function infoCommand(args: string[]): Promise<void> {
     ].join('\n'),
   );
   if (missing) {
-    console.log(`deep:     not available: TensorFlow.js (optional) is not installed; for NeuMF, GMF, MLP, MultVAE and AutoRec: ${deepInstallCommand()}`);
+    console.log(
+      `deep:     not available: TensorFlow.js (optional) is not installed; for NeuMF, GMF, MLP, MultVAE, AutoRec and RecVAE: ${deepInstallCommand()}`,
+    );
   }
   if (deep) {
     const tried = deep.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');

@@ -17,10 +17,29 @@ export interface ImplicitALSParams extends CommonParams {
   alpha?: number;
   /** Sweeps (users, then items). Default 15. */
   iterations?: number;
-  /** 'cg': a few conjugate-gradient steps warm-started from the last vector (fast); 'cholesky': exact. Default 'cg'. */
-  solver?: 'cg' | 'cholesky';
+  /**
+   * 'cg': a few conjugate-gradient steps warm-started from the last vector (fast); 'cholesky': exact; 'block': the
+   * iALS++ subspace solver (Rendle et al. 2021), exact solves over `blockSize` coordinates at a time, warm-started
+   * (for many factors: 256 and up). Default 'cg'.
+   */
+  solver?: 'cg' | 'cholesky' | 'block';
   /** CG steps per vector and sweep. Default 3. */
   cgSteps?: number;
+  /** Coordinates per block of the 'block' solver (capped at factors). Default 64. */
+  blockSize?: number;
+  /** Passes over the blocks per vector and sweep ('block' solver). Default 1. */
+  blockSweeps?: number;
+  /**
+   * Frequency-scaled regularization (Rendle et al. 2021, "Revisiting the performance of iALS"): a user with n items
+   * gets reg * (n + regUnobserved * items)^regExponent, an item likewise with its users. 0 (default) keeps the
+   * plain reg on every row. The paper's nu.
+   */
+  regExponent?: number;
+  /**
+   * The paper's alpha_0 in the frequency scaling above (the weight of an unobserved pair relative to an observed
+   * one); read only when regExponent > 0. Default 1 (our loss weighs every unobserved pair 1).
+   */
+  regUnobserved?: number;
   /** Treat every interaction as r = 1 (ignore ratings / counts). Default false. */
   binary?: boolean;
   /** Report the weighted training loss after each iteration through onProgress (costs about one CG step). Default false. */
@@ -33,8 +52,12 @@ const spec: ModelSpec = {
     reg: { real: [0, 1e12], default: 0.01 },
     alpha: { real: [0, 1e12], default: 1 },
     iterations: { int: [0, 100000], default: 15 },
-    solver: { oneOf: ['cg', 'cholesky'], default: 'cg' },
+    solver: { oneOf: ['cg', 'cholesky', 'block'], default: 'cg' },
     cgSteps: { int: [1, 1000], default: 3 },
+    blockSize: { int: [1, 4096], default: 64 },
+    blockSweeps: { int: [1, 1000], default: 1 },
+    regExponent: { real: [0, 4], default: 0 },
+    regUnobserved: { real: [0, 1e12], default: 1 },
     binary: { bool: true, default: false },
     computeLoss: { bool: true, default: false, state: false },
   },

@@ -11,11 +11,14 @@ import { ImplicitALS } from './als.js';
 import { BPR } from './bpr.js';
 import { ItemKNN } from './itemknn.js';
 import { EASE } from './ease.js';
+import { SANSA } from './sansa.js';
 import { ItemTransitions } from './transitions.js';
 import { SASRec } from './deep/sasrec.js';
 import { PureSVD } from './puresvd.js';
+import { LightGCN } from './lightgcn.js';
 import { AutoRec } from './deep/autorec.js';
 import { MultVAE } from './deep/multvae.js';
+import { RecVAE } from './deep/recvae.js';
 import { GMF, MLP, NeuMF } from './deep/ncf.js';
 import { withoutDependencyCheck } from './deep/base.js';
 
@@ -51,7 +54,9 @@ const entries: Omit<ModelEntry, 'tasks'>[] = [
   { name: 'BPR', needsRatings: false, create: (p) => new BPR(p) },
   { name: 'ItemKNN', needsRatings: false, create: (p) => new ItemKNN(p), demo: { binary: true, similarity: 'tfidf' } },
   { name: 'EASE', needsRatings: false, create: (p) => new EASE(p), demo: { binary: true } },
+  { name: 'SANSA', needsRatings: false, create: (p) => new SANSA(p), demo: { binary: true, density: 0.5 } },
   { name: 'PureSVD', needsRatings: false, create: (p) => new PureSVD(p), demo: { binary: true, factors: 16 } },
+  { name: 'LightGCN', needsRatings: false, create: (p) => new LightGCN(p), demo: { epochs: 5 } },
   // Deep models (TensorFlow.js, loaded on first use). The demo runs short fits of NeuMF and MultVAE (bench/deep.ts
   // has the full ones).
   { name: 'NeuMF', needsRatings: false, create: (p) => new NeuMF(p), demo: { epochs: 3 } },
@@ -59,6 +64,8 @@ const entries: Omit<ModelEntry, 'tasks'>[] = [
   { name: 'MLP', needsRatings: false, create: (p) => new MLP(p), demo: false },
   { name: 'MultVAE', needsRatings: false, create: (p) => new MultVAE(p), demo: { epochs: 10 } },
   { name: 'AutoRec', needsRatings: true, create: (p) => new AutoRec(p), demo: false },
+  // RecVAE runs four passes per epoch: its demo would take minutes (bench/deep.ts --only recvae has the fit).
+  { name: 'RecVAE', needsRatings: false, create: (p) => new RecVAE(p), demo: false },
   // Next-item (sequential) models: their histories are time-ordered (bench/sequential.ts).
   { name: 'ItemTransitions', needsRatings: false, create: (p) => new ItemTransitions(p) },
   { name: 'SASRec', needsRatings: false, create: (p) => new SASRec(p), demo: false },

@@ -7,12 +7,13 @@ import { synthetic } from '../../helpers/synthetic.js';
 import { checkRecs, type Target } from '../target.js';
 
 // The native families; the deep models read the dataset in TS (the options target covers them).
-const NATIVE = models.filter((m) => !['NeuMF', 'GMF', 'MLP', 'MultVAE', 'AutoRec', 'SASRec'].includes(m.name));
+const NATIVE = models.filter((m) => !['NeuMF', 'GMF', 'MLP', 'MultVAE', 'AutoRec', 'RecVAE', 'SASRec'].includes(m.name));
 const SMALL: Record<string, Record<string, unknown>> = {
   BiasedMF: { epochs: 3 },
   SVDpp: { epochs: 2 },
   NMF: { epochs: 3 },
   BPR: { epochs: 2 },
+  LightGCN: { epochs: 2 },
   ImplicitALS: { iterations: 2 },
   ExplicitALS: { epochs: 2 },
 };

@@ -10,6 +10,7 @@ import { synthetic } from '../../helpers/synthetic.js';
 const deepParams = (name: string): Record<string, unknown> => {
   if (name === 'AutoRec') return { epochs: 2, hidden: 8 };
   if (name === 'MultVAE') return { epochs: 2, hidden: [8], latent: 4 };
+  if (name === 'RecVAE') return { epochs: 2, hidden: 8, latent: 4 };
   if (name === 'SASRec') return { epochs: 2, hidden: 8, maxLength: 8 };
   if (name === 'GMF') return { epochs: 2, factors: 4 };
   if (name === 'MLP' || name === 'NeuMF') return { epochs: 2, factors: 4, layers: [8, 4] };
@@ -20,6 +21,7 @@ const SMALL: Record<string, Record<string, unknown>> = {
   SVDpp: { epochs: 2, factors: 4 },
   NMF: { epochs: 3, factors: 4 },
   BPR: { epochs: 2, factors: 4 },
+  LightGCN: { epochs: 2, factors: 4 },
   ImplicitALS: { iterations: 2, factors: 4 },
   ExplicitALS: { epochs: 2, factors: 4 },
   PureSVD: { factors: 4 },

@@ -44,3 +44,53 @@ export function multVaeLoss(
   const kl = tf.mean(tf.mul(0.5, tf.sum(tf.sub(tf.add(tf.exp(logvar), tf.square(mu)), tf.add(1, logvar)), 1)));
   return { loss: tf.add<TF.Scalar>(nll, tf.mul(beta, kl)), nll: nll as TF.Scalar, kl: kl as TF.Scalar };
 }
+
+/** log N(z; mu, exp(logvar)) per coordinate: -0.5 (logvar + log 2 pi + (z - mu)^2 / exp(logvar)). */
+function logNormal(tf: Tf, z: TF.Tensor, mu: TF.Tensor | number, logvar: TF.Tensor | number): TF.Tensor {
+  const lv = typeof logvar === 'number' ? tf.scalar(logvar) : logvar;
+  return tf.mul(-0.5, tf.add(tf.add(lv, Math.log(2 * Math.PI)), tf.div(tf.square(tf.sub(z, mu)), tf.exp(lv))));
+}
+
+/**
+ * RecVAE's composite prior (Shenbin et al. 2020, eq. 7), log-density per latent coordinate: the log of
+ * w0 N(z; 0, 1) + w1 N(z; postMu, exp(postLogvar)) + w2 N(z; 0, exp(wideLogvar)), a logsumexp of the three
+ * weighted log-densities. postMu / postLogvar are the previous encoder's posterior of the same users (constants).
+ * Weights and wide log-variance are those of the authors' code: [3/20, 3/4, 1/10] and 10.
+ * @internal
+ */
+export function compositePriorLogDensity(
+  tf: Tf,
+  z: TF.Tensor2D,
+  postMu: TF.Tensor2D,
+  postLogvar: TF.Tensor2D,
+  weights: readonly [number, number, number] = [3 / 20, 3 / 4, 1 / 10],
+  wideLogvar = 10,
+): TF.Tensor2D {
+  const parts = [
+    tf.add(logNormal(tf, z, 0, 0), Math.log(weights[0])),
+    tf.add(logNormal(tf, z, postMu, postLogvar), Math.log(weights[1])),
+    tf.add(logNormal(tf, z, 0, wideLogvar), Math.log(weights[2])),
+  ];
+  return tf.logSumExp<TF.Tensor2D>(tf.stack(parts, 2), 2);
+}
+
+/**
+ * RecVAE's negative ELBO, mean over the batch (Shenbin et al. 2020, eq. 4 and 8): the multinomial log-likelihood
+ * -sum_i x_i log softmax(logits)_i plus, per user, klWeight_u (gamma |I_u|) times the single-sample KL estimate
+ * sum_k [log q(z_k | x) - log p(z_k)] with the composite prior p.
+ * @internal
+ */
+export function recVaeLoss(
+  tf: Tf,
+  logits: TF.Tensor2D,
+  x: TF.Tensor2D,
+  z: TF.Tensor2D,
+  mu: TF.Tensor2D,
+  logvar: TF.Tensor2D,
+  prior: TF.Tensor2D,
+  klWeight: TF.Tensor1D,
+): { loss: TF.Scalar; nll: TF.Scalar; kl: TF.Scalar } {
+  const nll = tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits), x), 1)));
+  const kl = tf.mean(tf.mul(tf.sum(tf.sub(logNormal(tf, z, mu, logvar), prior), 1), klWeight));
+  return { loss: tf.add<TF.Scalar>(nll, kl), nll: nll as TF.Scalar, kl: kl as TF.Scalar };
+}
