@@ -15,6 +15,7 @@ export const serveUsage = [
   '  --token T            the same with the token on the command line: visible to every local user in ps and',
   '                       /proc, so avoid it (kept for scripts; prefer --token-file or RECSYS_TOKEN)',
   '  --cors ORIGIN,...    allow these browser origins (* for any); CORS is off by default',
+  '  --attributes FILE    item attributes (.json or .csv) for request filters, boosts and diversity caps',
   '  --max-k N            largest k a request may ask for (default 1000)',
   '  --max-batch N        most users in one batch request (default 1000)',
   '  --body-limit BYTES   largest request body (default 1048576)',
@@ -24,10 +25,15 @@ export const serveUsage = [
   '  --connection-timeout MS  a connection with no traffic closes after this (default 60000)',
   '  --max-connections N  most open connections; more are closed at accept (default: 90% of ulimit -n)',
   '  --no-watch           do not watch the file (reload with SIGHUP only)',
+  '  --events-dir DIR     keep an event log in DIR: POST /v1/events is answered once the events are on disk, users',
+  '                       get recommendations that reflect them at once, and the log is replayed on start',
+  '  --durability D       group (default: concurrent events share an fsync) or strict (an fsync per request)',
+  '  --refit-every T      fold the logged events into a new model every T (90s, 30m, 1h); also POST /v1/refit',
   '  --log-requests       log every request (JSON lines on stdout)',
   '  --quiet              log warnings and errors only',
   'Routes: GET /v1/users/:id/recommendations?k=&exclude=, POST /v1/recommendations, POST /v1/recommendations/batch,',
-  '        GET /v1/items/:id/similar?k=, GET /v1/status, GET /healthz, GET /metrics, GET /docs/json (OpenAPI). SIGTERM/SIGINT: graceful stop.',
+  '        GET /v1/items/:id/similar?k=, GET /v1/status, GET /healthz, GET /metrics, GET /docs/json (OpenAPI).',
+  '        With --events-dir: POST /v1/events, POST /v1/refit. SIGTERM/SIGINT: graceful stop.',
 ].join('\n');
 
 export async function serveCommand(args: string[]): Promise<void> {
@@ -48,18 +54,29 @@ export async function serveCommand(args: string[]): Promise<void> {
       'keep-alive-timeout',
       'connection-timeout',
       'max-connections',
+      'events-dir',
+      'durability',
+      'refit-every',
+      'attributes',
     ],
   });
   if (positionals.length) throw argError(`unexpected argument '${positionals[0]}'`);
   if (typeof opts.model !== 'string') throw argError('--model FILE is required');
   const token = serveToken(opts);
   const ms = (name: string) => (opts[name] === undefined ? undefined : intOption(opts[name], name, 0, 1));
+  const durability = opts.durability;
+  if (durability !== undefined && durability !== 'group' && durability !== 'strict')
+    throw argError(`--durability must be group or strict, got '${String(durability)}'`);
+  if (durability !== undefined && typeof opts['events-dir'] !== 'string') throw argError('--durability needs --events-dir');
+  if (opts['refit-every'] !== undefined && typeof opts['events-dir'] !== 'string') throw argError('--refit-every needs --events-dir');
+  const refitEvery = opts['refit-every'] === undefined ? undefined : duration(opts['refit-every'], 'refit-every');
   const { createServer } = await import('../serve/server.js');
   const server = await createServer({
     model: opts.model,
     watch: opts['no-watch'] !== true,
     token,
     cors: splitIds(opts.cors),
+    attributes: typeof opts.attributes === 'string' ? opts.attributes : undefined,
     maxK: intOption(opts['max-k'], 'max-k', 1000, 1),
     maxBatch: intOption(opts['max-batch'], 'max-batch', 1000, 1),
     bodyLimit: intOption(opts['body-limit'], 'body-limit', 1024 * 1024, 1),
@@ -70,11 +87,24 @@ export async function serveCommand(args: string[]): Promise<void> {
     maxConnections: ms('max-connections'),
     logger: { level: opts.quiet ? 'warn' : 'info' },
     logRequests: opts['log-requests'] === true,
+    events: typeof opts['events-dir'] === 'string' ? { dir: opts['events-dir'], durability } : undefined,
   });
   const host = typeof opts.host === 'string' ? opts.host : '127.0.0.1';
   const address = await server.listen({ host, port: intOption(opts.port, 'port', 8080) });
   const onHup = () => void server.recommender.reload();
   process.on('SIGHUP', onHup);
+  const refitTimer =
+    refitEvery === undefined
+      ? undefined
+      : setInterval(() => {
+          server.recommender.refit().then(
+            (r) => {
+              if (!r.refitted && !opts.quiet) console.error(`recsys: scheduled refit skipped: ${r.reason}`);
+            },
+            (err: unknown) => console.error(`recsys: scheduled refit failed: ${(err as Error).message}`),
+          );
+        }, refitEvery);
+  refitTimer?.unref();
   // The signal handlers are in place before the lines that say the server is up (a supervisor, or a test, may
   // send SIGTERM as soon as it reads them).
   const stopped = new Promise<void>((resolve) => {
@@ -100,7 +130,16 @@ export async function serveCommand(args: string[]): Promise<void> {
   console.error(`recsys: at most ${l.maxConnections} connections; headers within ${l.headersTimeout} ms, requests within ${l.requestTimeout} ms`);
 
   await stopped;
+  if (refitTimer) clearInterval(refitTimer);
   process.removeListener('SIGHUP', onHup);
+}
+
+// "90s", "30m", "1h", "500ms" -> ms (at least 1 s, at most a week).
+function duration(v: string | boolean, name: string): number {
+  const m = typeof v === 'string' ? /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v) : null;
+  const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'] : NaN;
+  if (!(ms >= 1000 && ms <= 7 * 24 * 3_600_000)) throw argError(`--${name} must be a duration such as 90s, 30m or 1h (1 s to 1 week), got '${String(v)}'`);
+  return Math.round(ms);
 }
 
 // One source of the token: --token-file, --token (visible in ps) or RECSYS_TOKEN, in that order; never two flags.

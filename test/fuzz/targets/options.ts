@@ -41,6 +41,7 @@ const STRINGS = [
   'bm25',
   'cg',
   'cholesky',
+  'block',
   'auto',
   'none',
   'user',
