@@ -163,7 +163,9 @@ async function parent(): Promise<void> {
   const wantData = listOption(opts.get('dataset'));
   const wantModels = listOption(opts.get('model'));
   const datasets = DATASETS.filter((d) => !wantData || wantData.includes(d));
-  const chosen = models.filter((m) => !wantModels || wantModels.includes(m.name.toLowerCase()));
+  // The next-item models have their own protocol and benchmark (bench/sequential.ts); here only when named.
+  const SEQUENTIAL = ['ItemTransitions', 'SASRec'];
+  const chosen = models.filter((m) => (wantModels ? wantModels.includes(m.name.toLowerCase()) : !SEQUENTIAL.includes(m.name)));
   if (chosen.length === 0) throw new Error(`no model matches --model ${opts.get('model')}; models: ${models.map((m) => m.name).join(', ')}`);
   const ri = runInfo(threads, [
     'rating: 5-fold random KFold, seed 42; ranking: per-user 80/20 holdout, seed 42, every interaction relevant; leave-last-one-out: latest interaction per user, 99 sampled negatives',

@@ -124,6 +124,8 @@ export {
   type Arm,
   type ArmAnswer,
 } from './serve/experiment.js';
+export type { IngestEvent, IngestResult, RefitResult } from './serve/recommender.js';
+export { EventLog, type EventLogOptions, type EventLogRecovery, type EventLogStats, type LoggedEvent } from './serve/eventlog.js';
 export { BiasedMF, type SgdMfParams } from './models/biased_mf.js';
 export { SVDpp, type SVDppParams } from './models/svdpp.js';
 export { ExplicitALS, type ExplicitALSParams } from './models/explicit_als.js';

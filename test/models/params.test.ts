@@ -84,6 +84,10 @@ describe('model.params', () => {
       iterations: 15,
       solver: 'cg',
       cgSteps: 3,
+      blockSize: 32,
+      blockSweeps: 1,
+      regExponent: 0,
+      regUnobserved: 1,
       binary: false,
       computeLoss: false,
     });

@@ -144,6 +144,9 @@ describe('A/B', () => {
       for (const u of users) expect(svc.recommend(u).arm).toBe(arm);
       svc.close();
     }
+    expect(() =>
+      createExperiment({ model: A, experiment: { modelB: B }, events: { dir: tmp.path('events') }, eventLoopMetrics: false, logger: quiet }),
+    ).toThrow(expect.objectContaining({ code: 'E_ARG', message: expect.stringMatching(/event log/) }));
     for (const experiment of [{ modelB: B, split: 1.5 }, { modelB: B, split: NaN }, { modelB: B, shadow: 'yes' }, { modelB: 3 }, null])
       expect(() => createExperiment({ model: A, experiment: experiment as never, eventLoopMetrics: false, logger: quiet })).toThrow(
         expect.objectContaining({ code: 'E_ARG', message: expect.stringMatching(/experiment/) }),

@@ -31,10 +31,15 @@ export const serveUsage = [
   '  --connection-timeout MS  a connection with no traffic closes after this (default 60000)',
   '  --max-connections N  most open connections; more are closed at accept (default: 90% of ulimit -n)',
   '  --no-watch           do not watch the file (reload with SIGHUP only)',
+  '  --events-dir DIR     keep an event log in DIR: POST /v1/events is answered once the events are on disk, users',
+  '                       get recommendations that reflect them at once, and the log is replayed on start',
+  '  --durability D       group (default: concurrent events share an fsync) or strict (an fsync per request)',
+  '  --refit-every T      fold the logged events into a new model every T (90s, 30m, 1h); also POST /v1/refit',
   '  --log-requests       log every request (JSON lines on stdout)',
   '  --quiet              log warnings and errors only',
   'Routes: GET /v1/users/:id/recommendations?k=&exclude=, POST /v1/recommendations, POST /v1/recommendations/batch,',
-  '        GET /v1/items/:id/similar?k=, GET /v1/status, GET /healthz, GET /metrics, GET /docs/json (OpenAPI). SIGTERM/SIGINT: graceful stop.',
+  '        GET /v1/items/:id/similar?k=, GET /v1/status, GET /healthz, GET /metrics, GET /docs/json (OpenAPI).',
+  '        With --events-dir: POST /v1/events, POST /v1/refit. SIGTERM/SIGINT: graceful stop.',
 ].join('\n');
 
 export async function serveCommand(args: string[]): Promise<void> {
@@ -58,6 +63,9 @@ export async function serveCommand(args: string[]): Promise<void> {
       'keep-alive-timeout',
       'connection-timeout',
       'max-connections',
+      'events-dir',
+      'durability',
+      'refit-every',
       'attributes',
     ],
   });
@@ -66,6 +74,12 @@ export async function serveCommand(args: string[]): Promise<void> {
   const token = serveToken(opts);
   const experiment = serveExperiment(opts);
   const ms = (name: string) => (opts[name] === undefined ? undefined : intOption(opts[name], name, 0, 1));
+  const durability = opts.durability;
+  if (durability !== undefined && durability !== 'group' && durability !== 'strict')
+    throw argError(`--durability must be group or strict, got '${String(durability)}'`);
+  if (durability !== undefined && typeof opts['events-dir'] !== 'string') throw argError('--durability needs --events-dir');
+  if (opts['refit-every'] !== undefined && typeof opts['events-dir'] !== 'string') throw argError('--refit-every needs --events-dir');
+  const refitEvery = opts['refit-every'] === undefined ? undefined : duration(opts['refit-every'], 'refit-every');
   const { createServer } = await import('../serve/server.js');
   const server = await createServer({
     model: opts.model,
@@ -84,11 +98,24 @@ export async function serveCommand(args: string[]): Promise<void> {
     maxConnections: ms('max-connections'),
     logger: { level: opts.quiet ? 'warn' : 'info' },
     logRequests: opts['log-requests'] === true,
+    events: typeof opts['events-dir'] === 'string' ? { dir: opts['events-dir'], durability } : undefined,
   });
   const host = typeof opts.host === 'string' ? opts.host : '127.0.0.1';
   const address = await server.listen({ host, port: intOption(opts.port, 'port', 8080) });
   const onHup = () => void server.recommender.reload();
   process.on('SIGHUP', onHup);
+  const refitTimer =
+    refitEvery === undefined
+      ? undefined
+      : setInterval(() => {
+          server.recommender.refit().then(
+            (r) => {
+              if (!r.refitted && !opts.quiet) console.error(`recsys: scheduled refit skipped: ${r.reason}`);
+            },
+            (err: unknown) => console.error(`recsys: scheduled refit failed: ${(err as Error).message}`),
+          );
+        }, refitEvery);
+  refitTimer?.unref();
   // The signal handlers are in place before the lines that say the server is up (a supervisor, or a test, may
   // send SIGTERM as soon as it reads them).
   const stopped = new Promise<void>((resolve) => {
@@ -120,6 +147,7 @@ export async function serveCommand(args: string[]): Promise<void> {
   console.error(`recsys: at most ${l.maxConnections} connections; headers within ${l.headersTimeout} ms, requests within ${l.requestTimeout} ms`);
 
   await stopped;
+  if (refitTimer) clearInterval(refitTimer);
   process.removeListener('SIGHUP', onHup);
 }
 
@@ -137,6 +165,14 @@ function serveExperiment(opts: Record<string, string | boolean>): ExperimentOpti
   }
   if (opts['experiment-salt'] !== undefined && typeof opts['experiment-salt'] !== 'string') throw argError('--experiment-salt needs a value');
   return { modelB: opts['model-b'], split, shadow: opts.shadow === true, salt: opts['experiment-salt'] };
+}
+
+// "90s", "30m", "1h", "500ms" -> ms (at least 1 s, at most a week).
+function duration(v: string | boolean, name: string): number {
+  const m = typeof v === 'string' ? /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v) : null;
+  const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'] : NaN;
+  if (!(ms >= 1000 && ms <= 7 * 24 * 3_600_000)) throw argError(`--${name} must be a duration such as 90s, 30m or 1h (1 s to 1 week), got '${String(v)}'`);
+  return Math.round(ms);
 }
 
 // One source of the token: --token-file, --token (visible in ps) or RECSYS_TOKEN, in that order; never two flags.

@@ -140,6 +140,8 @@ export function createExperiment(options: CreateRecommenderOptions & { experimen
   if (options === null || typeof options !== 'object') throw argError('createExperiment expects an options object');
   const { experiment, ...base } = options;
   const x = checkExperiment(experiment);
+  // One event log feeding one arm would bias the comparison (only that arm's users would see their events).
+  if (base.events !== undefined) throw argError('an experiment (two models) cannot keep an event log yet: leave out events (--events-dir) or modelB');
   const mode = x.shadow ? 'shadow' : 'ab';
   const log: ServiceLogger = base.logger ?? console;
   // One copy of the attributes for both arms (a file is read once).

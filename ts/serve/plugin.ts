@@ -429,6 +429,68 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
       },
     },
   ];
+  // The event routes exist when the service has an event log (createRecommender's `events`, --events-dir).
+  if (service.status().events !== undefined) {
+    routes.push(
+      {
+        method: 'POST',
+        url: '/v1/events',
+        summary: 'Append interactions to the event log; answered once they are durable, after which recommendations reflect them',
+        auth: true,
+        schema: {
+          body: {
+            type: 'object',
+            required: ['events'],
+            properties: {
+              events: {
+                type: 'array',
+                minItems: 1,
+                maxItems: maxItems,
+                items: {
+                  type: 'object',
+                  required: ['user', 'item'],
+                  properties: {
+                    user: id,
+                    item: id,
+                    value: { type: 'number', description: 'weight (a count, a rating); default 1' },
+                    timestamp: { type: 'number' },
+                  },
+                },
+              },
+            },
+          },
+          response: {
+            200: { type: 'object', properties: { accepted: { type: 'integer' }, offset: { type: 'integer' }, unknownItems: { type: 'integer' } } },
+            ...errors,
+          },
+        },
+        handler(req, reply) {
+          const b = req.body as { events: { user: Id; item: Id; value?: number; timestamp?: number }[] };
+          service.ingest(b.events).then(
+            (r) => reply.send(r),
+            (err: unknown) => reply.send(err),
+          );
+        },
+      },
+      {
+        method: 'POST',
+        url: '/v1/refit',
+        summary: 'Fold the logged events into a new model (ImplicitALS: partialFit; others: a full fit on a worker) and swap it in',
+        auth: true,
+        schema: {
+          body: { type: ['object', 'null'], properties: { mode: { type: 'string', enum: ['partial', 'full'] } } },
+          response: { 200: { type: 'object', additionalProperties: true }, ...errors },
+        },
+        handler(req, reply) {
+          const b = req.body as { mode?: 'partial' | 'full' } | null | undefined;
+          service.refit({ mode: b?.mode ?? undefined }).then(
+            (r) => reply.send(r),
+            (err: unknown) => reply.send(err),
+          );
+        },
+      },
+    );
+  }
   if (opts.metrics ?? true) {
     routes.push({
       method: 'GET',
