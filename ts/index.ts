@@ -114,6 +114,16 @@ export {
 } from './serve/recommender.js';
 export { recsysPlugin, type RecsysPluginOptions } from './serve/plugin.js';
 export { createServer, type ServerOptions, type RecsysServer } from './serve/server.js';
+export {
+  createExperiment,
+  experimentArm,
+  userBucket,
+  type ExperimentOptions,
+  type ExperimentService,
+  type ExperimentStatus,
+  type Arm,
+  type ArmAnswer,
+} from './serve/experiment.js';
 export type { IngestEvent, IngestResult, RefitResult } from './serve/recommender.js';
 export { EventLog, type EventLogOptions, type EventLogRecovery, type EventLogStats, type LoggedEvent } from './serve/eventlog.js';
 export { BiasedMF, type SgdMfParams } from './models/biased_mf.js';

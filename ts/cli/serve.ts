@@ -3,11 +3,17 @@ import { readFileSync } from 'node:fs';
 import { RecsysError, argError } from '../errors.js';
 import { intOption, parseArgs } from './args.js';
 import { splitIds } from './common.js';
+import type { ExperimentOptions, ExperimentStatus } from '../serve/experiment.js';
 
 export const serveUsage = [
   'recsys serve --model FILE [options]',
   '  --model FILE         a model saved by recsys train; replaced without downtime when the file changes or on SIGHUP',
   '                       (a bad new file is logged and the old model keeps serving)',
+  '  --model-b FILE       a second model, watched and reloaded the same way: users are split between the two by a',
+  '                       hash of their id (the same user always in the same arm); answers say which arm gave them',
+  '  --split F            fraction of users arm B answers (default 0.5); with --shadow, the fraction B scores (default 1)',
+  '  --shadow             arm A answers every request and B scores in its shadow (latency and top-10 overlap in /metrics)',
+  '  --experiment-salt S  mixed into the hash: a new salt draws new arms (default none)',
   '  --host H             address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)',
   '  --port P             port (default 8080; 0 picks a free one)',
   '  --token-file FILE    require "Authorization: Bearer <token>" on /v1 routes and /metrics; FILE holds the token',
@@ -38,9 +44,12 @@ export const serveUsage = [
 
 export async function serveCommand(args: string[]): Promise<void> {
   const { opts, positionals } = parseArgs(args, {
-    flags: ['no-watch', 'log-requests', 'quiet'],
+    flags: ['no-watch', 'log-requests', 'quiet', 'shadow'],
     values: [
       'model',
+      'model-b',
+      'split',
+      'experiment-salt',
       'host',
       'port',
       'token',
@@ -63,6 +72,7 @@ export async function serveCommand(args: string[]): Promise<void> {
   if (positionals.length) throw argError(`unexpected argument '${positionals[0]}'`);
   if (typeof opts.model !== 'string') throw argError('--model FILE is required');
   const token = serveToken(opts);
+  const experiment = serveExperiment(opts);
   const ms = (name: string) => (opts[name] === undefined ? undefined : intOption(opts[name], name, 0, 1));
   const durability = opts.durability;
   if (durability !== undefined && durability !== 'group' && durability !== 'strict')
@@ -77,6 +87,7 @@ export async function serveCommand(args: string[]): Promise<void> {
     token,
     cors: splitIds(opts.cors),
     attributes: typeof opts.attributes === 'string' ? opts.attributes : undefined,
+    experiment,
     maxK: intOption(opts['max-k'], 'max-k', 1000, 1),
     maxBatch: intOption(opts['max-batch'], 'max-batch', 1000, 1),
     bodyLimit: intOption(opts['body-limit'], 'body-limit', 1024 * 1024, 1),
@@ -126,12 +137,34 @@ export async function serveCommand(args: string[]): Promise<void> {
   });
   const m = server.recommender.served;
   console.error(`recsys: serving ${m.class} ${m.checksum} (${m.users} users, ${m.items} items) at ${address}`);
+  const ex = (server.recommender.status() as { experiment?: ExperimentStatus }).experiment;
+  if (ex) {
+    const mb = ex.arms.B.model;
+    const what = ex.mode === 'shadow' ? `in the shadow of arm A for ${ex.split * 100}% of users` : `for ${ex.split * 100}% of users`;
+    console.error(`recsys: arm B ${mb.class} ${mb.checksum} (${mb.users} users, ${mb.items} items) ${what}`);
+  }
   const l = server.limits;
   console.error(`recsys: at most ${l.maxConnections} connections; headers within ${l.headersTimeout} ms, requests within ${l.requestTimeout} ms`);
 
   await stopped;
   if (refitTimer) clearInterval(refitTimer);
   process.removeListener('SIGHUP', onHup);
+}
+
+// --model-b, --split, --shadow, --experiment-salt: the experiment options, or undefined for one model.
+function serveExperiment(opts: Record<string, string | boolean>): ExperimentOptions | undefined {
+  if (opts['model-b'] === undefined) {
+    for (const f of ['split', 'shadow', 'experiment-salt']) if (opts[f] !== undefined) throw argError(`--${f} needs --model-b FILE`);
+    return undefined;
+  }
+  if (typeof opts['model-b'] !== 'string') throw argError('--model-b needs a model file');
+  let split: number | undefined;
+  if (opts.split !== undefined) {
+    split = typeof opts.split === 'string' && opts.split.trim() !== '' ? Number(opts.split) : NaN;
+    if (!(split >= 0 && split <= 1)) throw argError(`--split must be a number in [0, 1], got '${String(opts.split)}'`);
+  }
+  if (opts['experiment-salt'] !== undefined && typeof opts['experiment-salt'] !== 'string') throw argError('--experiment-salt needs a value');
+  return { modelB: opts['model-b'], split, shadow: opts.shadow === true, salt: opts['experiment-salt'] };
 }
 
 // "90s", "30m", "1h", "500ms" -> ms (at least 1 s, at most a week).

@@ -8,7 +8,8 @@ import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, F
 import { RecsysError, type RecsysErrorCode } from '../errors.js';
 import type { Id } from '../data/idmap.js';
 import { packageVersion } from '../info.js';
-import { createRecommender, type CreateRecommenderOptions, type RecommenderService, type RequestOptions } from './recommender.js';
+import type { CreateRecommenderOptions, RecommenderService, RequestOptions } from './recommender.js';
+import { createService, isExperiment, type ExperimentOptions } from './experiment.js';
 
 export interface RecsysPluginOptions extends Partial<Omit<CreateRecommenderOptions, 'logger'>> {
   /** A service made with createRecommender (shared with other code); otherwise one is made from `model`. */
@@ -23,6 +24,8 @@ export interface RecsysPluginOptions extends Partial<Omit<CreateRecommenderOptio
   metrics?: boolean;
   /** Serve GET /docs/json. Default true. */
   docs?: boolean;
+  /** Serve two models: A/B split by user or B in the shadow of A (see ts/serve/experiment.ts). */
+  experiment?: ExperimentOptions;
 }
 
 interface ErrorBody {
@@ -72,6 +75,7 @@ const ruleSchema = {
   diversity: { type: 'object', description: '{ lambda? (MMR, 1 = off), caps? { attribute: count }, candidates? }' },
   explain: { type: 'boolean', description: 'attach an explanation to each item' },
 } as const;
+const armSchema = { type: 'string', description: 'with two models served: the arm (A or B) that answered' } as const;
 const errorSchema = {
   type: 'object',
   properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } },
@@ -212,7 +216,7 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
   const owned = !opts.recommender;
   const service =
     opts.recommender ??
-    createRecommender({
+    createService({
       ...opts,
       model: opts.model!,
       logger: {
@@ -229,7 +233,13 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
   const authorized = tokens.length ? tokenCheck(tokens) : undefined;
   const origins = opts.cors === undefined ? undefined : typeof opts.cors === 'string' ? [opts.cors] : [...opts.cors];
 
-  const sendModelHeader = (reply: FastifyReply) => reply.header('x-recsys-model', service.served.checksum);
+  // With an experiment, a user's answer names the arm that gave it (x-recsys-arm) and that arm's model.
+  const modelHeaders = (user?: Id): Record<string, string> => {
+    if (user === undefined || !isExperiment(service)) return { 'x-recsys-model': service.served.checksum };
+    const arm = service.armOf(user);
+    return { 'x-recsys-model': service.arms[arm].served.checksum, 'x-recsys-arm': arm };
+  };
+  const sendModelHeader = (reply: FastifyReply, user?: Id) => reply.headers(modelHeaders(user));
   const list = (ids: readonly Id[] | undefined) => ids;
   const idList = (max: number) => ({ type: 'array', maxItems: max, items: id });
   const common = {
@@ -258,13 +268,15 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
       schema: {
         params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 512 } }, required: ['id'] },
         querystring: { type: 'object', properties: queryCommon },
-        response: { 200: { type: 'object', properties: { user: id, items: { type: 'array', items: itemScore } } }, ...errors },
+        response: { 200: { type: 'object', properties: { user: id, items: { type: 'array', items: itemScore }, arm: armSchema } }, ...errors },
       },
       handler(req, reply) {
         const q = req.query as { k?: number; exclude?: string[]; filterSeen?: boolean };
-        const checksum = service.served.checksum;
-        service.recommendAsync((req.params as { id: string }).id, { k: q.k, exclude: splitList(q.exclude), filterSeen: q.filterSeen }).then(
-          (r) => reply.header('x-recsys-model', checksum).send(r),
+        const user = (req.params as { id: string }).id;
+        // Taken now: the model current when the request came in is the one that answers it.
+        const headers = modelHeaders(user);
+        service.recommendAsync(user, { k: q.k, exclude: splitList(q.exclude), filterSeen: q.filterSeen }).then(
+          (r) => reply.headers(headers).send(r),
           (err: unknown) => reply.send(err),
         );
       },
@@ -277,10 +289,11 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
       schema: {
         params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 512 } }, required: ['id'] },
         body: { type: 'object', properties: common },
-        response: { 200: { type: 'object', properties: { user: id, items: { type: 'array', items: itemScore } } }, ...errors },
+        response: { 200: { type: 'object', properties: { user: id, items: { type: 'array', items: itemScore }, arm: armSchema } }, ...errors },
       },
       handler(req, reply) {
-        sendModelHeader(reply).send(service.recommend((req.params as { id: string }).id, req.body as RequestOptions));
+        const user = (req.params as { id: string }).id;
+        sendModelHeader(reply, user).send(service.recommend(user, req.body as RequestOptions));
       },
     },
     {
@@ -302,7 +315,7 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
       },
       handler(req, reply) {
         const p = req.params as { id: string; item: string };
-        sendModelHeader(reply).send(service.explain(p.id, p.item, { top: (req.query as { top?: number }).top }));
+        sendModelHeader(reply, p.id).send(service.explain(p.id, p.item, { top: (req.query as { top?: number }).top }));
       },
     },
     {
@@ -366,7 +379,7 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
                 type: 'array',
                 items: {
                   type: 'object',
-                  properties: { user: id, items: { type: 'array', items: itemScore }, error: errorSchema.properties.error },
+                  properties: { user: id, items: { type: 'array', items: itemScore }, error: errorSchema.properties.error, arm: armSchema },
                 },
               },
             },
