@@ -264,7 +264,9 @@ export const target: Target<Case, Srv[]> = {
     })();
     const has = (id: unknown) => s.itemSet.has(String(id));
     const kOf = (v: unknown) => validK(typeof v === 'string' ? Number(v) : v) ?? 10;
-    if (/^\/v1\/users\/[^/]+\/recommendations$/.test(path)) checkRecs(json.items, { k: kOf(q.get('k') ?? undefined), has, what: 'items' });
+    // GET takes k from the query; POST (the rules route) from its body only.
+    if (/^\/v1\/users\/[^/]+\/recommendations$/.test(path))
+      checkRecs(json.items, { k: kOf(c.method === 'POST' ? b?.k : (q.get('k') ?? undefined)), has, what: 'items' });
     else if (/^\/v1\/items\/[^/]+\/similar$/.test(path)) checkRecs(json.items, { k: kOf(q.get('k') ?? undefined), has, what: 'items' });
     else if (path === '/v1/recommendations' && c.method === 'POST') {
       const list = checkRecs(json.items, { k: kOf(b?.k), has, what: 'items' });
