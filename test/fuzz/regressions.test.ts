@@ -14,9 +14,9 @@ const CASES: ReadonlyArray<readonly [target: string, seed: number, index: number
   ['modelfile', 1926696654, 5706, 'KNNWithMeans neighbor_sims[13] = 3e38: refused at load (similarities lie in [-1, 1]), not Infinity'],
   ['csr', 1926696654, 7105, 'PureSVD on values near FLT_MAX: E_ARG saying they are too large for a float SVD (was E_NATIVE from LAPACK)'],
   ['modelfile', 1797331691, 13083, 'EASE B[64] = 3e38: refused at load (scores would overflow), not Infinity'],
+  ['modelfile', 50076230, 24175, 'MLP output_weight = 3e38: refused at load (the fit-end output check runs on load), not Infinity'],
   // npm test of 2026-12-06 evening (the http suite's random seed).
   ['http', 1830077120, 67, 'POST /v1/users/:id/recommendations (the rules route) takes k from its body, not the query'],
-  ['modelfile', 50076230, 24175, 'MLP output_weight = 3e38: refused at load (the fit-end output check runs on load), not Infinity'],
 ];
 
 describe('fuzz regressions: cases earlier campaigns reported', () => {
