@@ -86,6 +86,11 @@ describe('model.params', () => {
       cgSteps: 3,
       binary: false,
       computeLoss: false,
+      ann: 'auto',
+      annThreshold: 200000,
+      annM: 16,
+      annEfConstruction: 200,
+      annEfSearch: 100,
     });
     expect(new Random().params).toEqual({ threads: 0, seed: 42 });
     expect(new Popularity({ threads: 2 }).params).toEqual({ threads: 2, seed: 42 });
