@@ -47,7 +47,7 @@ describe('approximate top-K (HNSW)', () => {
   const exact = model('exact');
 
   it('builds the index when asked, and not for exact or below the threshold', () => {
-    expect(approx.annIndex).toMatchObject({ items: nI, M: 16, efConstruction: 200, efSearch: 100 });
+    expect(approx.annIndex).toMatchObject({ items: nI, M: 16, efConstruction: 100, efSearch: 100 });
     expect(approx.annIndex!.bytes).toBeGreaterThan(nI * (f + 2) * 4);
     expect(exact.annIndex).toBeNull();
     const auto = FactorModel.fromFactors({ users, items, factors: f, userFactors: U, itemFactors: V, annOptions: { ann: 'auto', annThreshold: nI + 1 } });

@@ -89,7 +89,7 @@ describe('model.params', () => {
       ann: 'auto',
       annThreshold: 200000,
       annM: 16,
-      annEfConstruction: 200,
+      annEfConstruction: 100,
       annEfSearch: 100,
     });
     expect(new Random().params).toEqual({ threads: 0, seed: 42 });

@@ -17,7 +17,7 @@ export interface AnnParams {
   annThreshold?: number;
   /** HNSW graph degree M (2M links per node at the bottom layer). Default 16. */
   annM?: number;
-  /** HNSW candidate-list size while building. Default 200. */
+  /** HNSW candidate-list size while building. Default 100. */
   annEfConstruction?: number;
   /** HNSW candidate-list size while searching (at least k is used). Default 100. */
   annEfSearch?: number;
@@ -28,7 +28,7 @@ export const annSpec: Readonly<Record<string, ParamSpec>> = {
   ann: { oneOf: ['auto', 'hnsw', 'exact'], default: 'auto', state: false },
   annThreshold: { int: [0, 2 ** 31 - 1], default: 200000, state: false },
   annM: { int: [2, 256], default: 16, state: false },
-  annEfConstruction: { int: [1, 100000], default: 200, state: false },
+  annEfConstruction: { int: [1, 100000], default: 100, state: false },
   annEfSearch: { int: [1, 100000], default: 100, state: false },
 };
 
@@ -57,7 +57,7 @@ export function wantsAnn(p: Readonly<AnnParams>, items: number): boolean {
 export function annBuildOptions(p: Readonly<AnnParams & { seed?: number; threads?: number }>) {
   return {
     M: p.annM ?? 16,
-    efConstruction: p.annEfConstruction ?? 200,
+    efConstruction: p.annEfConstruction ?? 100,
     efSearch: p.annEfSearch ?? 100,
     seed: p.seed ?? 42,
     threads: p.threads ?? 0,
