@@ -13,6 +13,7 @@
 // child processes of the arm64 Node (no binfmt_misc here), so vitest runs with worker threads and the few tests that
 // spawn a Node child are left out (LEFT_OUT below); they run natively in npm test.
 // Needs: qemu-user (apt), debian-archive-keyring, prebuilds/linux-arm64 and dist/ (npm run build:ts).
+//   node scripts/test-arm64.mjs [test files...]   only these test files (default: the native part, as above)
 //   RECSYS_ARM64_CACHE  where the sysroot and the scratch project live (default ~/.cache/recsys-test-arm64)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -25,15 +26,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cache = process.env.RECSYS_ARM64_CACHE ?? join(homedir(), '.cache', 'recsys-test-arm64');
 const SUITE = 'trixie';
 // Left out, with the reason. Test files that start a Node child process (process.execPath), which an emulated
-// worker cannot exec; and the corrupted-file sweep (every bit flip of every model file: 5 min emulated; the file
-// format code it exercises is the same TS on every platform).
+// worker cannot exec; the corrupted-file sweep (every bit flip of every model file: 5 min emulated; the file
+// format code it exercises is the same TS on every platform); and the abort-latency bounds (milliseconds).
 const LEFT_OUT = new Map([
-  ['test/core/memory.test.ts', 'spawns Node'],
   ['test/core/gc.test.ts', 'spawns Node'],
   ['test/core/validation.test.ts', 'spawns Node'],
-  ['test/core/api-fuzz.test.ts', 'spawns Node'],
+  ['test/core/dispatch.test.ts', 'spawns Node'],
+  ['test/io/atomic.test.ts', 'spawns Node'],
   ['test/io/crafted.test.ts', 'spawns Node'],
   ['test/io/corrupt.test.ts', 'slow emulated'],
+  ['test/core/cancel.test.ts', 'bounds abort latency in ms, which emulation stretches'],
 ]);
 
 function fail(msg) {
@@ -141,14 +143,17 @@ const smoke = arm(['scripts/prebuild-smoke.mjs', '--compare', reference], { stdi
 if (smoke.status !== 0) fail('the arm64 binary disagrees with the x64 one (above)');
 
 // 2. The native part of the suite.
-const tests = [
-  'test/native.test.ts',
-  ...['test/core', 'test/models', 'test/io', 'test/eval'].flatMap((d) =>
-    readdirSync(join(proj, d))
-      .filter((f) => f.endsWith('.test.ts'))
-      .map((f) => `${d}/${f}`),
-  ),
-].filter((f) => !LEFT_OUT.has(f));
+const chosen = process.argv.slice(2);
+const tests = chosen.length
+  ? chosen
+  : [
+      'test/native.test.ts',
+      ...['test/core', 'test/models', 'test/io', 'test/eval'].flatMap((d) =>
+        readdirSync(join(proj, d))
+          .filter((f) => f.endsWith('.test.ts'))
+          .map((f) => `${d}/${f}`),
+      ),
+    ].filter((f) => !LEFT_OUT.has(f));
 const leftOut = [...LEFT_OUT].map(([f, why]) => `${f} (${why})`).join(', ');
 console.log(`test:arm64: vitest on the emulated Node, ${tests.length} files; left out: ${leftOut}`);
 const suite = arm(['node_modules/vitest/vitest.mjs', 'run', '--pool=threads', '--testTimeout=900000', '--hookTimeout=900000', ...tests], { stdio: 'inherit' });

@@ -114,6 +114,18 @@ export {
 } from './serve/recommender.js';
 export { recsysPlugin, type RecsysPluginOptions } from './serve/plugin.js';
 export { createServer, type ServerOptions, type RecsysServer } from './serve/server.js';
+export {
+  createExperiment,
+  experimentArm,
+  userBucket,
+  type ExperimentOptions,
+  type ExperimentService,
+  type ExperimentStatus,
+  type Arm,
+  type ArmAnswer,
+} from './serve/experiment.js';
+export type { IngestEvent, IngestResult, RefitResult } from './serve/recommender.js';
+export { EventLog, type EventLogOptions, type EventLogRecovery, type EventLogStats, type LoggedEvent } from './serve/eventlog.js';
 export { BiasedMF, type SgdMfParams } from './models/biased_mf.js';
 export { SVDpp, type SVDppParams } from './models/svdpp.js';
 export { ExplicitALS, type ExplicitALSParams } from './models/explicit_als.js';
@@ -129,3 +141,14 @@ export { AutoRec, type AutoRecParams } from './models/deep/autorec.js';
 export { DeepRecommender, type DeepParams, type FromStateInput, type StateTensors } from './models/deep/base.js';
 export { initDeepBackend, deepBackendInfo, type DeepBackendInfo, type DeepBackendName, type InitDeepBackendOptions } from './models/deep/backend.js';
 export { deepInfo } from './info.js';
+export {
+  ItemAttributes,
+  compileFilter,
+  type ItemFilter,
+  type AttributeCondition,
+  type AttributeValue,
+  type ItemAttributeRecord,
+  type AttributeFileOptions,
+} from './serve/attributes.js';
+export { recommendWithRules, type RuleOptions, type BoostRule, type PinRule, type DiversityOptions, type RuledRecommendation } from './serve/rules.js';
+export { explain, explainHistory, canExplain, type Explanation, type Contribution, type ExplainOptions } from './models/explain.js';

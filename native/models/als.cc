@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 
@@ -183,20 +184,274 @@ bool solve_exact(const int32_t* items, const float* values, int n, const float* 
 }
 
 // The iALS++ subspace solver for one row (Rendle, Krichene, Zhang, Koren 2021). The row's objective
-//   x^T (YtY + dreg I) x + sum_q (c_q - 1) (y_q.x)^2 - 2 sum_q c_q p_q (y_q.x)
-// is minimised exactly over one block B of `bs` coordinates at a time, the others fixed:
+//   x^T (YtY + dreg I) x + sum_q w_q (y_q.x)^2 - 2 sum_q c_q p_q (y_q.x),   w = c - 1
+// is minimised exactly over one block B of bs coordinates at a time, the others fixed:
 //   (YtY_BB + dreg I + sum_q w_q y_qB y_qB^T) d = -grad_B,  grad_B = YtY_B: x + dreg x_B + sum_q (w_q s_q - c_q p_q) y_qB
-// with w = c - 1 and s_q = y_q.x kept up to date (s += Y_B d), so a block costs the row's n items times bs^2 / 2
-// (one syrk) plus bs^3 / 3 (Cholesky) and k bs for YtY's slice, instead of n k^2 / 2 + k^3 / 3 for the full system.
-// The row's items are gathered once into a contiguous n x k buffer (rows of Y are scattered) when that is small;
-// rows with many items (popular items on the item side) gather one chunk of the block's columns at a time.
-struct BlockScratch {
-  std::vector<float> Yg, Zg, s, t, w, cp, A, d, Yc, Zc;
-};
-constexpr int64_t kGatherFloats = int64_t{1} << 18;  // 1 MB: a row gathered whole stays in L2
-constexpr int kChunk = 1024;                         // items per gathered chunk for larger rows
+// with s_q = y_q.x kept up to date (s += Y_B d). A block costs the row's n items times bs^2 / 2 (the outer products,
+// a register-tiled kernel over the gathered rows: the work that dominates) plus bs^3 / 6 (Cholesky) and k bs for
+// YtY's slice; a sweep over all blocks n k bs / 2 + k bs^2 / 6 + k^2 instead of the exact n k^2 / 2 + k^3 / 6.
+// The row's items are gathered into contiguous rows (Y's rows are scattered), once per row when that fits in L2,
+// else a chunk of the block's columns at a time.
 
-bool solve_block(const CsrView& R, int32_t row, const float* Y, const float* YtY, int k, float alpha, float dreg,
+// 16 floats: one AVX-512 register, two AVX2 ones, four SSE ones (GCC / Clang vector extension, compiled at the ISA
+// of the RECSYS_KERNEL clone it is inlined into).
+typedef float v16 __attribute__((vector_size(64)));
+// (By reference: a vector passed or returned by value changes the baseline clone's ABI, which GCC warns about.)
+RECSYS_INLINE void load16(v16& v, const float* p) { std::memcpy(&v, p, sizeof v); }
+RECSYS_INLINE void add16(float* p, const v16& v) {
+  v16 a;
+  load16(a, p);
+  a += v;
+  std::memcpy(p, &a, sizeof a);
+}
+
+constexpr int kTileRows = 4, kTileCols = 32;
+RECSYS_INLINE int round_up(int v, int m) { return (v + m - 1) / m * m; }
+
+// A[r][c] += scale sum_q Z[q][r] Y[q][c] for the rows r < m and the columns c >= r (and some below, down to whole
+// tiles) of an m x m block, Z and Y n rows of stride ld, both holding at least round_up(m, 32) readable columns.
+template <int NC>  // a tile of 4 rows x 16 NC columns
+RECSYS_INLINE void outer_tile(int n, const float* z, const float* y, int ld, float scale, float* a, int lda) {
+  v16 acc[kTileRows][NC] = {};
+  for (int q = 0; q < n; ++q, z += ld, y += ld) {
+    v16 yv[NC];
+    for (int c = 0; c < NC; ++c) load16(yv[c], y + 16 * c);
+    for (int r = 0; r < kTileRows; ++r) {
+      const float zr = z[r];
+      for (int c = 0; c < NC; ++c) acc[r][c] += zr * yv[c];
+    }
+  }
+  for (int r = 0; r < kTileRows; ++r)
+    for (int c = 0; c < NC; ++c) {
+      acc[r][c] *= scale;
+      add16(a + static_cast<int64_t>(r) * lda + 16 * c, acc[r][c]);
+    }
+}
+RECSYS_INLINE void outer_products(int n, const float* Z, const float* Y, int ld, int m, float scale, float* A,
+                                  int lda) {
+  const int mv = round_up(m, 16);
+  for (int i0 = 0; i0 < m; i0 += kTileRows) {
+    float* a = A + static_cast<int64_t>(i0) * lda;
+    int c0 = i0 / 16 * 16;
+    for (; c0 + 32 <= mv; c0 += 32) outer_tile<2>(n, Z + i0, Y + c0, ld, scale, a + c0, lda);
+    if (c0 < mv) outer_tile<1>(n, Z + i0, Y + c0, ld, scale, a + c0, lda);
+  }
+}
+
+// out[0, mv) += alpha sum_q coef[q] Y[q][0, mv) for n rows of stride ld, mv a multiple of 16: a gemv along Y's rows
+// with the sums in registers (a column of NV vectors at a time), no reduction and no store per row.
+template <int NV>
+RECSYS_INLINE void combine_rows_nv(int n, const float* coef, const float* Y, int64_t ld, float alpha, float* out) {
+  v16 acc[NV] = {}, acc2[NV] = {};  // two sets: FMA latency, not throughput, bounds one chain per vector
+  int q = 0;
+  for (; q + 2 <= n; q += 2, Y += 2 * ld) {
+    const float c = coef[q], c2 = coef[q + 1];
+    for (int v = 0; v < NV; ++v) {
+      v16 y, y2;
+      load16(y, Y + 16 * v);
+      load16(y2, Y + ld + 16 * v);
+      acc[v] += c * y;
+      acc2[v] += c2 * y2;
+    }
+  }
+  if (q < n)
+    for (int v = 0; v < NV; ++v) {
+      v16 y;
+      load16(y, Y + 16 * v);
+      acc[v] += coef[q] * y;
+    }
+  for (int v = 0; v < NV; ++v) {
+    acc[v] = (acc[v] + acc2[v]) * alpha;
+    add16(out + 16 * v, acc[v]);
+  }
+}
+RECSYS_INLINE void combine_rows(int n, const float* coef, const float* Y, int64_t ld, int mv, float alpha, float* out) {
+  int c0 = 0;
+  for (; c0 + 64 <= mv; c0 += 64) combine_rows_nv<4>(n, coef, Y + c0, ld, alpha, out + c0);
+  switch ((mv - c0) / 16) {
+    case 3:
+      combine_rows_nv<3>(n, coef, Y + c0, ld, alpha, out + c0);
+      break;
+    case 2:
+      combine_rows_nv<2>(n, coef, Y + c0, ld, alpha, out + c0);
+      break;
+    case 1:
+      combine_rows_nv<1>(n, coef, Y + c0, ld, alpha, out + c0);
+      break;
+    default:
+      break;
+  }
+}
+
+// a . b over n floats with four vector accumulators (blas::dot keeps one at AVX-512: a latency-bound chain).
+RECSYS_INLINE float dot4(const float* a, const float* b, int n) {
+  v16 acc[4] = {};
+  int i = 0;
+  for (; i + 64 <= n; i += 64)
+    for (int v = 0; v < 4; ++v) {
+      v16 x, y;
+      load16(x, a + i + 16 * v);
+      load16(y, b + i + 16 * v);
+      acc[v] += x * y;
+    }
+  v16 t = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  float s = 0.f;
+  for (int j = 0; j < 16; ++j) s += t[j];
+  return s + blas::dot(a + i, b + i, n - i);
+}
+
+// Solves A d = b in place (d holds b) for the symmetric positive definite m x m A whose upper triangle is given
+// (row-major, lda a multiple of 16 with room for round_up(m, 16) columns); A's upper triangle becomes U with
+// A = U^T U. Right-looking, so that every update is a whole-vector axpy along a row; entries left of the diagonal
+// are overwritten with values nothing reads. False when A is not positive definite.
+RECSYS_INLINE bool cholesky_solve(int m, float* A, int lda, float* d) {
+  const int mv = round_up(m, 16);
+  for (int j = 0; j < m; ++j) {
+    float* aj = A + static_cast<int64_t>(j) * lda;
+    if (!(aj[j] > 0.f)) return false;
+    const float l = std::sqrt(aj[j]), inv = 1.f / l;
+    for (int c = j + 1; c < m; ++c) aj[c] *= inv;
+    aj[j] = l;
+    for (int i = j + 1; i < m; ++i) {
+      float* ai = A + static_cast<int64_t>(i) * lda;
+      const float u = aj[i];
+      for (int c0 = i / 16 * 16; c0 < mv; c0 += 16) {
+        v16 a, b;
+        load16(a, ai + c0);
+        load16(b, aj + c0);
+        a -= u * b;
+        std::memcpy(ai + c0, &a, sizeof a);
+      }
+    }
+  }
+  for (int j = 0; j < m; ++j) {  // U^T y = b, a row of U at a time
+    const float* aj = A + static_cast<int64_t>(j) * lda;
+    d[j] /= aj[j];
+    for (int c = j + 1; c < m; ++c) d[c] -= aj[c] * d[j];
+  }
+  for (int i = m - 1; i >= 0; --i) {  // U x = y
+    const float* ai = A + static_cast<int64_t>(i) * lda;
+    d[i] = (d[i] - blas::dot(ai + i + 1, d + i + 1, m - i - 1)) / ai[i];
+  }
+  return true;
+}
+
+// One row's problem for block_row: the caller sized every buffer (the kernel cannot allocate or throw).
+struct BlockRow {
+  const float* Y;  // the other side's factors, k per row
+  int k;
+  const int32_t* idx;  // the row's n items
+  int n;
+  const float* w;   // c - 1 per item
+  const float* cp;  // c p per item
+  bool any_w;       // some w != 0 (else the outer products vanish)
+  bool uniform;     // every w is w[0]: the outer products of Y scaled by it, and Zg is not used
+  const float* G;   // YtY + reg I, k x k with rows of stride ldg (zero padding past k)
+  int ldg;
+  float dreg;
+  int bs, sweeps;
+  bool whole;  // Yg / Zg hold all n items' rows (stride ld); else chunks of kChunk items, the block's columns
+  int ld;
+  float *Yg, *Zg, *s, *t, *A, *d;
+  int lda;
+};
+constexpr int64_t kGatherFloats = int64_t{1} << 21;  // 8 MB per gathered copy and thread at most
+constexpr int kChunk = 256;  // rows per outer_products call: the block's columns of a chunk stay in L2
+
+// Z = w Y over the block's (or the whole row's) columns [0, m) of one gathered item.
+RECSYS_INLINE void gather_row(const float* __restrict y, float* __restrict yg, float* __restrict zg, float w, int m,
+                              bool weighted) {
+  std::copy_n(y, m, yg);
+  if (weighted)
+    for (int j = 0; j < m; ++j) zg[j] = w * y[j];
+}
+
+RECSYS_KERNEL bool block_row(const BlockRow& b, float* x) noexcept {
+  const int k = b.k, n = b.n, ld = b.ld;
+  const bool weighted = b.any_w && !b.uniform;
+  // The outer products' left factor and scale: w Y gathered, or Y and the common w.
+  const float* Zsrc = weighted ? b.Zg : b.Yg;
+  const float scale = weighted ? 1.f : b.w[0];
+  if (b.whole) {
+    for (int q = 0; q < n; ++q) {
+      if (q + kAhead < n) prefetch_row(b.Y + static_cast<int64_t>(b.idx[q + kAhead]) * k, k);
+      float* yg = b.Yg + static_cast<int64_t>(q) * ld;
+      gather_row(b.Y + static_cast<int64_t>(b.idx[q]) * k, yg, b.Zg + static_cast<int64_t>(q) * ld, b.w[q], k,
+                 weighted);
+      b.s[q] = dot4(yg, x, k);
+    }
+  } else {
+    for (int q = 0; q < n; ++q) {
+      if (q + kAhead < n) prefetch_row(b.Y + static_cast<int64_t>(b.idx[q + kAhead]) * k, k);
+      b.s[q] = blas::dot(b.Y + static_cast<int64_t>(b.idx[q]) * k, x, k);
+    }
+  }
+  float* A = b.A;
+  float* d = b.d;
+  const int lda = b.lda;
+  for (int sweep = 0; sweep < b.sweeps; ++sweep) {
+    for (int j0 = 0; j0 < k; j0 += b.bs) {
+      const int m = std::min(b.bs, k - j0), mp = round_up(m, kTileCols);
+      for (int i = 0; i < mp; ++i) std::fill_n(A + static_cast<int64_t>(i) * lda, mp, 0.f);
+      // d = -grad_B = -(G_B: x) - dreg x_B + sum_q t_q y_qB, t = c p - w s (G symmetric: G_B: x = sum_c x_c G_cB)
+      const int mv = round_up(m, 16);
+      for (int i = 0; i < mv; ++i) d[i] = i < m ? -b.dreg * x[j0 + i] : 0.f;
+      combine_rows(k, x, b.G + j0, b.ldg, mv, -1.f, d);
+      for (int q = 0; q < n; ++q) b.t[q] = b.cp[q] - b.w[q] * b.s[q];
+      if (b.whole) {
+        for (int q0 = 0; q0 < n && b.any_w; q0 += kChunk) {
+          const int64_t off = static_cast<int64_t>(q0) * ld + j0;
+          outer_products(std::min(kChunk, n - q0), Zsrc + off, b.Yg + off, ld, m, scale, A, lda);
+        }
+        combine_rows(n, b.t, b.Yg + j0, ld, mv, 1.f, d);
+      } else {
+        for (int q0 = 0; q0 < n; q0 += kChunk) {
+          const int cn = std::min(kChunk, n - q0);
+          for (int q = 0; q < cn; ++q) {
+            // a block's slice of a row is a line or two: many rows ahead keep enough fetches in flight
+            if (q + 4 * kAhead < cn) prefetch_row(b.Y + static_cast<int64_t>(b.idx[q0 + q + 4 * kAhead]) * k + j0, m);
+            float* yg = b.Yg + static_cast<int64_t>(q) * ld;
+            gather_row(b.Y + static_cast<int64_t>(b.idx[q0 + q]) * k + j0, yg, b.Zg + static_cast<int64_t>(q) * ld,
+                       b.w[q0 + q], m, weighted);
+          }
+          if (b.any_w) outer_products(cn, Zsrc, b.Yg, ld, m, scale, A, lda);
+          combine_rows(cn, b.t + q0, b.Yg, ld, mv, 1.f, d);
+        }
+      }
+      for (int i = 0; i < m; ++i) {
+        const float* g = b.G + static_cast<int64_t>(j0 + i) * b.ldg + j0;
+        float* a = A + static_cast<int64_t>(i) * lda;
+        for (int j = i; j < m; ++j) a[j] += g[j];
+        a[i] += b.dreg;
+      }
+      if (!cholesky_solve(m, A, lda, d)) return false;
+      for (int i = 0; i < m; ++i) x[j0 + i] += d[i];
+      if (b.whole) {
+        for (int q = 0; q < n; ++q) b.s[q] += blas::dot(b.Yg + static_cast<int64_t>(q) * ld + j0, d, m);
+      } else {
+        for (int q = 0; q < n; ++q) b.s[q] += blas::dot(b.Y + static_cast<int64_t>(b.idx[q]) * k + j0, d, m);
+      }
+    }
+  }
+  return true;
+}
+
+struct BlockScratch {
+  std::vector<float> Yg, Zg, s, t, w, cp, A, d;
+};
+
+// YtY with rows padded to a multiple of 16 plus a tile's width (zeros), as block_row reads it.
+int padded_ld(int k) { return round_up(k + kTileCols, 16); }
+std::vector<float> pad_rows(const std::vector<float>& G, int k) {
+  const int ld = padded_ld(k);
+  std::vector<float> P(static_cast<size_t>(k) * ld, 0.f);
+  for (int i = 0; i < k; ++i)
+    std::copy_n(G.data() + static_cast<size_t>(i) * k, k, P.data() + static_cast<size_t>(i) * ld);
+  return P;
+}
+
+// YtYp: YtY + reg I as pad_rows gives it.
+bool solve_block(const CsrView& R, int32_t row, const float* Y, const float* YtYp, int k, float alpha, float dreg,
                  int bs, int sweeps, float* x, BlockScratch& S) {
   const int32_t b = R.row_begin(row), e = R.row_end(row);
   const int n = e - b;
@@ -204,86 +459,34 @@ bool solve_block(const CsrView& R, int32_t row, const float* Y, const float* YtY
     std::fill(x, x + k, 0.f);
     return true;
   }
-  const int32_t* idx = R.indices + b;
   S.w.resize(n);
   S.cp.resize(n);
   S.s.resize(n);
   S.t.resize(n);
-  bool uniform = true, any_w = false;
+  bool any_w = false, uniform = true;
   for (int q = 0; q < n; ++q) {
     float c, cp;
     confidence(R, b + q, alpha, c, cp);
     S.w[q] = c - 1.f;
     S.cp[q] = cp;
-    uniform = uniform && S.w[q] == S.w[0];
     any_w = any_w || S.w[q] != 0.f;
+    uniform = uniform && S.w[q] == S.w[0];
   }
-  // Weighted rows z_q = sqrt(w_q) y_q for the syrk when the weights differ (w >= 0: c = 1 + alpha |r|).
   const bool weighted = any_w && !uniform;
-  const bool whole = static_cast<int64_t>(n) * k <= kGatherFloats;
-  if (whole) {
-    S.Yg.resize(static_cast<size_t>(n) * k);
-    for (int q = 0; q < n; ++q)
-      std::copy_n(Y + static_cast<int64_t>(idx[q]) * k, k, S.Yg.data() + static_cast<int64_t>(q) * k);
-    if (weighted) {
-      S.Zg.resize(static_cast<size_t>(n) * k);
-      for (int q = 0; q < n; ++q) {
-        const float sw = std::sqrt(S.w[q]);
-        for (int j = 0; j < k; ++j) S.Zg[static_cast<int64_t>(q) * k + j] = sw * S.Yg[static_cast<int64_t>(q) * k + j];
-      }
-    }
-    blas::gemv(blas::Trans::No, n, k, 1.f, S.Yg.data(), k, x, 0.f, S.s.data());
-  } else {
-    for (int q = 0; q < n; ++q) S.s[q] = blas::dot(Y + static_cast<int64_t>(idx[q]) * k, x, k);
-    S.Yc.resize(static_cast<size_t>(kChunk) * bs);
-    if (weighted) S.Zc.resize(static_cast<size_t>(kChunk) * bs);
-  }
-  S.A.resize(static_cast<size_t>(bs) * bs);
-  S.d.resize(bs);
-  float* A = S.A.data();
-  float* d = S.d.data();
-  for (int sweep = 0; sweep < sweeps; ++sweep) {
-    for (int j0 = 0; j0 < k; j0 += bs) {
-      const int m = std::min(bs, k - j0);
-      // A = YtY_BB + dreg I (+ the items' weighted outer products below); d = -grad_B
-      for (int i = 0; i < m; ++i)
-        std::copy_n(YtY + static_cast<int64_t>(j0 + i) * k + j0, m, A + static_cast<int64_t>(i) * m);
-      if (dreg != 0.f)
-        for (int i = 0; i < m; ++i) A[static_cast<int64_t>(i) * m + i] += dreg;
-      blas::gemv(blas::Trans::No, m, k, -1.f, YtY + static_cast<int64_t>(j0) * k, k, x, 0.f, d);
-      if (dreg != 0.f)
-        for (int i = 0; i < m; ++i) d[i] -= dreg * x[j0 + i];
-      for (int q = 0; q < n; ++q) S.t[q] = S.cp[q] - S.w[q] * S.s[q];
-      if (whole) {
-        if (any_w)
-          blas::syrk_t(m, n, weighted ? 1.f : S.w[0], (weighted ? S.Zg.data() : S.Yg.data()) + j0, k, 1.f, A, m);
-        blas::gemv(blas::Trans::Yes, n, m, 1.f, S.Yg.data() + j0, k, S.t.data(), 1.f, d);
-      } else {
-        for (int q0 = 0; q0 < n; q0 += kChunk) {
-          const int cn = std::min(kChunk, n - q0);
-          for (int q = 0; q < cn; ++q) {
-            const float* y = Y + static_cast<int64_t>(idx[q0 + q]) * k + j0;
-            std::copy_n(y, m, S.Yc.data() + static_cast<int64_t>(q) * m);
-            if (weighted) {
-              const float sw = std::sqrt(S.w[q0 + q]);
-              for (int j = 0; j < m; ++j) S.Zc[static_cast<int64_t>(q) * m + j] = sw * y[j];
-            }
-          }
-          if (any_w) blas::syrk_t(m, cn, weighted ? 1.f : S.w[0], weighted ? S.Zc.data() : S.Yc.data(), m, 1.f, A, m);
-          blas::gemv(blas::Trans::Yes, cn, m, 1.f, S.Yc.data(), m, S.t.data() + q0, 1.f, d);
-        }
-      }
-      if (blas::potrf_lower(m, A, m) != 0) return false;
-      blas::potrs_lower(m, 1, A, m, d, m);
-      for (int i = 0; i < m; ++i) x[j0 + i] += d[i];
-      if (whole) {
-        blas::gemv(blas::Trans::No, n, m, 1.f, S.Yg.data() + j0, k, d, 1.f, S.s.data());
-      } else {
-        for (int q = 0; q < n; ++q) S.s[q] += blas::dot(Y + static_cast<int64_t>(idx[q]) * k + j0, d, m);
-      }
-    }
-  }
-  return true;
+  // Gathered rows are padded so that the last tile of a block may read past k.
+  const int mpad = round_up(std::min(bs, k), kTileCols);
+  const bool whole = static_cast<int64_t>(n) * (k + kTileCols) <= kGatherFloats;
+  const int ld = whole ? padded_ld(k) : mpad;
+  const size_t rows = whole ? static_cast<size_t>(n) : static_cast<size_t>(std::min(n, kChunk));
+  // Columns past a block's m (padding, or the next block's) meet only rows and columns of A that are not used.
+  if (S.Yg.size() < rows * ld) S.Yg.resize(rows * ld);
+  if (weighted && S.Zg.size() < rows * ld) S.Zg.resize(rows * ld);
+  if (S.A.size() < static_cast<size_t>(mpad) * mpad) S.A.resize(static_cast<size_t>(mpad) * mpad);
+  if (S.d.size() < static_cast<size_t>(mpad)) S.d.resize(mpad);
+  BlockRow br{
+      Y,  k,      R.indices + b, n,  S.w.data(),  S.cp.data(), any_w,      uniform,    YtYp,       padded_ld(k), dreg,
+      bs, sweeps, whole,         ld, S.Yg.data(), S.Zg.data(), S.s.data(), S.t.data(), S.A.data(), S.d.data(),   mpad};
+  return block_row(br, x);
 }
 
 // Y^T Y + reg I, once per half-sweep: one single-threaded syrk (a few % of a sweep; OpenBLAS threads would keep
@@ -304,6 +507,7 @@ void solve_side(const CsrView& R, std::vector<float>& X, const std::vector<float
   int nt = resolve_threads(p.threads);
   std::vector<std::unique_ptr<Scratch>> scratch(nt);
   std::vector<BlockScratch> bscratch(p.block ? nt : 0);
+  const std::vector<float> Gp = p.block ? pad_rows(G, k) : std::vector<float>();
   const int bs = std::min(p.block_size, k);
   int64_t n = only ? static_cast<int64_t>(only->size()) : R.rows;
   parallel_for(
@@ -323,7 +527,7 @@ void solve_side(const CsrView& R, std::vector<float>& X, const std::vector<float
                        *scratch[tid], dreg))
         fail("E_NATIVE", "ImplicitALS: a least-squares system is not positive definite (is reg > 0?)");
     } else if (p.block) {
-      if (!solve_block(R, row, Y.data(), G.data(), k, p.alpha, dreg, bs, p.block_sweeps, x, bscratch[tid]))
+      if (!solve_block(R, row, Y.data(), Gp.data(), k, p.alpha, dreg, bs, p.block_sweeps, x, bscratch[tid]))
         fail("E_NATIVE", "ImplicitALS: a least-squares system is not positive definite (is reg > 0?)");
     } else {
       solve_cg(R, row, Y.data(), G.data(), k, p.alpha, dreg, p.cg_steps, x, *scratch[tid]);

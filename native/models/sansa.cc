@@ -1,12 +1,16 @@
 // SANSA (Spisak et al. 2023, "Scalable Approximate NonSymmetric Autoencoder"): EASE's weights
 // B = I - P diag(1 / diag(P)), P = (X^T X + lambda I)^-1, without ever forming an items x items matrix.
 //
-//   1. Items are ordered by popularity (ascending: a cheap fill-reducing order, the popular items' dense block
-//      comes last) and A = X^T X + lambda I is factored as L D L^T by a left-looking incomplete LDL^T: each
-//      column of A is formed exactly from the data when its turn comes (no Gram matrix is stored), updated by the
-//      columns before it, and then keeps its largest entries within a budget of density * (items - 1 - j)
-//      entries (unused budget carries to later columns). A dropped entry a_ij is added in absolute value to the
-//      diagonals of i and j (Ajiz & Jennings 1984), which keeps the factored matrix positive definite.
+//   1. Items are ordered by popularity, the most popular first, and A = X^T X + lambda I is factored as L D L^T
+//      by a left-looking incomplete LDL^T: each column of A is formed exactly from the data when its turn comes
+//      (no Gram matrix is stored), updated by the columns before it, and then keeps its largest entries within a
+//      budget of density * (items - 1 - j) entries (unused budget carries to later columns). A dropped entry a_ij
+//      is added in absolute value to the diagonals of i and j (Ajiz & Jennings 1984), which keeps the factored
+//      matrix positive definite. The order was measured on ML-100K against ascending popularity (the
+//      fill-reducing choice): at the same budget NDCG@10 lost 1.1% instead of 8.8% to EASE at density 0.5, 8.3%
+//      instead of 18% at 0.2, and the fit was 3x faster: the popular items' columns, factored first with the
+//      largest budgets, carry the weights that matter. (Without the compensation, or with a diagonal shift
+//      retried until no pivot breaks down, the factorization broke down below density 0.5 on ML-100K.)
 //   2. K ~ L^-1 (unit lower) column by column: a sparse forward solve of L k = e_j in row order that drops small
 //      entries and keeps the largest ones within the column's budget. Then P ~ K^T D^-1 K, and
 //      diag(P)_j = sum_k K_kj^2 / D_k.
@@ -204,10 +208,10 @@ Napi::Value FitSANSA(const Napi::CallbackInfo& info) {
           m->users = R.rows;
           m->items = ni;
           m->rows.assign(R, binary);
-          // ---- order: popularity ascending, ties by index ----
+          // ---- order: popularity descending, ties by index ----
           std::vector<int32_t> perm(ni), pos(ni);
           std::iota(perm.begin(), perm.end(), 0);
-          std::stable_sort(perm.begin(), perm.end(), [&](int32_t a, int32_t b) { return C.row_len(a) < C.row_len(b); });
+          std::stable_sort(perm.begin(), perm.end(), [&](int32_t a, int32_t b) { return C.row_len(a) > C.row_len(b); });
           for (int32_t j = 0; j < ni; ++j) pos[perm[j]] = j;
           // ---- incomplete LDL^T, left-looking ----
           std::vector<int64_t> Lp(static_cast<size_t>(ni) + 1, 0);

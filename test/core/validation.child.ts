@@ -36,6 +36,7 @@ const families: Array<[string, () => Fit, boolean]> = [
   // [name, factory, reads the transposed matrix]
   ['ImplicitALS', () => new r.ImplicitALS({ threads: 1, factors: 4, iterations: 2 }), true],
   ['ImplicitALS-cholesky', () => new r.ImplicitALS({ threads: 1, factors: 4, iterations: 2, solver: 'cholesky' }), true],
+  ['ImplicitALS-block', () => new r.ImplicitALS({ threads: 1, factors: 4, iterations: 2, solver: 'block', blockSize: 3 }), true],
   ['ItemKNN', () => new r.ItemKNN({ threads: 1 }), true],
   ['KNNBasic', () => new r.KNNBasic({ threads: 1 }), true],
   ['KNNWithMeans', () => new r.KNNWithMeans({ threads: 1 }), true],

@@ -45,6 +45,34 @@ describe('ImplicitALS block solver (iALS++)', () => {
     }
   });
 
+  it('a row too long to gather whole (chunks of its items per block) solves as the reference does', () => {
+    // user 0 takes 33000 items: 33000 x (32 + 32) floats is past the whole-row gather limit (2^21)
+    const users: number[] = [],
+      items: number[] = [],
+      ratings: number[] = [];
+    const r = mulberry32(5);
+    for (let i = 0; i < 33000; i++) {
+      users.push(0);
+      items.push(i);
+      ratings.push(1 + Math.floor(r() * 5));
+    }
+    for (let u = 1; u < 4; u++)
+      for (let i = 0; i < 40; i++) {
+        users.push(u);
+        items.push(Math.floor(r() * 33000));
+        ratings.push(1 + Math.floor(r() * 5));
+      }
+    const ds = Dataset.fromArrays({ users, items, ratings }, { duplicates: 'sum' });
+    const o: AlsSweepOptions = { factors: 32, reg: 0.1, alpha: 0.5, solver: 'block', blockSize: 12 };
+    const init = new ImplicitALS({ ...o, iterations: 0, seed: 2 }).fit(ds);
+    const U = init.userFactors!,
+      V = init.itemFactors!;
+    alsSweep(ds.csr, ds.csc, U, V, o);
+    const one = new ImplicitALS({ ...o, iterations: 1, seed: 2 }).fit(ds);
+    expect(maxRelDiff(one.userFactors!, U)).toBeLessThan(2e-3);
+    expect(maxRelDiff(one.itemFactors!, V)).toBeLessThan(2e-3);
+  });
+
   it('with one block as wide as the factors, a sweep is the exact (Cholesky) sweep', () => {
     const base = { factors: 10, reg: 0.1, alpha: 3, seed: 4, iterations: 2 };
     const block = new ImplicitALS({ ...base, solver: 'block', blockSize: 10 }).fit(small);
@@ -181,7 +209,7 @@ describe('ImplicitALS new options', () => {
       expect(e.message).toContain(name);
     }
     const m = new ImplicitALS({ solver: 'block' });
-    expect(m.params).toMatchObject({ solver: 'block', blockSize: 64, blockSweeps: 1, regExponent: 0, regUnobserved: 1 });
+    expect(m.params).toMatchObject({ solver: 'block', blockSize: 32, blockSweeps: 1, regExponent: 0, regUnobserved: 1 });
   });
 
   it('save/load keeps the new options and the model', () => {

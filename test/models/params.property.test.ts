@@ -37,7 +37,7 @@ function values(s: ParamSpec): fc.Arbitrary<unknown> {
   return fc.oneof({ weight: 40, arbitrary: fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 3 }) }, bad);
 }
 
-const native = models.filter((m) => !['NeuMF', 'GMF', 'MLP', 'MultVAE', 'AutoRec', 'RecVAE'].includes(m.name));
+const native = models.filter((m) => !['NeuMF', 'GMF', 'MLP', 'MultVAE', 'AutoRec', 'RecVAE', 'SASRec'].includes(m.name));
 
 describe('construct, fit, save, load', () => {
   it.each(native.map((m) => [m.name, m] as const))('%s: every option set that saves, loads', (name, entry) => {

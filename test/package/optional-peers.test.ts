@@ -77,7 +77,7 @@ describe('without TensorFlow.js and DuckDB installed', () => {
       const resolvable = ${JSON.stringify(OPTIONAL)}.filter((p) => { try { createRequire(import.meta.url).resolve(p); return true; } catch { return false; } });
       const data = r.plantedDataset({ users: 60, items: 40, perUser: 8 });
       const out = { resolvable, recs: {}, deep: {}, listed: r.models.map((m) => m.name) };
-      for (const M of [r.ImplicitALS, r.BPR, r.LightGCN, r.EASE, r.ItemKNN, r.PureSVD, r.BiasedMF, r.Popularity]) {
+      for (const M of [r.ImplicitALS, r.BPR, r.LightGCN, r.EASE, r.SANSA, r.ItemKNN, r.PureSVD, r.BiasedMF, r.Popularity]) {
         const m = new M({ threads: 1 }).fit(data);
         m.save('m.recsys');
         out.recs[m.name] = r.loadModel('m.recsys').recommend(data.users.id(0), { k: 3 }).length;
@@ -102,7 +102,7 @@ describe('without TensorFlow.js and DuckDB installed', () => {
     };
     expect(out.resolvable).toEqual([]);
     expect(out.loaded).toEqual([]);
-    expect(out.recs).toEqual({ ImplicitALS: 3, BPR: 3, LightGCN: 3, EASE: 3, ItemKNN: 3, PureSVD: 3, BiasedMF: 3, Popularity: 3 });
+    expect(out.recs).toEqual({ ImplicitALS: 3, BPR: 3, LightGCN: 3, EASE: 3, SANSA: 3, ItemKNN: 3, PureSVD: 3, BiasedMF: 3, Popularity: 3 });
     // The registry still lists the deep models (their tasks come from the class, not from TensorFlow.js).
     expect(out.listed).toEqual(expect.arrayContaining(['NeuMF', 'GMF', 'MLP', 'MultVAE', 'AutoRec', 'RecVAE']));
     for (const name of ['NeuMF', 'GMF', 'MLP', 'MultVAE', 'AutoRec', 'RecVAE']) {

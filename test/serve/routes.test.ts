@@ -205,10 +205,12 @@ describe('HTTP routes', async () => {
         '/docs/json',
         '/healthz',
         '/metrics',
+        '/v1/items/attributes',
         '/v1/items/{id}/similar',
         '/v1/recommendations',
         '/v1/recommendations/batch',
         '/v1/status',
+        '/v1/users/{id}/items/{item}/explanation',
         '/v1/users/{id}/recommendations',
       ].sort(),
     );

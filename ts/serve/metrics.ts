@@ -97,3 +97,43 @@ export class ServiceMetrics {
     this.loop?.disable();
   }
 }
+
+/** One histogram family with a series per label set (e.g. `arm="B"`), rendered in the same text format. */
+export class Histogram {
+  private readonly series = new Map<string, RouteStats>();
+
+  constructor(private readonly buckets: readonly number[] = BUCKETS) {}
+
+  /** labels: the label pairs as they appear between the braces, e.g. `arm="A"` (values escaped by the caller). */
+  observe(labels: string, value: number): void {
+    let s = this.series.get(labels);
+    if (!s) {
+      s = { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, n: 0 };
+      this.series.set(labels, s);
+    }
+    let b = 0;
+    while (b < this.buckets.length && value > this.buckets[b]!) b++;
+    if (b < this.buckets.length) s.counts[b]!++;
+    s.sum += value;
+    s.n++;
+  }
+
+  /** Appends the family's lines (HELP, TYPE, then every series; a series appears after its first observation). */
+  render(out: string[], name: string, help: string): void {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
+    for (const [labels, s] of this.series) {
+      const sep = labels ? ',' : '';
+      let cum = 0;
+      this.buckets.forEach((le, b) => {
+        cum += s.counts[b]!;
+        out.push(`${name}_bucket{${labels}${sep}le="${le}"} ${cum}`);
+      });
+      out.push(`${name}_bucket{${labels}${sep}le="+Inf"} ${s.n}`);
+      out.push(`${name}_sum${labels ? `{${labels}}` : ''} ${s.sum}`);
+      out.push(`${name}_count${labels ? `{${labels}}` : ''} ${s.n}`);
+    }
+  }
+}
+
+/** Escapes a label value for the text format. */
+export { escapeLabel };

@@ -8,7 +8,8 @@ import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, F
 import { RecsysError, type RecsysErrorCode } from '../errors.js';
 import type { Id } from '../data/idmap.js';
 import { packageVersion } from '../info.js';
-import { createRecommender, type CreateRecommenderOptions, type RecommenderService } from './recommender.js';
+import type { CreateRecommenderOptions, RecommenderService, RequestOptions } from './recommender.js';
+import { createService, isExperiment, type ExperimentOptions } from './experiment.js';
 
 export interface RecsysPluginOptions extends Partial<Omit<CreateRecommenderOptions, 'logger'>> {
   /** A service made with createRecommender (shared with other code); otherwise one is made from `model`. */
@@ -23,6 +24,8 @@ export interface RecsysPluginOptions extends Partial<Omit<CreateRecommenderOptio
   metrics?: boolean;
   /** Serve GET /docs/json. Default true. */
   docs?: boolean;
+  /** Serve two models: A/B split by user or B in the shadow of A (see ts/serve/experiment.ts). */
+  experiment?: ExperimentOptions;
 }
 
 interface ErrorBody {
@@ -44,11 +47,35 @@ export function errorBody(code: string, message: string): ErrorBody {
 
 // ---- schemas ----
 const id = { type: ['string', 'number'], minLength: 1, maxLength: 512 } as const;
+const explanationSchema = {
+  type: 'object',
+  properties: {
+    item: { type: ['string', 'number'] },
+    method: { type: 'string' },
+    approximate: { type: 'boolean' },
+    score: { type: 'number' },
+    modelScore: { type: 'number' },
+    historySize: { type: 'integer' },
+    contributions: {
+      type: 'array',
+      items: { type: 'object', properties: { item: { type: ['string', 'number'] }, contribution: { type: 'number' }, value: { type: 'number' } } },
+    },
+  },
+} as const;
 const itemScore = {
   type: 'object',
-  properties: { item: { type: ['string', 'number'] }, score: { type: 'number' } },
+  properties: { item: { type: ['string', 'number'] }, score: { type: 'number' }, pinned: { type: 'boolean' }, explanation: explanationSchema },
   required: ['item', 'score'],
 } as const;
+// Rules are checked by the service (E_ARG naming the bad part); the schema only fixes their JSON types.
+const ruleSchema = {
+  filter: { type: 'object', description: 'attribute conditions, e.g. { "category": ["books"], "in_stock": true, "price": { "lt": 20 } }' },
+  boost: { type: 'array', maxItems: 8, items: { type: 'object' }, description: '[{ filter, multiply?, add? }]: boosted scores, re-ranked exactly' },
+  pin: { type: 'array', maxItems: 1000, items: { type: 'object' }, description: '[{ item, position }]: items forced to 0-based positions' },
+  diversity: { type: 'object', description: '{ lambda? (MMR, 1 = off), caps? { attribute: count }, candidates? }' },
+  explain: { type: 'boolean', description: 'attach an explanation to each item' },
+} as const;
+const armSchema = { type: 'string', description: 'with two models served: the arm (A or B) that answered' } as const;
 const errorSchema = {
   type: 'object',
   properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } },
@@ -189,7 +216,7 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
   const owned = !opts.recommender;
   const service =
     opts.recommender ??
-    createRecommender({
+    createService({
       ...opts,
       model: opts.model!,
       logger: {
@@ -206,13 +233,20 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
   const authorized = tokens.length ? tokenCheck(tokens) : undefined;
   const origins = opts.cors === undefined ? undefined : typeof opts.cors === 'string' ? [opts.cors] : [...opts.cors];
 
-  const sendModelHeader = (reply: FastifyReply) => reply.header('x-recsys-model', service.served.checksum);
+  // With an experiment, a user's answer names the arm that gave it (x-recsys-arm) and that arm's model.
+  const modelHeaders = (user?: Id): Record<string, string> => {
+    if (user === undefined || !isExperiment(service)) return { 'x-recsys-model': service.served.checksum };
+    const arm = service.armOf(user);
+    return { 'x-recsys-model': service.arms[arm].served.checksum, 'x-recsys-arm': arm };
+  };
+  const sendModelHeader = (reply: FastifyReply, user?: Id) => reply.headers(modelHeaders(user));
   const list = (ids: readonly Id[] | undefined) => ids;
   const idList = (max: number) => ({ type: 'array', maxItems: max, items: id });
   const common = {
     k: kSchema(maxK),
     exclude: { ...idList(maxItems), description: 'item ids never to return' },
     filterSeen: { type: 'boolean', description: 'leave out seen items (default true)' },
+    ...ruleSchema,
   };
   const queryCommon = {
     k: kSchema(maxK),
@@ -234,15 +268,72 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
       schema: {
         params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 512 } }, required: ['id'] },
         querystring: { type: 'object', properties: queryCommon },
-        response: { 200: { type: 'object', properties: { user: id, items: { type: 'array', items: itemScore } } }, ...errors },
+        response: { 200: { type: 'object', properties: { user: id, items: { type: 'array', items: itemScore }, arm: armSchema } }, ...errors },
       },
       handler(req, reply) {
         const q = req.query as { k?: number; exclude?: string[]; filterSeen?: boolean };
-        const checksum = service.served.checksum;
-        service.recommendAsync((req.params as { id: string }).id, { k: q.k, exclude: splitList(q.exclude), filterSeen: q.filterSeen }).then(
-          (r) => reply.header('x-recsys-model', checksum).send(r),
+        const user = (req.params as { id: string }).id;
+        // Taken now: the model current when the request came in is the one that answers it.
+        const headers = modelHeaders(user);
+        service.recommendAsync(user, { k: q.k, exclude: splitList(q.exclude), filterSeen: q.filterSeen }).then(
+          (r) => reply.headers(headers).send(r),
           (err: unknown) => reply.send(err),
         );
+      },
+    },
+    {
+      method: 'POST',
+      url: '/v1/users/:id/recommendations',
+      summary: 'Top-k items for a user the model was trained on, with rules (filter, boost, pin, diversity, explain)',
+      auth: true,
+      schema: {
+        params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 512 } }, required: ['id'] },
+        body: { type: 'object', properties: common },
+        response: { 200: { type: 'object', properties: { user: id, items: { type: 'array', items: itemScore }, arm: armSchema } }, ...errors },
+      },
+      handler(req, reply) {
+        const user = (req.params as { id: string }).id;
+        sendModelHeader(reply, user).send(service.recommend(user, req.body as RequestOptions));
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v1/users/:id/items/:item/explanation',
+      summary: "Why an item scores as it does for a user: the user's history items with the largest contributions",
+      auth: true,
+      schema: {
+        params: {
+          type: 'object',
+          properties: { id: { type: 'string', minLength: 1, maxLength: 512 }, item: { type: 'string', minLength: 1, maxLength: 512 } },
+          required: ['id', 'item'],
+        },
+        querystring: {
+          type: 'object',
+          properties: { top: { type: 'integer', minimum: 0, maximum: maxItems, description: 'contributions listed (default 10)' } },
+        },
+        response: { 200: explanationSchema, ...errors },
+      },
+      handler(req, reply) {
+        const p = req.params as { id: string; item: string };
+        sendModelHeader(reply, p.id).send(service.explain(p.id, p.item, { top: (req.query as { top?: number }).top }));
+      },
+    },
+    {
+      method: 'POST',
+      url: '/v1/items/attributes',
+      summary: 'Replaces the item attributes rules use (or with merge: true adds / replaces records)',
+      auth: true,
+      schema: {
+        body: {
+          type: 'object',
+          required: ['attributes'],
+          properties: { attributes: { type: ['object', 'array'] }, merge: { type: 'boolean' } },
+        },
+        response: { 200: { type: 'object', properties: { items: { type: 'integer' } } }, ...errors },
+      },
+      handler(req, reply) {
+        const b = req.body as { attributes: object; merge?: boolean };
+        reply.send(service.setAttributes(b.attributes, { merge: b.merge }));
       },
     },
     {
@@ -268,13 +359,9 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
         response: { 200: { type: 'object', properties: { items: { type: 'array', items: itemScore }, fallback: { type: 'string' } } }, ...errors },
       },
       handler(req, reply) {
-        const b = req.body as { items: Id[]; ratings?: number[]; k?: number; exclude?: Id[]; filterSeen?: boolean; fallback?: 'error' | 'popularity' };
-        sendModelHeader(reply).send(
-          service.recommendForItems(
-            { items: b.items, ratings: b.ratings },
-            { k: b.k, exclude: list(b.exclude), filterSeen: b.filterSeen, fallback: b.fallback },
-          ),
-        );
+        const b = req.body as RequestOptions & { items: Id[]; ratings?: number[]; fallback?: 'error' | 'popularity' };
+        const { items, ratings, ...rest } = b;
+        sendModelHeader(reply).send(service.recommendForItems({ items, ratings }, { ...rest, exclude: list(b.exclude) }));
       },
     },
     {
@@ -292,7 +379,7 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
                 type: 'array',
                 items: {
                   type: 'object',
-                  properties: { user: id, items: { type: 'array', items: itemScore }, error: errorSchema.properties.error },
+                  properties: { user: id, items: { type: 'array', items: itemScore }, error: errorSchema.properties.error, arm: armSchema },
                 },
               },
             },
@@ -301,8 +388,9 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
         },
       },
       handler(req, reply) {
-        const b = req.body as { users: Id[]; k?: number; exclude?: Id[]; filterSeen?: boolean };
-        sendModelHeader(reply).send(service.recommendBatch(b.users, { k: b.k, exclude: list(b.exclude), filterSeen: b.filterSeen }));
+        const b = req.body as RequestOptions & { users: Id[] };
+        const { users, ...rest } = b;
+        sendModelHeader(reply).send(service.recommendBatch(users, rest));
       },
     },
     {
@@ -341,6 +429,68 @@ export const recsysPlugin: FastifyPluginAsync<RecsysPluginOptions> = async (app:
       },
     },
   ];
+  // The event routes exist when the service has an event log (createRecommender's `events`, --events-dir).
+  if (service.status().events !== undefined) {
+    routes.push(
+      {
+        method: 'POST',
+        url: '/v1/events',
+        summary: 'Append interactions to the event log; answered once they are durable, after which recommendations reflect them',
+        auth: true,
+        schema: {
+          body: {
+            type: 'object',
+            required: ['events'],
+            properties: {
+              events: {
+                type: 'array',
+                minItems: 1,
+                maxItems: maxItems,
+                items: {
+                  type: 'object',
+                  required: ['user', 'item'],
+                  properties: {
+                    user: id,
+                    item: id,
+                    value: { type: 'number', description: 'weight (a count, a rating); default 1' },
+                    timestamp: { type: 'number' },
+                  },
+                },
+              },
+            },
+          },
+          response: {
+            200: { type: 'object', properties: { accepted: { type: 'integer' }, offset: { type: 'integer' }, unknownItems: { type: 'integer' } } },
+            ...errors,
+          },
+        },
+        handler(req, reply) {
+          const b = req.body as { events: { user: Id; item: Id; value?: number; timestamp?: number }[] };
+          service.ingest(b.events).then(
+            (r) => reply.send(r),
+            (err: unknown) => reply.send(err),
+          );
+        },
+      },
+      {
+        method: 'POST',
+        url: '/v1/refit',
+        summary: 'Fold the logged events into a new model (ImplicitALS: partialFit; others: a full fit on a worker) and swap it in',
+        auth: true,
+        schema: {
+          body: { type: ['object', 'null'], properties: { mode: { type: 'string', enum: ['partial', 'full'] } } },
+          response: { 200: { type: 'object', additionalProperties: true }, ...errors },
+        },
+        handler(req, reply) {
+          const b = req.body as { mode?: 'partial' | 'full' } | null | undefined;
+          service.refit({ mode: b?.mode ?? undefined }).then(
+            (r) => reply.send(r),
+            (err: unknown) => reply.send(err),
+          );
+        },
+      },
+    );
+  }
   if (opts.metrics ?? true) {
     routes.push({
       method: 'GET',

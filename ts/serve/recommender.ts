@@ -4,13 +4,19 @@
 // other frameworks can call it directly.
 import { watch, watchFile, unwatchFile, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { argError, show } from '../errors.js';
+import { RecsysError, argError, show } from '../errors.js';
 import { unknownIdError, type Id } from '../data/idmap.js';
-import type { Recommendation, Recommender } from '../models/base.js';
+import { Recommender, type Recommendation } from '../models/base.js';
+import { modelEntry } from '../models/registry.js';
 import { loadModelWithInfo, loadModelWithInfoAsync, readModelInfo, type ModelFileInfo } from '../io/load.js';
 import { resolveId, resolveIds } from './ids.js';
 import { ServiceMetrics } from './metrics.js';
 import { packageVersion } from '../info.js';
+import { EventLog, type EventLogOptions, type EventLogRecovery, type EventLogStats, type LoggedEvent } from './eventlog.js';
+import { LiveEvents, dropRefitSnapshot, readRefitSnapshot, writeRefitSnapshot, type EventMerge } from './live.js';
+import { ItemAttributes, type AttributeFileOptions } from './attributes.js';
+import { hasRules, rankWithRules, type RuleOptions } from './rules.js';
+import { explain as explainPair, type Explanation } from '../models/explain.js';
 
 /** Where messages about reloads go (console and pino-style loggers both fit). */
 export interface ServiceLogger {
@@ -38,6 +44,51 @@ export interface CreateRecommenderOptions {
   logger?: ServiceLogger;
   /** Track event-loop delay for /metrics. Default true. */
   eventLoopMetrics?: boolean;
+  /**
+   * Item attributes for filters, boosts and caps (see ts/serve/attributes.ts): a .json or .csv file, an
+   * ItemAttributes, or an object { itemId: { key: value } } / an array of records with an `item` key.
+   */
+  attributes?: string | ItemAttributes | object;
+  /** How an attribute CSV is read (id column, list separator). */
+  attributeFile?: AttributeFileOptions;
+  /**
+   * An event log that makes the service learn while it serves: ingest() (POST /v1/events) appends events durably
+   * and the users' next recommendations fold them in. On start the log is replayed. Default: none (ingest fails).
+   */
+  events?: EventLogOptions & {
+    /** How an event's value combines with the value the user already has for the item. Default 'sum' (counts). */
+    merge?: EventMerge;
+  };
+}
+
+/** One interaction for ingest(). */
+export interface IngestEvent {
+  user: Id;
+  item: Id;
+  /** Weight (a count, a rating). Default 1. */
+  value?: number;
+  /** Stored with the event, not interpreted. */
+  timestamp?: number;
+}
+
+export interface IngestResult {
+  /** Events appended (all of them: the answer comes once they are durable). */
+  accepted: number;
+  /** Log offset of the first one. */
+  offset: number;
+  /** Of them, events whose item the model does not know yet (kept; recommendable after a refit). */
+  unknownItems: number;
+}
+
+export interface RefitResult {
+  refitted: boolean;
+  reason?: string;
+  /** 'partial': ImplicitALS.partialFit (new and changed users and items re-solved); 'full': a new fit. */
+  mode?: 'partial' | 'full';
+  /** Log events folded into the new model. */
+  events?: number;
+  ms?: number;
+  model: ServedModel;
 }
 
 /** What the service says about the model it serves. */
@@ -57,7 +108,8 @@ export interface ServedModel {
   params: Record<string, unknown>;
 }
 
-export interface RequestOptions {
+/** filter, boost, pin, diversity, explain: see ts/serve/rules.ts. */
+export interface RequestOptions extends RuleOptions {
   k?: number;
   /** Items never to return (unknown ids are ignored). */
   exclude?: readonly Id[];
@@ -68,6 +120,10 @@ export interface RequestOptions {
 export interface ItemScore {
   item: Id;
   score: number;
+  /** Set on items placed by a pin rule. */
+  pinned?: true;
+  /** With `explain: true`. */
+  explanation?: Explanation;
 }
 
 export interface ReloadResult {
@@ -84,6 +140,16 @@ export interface ServiceStatus {
   version: string;
   model: ServedModel;
   reloads: { ok: number; failed: number; lastError?: string };
+  events?: {
+    dir: string;
+    durability: 'group' | 'strict';
+    /** Events in the log / already in the model (refits) / users with events not in the model. */
+    logged: number;
+    folded: number;
+    liveUsers: number;
+    stats: EventLogStats;
+    recovered: EventLogRecovery;
+  };
 }
 
 export type BatchEntry = { user: Id; items: ItemScore[] } | { user: Id; error: { code: string; message: string } };
@@ -114,6 +180,12 @@ export interface RecommenderService {
   ): { items: ItemScore[]; fallback?: 'popularity' };
   /** Top-k for many users; an unknown user gets an error entry instead of failing the batch. */
   recommendBatch(users: readonly Id[], options?: RequestOptions): { results: BatchEntry[] };
+  /** Why `item` scores as it does for `user` (see ts/models/explain.ts). E_UNKNOWN_USER/ITEM, E_UNSUPPORTED. */
+  explain(user: Id, item: Id, options?: { top?: number }): Explanation;
+  /** The item attributes rules use (undefined: none loaded). */
+  readonly attributes: ItemAttributes | undefined;
+  /** Replaces the item attributes (a file path, an object or records), or with `merge` adds/replaces records. */
+  setAttributes(input: string | ItemAttributes | object, options?: { merge?: boolean }): { items: number };
   /** Items most like an item. Throws E_UNKNOWN_ITEM or E_UNSUPPORTED. */
   similarItems(item: Id, options?: { k?: number }): { item: Id; items: ItemScore[] };
   /** Reloads the model file now (the watcher and SIGHUP call this). Never throws: a bad file leaves the old model. */
@@ -124,7 +196,19 @@ export interface RecommenderService {
   status(): ServiceStatus;
   /** Prometheus text format. */
   renderMetrics(): string;
-  /** Stops watching the file. */
+  /**
+   * Appends events to the event log; resolves once they are durable, and from then on the users' recommendations
+   * reflect them (fold-in of training items plus new items, which are also left out as seen). E_UNSUPPORTED
+   * without `events` in the options; E_ARG for a bad event.
+   */
+  ingest(events: readonly IngestEvent[]): Promise<IngestResult>;
+  /**
+   * Folds the logged events into a new model and swaps it in atomically (as a reload does): ImplicitALS by
+   * partialFit (mode 'partial', its default), other models by a full fitAsync on a worker thread over the model's
+   * training data plus the events (mode 'full'). New items become recommendable. The log itself is kept.
+   */
+  refit(options?: { mode?: 'partial' | 'full' }): Promise<RefitResult>;
+  /** Stops watching the file (and closes the event log once its appends in flight are durable). */
   close(): void;
 }
 
@@ -168,20 +252,113 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     maxItems: int(options.maxItems, 'maxItems', 10_000, 1, 10_000_000),
   };
   const metrics = new ServiceMetrics(options.eventLoopMetrics ?? true);
+  const readAttributes = (input: unknown): ItemAttributes =>
+    typeof input === 'string' ? ItemAttributes.load(input, options.attributeFile) : ItemAttributes.from(input);
+  let attributes: ItemAttributes | undefined = options.attributes === undefined ? undefined : readAttributes(options.attributes);
 
   let path: string | undefined;
+  // The checksum of the model file as last loaded: a refit serves another model, but the file is what reloads watch.
+  let baseChecksum = 'memory';
   let current: { model: Recommender; served: ServedModel };
   if (typeof options.model === 'string') {
     path = resolve(options.model);
     const { model, info } = loadModelWithInfo(path);
     warm(model);
     current = { model, served: served(model, info) };
+    baseChecksum = info.checksum;
   } else if (options.model && typeof options.model === 'object' && typeof options.model.recommend === 'function') {
     current = { model: options.model, served: served(options.model, undefined) };
     warm(options.model);
   } else {
     throw argError('model must be a model file path or a fitted model');
   }
+
+  // ---- the event log and what it taught the model since ----
+  let eventLog: EventLog | undefined;
+  let live: LiveEvents | undefined;
+  if (options.events !== undefined) {
+    const ev = options.events;
+    if (ev === null || typeof ev !== 'object') throw argError('events must be an object ({ dir, durability?, ... })');
+    const merge = ev.merge ?? 'sum';
+    if (merge !== 'sum' && merge !== 'last' && merge !== 'max') throw argError(`events.merge must be 'sum', 'last' or 'max', got ${show(merge)}`);
+    eventLog = EventLog.open(ev);
+    const t = eventLog.recovered.truncated;
+    if (t) log.warn(`recsys: event log ${t.file} ended in a torn record (${t.reason}); dropped ${t.droppedBytes} bytes after byte ${t.at}`);
+    // A model refitted from this base file and the log resumes from its snapshot; only the log's tail is replayed.
+    const snap = path ? readRefitSnapshot(eventLog.dir, baseChecksum) : undefined;
+    let from = 0;
+    if (snap && snap.foldedUpTo <= eventLog.nextOffset) {
+      try {
+        const { model, info } = loadModelWithInfo(snap.file);
+        warm(model);
+        current = { model, served: served(model, info) };
+        from = snap.foldedUpTo;
+        log.info(`recsys: resuming from the refit ${snap.file} (events before offset ${from} folded in)`);
+      } catch (err) {
+        log.warn(`recsys: cannot load the refit snapshot ${snap.file} (${(err as Error).message}); replaying the whole log on ${path}`);
+      }
+    }
+    live = replayLog(eventLog, merge, from);
+  }
+  function replayLog(l: EventLog, merge: EventMerge, from: number): LiveEvents {
+    const fresh = new LiveEvents(merge);
+    fresh.fold(from);
+    l.replay(from, (offset, events) => fresh.apply(offset, events));
+    if (l.nextOffset > from) log.info(`recsys: replayed ${l.nextOffset - from} events from ${l.dir} (${fresh.userCount} users)`);
+    return fresh;
+  }
+  const checkEventId = (v: unknown, name: string): Id => {
+    if (typeof v === 'string') {
+      if (v.length === 0 || v.length > 512) throw argError(`${name} must be 1 to 512 characters`);
+      return v;
+    }
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+    throw argError(`${name} must be a string or a finite number, got ${show(v)}`);
+  };
+  const checkEvents = (events: unknown): LoggedEvent[] => {
+    if (!Array.isArray(events)) throw argError('events must be an array of { user, item, value?, timestamp? }');
+    if (events.length === 0) throw argError('events must not be empty');
+    if (events.length > limits.maxItems) throw argError(`events has ${events.length} entries; at most ${limits.maxItems}`);
+    return events.map((e: unknown, p) => {
+      if (e === null || typeof e !== 'object' || Array.isArray(e)) throw argError(`events[${p}] must be an object { user, item, value?, timestamp? }`);
+      const x = e as Record<string, unknown>;
+      const user = checkEventId(x.user, `events[${p}].user`);
+      const item = checkEventId(x.item, `events[${p}].item`);
+      const value = x.value ?? 1;
+      if (typeof value !== 'number' || !Number.isFinite(value) || Math.abs(value) > 3.4e38)
+        throw argError(`events[${p}].value must be a finite number, got ${show(value)}`);
+      if (x.timestamp !== undefined && (typeof x.timestamp !== 'number' || !Number.isFinite(x.timestamp)))
+        throw argError(`events[${p}].timestamp must be a finite number, got ${show(x.timestamp)}`);
+      return x.timestamp === undefined ? { user, item, value } : { user, item, value, timestamp: x.timestamp };
+    });
+  };
+  // A user with events not in the model: fold-in over training items plus new ones, cached per user, options and
+  // model (no cache with an exclude list). Undefined for users without such events.
+  const liveAnswer = (m: Recommender, user: Id, req: RequestOptions | undefined): ItemScore[] | undefined => {
+    const h = live?.history(m, user);
+    if (!h) return undefined;
+    // Rules (filter, boost, pin, diversity, explain) run on the same fold-in history.
+    if (hasRules(req) && h.items.length > 0) return ruled(m, { history: { items: h.items, values: h.values } }, req);
+    const o = opts(req);
+    const key = o.exclude === undefined ? `${o.k}/${o.filterSeen}` : undefined;
+    const hit = key === undefined ? undefined : h.answers.get(key);
+    if (hit) return hit;
+    const ids = Array.from(h.items, (i) => m.trainData.items.id(i));
+    let out: ItemScore[];
+    try {
+      // No known item yet (a new user whose items are all new): the most popular items, as fold-in's fallback.
+      out = toScores(
+        m.recommendForNewUser({ items: ids, ratings: Array.from(h.values) }, { k: o.k, filterSeen: o.filterSeen, exclude: o.exclude, fallback: 'popularity' }),
+      );
+    } catch (err) {
+      // A model without fold-in still leaves a known user's new items out as seen; a new user it cannot serve.
+      const u = resolveId(m.trainData.users, user);
+      if (!(err instanceof RecsysError) || err.code !== 'E_UNSUPPORTED' || u === undefined) throw err;
+      out = toScores(m.recommend(u, { k: o.k, filterSeen: o.filterSeen, exclude: o.filterSeen ? [...(o.exclude ?? []), ...ids] : o.exclude }));
+    }
+    if (key !== undefined) h.answers.set(key, out);
+    return out;
+  };
 
   const checkK = (k: unknown): number => {
     if (k === undefined) return limits.defaultK;
@@ -199,11 +376,22 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
   };
   const opts = (o: RequestOptions | undefined) => {
     const m = current.model;
+    if (o !== undefined && (o === null || typeof o !== 'object')) throw argError('request options must be an object');
     return {
       k: checkK(o?.k),
       filterSeen: o?.filterSeen ?? true,
       exclude: o?.exclude === undefined ? undefined : resolveIds(m.trainData.items, checkList(o.exclude, 'exclude', limits.maxItems)),
     };
+  };
+
+  // Requests with rules run through rankWithRules (exclude as dense indices, include none).
+  const ruled = (m: Recommender, target: Parameters<typeof rankWithRules>[1], o: RequestOptions | undefined): ItemScore[] => {
+    const { k, filterSeen } = opts(o);
+    const exclude =
+      o?.exclude === undefined
+        ? undefined
+        : m.trainData.items.indicesOf(resolveIds(m.trainData.items, checkList(o.exclude, 'exclude', limits.maxItems))).filter((v) => v >= 0);
+    return rankWithRules(m, target, { ...o, k, filterSeen, exclude, include: undefined }, attributes);
   };
 
   // ---- micro-batching of single-user requests (recommendAsync) ----
@@ -223,6 +411,14 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     const groups = new Map<unknown, Map<string, { ids: Id[]; entries: Pending[] }>>();
     for (const e of batch) {
       const m = e.at.model;
+      if (live?.has(e.user)) {
+        try {
+          e.resolve({ user: e.user, items: liveAnswer(m, e.user, { k: e.k, filterSeen: e.filterSeen })! });
+        } catch (err) {
+          e.reject(err);
+        }
+        continue;
+      }
       const id = resolveId(m.trainData.users, e.user);
       if (id === undefined) {
         e.reject(unknownIdError(m.trainData.users, e.user, 'user'));
@@ -257,11 +453,17 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     if (!path) return { reloaded: false, reason: 'the model was not loaded from a file', model: current.served };
     try {
       // The header alone says whether the contents changed (touch, or a watcher event for another reason).
-      if (readModelInfo(path).checksum === current.served.checksum) return { reloaded: false, reason: 'the file has not changed', model: current.served };
+      if (readModelInfo(path).checksum === baseChecksum) return { reloaded: false, reason: 'the file has not changed', model: current.served };
       const { model, info } = await loadModelWithInfoAsync(path);
       warm(model);
       // One assignment: requests already running finish on the model they started with, later ones get this one.
       current = { model, served: served(model, info) };
+      baseChecksum = info.checksum;
+      // A new base model: a refit of the old one no longer applies, and the whole log goes on top of the new one.
+      if (eventLog && live && live.foldedUpTo > 0) {
+        dropRefitSnapshot(eventLog.dir);
+        live = replayLog(eventLog, live.merge, 0);
+      }
       metrics.reloadsOk++;
       log.info(`recsys: now serving ${info.meta.class} ${info.checksum} from ${path} (${current.served.users} users, ${current.served.items} items)`);
       return { reloaded: true, model: current.served };
@@ -289,6 +491,63 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
       reloading = undefined;
     });
     return reloading;
+  }
+
+  // ---- refit: the model's data plus the logged events, then the same atomic swap as a reload ----
+  let refitting: Promise<RefitResult> | undefined;
+  async function refitOnce(mode: 'partial' | 'full' | undefined): Promise<RefitResult> {
+    const at = current;
+    const l = live!;
+    const upTo = l.appliedUpTo;
+    const before = l.foldedUpTo;
+    if (upTo === before) return { refitted: false, reason: 'no events since the model was fitted', model: at.served };
+    const t0 = performance.now();
+    const m = at.model;
+    const canPartial = typeof (m as { partialFit?: unknown }).partialFit === 'function';
+    const how = mode ?? (canPartial ? 'partial' : 'full');
+    if (how === 'partial' && !canPartial) throw new RecsysError('E_UNSUPPORTED', `${m.name} has no partialFit; use refit({ mode: 'full' })`);
+    let next: Recommender;
+    try {
+      next = modelEntry(m.name).create({ ...m.params });
+    } catch {
+      throw new RecsysError('E_UNSUPPORTED', `cannot make a new ${m.name} to refit (not a model family of the registry)`);
+    }
+    const { data, changedUsers, changedItems } = l.trainingData(m, upTo);
+    if (how === 'partial') {
+      // A copy over the served model's vectors; partialFit makes a new native model and leaves the served one alone.
+      Recommender.attachState(next, m.nativeModel, m.trainData);
+      // New users and items are solved, and so are the known ones with new interactions (items, then users).
+      (next as unknown as { partialFit(d: typeof data, o: { users: Id[]; items: Id[] }): void }).partialFit(data, { users: changedUsers, items: changedItems });
+    } else {
+      await next.fitAsync(data);
+    }
+    warm(next);
+    if (current !== at) return { refitted: false, reason: 'the model was reloaded during the refit', model: current.served };
+    current = { model: next, served: { ...served(next, undefined), checksum: `refit:${upTo}` } };
+    l.fold(upTo);
+    // Kept beside the log (for a model served from a file), so that a restart resumes from it.
+    if (path && eventLog) {
+      try {
+        const file = writeRefitSnapshot(eventLog.dir, next, upTo, baseChecksum);
+        current.served.path = file;
+      } catch (err) {
+        log.warn(`recsys: the refitted model could not be saved beside the log (${(err as Error).message}); a restart replays the whole log`);
+      }
+    }
+    const ms = performance.now() - t0;
+    log.info(
+      `recsys: refit (${how}) folded ${upTo - before} events in ${ms.toFixed(0)} ms; now serving ${current.served.users} users, ${current.served.items} items`,
+    );
+    return { refitted: true, mode: how, events: upTo - before, ms, model: current.served };
+  }
+  function refit(o?: { mode?: 'partial' | 'full' }): Promise<RefitResult> {
+    if (!live) return Promise.reject(new RecsysError('E_UNSUPPORTED', 'this service has no event log: pass events: { dir } to createRecommender'));
+    const mode = o?.mode;
+    if (mode !== undefined && mode !== 'partial' && mode !== 'full') return Promise.reject(argError(`mode must be 'partial' or 'full', got ${show(mode)}`));
+    refitting ??= refitOnce(mode).finally(() => {
+      refitting = undefined;
+    });
+    return refitting;
   }
 
   // ---- watching the file: its directory, since an atomic save replaces the file (a new inode) ----
@@ -329,12 +588,15 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     limits,
     recommend(user, o) {
       const m = current.model;
+      const fresh = live?.has(user) ? liveAnswer(m, user, o) : undefined;
+      if (fresh) return { user, items: fresh };
       const id = resolveId(m.trainData.users, user);
       if (id === undefined) throw unknownIdError(m.trainData.users, user, 'user');
+      if (hasRules(o)) return { user, items: ruled(m, { user: m.trainData.users.index(id) }, o) };
       return { user, items: toScores(m.recommend(id, opts(o))) };
     },
     recommendAsync(user, o) {
-      if (o?.exclude !== undefined) {
+      if (o?.exclude !== undefined || hasRules(o)) {
         try {
           return Promise.resolve(this.recommend(user, o));
         } catch (err) {
@@ -370,7 +632,17 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
         }
       });
       const fallback = o?.fallback;
-      const items = toScores(m.recommendForNewUser({ items: ids, ratings: input.ratings ? ratings : undefined }, { ...opts(o), fallback }));
+      if (hasRules(o) && ids.length > 0) {
+        const idx = m.trainData.items.indicesOf(ids);
+        const history = { items: idx, values: input.ratings ? Float32Array.from(ratings) : undefined };
+        return { items: ruled(m, { history }, o) };
+      }
+      // The popularity fallback honours a filter (no history: nothing else applies).
+      const include =
+        ids.length === 0 && o?.filter !== undefined && attributes
+          ? Array.from(attributes.bind(m.trainData.items).eligible(o.filter), (v) => m.trainData.items.id(v))
+          : undefined;
+      const items = toScores(m.recommendForNewUser({ items: ids, ratings: input.ratings ? ratings : undefined }, { ...opts(o), fallback, include }));
       // recommendForNewUser falls back exactly when no given item is known (and throws unless asked to).
       return ids.length === 0 ? { items, fallback: 'popularity' } : { items };
     },
@@ -381,13 +653,15 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
       const known: Id[] = [];
       const where: number[] = [];
       const results: BatchEntry[] = list.map((u, p) => {
+        const fresh = live?.has(u) ? liveAnswer(m, u, o) : undefined;
+        if (fresh) return { user: u, items: fresh };
         const id = resolveId(m.trainData.users, u);
         if (id === undefined) return { user: u, error: { code: 'E_UNKNOWN_USER', message: unknownIdError(m.trainData.users, u, 'user').message } };
         known.push(id);
         where.push(p);
         return { user: u, items: [] };
       });
-      const lists = known.length ? m.recommendBatch(known, o2) : [];
+      const lists = !known.length ? [] : hasRules(o) ? known.map((id) => ruled(m, { user: m.trainData.users.index(id) }, o)) : m.recommendBatch(known, o2);
       lists.forEach((l, j) => {
         (results[where[j]!] as { items: ItemScore[] }).items = toScores(l);
       });
@@ -399,6 +673,23 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
       if (id === undefined) throw unknownIdError(m.trainData.items, item, 'item');
       return { item, items: toScores(m.similarItems(id, checkK(o?.k))) };
     },
+    explain(user, item, o) {
+      const m = current.model;
+      const u = resolveId(m.trainData.users, user);
+      if (u === undefined) throw unknownIdError(m.trainData.users, user, 'user');
+      const i = resolveId(m.trainData.items, item);
+      if (i === undefined) throw unknownIdError(m.trainData.items, item, 'item');
+      if (o?.top !== undefined) int(o.top, 'top', 10, 0, limits.maxItems);
+      return explainPair(m, u, i, o);
+    },
+    get attributes() {
+      return attributes;
+    },
+    setAttributes(input, o) {
+      const next = readAttributes(input);
+      attributes = o?.merge && attributes ? attributes.with(next) : next;
+      return { items: attributes.size };
+    },
     reload,
     health() {
       return { status: 'ok' };
@@ -409,8 +700,35 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
         version: packageVersion(),
         model: current.served,
         reloads: { ok: metrics.reloadsOk, failed: metrics.reloadsFailed, lastError: metrics.lastReloadError },
+        events:
+          eventLog && live
+            ? {
+                dir: eventLog.dir,
+                durability: eventLog.durability,
+                logged: eventLog.nextOffset,
+                folded: live.foldedUpTo,
+                liveUsers: live.userCount,
+                stats: { ...eventLog.stats },
+                recovered: eventLog.recovered,
+              }
+            : undefined,
       };
     },
+    async ingest(events) {
+      if (!eventLog || !live)
+        throw new RecsysError('E_UNSUPPORTED', 'this service has no event log: pass events: { dir } to createRecommender (--events-dir to recsys serve)');
+      const list = checkEvents(events);
+      // Applied to the live state current when they are durable (a reload may have rebuilt it meanwhile).
+      const { offset } = await eventLog.append(list, (at) => live?.apply(at, list));
+      const m = current.model;
+      let unknownItems = 0;
+      for (const e of list) {
+        const i = m.trainData.items.index(e.item);
+        if (i < 0 || i >= m.nativeModel.nItems) unknownItems++;
+      }
+      return { accepted: list.length, offset, unknownItems };
+    },
+    refit,
     renderMetrics() {
       return metrics.render(current.served);
     },
@@ -419,6 +737,7 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
       watcher?.close();
       if (polling && path) unwatchFile(path);
       metrics.close();
+      if (eventLog) void eventLog.close();
     },
   };
 }

@@ -2,7 +2,8 @@
 // exported for programs that want the whole server rather than the plugin. Fastify is loaded on first use.
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { createRecommender, type RecommenderService } from './recommender.js';
+import type { RecommenderService } from './recommender.js';
+import { createService } from './experiment.js';
 import { errorBody, errorHandler, recsysPlugin, type RecsysPluginOptions } from './plugin.js';
 import { connectionLimits, guardConnections, type ConnectionOptions, type ResolvedConnectionLimits } from './limits.js';
 
@@ -63,7 +64,7 @@ export async function createServer(options: ServerOptions): Promise<RecsysServer
   });
   const recommender =
     options.recommender ??
-    createRecommender({
+    createService({
       ...options,
       model: options.model!,
       logger: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m), error: (m) => app.log.error(m) },

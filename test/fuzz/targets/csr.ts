@@ -7,7 +7,7 @@ import { synthetic } from '../../helpers/synthetic.js';
 import { checkRecs, type Target } from '../target.js';
 
 // The native families; the deep models read the dataset in TS (the options target covers them).
-const NATIVE = models.filter((m) => !['NeuMF', 'GMF', 'MLP', 'MultVAE', 'AutoRec', 'RecVAE'].includes(m.name));
+const NATIVE = models.filter((m) => !['NeuMF', 'GMF', 'MLP', 'MultVAE', 'AutoRec', 'RecVAE', 'SASRec'].includes(m.name));
 const SMALL: Record<string, Record<string, unknown>> = {
   BiasedMF: { epochs: 3 },
   SVDpp: { epochs: 2 },

@@ -11,6 +11,7 @@ const deepParams = (name: string): Record<string, unknown> => {
   if (name === 'AutoRec') return { epochs: 2, hidden: 8 };
   if (name === 'MultVAE') return { epochs: 2, hidden: [8], latent: 4 };
   if (name === 'RecVAE') return { epochs: 2, hidden: 8, latent: 4 };
+  if (name === 'SASRec') return { epochs: 2, hidden: 8, maxLength: 8 };
   if (name === 'GMF') return { epochs: 2, factors: 4 };
   if (name === 'MLP' || name === 'NeuMF') return { epochs: 2, factors: 4, layers: [8, 4] };
   return {};

@@ -100,6 +100,8 @@ function edit(g: Gen, src: Source, all: Source[], edits: string[]): { bytes: Uin
               'ratingMin',
               'ratingMax',
               'cgSteps',
+              'blockSize',
+              'regExponent',
               '__proto__',
               'nope',
             ]);

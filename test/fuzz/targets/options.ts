@@ -11,7 +11,7 @@ import { synthetic } from '../../helpers/synthetic.js';
 import { EDGE_NUMBERS, Gen, HOSTILE, showValue } from '../gen.js';
 import { checkRecs, coercion, wrong, type Target } from '../target.js';
 
-const DEEP = ['NeuMF', 'GMF', 'MLP', 'MultVAE', 'AutoRec', 'RecVAE'];
+const DEEP = ['NeuMF', 'GMF', 'MLP', 'MultVAE', 'AutoRec', 'RecVAE', 'SASRec'];
 const COMMON = ['threads', 'seed'];
 const DEEP_COMMON = ['epochs', 'batchSize', 'lr', 'validation', 'patience', 'optimizer'];
 // Used only for models whose unknown-option error does not list the known names (see known()).
@@ -22,6 +22,8 @@ const FALLBACK: Record<string, string[]> = {
   AutoRec: [...DEEP_COMMON, 'hidden', 'l2'],
   MultVAE: [...DEEP_COMMON, 'hidden', 'latent', 'dropout', 'beta', 'annealSteps', 'l2'],
   RecVAE: [...DEEP_COMMON, 'hidden', 'latent', 'layers', 'dropout', 'gamma', 'encoderPasses'],
+  SASRec: [...DEEP_COMMON, 'maxLength', 'hidden', 'blocks', 'dropout', 'loss', 'negatives', 'windows', 'gbceT', 'l2', 'timeLimit'],
+  ItemTransitions: ['historyLength', 'historyDecay', 'window', 'windowDecay', 'popularityWeight'],
   GMF: [...DEEP_COMMON, 'factors', 'negatives', 'l2'],
   MLP: [...DEEP_COMMON, 'factors', 'layers', 'negatives', 'l2'],
   NeuMF: [...DEEP_COMMON, 'factors', 'layers', 'negatives', 'l2', 'pretrain', 'pretrainEpochs', 'alpha'],
@@ -39,6 +41,7 @@ const STRINGS = [
   'bm25',
   'cg',
   'cholesky',
+  'block',
   'auto',
   'none',
   'user',

@@ -216,4 +216,10 @@ describe('RecVAE', () => {
     expect(code(() => new RecVAE({ encoderPasses: 0 }))).toBe('E_ARG');
     expect(code(() => new RecVAE({ hidden: [600] as unknown as number }))).toBe('E_ARG');
   });
+
+  it('a fit that diverges is E_STATE, and the model stays unfitted', () => {
+    const d = new RecVAE({ ...small, lr: 1e30, epochs: 1, batchSize: 100000 });
+    expect(code(() => d.fit(train))).toBe('E_STATE');
+    expect(code(() => d.recommend(train.users.id(0)))).toBe('E_NOT_FITTED');
+  });
 });

@@ -1,11 +1,12 @@
 // SASRec on small generated sessions: causality of the encoder, the loss falls, seeded fits are identical, it learns
 // a sequential pattern that no set-based model can see, and it saves and loads.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as TF from '@tensorflow/tfjs';
 import { Dataset } from '../../../ts/data/dataset.js';
 import { evaluateSequential, sequentialSplit } from '../../../ts/eval/sequential.js';
 import { loadModel } from '../../../ts/io/load.js';
 import { initDeepBackend } from '../../../ts/models/deep/backend.js';
-import { SASRec, logSumExpRows, type SASRecParams } from '../../../ts/models/deep/sasrec.js';
+import { SASRec, logSumExpRows, logSumExpWith, type SASRecParams } from '../../../ts/models/deep/sasrec.js';
 import { tfSync } from '../../../ts/models/deep/backend.js';
 import { Popularity } from '../../../ts/models/baseline.js';
 import type { FitProgress } from '../../../ts/native.js';
@@ -80,13 +81,15 @@ describe('SASRec', () => {
     expect(r['ndcg@10']).toBeGreaterThan(p['ndcg@10']! + 0.15);
   });
 
-  it('is deterministic for a seed; the sampled losses train too', () => {
+  it('is deterministic for a seed; the sampled losses and all-window training train too', () => {
     const a = new SASRec({ ...small, epochs: 2 }).fit(data);
     const b = new SASRec({ ...small, epochs: 2 }).fit(data);
     expect(a.scoreUsersDense(Int32Array.of(0, 1))).toEqual(b.scoreUsersDense(Int32Array.of(0, 1)));
-    for (const loss of ['bce', 'gbce'] as const) {
+    for (const loss of ['sampled', 'bce', 'gbce'] as const) {
       const l: number[] = [];
-      new SASRec({ ...small, loss, negatives: 8, epochs: 15 }).fit(data, { onProgress: (p) => l.push(p.loss!) });
+      new SASRec({ ...small, loss, negatives: 8, epochs: 10, windows: loss === 'sampled' ? 'all' : 'last' }).fit(data, {
+        onProgress: (p) => l.push(p.loss!),
+      });
       expect(l[l.length - 1]!).toBeLessThan(l[0]!);
     }
   });
@@ -109,14 +112,29 @@ describe('SASRec', () => {
       [4, 7],
     );
     const wts = tf.tensor1d([1, -2, 0.5, 3]);
-    const ours = tf.grad((x: typeof z) => tf.sum(tf.mul(logSumExpRows(tf, x), wts)))(z);
-    const theirs = tf.grad((x: typeof z) => tf.sum(tf.mul(tf.logSumExp(x, 1), wts)))(z);
+    const ours = tf.grad((x: TF.Tensor) => tf.sum(tf.mul(logSumExpRows(tf, x as TF.Tensor2D), wts)))(z);
+    const theirs = tf.grad((x: TF.Tensor) => tf.sum(tf.mul(tf.logSumExp(x, 1), wts)))(z);
     const a = ours.dataSync();
     const b = theirs.dataSync();
     for (let j = 0; j < a.length; j++) expect(a[j]).toBeCloseTo(b[j]!, 5);
     const v1 = logSumExpRows(tf, z).dataSync();
     const v2 = tf.logSumExp(z, 1).dataSync();
     for (let j = 0; j < 4; j++) expect(v1[j]).toBeCloseTo(v2[j]!, 5);
+    // The same with the first column apart (the sampled loss's label logit beside its negatives).
+    const zs = z.dataSync();
+    const col = tf.tensor1d(Array.from({ length: 4 }, (_, r) => zs[r * 7]!));
+    const rest = tf.tensor2d(
+      Array.from({ length: 24 }, (_, j) => zs[Math.floor(j / 6) * 7 + 1 + (j % 6)]!),
+      [4, 6],
+    );
+    const [gp, gz] = tf.grads((p: TF.Tensor, x: TF.Tensor) => tf.sum(tf.mul(logSumExpWith(tf, p as TF.Tensor1D, x as TF.Tensor2D), wts)))([col, rest]);
+    const want = b;
+    for (let r = 0; r < 4; r++) {
+      expect(gp!.dataSync()[r]).toBeCloseTo(want[r * 7]!, 5);
+      for (let c = 0; c < 6; c++) expect(gz!.dataSync()[r * 6 + c]).toBeCloseTo(want[r * 7 + c + 1]!, 5);
+    }
+    const v3 = logSumExpWith(tf, col, rest).dataSync();
+    for (let j = 0; j < 4; j++) expect(v3[j]).toBeCloseTo(v2[j]!, 5);
   });
 
   it('refuses bad options', () => {

@@ -4,8 +4,9 @@
 // point-wise two-layer feed-forward, residual; dropout throughout). The output at each position scores the next
 // item against the item embeddings (shared input/output table). Trained by default with the full softmax
 // cross-entropy over the catalogue at every position (Klenitskiy & Vasilev 2023: "SASRec+" beats BERT4Rec);
-// 'bce' is the paper's loss (one sampled negative per position) and 'gbce' the calibrated sampled loss of Petrov &
-// Macdonald 2023 (gSASRec) for large catalogues. Scoring runs the encoder over a history and reads the last
+// 'sampled' is a softmax over the label and `negatives` items shared by the batch (for large catalogues), 'bce' the
+// paper's loss (one sampled negative per position) and 'gbce' the calibrated sampled loss of Petrov & Macdonald 2023
+// (gSASRec). Scoring runs the encoder over a history and reads the last
 // position, so a history passed at request time is scored the same way (a session: no refit).
 import type * as TF from '@tensorflow/tfjs';
 import { RecsysError, argError } from '../../errors.js';
@@ -30,27 +31,41 @@ export interface SASRecParams extends DeepParams {
   /** Dropout rate on embeddings, attention weights and feed-forward layers. Default 0.2 (the paper's for ML-1M). */
   dropout?: number;
   /**
-   * 'softmax': full cross-entropy over the catalogue at every position (default); 'bce': the paper's binary
+   * 'softmax': full cross-entropy over the catalogue at every position (default); 'sampled': cross-entropy over the
+   * label and `negatives` uniform items shared by the mini-batch (the cost of the output layer falls from items to
+   * negatives per position); 'bce': the paper's binary
    * cross-entropy with `negatives` uniform negatives per position; 'gbce': gSASRec's generalised BCE (the positive's
    * probability raised to beta, calibrated by `gbceT`).
    */
-  loss?: 'softmax' | 'bce' | 'gbce';
-  /** Sampled negatives per position for 'bce' / 'gbce'. Default 1 for 'bce', 256 for 'gbce'. */
+  loss?: 'softmax' | 'sampled' | 'bce' | 'gbce';
+  /** Sampled negatives: per position for 'bce' / 'gbce' (default 1 / 256), per mini-batch for 'sampled' (default 512). */
   negatives?: number;
+  /**
+   * Training windows per user: 'last' (the paper's: the last maxLength + 1 items) or 'all' (the whole history cut into
+   * windows of maxLength from its end: with a short maxLength the older events still train the model). Default 'last'.
+   */
+  windows?: 'last' | 'all';
   /** gBCE's calibration t in [0, 1] (0: plain BCE, 1: fully calibrated). Default 0.75 (the gSASRec paper's). */
   gbceT?: number;
   /** L2 on the weights (Adam's coupled decay). Default 0. */
   l2?: number;
+  /**
+   * Seconds of training after which no further epoch starts (the one running finishes; the later ones are
+   * reported with no loss). Default: none, every epoch runs.
+   */
+  timeLimit?: number;
 }
 
 const spec: ModelSpec = {
   params: {
     ...deepSpec,
     maxLength: { int: [1, 100_000] },
+    timeLimit: { real: [0, 1e9], state: false },
     hidden: { int: [1, 100_000] },
     blocks: { int: [1, 64] },
     dropout: { real: [0, 0.999999] },
-    loss: { oneOf: ['softmax', 'bce', 'gbce'] },
+    loss: { oneOf: ['softmax', 'sampled', 'bce', 'gbce'] },
+    windows: { oneOf: ['last', 'all'] },
     negatives: { int: [1, 1_000_000] },
     gbceT: { real: [0, 1] },
     l2: { real: [0, FLOAT_LIMIT] },
@@ -125,6 +140,7 @@ export class SASRec extends DeepRecommender<SASRecParams> {
     const pos = b * L;
     const loss = this.params.loss ?? 'softmax';
     const out = loss === 'softmax' ? pos * nI : pos * (1 + this.negatives());
+    // ('sampled': pos x (1 + negatives) as well.)
     const host = 4 * (all * this.optimizerCopies() + 2 * all + data.nUsers * L + pos * 4);
     // A step: the weights and their gradients, the logits with softmax and gradients, the blocks' activations.
     const step = 4 * (3 * all + 4 * out + blocks * (12 * pos * d + 4 * b * L * L));
@@ -139,7 +155,8 @@ export class SASRec extends DeepRecommender<SASRecParams> {
   }
 
   private negatives(): number {
-    return this.params.negatives ?? ((this.params.loss ?? 'softmax') === 'gbce' ? 256 : 1);
+    const loss = this.params.loss ?? 'softmax';
+    return this.params.negatives ?? (loss === 'gbce' ? 256 : loss === 'sampled' ? 512 : 1);
   }
 
   private scoreBlock(nItems: number): number {
@@ -267,15 +284,19 @@ export class SASRec extends DeepRecommender<SASRecParams> {
       if (shape.length === 2) w.add(name, { shape, l2 }, glorotUniform(shape[0]!, shape[1]!, rng));
       else w.add(name, { shape }, new Float32Array(shape[0]!).fill(name.endsWith('gamma') ? 1 : 0));
     }
-    // One training sequence per user: the last L + 1 items (input: all but the last, target: all but the first).
+    // Training windows of L + 1 items (input: all but the last, target: all but the first): each user's last one,
+    // or ('all') every one back from the end of the history.
     const inputs: Int32Array[] = [];
     const targets: Int32Array[] = [];
+    const all = (this.params.windows ?? 'last') === 'all';
     for (let u = 0; u < data.nUsers; u++) {
       const s = userSequence(data, u);
-      if (s.length < 2) continue;
-      const part = s.subarray(Math.max(0, s.length - L - 1));
-      inputs.push(part.subarray(0, part.length - 1));
-      targets.push(part.subarray(1));
+      for (let end = s.length; end >= 2; end -= L) {
+        const part = s.subarray(Math.max(0, end - L - 1), end);
+        inputs.push(part.subarray(0, part.length - 1));
+        targets.push(part.subarray(1));
+        if (!all) break;
+      }
     }
     if (inputs.length === 0) throw new RecsysError('E_EMPTY', `${this.name}: no user has 2 or more interactions to learn a next item from`);
     const bs = Math.min(this.opt('batchSize'), inputs.length);
@@ -287,10 +308,14 @@ export class SASRec extends DeepRecommender<SASRecParams> {
     const opt: OptimizerConfig = { method: this.params.optimizer ?? 'adam', lr: this.opt('lr') };
     const own = loss === 'softmax' ? w.names() : w.names().filter((nm) => nm !== 'item_embedding');
     const order = Int32Array.from({ length: inputs.length }, (_, j) => j);
+    const negRng = new Rng(seed, 2_000_000);
+    const timeLimit = this.params.timeLimit;
+    const started = performance.now();
     return {
       weights: w,
       epochs: this.opt('epochs'),
       epoch: (e) => {
+        if (timeLimit !== undefined && (performance.now() - started) / 1000 > timeLimit) return { steps: 0, step: () => NaN };
         const shuffle = new Rng(seed, 1 + e);
         for (let j = order.length - 1; j > 0; j--) {
           const k = shuffle.below(j + 1);
@@ -316,7 +341,8 @@ export class SASRec extends DeepRecommender<SASRecParams> {
             const m = negatives;
             // Sampled losses: row p's candidates are its label then m negatives (embeddings gathered on the host).
             let cand: Int32Array | undefined;
-            if (loss !== 'softmax') {
+            if (loss === 'sampled') cand = Int32Array.from({ length: m }, () => negRng.below(nItems));
+            else if (loss !== 'softmax') {
               const negs = sampleNegatives(new Rng(seed, 1_000_000 + t), labels, m, nItems);
               cand = new Int32Array(nPos * (1 + m));
               for (let p = 0; p < nPos; p++) {
@@ -325,13 +351,17 @@ export class SASRec extends DeepRecommender<SASRecParams> {
               }
             }
             w.tick();
+            const rowsOf = (ids: Int32Array, shape: number[]) => tf.tensor(w.gather('item_embedding', ids), shape);
             return tf.tidy(() => {
               const x0 = tf.tensor2d(w.gather('item_embedding', seq), [nPos, d]);
               // Inputs: the history's rows, the candidates' rows (sampled losses), the dense weights (the item table
               // only where the softmax output reads it whole).
-              const lead = cand
-                ? [x0, tf.tensor3d(w.gather('item_embedding', cand), [nPos, 1 + m, d])]
-                : [x0, tf.tensor2d(w.gather('item_embedding', labels), [nPos, d])];
+              const lead =
+                loss === 'softmax'
+                  ? [x0, rowsOf(labels, [nPos, d])]
+                  : loss === 'sampled'
+                    ? [x0, rowsOf(labels, [nPos, d]), rowsOf(cand!, [m, d])]
+                    : [x0, rowsOf(cand!, [nPos, 1 + m, d])];
               const args = [...lead, ...own.map((nm) => tf.tensor(w.get(nm), w.shape(nm)))];
               const keepT = tf.tensor1d(keep);
               const f = (...a: TF.Tensor[]) => {
@@ -342,6 +372,11 @@ export class SASRec extends DeepRecommender<SASRecParams> {
                   // (a[1], gathered on the host), so no one-hot or log-softmax over the logits is formed.
                   const lse = logSumExpRows(tf, matMul(tf, h, tf.transpose(dense.get('item_embedding')!)));
                   const picked = tf.sum(tf.mul(h, a[1]!), 1);
+                  return tf.div<TF.Scalar>(tf.sum(tf.mul(tf.sub(lse, picked), keepT)), count);
+                }
+                if (loss === 'sampled') {
+                  const picked = tf.sum<TF.Tensor1D>(tf.mul(h, a[1]!), 1);
+                  const lse = logSumExpWith(tf, picked, matMul(tf, h, tf.transpose(a[2]!)));
                   return tf.div<TF.Scalar>(tf.sum(tf.mul(tf.sub(lse, picked), keepT)), count);
                 }
                 const logits = tf.sum<TF.Tensor2D>(tf.mul(tf.expandDims(h, 1), a[1]!), 2);
@@ -356,7 +391,8 @@ export class SASRec extends DeepRecommender<SASRecParams> {
               };
               const { value, grads } = tf.valueAndGrads(f)(args);
               // The item table's gradient: its direct one (softmax output) plus the gathered rows' scattered back.
-              const gE = cand ? new Float32Array(nItems * d) : (grads[lead.length + own.indexOf('item_embedding')]!.dataSync() as Float32Array).slice();
+              const gE =
+                loss === 'softmax' ? (grads[lead.length + own.indexOf('item_embedding')]!.dataSync() as Float32Array).slice() : new Float32Array(nItems * d);
               const scatter = (rows: Int32Array, g: Float32Array) => {
                 for (let p = 0; p < rows.length; p++) {
                   const i = rows[p]!;
@@ -366,7 +402,8 @@ export class SASRec extends DeepRecommender<SASRecParams> {
               };
               scatter(seq, grads[0]!.dataSync() as Float32Array);
               // The labels' (or candidates') rows; padding positions carry no loss, so their gradients are zero.
-              scatter(cand ?? labels, grads[1]!.dataSync() as Float32Array);
+              scatter(loss === 'softmax' || loss === 'sampled' ? labels : cand!, grads[1]!.dataSync() as Float32Array);
+              if (loss === 'sampled') scatter(cand!, grads[2]!.dataSync() as Float32Array);
               own.forEach((nm, j) => {
                 if (nm !== 'item_embedding') w.step(nm, grads[j + lead.length]!.dataSync() as Float32Array, opt);
               });
@@ -471,6 +508,36 @@ export function logSumExpRows(tf: Tf, z: TF.Tensor2D): TF.Tensor1D {
     lseCache.set(tf, f);
   }
   return f(z);
+}
+
+const lseWithCache = new WeakMap<Tf, (p: TF.Tensor, z: TF.Tensor) => TF.Tensor1D>();
+
+/**
+ * Row-wise log(exp(p) + sum exp(z)) of a column p (n) beside logits z (n x k), as logSumExpRows of [p, z] without
+ * forming the concatenation (a concat and its sliced gradient cost more than the rest of the sampled loss on wasm).
+ * @internal
+ */
+export function logSumExpWith(tf: Tf, p: TF.Tensor1D, z: TF.Tensor2D): TF.Tensor1D {
+  let f = lseWithCache.get(tf);
+  if (!f) {
+    f = tf.customGrad(((pp: TF.Tensor1D, x: TF.Tensor2D, save: TF.GradSaveFunc) => {
+      const pc = tf.reshape(pp, [-1, 1]);
+      const mx = tf.maximum(tf.max(x, 1, true), pc);
+      const e = tf.exp(tf.sub(x, mx));
+      const ep = tf.exp(tf.sub(pc, mx));
+      const s = tf.add(tf.sum(e, 1, true), ep);
+      save([tf.div(e, s), tf.div(ep, s)]);
+      return {
+        value: tf.reshape(tf.add(mx, tf.log(s)), [-1]),
+        gradFunc: (dy: TF.Tensor, saved: TF.Tensor[]) => {
+          const g = tf.reshape(dy, [-1, 1]);
+          return [tf.reshape(tf.mul(saved[1]!, g), [-1]), tf.mul(saved[0]!, g)];
+        },
+      };
+    }) as unknown as Parameters<Tf['customGrad']>[0]) as unknown as (p: TF.Tensor, z: TF.Tensor) => TF.Tensor1D;
+    lseWithCache.set(tf, f);
+  }
+  return f(p, z);
 }
 
 /** m uniform negatives per label, each different from its label (n x m). */

@@ -1,0 +1,447 @@
+// The event log of a live recommender: interactions (user, item, value, timestamp) appended to files in one
+// directory and acknowledged only once they are on disk, so that a crash (kill -9, power loss after fsync) loses
+// no acknowledged event. Layout:
+//
+//   <dir>/events-<segment number, 8 digits>-<YYYYMMDD, UTC>.log   a new segment per UTC day or past segmentBytes
+//   segment  = header, records...
+//   header   = "RSEVLOG1" (8 bytes), u64 LE offset of the segment's first event            (16 bytes)
+//   record   = u32 LE payload length, u32 LE CRC-32 of the payload, payload                  (8 + length bytes)
+//   payload  = UTF-8 JSON {"o": offset of its first event, "e": [[user, item, value, timestamp?], ...]}
+//
+// An event's offset is its position in the whole log (0, 1, 2, ...); one append is one record. Appends are
+// written by group commit: while one write + fsync is in flight the next appends queue up and go to disk together
+// in one write and one fsync (durability 'group'), or each append gets a write and an fsync of its own
+// ('strict'). On open, a record that is cut short or fails its checksum at the end of the newest segment (a write
+// torn by a crash) is dropped: the file is truncated to the last good record and the drop is reported. The same
+// damage in an older segment is not a torn write, and opening fails (E_FORMAT) rather than skip events.
+import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, write, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { RecsysError, argError, show } from '../errors.js';
+import type { Id } from '../data/idmap.js';
+
+export interface LoggedEvent {
+  user: Id;
+  item: Id;
+  /** The interaction's weight (a count, a rating). */
+  value: number;
+  /** Whatever the producer uses (seconds or ms since the epoch); stored, not interpreted. */
+  timestamp?: number;
+}
+
+export interface EventLogOptions {
+  /** The directory of the segment files (created if missing). */
+  dir: string;
+  /** 'group' (default): concurrent appends share a write and an fsync. 'strict': one fsync per append. */
+  durability?: 'group' | 'strict';
+  /**
+   * Group commit: how long the first append of a batch waits for others before the write, in ms (0 to 10). With 0
+   * (the default) a batch is whatever queued while the previous fsync ran, which batches under load and adds no
+   * wait when idle.
+   */
+  groupCommitMs?: number;
+  /** Start a new segment once the current one is this large, in bytes. Default 64 MiB. */
+  segmentBytes?: number;
+}
+
+export interface EventLogRecovery {
+  segments: number;
+  records: number;
+  events: number;
+  /** Set when the newest segment ended in a torn or corrupt record that was dropped. */
+  truncated?: { file: string; at: number; droppedBytes: number; reason: string };
+}
+
+export interface EventLogStats {
+  appends: number;
+  records: number;
+  events: number;
+  /** fsync calls for records (group commit makes them fewer than appends under load). */
+  fsyncs: number;
+  bytes: number;
+}
+
+const MAGIC = Buffer.from('RSEVLOG1', 'latin1');
+const HEADER = 16;
+const RECORD_HEADER = 8;
+/** Largest record payload accepted when reading (a length beyond it is damage, not data). */
+export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+const SEGMENT_NAME = /^events-(\d{8})-(\d{8})\.log$/;
+
+function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10).replace(/-/g, '');
+}
+
+/** Encodes one record (exported for tests that craft damage). */
+export function encodeRecord(offset: number, events: readonly LoggedEvent[]): Buffer {
+  const e = events.map((x) => (x.timestamp === undefined ? [x.user, x.item, x.value] : [x.user, x.item, x.value, x.timestamp]));
+  const payload = Buffer.from(JSON.stringify({ o: offset, e }), 'utf8');
+  const head = Buffer.alloc(RECORD_HEADER);
+  head.writeUInt32LE(payload.length, 0);
+  head.writeUInt32LE(crc32(payload), 4);
+  return Buffer.concat([head, payload]);
+}
+
+function isId(v: unknown): v is Id {
+  return typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+}
+
+// One record's payload back to events; null when it is not what encodeRecord writes.
+function decodePayload(payload: Buffer): { o: number; e: LoggedEvent[] } | null {
+  let j: unknown;
+  try {
+    j = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return null;
+  }
+  const r = j as { o?: unknown; e?: unknown };
+  if (!r || typeof r !== 'object' || !Number.isSafeInteger(r.o) || (r.o as number) < 0 || !Array.isArray(r.e)) return null;
+  const out: LoggedEvent[] = [];
+  for (const x of r.e as unknown[]) {
+    if (!Array.isArray(x) || x.length < 3 || x.length > 4 || !isId(x[0]) || !isId(x[1]) || typeof x[2] !== 'number' || !Number.isFinite(x[2])) return null;
+    if (x.length === 4 && (typeof x[3] !== 'number' || !Number.isFinite(x[3]))) return null;
+    out.push(x.length === 4 ? { user: x[0], item: x[1], value: x[2], timestamp: x[3] as number } : { user: x[0], item: x[1], value: x[2] });
+  }
+  return { o: r.o as number, e: out };
+}
+
+interface Segment {
+  file: string;
+  number: number;
+  day: string;
+  first: number;
+}
+
+// Reads a segment's records from its bytes. Stops at the first record that is cut short, fails its checksum or
+// does not continue the offsets; `end` is where the good records end.
+function scan(
+  buf: Buffer,
+  seg: Segment,
+  onRecord?: (offset: number, events: LoggedEvent[]) => void,
+): { end: number; next: number; records: number; error?: string } {
+  if (buf.length < HEADER) return { end: 0, next: seg.first, records: 0, error: `the ${buf.length}-byte header is cut short` };
+  if (!buf.subarray(0, 8).equals(MAGIC)) return { end: 0, next: seg.first, records: 0, error: 'it does not start with RSEVLOG1' };
+  const first = Number(buf.readBigUInt64LE(8));
+  seg.first = first;
+  let at = HEADER;
+  let next = first;
+  let records = 0;
+  while (at < buf.length) {
+    if (buf.length - at < RECORD_HEADER) return { end: at, next, records, error: `a record header at byte ${at} is cut short` };
+    const len = buf.readUInt32LE(at);
+    const crc = buf.readUInt32LE(at + 4);
+    if (len > MAX_RECORD_BYTES) return { end: at, next, records, error: `the record at byte ${at} claims ${len} bytes` };
+    if (buf.length - at - RECORD_HEADER < len) return { end: at, next, records, error: `the record at byte ${at} is cut short (${len} bytes claimed)` };
+    const payload = buf.subarray(at + RECORD_HEADER, at + RECORD_HEADER + len);
+    if (crc32(payload) !== crc) return { end: at, next, records, error: `the record at byte ${at} fails its checksum` };
+    const rec = decodePayload(payload);
+    if (!rec) return { end: at, next, records, error: `the record at byte ${at} is not an event record` };
+    if (rec.o !== next) return { end: at, next, records, error: `the record at byte ${at} starts at offset ${rec.o}, expected ${next}` };
+    onRecord?.(rec.o, rec.e);
+    next += rec.e.length;
+    records++;
+    at += RECORD_HEADER + len;
+  }
+  return { end: at, next, records };
+}
+
+interface Pending {
+  buf: Buffer;
+  offset: number;
+  onDurable?: () => void;
+  events: number;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * An append-only, checksummed event log with group commit. Open it with EventLog.open (synchronous: it reads the
+ * segments, repairs a torn tail and reports it in `recovered`).
+ */
+export class EventLog {
+  readonly dir: string;
+  readonly durability: 'group' | 'strict';
+  readonly recovered: EventLogRecovery;
+  readonly stats: EventLogStats = { appends: 0, records: 0, events: 0, fsyncs: 0, bytes: 0 };
+  private readonly groupCommitMs: number;
+  private readonly segmentBytes: number;
+  private segments: Segment[];
+  private fd = -1;
+  private size = 0;
+  /** Offset the next appended event gets. */
+  private next: number;
+  private queue: Pending[] = [];
+  private busy = false;
+  private timer: NodeJS.Timeout | undefined;
+  private failed: Error | undefined;
+  private closed = false;
+  private idle: (() => void)[] = [];
+
+  private constructor(
+    dir: string,
+    durability: 'group' | 'strict',
+    groupCommitMs: number,
+    segmentBytes: number,
+    segments: Segment[],
+    next: number,
+    recovered: EventLogRecovery,
+  ) {
+    this.dir = dir;
+    this.durability = durability;
+    this.groupCommitMs = groupCommitMs;
+    this.segmentBytes = segmentBytes;
+    this.segments = segments;
+    this.next = next;
+    this.recovered = recovered;
+  }
+
+  static open(options: EventLogOptions): EventLog {
+    if (options === null || typeof options !== 'object') throw argError('the event log options must be an object');
+    if (typeof options.dir !== 'string' || options.dir.length === 0) throw argError(`events.dir must be a directory path, got ${show(options.dir)}`);
+    const durability = options.durability ?? 'group';
+    if (durability !== 'group' && durability !== 'strict') throw argError(`durability must be 'group' or 'strict', got ${show(durability)}`);
+    const gms = options.groupCommitMs ?? 0;
+    if (!Number.isInteger(gms) || gms < 0 || gms > 10) throw argError(`groupCommitMs must be an integer in [0, 10], got ${show(gms)}`);
+    const segBytes = options.segmentBytes ?? 64 * 1024 * 1024;
+    if (!Number.isInteger(segBytes) || segBytes < 1024 || segBytes > 2 ** 40)
+      throw argError(`segmentBytes must be an integer in [1024, 2^40], got ${show(segBytes)}`);
+    const dir = resolve(options.dir);
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw new RecsysError('E_IO', `cannot create the event log directory ${dir}: ${(err as Error).message}`);
+    }
+    const segments: Segment[] = [];
+    for (const name of readdirSync(dir)) {
+      const m = SEGMENT_NAME.exec(name);
+      if (m) segments.push({ file: join(dir, name), number: Number(m[1]), day: m[2]!, first: 0 });
+    }
+    segments.sort((a, b) => a.number - b.number);
+    const recovered: EventLogRecovery = { segments: segments.length, records: 0, events: 0 };
+    let next = 0;
+    for (let s = 0; s < segments.length; s++) {
+      const seg = segments[s]!;
+      const buf = readFileSync(seg.file);
+      const r = scan(buf, seg);
+      const last = s === segments.length - 1;
+      if (r.error === undefined && seg.first !== next) r.error = `it starts at offset ${seg.first}, expected ${next}`;
+      if (r.error !== undefined) {
+        if (!last)
+          throw new RecsysError(
+            'E_FORMAT',
+            `event log segment ${seg.file} is damaged before its end (${r.error}); newer segments follow it, so it is not a torn write`,
+          );
+        // A torn tail: keep the good records (a segment whose header is torn has none and starts over).
+        const keep = r.end === 0 ? 0 : r.end;
+        const fd = openSync(seg.file, 'r+');
+        try {
+          ftruncateSync(fd, keep);
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+        recovered.truncated = { file: seg.file, at: keep, droppedBytes: buf.length - keep, reason: r.error };
+        if (keep === 0) seg.first = next;
+      }
+      recovered.records += r.records;
+      next = r.end === 0 ? next : r.next;
+    }
+    recovered.events = next;
+    return new EventLog(dir, durability, gms, segBytes, segments, next, recovered);
+  }
+
+  /** The offset the next event appended gets (= events in the log). */
+  get nextOffset(): number {
+    return this.next;
+  }
+
+  /**
+   * Appends events as one record. Resolves with the offset of the first one once they are durable (written and
+   * fsynced); rejects (E_IO) when the write fails, after which the log refuses appends. `onDurable` runs when
+   * they are, synchronously and in log order (before the promise's continuations).
+   */
+  append(events: readonly LoggedEvent[], onDurable?: (offset: number) => void): Promise<{ offset: number; count: number }> {
+    if (this.closed) return Promise.reject(new RecsysError('E_STATE', 'the event log is closed'));
+    if (this.failed) return Promise.reject(new RecsysError('E_IO', `the event log failed earlier and accepts no appends: ${this.failed.message}`));
+    if (!Array.isArray(events) || events.length === 0) return Promise.reject(argError('append expects a non-empty array of events'));
+    const offset = this.next;
+    const buf = encodeRecord(offset, events);
+    this.next += events.length;
+    this.stats.appends++;
+    return new Promise((resolve, reject) => {
+      this.queue.push({
+        buf,
+        offset,
+        onDurable: onDurable && (() => onDurable(offset)),
+        events: events.length,
+        resolve: () => resolve({ offset, count: events.length }),
+        reject,
+      });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.busy || this.timer || this.queue.length === 0) return;
+    if (this.durability === 'group' && this.groupCommitMs > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.commit();
+      }, this.groupCommitMs);
+      return;
+    }
+    this.commit();
+  }
+
+  // One write and one fsync for the queued records (or for the first one, when strict).
+  private commit(): void {
+    if (this.busy || this.queue.length === 0) return;
+    const batch = this.durability === 'strict' ? this.queue.splice(0, 1) : this.queue.splice(0, this.queue.length);
+    this.busy = true;
+    const fail = (err: Error) => {
+      this.failed = err;
+      const e = new RecsysError('E_IO', `event log write failed: ${err.message}`);
+      for (const p of batch) p.reject(e);
+      for (const p of this.queue.splice(0)) p.reject(e);
+      this.busy = false;
+      this.drained();
+    };
+    let data: Buffer;
+    try {
+      this.ensureSegment(batch[0]!.offset);
+      data = batch.length === 1 ? batch[0]!.buf : Buffer.concat(batch.map((p) => p.buf));
+    } catch (err) {
+      fail(err as Error);
+      return;
+    }
+    const fd = this.fd;
+    const at = this.size;
+    const writeAll = (from: number) => {
+      write(fd, data, from, data.length - from, at + from, (err, n) => {
+        if (err) return fail(err);
+        if (from + n < data.length) return writeAll(from + n);
+        fsync(fd, (err2) => {
+          if (err2) return fail(err2);
+          this.size += data.length;
+          this.stats.fsyncs++;
+          this.stats.records += batch.length;
+          this.stats.bytes += data.length;
+          for (const p of batch) {
+            this.stats.events += p.events;
+            try {
+              p.onDurable?.();
+            } catch {
+              // the event is durable whatever the callback does
+            }
+            p.resolve();
+          }
+          this.busy = false;
+          if (this.queue.length) this.kick();
+          else this.drained();
+        });
+      });
+    };
+    writeAll(0);
+  }
+
+  private drained(): void {
+    if (this.busy || this.queue.length) return;
+    for (const f of this.idle.splice(0)) f();
+  }
+
+  // The segment to append to: the newest one, unless it is full or from an earlier UTC day (or there is none).
+  private ensureSegment(first: number): void {
+    const now = utcDay(Date.now());
+    const last = this.segments[this.segments.length - 1];
+    if (this.fd >= 0 && last && last.day === now && this.size < this.segmentBytes) return;
+    if (this.fd < 0 && last) {
+      const fd = openSync(last.file, 'r+');
+      const size = fstatSync(fd).size;
+      if (last.day === now && size < this.segmentBytes && size >= HEADER) {
+        this.fd = fd;
+        this.size = size;
+        return;
+      }
+      if (size < HEADER) {
+        // Its header was torn (or it was emptied by recovery): write a fresh one in place.
+        this.fd = fd;
+        last.first = first;
+        this.writeHeader(first);
+        return;
+      }
+      closeSync(fd);
+    }
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    const number = last ? last.number + 1 : 1;
+    const seg: Segment = { file: join(this.dir, `events-${String(number).padStart(8, '0')}-${now}.log`), number, day: now, first };
+    this.fd = openSync(seg.file, 'wx');
+    this.segments.push(seg);
+    this.writeHeader(seg.first);
+    // The new name must survive a crash too.
+    try {
+      const d = openSync(this.dir, 'r');
+      try {
+        fsyncSync(d);
+      } finally {
+        closeSync(d);
+      }
+    } catch {
+      // directories cannot be opened for fsync on some platforms (Windows)
+    }
+  }
+
+  private writeHeader(first: number): void {
+    const h = Buffer.alloc(HEADER);
+    MAGIC.copy(h, 0);
+    h.writeBigUInt64LE(BigInt(first), 8);
+    ftruncateSync(this.fd, 0);
+    writeSync(this.fd, h, 0, HEADER, 0);
+    fsyncSync(this.fd);
+    this.size = HEADER;
+  }
+
+  /**
+   * Calls `onRecord` for every durable record with events at or after `from`, oldest first (events before `from`
+   * in a record that straddles it are left out). Synchronous: it reads the segment files.
+   */
+  replay(from: number, onEvents: (offset: number, events: LoggedEvent[]) => void): number {
+    if (!Number.isSafeInteger(from) || from < 0) throw argError(`replay offset must be a non-negative integer, got ${show(from)}`);
+    let count = 0;
+    for (let s = 0; s < this.segments.length; s++) {
+      const seg = this.segments[s]!;
+      const nextFirst = this.segments[s + 1]?.first;
+      if (nextFirst !== undefined && nextFirst <= from) continue;
+      let buf: Buffer;
+      try {
+        buf = readFileSync(seg.file);
+      } catch (err) {
+        throw new RecsysError('E_IO', `cannot read event log segment ${seg.file}: ${(err as Error).message}`);
+      }
+      // Only what was durable when replay started (an append in flight may have written part of a record).
+      const limit = s === this.segments.length - 1 && this.fd >= 0 ? Math.min(buf.length, this.size) : buf.length;
+      scan(buf.subarray(0, limit), { ...seg }, (offset, events) => {
+        const end = offset + events.length;
+        if (end <= from) return;
+        const part = offset >= from ? events : events.slice(from - offset);
+        count += part.length;
+        onEvents(Math.max(offset, from), part);
+      });
+    }
+    return count;
+  }
+
+  /** Waits for the appends in flight, then closes the file. Later appends reject. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.commit();
+    }
+    if (this.busy || this.queue.length) await new Promise<void>((r) => this.idle.push(r));
+    this.closed = true;
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}
