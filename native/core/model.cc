@@ -120,7 +120,8 @@ std::map<std::string, Tensor> FactorModel::state() const {
 }
 
 int FactorModel::approx_topk(int32_t u, int k, const TopKFilter& f, ScoredItem* out) const {
-  if (!ann || factors == 0 || !is_user_known(u)) return -1;
+  // (An index over another catalogue size, e.g. from before items were added, is never searched.)
+  if (!ann || factors == 0 || ann->items() != items || !is_user_known(u)) return -1;
   const float* p = U.data() + static_cast<int64_t>(u) * factors;
   // A zero vector ranks by the bias alone, which the graph (built on the vectors) does not order.
   bool nonzero = false;

@@ -91,7 +91,7 @@ describe('model.params', () => {
       binary: false,
       computeLoss: false,
       ann: 'auto',
-      annThreshold: 200000,
+      annThreshold: 500000,
       annM: 16,
       annEfConstruction: 100,
       annEfSearch: 100,

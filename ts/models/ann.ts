@@ -13,7 +13,7 @@ export interface AnnParams {
    * at least annThreshold items. Recommendations for new users (fold-in) stay exact.
    */
   ann?: 'auto' | 'hnsw' | 'exact';
-  /** Items from which 'auto' builds the index. Default 200000. */
+  /** Items from which 'auto' builds the index. Default 500000. */
   annThreshold?: number;
   /** HNSW graph degree M (2M links per node at the bottom layer). Default 16. */
   annM?: number;
@@ -26,7 +26,7 @@ export interface AnnParams {
 /** The specs of AnnParams (serving settings: the fitted factors do not depend on them). */
 export const annSpec: Readonly<Record<string, ParamSpec>> = {
   ann: { oneOf: ['auto', 'hnsw', 'exact'], default: 'auto', state: false },
-  annThreshold: { int: [0, 2 ** 31 - 1], default: 200000, state: false },
+  annThreshold: { int: [0, 2 ** 31 - 1], default: 500000, state: false },
   annM: { int: [2, 256], default: 16, state: false },
   annEfConstruction: { int: [1, 100000], default: 100, state: false },
   annEfSearch: { int: [1, 100000], default: 100, state: false },
@@ -50,7 +50,7 @@ export interface AnnIndexInfo {
 /** Whether the options ask for an index over a catalogue of `items` items. */
 export function wantsAnn(p: Readonly<AnnParams>, items: number): boolean {
   const mode = p.ann ?? 'auto';
-  return mode === 'hnsw' || (mode === 'auto' && items >= (p.annThreshold ?? 200000));
+  return mode === 'hnsw' || (mode === 'auto' && items >= (p.annThreshold ?? 500000));
 }
 
 /** The native build options from the model's params. */
