@@ -4,7 +4,7 @@ import { unknownIdError, type Id } from '../data/idmap.js';
 import { addon, type FitOptionsNative, type FitProgress, type NativeModel, type TopKResult } from '../native.js';
 import { saveModel, type ModelState } from '../io/format.js';
 import { defaultMaxMemoryBytes, sameSpec, specOf, type ModelSpec } from './params.js';
-import { syncAnn, syncAnnAsync, type AnnIndexInfo } from './ann.js';
+import { annSpec, syncAnn, syncAnnAsync, type AnnIndexInfo } from './ann.js';
 
 export type { FitProgress } from '../native.js';
 export type { ModelState } from '../io/format.js';
@@ -395,6 +395,12 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
  * ann options ask for one (ts/models/ann.ts).
  */
 export abstract class FactorRecommender<P extends CommonParams = CommonParams> extends Recommender<P> {
+  /** The fit never reads the ann options (they only shape serving): they are not sent to it. */
+  protected override nativeParams(train: Dataset): Record<string, unknown> {
+    const out = super.nativeParams(train);
+    for (const key of Object.keys(annSpec)) delete out[key];
+    return out;
+  }
   protected override prepareServing(): void {
     syncAnn(this.nativeModel, this.params);
   }
