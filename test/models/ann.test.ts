@@ -1,6 +1,6 @@
 // Approximate top-K (HNSW over item factors, issue 15 part 4): recall against exact, filters honoured inside the
 // search, the exact fallback, the index stored in model files, and crafted graph tensors refused.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -201,6 +201,22 @@ describe('approximate top-K (HNSW)', () => {
           }),
         ),
       ).toThrow(expect.objectContaining({ code: 'E_FORMAT' }) as Error);
+    });
+    it('in a model file: a tampered link is E_FORMAT at load (checksum off), and the intact file loads', () => {
+      const path = join(dir, 'crafted.recsys');
+      small.save(path);
+      expect(loadModel<FactorModel>(path, { verify: false }).annIndex).not.toBeNull();
+      const bytes = readFileSync(path);
+      const n = Number(bytes.readBigUInt64LE(0));
+      const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, { data_offsets: [number, number] }>;
+      const at = 8 + n + header.ann_links0!.data_offsets[0];
+      bytes.writeInt32LE(1, at); // node 0: one neighbour ...
+      bytes.writeInt32LE(1 << 30, at + 4); // ... far past the catalogue
+      writeFileSync(path, bytes);
+      expect(() => loadModel(path, { verify: false })).toThrow(
+        expect.objectContaining({ code: 'E_FORMAT', message: expect.stringMatching(/ann_links0/) as string }) as Error,
+      );
+      expect(() => loadModel(path)).toThrow(expect.objectContaining({ code: 'E_FORMAT' }) as Error);
     });
     it('a graph on a model without factors', () => {
       const t = edit('ann_config', () => {});
