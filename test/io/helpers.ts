@@ -14,11 +14,22 @@ export function tempDir(prefix: string): { dir: string; path(name: string): stri
   return { dir, path: (name) => join(dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Settings under which a deep model's fit takes a moment (SASRec's defaults take 25 s even on 40 users). */
+export function smallDeepParams(name: string): Record<string, unknown> {
+  if (name === 'AutoRec') return { epochs: 2, hidden: 8 };
+  if (name === 'MultVAE') return { epochs: 2, hidden: [8], latent: 4 };
+  if (name === 'RecVAE') return { epochs: 2, hidden: 8, latent: 4 };
+  if (name === 'SASRec') return { epochs: 2, hidden: 8, maxLength: 8 };
+  if (name === 'GMF') return { epochs: 2, factors: 4 };
+  if (name === 'MLP' || name === 'NeuMF') return { epochs: 2, factors: 4, layers: [8, 4] };
+  return {};
+}
+
 /** One small fitted model per class loadModel knows: every registry family plus FactorModel.fromFactors. */
 export function fittedModels(): Recommender[] {
   const data = synthetic({ users: 40, items: 60, minPerUser: 3, maxPerUser: 12, seed: 5, skew: true });
   const out: Recommender[] = [];
-  for (const e of models) out.push(e.create({ threads: 1, seed: 3 }).fit(data));
+  for (const e of models) out.push(e.create({ threads: 1, seed: 3, ...smallDeepParams(e.name) }).fit(data));
   out.push(factorModel(30, 50, 8, 11));
   const withFoldIn = factorModel(30, 50, 8, 12);
   out.push(

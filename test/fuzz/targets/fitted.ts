@@ -4,18 +4,9 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FactorModel, loadModel, models, type Recommender } from '../../../ts/index.js';
-import { factorModel } from '../../io/helpers.js';
+import { factorModel, smallDeepParams } from '../../io/helpers.js';
 import { synthetic } from '../../helpers/synthetic.js';
 
-const deepParams = (name: string): Record<string, unknown> => {
-  if (name === 'AutoRec') return { epochs: 2, hidden: 8 };
-  if (name === 'MultVAE') return { epochs: 2, hidden: [8], latent: 4 };
-  if (name === 'RecVAE') return { epochs: 2, hidden: 8, latent: 4 };
-  if (name === 'SASRec') return { epochs: 2, hidden: 8, maxLength: 8 };
-  if (name === 'GMF') return { epochs: 2, factors: 4 };
-  if (name === 'MLP' || name === 'NeuMF') return { epochs: 2, factors: 4, layers: [8, 4] };
-  return {};
-};
 const SMALL: Record<string, Record<string, unknown>> = {
   BiasedMF: { epochs: 3, factors: 4 },
   SVDpp: { epochs: 2, factors: 4 },
@@ -35,7 +26,7 @@ export function fittedFiles(): Map<string, string> {
   const out = new Map<string, string>();
   const build: [string, () => Recommender][] = models.map((e) => [
     e.name,
-    () => e.create({ threads: 1, seed: 3, ...SMALL[e.name], ...deepParams(e.name) }).fit(data),
+    () => e.create({ threads: 1, seed: 3, ...SMALL[e.name], ...smallDeepParams(e.name) }).fit(data),
   ]);
   build.push(['FactorModel', () => factorModel(15, 25, 4, 11)]);
   build.push([
