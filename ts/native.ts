@@ -62,6 +62,21 @@ export interface NativeModel {
   similarItems(item: number, k: number, exclude?: Int32Array, include?: Int32Array): TopKResult;
   similarUsers(user: number, k: number, exclude?: Int32Array, include?: Int32Array): TopKResult;
   state(): Record<string, NativeTensor>;
+  /** Approximate top-K (the addon's models; handles implemented in TS have none). See ts/models/ann.ts. */
+  annSupported?(): boolean;
+  buildAnn?(options: AnnBuildOptions): void;
+  buildAnnAsync?(options: AnnBuildOptions): Promise<void>;
+  annInfo?(): { items: number; M: number; efConstruction: number; efSearch: number; bytes: number } | null;
+  setAnnSearch?(efSearch: number): void;
+  dropAnn?(): void;
+}
+
+export interface AnnBuildOptions {
+  M: number;
+  efConstruction: number;
+  efSearch: number;
+  seed: number;
+  threads: number;
 }
 
 export interface NativeInfo {

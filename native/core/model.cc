@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/async.h"
 #include "core/blas.h"
 #include "core/common.h"
 #include "core/threads.h"
@@ -114,7 +115,26 @@ std::map<std::string, Tensor> FactorModel::state() const {
     s["item_known"] = Tensor{{items}, {}, std::vector<int32_t>(item_known.begin(), item_known.end())};
   if (clip) s["clip"] = Tensor{{2}, {clip_min, clip_max}, {}};
   if (!std::isnan(unknown_fallback)) s["unknown_fallback"] = Tensor{{1}, {unknown_fallback}, {}};
+  if (ann) ann->put_state(s);
   return s;
+}
+
+int FactorModel::approx_topk(int32_t u, int k, const TopKFilter& f, ScoredItem* out) const {
+  // (An index over another catalogue size, e.g. from before items were added, is never searched.)
+  if (!ann || factors == 0 || ann->items() != items || !is_user_known(u)) return -1;
+  const float* p = U.data() + static_cast<int64_t>(u) * factors;
+  // A zero vector ranks by the bias alone, which the graph (built on the vectors) does not order.
+  bool nonzero = false;
+  for (int32_t f2 = 0; f2 < factors && !nonzero; ++f2) nonzero = p[f2] != 0.f;
+  if (!nonzero) return -1;
+  const float base = global + (user_bias.empty() ? 0.f : user_bias[u]);
+  return ann->topk(
+      p, k, f,
+      [&](int32_t i) {
+    return base + (item_bias.empty() ? 0.f : item_bias[i]) +
+           blas::dot(p, V.data() + static_cast<int64_t>(i) * factors, factors);
+      },
+      out);
 }
 
 void UserRows::assign(const CsrView& R, bool binary_) {
@@ -191,6 +211,8 @@ void restore_factor_state(FactorModel& m, StateReader& s, bool needs_factors) {
     m.clip_max = c[1];
   }
   if (s.has("unknown_fallback")) { m.unknown_fallback = s.scalar("unknown_fallback"); }
+  if (s.has("ann_config"))
+    m.ann = AnnIndex::restore(s, m.V.data(), m.item_bias.empty() ? nullptr : m.item_bias.data(), m.items, m.factors);
 }
 
 // ---- StateReader and the restorer registry -----------------------------------------------------------------
@@ -428,7 +450,11 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
          InstanceMethod<&ModelHandle::RecommendBatch>("recommendBatch"),
          InstanceMethod<&ModelHandle::RecommendNew>("recommendNew"), InstanceMethod<&ModelHandle::Predict>("predict"),
          InstanceMethod<&ModelHandle::ScoreUsers>("scoreUsers"), InstanceMethod<&ModelHandle::Similar>("similarItems"),
-         InstanceMethod<&ModelHandle::SimilarUsers>("similarUsers"), InstanceMethod<&ModelHandle::State>("state")});
+         InstanceMethod<&ModelHandle::SimilarUsers>("similarUsers"), InstanceMethod<&ModelHandle::State>("state"),
+         InstanceMethod<&ModelHandle::BuildAnn>("buildAnn"),
+         InstanceMethod<&ModelHandle::BuildAnnAsync>("buildAnnAsync"), InstanceMethod<&ModelHandle::AnnInfo>("annInfo"),
+         InstanceMethod<&ModelHandle::SetAnnSearch>("setAnnSearch"), InstanceMethod<&ModelHandle::DropAnn>("dropAnn"),
+         InstanceMethod<&ModelHandle::AnnSupported>("annSupported")});
     addon_data(env).get("NativeModel") = Napi::Persistent(f);
     exports.Set("NativeModel", f);
   }
@@ -489,12 +515,15 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
       int32_t u = static_cast<int32_t>(int_arg(info[0], "user", 0, mod.n_users() - 1));
       int k = static_cast<int>(int_arg(info[1], "k", 0, std::numeric_limits<int32_t>::max()));
       TopKFilter f = filter_args(info[2], info[3], info[4]);
-      std::vector<float> scores(mod.n_items());
-      mod.score_user(u, scores.data());
       k = std::min(k, mod.n_items());
       std::vector<ScoredItem> best(k);
-      std::vector<int32_t> scratch;
-      int n = topk(scores.data(), mod.n_items(), k, f, best.data(), scratch);
+      int n = mod.approx_topk(u, k, f, best.data());
+      if (n < 0) {
+        std::vector<float> scores(mod.n_items());
+        mod.score_user(u, scores.data());
+        std::vector<int32_t> scratch;
+        n = topk(scores.data(), mod.n_items(), k, f, best.data(), scratch);
+      }
       return result(info.Env(), best, n);
     });
   }
@@ -527,7 +556,8 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
       std::vector<float> out_scores(n * k, std::numeric_limits<float>::quiet_NaN());
       std::vector<int32_t> counts(n, 0);
       // Blocks of users: one score_users (gemm) per block keeps memory at block x n_items per thread.
-      const int64_t block = 64;
+      const bool approx = mod.has_approx();
+      const int64_t block = approx ? 8 : 64;
       int64_t n_blocks = (static_cast<int64_t>(n) + block - 1) / block;
       int nt = resolve_threads(threads);
       std::vector<std::vector<float>> buf(nt);
@@ -539,8 +569,11 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
         int64_t r0 = b * block, r1 = std::min<int64_t>(n, r0 + block);
         int cnt = static_cast<int>(r1 - r0);
         auto& sc = buf[tid];
-        sc.resize(static_cast<size_t>(cnt) * mod.n_items());
-        mod.score_users(users.data + r0, cnt, sc.data());
+        // With an approximate index each user goes through it; the ones it cannot answer are scored one by one.
+        if (!approx) {
+          sc.resize(static_cast<size_t>(cnt) * mod.n_items());
+          mod.score_users(users.data + r0, cnt, sc.data());
+        }
         for (int64_t r = r0; r < r1; ++r) {
           TopKFilter f = base;
           int32_t u = users[r];
@@ -548,7 +581,14 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
             f.seen = si + sp[u];
             f.n_seen = sp[u + 1] - sp[u];
           }
-          int got = topk(sc.data() + (r - r0) * mod.n_items(), mod.n_items(), k, f, best[tid].data(), scratch[tid]);
+          int got = approx ? mod.approx_topk(u, k, f, best[tid].data()) : -1;
+          if (got < 0 && approx) {
+            sc.resize(mod.n_items());
+            mod.score_user(u, sc.data());
+            got = topk(sc.data(), mod.n_items(), k, f, best[tid].data(), scratch[tid]);
+          } else if (got < 0) {
+            got = topk(sc.data() + (r - r0) * mod.n_items(), mod.n_items(), k, f, best[tid].data(), scratch[tid]);
+          }
           counts[r] = got;
           for (int j = 0; j < got; ++j) {
             out_items[r * k + j] = best[tid][j].item;
@@ -657,6 +697,100 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
   // similarItems(item, k, exclude?, include?) — the item itself is a candidate (it is its own best match).
   Napi::Value Similar(const Napi::CallbackInfo& info) { return SimilarImpl(info, true); }
   Napi::Value SimilarUsers(const Napi::CallbackInfo& info) { return SimilarImpl(info, false); }
+
+  // ---- approximate top-K (FactorModel kinds only) ----
+  FactorModel& factor_model(Napi::Env env) {
+    m(env);
+    auto* fm = dynamic_cast<FactorModel*>(model.get());
+    if (!fm || fm->factors == 0 || fm->items == 0)
+      fail("E_UNSUPPORTED", model->kind() + " has no item factors to index for approximate search");
+    return *fm;
+  }
+  static AnnOptions ann_options(const Napi::Value& v) {
+    if (!v.IsObject()) fail_arg("ann options must be an object");
+    auto o = v.As<Napi::Object>();
+    AnnOptions a;
+    a.M = static_cast<int>(int_req(o, "M", 2, 256));
+    a.ef_construction = static_cast<int>(int_req(o, "efConstruction", 1, 100000));
+    a.ef_search = static_cast<int>(int_req(o, "efSearch", 1, 100000));
+    a.seed = static_cast<uint64_t>(int_req(o, "seed", 0, int64_t{1} << 53));
+    a.threads = static_cast<int>(int_req(o, "threads", 0, 1024));
+    return a;
+  }
+  void attach_ann(Napi::Env env, FactorModel& fm, std::shared_ptr<AnnIndex> index) {
+    fm.ann = std::move(index);
+    int64_t now = static_cast<int64_t>(fm.memory_bytes());
+    if (now != reported) Napi::MemoryManagement::AdjustExternalMemory(env, now - reported);
+    reported = now;
+  }
+  // buildAnn({ M, efConstruction, efSearch, seed, threads }): builds (or rebuilds) the index on this thread.
+  Napi::Value BuildAnn(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      FactorModel& fm = factor_model(info.Env());
+      AnnOptions o = ann_options(info[0]);
+      auto index =
+          AnnIndex::build(fm.V.data(), fm.item_bias.empty() ? nullptr : fm.item_bias.data(), fm.items, fm.factors, o);
+      attach_ann(info.Env(), fm, std::move(index));
+      return info.Env().Undefined();
+    });
+  }
+  // buildAnnAsync(options) -> Promise<void>: the build on a worker thread; the index is attached on this thread
+  // when it is done (the factors it reads never change after the fit).
+  Napi::Value BuildAnnAsync(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      FactorModel& fm = factor_model(info.Env());
+      AnnOptions o = ann_options(info[0]);
+      std::shared_ptr<Model> keep = model;
+      FactorModel* p = &fm;
+      return run_async<std::shared_ptr<AnnIndex>>(
+          info.Env(), "recsys.buildAnn",
+          [keep, p, o](const auto&) {
+        return AnnIndex::build(p->V.data(), p->item_bias.empty() ? nullptr : p->item_bias.data(), p->items, p->factors,
+                               o);
+          },
+          [this, keep, p](Napi::Env env, std::shared_ptr<AnnIndex>& index) -> Napi::Value {
+            if (model == keep) attach_ann(env, *p, std::move(index));
+            return env.Undefined();
+          },
+          {}, {info.This()});
+    });
+  }
+  // annInfo() -> { items, M, efConstruction, efSearch, bytes } | null
+  Napi::Value AnnInfo(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      auto* fm = dynamic_cast<const FactorModel*>(&m(info.Env()));
+      if (!fm || !fm->ann) return info.Env().Null();
+      auto o = Napi::Object::New(info.Env());
+      o.Set("items", fm->ann->items());
+      o.Set("M", fm->ann->M());
+      o.Set("efConstruction", fm->ann->ef_construction());
+      o.Set("efSearch", fm->ann->ef_search());
+      o.Set("bytes", static_cast<double>(fm->ann->bytes()));
+      return o;
+    });
+  }
+  // setAnnSearch(efSearch): the search-time candidate list (a serving setting, not part of the graph).
+  Napi::Value SetAnnSearch(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      auto* fm = dynamic_cast<FactorModel*>(model.get());
+      int ef = static_cast<int>(int_arg(info[0], "efSearch", 1, 100000));
+      if (fm && fm->ann) fm->ann->set_ef_search(ef);
+      return info.Env().Undefined();
+    });
+  }
+  // annSupported(): whether this model has item factors an index can be built over.
+  Napi::Value AnnSupported(const Napi::CallbackInfo& info) {
+    auto* fm = dynamic_cast<const FactorModel*>(model.get());
+    return Napi::Boolean::New(info.Env(), fm && fm->factors > 0 && fm->items > 0);
+  }
+  // dropAnn(): back to exact top-K only.
+  Napi::Value DropAnn(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      auto* fm = dynamic_cast<FactorModel*>(model.get());
+      if (fm && fm->ann) attach_ann(info.Env(), *fm, nullptr);
+      return info.Env().Undefined();
+    });
+  }
 
   // state() -> { name: { shape: number[], data: Float32Array | Int32Array } }
   Napi::Value State(const Napi::CallbackInfo& info) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/ann.h"
 #include "core/csr.h"
 #include "core/topk.h"
 
@@ -44,6 +45,10 @@ class Model {
   // Similarity of every item to item i (out[n_items]); every user to user u. Default E_UNSUPPORTED.
   virtual void similar_items(int32_t i, float* out) const;
   virtual void similar_users(int32_t u, float* out) const;
+  // Top-k of known user u from an approximate index, when the model holds one that applies (FactorModel with an
+  // ANN index): the count written to out. -1 = no index or it cannot answer: the caller takes the exact path.
+  virtual int approx_topk(int32_t u, int k, const TopKFilter& f, ScoredItem* out) const { return -1; }
+  virtual bool has_approx() const { return false; }
   // Named tensors describing the fitted state (factors, biases, neighbour lists ...). Complete: together with
   // kind(), n_users() and n_items() they are all a restorer (below) needs to rebuild an equal model, so scalars
   // that scoring uses are tensors of shape {1}. Names are [A-Za-z][A-Za-z0-9_]* (model files reserve dotted ones).
@@ -192,6 +197,8 @@ class FactorModel : public Model {
   float unknown_fallback = std::numeric_limits<float>::quiet_NaN();
   // Whether ranking scores include the user bias (constant per user, so only for display) and global term.
   std::string kind_name;
+  // Approximate top-K over V (and item_bias) for recommend; null = exact only. Saved with the state (ann_*).
+  std::shared_ptr<AnnIndex> ann;
 
   std::string kind() const override { return kind_name; }
   int32_t n_users() const override { return users; }
@@ -202,9 +209,11 @@ class FactorModel : public Model {
   void similar_items(int32_t i, float* out) const override;
   void similar_users(int32_t u, float* out) const override;
   std::map<std::string, Tensor> state() const override;
+  int approx_topk(int32_t u, int k, const TopKFilter& f, ScoredItem* out) const override;
+  bool has_approx() const override { return ann != nullptr; }
   size_t memory_bytes() const override {
     return (U.size() + V.size() + user_bias.size() + item_bias.size()) * sizeof(float) + user_known.size() +
-           item_known.size();
+           item_known.size() + (ann ? ann->bytes() : 0);
   }
 
   bool is_user_known(int32_t u) const { return u >= 0 && u < users && (user_known.empty() || user_known[u]); }

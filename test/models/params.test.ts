@@ -90,6 +90,11 @@ describe('model.params', () => {
       regUnobserved: 1,
       binary: false,
       computeLoss: false,
+      ann: 'auto',
+      annThreshold: 500000,
+      annM: 16,
+      annEfConstruction: 100,
+      annEfSearch: 100,
     });
     expect(new Random().params).toEqual({ threads: 0, seed: 42 });
     expect(new Popularity({ threads: 2 }).params).toEqual({ threads: 2, seed: 42 });

@@ -1,3 +1,4 @@
+import { withAnn, type AnnParams } from './ann.js';
 import { RecsysError, argError } from '../errors.js';
 import { Dataset, csrOf, cscOf } from '../data/dataset.js';
 import type { Id } from '../data/idmap.js';
@@ -5,7 +6,7 @@ import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
 import { resolveParams, type ModelSpec } from './params.js';
 
-export interface ImplicitALSParams extends CommonParams {
+export interface ImplicitALSParams extends CommonParams, AnnParams {
   /** Latent factors. Default 64. */
   factors?: number;
   /** L2 regularization added to every least-squares system (not scaled by counts, as in implicit). Default 0.01. */
@@ -83,7 +84,7 @@ export class ImplicitALS extends FactorRecommender<ImplicitALSParams> {
     return 'ImplicitALS';
   }
   constructor(params: ImplicitALSParams = {}) {
-    super(resolveParams('ImplicitALS', params, spec));
+    super(resolveParams('ImplicitALS', params, withAnn(spec)));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
     return addon.fitImplicitALS(csrOf(train), cscOf(train), this.nativeParams(train), run);

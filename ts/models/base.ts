@@ -4,6 +4,7 @@ import { unknownIdError, type Id } from '../data/idmap.js';
 import { addon, type FitOptionsNative, type FitProgress, type NativeModel, type TopKResult } from '../native.js';
 import { saveModel, type ModelState } from '../io/format.js';
 import { defaultMaxMemoryBytes, sameSpec, specOf, type ModelSpec } from './params.js';
+import { annSpec, syncAnn, syncAnnAsync, type AnnIndexInfo } from './ann.js';
 
 export type { FitProgress } from '../native.js';
 export type { ModelState } from '../io/format.js';
@@ -111,6 +112,7 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
     if (h instanceof Promise) throw new RecsysError('E_STATE', `${this.name}.fitNative returned a promise for a sync fit`);
     this.handle = h;
     this.trainSet = train;
+    this.prepareServing();
     return this;
   }
 
@@ -130,6 +132,7 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
       );
       this.handle = h;
       this.trainSet = train;
+      await this.prepareServingAsync();
       return this;
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -179,6 +182,16 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
     else model.handle = state;
     model.trainSet = train;
     if ('tensors' in state) model.checkLoaded();
+    model.prepareServing();
+  }
+
+  /**
+   * Hook: readies a fitted or loaded model for serving (factor models build their approximate top-K index here
+   * when their options ask for one). fitAsync awaits prepareServingAsync instead.
+   */
+  protected prepareServing(): void {}
+  protected async prepareServingAsync(): Promise<void> {
+    this.prepareServing();
   }
 
   /** Hook: checks a model restored from a file's tensors once its training data is attached (E_FORMAT). */
@@ -377,8 +390,29 @@ export abstract class Recommender<P extends CommonParams = CommonParams> {
   }
 }
 
-/** Factor models expose their fitted vectors. */
+/**
+ * Factor models expose their fitted vectors, and serve top-K from an HNSW index over the item factors when their
+ * ann options ask for one (ts/models/ann.ts).
+ */
 export abstract class FactorRecommender<P extends CommonParams = CommonParams> extends Recommender<P> {
+  /** The fit never reads the ann options (they only shape serving): they are not sent to it. */
+  protected override nativeParams(train: Dataset): Record<string, unknown> {
+    const out = super.nativeParams(train);
+    for (const key of Object.keys(annSpec)) delete out[key];
+    return out;
+  }
+  protected override prepareServing(): void {
+    syncAnn(this.nativeModel, this.params);
+  }
+  protected override async prepareServingAsync(): Promise<void> {
+    await syncAnnAsync(this.nativeModel, this.params);
+  }
+  /** The approximate top-K index this model serves from, or null (exact top-K). */
+  get annIndex(): AnnIndexInfo | null {
+    const h = this.nativeModel;
+    return h.annInfo?.() ?? null;
+  }
+
   /** users x factors, row-major (a copy). */
   get userFactors(): Float32Array | undefined {
     return this.nativeModel.state().user_factors?.data as Float32Array | undefined;

@@ -1,3 +1,4 @@
+import { withAnn, type AnnParams } from './ann.js';
 import { csrOf, type Dataset } from '../data/dataset.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
@@ -5,7 +6,7 @@ import { FLOAT_TINY, FLOAT_LIMIT, resolveParams, type ModelSpec, type ParamSpec 
 import { ratingScaleRule, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
 /** Options of the SGD matrix-factorization models (BiasedMF, SVDpp). */
-export interface SgdMfParams extends CommonParams, RatingScaleParams {
+export interface SgdMfParams extends CommonParams, AnnParams, RatingScaleParams {
   /** Latent factors. BiasedMF default 100, SVDpp 20. */
   factors?: number;
   /** Passes over the ratings. Default 20. */
@@ -69,7 +70,7 @@ export class BiasedMF extends FactorRecommender<SgdMfParams> {
     return 'BiasedMF';
   }
   constructor(params: SgdMfParams = {}) {
-    super(resolveParams('BiasedMF', params, spec));
+    super(resolveParams('BiasedMF', params, withAnn(spec)));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
     return addon.fitBiasedMF(csrOf(train), this.nativeParams(train), run);

@@ -1,9 +1,10 @@
+import { withAnn, type AnnParams } from './ann.js';
 import { csrOf, type Dataset } from '../data/dataset.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
 import { FLOAT_TINY, resolveParams, type ModelSpec } from './params.js';
 
-export interface BPRParams extends CommonParams {
+export interface BPRParams extends CommonParams, AnnParams {
   /** Latent factors (item biases come on top). Default 64. */
   factors?: number;
   /** SGD learning rate. Default 0.01. */
@@ -41,7 +42,7 @@ export class BPR extends FactorRecommender<BPRParams> {
     return 'BPR';
   }
   constructor(params: BPRParams = {}) {
-    super(resolveParams('BPR', params, spec));
+    super(resolveParams('BPR', params, withAnn(spec)));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
     return addon.fitBPR(csrOf(train), this.nativeParams(train), run);

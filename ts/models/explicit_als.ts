@@ -1,10 +1,11 @@
+import { withAnn, type AnnParams } from './ann.js';
 import { csrOf, cscOf, type Dataset } from '../data/dataset.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
 import { FLOAT_LIMIT, FLOAT_TINY, resolveParams, type ModelSpec } from './params.js';
 import { ratingScaleRule, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
-export interface ExplicitALSParams extends CommonParams, RatingScaleParams {
+export interface ExplicitALSParams extends CommonParams, AnnParams, RatingScaleParams {
   /** Latent factors. Default 50. */
   factors?: number;
   /** Sweeps (users then items). Default 15. */
@@ -42,7 +43,7 @@ export class ExplicitALS extends FactorRecommender<ExplicitALSParams> {
     return 'ExplicitALS';
   }
   constructor(params: ExplicitALSParams = {}) {
-    super(resolveParams('ExplicitALS', params, spec));
+    super(resolveParams('ExplicitALS', params, withAnn(spec)));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
     return addon.fitExplicitALS(csrOf(train), cscOf(train), this.nativeParams(train), run);

@@ -4,6 +4,7 @@ import { IdMap, type Id } from '../data/idmap.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
 import { resolveParams } from './params.js';
+import { withAnn, type AnnParams } from './ann.js';
 
 export interface FromFactorsInput {
   /** External user ids, one per row of userFactors (or an IdMap). */
@@ -21,6 +22,11 @@ export interface FromFactorsInput {
   /** Interactions to leave out of recommendations (its id maps must be the same objects). */
   seen?: Dataset;
   threads?: number;
+  /**
+   * Approximate top-K over the item factors (ann, annThreshold, annM, annEfConstruction, annEfSearch; see
+   * AnnParams). With 'hnsw', or 'auto' and at least annThreshold items, the index is built here.
+   */
+  annOptions?: AnnParams & { seed?: number };
   /** How recommendForNewUser folds a new user in; absent = no fold-in (E_UNSUPPORTED). */
   foldIn?: LeastSquaresFoldIn;
 }
@@ -46,7 +52,7 @@ export interface LeastSquaresFoldIn {
  * A factor model whose vectors were fitted elsewhere (Spark MLlib, a deep model's embeddings, another
  * library): score(u, i) = global + b_u + b_i + <p_u, q_i>, served with the native top-K like any model here.
  */
-export class FactorModel extends FactorRecommender<CommonParams> {
+export class FactorModel extends FactorRecommender<CommonParams & AnnParams> {
   readonly name = 'FactorModel';
   readonly tasks: readonly ModelTask[] = ['rating', 'ranking'];
   /** The native kind its state has (also for subclasses that rename the class). */
@@ -54,8 +60,8 @@ export class FactorModel extends FactorRecommender<CommonParams> {
     return 'FactorModel';
   }
 
-  constructor(params: CommonParams = {}) {
-    super(resolveParams('FactorModel', params, { params: {} }));
+  constructor(params: CommonParams & AnnParams = {}) {
+    super(resolveParams('FactorModel', params, withAnn({ params: {} })));
   }
 
   protected fitNative(_train: Dataset, _run: FitOptionsNative): NativeModel {
@@ -95,9 +101,12 @@ export class FactorModel extends FactorRecommender<CommonParams> {
       kind: 'FactorModel',
       ...(f === undefined ? {} : { implicit: f.implicit ?? false, alpha: f.alpha ?? 1, reg: f.reg, scaleReg: f.scaleReg ?? true }),
     });
-    const m = new FactorModel({ threads: input.threads });
+    const ann = input.annOptions;
+    if (ann !== undefined && (ann === null || typeof ann !== 'object' || Array.isArray(ann))) throw argError('annOptions must be an object');
+    const m = new FactorModel({ threads: input.threads, ...ann });
     m.handle = handle;
     m.trainSet = seen;
+    m.prepareServing();
     return m;
   }
 }

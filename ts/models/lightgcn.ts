@@ -1,9 +1,10 @@
+import { withAnn, type AnnParams } from './ann.js';
 import { csrOf, type Dataset } from '../data/dataset.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
 import { FLOAT_TINY, resolveParams, type ModelSpec } from './params.js';
 
-export interface LightGCNParams extends CommonParams {
+export interface LightGCNParams extends CommonParams, AnnParams {
   /** Embedding size. Default 64 (the paper's). */
   factors?: number;
   /** Propagation layers K (1..16); the final embedding is the mean of layers 0..K. Default 3 (the paper's). */
@@ -52,7 +53,7 @@ export class LightGCN extends FactorRecommender<LightGCNParams> {
     return 'LightGCN';
   }
   constructor(params: LightGCNParams = {}) {
-    super(resolveParams('LightGCN', params, spec));
+    super(resolveParams('LightGCN', params, withAnn(spec)));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
     return addon.fitLightGCN(csrOf(train), this.nativeParams(train), run);

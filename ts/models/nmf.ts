@@ -1,10 +1,11 @@
+import { withAnn, type AnnParams } from './ann.js';
 import { csrOf, cscOf, type Dataset } from '../data/dataset.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
 import { FLOAT_TINY, FLOAT_LIMIT, ordered, resolveParams, type ModelSpec } from './params.js';
 import { ratingScaleRule, ratingScaleSpec, type RatingScaleParams } from './rating.js';
 
-export interface NMFParams extends CommonParams, RatingScaleParams {
+export interface NMFParams extends CommonParams, AnnParams, RatingScaleParams {
   /** Latent factors. Default 15. */
   factors?: number;
   /** Multiplicative-update epochs. Default 50. */
@@ -56,7 +57,7 @@ export class NMF extends FactorRecommender<NMFParams> {
     return 'NMF';
   }
   constructor(params: NMFParams = {}) {
-    super(resolveParams('NMF', params, spec));
+    super(resolveParams('NMF', params, withAnn(spec)));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
     return addon.fitNMF(csrOf(train), cscOf(train), this.nativeParams(train), run);

@@ -1,10 +1,11 @@
+import { withAnn, type AnnParams } from './ann.js';
 import { argError, show } from '../errors.js';
 import { Dataset, csrOf } from '../data/dataset.js';
 import { addon, type CsrMatrix, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
 import { resolveParams, type ModelSpec } from './params.js';
 
-export interface PureSVDParams extends CommonParams {
+export interface PureSVDParams extends CommonParams, AnnParams {
   /** Rank of the truncated SVD. Default 32 (at most min(users, items)); 16 is best on ML-100K. */
   factors?: number;
   /** Extra sketch columns of the randomized SVD (at least; see truncatedSVD). Default 10. */
@@ -37,7 +38,7 @@ export class PureSVD extends FactorRecommender<PureSVDParams> {
     return 'PureSVD';
   }
   constructor(params: PureSVDParams = {}) {
-    super(resolveParams('PureSVD', params, spec));
+    super(resolveParams('PureSVD', params, withAnn(spec)));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
     return addon.fitPureSVD(csrOf(train), this.nativeParams(train), run);

@@ -1,3 +1,4 @@
+import { withAnn } from './ann.js';
 import { csrOf, type Dataset } from '../data/dataset.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type ModelTask } from './base.js';
@@ -40,7 +41,7 @@ export class SVDpp extends FactorRecommender<SVDppParams> {
     return 'SVDpp';
   }
   constructor(params: SVDppParams = {}) {
-    super(resolveParams('SVDpp', params, spec));
+    super(resolveParams('SVDpp', params, withAnn(spec)));
   }
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
     return addon.fitSVDpp(csrOf(train), this.nativeParams(train), run);

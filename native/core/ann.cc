@@ -1,0 +1,278 @@
+#include "core/ann.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "core/common.h"
+#include "core/hnswlib.h"
+#include "core/model.h"
+#include "core/threads.h"
+
+namespace recsys {
+
+namespace {
+// Largest level a stored graph may claim: level draws are floor(-ln(u) / ln(M)), under 40 for any double u > 0.
+constexpr int kMaxLevel = 64;
+// Below this fraction of eligible items the graph search wanders through excluded nodes for long and may return
+// fewer than k; the exact path is cheaper then.
+constexpr double kMinEligibleFraction = 0.02;
+}  // namespace
+
+struct AnnIndex::Impl {
+  explicit Impl(int dim) : space(static_cast<size_t>(dim)) {}
+  hnswlib::InnerProductSpace space;
+  std::unique_ptr<hnswlib::HierarchicalNSW<float>> graph;
+};
+
+AnnIndex::~AnnIndex() = default;
+
+void AnnIndex::prepare(const float* V, const float* item_bias, std::vector<float>& data) const {
+  const int d = dim();
+  data.assign(static_cast<size_t>(items_) * d, 0.f);
+  for (int32_t i = 0; i < items_; ++i) {
+    float* y = data.data() + static_cast<int64_t>(i) * d;
+    std::copy_n(V + static_cast<int64_t>(i) * factors_, factors_, y);
+    if (item_bias) y[factors_] = item_bias[i];
+  }
+}
+
+std::shared_ptr<AnnIndex> AnnIndex::build(const float* V, const float* item_bias, int32_t items, int32_t factors,
+                                          const AnnOptions& o) {
+  if (items < 1 || factors < 1) fail_arg("an approximate index needs at least one item and one factor");
+  if (o.M < 2 || o.M > 256) fail_arg("annM must be in [2, 256]");
+  if (o.ef_construction < 1 || o.ef_search < 1) fail_arg("annEfConstruction and annEfSearch must be >= 1");
+  std::shared_ptr<AnnIndex> a(new AnnIndex());
+  a->items_ = items;
+  a->factors_ = factors;
+  a->bias_ = item_bias != nullptr;
+  a->M_ = o.M;
+  a->ef_construction_ = o.ef_construction;
+  a->ef_search_ = o.ef_search;
+  std::vector<float> data;
+  a->prepare(V, item_bias, data);
+  const int d = a->dim();
+  a->impl_ = std::make_unique<Impl>(d);
+  a->impl_->graph = std::make_unique<hnswlib::HierarchicalNSW<float>>(
+      &a->impl_->space, static_cast<size_t>(items), static_cast<size_t>(o.M), static_cast<size_t>(o.ef_construction),
+      static_cast<size_t>(o.seed));
+  auto& g = *a->impl_->graph;
+  // Item 0 first (it becomes the entry point), then the rest: in order on one thread (a reproducible graph),
+  // interleaved on several (hnswlib's own locking; the graph then depends on the schedule).
+  g.addPoint(data.data(), 0);
+  parallel_for(
+      items - 1, o.threads,
+      [&](int64_t j, int) { g.addPoint(data.data() + (j + 1) * d, static_cast<hnswlib::labeltype>(j + 1)); }, 256);
+  // Searches go by internal id only; the label map is hnswlib's for updates, which this read-only index never makes.
+  std::unordered_map<hnswlib::labeltype, hnswlib::tableint>().swap(g.label_lookup_);
+  return a;
+}
+
+size_t AnnIndex::bytes() const {
+  if (!impl_ || !impl_->graph) return 0;
+  const auto& g = *impl_->graph;
+  size_t upper = 0;
+  for (int32_t c = 0; c < items_; ++c) upper += static_cast<size_t>(g.element_levels_[c]) * g.size_links_per_element_;
+  return g.max_elements_ * (g.size_data_per_element_ + sizeof(void*) + sizeof(int) + sizeof(std::mutex)) + upper;
+}
+
+// State: ann_config i32 [5] = {M, efConstruction, efSearch, entry point, top level}; ann_labels i32 [items] (the
+// item of each graph node); ann_levels i32 [items]; ann_links0 i32 [items, 2M + 1] (count, then the neighbours of
+// the bottom layer); ann_links i32 [sum of levels, M + 1] (each node's upper layers 1..level in node order).
+void AnnIndex::put_state(std::map<std::string, Tensor>& s) const {
+  const auto& g = *impl_->graph;
+  const int32_t n = items_;
+  const int m0 = static_cast<int>(g.maxM0_), m = static_cast<int>(g.maxM_);
+  Tensor labels{{n}, {}, std::vector<int32_t>(n)}, levels{{n}, {}, std::vector<int32_t>(n)};
+  Tensor links0{{n, m0 + 1}, {}, std::vector<int32_t>(static_cast<size_t>(n) * (m0 + 1), 0)};
+  int64_t total = 0;
+  for (int32_t c = 0; c < n; ++c) total += g.element_levels_[c];
+  Tensor links{{total, m + 1}, {}, std::vector<int32_t>(static_cast<size_t>(total) * (m + 1), 0)};
+  int64_t row = 0;
+  for (int32_t c = 0; c < n; ++c) {
+    labels.i32[c] = static_cast<int32_t>(g.getExternalLabel(c));
+    levels.i32[c] = g.element_levels_[c];
+    auto copy = [&](hnswlib::linklistsizeint* ll, int32_t* dst) {
+      int cnt = g.getListCount(ll);
+      dst[0] = cnt;
+      const auto* ids = reinterpret_cast<const hnswlib::tableint*>(ll + 1);
+      for (int j = 0; j < cnt; ++j) dst[1 + j] = static_cast<int32_t>(ids[j]);
+    };
+    copy(g.get_linklist0(c), links0.i32.data() + static_cast<int64_t>(c) * (m0 + 1));
+    for (int l = 1; l <= g.element_levels_[c]; ++l, ++row) copy(g.get_linklist(c, l), links.i32.data() + row * (m + 1));
+  }
+  s["ann_config"] =
+      Tensor{{5}, {}, {M_, ef_construction_, ef_search_, static_cast<int32_t>(g.enterpoint_node_), g.maxlevel_}};
+  s["ann_labels"] = std::move(labels);
+  s["ann_levels"] = std::move(levels);
+  s["ann_links0"] = std::move(links0);
+  s["ann_links"] = std::move(links);
+}
+
+std::shared_ptr<AnnIndex> AnnIndex::restore(StateReader& s, const float* V, const float* item_bias, int32_t items,
+                                            int32_t factors) {
+  if (items < 1 || factors < 1) s.fail_tensor("ann_config", "belongs to a model with item factors");
+  auto cfg = s.i32("ann_config", {5});
+  const int M = cfg[0], efc = cfg[1], efs = cfg[2];
+  if (M < 2 || M > 256) s.fail_tensor("ann_config", "holds M outside [2, 256]");
+  if (efc < 1 || efc > 100000 || efs < 1 || efs > 100000)
+    s.fail_tensor("ann_config", "holds an ef outside [1, 100000]");
+  const int m0 = 2 * M;
+  auto labels = s.i32("ann_labels", {items});
+  auto levels = s.i32("ann_levels", {items});
+  auto links0 = s.i32("ann_links0", {items, m0 + 1});
+  // Labels: a permutation of the items.
+  std::vector<uint8_t> hit(items, 0);
+  for (int32_t x : labels) {
+    if (x < 0 || x >= items || hit[x]) s.fail_tensor("ann_labels", "must list every item once");
+    hit[x] = 1;
+  }
+  int top = 0;
+  int64_t total = 0;
+  for (int32_t l : levels) {
+    if (l < 0 || l > kMaxLevel) s.fail_tensor("ann_levels", "holds a level outside [0, 64]");
+    top = std::max(top, l);
+    total += l;
+  }
+  auto links = s.i32("ann_links", {total, M + 1});
+  const int32_t entry = cfg[3];
+  if (entry < 0 || entry >= items || cfg[4] != top || levels[entry] != top)
+    s.fail_tensor("ann_config", "names an entry point that is not a node of the top level");
+  // Every list: a count within the layer's degree, neighbours that are nodes present on that layer.
+  auto check_list = [&](const int32_t* ll, int cap, int level, const char* name) {
+    if (ll[0] < 0 || ll[0] > cap)
+      s.fail_tensor(name, "holds a neighbour count outside [0, " + std::to_string(cap) + "]");
+    for (int j = 1; j <= ll[0]; ++j)
+      if (ll[j] < 0 || ll[j] >= items || levels[ll[j]] < level)
+        s.fail_tensor(name, "links to a node that is not on that layer");
+  };
+  for (int32_t c = 0; c < items; ++c)
+    check_list(links0.data() + static_cast<int64_t>(c) * (m0 + 1), m0, 0, "ann_links0");
+  {
+    int64_t row = 0;
+    for (int32_t c = 0; c < items; ++c)
+      for (int l = 1; l <= levels[c]; ++l, ++row) check_list(links.data() + row * (M + 1), M, l, "ann_links");
+  }
+
+  std::shared_ptr<AnnIndex> a(new AnnIndex());
+  a->items_ = items;
+  a->factors_ = factors;
+  a->bias_ = item_bias != nullptr;
+  a->M_ = M;
+  a->ef_construction_ = efc;
+  a->ef_search_ = efs;
+  std::vector<float> data;
+  a->prepare(V, item_bias, data);
+  const int d = a->dim();
+  a->impl_ = std::make_unique<Impl>(d);
+  a->impl_->graph = std::make_unique<hnswlib::HierarchicalNSW<float>>(
+      &a->impl_->space, static_cast<size_t>(items), static_cast<size_t>(M), static_cast<size_t>(efc), 42);
+  auto& g = *a->impl_->graph;
+  // Fill hnswlib's structures as its loadIndex does, from the checked tensors. Zeroed first: a list header holds
+  // hnswlib's deleted flag beside the count, and filtered searches read it.
+  std::memset(g.data_level0_memory_, 0, g.max_elements_ * g.size_data_per_element_);
+  int64_t row = 0;
+  for (int32_t c = 0; c < items; ++c) {
+    const int32_t label = labels[c];
+    std::memcpy(g.getDataByInternalId(c), data.data() + static_cast<int64_t>(label) * d, sizeof(float) * d);
+    g.setExternalLabel(c, static_cast<hnswlib::labeltype>(label));
+    auto put = [&](const int32_t* src, hnswlib::linklistsizeint* ll) {
+      g.setListCount(ll, static_cast<unsigned short>(src[0]));
+      auto* ids = reinterpret_cast<hnswlib::tableint*>(ll + 1);
+      for (int j = 0; j < src[0]; ++j) ids[j] = static_cast<hnswlib::tableint>(src[1 + j]);
+    };
+    put(links0.data() + static_cast<int64_t>(c) * (m0 + 1), g.get_linklist0(c));
+    g.element_levels_[c] = levels[c];
+    g.linkLists_[c] = nullptr;
+    if (levels[c] > 0) {
+      // hnswlib frees these with free() in its destructor.
+      g.linkLists_[c] = static_cast<char*>(std::malloc(g.size_links_per_element_ * levels[c]));
+      if (!g.linkLists_[c]) throw std::bad_alloc();
+      std::memset(g.linkLists_[c], 0, g.size_links_per_element_ * levels[c]);
+      g.element_levels_[c] = levels[c];
+      for (int l = 1; l <= levels[c]; ++l, ++row) put(links.data() + row * (M + 1), g.get_linklist(c, l));
+    }
+    g.cur_element_count = static_cast<size_t>(c) + 1;  // the destructor frees lists of counted nodes only
+  }
+  g.enterpoint_node_ = static_cast<hnswlib::tableint>(entry);
+  g.maxlevel_ = top;
+  return a;
+}
+
+namespace {
+// The recommend filters as hnswlib's per-label predicate: an optional bitmap of allowed items (include minus
+// exclude) and the sorted seen row.
+struct Eligible : hnswlib::BaseFilterFunctor {
+  const uint64_t* allowed = nullptr;
+  const int32_t* seen = nullptr;
+  int64_t n_seen = 0;
+  bool ok(int32_t i) const {
+    if (allowed && !((allowed[i >> 6] >> (i & 63)) & 1)) return false;
+    return n_seen == 0 || !std::binary_search(seen, seen + n_seen, i);
+  }
+  bool operator()(hnswlib::labeltype id) override { return ok(static_cast<int32_t>(id)); }
+};
+}  // namespace
+
+int AnnIndex::topk(const float* p, int k, const TopKFilter& f, const std::function<float(int32_t)>& score,
+                   ScoredItem* out) const {
+  const int32_t n = items_;
+  if (k <= 0) return 0;
+  thread_local std::vector<uint64_t> bits;
+  thread_local std::vector<float> query;
+  thread_local std::vector<ScoredItem> cand;
+  Eligible el;
+  el.seen = f.seen;
+  el.n_seen = f.n_seen;
+  int64_t eligible = n;
+  const size_t words = (static_cast<size_t>(n) + 63) / 64;
+  if (f.has_include || f.n_exclude > 0) {
+    bits.assign(words, f.has_include ? 0 : ~uint64_t{0});
+    if (!f.has_include && n % 64) bits[words - 1] = (uint64_t{1} << (n % 64)) - 1;
+    if (f.has_include)
+      for (int64_t j = 0; j < f.n_include; ++j)
+        if (f.include[j] >= 0 && f.include[j] < n) bits[f.include[j] >> 6] |= uint64_t{1} << (f.include[j] & 63);
+    for (int64_t j = 0; j < f.n_exclude; ++j)
+      if (f.exclude[j] >= 0 && f.exclude[j] < n) bits[f.exclude[j] >> 6] &= ~(uint64_t{1} << (f.exclude[j] & 63));
+    eligible = 0;
+    for (uint64_t w : bits) eligible += __builtin_popcountll(w);
+    el.allowed = bits.data();
+  }
+  for (int64_t j = 0; j < f.n_seen; ++j) {
+    int32_t i = f.seen[j];
+    if (i < 0 || i >= n || (j > 0 && f.seen[j - 1] == i)) continue;
+    if (!el.allowed || ((el.allowed[i >> 6] >> (i & 63)) & 1)) --eligible;
+  }
+  if (eligible <= 0) return 0;
+  cand.clear();
+  if (f.has_include && eligible <= std::max<int64_t>(4096, n / 64)) {
+    // A short include list: score its eligible items directly (no graph needed).
+    for (int64_t j = 0; j < f.n_include; ++j) {
+      int32_t i = f.include[j];
+      if (i < 0 || i >= n || !el.ok(i)) continue;
+      bits[i >> 6] &= ~(uint64_t{1} << (i & 63));  // duplicates count once
+      cand.push_back({i, score(i)});
+    }
+  } else {
+    if (eligible < static_cast<int64_t>(kMinEligibleFraction * n)) return -1;
+    const int d = dim();
+    query.assign(d, 0.f);
+    std::copy_n(p, factors_, query.data());
+    if (bias_) query[factors_] = 1.f;
+    const size_t ef = static_cast<size_t>(std::max(ef_search_, k));
+    auto res = impl_->graph->searchKnn(query.data(), ef, (el.allowed || el.n_seen) ? &el : nullptr);
+    if (static_cast<int64_t>(res.size()) < std::min<int64_t>(k, eligible)) return -1;
+    while (!res.empty()) {
+      int32_t i = static_cast<int32_t>(res.top().second);
+      res.pop();
+      cand.push_back({i, score(i)});
+    }
+  }
+  int got = static_cast<int>(std::min<size_t>(k, cand.size()));
+  std::partial_sort(cand.begin(), cand.begin() + got, cand.end(), ranks_before);
+  std::copy_n(cand.begin(), got, out);
+  return got;
+}
+
+}  // namespace recsys
