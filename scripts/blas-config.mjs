@@ -60,6 +60,7 @@ const glibcWraps = [
   'pthread_setaffinity_np',
   ...['exp', 'exp2', 'log', 'log2', 'pow'],
   'arc4random',
+  'fstat64',
 ];
 
 export function blasMode(env = process.env) {

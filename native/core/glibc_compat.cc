@@ -1,7 +1,7 @@
 // Prebuilt binaries (RECSYS_BLAS=static, scripts/blas-config.mjs) are linked on Debian bookworm (glibc 2.36) but
 // must load on any glibc >= 2.28. The linker binds each glibc function to its newest version: pthread_* moved into
 // libc in 2.34, exp/log/pow got new versions in 2.29, and libstdc++.a (linked in) asks for 2.32's
-// __libc_single_threaded and 2.36's arc4random. The static build links with --wrap=<function> for each function
+// __libc_single_threaded, 2.33's fstat64 and 2.36's arc4random. The static build links with --wrap=<function> for each function
 // below, so every reference (ours, OpenBLAS's, libstdc++'s) lands here and is forwarded to the oldest version of
 // the same function, which every glibc since 2.17 has. scripts/prebuild.mjs checks the result: no GLIBC_2.29 or later.
 #if defined(RECSYS_GLIBC_COMPAT)
@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <stdint.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #if defined(__x86_64__)
 #define RECSYS_GLIBC_BASE "GLIBC_2.2.5"
@@ -55,6 +56,19 @@ extern "C" RECSYS_HIDDEN uint32_t __wrap_arc4random(void) {
   uint32_t v = 0;
   while (getrandom(&v, sizeof v, 0) != static_cast<ssize_t>(sizeof v)) {}
   return v;
+}
+
+// libstdc++.a's file streams (hnswlib's virtual saveIndex/loadIndex instantiate them) call fstat64, a real symbol
+// only since glibc 2.33; before, it was an inline wrapper over __fxstat64(_STAT_VER, ...), which every glibc exports.
+#if defined(__x86_64__)
+#define RECSYS_STAT_VER 1
+#else
+#define RECSYS_STAT_VER 0
+#endif
+extern "C" int old___fxstat64(int ver, int fd, struct stat64* buf);
+__asm__(".symver old___fxstat64,__fxstat64@" RECSYS_GLIBC_BASE);
+extern "C" RECSYS_HIDDEN int __wrap_fstat64(int fd, struct stat64* buf) {
+  return old___fxstat64(RECSYS_STAT_VER, fd, buf);
 }
 
 // libstdc++'s inline code skips atomic reference counts when this is nonzero; 0 keeps them always on (correct
