@@ -172,7 +172,7 @@ export interface NativeAddon {
     duplicates: string,
   ): CsrMatrix & { duplicates: number };
   transpose(m: CsrMatrix): CsrMatrix;
-  /** What a fit does to its matrix first (native copy of indptr/indices + full check); returns nnz. For benches/tests. */
+  /** What a fit does to its matrix first (native copy of indptr/indices + full check); returns nnz. Benches, tests and TS fits. */
   _checkCsr(m: CsrMatrix, run?: { async?: boolean }): number;
   parseInteractions(
     path: string,

@@ -17,6 +17,7 @@ const CASES: ReadonlyArray<readonly [target: string, seed: number, index: number
   ['modelfile', 50076230, 24175, 'MLP output_weight = 3e38: refused at load (the fit-end output check runs on load), not Infinity'],
   // npm test of 2026-12-06 evening (the http suite's random seed).
   ['http', 1830077120, 67, 'POST /v1/users/:id/recommendations (the rules route) takes k from its body, not the query'],
+  ['csr', 3771111685, 18, 'ItemTransitions (a TS fit) on a csr.indptr written to 2^28: E_ARG from the native check, not a walk out of memory'],
 ];
 
 describe('fuzz regressions: cases earlier campaigns reported', () => {

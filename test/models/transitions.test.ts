@@ -138,4 +138,11 @@ describe('ItemTransitions', () => {
     expect(code(() => new ItemTransitions({ historyLength: 0 }))).toBe('E_ARG');
     expect(code(() => new ItemTransitions({ historyDecay: 2 }))).toBe('E_ARG');
   });
+  it('refuses a matrix written to through csr (as the native fits do), sync and async, instead of walking it', async () => {
+    const bad = sessions(30, 40, 11).ds;
+    const csr = bad.csr;
+    csr.indptr[3] = 268_435_456; // what the csr fuzz target did: the fit walked 2^28 entries (a hang)
+    expect(code(() => new ItemTransitions().fit(bad))).toBe('E_ARG');
+    await expect(new ItemTransitions().fitAsync(bad)).rejects.toMatchObject({ code: 'E_ARG' });
+  });
 });

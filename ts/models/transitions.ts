@@ -76,6 +76,8 @@ export class ItemTransitions extends Recommender<ItemTransitionsParams> {
     const recent = new Int32Array(train.nUsers * L).fill(-1);
     const popularity = new Float32Array(n);
     const csr = csrOf(train);
+    // The native fits check the matrix a user could have written to; this TS fit asks the addon for the same check.
+    if (!run.sealed) native(() => addon._checkCsr(csr));
     for (const i of csr.indices) popularity[i]!++;
     for (let i = 0; i < n; i++) popularity[i] = popularity[i]! / train.nnz;
     for (let u = 0; u < train.nUsers; u++) {
