@@ -93,7 +93,7 @@ export interface IngestResult {
   accepted: number;
   /** Log offset of the first one. */
   offset: number;
-  /** Of them, events whose item the model does not know yet (kept; recommendable after a refit). */
+  /** Of them, events whose item the model does not know yet (kept; recommendable after a refit or the newItems step). */
   unknownItems: number;
 }
 
