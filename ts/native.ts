@@ -156,7 +156,7 @@ export interface NativeAddon {
     refreshItems: Int32Array,
     options: { threads: number },
     run: FitOptionsNative,
-  ): NativeModel;
+  ): NativeModel | Promise<NativeModel>;
   /** Randomized truncated SVD of a CSR (native/models/puresvd.cc). */
   truncatedSVD(
     m: CsrMatrix,

@@ -35,6 +35,8 @@ export const serveUsage = [
   '                       get recommendations that reflect them at once, and the log is replayed on start',
   '  --durability D       group (default: concurrent events share an fsync) or strict (an fsync per request)',
   '  --refit-every T      fold the logged events into a new model every T (90s, 30m, 1h); also POST /v1/refit',
+  '  --new-items M        events naming items the model lacks start, 1 s after the last, a background partialFit',
+  '                       (ALS; others: refit), a refit, or nothing: partialFit | refit | ignore (default)',
   '  --log-requests       log every request (JSON lines on stdout)',
   '  --quiet              log warnings and errors only',
   'Routes: GET /v1/users/:id/recommendations?k=&exclude=, POST /v1/recommendations, POST /v1/recommendations/batch,',
@@ -66,6 +68,7 @@ export async function serveCommand(args: string[]): Promise<void> {
       'events-dir',
       'durability',
       'refit-every',
+      'new-items',
       'attributes',
     ],
   });
@@ -79,6 +82,10 @@ export async function serveCommand(args: string[]): Promise<void> {
     throw argError(`--durability must be group or strict, got '${String(durability)}'`);
   if (durability !== undefined && typeof opts['events-dir'] !== 'string') throw argError('--durability needs --events-dir');
   if (opts['refit-every'] !== undefined && typeof opts['events-dir'] !== 'string') throw argError('--refit-every needs --events-dir');
+  const newItems = opts['new-items'];
+  if (newItems !== undefined && newItems !== 'partialFit' && newItems !== 'refit' && newItems !== 'ignore')
+    throw argError(`--new-items must be partialFit, refit or ignore, got '${String(newItems)}'`);
+  if (newItems !== undefined && typeof opts['events-dir'] !== 'string') throw argError('--new-items needs --events-dir');
   const refitEvery = opts['refit-every'] === undefined ? undefined : duration(opts['refit-every'], 'refit-every');
   const { createServer } = await import('../serve/server.js');
   const server = await createServer({
@@ -98,7 +105,7 @@ export async function serveCommand(args: string[]): Promise<void> {
     maxConnections: ms('max-connections'),
     logger: { level: opts.quiet ? 'warn' : 'info' },
     logRequests: opts['log-requests'] === true,
-    events: typeof opts['events-dir'] === 'string' ? { dir: opts['events-dir'], durability } : undefined,
+    events: typeof opts['events-dir'] === 'string' ? { dir: opts['events-dir'], durability, newItems } : undefined,
   });
   const host = typeof opts.host === 'string' ? opts.host : '127.0.0.1';
   const address = await server.listen({ host, port: intOption(opts.port, 'port', 8080) });

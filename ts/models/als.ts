@@ -1,6 +1,6 @@
 import { withAnn, type AnnParams } from './ann.js';
-import { RecsysError, argError } from '../errors.js';
-import { Dataset, csrOf, cscOf } from '../data/dataset.js';
+import { RecsysError, argError, native, nativeAsync } from '../errors.js';
+import { Dataset, csrOf, cscOf, isSealed } from '../data/dataset.js';
 import type { Id } from '../data/idmap.js';
 import { addon, type FitOptionsNative, type NativeModel } from '../native.js';
 import { FactorRecommender, type CommonParams, type ModelTask } from './base.js';
@@ -90,12 +90,8 @@ export class ImplicitALS extends FactorRecommender<ImplicitALSParams> {
     return addon.fitImplicitALS(csrOf(train), cscOf(train), this.nativeParams(train), run);
   }
 
-  /**
-   * Updates the model to `data` (the full, updated interactions; its id maps may add users and items) without a
-   * refit: users and items the model does not know, and those listed in `options`, get their vectors solved
-   * exactly with every other vector fixed; the rest keep theirs. Afterwards the model serves `data`'s ids.
-   */
-  partialFit(data: Dataset, options: PartialFitOptions = {}): this {
+  // Checks partialFit's input; the returned call runs the native solve (sync or on a worker per `run`).
+  private partialArgs(data: Dataset, options: PartialFitOptions): (run: FitOptionsNative) => NativeModel | Promise<NativeModel> {
     const h = this.nativeModel;
     const old = this.trainData;
     if (!(data instanceof Dataset)) throw argError('partialFit expects a Dataset');
@@ -117,7 +113,30 @@ export class ImplicitALS extends FactorRecommender<ImplicitALSParams> {
     };
     const ru = lookup(options.users, data.users, 'users');
     const ri = lookup(options.items, data.items, 'items');
-    this.handle = addon.alsPartialFit(h, data.csr, data.csc, userOld, itemOld, ru, ri, { threads: this.params.threads ?? 0 }, { async: false });
+    return (run) => addon.alsPartialFit(h, data.csr, data.csc, userOld, itemOld, ru, ri, { threads: this.params.threads ?? 0 }, run);
+  }
+
+  /**
+   * Updates the model to `data` (the full, updated interactions; its id maps may add users and items) without a
+   * refit: users and items the model does not know, and those listed in `options`, get their vectors solved
+   * exactly with every other vector fixed; the rest keep theirs. Afterwards the model serves `data`'s ids.
+   */
+  partialFit(data: Dataset, options: PartialFitOptions = {}): this {
+    const h = this.partialArgs(data, options)({ async: false });
+    if (h instanceof Promise) throw new RecsysError('E_STATE', 'alsPartialFit returned a promise for a sync call');
+    this.handle = h;
+    this.trainSet = data;
+    return this;
+  }
+
+  /**
+   * partialFit on a worker thread of the addon (the event loop stays free): the same vectors as partialFit. The
+   * model keeps serving its old state until the promise resolves; then the new one replaces it in one assignment.
+   */
+  async partialFitAsync(data: Dataset, options: PartialFitOptions = {}): Promise<this> {
+    const call = this.partialArgs(data, options);
+    const h = await nativeAsync(Promise.resolve(native(() => call({ async: true, sealed: isSealed(data) }))));
+    this.handle = h;
     this.trainSet = data;
     return this;
   }

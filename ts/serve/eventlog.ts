@@ -14,8 +14,28 @@
 // ('strict'). On open, a record that is cut short or fails its checksum at the end of the newest segment (a write
 // torn by a crash) is dropped: the file is truncated to the last good record and the drop is reported. The same
 // damage in an older segment is not a torn write, and opening fails (E_FORMAT) rather than skip events.
-import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, write, writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+//
+// Compaction (compact(upTo), called once a refitted model holding the events before `upTo` is saved): segments
+// whose every event is before `upTo` move, oldest first, by rename into <dir>/archive/. Open reads only the live
+// segments, so the first one may start past offset 0; replay from an earlier offset reads the archive. The newest
+// segment (the one appended to) never moves, so the next offset always comes from the live files.
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  write,
+  writeSync,
+} from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { RecsysError, argError, show } from '../errors.js';
 import type { Id } from '../data/idmap.js';
@@ -60,6 +80,23 @@ export interface EventLogStats {
   fsyncs: number;
   bytes: number;
 }
+
+/** What compaction has moved out of the live log so far (this process), and where the live log starts. */
+export interface EventLogCompaction {
+  /** Offset of the first event still in the live segments (events before it are in archive/). */
+  liveFrom: number;
+  /** Segments moved to archive/ by this process, and when the last move was (ms since the epoch). */
+  segments: number;
+  events: number;
+  lastAt?: number;
+  archive: string;
+}
+
+/**
+ * Test hook: called at each step of compaction ('move' before each segment is renamed) so that tests can throw
+ * there and look at what a crash at that point leaves on disk. Not for production use.
+ */
+export const compactionHooks: { step?: (name: string) => void } = {};
 
 const MAGIC = Buffer.from('RSEVLOG1', 'latin1');
 const HEADER = 16;
@@ -163,6 +200,7 @@ export class EventLog {
   readonly durability: 'group' | 'strict';
   readonly recovered: EventLogRecovery;
   readonly stats: EventLogStats = { appends: 0, records: 0, events: 0, fsyncs: 0, bytes: 0 };
+  readonly compaction: EventLogCompaction;
   private readonly groupCommitMs: number;
   private readonly segmentBytes: number;
   private segments: Segment[];
@@ -193,6 +231,7 @@ export class EventLog {
     this.segments = segments;
     this.next = next;
     this.recovered = recovered;
+    this.compaction = { liveFrom: segments[0]?.first ?? next, segments: 0, events: 0, archive: join(dir, 'archive') };
   }
 
   static open(options: EventLogOptions): EventLog {
@@ -224,6 +263,8 @@ export class EventLog {
       const buf = readFileSync(seg.file);
       const r = scan(buf, seg);
       const last = s === segments.length - 1;
+      // After compaction the first live segment starts where the archived ones ended.
+      if (s === 0 && r.end > 0) next = seg.first;
       if (r.error === undefined && seg.first !== next) r.error = `it starts at offset ${seg.first}, expected ${next}`;
       if (r.error !== undefined) {
         if (!last)
@@ -379,16 +420,7 @@ export class EventLog {
     this.segments.push(seg);
     this.writeHeader(seg.first);
     // The new name must survive a crash too.
-    try {
-      const d = openSync(this.dir, 'r');
-      try {
-        fsyncSync(d);
-      } finally {
-        closeSync(d);
-      }
-    } catch {
-      // directories cannot be opened for fsync on some platforms (Windows)
-    }
+    syncDir(this.dir);
   }
 
   private writeHeader(first: number): void {
@@ -408,6 +440,8 @@ export class EventLog {
   replay(from: number, onEvents: (offset: number, events: LoggedEvent[]) => void): number {
     if (!Number.isSafeInteger(from) || from < 0) throw argError(`replay offset must be a non-negative integer, got ${show(from)}`);
     let count = 0;
+    const liveFrom = this.segments[0]?.first ?? this.next;
+    if (from < liveFrom) count += this.replayArchive(from, liveFrom, onEvents);
     for (let s = 0; s < this.segments.length; s++) {
       const seg = this.segments[s]!;
       const nextFirst = this.segments[s + 1]?.first;
@@ -431,6 +465,80 @@ export class EventLog {
     return count;
   }
 
+  // Events [from, liveFrom) from the archived segments, which must continue each other up to liveFrom.
+  private replayArchive(from: number, liveFrom: number, onEvents: (offset: number, events: LoggedEvent[]) => void): number {
+    const arch = this.compaction.archive;
+    const segs: Segment[] = [];
+    if (existsSync(arch))
+      for (const name of readdirSync(arch)) {
+        const m = SEGMENT_NAME.exec(name);
+        if (m) segs.push({ file: join(arch, name), number: Number(m[1]), day: m[2]!, first: 0 });
+      }
+    segs.sort((a, b) => a.number - b.number);
+    let next = -1;
+    let count = 0;
+    for (const seg of segs) {
+      let buf: Buffer;
+      try {
+        buf = readFileSync(seg.file);
+      } catch (err) {
+        throw new RecsysError('E_IO', `cannot read archived event log segment ${seg.file}: ${(err as Error).message}`);
+      }
+      const r = scan(buf, seg, (offset, events) => {
+        const end = Math.min(offset + events.length, liveFrom);
+        if (end <= from) return;
+        const lo = Math.max(offset, from);
+        count += end - lo;
+        onEvents(lo, events.slice(lo - offset, end - offset));
+      });
+      if (r.error !== undefined) throw new RecsysError('E_FORMAT', `archived event log segment ${seg.file} is damaged (${r.error})`);
+      if (next >= 0 && seg.first !== next)
+        throw new RecsysError('E_FORMAT', `archived event log segment ${seg.file} starts at offset ${seg.first}, expected ${next}`);
+      if (next < 0 && seg.first > from)
+        throw new RecsysError('E_FORMAT', `events ${from} to ${seg.first} of the log were compacted and are not in ${arch}: cannot replay them`);
+      next = r.next;
+    }
+    if (next < liveFrom)
+      throw new RecsysError('E_FORMAT', `events ${Math.max(from, next)} to ${liveFrom} of the log were compacted and are not in ${arch}: cannot replay them`);
+    return count;
+  }
+
+  /**
+   * Moves to archive/ every segment but the newest whose events all come before `upTo` (a saved model holds
+   * them), oldest first, each by one rename, then fsyncs both directories. A crash part way leaves a prefix moved
+   * and the rest live: either way every event is in exactly one place, and a restart reads the live ones.
+   */
+  compact(upTo: number): { segments: number; events: number } {
+    if (!Number.isSafeInteger(upTo) || upTo < 0) throw argError(`compact offset must be a non-negative integer, got ${show(upTo)}`);
+    const last = this.segments.length - 1;
+    let n = 0;
+    while (n < last && this.segments[n + 1]!.first <= upTo) n++;
+    // The newest segment must have its header on disk: it is what the next offset is read from after a restart.
+    if (n === 0 || (this.fd < 0 && statSync(this.segments[last]!.file).size < HEADER)) return { segments: 0, events: 0 };
+    const arch = this.compaction.archive;
+    mkdirSync(arch, { recursive: true });
+    syncDir(this.dir);
+    const from = this.segments[0]!.first;
+    let moved = 0;
+    try {
+      for (; moved < n; moved++) {
+        compactionHooks.step?.('move');
+        const seg = this.segments[moved]!;
+        renameSync(seg.file, join(arch, basename(seg.file)));
+      }
+    } finally {
+      syncDir(arch);
+      syncDir(this.dir);
+      this.segments.splice(0, moved);
+      const liveFrom = this.segments[0]!.first;
+      this.compaction.liveFrom = liveFrom;
+      this.compaction.segments += moved;
+      this.compaction.events += liveFrom - from;
+      if (moved > 0) this.compaction.lastAt = Date.now();
+    }
+    return { segments: n, events: this.segments[0]!.first - from };
+  }
+
   /** Waits for the appends in flight, then closes the file. Later appends reject. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -443,5 +551,18 @@ export class EventLog {
     this.closed = true;
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
+  }
+}
+
+function syncDir(dir: string): void {
+  try {
+    const d = openSync(dir, 'r');
+    try {
+      fsyncSync(d);
+    } finally {
+      closeSync(d);
+    }
+  } catch {
+    // directories cannot be opened for fsync on some platforms (Windows)
   }
 }

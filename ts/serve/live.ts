@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Dataset } from '../data/dataset.js';
 import { IdMap, type Id } from '../data/idmap.js';
 import type { Recommender } from '../models/base.js';
-import type { LoggedEvent } from './eventlog.js';
+import { compactionHooks, type LoggedEvent } from './eventlog.js';
 
 /** How a new event's value combines with what the user already has for the item. */
 export type EventMerge = 'sum' | 'last' | 'max';
@@ -192,8 +192,9 @@ export class LiveEvents {
 
 // ---- the refit snapshot: a refitted model kept beside the log, so a restart resumes from it ----
 // <dir>/refit-<offset>.rsm is the model with the log's events before <offset> folded in; <dir>/refit.json names it
-// and the base model file (by checksum) it was refitted from. Written model first, then the JSON (atomically), so a
-// crash between the two leaves the previous pair valid.
+// and the base model file (by checksum) it was refitted from. Written model first (fsynced, renamed, directory
+// fsynced), then the JSON (atomically): the JSON is the checkpoint, so a crash before it leaves the previous pair
+// valid, and only after it may the log segments the model holds be compacted.
 export interface RefitSnapshot {
   file: string;
   foldedUpTo: number;
@@ -217,7 +218,10 @@ export function readRefitSnapshot(dir: string, base: string): RefitSnapshot | un
 
 export function writeRefitSnapshot(dir: string, model: Recommender, foldedUpTo: number, base: string): string {
   const name = `refit-${foldedUpTo}.rsm`;
+  compactionHooks.step?.('model');
   model.save(join(dir, name));
+  syncDir(dir);
+  compactionHooks.step?.('checkpoint');
   const tmp = join(dir, `${SNAPSHOT}.tmp`);
   const fd = openSync(tmp, 'w');
   try {

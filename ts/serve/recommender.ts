@@ -12,7 +12,15 @@ import { loadModelWithInfo, loadModelWithInfoAsync, readModelInfo, type ModelFil
 import { resolveId, resolveIds } from './ids.js';
 import { ServiceMetrics } from './metrics.js';
 import { packageVersion } from '../info.js';
-import { EventLog, type EventLogOptions, type EventLogRecovery, type EventLogStats, type LoggedEvent } from './eventlog.js';
+import {
+  EventLog,
+  compactionHooks,
+  type EventLogCompaction,
+  type EventLogOptions,
+  type EventLogRecovery,
+  type EventLogStats,
+  type LoggedEvent,
+} from './eventlog.js';
 import { LiveEvents, dropRefitSnapshot, readRefitSnapshot, writeRefitSnapshot, type EventMerge } from './live.js';
 import { ItemAttributes, type AttributeFileOptions } from './attributes.js';
 import { hasRules, rankWithRules, type RuleOptions } from './rules.js';
@@ -58,6 +66,15 @@ export interface CreateRecommenderOptions {
   events?: EventLogOptions & {
     /** How an event's value combines with the value the user already has for the item. Default 'sum' (counts). */
     merge?: EventMerge;
+    /**
+     * What an ingested event naming an item the model does not know starts, after `newItemsDelayMs` without
+     * another such event: 'partialFit' a partial refit (ImplicitALS.partialFitAsync on a worker: new items and
+     * users solved, changed ones re-solved), 'refit' a refit in the model's default mode, 'ignore' (default)
+     * nothing (the items wait for a refit). Either way the swap is atomic, as a reload's.
+     */
+    newItems?: 'partialFit' | 'refit' | 'ignore';
+    /** Debounce of `newItems`, in ms. Default 1000. */
+    newItemsDelayMs?: number;
   };
 }
 
@@ -76,7 +93,7 @@ export interface IngestResult {
   accepted: number;
   /** Log offset of the first one. */
   offset: number;
-  /** Of them, events whose item the model does not know yet (kept; recommendable after a refit). */
+  /** Of them, events whose item the model does not know yet (kept; recommendable after a refit or the newItems step). */
   unknownItems: number;
 }
 
@@ -149,6 +166,10 @@ export interface ServiceStatus {
     liveUsers: number;
     stats: EventLogStats;
     recovered: EventLogRecovery;
+    /** The background step for new items (events.newItems): runs done, and whether one is scheduled. */
+    newItems: { mode: 'partialFit' | 'refit' | 'ignore'; runs: number; scheduled: boolean; lastError?: string };
+    /** Log segments moved to <dir>/archive/ once a saved refit held all their events. */
+    compacted: EventLogCompaction;
   };
 }
 
@@ -204,8 +225,9 @@ export interface RecommenderService {
   ingest(events: readonly IngestEvent[]): Promise<IngestResult>;
   /**
    * Folds the logged events into a new model and swaps it in atomically (as a reload does): ImplicitALS by
-   * partialFit (mode 'partial', its default), other models by a full fitAsync on a worker thread over the model's
-   * training data plus the events (mode 'full'). New items become recommendable. The log itself is kept.
+   * partialFitAsync on the addon's worker thread (mode 'partial', its default), other models by a full fitAsync on
+   * a worker thread over the model's training data plus the events (mode 'full'). New items become recommendable.
+   * Once the refitted model is saved beside the log, the log segments it holds move to <dir>/archive/.
    */
   refit(options?: { mode?: 'partial' | 'full' }): Promise<RefitResult>;
   /** Stops watching the file (and closes the event log once its appends in flight are durable). */
@@ -276,11 +298,20 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
   // ---- the event log and what it taught the model since ----
   let eventLog: EventLog | undefined;
   let live: LiveEvents | undefined;
+  const newItems: { mode: 'partialFit' | 'refit' | 'ignore'; delayMs: number; runs: number; timer?: NodeJS.Timeout; lastError?: string } = {
+    mode: 'ignore',
+    delayMs: 1000,
+    runs: 0,
+  };
   if (options.events !== undefined) {
     const ev = options.events;
     if (ev === null || typeof ev !== 'object') throw argError('events must be an object ({ dir, durability?, ... })');
     const merge = ev.merge ?? 'sum';
     if (merge !== 'sum' && merge !== 'last' && merge !== 'max') throw argError(`events.merge must be 'sum', 'last' or 'max', got ${show(merge)}`);
+    const ni = ev.newItems ?? 'ignore';
+    if (ni !== 'partialFit' && ni !== 'refit' && ni !== 'ignore') throw argError(`events.newItems must be 'partialFit', 'refit' or 'ignore', got ${show(ni)}`);
+    newItems.mode = ni;
+    newItems.delayMs = int(ev.newItemsDelayMs, 'events.newItemsDelayMs', 1000, 0, 3_600_000);
     eventLog = EventLog.open(ev);
     const t = eventLog.recovered.truncated;
     if (t) log.warn(`recsys: event log ${t.file} ended in a torn record (${t.reason}); dropped ${t.droppedBytes} bytes after byte ${t.at}`);
@@ -294,11 +325,22 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
         current = { model, served: served(model, info) };
         from = snap.foldedUpTo;
         log.info(`recsys: resuming from the refit ${snap.file} (events before offset ${from} folded in)`);
+        // Finishes a compaction a crash interrupted (the snapshot is the checkpoint that allows it).
+        compactLog(eventLog, from);
       } catch (err) {
         log.warn(`recsys: cannot load the refit snapshot ${snap.file} (${(err as Error).message}); replaying the whole log on ${path}`);
       }
     }
     live = replayLog(eventLog, merge, from);
+  }
+  function compactLog(l: EventLog, upTo: number): void {
+    try {
+      compactionHooks.step?.('compact');
+      const c = l.compact(upTo);
+      if (c.segments > 0) log.info(`recsys: compacted ${c.segments} event log segments (${c.events} events held by the refit) into ${l.compaction.archive}`);
+    } catch (err) {
+      log.warn(`recsys: event log compaction stopped (${(err as Error).message}); the segments left stay live and are retried after the next refit`);
+    }
   }
   function replayLog(l: EventLog, merge: EventMerge, from: number): LiveEvents {
     const fresh = new LiveEvents(merge);
@@ -503,7 +545,7 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     if (upTo === before) return { refitted: false, reason: 'no events since the model was fitted', model: at.served };
     const t0 = performance.now();
     const m = at.model;
-    const canPartial = typeof (m as { partialFit?: unknown }).partialFit === 'function';
+    const canPartial = typeof (m as { partialFitAsync?: unknown }).partialFitAsync === 'function';
     const how = mode ?? (canPartial ? 'partial' : 'full');
     if (how === 'partial' && !canPartial) throw new RecsysError('E_UNSUPPORTED', `${m.name} has no partialFit; use refit({ mode: 'full' })`);
     let next: Recommender;
@@ -517,7 +559,11 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
       // A copy over the served model's vectors; partialFit makes a new native model and leaves the served one alone.
       Recommender.attachState(next, m.nativeModel, m.trainData);
       // New users and items are solved, and so are the known ones with new interactions (items, then users).
-      (next as unknown as { partialFit(d: typeof data, o: { users: Id[]; items: Id[] }): void }).partialFit(data, { users: changedUsers, items: changedItems });
+      // On the addon's worker thread: the event loop keeps serving the current model meanwhile.
+      await (next as unknown as { partialFitAsync(d: typeof data, o: { users: Id[]; items: Id[] }): Promise<unknown> }).partialFitAsync(data, {
+        users: changedUsers,
+        items: changedItems,
+      });
     } else {
       await next.fitAsync(data);
     }
@@ -530,6 +576,7 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
       try {
         const file = writeRefitSnapshot(eventLog.dir, next, upTo, baseChecksum);
         current.served.path = file;
+        compactLog(eventLog, upTo);
       } catch (err) {
         log.warn(`recsys: the refitted model could not be saved beside the log (${(err as Error).message}); a restart replays the whole log`);
       }
@@ -549,6 +596,31 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     });
     return refitting;
   }
+
+  // ---- new items: a debounced background refit once events name items the model does not know ----
+  const scheduleNewItems = () => {
+    if (newItems.mode === 'ignore' || closed) return;
+    if (newItems.timer) clearTimeout(newItems.timer);
+    newItems.timer = setTimeout(() => {
+      newItems.timer = undefined;
+      const m = current.model;
+      const partial = newItems.mode === 'partialFit' && typeof (m as { partialFitAsync?: unknown }).partialFitAsync === 'function';
+      refit({ mode: partial ? 'partial' : undefined }).then(
+        (r) => {
+          newItems.runs++;
+          newItems.lastError = undefined;
+          // Events that came in during the step may name more new items: another step for them.
+          if (r.refitted && live && live.unknownItemEvents(current.model) > 0) scheduleNewItems();
+        },
+        (err: unknown) => {
+          newItems.lastError = (err as Error).message;
+          log.warn(`recsys: the background step for new items failed: ${(err as Error).message}`);
+        },
+      );
+    }, newItems.delayMs);
+    newItems.timer.unref();
+  };
+  let closed = false;
 
   // ---- watching the file: its directory, since an atomic save replaces the file (a new inode) ----
   let watcher: FSWatcher | undefined;
@@ -710,6 +782,8 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
                 liveUsers: live.userCount,
                 stats: { ...eventLog.stats },
                 recovered: eventLog.recovered,
+                newItems: { mode: newItems.mode, runs: newItems.runs, scheduled: newItems.timer !== undefined, lastError: newItems.lastError },
+                compacted: { ...eventLog.compaction },
               }
             : undefined,
       };
@@ -726,6 +800,7 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
         const i = m.trainData.items.index(e.item);
         if (i < 0 || i >= m.nativeModel.nItems) unknownItems++;
       }
+      if (unknownItems > 0) scheduleNewItems();
       return { accepted: list.length, offset, unknownItems };
     },
     refit,
@@ -733,7 +808,9 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
       return metrics.render(current.served);
     },
     close() {
+      closed = true;
       if (timer) clearTimeout(timer);
+      if (newItems.timer) clearTimeout(newItems.timer);
       watcher?.close();
       if (polling && path) unwatchFile(path);
       metrics.close();
