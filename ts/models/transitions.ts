@@ -7,6 +7,7 @@ import { csrOf, type Dataset } from '../data/dataset.js';
 import { userSequence } from '../eval/sequential.js';
 import { addon, type CsrMatrix, type FitOptionsNative, type NativeModel, type NativeTensor, type TopKResult } from '../native.js';
 import { Recommender, type CommonParams, type ModelState, type ModelTask } from './base.js';
+import { ScoredHandle, topkOfRow } from './scored.js';
 import { resolveParams, type ModelSpec } from './params.js';
 
 export interface ItemTransitionsParams extends CommonParams {
@@ -212,59 +213,21 @@ function tablesFromState(s: Record<string, NativeTensor>, nUsers: number, n: num
   return { next: { rows: n, cols: n, indptr, indices, data }, popularity, recent };
 }
 
-function topOne(scores: Float32Array, n: number, k: number, seen: Int32Array | undefined, exclude?: Int32Array, include?: Int32Array): TopKResult {
-  const seenCsr = seen ? { rows: 1, cols: n, indptr: Int32Array.of(0, seen.length), indices: seen } : undefined;
-  const r = native(() => addon.topkRows(scores, n, k, seen ? Int32Array.of(0) : undefined, seenCsr, exclude, include, 1));
-  return { items: r.items.subarray(0, r.counts[0]), scores: r.scores.subarray(0, r.counts[0]) };
-}
-
 /** The model handle recommend / recommendBatch / evaluate go through, scored in TS. */
-class TransitionsHandle implements NativeModel {
+class TransitionsHandle extends ScoredHandle {
   readonly kind = 'ItemTransitions';
   constructor(
     private readonly model: ItemTransitions,
-    readonly nUsers: number,
-    readonly nItems: number,
-  ) {}
-
-  private checkUser(u: number): void {
-    if (!Number.isInteger(u) || u < 0 || u >= this.nUsers) throw argError(`user ${u} is not a trained user`);
-  }
-
-  recommend(user: number, k: number, seen?: Int32Array, exclude?: Int32Array, include?: Int32Array): TopKResult {
-    this.checkUser(user);
-    return topOne(this.model._scoreUsers(Int32Array.of(user)), this.nItems, k, seen, exclude, include);
-  }
-
-  recommendBatch(
-    users: Int32Array,
-    k: number,
-    seen: Pick<CsrMatrix, 'rows' | 'cols' | 'indptr' | 'indices'> | undefined,
-    exclude: Int32Array | undefined,
-    include: Int32Array | undefined,
-    threads: number,
-  ): TopKResult & { counts: Int32Array; k: number } {
-    for (const u of users) this.checkUser(u);
-    const kk = Math.min(k, this.nItems);
-    const items = new Int32Array(users.length * kk);
-    const scores = new Float32Array(users.length * kk);
-    const counts = new Int32Array(users.length);
-    const block = Math.max(1, Math.min(1024, Math.floor(2 ** 22 / Math.max(1, this.nItems))));
-    for (let b = 0; b < users.length; b += block) {
-      const part = users.subarray(b, b + block);
-      const s = this.model._scoreUsers(part);
-      const r = native(() => addon.topkRows(s, this.nItems, kk, seen ? part : undefined, seen, exclude, include, threads));
-      items.set(r.items, b * kk);
-      scores.set(r.scores, b * kk);
-      counts.set(r.counts, b);
-    }
-    return { items, scores, counts, k: kk };
+    nUsers: number,
+    nItems: number,
+  ) {
+    super(nUsers, nItems);
   }
 
   /** A new user's history, in the order given (oldest first). */
   recommendNew(items: Int32Array, _values: Float32Array | undefined, k: number, filterSeen: boolean, exclude?: Int32Array, include?: Int32Array): TopKResult {
     const seen = filterSeen ? Int32Array.from(new Set(items)).sort() : undefined;
-    return topOne(this.model.scoreHistory(items), this.nItems, k, seen, exclude, include);
+    return topkOfRow(this.model.scoreHistory(items), this.nItems, k, seen, exclude, include);
   }
 
   predict(users: Int32Array, items: Int32Array): Float32Array {
@@ -276,7 +239,7 @@ class TransitionsHandle implements NativeModel {
   }
 
   similarItems(item: number, k: number, exclude?: Int32Array, include?: Int32Array): TopKResult {
-    return topOne(this.model.scoreHistory([item]), this.nItems, k, undefined, exclude, include);
+    return topkOfRow(this.model.scoreHistory([item]), this.nItems, k, undefined, exclude, include);
   }
 
   similarUsers(): TopKResult {

@@ -2,13 +2,14 @@
 // per-epoch progress with the validation metric, early stopping, cancellation), scoring through TensorFlow.js
 // behind the same NativeModel handle the native models have (so recommend, recommendBatch, evaluate ... work
 // unchanged), and state() / fromState() for the model files.
-import { RecsysError, argError, native, show } from '../../errors.js';
+import { RecsysError, argError, show } from '../../errors.js';
 import { Dataset } from '../../data/dataset.js';
 import { IdMap, type Id } from '../../data/idmap.js';
 import { perUserSplit } from '../../data/split.js';
 import { evaluate } from '../../eval/evaluate.js';
-import { addon, type CsrMatrix, type FitOptionsNative, type FitProgress, type NativeModel, type TopKResult } from '../../native.js';
+import { type FitOptionsNative, type FitProgress, type NativeModel, type TopKResult } from '../../native.js';
 import { Recommender, type CommonParams, type ModelState } from '../base.js';
+import { ScoredHandle, topkOfRow } from '../scored.js';
 import { WASM_HEAP_BYTES, backendFailure, deepBackendInfo, engineMark, guardBackend, initDeepBackend, requireTfjs, tfSync, type Tf } from './backend.js';
 import { ParamStore, type StateTensors } from './params.js';
 import { FLOAT_LIMIT, defaultMaxMemoryBytes, type ParamSpec } from '../params.js';
@@ -643,61 +644,23 @@ function cosineRows(M: Float32Array, dim: number, r: number): Float32Array {
   return out;
 }
 
-function oneRow(scores: Float32Array, n: number, k: number, seen: Int32Array | undefined, exclude?: Int32Array, include?: Int32Array): TopKResult {
-  const seenCsr = seen ? { rows: 1, cols: n, indptr: Int32Array.of(0, seen.length), indices: seen } : undefined;
-  const r = native(() => addon.topkRows(scores, n, k, seen ? Int32Array.of(0) : undefined, seenCsr, exclude, include, 1));
-  return { items: r.items.subarray(0, r.counts[0]), scores: r.scores.subarray(0, r.counts[0]) };
-}
-
-class DeepHandle implements NativeModel {
+class DeepHandle extends ScoredHandle {
   constructor(
     private readonly model: DeepRecommender,
-    readonly nUsers: number,
-    readonly nItems: number,
-  ) {}
+    nUsers: number,
+    nItems: number,
+  ) {
+    super(nUsers, nItems);
+  }
 
   get kind(): string {
     return this.model.name;
   }
 
-  private checkUser(u: number): void {
-    if (!Number.isInteger(u) || u < 0 || u >= this.nUsers) throw argError(`user ${u} is not a trained user`);
-  }
-
-  recommend(user: number, k: number, seen?: Int32Array, exclude?: Int32Array, include?: Int32Array): TopKResult {
-    this.checkUser(user);
-    return oneRow(this.model._scoreUsers(Int32Array.of(user)), this.nItems, k, seen, exclude, include);
-  }
-
-  recommendBatch(
-    users: Int32Array,
-    k: number,
-    seen: Pick<CsrMatrix, 'rows' | 'cols' | 'indptr' | 'indices'> | undefined,
-    exclude: Int32Array | undefined,
-    include: Int32Array | undefined,
-    threads: number,
-  ): TopKResult & { counts: Int32Array; k: number } {
-    for (const u of users) this.checkUser(u);
-    const kk = Math.min(k, this.nItems);
-    const items = new Int32Array(users.length * kk);
-    const scores = new Float32Array(users.length * kk);
-    const counts = new Int32Array(users.length);
-    const block = Math.max(1, Math.min(1024, Math.floor(2 ** 22 / Math.max(1, this.nItems))));
-    for (let b = 0; b < users.length; b += block) {
-      const part = users.subarray(b, b + block);
-      const s = this.model._scoreUsers(part);
-      const r = native(() => addon.topkRows(s, this.nItems, kk, seen ? part : undefined, seen, exclude, include, threads));
-      items.set(r.items, b * kk);
-      scores.set(r.scores, b * kk);
-      counts.set(r.counts, b);
-    }
-    return { items, scores, counts, k: kk };
-  }
-
   recommendNew(items: Int32Array, values: Float32Array | undefined, k: number, filterSeen: boolean, exclude?: Int32Array, include?: Int32Array): TopKResult {
     const scores = this.model._scoreNew(items, values);
     const seen = filterSeen ? Int32Array.from(new Set(items)).sort() : undefined;
-    return oneRow(scores, this.nItems, k, seen, exclude, include);
+    return topkOfRow(scores, this.nItems, k, seen, exclude, include);
   }
 
   predict(users: Int32Array, items: Int32Array): Float32Array {
@@ -711,12 +674,12 @@ class DeepHandle implements NativeModel {
 
   similarItems(item: number, k: number, exclude?: Int32Array, include?: Int32Array): TopKResult {
     const v = this.model._vectors('items');
-    return oneRow(cosineRows(v.data, v.dim, item), this.nItems, k, undefined, exclude, include);
+    return topkOfRow(cosineRows(v.data, v.dim, item), this.nItems, k, undefined, exclude, include);
   }
 
   similarUsers(user: number, k: number, exclude?: Int32Array, include?: Int32Array): TopKResult {
     const v = this.model._vectors('users');
-    return oneRow(cosineRows(v.data, v.dim, user), this.nUsers, k, undefined, exclude, include);
+    return topkOfRow(cosineRows(v.data, v.dim, user), this.nUsers, k, undefined, exclude, include);
   }
 
   state(): Record<string, { shape: number[]; data: Float32Array | Int32Array }> {
