@@ -7,11 +7,13 @@
 //
 //   npm run bench:diversity [-- --threads 2 --lambda 0.9,0.7,0.5,0.3]
 //
-// Results: bench/results/diversity.json and the diversity section of BENCHMARKS.md.
+// Results: bench/results/diversity.json, the trade-off plot bench/results/diversity.svg (NDCG@10 against ILD) and the
+// diversity section of BENCHMARKS.md.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImplicitALS, ItemAttributes, findDatasetDir, loadMovieLens, modelEntry, perUserSplit, evaluate, type DiversityOptions } from '../ts/index.js';
 import { rankWithRules } from '../ts/serve/rules.js';
+import { lineChart, standaloneSvg } from '../ts/report/svg.js';
 import { describeInfo, fmt, listOption, load1, mdTable, parseOptions, RESULTS_DIR, runInfo, table } from './common.js';
 import { updateBenchmarksMd } from './markdown.js';
 
@@ -130,6 +132,27 @@ const cells = rows.map((r) => [
 console.log(table(header, cells));
 console.log(`evaluate() NDCG@10 (plain): ${check.toFixed(4)}; load ${load1()}`);
 writeFileSync(join(RESULTS_DIR, 'diversity.json'), JSON.stringify({ info, rows }, null, 2) + '\n');
+// The trade-off plot: NDCG@10 against genre ILD, one line for MMR (lambda falling left to right) and one for caps.
+const mmr = rows.filter((r) => r.caps === undefined);
+const caps = [rows[0]!, ...rows.filter((r) => r.caps !== undefined)];
+const plot = lineChart({
+  title: 'ML-100K, ImplicitALS top 10: accuracy vs genre diversity',
+  xLabel: 'intra-list diversity (1 - mean genre Jaccard)',
+  yLabel: 'NDCG@10',
+  series: [
+    { name: `MMR, lambda ${mmr.map((r) => r.lambda).join(' / ')}`, points: mmr.map((r) => [r.ildJaccard, r.ndcg10]) },
+    {
+      name: `genre caps: none / ${caps
+        .slice(1)
+        .map((r) => r.caps)
+        .join(' / ')}`,
+      points: caps.map((r) => [r.ildJaccard, r.ndcg10]),
+    },
+  ],
+  width: 600,
+  height: 340,
+});
+writeFileSync(join(RESULTS_DIR, 'diversity.svg'), standaloneSvg(plot));
 const body = [
   describeInfo(info),
   '',
@@ -138,5 +161,7 @@ const body = [
   `${check.toFixed(4)} for the plain list (the row lambda 1 computes it again here).`,
   '',
   mdTable(header, cells),
+  '',
+  '![NDCG@10 against genre ILD for MMR lambdas and genre caps](bench/results/diversity.svg)',
 ].join('\n');
 updateBenchmarksMd('diversity', body);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readResult, reportCommand } from '../../ts/cli/report.js';
 import { renderReport } from '../../ts/report/html.js';
 import { powerLawExponent } from '../../ts/report/results.js';
-import { barChart, lineChart, niceTicks } from '../../ts/report/svg.js';
+import { barChart, lineChart, niceTicks, standaloneSvg } from '../../ts/report/svg.js';
 import { TempDir } from '../helpers/tmpdir.js';
 import { accuracy, deep, kernels, peers, scaling } from './fixtures.js';
 import { deepMarkdown } from '../../bench/markdown.js';
@@ -60,6 +60,33 @@ describe('report charts', () => {
     expect(w[1]! / w[0]!).toBeCloseTo(3, 1);
     expect(svg).toContain('&lt;b&gt;&amp;');
     expect(svg).toContain('x&lt;y');
+  });
+
+  it('a standalone chart file carries its own styles and background and keeps the chart intact', () => {
+    const chart = lineChart({
+      title: 'a < b',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [
+        {
+          name: 's',
+          points: [
+            [0, 1],
+            [1, 2],
+          ],
+        },
+      ],
+    });
+    const file = standaloneSvg(chart);
+    expect(file.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<svg ')).toBe(true);
+    expect(file).toMatch(/^<svg[^>]*><style>[^<]*\.title\{[^<]*\.grid\{[^<]*<\/style><rect width="100%" height="100%" fill="#fff"\/>/m);
+    expect(
+      file
+        .replace(/<style>[^<]*<\/style><rect[^>]*\/>/, '')
+        .replace(/^<\?xml[^>]*>\n/, '')
+        .trimEnd(),
+    ).toBe(chart);
+    expect(file.match(/<svg/g)).toHaveLength(1);
   });
 
   it('nice ticks cover the range with round steps', () => {

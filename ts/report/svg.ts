@@ -234,3 +234,12 @@ function legend(names: string[], W: number, top: number): string {
     })
     .join('');
 }
+
+/** A chart from this file as a file of its own (bench figures linked from Markdown): the report's chart styles inlined. */
+export function standaloneSvg(chart: string): string {
+  const css =
+    'svg{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#fff}.title{font-size:13px;font-weight:600}' +
+    '.tick,.value{font-size:10px;fill:#444}.label{font-size:11px;fill:#333}.legend{font-size:10.5px;fill:#333}' +
+    '.grid{stroke:#eee}.axis{stroke:#888}.ref{stroke:#000;stroke-dasharray:4 3}.note{font-size:12px;fill:#999}';
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${chart.replace(/^(<svg[^>]*>)/, `$1<style>${css}</style><rect width="100%" height="100%" fill="#fff"/>`)}\n`;
+}
