@@ -185,8 +185,10 @@ describe('ImplicitALS new options', () => {
           expect(Array.from(m.userFactors!), name).toEqual(Array.from(want(c.users)));
           expect(Array.from(m.itemFactors!), name).toEqual(Array.from(want(c.items)));
         } else {
-          expect(maxRelDiff(m.userFactors!, want(c.users)), name).toBeLessThan(1e-3);
-          expect(maxRelDiff(m.itemFactors!, want(c.items)), name).toBeLessThan(1e-3);
+          // Other kernels round dot products differently and the inexact CG solve carries that through the
+          // iterations: 0.5% with the built-in kernels at -O1 (the sanitizer build).
+          expect(maxRelDiff(m.userFactors!, want(c.users)), name).toBeLessThan(2e-2);
+          expect(maxRelDiff(m.itemFactors!, want(c.items)), name).toBeLessThan(2e-2);
         }
       }
     }
