@@ -1204,10 +1204,10 @@ class HierarchicalNSW : public AlgorithmInterface<dist_t> {
         memcpy(getDataByInternalId(cur_c), data_point, data_size_);
 
         if (curlevel) {
-            linkLists_[cur_c] = (char *) malloc(size_links_per_element_ * curlevel + 1);
+            linkLists_[cur_c] = (char *) malloc(size_links_per_element_ * curlevel + sizeof(tableint));  // recsys patch: see README.md
             if (linkLists_[cur_c] == nullptr)
                 throw std::runtime_error("Not enough memory: addPoint failed to allocate linklist");
-            memset(linkLists_[cur_c], 0, size_links_per_element_ * curlevel + 1);
+            memset(linkLists_[cur_c], 0, size_links_per_element_ * curlevel + sizeof(tableint));
         }
 
         if ((signed)currObj != -1) {
