@@ -185,10 +185,14 @@ describe('ImplicitALS new options', () => {
           expect(Array.from(m.userFactors!), name).toEqual(Array.from(want(c.users)));
           expect(Array.from(m.itemFactors!), name).toEqual(Array.from(want(c.items)));
         } else {
-          // Other kernels round dot products differently and the inexact CG solve carries that through the
-          // iterations: 0.5% with the built-in kernels at -O1 (the sanitizer build).
-          expect(maxRelDiff(m.userFactors!, want(c.users)), name).toBeLessThan(2e-2);
-          expect(maxRelDiff(m.itemFactors!, want(c.items)), name).toBeLessThan(2e-2);
+          // Other kernels (BLAS, SIMD level) round dot products differently and the inexact CG solve carries that
+          // through the iterations (up to 3.6% with the built-in kernels at -O1, the sanitizer build), so the
+          // fixture is a loose check here; the new options at nu = 0 must still leave this build's own fit unchanged.
+          const base = new ImplicitALS(c.params).fit(ds);
+          expect(Array.from(m.userFactors!), name).toEqual(Array.from(base.userFactors!));
+          expect(Array.from(m.itemFactors!), name).toEqual(Array.from(base.itemFactors!));
+          expect(maxRelDiff(m.userFactors!, want(c.users)), name).toBeLessThan(0.1);
+          expect(maxRelDiff(m.itemFactors!, want(c.items)), name).toBeLessThan(0.1);
         }
       }
     }
