@@ -1,7 +1,7 @@
 // Approximate top-K for factor models (issue 15 part 4): the options every FactorRecommender accepts, and when
 // the HNSW index over the item factors is built. The index itself lives in the native model (native/core/ann.h):
-// recommend, recommendBatch and recommendForNewUser (with the folded-in vector) search it, with seen items, exclude and include applied inside the
-// graph search, and take the exact path when the filters leave too few eligible items.
+// recommend, recommendBatch and recommendForNewUser (with the folded-in vector) search it, with seen items, exclude
+// and include applied inside the graph search, and take the exact path when the filters leave too few eligible items.
 import type { NativeModel } from '../native.js';
 import type { ModelSpec, ParamSpec } from './params.js';
 
