@@ -144,7 +144,7 @@ const results: Record<string, unknown> = {
   factors: f,
   seconds,
   connections,
-  runs: { ...(sameSetup ? previous.runs : {}) },
+  runs: { ...(sameSetup && typeof previous.runs === 'object' ? previous.runs : {}) },
 };
 
 // ---- 1. top-10 load, per mode ----

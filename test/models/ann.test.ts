@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BiasedMF, BPR, Dataset, ExplicitALS, FactorModel, ImplicitALS, LightGCN, loadModel, NMF, PureSVD, SVDpp } from '../../ts/index.js';
-import type { Recommender } from '../../ts/models/base.js';
+import type { FactorRecommender } from '../../ts/models/base.js';
 import { addon, type NativeTensor } from '../../ts/native.js';
 import { mulberry32, randomMatrix } from '../helpers/random.js';
 import { synthetic } from '../helpers/synthetic.js';
@@ -277,7 +277,7 @@ describe('fold-in through the HNSW index', () => {
   // catalogue, the answers equal the exact path's (same seed and threads, so the same factors).
   const ds = synthetic({ users: 200, items: 700, minPerUser: 10, maxPerUser: 30, seed: 9, ratings: true });
   const annOn = { ann: 'hnsw', annEfSearch: 400 } as const;
-  const families: [string, (ann: object) => Recommender, boolean][] = [
+  const families: [string, (ann: object) => FactorRecommender, boolean][] = [
     ['ImplicitALS', (o) => new ImplicitALS({ factors: 8, iterations: 3, threads: 1, ...o }), false],
     ['BPR', (o) => new BPR({ factors: 8, epochs: 3, threads: 1, ...o }), false],
     ['PureSVD', (o) => new PureSVD({ factors: 8, threads: 1, ...o }), false],
