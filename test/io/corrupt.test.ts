@@ -298,9 +298,16 @@ describe('fuzzing the loader', () => {
     expect(outcomes.get('loaded')).toBeGreaterThan(0); // mutations in the data bytes load (no checksum to catch them)
   });
 
-  it('structured header edits with a valid checksum give E_FORMAT or a working model', () => {
-    const { header, data } = parseFile(base);
+  // The second file has training values, so train.data is among the tensors whose headers are edited.
+  const valuesSrc = tmp.path('fuzz-values.rsm');
+  new ImplicitALS({ factors: 3, iterations: 2, threads: 1 }).fit(synthetic({ users: 8, items: 10, minPerUser: 2, maxPerUser: 5, seed: 6 })).save(valuesSrc);
+  it.each([
+    ['a FactorModel', src],
+    ['an ImplicitALS with train.data', valuesSrc],
+  ])('structured header edits with a valid checksum give E_FORMAT or a working model (%s)', (_name, file) => {
+    const { header, data } = parseFile(new Uint8Array(readFileSync(file)));
     const tensorNames = Object.keys(header).filter((k) => k !== '__metadata__');
+    if (file === valuesSrc) expect(tensorNames).toContain('train.data');
     const meta = JSON.parse(header.__metadata__.recsys);
     const anyJson = fc.oneof(
       fc.integer({ min: -3, max: 100 }),
