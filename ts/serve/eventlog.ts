@@ -130,7 +130,8 @@ export interface EventLogCompaction {
 }
 
 /**
- * Test hook: called at each step of compaction ('move' before each segment is renamed) so that tests can throw
+ * Test hook: called at each step of compaction ('move' before each segment is renamed) and of pruning ('prune'
+ * before each archived segment is deleted) so that tests can throw
  * there and look at what a crash at that point leaves on disk. Not for production use.
  */
 export const compactionHooks: { step?: (name: string) => void } = {};
