@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Dataset, ImplicitALS, createRecommender, loadModel, type Id } from '../../ts/index.js';
 import { EventLog, compactionHooks, type LoggedEvent } from '../../ts/serve/eventlog.js';
 import { tempDir } from '../io/helpers.js';
-import { mulberry32 } from '../helpers/random.js';
+import { liveAls } from './fixtures.js';
 
 const tmp = tempDir('recsys-compact-');
 afterAll(() => tmp.remove());
@@ -96,24 +96,8 @@ describe('EventLog.compact', () => {
   });
 });
 
-function implicitData(): Dataset {
-  const rnd = mulberry32(5);
-  const users: string[] = [];
-  const items: number[] = [];
-  for (let u = 0; u < 60; u++) {
-    const chosen = new Set<number>();
-    const n = 4 + Math.floor(rnd() * 8);
-    while (chosen.size < n) chosen.add((u % 2) * 20 + Math.floor(rnd() ** 1.5 * 20));
-    for (const i of chosen) {
-      users.push(`u${u}`);
-      items.push(i);
-    }
-  }
-  return Dataset.fromArrays({ users, items });
-}
-
 describe('a live recommender compacts its log after a refit', async () => {
-  const model = new ImplicitALS({ factors: 8, iterations: 10, reg: 0.1, alpha: 2, seed: 3, threads: 1 }).fit(implicitData());
+  const model = liveAls();
   const file = tmp.path('als.rsm');
   model.save(file);
   // merge 'sum' (the default) with values 1 to 3 and repeated pairs: the refit's training data has weights above
@@ -225,7 +209,7 @@ describe('a live recommender compacts its log after a refit', async () => {
 });
 
 describe('new items enter in a background step', async () => {
-  const model = new ImplicitALS({ factors: 8, iterations: 10, reg: 0.1, alpha: 2, seed: 3, threads: 1 }).fit(implicitData());
+  const model = liveAls();
   const file = tmp.path('als-new.rsm');
   model.save(file);
 

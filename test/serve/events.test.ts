@@ -6,7 +6,7 @@ import { Dataset, ImplicitALS, createRecommender, loadModel, type Id } from '../
 import { EventLog, encodeRecord, type LoggedEvent } from '../../ts/serve/eventlog.js';
 import { factorModel, tempDir } from '../io/helpers.js';
 import { mulberry32 } from '../helpers/random.js';
-import { server } from './fixtures.js';
+import { liveAls, server } from './fixtures.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const tmp = tempDir('recsys-events-');
@@ -192,25 +192,8 @@ describe('EventLog', () => {
 });
 
 // ---- the live service ----
-function implicitData(): Dataset {
-  const rnd = mulberry32(5);
-  const users: Id[] = [];
-  const items: Id[] = [];
-  for (let u = 0; u < 60; u++) {
-    const chosen = new Set<number>();
-    const n = 4 + Math.floor(rnd() * 8);
-    // Two taste groups, so that an event moves a user's list in a predictable direction.
-    while (chosen.size < n) chosen.add((u % 2) * 20 + Math.floor(rnd() ** 1.5 * 20));
-    for (const i of chosen) {
-      users.push(`u${u}`);
-      items.push(i);
-    }
-  }
-  return Dataset.fromArrays({ users, items });
-}
-
 describe('createRecommender with an event log', async () => {
-  const model = new ImplicitALS({ factors: 8, iterations: 10, reg: 0.1, alpha: 2, seed: 3, threads: 1 }).fit(implicitData());
+  const model = liveAls();
   const file = tmp.path('als.rsm');
   model.save(file);
   const open = (dir: string, extra: object = {}) =>

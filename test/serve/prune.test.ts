@@ -3,11 +3,11 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Dataset, ImplicitALS, RecsysError, createRecommender, type Id } from '../../ts/index.js';
+import { RecsysError, createRecommender, type Id } from '../../ts/index.js';
 import { serveCommand } from '../../ts/cli/serve.js';
 import { EventLog, compactionHooks, type LoggedEvent } from '../../ts/serve/eventlog.js';
 import { tempDir } from '../io/helpers.js';
-import { mulberry32 } from '../helpers/random.js';
+import { liveAls, twoGroupData } from './fixtures.js';
 
 const tmp = tempDir('recsys-prune-');
 afterAll(() => tmp.remove());
@@ -156,24 +156,8 @@ describe('EventLog.pruneArchive', () => {
   });
 });
 
-function implicitData(seed: number): Dataset {
-  const rnd = mulberry32(seed);
-  const users: string[] = [];
-  const items: number[] = [];
-  for (let u = 0; u < 60; u++) {
-    const chosen = new Set<number>();
-    const n = 4 + Math.floor(rnd() * 8);
-    while (chosen.size < n) chosen.add((u % 2) * 20 + Math.floor(rnd() ** 1.5 * 20));
-    for (const i of chosen) {
-      users.push(`u${u}`);
-      items.push(i);
-    }
-  }
-  return Dataset.fromArrays({ users, items });
-}
-
 describe('a live recommender with archive retention', async () => {
-  const fit = (seed: number) => new ImplicitALS({ factors: 8, iterations: 10, reg: 0.1, alpha: 2, seed: 3, threads: 1 }).fit(implicitData(seed));
+  const fit = (seed: number) => liveAls(twoGroupData(seed));
   const base = tmp.path('base.rsm');
   fit(5).save(base);
   const other = tmp.path('other.rsm');
