@@ -186,10 +186,12 @@ std::shared_ptr<AnnIndex> AnnIndex::restore(StateReader& s, const float* V, cons
     g.element_levels_[c] = levels[c];
     g.linkLists_[c] = nullptr;
     if (levels[c] > 0) {
-      // hnswlib frees these with free() in its destructor.
-      g.linkLists_[c] = static_cast<char*>(std::malloc(g.size_links_per_element_ * levels[c]));
+      // hnswlib frees these with free() in its destructor. Sized as the patched addPoint sizes them (see
+      // third_party/hnswlib/README.md): an update of a loaded graph (AnnIndex::extend) prefetches past a full list.
+      const size_t bytes = g.size_links_per_element_ * levels[c] + sizeof(hnswlib::tableint);
+      g.linkLists_[c] = static_cast<char*>(std::malloc(bytes));
       if (!g.linkLists_[c]) throw std::bad_alloc();
-      std::memset(g.linkLists_[c], 0, g.size_links_per_element_ * levels[c]);
+      std::memset(g.linkLists_[c], 0, bytes);
       g.element_levels_[c] = levels[c];
       for (int l = 1; l <= levels[c]; ++l, ++row) put(links.data() + row * (M + 1), g.get_linklist(c, l));
     }
