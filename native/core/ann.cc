@@ -189,7 +189,8 @@ std::shared_ptr<AnnIndex> AnnIndex::restore(StateReader& s, const float* V, cons
     g.linkLists_[c] = nullptr;
     if (levels[c] > 0) {
       // hnswlib frees these with free() in its destructor. Sized as the patched addPoint sizes them (see
-      // third_party/hnswlib/README.md): an update of a loaded graph (AnnIndex::extend) prefetches past a full list.
+      // third_party/hnswlib/README.md), so a loaded graph has the spare entry hnswlib's update and insert paths
+      // prefetch past a full list (AnnIndex::extend copies into lists of its own, sized the same way).
       const size_t bytes = g.size_links_per_element_ * levels[c] + sizeof(hnswlib::tableint);
       g.linkLists_[c] = static_cast<char*>(std::malloc(bytes));
       if (!g.linkLists_[c]) throw std::bad_alloc();
