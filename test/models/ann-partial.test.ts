@@ -6,7 +6,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Dataset, FactorModel, IdMap, ImplicitALS, Recommender, loadModel, plantedDataset, type Id, type Recommendation } from '../../ts/index.js';
+import {
+  Dataset,
+  FactorModel,
+  IdMap,
+  ImplicitALS,
+  Recommender,
+  createRecommender,
+  loadModel,
+  plantedDataset,
+  type Id,
+  type Recommendation,
+} from '../../ts/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'recsys-ann-partial-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -191,6 +202,40 @@ describe('the HNSW index across ImplicitALS.partialFit', () => {
     const exact = new ImplicitALS({ ...params, ann: 'exact' }).fit(before);
     exact.nativeModel.buildAnn!({ M: 8, efConstruction: 40, efSearch: 64, seed: 1, threads: 1 });
     expect(exact.partialFit(after).annIndex).toBeNull();
+  });
+
+  it("the live layer's newItems: 'partialFit' step serves the carried index", async () => {
+    // A stored graph of degree 6 (the options say 16): after the step the served model still has degree 6, so the
+    // graph was carried, not rebuilt from the options.
+    const h = new ImplicitALS(params).fit(before);
+    h.nativeModel.buildAnn!({ M: 6, efConstruction: 40, efSearch: 100, seed: 1, threads: 1 });
+    const file = join(dir, 'live.recsys');
+    h.save(file);
+    const quiet = { info() {}, warn() {}, error() {} };
+    const s = createRecommender({
+      model: file,
+      watch: false,
+      eventLoopMetrics: false,
+      logger: quiet,
+      events: { dir: join(dir, 'events'), newItems: 'partialFit', newItemsDelayMs: 30 },
+    });
+    try {
+      expect((s.model as ImplicitALS).annIndex).toMatchObject({ items: nOld, M: 6 });
+      const events = [];
+      for (let u = 0; u < 300; u += 3) events.push({ user: users[u]!, item: 'brand-new', value: 5 }, { user: users[u + 1]!, item: 'newer', value: 5 });
+      expect((await s.ingest(events)).unknownItems).toBe(events.length);
+      const deadline = Date.now() + 20_000;
+      while (s.status().events!.newItems.runs === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      const m = s.model as ImplicitALS;
+      expect(m.trainData.nItems).toBe(nOld + 2);
+      expect(m.annIndex).toMatchObject({ items: nOld + 2, M: 6, efSearch: 100 });
+      // The new items are nodes of the served graph: users whose exact top item is one of them get it.
+      const q = quality(m, new Set(['brand-new', 'newer']));
+      expect(q.watched).toBeGreaterThan(0);
+      expect(q.found).toBe(q.watched);
+    } finally {
+      s.close();
+    }
   });
 
   it('an old item missing from the new data: the graph cannot be carried, a fresh one is built', () => {
