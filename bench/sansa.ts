@@ -3,7 +3,8 @@
 // generated power-law catalogue of 1M items / 10M interactions (EASE would need 4 TB there). Each measurement runs
 // in its own child process, so its peak RSS (VmHWM from /proc/self/status) is its own.
 //
-//   npm run bench:sansa [-- --threads 2 --densities 0.8,0.5,0.2 --big-density 2e-5 --skip-big --skip-movielens]
+//   npm run bench:sansa [-- --threads 2 --densities default,0.8,0.5,0.2 --big-density default --skip-big --skip-movielens]
+// 'default' leaves density unset: the model's entry budget (`entries`, 10M) sets it from the catalogue size.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -42,7 +43,7 @@ interface Row {
 
 async function child(spec: string): Promise<Row> {
   const [dataset, model, d] = spec.split(':') as [string, string, string | undefined];
-  const density = d === undefined ? undefined : Number(d);
+  const density = d === undefined || d === 'default' ? undefined : Number(d);
   const make = (): Recommender => (model === 'EASE' ? new EASE({ binary: true, threads }) : new SANSA({ binary: true, threads, density }));
   if (dataset === 'powerlaw') {
     const ds = powerLawDataset({ users: 1_000_000, items: 1_000_000, interactions: 10_000_000, userExp: 0.5, itemExp: 0.8, seed: 42 });
@@ -89,7 +90,7 @@ function run(spec: string): Row | { error: string; spec: string } {
 const load = () => loadavg()[0]!.toFixed(1);
 
 async function parent(): Promise<void> {
-  const densities = (opts.get('densities') ?? '0.8,0.5,0.2').split(',').map(Number);
+  const densities = (opts.get('densities') ?? 'default,0.8,0.5,0.2').split(',');
   console.log(
     `bench:sansa, ${threads} threads, load ${loadavg()
       .map((x) => x.toFixed(1))
@@ -122,7 +123,7 @@ async function parent(): Promise<void> {
       }
     }
   if (!opts.has('skip-big')) {
-    const d = Number(opts.get('big-density') ?? 2e-5);
+    const d = opts.get('big-density') ?? 'default';
     const r = run(`powerlaw:SANSA:${d}`);
     if ('error' in r) console.log(`powerlaw 1M items / 10M interactions, SANSA density ${d}: failed: ${r.error}`);
     else

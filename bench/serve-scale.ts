@@ -11,7 +11,10 @@
 // The model files are built once and kept (HNSW at 1M items takes minutes): /tmp/recsys-serve-scale-*.rsm.
 //
 //   npm run bench:serve-scale [-- --items 1000000 --users 100000 --factors 64 --seconds 20 --repeat 3
-//                              --connections 16 --event-connections 4 --modes hnsw,exact --events true]
+//                              --connections 16 --event-connections 4 --event-rate 0 --modes hnsw,exact --events true]
+// --event-rate R caps the event client at R POSTs/s (10 events each; 0 = as fast as it can), to find how many events
+// per second the server takes while it still serves a given GET rate. Results of modes and phases not run this time
+// are kept from the existing results file.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -29,6 +32,7 @@ const seconds = Number(opts.get('seconds') ?? 20);
 const repeat = Number(opts.get('repeat') ?? 3);
 const connections = Number(opts.get('connections') ?? 16);
 const eventConnections = Number(opts.get('event-connections') ?? 4);
+const eventRate = Number(opts.get('event-rate') ?? 0);
 const modes = listOption(opts.get('modes')) ?? ['hnsw', 'exact'];
 const withEvents = opts.get('events') !== 'false';
 const threads = Number(opts.get('threads') ?? 2);
@@ -130,7 +134,18 @@ interface Run {
   failed: number;
   load: string;
 }
-const results: Record<string, unknown> = { items: nItems, users: nUsers, factors: f, seconds, connections, runs: {} };
+const resultsFile = join(RESULTS_DIR, 'serve-scale.json');
+const previous = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Record<string, unknown>) : {};
+const sameSetup = previous.items === nItems && previous.users === nUsers && previous.factors === f;
+const results: Record<string, unknown> = {
+  ...(sameSetup ? previous : {}),
+  items: nItems,
+  users: nUsers,
+  factors: f,
+  seconds,
+  connections,
+  runs: { ...(sameSetup && typeof previous.runs === 'object' ? previous.runs : {}) },
+};
 
 // ---- 1. top-10 load, per mode ----
 for (const mode of modes) {
@@ -188,12 +203,14 @@ if (withEvents) {
         url,
         connections: eventConnections,
         duration: seconds,
+        ...(eventRate > 0 ? { overallRate: eventRate } : {}),
         requests: [{ method: 'POST', path: '/v1/events', headers: json, setupRequest: (req) => ({ ...req, body: eventBody() }) }],
       }),
     ]);
     stopProbe = true;
     await probing;
     const row = {
+      eventRate: eventRate > 0 ? eventRate * 10 : 'max',
       getRps: Math.round(g.requests.average),
       getP50: g.latency.p50,
       getP99: g.latency.p99,
@@ -224,7 +241,7 @@ if (withEvents) {
 
 const i = info();
 results.info = { version: i.version, blas: i.blas, hardwareThreads: i.defaultThreads, node: process.version, date: new Date().toISOString(), load: load() };
-writeFileSync(join(RESULTS_DIR, 'serve-scale.json'), JSON.stringify(results, null, 2) + '\n');
+writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
 log(
   `recsys ${i.version}, ${i.defaultThreads} hardware threads shared by the server (one event loop) and autocannon; results in bench/results/serve-scale.json`,
 );

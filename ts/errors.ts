@@ -13,6 +13,7 @@ export type RecsysErrorCode =
   | 'E_DEPENDENCY' // an optional package this needs is not installed (message has the npm install line)
   | 'E_CANCELLED' // an async fit stopped by its AbortSignal
   | 'E_MEMORY' // an allocation would not fit
+  | 'E_PRUNED' // events a replay needs were deleted from the event log's archive by its retention
   | 'E_STATE' // an internal state that should not happen
   | 'E_NATIVE'; // any other native failure
 

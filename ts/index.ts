@@ -125,7 +125,16 @@ export {
   type ArmAnswer,
 } from './serve/experiment.js';
 export type { IngestEvent, IngestResult, RefitResult } from './serve/recommender.js';
-export { EventLog, type EventLogOptions, type EventLogRecovery, type EventLogStats, type LoggedEvent } from './serve/eventlog.js';
+export {
+  EventLog,
+  type ArchiveRetention,
+  type EventLogOptions,
+  type EventLogPruning,
+  type EventLogRecovery,
+  type EventLogStats,
+  type LoggedEvent,
+  type PruneResult,
+} from './serve/eventlog.js';
 export { BiasedMF, type SgdMfParams } from './models/biased_mf.js';
 export { SVDpp, type SVDppParams } from './models/svdpp.js';
 export { ExplicitALS, type ExplicitALSParams } from './models/explicit_als.js';

@@ -119,22 +119,46 @@ std::map<std::string, Tensor> FactorModel::state() const {
   return s;
 }
 
-int FactorModel::approx_topk(int32_t u, int k, const TopKFilter& f, ScoredItem* out) const {
+namespace {
+// The index's search for query vector p and user bias bu, rescored exactly; -1 when the index cannot answer.
+int search_index(const FactorModel& m, const float* p, float bu, int k, const TopKFilter& f, ScoredItem* out) {
   // (An index over another catalogue size, e.g. from before items were added, is never searched.)
-  if (!ann || factors == 0 || ann->items() != items || !is_user_known(u)) return -1;
-  const float* p = U.data() + static_cast<int64_t>(u) * factors;
+  if (!m.ann || m.factors == 0 || m.ann->items() != m.items) return -1;
   // A zero vector ranks by the bias alone, which the graph (built on the vectors) does not order.
   bool nonzero = false;
-  for (int32_t f2 = 0; f2 < factors && !nonzero; ++f2) nonzero = p[f2] != 0.f;
+  for (int32_t f2 = 0; f2 < m.factors && !nonzero; ++f2) nonzero = p[f2] != 0.f;
   if (!nonzero) return -1;
-  const float base = global + (user_bias.empty() ? 0.f : user_bias[u]);
-  return ann->topk(
+  const float base = m.global + bu;
+  return m.ann->topk(
       p, k, f,
       [&](int32_t i) {
-    return base + (item_bias.empty() ? 0.f : item_bias[i]) +
-           blas::dot(p, V.data() + static_cast<int64_t>(i) * factors, factors);
+    return base + (m.item_bias.empty() ? 0.f : m.item_bias[i]) +
+           blas::dot(p, m.V.data() + static_cast<int64_t>(i) * m.factors, m.factors);
       },
       out);
+}
+}  // namespace
+
+int FactorModel::approx_topk(int32_t u, int k, const TopKFilter& f, ScoredItem* out) const {
+  if (!ann || factors == 0 || !is_user_known(u)) return -1;
+  return search_index(*this, U.data() + static_cast<int64_t>(u) * factors, user_bias.empty() ? 0.f : user_bias[u], k, f,
+                      out);
+}
+
+int FactorModel::approx_topk_new(const int32_t* its, const float* values, int n, int k, const TopKFilter& f,
+                                 ScoredItem* out) const {
+  if (!ann || factors == 0 || ann->items() != items) return -1;
+  std::vector<float> p(factors, 0.f);
+  float bu = 0.f;
+  if (!fold_in(its, values, n, p.data(), &bu)) return -1;
+  return search_index(*this, p.data(), bu, k, f, out);
+}
+
+void FactorModel::score_new_user(const int32_t* its, const float* values, int n, float* out) const {
+  std::vector<float> p(factors, 0.f);
+  float bu = 0.f;
+  if (!fold_in(its, values, n, p.data(), &bu)) return Model::score_new_user(its, values, n, out);
+  score_vector(p.data(), bu, out);
 }
 
 void UserRows::assign(const CsrView& R, bool binary_) {
@@ -619,9 +643,6 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
       int k = static_cast<int>(int_arg(info[2], "k", 0, std::numeric_limits<int32_t>::max()));
       k = std::min(k, mod.n_items());
       bool filter_seen = info[3].ToBoolean().Value();
-      std::vector<float> scores(mod.n_items());
-      mod.score_new_user(items.data, values.empty() ? nullptr : values.data, static_cast<int>(items.size),
-                         scores.data());
       std::vector<int32_t> seen;
       if (filter_seen) {
         seen.assign(items.begin(), items.end());
@@ -632,8 +653,15 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
       f.seen = seen.data();
       f.n_seen = static_cast<int64_t>(seen.size());
       std::vector<ScoredItem> best(k);
-      std::vector<int32_t> scratch;
-      int n = topk(scores.data(), mod.n_items(), k, f, best.data(), scratch);
+      const float* vals = values.empty() ? nullptr : values.data;
+      int n = mod.has_approx() ? mod.approx_topk_new(items.data, vals, static_cast<int>(items.size), k, f, best.data())
+                               : -1;
+      if (n < 0) {
+        std::vector<float> scores(mod.n_items());
+        mod.score_new_user(items.data, vals, static_cast<int>(items.size), scores.data());
+        std::vector<int32_t> scratch;
+        n = topk(scores.data(), mod.n_items(), k, f, best.data(), scratch);
+      }
       return result(info.Env(), best, n);
     });
   }

@@ -48,6 +48,11 @@ class Model {
   // Top-k of known user u from an approximate index, when the model holds one that applies (FactorModel with an
   // ANN index): the count written to out. -1 = no index or it cannot answer: the caller takes the exact path.
   virtual int approx_topk(int32_t u, int k, const TopKFilter& f, ScoredItem* out) const { return -1; }
+  // The same for a user not in training, from their interactions (fold-in), as score_new_user would rank them.
+  virtual int approx_topk_new(const int32_t* items, const float* values, int n, int k, const TopKFilter& f,
+                              ScoredItem* out) const {
+    return -1;
+  }
   virtual bool has_approx() const { return false; }
   // Named tensors describing the fitted state (factors, biases, neighbour lists ...). Complete: together with
   // kind(), n_users() and n_items() they are all a restorer (below) needs to rebuild an equal model, so scalars
@@ -210,7 +215,14 @@ class FactorModel : public Model {
   void similar_users(int32_t u, float* out) const override;
   std::map<std::string, Tensor> state() const override;
   int approx_topk(int32_t u, int k, const TopKFilter& f, ScoredItem* out) const override;
+  int approx_topk_new(const int32_t* its, const float* values, int n, int k, const TopKFilter& f,
+                      ScoredItem* out) const override;
   bool has_approx() const override { return ann != nullptr; }
+  // Fold-in: the vector p (factors entries, zeroed by the caller) and bias bu of a user not in training, from
+  // their interactions; false = the family has none. score_new_user scores it exactly, approx_topk_new searches
+  // the index with it, so both rank by the same vector.
+  virtual bool fold_in(const int32_t* its, const float* values, int n, float* p, float* bu) const { return false; }
+  void score_new_user(const int32_t* its, const float* values, int n, float* out) const override;
   size_t memory_bytes() const override {
     return (U.size() + V.size() + user_bias.size() + item_bias.size()) * sizeof(float) + user_known.size() +
            item_known.size() + (ann ? ann->bytes() : 0);

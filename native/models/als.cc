@@ -586,7 +586,7 @@ class AlsModel : public FactorModel {
   void finish() { YtY = gram(V, items, factors, params.reg); }
   // Model files: the factors (FactorModel::state()); what fold-in and partialFit read besides comes from the
   // options (restore_als), and YtY is recomputed from V.
-  void score_new_user(const int32_t* its, const float* values, int n, float* out) const override {
+  bool fold_in(const int32_t* its, const float* values, int n, float* p_out, float* bu_out) const override {
     std::vector<float> x(factors);
     const float dreg = reg_extra(params, n, items);
     if (dreg != 0.f) {  // this user's frequency-scaled reg in place of the plain one YtY holds
@@ -598,7 +598,9 @@ class AlsModel : public FactorModel {
       als::solve_implicit(its, params.binary ? nullptr : values, n, V.data(), YtY.data(), factors, params.alpha,
                           x.data());
     }
-    score_vector(x.data(), 0.f, out);
+    std::copy(x.begin(), x.end(), p_out);
+    *bu_out = 0.f;
+    return true;
   }
 };
 

@@ -21,12 +21,10 @@ class BiasedMfModel : public FactorModel {
  public:
   SgdParams params;
   // Fold-in: SGD epochs on the new user's vector and bias alone (core/rating.h sgd_fold_in).
-  void score_new_user(const int32_t* its, const float* values, int n, float* out) const override {
+  bool fold_in(const int32_t* its, const float* values, int n, float* p_out, float* bu_out) const override {
     if (n > 0 && !values) fail_arg(kind_name + " fold-in needs the new user's ratings");
-    std::vector<float> p(factors);
-    float bu = 0.f;
-    sgd_fold_in(*this, params, its, values, n, nullptr, p.data(), &bu);
-    score_vector(p.data(), bu, out);
+    sgd_fold_in(*this, params, its, values, n, nullptr, p_out, bu_out);
+    return true;
   }
 };
 

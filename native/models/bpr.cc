@@ -62,7 +62,7 @@ class BprModel : public FactorModel {
   // Model files: the factors (FactorModel::state()); what fold-in reads besides comes from the options.
   // Fold-in: SGD on the new user's vector alone (item factors and biases fixed), `epochs` passes over the given
   // items, seeded from the seed and the items, so the same input gives the same scores.
-  void score_new_user(const int32_t* its, const float*, int n, float* out) const override {
+  bool fold_in(const int32_t* its, const float*, int n, float* p_out, float* bu_out) const override {
     const int k = factors;
     std::vector<float> x(k, 0.f);
     std::vector<int32_t> set(its, its + n);
@@ -92,7 +92,9 @@ class BprModel : public FactorModel {
         for (int f = 0; f < k; ++f) x[f] += params.lr * (z * (yi[f] - yj[f]) - params.reg * x[f]);
       }
     }
-    score_vector(x.data(), 0.f, out);
+    std::copy(x.begin(), x.end(), p_out);
+    *bu_out = 0.f;
+    return true;
   }
 };
 

@@ -63,14 +63,12 @@ class ExplicitAlsModel : public FactorModel {
  public:
   double reg = 0;
   bool biased = true;
-  void score_new_user(const int32_t* its, const float* values, int n, float* out) const override {
+  bool fold_in(const int32_t* its, const float* values, int n, float* p_out, float* bu_out) const override {
     if (n > 0 && !values) fail_arg("ExplicitALS fold-in needs the new user's ratings");
-    std::vector<float> p(factors);
-    float bu = 0.f;
     AlsScratch s;
-    solve_row(V.data(), biased ? item_bias.data() : nullptr, factors, biased, global, reg, its, values, n, p.data(),
-              &bu, s);
-    score_vector(p.data(), bu, out);
+    solve_row(V.data(), biased ? item_bias.data() : nullptr, factors, biased, global, reg, its, values, n, p_out,
+              bu_out, s);
+    return true;
   }
 };
 

@@ -54,14 +54,11 @@ class LeastSquaresFoldIn : public FactorModel {
   }
 
  public:
-  void score_new_user(const int32_t* its, const float* values, int n, float* out) const override {
-    const int k = factors;
-    std::vector<float> x(static_cast<size_t>(k), 0.f);
-    if (k > 0 && solve(its, values, n, x.data())) {
-      score_vector(x.data(), 0.f, out);
-    } else {
-      score_vector(nullptr, 0.f, out);  // no usable interactions: the user is the zero vector, as in Spark
-    }
+  bool fold_in(const int32_t* its, const float* values, int n, float* p_out, float* bu_out) const override {
+    // No usable interactions: the user is the zero vector, as in Spark.
+    if (factors > 0 && !solve(its, values, n, p_out)) std::fill(p_out, p_out + factors, 0.f);
+    *bu_out = 0.f;
+    return true;
   }
 
  private:

@@ -70,7 +70,7 @@ class LightGcnModel : public FactorModel {
     return FactorModel::memory_bytes() + (item_layers.size() + item_norm.size()) * sizeof(float);
   }
 
-  void score_new_user(const int32_t* its, const float*, int n, float* out) const override {
+  bool fold_in(const int32_t* its, const float*, int n, float* p_out, float* bu_out) const override {
     for (int q = 0; q < n; ++q)
       if (its[q] < 0 || its[q] >= items)
         fail_arg("fold-in item index " + std::to_string(its[q]) + " is outside the model");
@@ -93,7 +93,9 @@ class LightGcnModel : public FactorModel {
       }
       for (int f = 0; f < k; ++f) x[f] = static_cast<float>(acc[f] / (layers + 1));
     }
-    score_vector(x.data(), 0.f, out);
+    std::copy(x.begin(), x.end(), p_out);
+    *bu_out = 0.f;
+    return true;
   }
 };
 

@@ -43,7 +43,7 @@ class NmfModel : public FactorModel {
  public:
   NmfParams params;
   // Fold-in: multiplicative updates of the new user's vector alone (and SGD on the bias when biased).
-  void score_new_user(const int32_t* its, const float* values, int n, float* out) const override {
+  bool fold_in(const int32_t* its, const float* values, int n, float* p_out, float* bu_out) const override {
     if (n > 0 && !values) fail_arg("NMF fold-in needs the new user's ratings");
     const int k = factors;
     std::vector<float> p(k);
@@ -68,7 +68,9 @@ class NmfModel : public FactorModel {
       }
       multiplicative_step(p.data(), num.data(), den.data(), k, n, params.reg_pu);
     }
-    score_vector(p.data(), bu, out);
+    std::copy(p.begin(), p.end(), p_out);
+    *bu_out = bu;
+    return true;
   }
 };
 

@@ -138,12 +138,12 @@ class PureSvdModel : public FactorModel {
  public:
   bool binary = false;
   // Fold-in: p = r V, scores V p (the training users' U S rows are exactly this projection of their rows).
-  void score_new_user(const int32_t* its, const float* values, int n, float* out) const override {
-    std::vector<float> p(factors, 0.f);
+  bool fold_in(const int32_t* its, const float* values, int n, float* p_out, float* bu_out) const override {
     for (int q = 0; q < n; ++q)
       blas::axpy(factors, values && !binary ? values[q] : 1.f, V.data() + static_cast<int64_t>(its[q]) * factors,
-                 p.data());
-    score_vector(p.data(), 0.f, out);
+                 p_out);
+    *bu_out = 0.f;
+    return true;
   }
 };
 

@@ -45,13 +45,12 @@ class SvdppModel : public FactorModel {
   }
   // Fold-in: the implicit part from the items, then SGD on p_u and b_u alone. Without ratings, the implicit part
   // alone (p_u = 0, b_u = 0): SVD++ can score a user from what they interacted with.
-  void score_new_user(const int32_t* its, const float* values, int n, float* out) const override {
-    std::vector<float> z(factors), p(factors, 0.f);
+  bool fold_in(const int32_t* its, const float* values, int n, float* p_out, float* bu_out) const override {
+    std::vector<float> z(factors);
     implicit_sum(its, n, z.data());
-    float bu = 0.f;
-    if (values && n > 0) sgd_fold_in(*this, params, its, values, n, z.data(), p.data(), &bu);
-    for (int f = 0; f < factors; ++f) p[f] += z[f];
-    score_vector(p.data(), bu, out);
+    if (values && n > 0) sgd_fold_in(*this, params, its, values, n, z.data(), p_out, bu_out);
+    for (int f = 0; f < factors; ++f) p_out[f] += z[f];
+    return true;
   }
   size_t memory_bytes() const override { return FactorModel::memory_bytes() + sizeof(float) * (P.size() + Y.size()); }
   std::map<std::string, Tensor> state() const override {

@@ -46,6 +46,7 @@ export const KNOWN_CODES = new Set([
   'E_CANCELLED',
   'E_MEMORY',
   'E_STATE',
+  'E_PRUNED',
   'E_NATIVE',
 ]);
 

@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RecsysError, loadModel, loadModelAsync, readModelInfo, type Recommender } from '../../ts/index.js';
+import { ImplicitALS, RecsysError, loadModel, loadModelAsync, readModelInfo, type Recommender } from '../../ts/index.js';
+import { synthetic } from '../helpers/synthetic.js';
 import { buildFile, factorModel, fittedModels, parseFile, rewrite, tempDir } from './helpers.js';
 
 const tmp = tempDir('recsys-corrupt-');
@@ -163,6 +164,54 @@ describe('loadModel on bad files', () => {
     }
   });
 
+  it('a crafted train.data (non-finite, wrong length, dtype or shape) is E_FORMAT naming the file and the tensor', async () => {
+    const withValues = new ImplicitALS({ factors: 4, iterations: 2, threads: 1 }).fit(
+      synthetic({ users: 20, items: 30, minPerUser: 2, maxPerUser: 8, seed: 4 }),
+    );
+    const src = tmp.path('values.rsm');
+    withValues.save(src);
+    const nnz = withValues.trainData.nnz;
+    const p = tmp.path('values-edit.rsm');
+    // train.data is the last tensor: its length can change by cutting or adding bytes at the end.
+    const resize = (h: any, d: Uint8Array, count: number): Uint8Array => {
+      const t = h['train.data'];
+      t.shape = [count];
+      t.data_offsets = [t.data_offsets[0], t.data_offsets[0] + 4 * count];
+      const out = new Uint8Array(t.data_offsets[1]);
+      out.set(d.subarray(0, Math.min(d.length, out.length)));
+      return out;
+    };
+    const setValue = (h: any, d: Uint8Array, at: number, v: number) =>
+      new DataView(d.buffer, d.byteOffset).setFloat32(h['train.data'].data_offsets[0] + 4 * at, v, true);
+    const cases: [string, (h: any, m: any, d: Uint8Array) => Uint8Array | void, RegExp][] = [
+      ['NaN', (h, _m, d) => setValue(h, d, 3, NaN), /tensor 'train\.data' holds a non-finite value at 3/],
+      ['Infinity', (h, _m, d) => setValue(h, d, nnz - 1, -Infinity), new RegExp(`tensor 'train\\.data' holds a non-finite value at ${nnz - 1}`)],
+      ['one value short', (h, _m, d) => resize(h, d, nnz - 1), new RegExp(`tensor 'train\\.data' must be F32 of shape \\[${nnz}\\].*got F32 \\[${nnz - 1}\\]`)],
+      ['one value over', (h, _m, d) => resize(h, d, nnz + 1), /tensor 'train\.data' must be F32 of shape/],
+      ['I32', (h) => void (h['train.data'].dtype = 'I32'), /tensor 'train\.data' must be F32 of shape.*got I32/],
+      ['two dimensions', (h) => void (h['train.data'].shape = [1, nnz]), /tensor 'train\.data' must be F32 of shape/],
+    ];
+    for (const [name, edit, message] of cases) {
+      rewrite(src, p, edit);
+      try {
+        expectFormat(p, message);
+        const e = await loadModelAsync(p).then(
+          () => undefined,
+          (err: unknown) => err as RecsysError,
+        );
+        expect(e?.code).toBe('E_FORMAT');
+        expect(e?.message).toMatch(message);
+      } catch (err) {
+        throw new Error(`case '${name}': ${(err as Error).message}`, { cause: err });
+      }
+    }
+    // The header checks also stop readModelInfo.
+    rewrite(src, p, (h) => void (h['train.data'].dtype = 'I32'));
+    expect(() => readModelInfo(p)).toThrow(/train\.data/);
+    // The unedited file loads with its values.
+    expect(loadModel(src).trainData.csr.data).toEqual(withValues.trainData.csr.data);
+  });
+
   it('a checksum entry that is not the one hashed (a repeated key) is refused', () => {
     const { header, data } = parseFile(bytes);
     const text = JSON.stringify(header).replace('"recsys":', '"checksum":"xxh64:0123456789abcdef","recsys":');
@@ -249,9 +298,16 @@ describe('fuzzing the loader', () => {
     expect(outcomes.get('loaded')).toBeGreaterThan(0); // mutations in the data bytes load (no checksum to catch them)
   });
 
-  it('structured header edits with a valid checksum give E_FORMAT or a working model', () => {
-    const { header, data } = parseFile(base);
+  // The second file has training values, so train.data is among the tensors whose headers are edited.
+  const valuesSrc = tmp.path('fuzz-values.rsm');
+  new ImplicitALS({ factors: 3, iterations: 2, threads: 1 }).fit(synthetic({ users: 8, items: 10, minPerUser: 2, maxPerUser: 5, seed: 6 })).save(valuesSrc);
+  it.each([
+    ['a FactorModel', src],
+    ['an ImplicitALS with train.data', valuesSrc],
+  ])('structured header edits with a valid checksum give E_FORMAT or a working model (%s)', (_name, file) => {
+    const { header, data } = parseFile(new Uint8Array(readFileSync(file)));
     const tensorNames = Object.keys(header).filter((k) => k !== '__metadata__');
+    if (file === valuesSrc) expect(tensorNames).toContain('train.data');
     const meta = JSON.parse(header.__metadata__.recsys);
     const anyJson = fc.oneof(
       fc.integer({ min: -3, max: 100 }),

@@ -91,3 +91,22 @@ export function rewrite(src: string, dst: string, edit: (header: Record<string, 
   header.__metadata__.recsys = JSON.stringify(meta);
   writeFileSync(dst, buildFile(header, newData));
 }
+
+/** Writes `src` without tensor `name` (its entry and its bytes; later tensors move up), as an older writer would have. */
+export function stripTensor(src: string, dst: string, name: string): void {
+  rewrite(src, dst, (header, _meta, data) => {
+    const t = header[name];
+    if (!t) throw new Error(`${src} has no tensor ${name}`);
+    const [b, e] = t.data_offsets as [number, number];
+    delete header[name];
+    for (const [k, v] of Object.entries(header)) {
+      if (k === '__metadata__') continue;
+      const off = (v as { data_offsets: [number, number] }).data_offsets;
+      if (off[0] >= e) (v as { data_offsets: [number, number] }).data_offsets = [off[0] - (e - b), off[1] - (e - b)];
+    }
+    const out = new Uint8Array(data.length - (e - b));
+    out.set(data.subarray(0, b), 0);
+    out.set(data.subarray(e), b);
+    return out;
+  });
+}

@@ -8,12 +8,15 @@ import {
   registerModelClass,
   Recommender,
   FactorModel,
+  Dataset,
   type Id,
-  type ImplicitALS,
+  ImplicitALS,
 } from '../../ts/index.js';
+import { dataFingerprint } from '../../ts/io/format.js';
+import { mulberry32 } from '../helpers/random.js';
 import { synthetic } from '../helpers/synthetic.js';
 import { addon } from '../../ts/native.js';
-import { fittedModels, factorModel, parseFile, tempDir } from './helpers.js';
+import { fittedModels, factorModel, parseFile, stripTensor, tempDir } from './helpers.js';
 
 const tmp = tempDir('recsys-io-');
 afterAll(() => tmp.remove());
@@ -98,6 +101,52 @@ describe('save -> loadModel round trip', () => {
     const a = m.partialFit(grown),
       b = l.partialFit(grown);
     for (const u of grown.users.ids.slice(38)) expect(b.recommend(u, { k: 6 })).toEqual(a.recommend(u, { k: 6 }));
+  });
+
+  it('keeps the training values bit for bit (train.data) and the fingerprint; files without train.data load as before', () => {
+    // Values that are not small integers, so that a rounding or a cast anywhere on the way would show.
+    const rnd = mulberry32(21);
+    const users: string[] = [],
+      items: number[] = [],
+      ratings: number[] = [];
+    for (let u = 0; u < 25; u++)
+      for (let i = u % 3; i < 30; i += 2 + (u % 4)) {
+        users.push(`u${u}`);
+        items.push(i);
+        ratings.push(u === 3 ? 1e-30 : Math.fround(0.1 + rnd() * 7.3));
+      }
+    const data = Dataset.fromArrays({ users, items, ratings });
+    const m = new ImplicitALS({ factors: 4, iterations: 4, alpha: 3, threads: 1, seed: 2 }).fit(data);
+    const path = tmp.path('values.rsm');
+    m.save(path);
+    const { header } = parseFile(readFileSync(path));
+    expect(header['train.data']).toMatchObject({ dtype: 'F32', shape: [data.nnz] });
+    const l = loadModel<ImplicitALS>(path);
+    expect(l.trainData.hasRatings).toBe(true);
+    const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    expect(bytes(l.trainData.csr.data!).equals(bytes(m.trainData.csr.data!))).toBe(true);
+    expect(l.trainData.userValues(3)).toEqual(Float32Array.from(l.trainData.userItems(3), () => 1e-30));
+    // The fingerprint: the file's, the loaded model's and a fresh hash of the loaded arrays all agree.
+    const fp = dataFingerprint(m.trainData);
+    expect(readModelInfo(path).meta.data.fingerprint).toBe(fp);
+    expect(dataFingerprint(l.trainData)).toBe(fp);
+    const c = l.trainData.csr;
+    expect(dataFingerprint(new Dataset(l.trainData.users, l.trainData.items, { ...c }))).toBe(fp);
+    // The same file as a writer before train.data made it: it loads exactly as such files always did.
+    const old = tmp.path('values-old.rsm');
+    stripTensor(path, old, 'train.data');
+    expect(parseFile(readFileSync(old)).header['train.data']).toBeUndefined();
+    const o = loadModel<ImplicitALS>(old);
+    expect(o.trainData.hasRatings).toBe(false);
+    expect(o.trainData.csr.indptr).toEqual(m.trainData.csr.indptr);
+    expect(o.trainData.csr.indices).toEqual(m.trainData.csr.indices);
+    expect(o.recommendBatch(['u0', 'u7'], { k: 6 })).toEqual(m.recommendBatch(['u0', 'u7'], { k: 6 }));
+    expect(dataFingerprint(o.trainData)).toBe(fp);
+    // A model fitted on binary data writes no train.data.
+    const bin = new ImplicitALS({ factors: 4, iterations: 2, threads: 1 }).fit(Dataset.fromArrays({ users, items }));
+    bin.save(tmp.path('binary.rsm'));
+    expect(parseFile(readFileSync(tmp.path('binary.rsm'))).header['train.data']).toBeUndefined();
+    expect(loadModel(tmp.path('binary.rsm')).trainData.hasRatings).toBe(false);
   });
 
   it('keeps string, numeric and mixed ids with their types (7 and "7" stay distinct)', () => {

@@ -1,6 +1,7 @@
 // SANSA against a plain float64 dense EASE (bench/reference/svd.ts): equal at density 1, close below it.
 import { describe, expect, it } from 'vitest';
 import { Dataset, EASE, IdMap, RecsysError, SANSA, loadModel, plantedDataset, type FitProgress } from '../../ts/index.js';
+import { autoDensity } from '../../ts/models/sansa.js';
 import { easeWeights } from '../../bench/reference/svd.js';
 import { mulberry32, randomInteractions } from '../helpers/random.js';
 import { join } from 'node:path';
@@ -128,6 +129,25 @@ describe('SANSA', () => {
     await expect(fit).rejects.toMatchObject({ code: 'E_CANCELLED' });
   });
 
+  it('without density, the entry budget sets it: the whole triangle (EASE exactly) when it fits, its share when not', () => {
+    expect(autoDensity(1682, 10_000_000)).toBe(1);
+    expect(autoDensity(1_000_000, 10_000_000)).toBeCloseTo(2e-5, 9);
+    expect(autoDensity(100, 99)).toBe(99 / 4950);
+    const lambda = 3;
+    const exact = new SANSA({ lambda, binary: true, density: 1, threads: 1 }).fit(ds);
+    const auto = new SANSA({ lambda, binary: true, threads: 1 }).fit(ds);
+    const share = new SANSA({ lambda, binary: true, threads: 1, entries: Math.floor((ds.nItems * (ds.nItems - 1)) / 2 / 5) }).fit(ds);
+    const byDensity = new SANSA({ lambda, binary: true, threads: 1, density: autoDensity(ds.nItems, Math.floor((ds.nItems * (ds.nItems - 1)) / 2 / 5)) }).fit(
+      ds,
+    );
+    for (const u of [0, 5, 17]) {
+      expect(auto.recommend(u, { k: 10 })).toEqual(exact.recommend(u, { k: 10 }));
+      expect(share.recommend(u, { k: 10 })).toEqual(byDensity.recommend(u, { k: 10 }));
+    }
+    // A budget below the triangle drops weight: not the exact model any more.
+    expect(share.nativeModel.state()['encoder_values']!.data.length).toBeLessThan(exact.nativeModel.state()['encoder_values']!.data.length);
+  });
+
   it('refuses bad params, and refuses before allocating a budget over maxMemoryBytes', () => {
     for (const p of [{ density: 0 }, { density: 1.5 }, { density: Number.NaN }, { lambda: 0 }, { lambda: -1 }, { binary: 1 }, { densty: 0.1 }])
       expect(() => new SANSA(p as never)).toThrow(expect.objectContaining({ code: 'E_ARG' }));
@@ -135,9 +155,13 @@ describe('SANSA', () => {
     expect(() => new SANSA({ maxMemoryBytes: 1000 }).fit(ds)).toThrow(
       expect.objectContaining({ code: 'E_MEMORY', message: expect.stringContaining('maxMemoryBytes') }),
     );
-    // 1M items at the default density 0.2 would need 1e11 entries: refused at once
+    // 1M items at density 0.2 would need 1e11 entries: refused at once
     const big = Dataset.fromCoo(new IdMap([1, 2]), new IdMap(Array.from({ length: 1_000_000 }, (_, i) => i)), Int32Array.of(0, 1), Int32Array.of(0, 999_999));
-    expect(() => new SANSA().fit(big)).toThrow(expect.objectContaining({ code: 'E_MEMORY' }));
+    expect(() => new SANSA({ density: 0.2 }).fit(big)).toThrow(expect.objectContaining({ code: 'E_MEMORY' }));
+    // ... while the default density comes from the entry budget, which any catalogue size can hold
+    expect(new SANSA({ entries: 1000, lambda: 1 }).fit(big).recommend(1, { k: 1 })).toHaveLength(1);
+    for (const p of [{ entries: 0 }, { entries: 1.5 }, { entries: 2 ** 31 }])
+      expect(() => new SANSA(p as never)).toThrow(expect.objectContaining({ code: 'E_ARG' }));
     // ... and fits at a density that the budget allows (the two items never co-occur)
     const m = new SANSA({ density: 1e-6, lambda: 1 }).fit(big);
     expect(m.recommend(1, { k: 1 })).toHaveLength(1);

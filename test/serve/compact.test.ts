@@ -116,23 +116,24 @@ describe('a live recommender compacts its log after a refit', async () => {
   const model = new ImplicitALS({ factors: 8, iterations: 10, reg: 0.1, alpha: 2, seed: 3, threads: 1 }).fit(implicitData());
   const file = tmp.path('als.rsm');
   model.save(file);
-  // merge 'last' with values of 1: a model file keeps its training interactions without their values, so after a
-  // restart from a refit a live user's fold-in would read weights above 1 as 1 (a limit of the format, not of
-  // compaction), and the no-crash case compares the answers before and after a restart.
+  // merge 'sum' (the default) with values 1 to 3 and repeated pairs: the refit's training data has weights above
+  // 1, which its saved file keeps (train.data), so after a restart from it a live user's fold-in starts from the
+  // same weights and answers as before the restart (the no-crash case compares them, scores included).
   const open = (dir: string, extra: object = {}) =>
     createRecommender({
       model: file,
       watch: false,
       eventLoopMetrics: false,
       logger: quiet,
-      events: { dir, segmentBytes: 1024, merge: 'last', ...extra },
+      events: { dir, segmentBytes: 1024, ...extra },
     });
   const users = ['u0', 'u1', 'u3', 'u8', 'walk-in'];
   // Events over several segments, a new item among them; then a refit, then a tail.
   const batches: { user: Id; item: Id; value: number }[][] = [];
   for (let b = 0; b < 30; b++) {
     const batch = [];
-    for (let u = b % 2; u < 60; u += 12) batch.push({ user: `u${(u + (b >> 1) * 2) % 60}`, item: b % 3 === 0 ? 'fresh' : (b * 7) % 40, value: 1 });
+    for (let u = b % 2; u < 60; u += 12)
+      batch.push({ user: `u${(u + (b >> 1) * 2) % 60}`, item: b % 3 === 0 ? 'fresh' : (b * 7) % 40, value: 1 + ((b + u) % 3) });
     batches.push(batch);
   }
   batches.push([{ user: 'walk-in', item: 3, value: 1 }]);

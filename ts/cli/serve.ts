@@ -37,6 +37,10 @@ export const serveUsage = [
   '  --refit-every T      fold the logged events into a new model every T (90s, 30m, 1h); also POST /v1/refit',
   '  --new-items M        events naming items the model lacks start, 1 s after the last, a background partialFit',
   '                       (ALS; others: refit), a refit, or nothing: partialFit | refit | ignore (default)',
+  '  --archive-max-age-days N  after each refit, delete archived log segments (events a saved refit holds) whose',
+  '                       last event is older than N days, oldest first; a new model file then cannot get the',
+  '                       whole log replayed and its reload fails (E_PRUNED). Default: keep the archive',
+  '  --archive-max-bytes B    the same, keeping at most B bytes of archived segments',
   '  --log-requests       log every request (JSON lines on stdout)',
   '  --quiet              log warnings and errors only',
   'Routes: GET /v1/users/:id/recommendations?k=&exclude=, POST /v1/recommendations, POST /v1/recommendations/batch,',
@@ -69,6 +73,8 @@ export async function serveCommand(args: string[]): Promise<void> {
       'durability',
       'refit-every',
       'new-items',
+      'archive-max-age-days',
+      'archive-max-bytes',
       'attributes',
     ],
   });
@@ -87,6 +93,7 @@ export async function serveCommand(args: string[]): Promise<void> {
     throw argError(`--new-items must be partialFit, refit or ignore, got '${String(newItems)}'`);
   if (newItems !== undefined && typeof opts['events-dir'] !== 'string') throw argError('--new-items needs --events-dir');
   const refitEvery = opts['refit-every'] === undefined ? undefined : duration(opts['refit-every'], 'refit-every');
+  const archiveRetention = serveRetention(opts);
   const { createServer } = await import('../serve/server.js');
   const server = await createServer({
     model: opts.model,
@@ -105,7 +112,7 @@ export async function serveCommand(args: string[]): Promise<void> {
     maxConnections: ms('max-connections'),
     logger: { level: opts.quiet ? 'warn' : 'info' },
     logRequests: opts['log-requests'] === true,
-    events: typeof opts['events-dir'] === 'string' ? { dir: opts['events-dir'], durability, newItems } : undefined,
+    events: typeof opts['events-dir'] === 'string' ? { dir: opts['events-dir'], durability, newItems, archiveRetention } : undefined,
   });
   const host = typeof opts.host === 'string' ? opts.host : '127.0.0.1';
   const address = await server.listen({ host, port: intOption(opts.port, 'port', 8080) });
@@ -205,4 +212,19 @@ function serveToken(opts: Record<string, string | boolean>): string[] | undefine
     return [opts.token];
   }
   return process.env.RECSYS_TOKEN ? [process.env.RECSYS_TOKEN] : undefined;
+}
+
+// --archive-max-age-days / --archive-max-bytes: events.archiveRetention (undefined when neither is given).
+function serveRetention(opts: Record<string, string | boolean | undefined>): { maxAgeDays?: number; maxBytes?: number } | undefined {
+  const age = opts['archive-max-age-days'];
+  const bytes = opts['archive-max-bytes'];
+  if (age === undefined && bytes === undefined) return undefined;
+  if (typeof opts['events-dir'] !== 'string') throw argError(`--archive-max-${age !== undefined ? 'age-days' : 'bytes'} needs --events-dir`);
+  let maxAgeDays: number | undefined;
+  if (age !== undefined) {
+    maxAgeDays = typeof age === 'string' && age.trim() !== '' ? Number(age) : NaN;
+    if (!(maxAgeDays >= 0) || !Number.isFinite(maxAgeDays)) throw argError(`--archive-max-age-days must be a number >= 0, got '${String(age)}'`);
+  }
+  const maxBytes = bytes === undefined ? undefined : intOption(bytes, 'archive-max-bytes', 0, 0);
+  return { ...(maxAgeDays !== undefined && { maxAgeDays }), ...(maxBytes !== undefined && { maxBytes }) };
 }

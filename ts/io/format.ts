@@ -11,7 +11,9 @@
 // The checksum is XXH64 (seed 0) of the whole file with its 16 hex digits read as '0'. Tensors: the model's
 // state under its own names (user_factors, item_factors, ...), then ids.users / ids.items (int32 external ids,
 // when every id is an int32 number; otherwise the ids are JSON in the metadata) and train.indptr /
-// train.indices (the training interactions, for leaving seen items out). The metadata holds the model class,
+// train.indices (the training interactions, for leaving seen items out), with train.data (F32, one value per
+// interaction) when the training data has values (ratings, weights: a live service's fold-in of a known user
+// starts from them; files written before it load as binary data). The metadata holds the model class,
 // its parameters, the library version, the time of writing, a fingerprint of the training data and the native
 // kind and dimensions.
 //
@@ -140,8 +142,9 @@ function idsEntry(map: IdMap, side: 'users' | 'items', tensors: [string, NativeT
   return { tensor: name };
 }
 
-// Datasets read back from a model file keep the fingerprint of the data the model was trained on (the file does
-// not store ratings, so rehashing the loaded copy would give another value).
+// Datasets read back from a model file keep the fingerprint of the data the model was trained on: files written
+// before train.data do not store the values, so rehashing the loaded copy would give another value (with
+// train.data it gives the same one; the stored fingerprint is kept either way and saves the pass).
 const loadedFingerprints = new WeakMap<Dataset, string>();
 /** @internal */
 export function rememberFingerprint(train: Dataset, fingerprint: string): void {
@@ -176,6 +179,7 @@ function encode(model: SavableModel): { head: Uint8Array; chunks: Uint8Array[]; 
   const ids = { users: idsEntry(train.users, 'users', tensors), items: idsEntry(train.items, 'items', tensors) };
   tensors.push(['train.indptr', { shape: [train.csr.indptr.length], data: train.csr.indptr }]);
   tensors.push(['train.indices', { shape: [train.nnz], data: train.csr.indices.subarray(0, train.nnz) }]);
+  if (train.csr.data) tensors.push(['train.data', { shape: [train.nnz], data: train.csr.data.subarray(0, train.nnz) }]);
 
   const meta: ModelFileMeta = {
     class: model.name,
@@ -493,6 +497,10 @@ function checkMeta(path: string, raw: unknown, tensors: TensorEntry[]): ModelFil
   const ix = byName.get('train.indices');
   if (!ip || ip.dtype !== 'I32' || ip.shape.length !== 1 || ip.shape[0] !== d.users + 1) throw bad('no valid train.indptr tensor');
   if (!ix || ix.dtype !== 'I32' || ix.shape.length !== 1 || ix.shape[0] !== d.interactions) throw bad('no valid train.indices tensor');
+  // Optional (files written before it have none): the values of train.indices' interactions.
+  const tv = byName.get('train.data');
+  if (tv && (tv.dtype !== 'F32' || tv.shape.length !== 1 || tv.shape[0] !== d.interactions))
+    throw formatError(path, `tensor 'train.data' must be F32 of shape [${d.interactions}] (one value per interaction), got ${tv.dtype} [${tv.shape}]`);
   if (!Array.isArray(m.state) || !m.state.every((s) => typeof s === 'string' && NAME.test(s) && byName.has(s))) throw bad('a bad state tensor list');
   if (new Set(m.state).size !== m.state.length) throw bad('a repeated state tensor');
   return m as unknown as ModelFileMeta;

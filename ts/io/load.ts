@@ -84,6 +84,17 @@ function checkTrainCsr(path: string, indptr: Int32Array, indices: Int32Array, co
   }
 }
 
+// train.data, when the file has it (readModelHeader checked its dtype and shape against the metadata): one finite
+// value per interaction. Files written before it have none, and load as binary data as they always did.
+function trainValues(path: string, t: NativeTensor | undefined, interactions: number): Float32Array | undefined {
+  if (t === undefined) return undefined;
+  const v = t.data;
+  if (!(v instanceof Float32Array) || v.length !== interactions)
+    throw fail(path, `tensor 'train.data' must hold ${interactions} F32 values (one per interaction)`);
+  for (let p = 0; p < v.length; p++) if (!Number.isFinite(v[p]!)) throw fail(path, `tensor 'train.data' holds a non-finite value at ${p}`);
+  return v;
+}
+
 // Native errors name the file when they can; make sure every E_FORMAT does.
 function withPath<T>(path: string, f: () => T): T {
   try {
@@ -209,8 +220,9 @@ function finish<M extends Recommender>(
   const indices = r.tensors['train.indices']?.data;
   if (!(indptr instanceof Int32Array) || !(indices instanceof Int32Array)) throw fail(path, 'the training interactions are missing');
   checkTrainCsr(path, indptr, indices, items.size);
+  const values = trainValues(path, r.tensors['train.data'], indices.length);
   if (meta.users > users.size || meta.items > items.size) throw fail(path, 'the model is larger than its id maps');
-  const train = new Dataset(users, items, { rows: users.size, cols: items.size, indptr, indices });
+  const train = new Dataset(users, items, { rows: users.size, cols: items.size, indptr, indices, ...(values && { data: values }) });
   rememberFingerprint(train, meta.data.fingerprint);
   let model = built;
   let optionTensors = new Set<string>();

@@ -1,7 +1,7 @@
 // Approximate top-K for factor models (issue 15 part 4): the options every FactorRecommender accepts, and when
 // the HNSW index over the item factors is built. The index itself lives in the native model (native/core/ann.h):
-// recommend and recommendBatch search it for known users, with seen items, exclude and include applied inside the
-// graph search, and take the exact path when the filters leave too few eligible items.
+// recommend, recommendBatch and recommendForNewUser (with the folded-in vector) search it, with seen items, exclude
+// and include applied inside the graph search, and take the exact path when the filters leave too few eligible items.
 import type { NativeModel } from '../native.js';
 import type { ModelSpec, ParamSpec } from './params.js';
 
@@ -10,7 +10,7 @@ export interface AnnParams {
   /**
    * Top-K search over the item factors: 'exact' scores every item (the default behaviour of small catalogues);
    * 'hnsw' builds an HNSW graph at fit / load time and searches it; 'auto' (default) builds it when the model has
-   * at least annThreshold items. Recommendations for new users (fold-in) stay exact.
+   * at least annThreshold items. Recommendations for new users (fold-in) search it with the folded-in vector.
    */
   ann?: 'auto' | 'hnsw' | 'exact';
   /** Items from which 'auto' builds the index. Default 500000. */

@@ -54,7 +54,7 @@ const entries: Omit<ModelEntry, 'tasks'>[] = [
   { name: 'BPR', needsRatings: false, create: (p) => new BPR(p) },
   { name: 'ItemKNN', needsRatings: false, create: (p) => new ItemKNN(p), demo: { binary: true, similarity: 'tfidf' } },
   { name: 'EASE', needsRatings: false, create: (p) => new EASE(p), demo: { binary: true } },
-  { name: 'SANSA', needsRatings: false, create: (p) => new SANSA(p), demo: { binary: true, density: 0.5 } },
+  { name: 'SANSA', needsRatings: false, create: (p) => new SANSA(p), demo: { binary: true } },
   { name: 'PureSVD', needsRatings: false, create: (p) => new PureSVD(p), demo: { binary: true, factors: 16 } },
   { name: 'LightGCN', needsRatings: false, create: (p) => new LightGCN(p), demo: { epochs: 5 } },
   // Deep models (TensorFlow.js, loaded on first use). The demo runs short fits of NeuMF and MultVAE (bench/deep.ts

@@ -9,9 +9,15 @@ export interface SANSAParams extends CommonParams {
   /**
    * The share of the items x items lower triangle the sparse factors may fill, in (0, 1]: the LDL^T factor keeps
    * at most density * items^2 / 2 entries (and its approximate inverse about as many). 1 drops nothing (EASE's
-   * weights exactly). Large catalogues need small values: 1M items at 2e-5 keep ~10 entries per item. Default 0.2.
+   * weights exactly). Default: from `entries`, so that small catalogues get EASE's weights and large ones a budget.
    */
   density?: number;
+  /**
+   * When density is not given, the factor's entry budget: density = min(1, entries / (items (items - 1) / 2)).
+   * The default 10M is the whole triangle up to ~4,470 items (MovieLens: SANSA = EASE) and about 10 entries per
+   * item at 1M items (density 2e-5: ~0.75 GB, ~33 s of CPU on 10M interactions). Default 10000000.
+   */
+  entries?: number;
   /** Treat every interaction as r = 1 (ignore ratings / counts). Default false. */
   binary?: boolean;
   /**
@@ -24,14 +30,16 @@ export interface SANSAParams extends CommonParams {
 const spec: ModelSpec = {
   params: {
     lambda: { real: [FLOAT_TINY, 1e15], default: 500 },
-    density: { real: [FLOAT_TINY, 1], default: 0.2 },
+    // Default from `entries` and the catalogue size (nativeParams).
+    density: { real: [FLOAT_TINY, 1] },
+    entries: { int: [1, 2 ** 31 - 1], default: 10_000_000 },
     binary: { bool: true, default: false },
   },
 };
 
 /**
  * SANSA (Spisak et al. 2023): EASE's zero-diagonal item-item model for catalogues too large for an items x items
- * matrix. An incomplete LDL^T of X^T X + lambda I (popularity order, a budget of `density` entries) and a sparse
+ * matrix. An incomplete LDL^T of X^T X + lambda I (popularity order, a budget of `density` (or `entries`) entries) and a sparse
  * approximate inverse of its unit-lower factor give the weights as two sparse factors; scores are two sparse
  * products. Memory grows with density * items^2, not items^2. similarItems ranks by the approximate weights; there
  * is no similarUsers.
@@ -49,4 +57,14 @@ export class SANSA extends Recommender<SANSAParams> {
   protected fitNative(train: Dataset, run: FitOptionsNative): NativeModel | Promise<NativeModel> {
     return addon.fitSANSA(csrOf(train), cscOf(train), this.nativeParams(train), run);
   }
+  /** density not given: the share of the triangle that `entries` fills (1 when it holds the whole triangle). */
+  protected override nativeParams(train: Dataset): Record<string, unknown> {
+    return { ...super.nativeParams(train), density: this.params.density ?? autoDensity(train.nItems, this.params.entries ?? 10_000_000) };
+  }
+}
+
+/** The density whose budget is `entries` factor entries for a catalogue of n items (at most 1). */
+export function autoDensity(n: number, entries: number): number {
+  const full = (n * (n - 1)) / 2;
+  return full <= entries ? 1 : entries / full;
 }

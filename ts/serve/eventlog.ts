@@ -19,10 +19,17 @@
 // whose every event is before `upTo` move, oldest first, by rename into <dir>/archive/. Open reads only the live
 // segments, so the first one may start past offset 0; replay from an earlier offset reads the archive. The newest
 // segment (the one appended to) never moves, so the next offset always comes from the live files.
+//
+// Pruning (pruneArchive, by the retention in archiveRetention or given): archived segments are deleted oldest
+// first, so what is left always continues itself up to the live log. <dir>/archive/pruned.json records where the
+// archive now starts ("before": events before it are gone) and is written, atomically, before the first deletion:
+// a crash part way leaves some segments before that offset, which the next prune deletes and replay never needs.
+// A replay from before it fails with E_PRUNED naming the offsets, rather than serve a model missing events.
 import {
   closeSync,
   existsSync,
   fstatSync,
+  readSync,
   fsync,
   fsyncSync,
   ftruncateSync,
@@ -32,6 +39,7 @@ import {
   readFileSync,
   renameSync,
   statSync,
+  unlinkSync,
   write,
   writeSync,
 } from 'node:fs';
@@ -62,6 +70,35 @@ export interface EventLogOptions {
   groupCommitMs?: number;
   /** Start a new segment once the current one is this large, in bytes. Default 64 MiB. */
   segmentBytes?: number;
+  /** What pruneArchive() keeps of archive/ when called without a retention. Default: none (nothing is deleted). */
+  archiveRetention?: ArchiveRetention;
+}
+
+/** How much of archive/ to keep: a segment goes when it breaks either limit (oldest first, never one out of order). */
+export interface ArchiveRetention {
+  /** Delete archived segments whose last event was written (the file's mtime) more than this many days ago. */
+  maxAgeDays?: number;
+  /** Delete the oldest archived segments until the archive holds at most this many bytes. */
+  maxBytes?: number;
+}
+
+/** What retention has deleted from archive/ (kept in archive/pruned.json, so across restarts). */
+export interface EventLogPruning {
+  /** Events before this offset are gone (0: none): a replay from before it fails with E_PRUNED. */
+  before: number;
+  /** Segments and bytes deleted in all, and when the last deletion was (ms since the epoch). */
+  segments: number;
+  bytes: number;
+  lastAt?: number;
+}
+
+/** What one pruneArchive() call deleted, and where the archive now starts. */
+export interface PruneResult {
+  segments: number;
+  bytes: number;
+  /** Events deleted (the archive's start moved from before - events to before). */
+  events: number;
+  before: number;
 }
 
 export interface EventLogRecovery {
@@ -93,7 +130,8 @@ export interface EventLogCompaction {
 }
 
 /**
- * Test hook: called at each step of compaction ('move' before each segment is renamed) so that tests can throw
+ * Test hook: called at each step of compaction ('move' before each segment is renamed) and of pruning ('prune'
+ * before each archived segment is deleted) so that tests can throw
  * there and look at what a crash at that point leaves on disk. Not for production use.
  */
 export const compactionHooks: { step?: (name: string) => void } = {};
@@ -104,6 +142,45 @@ const RECORD_HEADER = 8;
 /** Largest record payload accepted when reading (a length beyond it is damage, not data). */
 export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
 const SEGMENT_NAME = /^events-(\d{8})-(\d{8})\.log$/;
+const PRUNED = 'pruned.json';
+const DAY_MS = 86_400_000;
+
+/** Checks a retention option (E_ARG naming `name`); undefined stays undefined. */
+export function checkRetention(r: unknown, name: string): ArchiveRetention | undefined {
+  if (r === undefined) return undefined;
+  if (r === null || typeof r !== 'object' || Array.isArray(r)) throw argError(`${name} must be an object { maxAgeDays?, maxBytes? }, got ${show(r)}`);
+  const { maxAgeDays, maxBytes, ...rest } = r as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length) throw argError(`${name} has an unknown key '${extra[0]}' (maxAgeDays, maxBytes)`);
+  if (maxAgeDays !== undefined && (typeof maxAgeDays !== 'number' || !Number.isFinite(maxAgeDays) || maxAgeDays < 0))
+    throw argError(`${name}.maxAgeDays must be a non-negative number, got ${show(maxAgeDays)}`);
+  if (maxBytes !== undefined && (!Number.isSafeInteger(maxBytes) || (maxBytes as number) < 0))
+    throw argError(`${name}.maxBytes must be a non-negative integer, got ${show(maxBytes)}`);
+  return { ...(maxAgeDays !== undefined && { maxAgeDays }), ...(maxBytes !== undefined && { maxBytes: maxBytes as number }) };
+}
+
+// archive/pruned.json, checked: a damaged one is refused (E_FORMAT) rather than guessed at.
+function readPruning(arch: string): EventLogPruning {
+  const file = join(arch, PRUNED);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { before: 0, segments: 0, bytes: 0 };
+    throw new RecsysError('E_IO', `cannot read ${file}: ${(err as Error).message}`);
+  }
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch {
+    j = undefined;
+  }
+  const r = j as Partial<EventLogPruning> | undefined;
+  const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (!r || typeof r !== 'object' || !count(r.before) || !count(r.segments) || !count(r.bytes) || (r.lastAt !== undefined && !count(r.lastAt)))
+    throw new RecsysError('E_FORMAT', `${file} is not a pruning record ({ before, segments, bytes, lastAt? } of non-negative integers)`);
+  return { before: r.before!, segments: r.segments!, bytes: r.bytes!, ...(r.lastAt !== undefined && { lastAt: r.lastAt }) };
+}
 
 function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10).replace(/-/g, '');
@@ -201,6 +278,10 @@ export class EventLog {
   readonly recovered: EventLogRecovery;
   readonly stats: EventLogStats = { appends: 0, records: 0, events: 0, fsyncs: 0, bytes: 0 };
   readonly compaction: EventLogCompaction;
+  /** What retention has deleted from archive/ (all processes: read from archive/pruned.json). */
+  readonly pruning: EventLogPruning;
+  /** The retention pruneArchive() applies when called without one. */
+  readonly retention: ArchiveRetention | undefined;
   private readonly groupCommitMs: number;
   private readonly segmentBytes: number;
   private segments: Segment[];
@@ -223,6 +304,8 @@ export class EventLog {
     segments: Segment[],
     next: number,
     recovered: EventLogRecovery,
+    pruning: EventLogPruning,
+    retention: ArchiveRetention | undefined,
   ) {
     this.dir = dir;
     this.durability = durability;
@@ -232,6 +315,8 @@ export class EventLog {
     this.next = next;
     this.recovered = recovered;
     this.compaction = { liveFrom: segments[0]?.first ?? next, segments: 0, events: 0, archive: join(dir, 'archive') };
+    this.pruning = pruning;
+    this.retention = retention;
   }
 
   static open(options: EventLogOptions): EventLog {
@@ -244,6 +329,7 @@ export class EventLog {
     const segBytes = options.segmentBytes ?? 64 * 1024 * 1024;
     if (!Number.isInteger(segBytes) || segBytes < 1024 || segBytes > 2 ** 40)
       throw argError(`segmentBytes must be an integer in [1024, 2^40], got ${show(segBytes)}`);
+    const retention = checkRetention(options.archiveRetention, 'archiveRetention');
     const dir = resolve(options.dir);
     try {
       mkdirSync(dir, { recursive: true });
@@ -288,7 +374,14 @@ export class EventLog {
       next = r.end === 0 ? next : r.next;
     }
     recovered.events = next;
-    return new EventLog(dir, durability, gms, segBytes, segments, next, recovered);
+    const pruning = readPruning(join(dir, 'archive'));
+    const liveFrom = segments[0]?.first ?? next;
+    if (pruning.before > liveFrom)
+      throw new RecsysError(
+        'E_FORMAT',
+        `${join(dir, 'archive', PRUNED)} says events before ${pruning.before} were pruned, but the live log starts at ${liveFrom}: it is not this log's`,
+      );
+    return new EventLog(dir, durability, gms, segBytes, segments, next, recovered, pruning, retention);
   }
 
   /** The offset the next event appended gets (= events in the log). */
@@ -468,6 +561,13 @@ export class EventLog {
   // Events [from, liveFrom) from the archived segments, which must continue each other up to liveFrom.
   private replayArchive(from: number, liveFrom: number, onEvents: (offset: number, events: LoggedEvent[]) => void): number {
     const arch = this.compaction.archive;
+    const p = this.pruning;
+    if (from < p.before)
+      throw new RecsysError(
+        'E_PRUNED',
+        `events ${from} to ${p.before} of the event log were deleted from ${arch} by its retention (${p.segments} segments pruned` +
+          `${p.lastAt === undefined ? '' : `, the last at ${new Date(p.lastAt).toISOString()}`}): a replay from offset ${from} needs them`,
+      );
     const segs: Segment[] = [];
     if (existsSync(arch))
       for (const name of readdirSync(arch)) {
@@ -539,6 +639,76 @@ export class EventLog {
     return { segments: n, events: this.segments[0]!.first - from };
   }
 
+  /**
+   * Deletes archived segments by `retention` (default: the log's archiveRetention; none = nothing), oldest first,
+   * and only segments whose events all come before `upTo` (default: the live log's start), then fsyncs archive/.
+   * A segment goes when it is older than maxAgeDays or the archive is over maxBytes; the first one that is neither
+   * stops it, so the archive stays one run of segments up to the live log. archive/pruned.json (where the archive
+   * now starts) is written atomically before the first deletion.
+   */
+  pruneArchive(retention: ArchiveRetention | undefined = this.retention, upTo = this.compaction.liveFrom, now = Date.now()): PruneResult {
+    const r = checkRetention(retention, 'retention');
+    if (!Number.isSafeInteger(upTo) || upTo < 0) throw argError(`prune offset must be a non-negative integer, got ${show(upTo)}`);
+    const before = this.pruning.before;
+    const none: PruneResult = { segments: 0, bytes: 0, events: 0, before };
+    const arch = this.compaction.archive;
+    if (!existsSync(arch)) return none;
+    const segs: (Segment & { size: number; mtimeMs: number })[] = [];
+    for (const name of readdirSync(arch)) {
+      const m = SEGMENT_NAME.exec(name);
+      if (!m) continue;
+      const file = join(arch, name);
+      const st = statSync(file);
+      segs.push({ file, number: Number(m[1]), day: m[2]!, first: readFirst(file), size: st.size, mtimeMs: st.mtimeMs });
+    }
+    segs.sort((a, b) => a.number - b.number);
+    const limit = Math.min(upTo, this.compaction.liveFrom);
+    let total = segs.reduce((a, x) => a + x.size, 0);
+    let n = 0;
+    let end = before;
+    // Segments and bytes this call prunes (leftovers were counted by the prune that recorded them).
+    let fresh = 0;
+    let bytes = 0;
+    for (; n < segs.length; n++) {
+      const segEnd = segs[n + 1]?.first ?? this.compaction.liveFrom;
+      // Left by a prune that crashed after writing pruned.json: gone already as far as replay is concerned.
+      const leftover = segEnd <= before;
+      const old = r?.maxAgeDays !== undefined && now - segs[n]!.mtimeMs > r.maxAgeDays * DAY_MS;
+      const big = r?.maxBytes !== undefined && total > r.maxBytes;
+      if (!leftover && (segEnd > limit || (!old && !big))) break;
+      total -= segs[n]!.size;
+      end = Math.max(end, segEnd);
+      if (!leftover) {
+        fresh++;
+        bytes += segs[n]!.size;
+      }
+    }
+    if (n === 0) return none;
+    const next: EventLogPruning = { before: end, segments: this.pruning.segments + fresh, bytes: this.pruning.bytes + bytes, lastAt: now };
+    // The record first: from here on a replay from before `end` is refused, whatever is still on disk.
+    const tmp = join(arch, `${PRUNED}.tmp`);
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, JSON.stringify(next));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, join(arch, PRUNED));
+    syncDir(arch);
+    Object.assign(this.pruning, next);
+    let deleted = 0;
+    try {
+      for (; deleted < n; deleted++) {
+        compactionHooks.step?.('prune');
+        unlinkSync(segs[deleted]!.file);
+      }
+    } finally {
+      syncDir(arch);
+    }
+    return { segments: fresh, bytes, events: end - before, before: end };
+  }
+
   /** Waits for the appends in flight, then closes the file. Later appends reject. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -552,6 +722,19 @@ export class EventLog {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
   }
+}
+
+// The offset of a segment's first event, from its header (E_FORMAT when the header is not one).
+function readFirst(file: string): number {
+  const h = Buffer.alloc(HEADER);
+  const fd = openSync(file, 'r');
+  try {
+    if (readSync(fd, h, 0, HEADER, 0) !== HEADER || !h.subarray(0, 8).equals(MAGIC))
+      throw new RecsysError('E_FORMAT', `archived event log segment ${file} does not start with an RSEVLOG1 header`);
+  } finally {
+    closeSync(fd);
+  }
+  return Number(h.readBigUInt64LE(8));
 }
 
 function syncDir(dir: string): void {

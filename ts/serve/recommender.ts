@@ -15,8 +15,11 @@ import { packageVersion } from '../info.js';
 import {
   EventLog,
   compactionHooks,
+  type ArchiveRetention,
   type EventLogCompaction,
   type EventLogOptions,
+  type EventLogPruning,
+  type PruneResult,
   type EventLogRecovery,
   type EventLogStats,
   type LoggedEvent,
@@ -170,6 +173,8 @@ export interface ServiceStatus {
     newItems: { mode: 'partialFit' | 'refit' | 'ignore'; runs: number; scheduled: boolean; lastError?: string };
     /** Log segments moved to <dir>/archive/ once a saved refit held all their events. */
     compacted: EventLogCompaction;
+    /** What archive retention (events.archiveRetention, pruneArchive()) has deleted: events before `before` are gone. */
+    pruned: EventLogPruning & { retention?: ArchiveRetention };
   };
 }
 
@@ -230,6 +235,12 @@ export interface RecommenderService {
    * Once the refitted model is saved beside the log, the log segments it holds move to <dir>/archive/.
    */
   refit(options?: { mode?: 'partial' | 'full' }): Promise<RefitResult>;
+  /**
+   * Deletes archived log segments by `retention` (default: events.archiveRetention), oldest first, and only those
+   * whose events the refit saved beside the log holds (none without one). Once gone, a replay that needs them (a
+   * new base model on reload, an unreadable refit at startup) fails with E_PRUNED instead of serving without them.
+   */
+  pruneArchive(retention?: ArchiveRetention): PruneResult;
   /** Stops watching the file (and closes the event log once its appends in flight are durable). */
   close(): void;
 }
@@ -298,6 +309,9 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
   // ---- the event log and what it taught the model since ----
   let eventLog: EventLog | undefined;
   let live: LiveEvents | undefined;
+  // Log events the refit saved beside the log holds (its refit.json, for the current base file): archive retention
+  // may delete only those. 0 without one (a model not from a file, none yet, or a new base model since).
+  let checkpoint = 0;
   const newItems: { mode: 'partialFit' | 'refit' | 'ignore'; delayMs: number; runs: number; timer?: NodeJS.Timeout; lastError?: string } = {
     mode: 'ignore',
     delayMs: 1000,
@@ -318,20 +332,34 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
     // A model refitted from this base file and the log resumes from its snapshot; only the log's tail is replayed.
     const snap = path ? readRefitSnapshot(eventLog.dir, baseChecksum) : undefined;
     let from = 0;
+    let whyAll = snap ? `the refit ${snap.file} is past the log's end` : `no refit beside the log was made from ${path ?? 'this model'}`;
     if (snap && snap.foldedUpTo <= eventLog.nextOffset) {
       try {
         const { model, info } = loadModelWithInfo(snap.file);
         warm(model);
         current = { model, served: served(model, info) };
         from = snap.foldedUpTo;
+        checkpoint = from;
         log.info(`recsys: resuming from the refit ${snap.file} (events before offset ${from} folded in)`);
         // Finishes a compaction a crash interrupted (the snapshot is the checkpoint that allows it).
         compactLog(eventLog, from);
       } catch (err) {
+        whyAll = `the refit ${snap.file} cannot be loaded (${(err as Error).message})`;
         log.warn(`recsys: cannot load the refit snapshot ${snap.file} (${(err as Error).message}); replaying the whole log on ${path}`);
       }
     }
-    live = replayLog(eventLog, merge, from);
+    try {
+      live = replayLog(eventLog, merge, from);
+    } catch (err) {
+      // Serving the model without the pruned events would be silently wrong: refuse to start, saying why.
+      if (err instanceof RecsysError && err.code === 'E_PRUNED')
+        throw new RecsysError(
+          'E_PRUNED',
+          `cannot start on ${path ?? 'the model'} with the event log ${eventLog.dir}: ${whyAll}, so the whole log must be replayed, but ${err.message}`,
+        );
+      throw err;
+    }
+    pruneLog(eventLog);
   }
   function compactLog(l: EventLog, upTo: number): void {
     try {
@@ -340,6 +368,16 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
       if (c.segments > 0) log.info(`recsys: compacted ${c.segments} event log segments (${c.events} events held by the refit) into ${l.compaction.archive}`);
     } catch (err) {
       log.warn(`recsys: event log compaction stopped (${(err as Error).message}); the segments left stay live and are retried after the next refit`);
+    }
+  }
+  // Archive retention after a compaction (and at startup): only what the saved refit holds.
+  function pruneLog(l: EventLog): void {
+    if (!l.retention) return;
+    try {
+      const r = l.pruneArchive(l.retention, checkpoint);
+      if (r.segments > 0) log.info(`recsys: pruned ${r.segments} archived event log segments (${r.bytes} bytes); the archive now starts at offset ${r.before}`);
+    } catch (err) {
+      log.warn(`recsys: event log archive pruning stopped (${(err as Error).message}); retried after the next refit`);
     }
   }
   function replayLog(l: EventLog, merge: EventMerge, from: number): LiveEvents {
@@ -498,13 +536,26 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
       if (readModelInfo(path).checksum === baseChecksum) return { reloaded: false, reason: 'the file has not changed', model: current.served };
       const { model, info } = await loadModelWithInfoAsync(path);
       warm(model);
+      // A new base model: a refit of the old one no longer applies, and the whole log goes on top of the new one.
+      // Read before the swap (synchronously, so no event lands in between): a log whose archive was pruned cannot
+      // give it, and the reload fails (E_PRUNED) with the current model still served and its refit kept.
+      let fresh: LiveEvents | undefined;
+      if (eventLog && live && live.foldedUpTo > 0) {
+        try {
+          fresh = replayLog(eventLog, live.merge, 0);
+        } catch (err) {
+          if (err instanceof RecsysError && err.code === 'E_PRUNED')
+            throw new RecsysError('E_PRUNED', `the new model in ${path} needs the whole event log replayed on it, but ${err.message}`);
+          throw err;
+        }
+      }
       // One assignment: requests already running finish on the model they started with, later ones get this one.
       current = { model, served: served(model, info) };
       baseChecksum = info.checksum;
-      // A new base model: a refit of the old one no longer applies, and the whole log goes on top of the new one.
-      if (eventLog && live && live.foldedUpTo > 0) {
+      if (eventLog && fresh) {
         dropRefitSnapshot(eventLog.dir);
-        live = replayLog(eventLog, live.merge, 0);
+        checkpoint = 0;
+        live = fresh;
       }
       metrics.reloadsOk++;
       log.info(`recsys: now serving ${info.meta.class} ${info.checksum} from ${path} (${current.served.users} users, ${current.served.items} items)`);
@@ -576,7 +627,9 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
       try {
         const file = writeRefitSnapshot(eventLog.dir, next, upTo, baseChecksum);
         current.served.path = file;
+        checkpoint = upTo;
         compactLog(eventLog, upTo);
+        pruneLog(eventLog);
       } catch (err) {
         log.warn(`recsys: the refitted model could not be saved beside the log (${(err as Error).message}); a restart replays the whole log`);
       }
@@ -784,6 +837,7 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
                 recovered: eventLog.recovered,
                 newItems: { mode: newItems.mode, runs: newItems.runs, scheduled: newItems.timer !== undefined, lastError: newItems.lastError },
                 compacted: { ...eventLog.compaction },
+                pruned: { ...eventLog.pruning, ...(eventLog.retention && { retention: { ...eventLog.retention } }) },
               }
             : undefined,
       };
@@ -804,6 +858,15 @@ export function createRecommender(options: CreateRecommenderOptions): Recommende
       return { accepted: list.length, offset, unknownItems };
     },
     refit,
+    pruneArchive(retention) {
+      if (!eventLog) throw new RecsysError('E_UNSUPPORTED', 'this service has no event log: pass events: { dir } to createRecommender');
+      const r = retention ?? eventLog.retention;
+      if (r === undefined) throw argError('pruneArchive needs a retention ({ maxAgeDays?, maxBytes? }) or events.archiveRetention');
+      const out = eventLog.pruneArchive(r, checkpoint);
+      if (out.segments > 0)
+        log.info(`recsys: pruned ${out.segments} archived event log segments (${out.bytes} bytes); the archive now starts at offset ${out.before}`);
+      return out;
+    },
     renderMetrics() {
       return metrics.render(current.served);
     },

@@ -10,15 +10,15 @@
 import type * as TF from '@tensorflow/tfjs';
 import { argError, native } from '../../errors.js';
 import { Dataset } from '../../data/dataset.js';
-import type { IdMap } from '../../data/idmap.js';
-import { addon, type CsrMatrix } from '../../native.js';
+import { addon } from '../../native.js';
 import { Rng } from '../../rng.js';
-import { DeepRecommender, deepSpec, type DeepDefaults, type DeepParams, type MemoryNeed, type StateTensors, type Trainer } from './base.js';
+import { deepSpec, type DeepDefaults, type DeepParams, type MemoryNeed, type Trainer } from './base.js';
+import { BAG_WEIGHT, BagVae, BLOCK, NO_DROPOUT, type Weights } from './vae.js';
 import { FLOAT_LIMIT, resolveParams, type ModelSpec } from '../params.js';
 import type { Tf } from './backend.js';
 import { multVaeLoss } from './losses.js';
 import { matMul } from './ops.js';
-import { ParamStore, glorotUniform, normal, type BagEntries, type OptimizerConfig } from './params.js';
+import { ParamStore, glorotUniform, normal, type OptimizerConfig } from './params.js';
 import type { ModelTask } from '../base.js';
 
 export interface MultVAEParams extends DeepParams {
@@ -36,8 +36,6 @@ export interface MultVAEParams extends DeepParams {
   l2?: number;
 }
 
-const BLOCK = 2 ** 22;
-
 const spec: ModelSpec = {
   params: {
     ...deepSpec,
@@ -54,10 +52,7 @@ const spec: ModelSpec = {
  * Mult-VAE for top-N recommendation from implicit feedback. Scores are log-probabilities of the multinomial over
  * items (log-softmax of the decoder); recommendForNewUser encodes the given items. Ratings are ignored (binary).
  */
-/** The first layer's input at scoring time (and the training target's rows): no dropout (seed and epoch unused). */
-const NO_DROPOUT = { dropout: 0, seed: 0, epoch: 0 } as const;
-
-export class MultVAE extends DeepRecommender<MultVAEParams> {
+export class MultVAE extends BagVae<MultVAEParams> {
   readonly name: string = 'MultVAE';
   readonly tasks: readonly ModelTask[] = ['ranking'];
 
@@ -89,6 +84,14 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
     const hidden = this.params.hidden ?? [600];
     const latent = this.params.latent ?? 200;
     return { enc: [nItems, ...hidden, 2 * latent], dec: [latent, ...[...hidden].reverse(), nItems], latent };
+  }
+
+  protected latentSize(nItems: number): number {
+    return this.dims(nItems).latent;
+  }
+
+  protected outputWeight(nItems: number): string {
+    return `decoder_${this.dims(nItems).dec.length - 2}_weight`;
   }
 
   protected stateShapes(_nUsers: number, nItems: number): Record<string, number[]> {
@@ -135,40 +138,24 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
     };
   }
 
-  /** Dense tensors handed to TensorFlow.js (the first encoder layer is the sparse bag). */
-  private names(nItems: number): string[] {
-    return Object.keys(this.stateShapes(0, nItems)).filter((n) => n !== 'encoder_0_weight');
-  }
-
   /**
    * (mu, logvar) of the encoder from the first layer's product x W0 (computed natively from the sparse input, see
    * ParamStore.bag): bias, tanh, then the remaining layers.
    */
-  private encode(tf: Tf, pre0: TF.Tensor2D, dense: Map<string, TF.Tensor>, nItems: number): { mu: TF.Tensor2D; logvar: TF.Tensor2D } {
+  protected encodeLatent(tf: Tf, pre0: TF.Tensor2D, w: Weights, nItems: number): { mu: TF.Tensor2D; logvar: TF.Tensor2D } {
     const d = this.dims(nItems);
     const L = d.enc.length - 1;
-    let h = tf.add<TF.Tensor2D>(pre0, dense.get('encoder_0_bias')!);
-    for (let l = 1; l < L; l++) h = tf.add<TF.Tensor2D>(matMul(tf, tf.tanh(h), dense.get(`encoder_${l}_weight`)!), dense.get(`encoder_${l}_bias`)!);
+    let h = tf.add<TF.Tensor2D>(pre0, w('encoder_0_bias'));
+    for (let l = 1; l < L; l++) h = tf.add<TF.Tensor2D>(matMul(tf, tf.tanh(h), w(`encoder_${l}_weight`)), w(`encoder_${l}_bias`));
     const b = pre0.shape[0];
     return { mu: tf.slice(h, [0, 0], [b, d.latent]), logvar: tf.slice(h, [0, d.latent], [b, d.latent]) };
   }
 
-  /** x W0 for some rows of m: their items, binary and L2-normalised, with dropout when training (none: NO_DROPOUT). */
-  private firstLayer(
-    w: ParamStore,
-    m: CsrMatrix,
-    rows: Int32Array,
-    o: { dropout: number; seed: number; epoch: number } = NO_DROPOUT,
-  ): { pre: Float32Array; entries: BagEntries } {
-    const entries = native(() => addon.csrRows(m, rows, { binary: true, normalize: true, ...o }));
-    return { pre: w.bag('encoder_0_weight', entries, rows.length), entries };
-  }
-
-  private decode(tf: Tf, z: TF.Tensor2D, dense: Map<string, TF.Tensor>, nItems: number): TF.Tensor2D {
+  protected decodeLogits(tf: Tf, z: TF.Tensor2D, w: Weights, nItems: number): TF.Tensor2D {
     const L = this.dims(nItems).dec.length - 1;
     let h = z;
     for (let l = 0; l < L; l++) {
-      h = tf.add<TF.Tensor2D>(matMul(tf, h, dense.get(`decoder_${l}_weight`)!), dense.get(`decoder_${l}_bias`)!);
+      h = tf.add<TF.Tensor2D>(matMul(tf, h, w(`decoder_${l}_weight`)), w(`decoder_${l}_bias`));
       if (l < L - 1) h = tf.tanh(h);
     }
     return h;
@@ -186,7 +173,7 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
       if (name.endsWith('_weight')) w.add(name, { shape, l2, rows: name === 'encoder_0_weight' }, glorotUniform(shape[0]!, shape[1]!, rng));
       else w.add(name, { shape }, normal(shape[0]!, 0.001, rng));
     }
-    const names = this.names(nItems);
+    const names = this.denseNames(nItems);
     const active = Int32Array.from({ length: data.nUsers }, (_, u) => u).filter((u) => data.csr.indptr[u + 1]! > data.csr.indptr[u]!);
     const bs = Math.min(this.opt('batchSize'), Math.max(1, active.length));
     const epochs = this.opt('epochs');
@@ -209,7 +196,7 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
             const users = order.subarray(s * bs, Math.min(order.length, (s + 1) * bs));
             const b = users.length;
             const t = w.steps; // updates so far: this step's beta and noise
-            const { pre, entries } = this.firstLayer(w, data.csr, users, { dropout, seed, epoch: t });
+            const { pre, entries } = this.firstLayer(w.get(BAG_WEIGHT), data.csr, users, { dropout, seed, epoch: t });
             const x = native(() => addon.denseRows(data.csr, users, { binary: true, ...NO_DROPOUT, normalize: false, threads }));
             const beta = cap * Math.min(1, t / annealSteps);
             w.tick();
@@ -219,9 +206,10 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
               const args = [tf.tensor2d(pre, [b, pre.length / b]), ...names.map((nm) => tf.tensor(w.get(nm), w.shape(nm)))];
               const f = (...a: TF.Tensor[]) => {
                 const dense = new Map(names.map((nm, j) => [nm, a[j + 1]!]));
-                const { mu, logvar } = this.encode(tf, a[0] as TF.Tensor2D, dense, nItems);
+                const get = (nm: string) => dense.get(nm)!;
+                const { mu, logvar } = this.encodeLatent(tf, a[0] as TF.Tensor2D, get, nItems);
                 const z = tf.add<TF.Tensor2D>(mu, tf.mul(eps, tf.exp(tf.mul(0.5, logvar))));
-                return multVaeLoss(tf, this.decode(tf, z, dense, nItems), xt, mu, logvar, beta).loss;
+                return multVaeLoss(tf, this.decodeLogits(tf, z, get, nItems), xt, mu, logvar, beta).loss;
               };
               const { value, grads } = tf.valueAndGrads(f)(args);
               const g = grads.map((gt) => gt.dataSync() as Float32Array);
@@ -233,80 +221,5 @@ export class MultVAE extends DeepRecommender<MultVAEParams> {
         };
       },
     };
-  }
-
-  /** Log-softmax scores of every item for rows of `m` (its users' items, binary, normalised; no dropout). */
-  private scoreCsr(tf: Tf, w: ParamStore, m: CsrMatrix, rows: Int32Array, nItems: number): Float32Array {
-    const out = new Float32Array(rows.length * nItems);
-    const names = this.names(nItems);
-    const block = Math.max(1, Math.min(1024, Math.floor(BLOCK / nItems)));
-    tf.tidy(() => {
-      const dense = new Map(names.map((nm) => [nm, tf.tensor(w.get(nm), w.shape(nm))] as [string, TF.Tensor]));
-      for (let b0 = 0; b0 < rows.length; b0 += block) {
-        const part = rows.subarray(b0, b0 + block);
-        const { pre } = this.firstLayer(w, m, part);
-        const s = tf.tidy(() =>
-          tf.logSoftmax(this.decode(tf, this.encode(tf, tf.tensor2d(pre, [part.length, pre.length / part.length]), dense, nItems).mu, dense, nItems)),
-        );
-        out.set(s.dataSync(), b0 * nItems);
-        s.dispose();
-      }
-    });
-    return out;
-  }
-
-  /** @internal */
-  protected scoreRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
-    return this.scoreCsr(tf, w, data.csr, users, data.nItems);
-  }
-
-  /** @internal */
-  protected override scoreNewUser(tf: Tf, w: ParamStore, items: Int32Array): Float32Array {
-    const nItems = this.scoringData.nItems;
-    const idx = Int32Array.from(new Set(items)).sort();
-    const m: CsrMatrix = { rows: 1, cols: nItems, indptr: Int32Array.of(0, idx.length), indices: idx };
-    return this.scoreCsr(tf, w, m, Int32Array.of(0), nItems);
-  }
-
-  protected override unknownItemScore(): number {
-    return -Infinity;
-  }
-
-  /** Items: the decoder's output weights (one column per item). */
-  protected override itemVectors(w: ParamStore): { data: Float32Array; dim: number } {
-    const L = this.dims(this.scoringData.nItems).dec.length - 2;
-    const W = w.get(`decoder_${L}_weight`);
-    const [h, n] = w.shape(`decoder_${L}_weight`) as [number, number];
-    const out = new Float32Array(n * h);
-    for (let r = 0; r < h; r++) for (let i = 0; i < n; i++) out[i * h + r] = W[r * n + i]!;
-    return { data: out, dim: h };
-  }
-
-  /** @internal Users: the mean of their latent code. */
-  protected override userVectors(tf: Tf, w: ParamStore, data: Dataset): { data: Float32Array; dim: number } {
-    const nItems = data.nItems;
-    const latent = this.dims(nItems).latent;
-    const out = new Float32Array(data.nUsers * latent);
-    const names = this.names(nItems);
-    const block = Math.max(1, Math.min(1024, Math.floor(BLOCK / nItems)));
-    tf.tidy(() => {
-      const dense = new Map(names.map((nm) => [nm, tf.tensor(w.get(nm), w.shape(nm))] as [string, TF.Tensor]));
-      for (let b0 = 0; b0 < data.nUsers; b0 += block) {
-        const part = Int32Array.from({ length: Math.min(block, data.nUsers - b0) }, (_, j) => b0 + j);
-        const { pre } = this.firstLayer(w, data.csr, part);
-        const mu = tf.tidy(() => this.encode(tf, tf.tensor2d(pre, [part.length, pre.length / part.length]), dense, nItems).mu);
-        out.set(mu.dataSync(), b0 * latent);
-        mu.dispose();
-      }
-    });
-    return { data: out, dim: latent };
-  }
-
-  protected override extraState(): StateTensors {
-    return this.interactionsState(this.scoringData, false);
-  }
-
-  protected override dataFromState(state: StateTensors, users: IdMap, items: IdMap): Dataset {
-    return this.interactionsFromState(state, users, items, false);
   }
 }

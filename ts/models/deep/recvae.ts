@@ -13,15 +13,15 @@
 import type * as TF from '@tensorflow/tfjs';
 import { argError, native } from '../../errors.js';
 import type { Dataset } from '../../data/dataset.js';
-import type { IdMap } from '../../data/idmap.js';
-import { addon, type CsrMatrix } from '../../native.js';
+import { addon } from '../../native.js';
 import { Rng } from '../../rng.js';
-import { DeepRecommender, deepSpec, type DeepDefaults, type DeepParams, type MemoryNeed, type StateTensors, type Trainer } from './base.js';
+import { deepSpec, type DeepDefaults, type DeepParams, type MemoryNeed, type Trainer } from './base.js';
+import { BAG_WEIGHT, BagVae, BLOCK, NO_DROPOUT, type Weights } from './vae.js';
 import { FLOAT_LIMIT, resolveParams, type ModelSpec } from '../params.js';
 import type { Tf } from './backend.js';
 import { compositePriorLogDensity, recVaeLoss } from './losses.js';
 import { matMul } from './ops.js';
-import { ParamStore, glorotUniform, type BagEntries, type OptimizerConfig } from './params.js';
+import { ParamStore, glorotUniform, type OptimizerConfig } from './params.js';
 import type { ModelTask } from '../base.js';
 
 export interface RecVAEParams extends DeepParams {
@@ -39,7 +39,6 @@ export interface RecVAEParams extends DeepParams {
   encoderPasses?: number;
 }
 
-const BLOCK = 2 ** 22;
 /** Layer normalisation's epsilon in the authors' code (large: it damps the scale of near-constant layers). */
 const LN_EPS = 0.1;
 
@@ -55,14 +54,11 @@ const spec: ModelSpec = {
   },
 };
 
-const NO_DROPOUT = { dropout: 0, seed: 0, epoch: 0 } as const;
-type Weights = (name: string) => TF.Tensor;
-
 /**
  * RecVAE for top-N recommendation from implicit feedback. Scores are log-probabilities of the multinomial over
  * items; recommendForNewUser encodes the given items. Ratings are ignored (binary).
  */
-export class RecVAE extends DeepRecommender<RecVAEParams> {
+export class RecVAE extends BagVae<RecVAEParams> {
   readonly name: string = 'RecVAE';
   readonly tasks: readonly ModelTask[] = ['ranking'];
 
@@ -93,6 +89,14 @@ export class RecVAE extends DeepRecommender<RecVAEParams> {
 
   private dims(): { hidden: number; latent: number; layers: number } {
     return { hidden: this.params.hidden ?? 600, latent: this.params.latent ?? 200, layers: this.params.layers ?? 5 };
+  }
+
+  protected latentSize(): number {
+    return this.dims().latent;
+  }
+
+  protected outputWeight(): string {
+    return 'decoder_weight';
   }
 
   protected stateShapes(_nUsers: number, nItems: number): Record<string, number[]> {
@@ -150,7 +154,7 @@ export class RecVAE extends DeepRecommender<RecVAEParams> {
    * (mu, logvar) from the first layer's product x W0 (computed natively from the sparse input): per layer l,
    * h_l = LayerNorm(swish(W_l h_{l-1} + b_l + sum_{j<l} h_j)), then the linear output layer.
    */
-  private encode(tf: Tf, pre0: TF.Tensor2D, w: Weights): { mu: TF.Tensor2D; logvar: TF.Tensor2D } {
+  protected encodeLatent(tf: Tf, pre0: TF.Tensor2D, w: Weights): { mu: TF.Tensor2D; logvar: TF.Tensor2D } {
     const { latent: K, layers: L } = this.dims();
     const norm = (h: TF.Tensor2D, l: number): TF.Tensor2D => {
       const { mean, variance } = tf.moments(h, 1, true);
@@ -169,20 +173,8 @@ export class RecVAE extends DeepRecommender<RecVAEParams> {
     return { mu: tf.slice(out, [0, 0], [b, K]), logvar: tf.slice(out, [0, K], [b, K]) };
   }
 
-  private decode(tf: Tf, z: TF.Tensor2D, w: Weights): TF.Tensor2D {
+  protected decodeLogits(tf: Tf, z: TF.Tensor2D, w: Weights): TF.Tensor2D {
     return tf.add<TF.Tensor2D>(matMul(tf, z, w('decoder_weight')), w('decoder_bias'));
-  }
-
-  /** x W0 for some rows of m: their items, binary and L2-normalised, with dropout when training. */
-  private firstLayer(
-    table: Float32Array,
-    m: CsrMatrix,
-    rows: Int32Array,
-    o: { dropout: number; seed: number; epoch: number } = NO_DROPOUT,
-  ): { pre: Float32Array; entries: BagEntries } {
-    const entries = native(() => addon.csrRows(m, rows, { binary: true, normalize: true, ...o }));
-    const dim = this.dims().hidden;
-    return { pre: native(() => addon.embeddingBag(table, dim, entries, rows.length)), entries };
   }
 
   /** @internal */
@@ -203,14 +195,14 @@ export class RecVAE extends DeepRecommender<RecVAEParams> {
     const decNames = ['decoder_weight', 'decoder_bias'];
     // The prior's posterior: every user's (mu, logvar) under the encoder as it stands after each epoch's encoder
     // passes (and at the start), computed once then rather than by a frozen copy of the encoder at every step.
-    let post = this.encodeRows(
+    let post = this.encodePosterior(
       tf,
       w,
       data.csr,
       Int32Array.from({ length: data.nUsers }, (_, u) => u),
     );
     const refresh = () => {
-      post = this.encodeRows(
+      post = this.encodePosterior(
         tf,
         w,
         data.csr,
@@ -245,7 +237,7 @@ export class RecVAE extends DeepRecommender<RecVAEParams> {
             const b = users.length;
             const t = w.steps;
             const drop = decoderPass ? NO_DROPOUT : { dropout, seed, epoch: t };
-            const { pre, entries } = this.firstLayer(w.get('encoder_0_weight'), data.csr, users, drop);
+            const { pre, entries } = this.firstLayer(w.get(BAG_WEIGHT), data.csr, users, drop);
             const postMu = native(() => addon.gatherRows(post.mu, K, users));
             const postLogvar = native(() => addon.gatherRows(post.logvar, K, users));
             const x = native(() => addon.denseRows(data.csr, users, { binary: true, ...NO_DROPOUT, normalize: false, threads }));
@@ -268,10 +260,10 @@ export class RecVAE extends DeepRecommender<RecVAEParams> {
                   const k = trained.indexOf(nm);
                   return k >= 0 ? a[k + off]! : fixed.get(nm)!;
                 };
-                const { mu, logvar } = this.encode(tf, decoderPass ? pre0 : (a[0] as TF.Tensor2D), get);
+                const { mu, logvar } = this.encodeLatent(tf, decoderPass ? pre0 : (a[0] as TF.Tensor2D), get);
                 const z = tf.add<TF.Tensor2D>(mu, tf.mul(eps, tf.exp(tf.mul(0.5, logvar))));
                 const prior = compositePriorLogDensity(tf, z, pMu, pLogvar);
-                return recVaeLoss(tf, this.decode(tf, z, get), xt, z, mu, logvar, prior, kw).loss;
+                return recVaeLoss(tf, this.decodeLogits(tf, z, get), xt, z, mu, logvar, prior, kw).loss;
               };
               const { value, grads } = tf.valueAndGrads(f)(args);
               const g = grads.map((gt) => gt.dataSync() as Float32Array);
@@ -284,87 +276,5 @@ export class RecVAE extends DeepRecommender<RecVAEParams> {
         };
       },
     };
-  }
-
-  /** The posterior (mu, logvar) of rows of `m` (no dropout), rows x latent each. */
-  private encodeRows(tf: Tf, w: ParamStore, m: CsrMatrix, rows: Int32Array): { mu: Float32Array; logvar: Float32Array } {
-    const K = this.dims().latent;
-    const mu = new Float32Array(rows.length * K);
-    const logvar = new Float32Array(rows.length * K);
-    const names = this.encoderNames(m.cols);
-    const block = Math.max(1, Math.min(1024, Math.floor(BLOCK / m.cols)));
-    tf.tidy(() => {
-      const dense = new Map(names.map((nm) => [nm, tf.tensor(w.get(nm), w.shape(nm))] as [string, TF.Tensor]));
-      for (let b0 = 0; b0 < rows.length; b0 += block) {
-        const part = rows.subarray(b0, b0 + block);
-        const { pre } = this.firstLayer(w.get('encoder_0_weight'), m, part);
-        const r = this.encode(tf, tf.tensor2d(pre, [part.length, this.dims().hidden]), (nm) => dense.get(nm)!);
-        mu.set(r.mu.dataSync(), b0 * K);
-        logvar.set(r.logvar.dataSync(), b0 * K);
-      }
-    });
-    return { mu, logvar };
-  }
-
-  /** Log-softmax scores of every item for rows of `m` (its users' items, binary, normalised; no dropout). */
-  private scoreCsr(tf: Tf, w: ParamStore, m: CsrMatrix, rows: Int32Array, nItems: number): Float32Array {
-    const out = new Float32Array(rows.length * nItems);
-    const names = Object.keys(this.stateShapes(0, nItems)).filter((n) => n !== 'encoder_0_weight');
-    const block = Math.max(1, Math.min(1024, Math.floor(BLOCK / nItems)));
-    tf.tidy(() => {
-      const dense = new Map(names.map((nm) => [nm, tf.tensor(w.get(nm), w.shape(nm))] as [string, TF.Tensor]));
-      const get = (nm: string) => dense.get(nm)!;
-      for (let b0 = 0; b0 < rows.length; b0 += block) {
-        const part = rows.subarray(b0, b0 + block);
-        const { pre } = this.firstLayer(w.get('encoder_0_weight'), m, part);
-        const s = tf.tidy(() => {
-          const { mu } = this.encode(tf, tf.tensor2d(pre, [part.length, this.dims().hidden]), get);
-          return tf.logSoftmax(this.decode(tf, mu, get));
-        });
-        out.set(s.dataSync(), b0 * nItems);
-        s.dispose();
-      }
-    });
-    return out;
-  }
-
-  /** @internal */
-  protected scoreRows(tf: Tf, w: ParamStore, data: Dataset, users: Int32Array): Float32Array {
-    return this.scoreCsr(tf, w, data.csr, users, data.nItems);
-  }
-
-  /** @internal */
-  protected override scoreNewUser(tf: Tf, w: ParamStore, items: Int32Array): Float32Array {
-    const nItems = this.scoringData.nItems;
-    const idx = Int32Array.from(new Set(items)).sort();
-    const m: CsrMatrix = { rows: 1, cols: nItems, indptr: Int32Array.of(0, idx.length), indices: idx };
-    return this.scoreCsr(tf, w, m, Int32Array.of(0), nItems);
-  }
-
-  protected override unknownItemScore(): number {
-    return -Infinity;
-  }
-
-  /** Items: the decoder's weights (one column per item). */
-  protected override itemVectors(w: ParamStore): { data: Float32Array; dim: number } {
-    const W = w.get('decoder_weight');
-    const [k, n] = w.shape('decoder_weight') as [number, number];
-    const out = new Float32Array(n * k);
-    for (let r = 0; r < k; r++) for (let i = 0; i < n; i++) out[i * k + r] = W[r * n + i]!;
-    return { data: out, dim: k };
-  }
-
-  /** @internal Users: the mean of their latent code. */
-  protected override userVectors(tf: Tf, w: ParamStore, data: Dataset): { data: Float32Array; dim: number } {
-    const all = Int32Array.from({ length: data.nUsers }, (_, u) => u);
-    return { data: this.encodeRows(tf, w, data.csr, all).mu, dim: this.dims().latent };
-  }
-
-  protected override extraState(): StateTensors {
-    return this.interactionsState(this.scoringData, false);
-  }
-
-  protected override dataFromState(state: StateTensors, users: IdMap, items: IdMap): Dataset {
-    return this.interactionsFromState(state, users, items, false);
   }
 }
