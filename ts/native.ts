@@ -145,7 +145,10 @@ export interface NativeAddon {
     negatives: Int32Array,
     options: { factors: number; layers: number; reg: number; threads: number },
   ): { loss: number; grad: Float32Array };
-  /** ImplicitALS.partialFit: the fitted model re-solved for changed and new users / items of the new data. */
+  /**
+   * ImplicitALS.partialFit: the fitted model re-solved for changed and new users / items of the new data. With `ann`,
+   * a model that has an approximate index passes it on, updated for the changed and new items (the old one is only read).
+   */
   alsPartialFit(
     model: NativeModel,
     train: CsrMatrix,
@@ -154,7 +157,7 @@ export interface NativeAddon {
     itemOld: Int32Array,
     refreshUsers: Int32Array,
     refreshItems: Int32Array,
-    options: { threads: number },
+    options: { threads: number; ann?: boolean },
     run: FitOptionsNative,
   ): NativeModel | Promise<NativeModel>;
   /** Randomized truncated SVD of a CSR (native/models/puresvd.cc). */

@@ -8,6 +8,7 @@
 #include "core/common.h"
 #include "core/hnswlib.h"
 #include "core/model.h"
+#include "core/rng.h"
 #include "core/threads.h"
 
 namespace recsys {
@@ -64,7 +65,8 @@ std::shared_ptr<AnnIndex> AnnIndex::build(const float* V, const float* item_bias
   parallel_for(
       items - 1, o.threads,
       [&](int64_t j, int) { g.addPoint(data.data() + (j + 1) * d, static_cast<hnswlib::labeltype>(j + 1)); }, 256);
-  // Searches go by internal id only; the label map is hnswlib's for updates, which this read-only index never makes.
+  // Searches go by internal id only, and so do extend's updates: the label map (hnswlib's, for updates by label)
+  // is not kept.
   std::unordered_map<hnswlib::labeltype, hnswlib::tableint>().swap(g.label_lookup_);
   return a;
 }
@@ -186,10 +188,13 @@ std::shared_ptr<AnnIndex> AnnIndex::restore(StateReader& s, const float* V, cons
     g.element_levels_[c] = levels[c];
     g.linkLists_[c] = nullptr;
     if (levels[c] > 0) {
-      // hnswlib frees these with free() in its destructor.
-      g.linkLists_[c] = static_cast<char*>(std::malloc(g.size_links_per_element_ * levels[c]));
+      // hnswlib frees these with free() in its destructor. Sized as the patched addPoint sizes them (see
+      // third_party/hnswlib/README.md), so a loaded graph has the spare entry hnswlib's update and insert paths
+      // prefetch past a full list (AnnIndex::extend copies into lists of its own, sized the same way).
+      const size_t bytes = g.size_links_per_element_ * levels[c] + sizeof(hnswlib::tableint);
+      g.linkLists_[c] = static_cast<char*>(std::malloc(bytes));
       if (!g.linkLists_[c]) throw std::bad_alloc();
-      std::memset(g.linkLists_[c], 0, g.size_links_per_element_ * levels[c]);
+      std::memset(g.linkLists_[c], 0, bytes);
       g.element_levels_[c] = levels[c];
       for (int l = 1; l <= levels[c]; ++l, ++row) put(links.data() + row * (M + 1), g.get_linklist(c, l));
     }
@@ -197,6 +202,90 @@ std::shared_ptr<AnnIndex> AnnIndex::restore(StateReader& s, const float* V, cons
   }
   g.enterpoint_node_ = static_cast<hnswlib::tableint>(entry);
   g.maxlevel_ = top;
+  return a;
+}
+
+std::shared_ptr<AnnIndex> AnnIndex::extend(const AnnIndex& old, const float* V, const float* item_bias, int32_t items,
+                                           int32_t factors, const int32_t* item_old, int ef_search, uint64_t seed,
+                                           int threads) {
+  const int32_t n0 = old.items_;
+  if (!old.impl_ || !old.impl_->graph || items < n0 || factors != old.factors_ || (item_bias != nullptr) != old.bias_)
+    return nullptr;
+  // Every old item must map to exactly one item of the new catalogue: the graph's nodes keep their meaning.
+  std::vector<int32_t> to_new(n0, -1), added;
+  for (int32_t i = 0; i < items; ++i) {
+    const int32_t o = item_old[i];
+    if (o < -1 || o >= n0) return nullptr;
+    if (o < 0) added.push_back(i);
+    else if (to_new[o] >= 0) return nullptr;
+    else to_new[o] = i;
+  }
+  if (std::find(to_new.begin(), to_new.end(), -1) != to_new.end()) return nullptr;
+
+  std::shared_ptr<AnnIndex> a(new AnnIndex());
+  a->items_ = items;
+  a->factors_ = factors;
+  a->bias_ = old.bias_;
+  a->M_ = old.M_;
+  a->ef_construction_ = old.ef_construction_;
+  a->ef_search_ = ef_search;
+  std::vector<float> data;
+  a->prepare(V, item_bias, data);
+  const int d = a->dim();
+  // The new items' level draws: a stream of the seed of its own per old size, so that successive extensions do not
+  // repeat the draws of the build (or of each other).
+  const size_t level_seed = static_cast<size_t>(hash3(seed, static_cast<uint64_t>(n0), 0x616e6e));
+  a->impl_ = std::make_unique<Impl>(d);
+  a->impl_->graph = std::make_unique<hnswlib::HierarchicalNSW<float>>(
+      &a->impl_->space, static_cast<size_t>(items), static_cast<size_t>(a->M_),
+      static_cast<size_t>(a->ef_construction_), level_seed);
+  const auto& og = *old.impl_->graph;
+  auto& g = *a->impl_->graph;
+  if (g.size_data_per_element_ != og.size_data_per_element_ || g.size_links_per_element_ != og.size_links_per_element_)
+    return nullptr;
+
+  // The copy: each node's bottom layer (links, vector, label) in one block, its upper layers (allocated as the
+  // patched addPoint does), its new label, and the new vector where it changed.
+  std::memcpy(g.data_level0_memory_, og.data_level0_memory_, static_cast<size_t>(n0) * og.size_data_per_element_);
+  std::vector<std::pair<hnswlib::tableint, int32_t>> changed;  // (node, item)
+  for (int32_t c = 0; c < n0; ++c) {
+    const int level = og.element_levels_[c];
+    g.linkLists_[c] = nullptr;
+    if (level > 0) {
+      const size_t bytes = g.size_links_per_element_ * level;
+      g.linkLists_[c] = static_cast<char*>(std::malloc(bytes + sizeof(hnswlib::tableint)));
+      if (!g.linkLists_[c]) throw std::bad_alloc();
+      std::memcpy(g.linkLists_[c], og.linkLists_[c], bytes);
+      std::memset(g.linkLists_[c] + bytes, 0, sizeof(hnswlib::tableint));
+    }
+    g.element_levels_[c] = level;
+    g.cur_element_count = static_cast<size_t>(c) + 1;  // the destructor frees lists of counted nodes only
+    const int32_t item = to_new[og.getExternalLabel(c)];
+    g.setExternalLabel(c, static_cast<hnswlib::labeltype>(item));
+    const float* y = data.data() + static_cast<int64_t>(item) * d;
+    if (std::memcmp(g.getDataByInternalId(c), y, sizeof(float) * d) != 0) {
+      std::memcpy(g.getDataByInternalId(c), y, sizeof(float) * d);
+      changed.emplace_back(static_cast<hnswlib::tableint>(c), item);
+    }
+  }
+  g.enterpoint_node_ = og.enterpoint_node_;
+  g.maxlevel_ = og.maxlevel_;
+
+  // Every changed vector is in place before any links are repaired, so each repair sees the final vectors. Then
+  // the new items, as build adds them: in order on one thread, interleaved on several (hnswlib's locking).
+  parallel_for(
+      static_cast<int64_t>(changed.size()), threads,
+      [&](int64_t j, int) {
+    g.updatePoint(data.data() + static_cast<int64_t>(changed[j].second) * d, changed[j].first, 1.0f);
+      },
+      16);
+  parallel_for(
+      static_cast<int64_t>(added.size()), threads,
+      [&](int64_t j, int) {
+    g.addPoint(data.data() + static_cast<int64_t>(added[j]) * d, static_cast<hnswlib::labeltype>(added[j]));
+      },
+      256);
+  std::unordered_map<hnswlib::labeltype, hnswlib::tableint>().swap(g.label_lookup_);
   return a;
 }
 

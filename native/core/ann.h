@@ -45,6 +45,17 @@ class AnnIndex {
                                            int32_t factors);
   // ann_config, ann_labels, ann_levels, ann_links0, ann_links (see ann.cc).
   void put_state(std::map<std::string, Tensor>& s) const;
+  // The index of a catalogue that grew from old's (ImplicitALS partialFit), made from a copy of old's graph, which
+  // is only read (it may be searched meanwhile): item_old[i] is item i's index in old's catalogue, -1 for a new
+  // item. Kept items whose vector (V and the bias) differs from the one old holds are updated in place (hnswlib's
+  // updatePoint: new links for the item and its neighbours), then the new items are inserted. Same M and
+  // efConstruction as old, efSearch ef_search. Deterministic on one thread: the same old graph (built or restored
+  // from a file), vectors and seed give the same graph; it differs from a fresh build over the same vectors. Null
+  // when the graph cannot be carried over (old items missing from the mapping, a mapping that is not one-to-one,
+  // another vector layout): the caller builds one from scratch.
+  static std::shared_ptr<AnnIndex> extend(const AnnIndex& old, const float* V, const float* item_bias, int32_t items,
+                                          int32_t factors, const int32_t* item_old, int ef_search, uint64_t seed,
+                                          int threads);
 
   // Up to k items of highest score for the query vector p (factors entries) that the filter allows, best first
   // (ties: smaller item), each scored by score(i). Returns -1 when the filter leaves so few items that a graph

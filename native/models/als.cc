@@ -678,10 +678,12 @@ Napi::Value FitImplicitALS(const Napi::CallbackInfo& info) {
 }
 
 // alsPartialFit(model, csr, csc, userOld Int32Array, itemOld Int32Array, refreshUsers Int32Array,
-//               refreshItems Int32Array, {threads}, runOptions)
+//               refreshItems Int32Array, {threads, ann}, runOptions)
 // A new model over the new data's users and items: old vectors are kept (mapped by userOld/itemOld, -1 = new);
 // new rows and the refresh lists are solved exactly with the others fixed: items first (against kept users),
-// then users, then those items again when both sides changed.
+// then users, then those items again when both sides changed. With ann (a boolean) and an approximate index on
+// the model, the new model gets that index carried over in the same job (AnnIndex::extend: a copy of the graph,
+// the re-solved items updated, the new ones inserted; the model's index is only read); without, none.
 Napi::Value AlsPartialFit(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     auto base = std::dynamic_pointer_cast<AlsModel>(model_arg(info[0], "model"));
@@ -698,6 +700,10 @@ Napi::Value AlsPartialFit(const Napi::CallbackInfo& info) {
     auto o = info[7].IsObject() ? info[7].As<Napi::Object>() : Napi::Object::New(info.Env());
     AlsParams p = base->params;
     p.threads = static_cast<int>(int_req(o, "threads", 0, 1024));
+    // Held here: the served model may drop or replace its index while the worker copies this one.
+    std::shared_ptr<AnnIndex> old_ann = o.Has("ann") && bool_req(o, "ann") ? base->ann : nullptr;
+    const int ef_search = old_ann ? old_ann->ef_search() : 0;
+    std::vector<int32_t> item_map(item_old.data, item_old.data + item_old.size);
     p.cholesky = true;
     if (p.binary) R.data = C.data = nullptr;
     const int k = p.factors;
@@ -744,14 +750,21 @@ Napi::Value AlsPartialFit(const Napi::CallbackInfo& info) {
     }
     auto run = info[8].IsObject() ? info[8].As<Napi::Object>() : Napi::Object::New(info.Env());
     return run_fit(info, run,
-                   [R, C, p, m, us = std::move(us), is = std::move(is)](FitContext& ctx) -> std::shared_ptr<Model> {
+                   [R, C, p, m, us = std::move(us), is = std::move(is), old_ann, ef_search,
+                    item_map = std::move(item_map)](FitContext& ctx) -> std::shared_ptr<Model> {
                      // Rows still to be solved are zero vectors, so they add nothing to the other side's systems.
                      if (!is.empty()) solve_side(C, m->V, m->U, R.rows, p, &is, ctx);
                      if (!us.empty()) solve_side(R, m->U, m->V, R.cols, p, &us, ctx);
                      if (!is.empty() && !us.empty()) solve_side(C, m->V, m->U, R.rows, p, &is, ctx);
-                     ctx.progress(1, 1, NAN, "partial");
                      m->mark_known(R);
                      m->finish();
+                     if (old_ann) {
+                       ctx.check_cancelled();
+                       m->ann =
+                           AnnIndex::extend(*old_ann, m->V.data(), m->item_bias.empty() ? nullptr : m->item_bias.data(),
+                                            m->items, m->factors, item_map.data(), ef_search, p.seed, p.threads);
+                     }
+                     ctx.progress(1, 1, NAN, "partial");
                      return m;
                    },
                    {info[1], info[2]});

@@ -1,4 +1,4 @@
-import { withAnn, type AnnParams } from './ann.js';
+import { syncAnn, syncAnnAsync, withAnn, type AnnParams } from './ann.js';
 import { RecsysError, argError, native, nativeAsync } from '../errors.js';
 import { Dataset, csrOf, cscOf, isSealed } from '../data/dataset.js';
 import type { Id } from '../data/idmap.js';
@@ -113,17 +113,22 @@ export class ImplicitALS extends FactorRecommender<ImplicitALSParams> {
     };
     const ru = lookup(options.users, data.users, 'users');
     const ri = lookup(options.items, data.items, 'items');
-    return (run) => addon.alsPartialFit(h, data.csr, data.csc, userOld, itemOld, ru, ri, { threads: this.params.threads ?? 0 }, run);
+    // The index is carried over (updated, not rebuilt) unless the options want exact top-K only.
+    const ann = (this.params.ann ?? 'auto') !== 'exact';
+    return (run) => addon.alsPartialFit(h, data.csr, data.csc, userOld, itemOld, ru, ri, { threads: this.params.threads ?? 0, ann }, run);
   }
 
   /**
    * Updates the model to `data` (the full, updated interactions; its id maps may add users and items) without a
    * refit: users and items the model does not know, and those listed in `options`, get their vectors solved
    * exactly with every other vector fixed; the rest keep theirs. Afterwards the model serves `data`'s ids.
+   * An approximate index (ann options) comes along: the old graph copied, the re-solved items updated in it and the
+   * new ones inserted; without an old index, one is built when the options want one for the new catalogue size.
    */
   partialFit(data: Dataset, options: PartialFitOptions = {}): this {
     const h = this.partialArgs(data, options)({ async: false });
     if (h instanceof Promise) throw new RecsysError('E_STATE', 'alsPartialFit returned a promise for a sync call');
+    syncAnn(h, this.params);
     this.handle = h;
     this.trainSet = data;
     return this;
@@ -136,6 +141,8 @@ export class ImplicitALS extends FactorRecommender<ImplicitALSParams> {
   async partialFitAsync(data: Dataset, options: PartialFitOptions = {}): Promise<this> {
     const call = this.partialArgs(data, options);
     const h = await nativeAsync(Promise.resolve(native(() => call({ async: true, sealed: isSealed(data) }))));
+    // A fresh build, when one is needed, also runs on the worker: the old model keeps serving until the swap.
+    await syncAnnAsync(h, this.params);
     this.handle = h;
     this.trainSet = data;
     return this;
