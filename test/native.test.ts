@@ -6,6 +6,7 @@ import * as r from '../ts/index.js';
 import type { Recommender } from '../ts/models/base.js';
 import type { ParamValue } from '../ts/models/params.js';
 import { addon, type NativeModel } from '../ts/native.js';
+import { autoDensity } from '../ts/models/sansa.js';
 import { thrown } from './helpers/rejection.js';
 import { synthetic } from './helpers/synthetic.js';
 
@@ -94,6 +95,7 @@ function explicitDefaults(m: Recommender): Record<string, unknown> {
     ratingMin: Math.min(...ratings),
     ratingMax: Math.max(...ratings),
     factors: Math.min(32, data.nUsers, data.nItems), // PureSVD
+    density: autoDensity(data.nItems, 10_000_000), // SANSA
     maxMemoryBytes: totalmem() / 2,
   };
   for (const key of Object.keys(spec)) if (out[key] === undefined) out[key] = dataDependent[key]!;

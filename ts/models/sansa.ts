@@ -59,7 +59,9 @@ export class SANSA extends Recommender<SANSAParams> {
   }
   /** density not given: the share of the triangle that `entries` fills (1 when it holds the whole triangle). */
   protected override nativeParams(train: Dataset): Record<string, unknown> {
-    return { ...super.nativeParams(train), density: this.params.density ?? autoDensity(train.nItems, this.params.entries ?? 10_000_000) };
+    // `entries` is read here only: the native fit gets the density it gives.
+    const { entries: _entries, ...rest } = super.nativeParams(train);
+    return { ...rest, density: this.params.density ?? autoDensity(train.nItems, this.params.entries ?? 10_000_000) };
   }
 }
 

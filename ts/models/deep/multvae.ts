@@ -139,7 +139,7 @@ export class MultVAE extends BagVae<MultVAEParams> {
   }
 
   /**
-   * (mu, logvar) of the encoder from the first layer's product x W0 (computed natively from the sparse input, see
+   * @internal (mu, logvar) of the encoder from the first layer's product x W0 (computed natively from the sparse input, see
    * ParamStore.bag): bias, tanh, then the remaining layers.
    */
   protected encodeLatent(tf: Tf, pre0: TF.Tensor2D, w: Weights, nItems: number): { mu: TF.Tensor2D; logvar: TF.Tensor2D } {
@@ -151,6 +151,7 @@ export class MultVAE extends BagVae<MultVAEParams> {
     return { mu: tf.slice(h, [0, 0], [b, d.latent]), logvar: tf.slice(h, [0, d.latent], [b, d.latent]) };
   }
 
+  /** @internal */
   protected decodeLogits(tf: Tf, z: TF.Tensor2D, w: Weights, nItems: number): TF.Tensor2D {
     const L = this.dims(nItems).dec.length - 1;
     let h = z;

@@ -151,7 +151,7 @@ export class RecVAE extends BagVae<RecVAEParams> {
   }
 
   /**
-   * (mu, logvar) from the first layer's product x W0 (computed natively from the sparse input): per layer l,
+   * @internal (mu, logvar) from the first layer's product x W0 (computed natively from the sparse input): per layer l,
    * h_l = LayerNorm(swish(W_l h_{l-1} + b_l + sum_{j<l} h_j)), then the linear output layer.
    */
   protected encodeLatent(tf: Tf, pre0: TF.Tensor2D, w: Weights): { mu: TF.Tensor2D; logvar: TF.Tensor2D } {
@@ -173,6 +173,7 @@ export class RecVAE extends BagVae<RecVAEParams> {
     return { mu: tf.slice(out, [0, 0], [b, K]), logvar: tf.slice(out, [0, K], [b, K]) };
   }
 
+  /** @internal */
   protected decodeLogits(tf: Tf, z: TF.Tensor2D, w: Weights): TF.Tensor2D {
     return tf.add<TF.Tensor2D>(matMul(tf, z, w('decoder_weight')), w('decoder_bias'));
   }

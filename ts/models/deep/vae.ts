@@ -12,7 +12,7 @@ import { DeepRecommender, type DeepParams, type StateTensors } from './base.js';
 import type { Tf } from './backend.js';
 import type { BagEntries, ParamStore } from './params.js';
 
-/** Dense weights by name, as tensors (uploaded, or the arguments a gradient is taken over). */
+/** @internal Dense weights by name, as tensors (uploaded, or the arguments a gradient is taken over). */
 export type Weights = (name: string) => TF.Tensor;
 
 /** Input dropout off (scoring, and RecVAE's decoder passes). */
@@ -25,9 +25,9 @@ export const BLOCK = 2 ** 22;
 export const BAG_WEIGHT = 'encoder_0_weight';
 
 export abstract class BagVae<P extends DeepParams> extends DeepRecommender<P> {
-  /** (mu, logvar) of the posterior from the first layer's product x W0 (rows x hidden, before its bias). */
+  /** @internal (mu, logvar) of the posterior from the first layer's product x W0 (rows x hidden, before its bias). */
   protected abstract encodeLatent(tf: Tf, pre0: TF.Tensor2D, w: Weights, nItems: number): { mu: TF.Tensor2D; logvar: TF.Tensor2D };
-  /** Logits over the catalogue for latent codes z. */
+  /** @internal Logits over the catalogue for latent codes z. */
   protected abstract decodeLogits(tf: Tf, z: TF.Tensor2D, w: Weights, nItems: number): TF.Tensor2D;
   /** The name of the decoder's last weight (latent-or-hidden x items): its columns are the item vectors. */
   protected abstract outputWeight(nItems: number): string;
@@ -39,7 +39,7 @@ export abstract class BagVae<P extends DeepParams> extends DeepRecommender<P> {
     return Object.keys(this.stateShapes(0, nItems)).filter((n) => n !== BAG_WEIGHT);
   }
 
-  /** x W0 for some rows of m: their items, binary and L2-normalised, with dropout when training. */
+  /** @internal x W0 for some rows of m: their items, binary and L2-normalised, with dropout when training. */
   protected firstLayer(
     table: Float32Array,
     m: CsrMatrix,
@@ -73,7 +73,7 @@ export abstract class BagVae<P extends DeepParams> extends DeepRecommender<P> {
     return out;
   }
 
-  /** The posterior (mu, logvar) of rows of m (no dropout), rows x latent each. */
+  /** @internal The posterior (mu, logvar) of rows of m (no dropout), rows x latent each. */
   protected encodePosterior(tf: Tf, w: ParamStore, m: CsrMatrix, rows: Int32Array): { mu: Float32Array; logvar: Float32Array } {
     const K = this.latentSize(m.cols);
     const both = this.perBlock(tf, w, m, rows, 2 * K, (pre0, get) => {
