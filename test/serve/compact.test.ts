@@ -1,11 +1,11 @@
 // Event log compaction after a refit (crash-safe at every step) and the background step that brings new items in.
-import { existsSync, readdirSync, renameSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Dataset, ImplicitALS, createRecommender, loadModel, type Id } from '../../ts/index.js';
 import { EventLog, compactionHooks, type LoggedEvent } from '../../ts/serve/eventlog.js';
 import { tempDir } from '../io/helpers.js';
-import { liveAls } from './fixtures.js';
+import { liveAls, quiet, segmentsIn } from './fixtures.js';
 
 const tmp = tempDir('recsys-compact-');
 afterAll(() => tmp.remove());
@@ -14,13 +14,6 @@ afterEach(() => {
 });
 let dirs = 0;
 const freshDir = () => tmp.path(`log${dirs++}`);
-const quiet = { info() {}, warn() {}, error() {} };
-const segmentsIn = (dir: string) =>
-  existsSync(dir)
-    ? readdirSync(dir)
-        .filter((f) => f.endsWith('.log'))
-        .sort()
-    : [];
 function replayAll(log: EventLog, from = 0): LoggedEvent[] {
   const out: LoggedEvent[] = [];
   log.replay(from, (_o, e) => out.push(...e));

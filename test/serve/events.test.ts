@@ -6,14 +6,13 @@ import { Dataset, ImplicitALS, createRecommender, loadModel, type Id } from '../
 import { EventLog, encodeRecord, type LoggedEvent } from '../../ts/serve/eventlog.js';
 import { factorModel, tempDir } from '../io/helpers.js';
 import { mulberry32 } from '../helpers/random.js';
-import { liveAls, server } from './fixtures.js';
+import { liveAls, quiet, server } from './fixtures.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const tmp = tempDir('recsys-events-');
 afterAll(() => tmp.remove());
 let dirs = 0;
 const freshDir = () => tmp.path(`log${dirs++}`);
-const quiet = { info() {}, warn() {}, error() {} };
 
 const ev = (u: number, i: number, value = 1): LoggedEvent => ({ user: `u${u}`, item: i, value });
 function replayAll(log: EventLog, from = 0): LoggedEvent[] {

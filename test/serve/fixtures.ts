@@ -1,6 +1,18 @@
 // Models and servers for the HTTP tests.
 import { Dataset, ImplicitALS, Popularity, BaselineOnly, createServer, type RecsysServer, type ServerOptions } from '../../ts/index.js';
+import { existsSync, readdirSync } from 'node:fs';
 import { mulberry32 } from '../helpers/random.js';
+
+/** A logger that drops everything (services under test that would otherwise print). */
+export const quiet = { info() {}, warn() {}, error() {} };
+
+/** The event-log segment files of a directory, oldest first (none when it does not exist). */
+export const segmentsIn = (dir: string): string[] =>
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.log'))
+        .sort()
+    : [];
 
 /** Numeric user and item ids (users 1..40, items 100..159), 8 interactions per user, ratings 1..5. */
 export function numericData(): Dataset {

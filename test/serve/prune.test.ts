@@ -1,13 +1,13 @@
 // Archive retention: archived event log segments are deleted oldest first (by age or by size), crash-safely, and a
 // replay that needs deleted events fails with E_PRUNED instead of serving a model without them.
-import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RecsysError, createRecommender, type Id } from '../../ts/index.js';
 import { serveCommand } from '../../ts/cli/serve.js';
 import { EventLog, compactionHooks, type LoggedEvent } from '../../ts/serve/eventlog.js';
 import { tempDir } from '../io/helpers.js';
-import { liveAls, twoGroupData } from './fixtures.js';
+import { liveAls, quiet, segmentsIn, twoGroupData } from './fixtures.js';
 
 const tmp = tempDir('recsys-prune-');
 afterAll(() => tmp.remove());
@@ -16,13 +16,6 @@ afterEach(() => {
 });
 let dirs = 0;
 const freshDir = () => tmp.path(`log${dirs++}`);
-const quiet = { info() {}, warn() {}, error() {} };
-const segmentsIn = (dir: string) =>
-  existsSync(dir)
-    ? readdirSync(dir)
-        .filter((f) => f.endsWith('.log'))
-        .sort()
-    : [];
 const ev = (u: number, i: number): LoggedEvent => ({ user: `u${u}`, item: i, value: 1 + (u % 3) });
 function replayAll(log: EventLog, from = 0): LoggedEvent[] {
   const out: LoggedEvent[] = [];
