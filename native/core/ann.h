@@ -75,10 +75,14 @@ class AnnIndex {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   int32_t items_ = 0, factors_ = 0;
+  // Graph nodes of the longest stored vectors: topk scores them exactly and searches the bottom layer a second time
+  // from the best, beside hnswlib's own descent (see pick_landmarks in ann.cc). Derived from the vectors, not saved.
+  std::vector<uint32_t> landmarks_;
+  void pick_landmarks();
   bool bias_ = false;
   int M_ = 0, ef_construction_ = 0, ef_search_ = 0;
-  // Stored vector: the item factors, then the item bias when there is one.
-  int dim() const { return factors_ + (bias_ ? 1 : 0); }
+  // Stored vector: the unit direction of [v, b] (b = 0 without a bias) and its length: see ScoreSpace in ann.cc.
+  int dim() const { return factors_ + 2; }
   void prepare(const float* V, const float* item_bias, std::vector<float>& data) const;
 };
 
