@@ -22,30 +22,9 @@ constexpr int kMaxLevel = 64;
 constexpr double kMinEligibleFraction = 0.02;
 }  // namespace
 
-// hnswlib takes one distance for building and searching; this space holds two, told apart by their first
-// argument. An item's score vector is y = [v, b] (factors, then the bias or 0) and a query's q = [p, 1], so the
-// score is q . y. A stored item is [y / |y|, |y|] (zeros and 0 for a zero vector), a query [q, -1]. Between two
-// items (every distance a build, an update or the neighbour heuristic takes) the distance is the angle's 1 - cos;
-// from a query it is minus the score, |y| (q . y/|y|). So the graph is linked by direction and searched by score.
-struct ScoreSpace : hnswlib::SpaceInterface<float> {
-  size_t len;  // of y: factors + 1
-  explicit ScoreSpace(size_t factors) : len(factors + 1) {}
-  size_t get_data_size() override { return (len + 1) * sizeof(float); }
-  hnswlib::DISTFUNC<float> get_dist_func() override { return &distance; }
-  void* get_dist_func_param() override { return &len; }
-  static float distance(const void* a, const void* b, const void* param) {
-    const int n = static_cast<int>(*static_cast<const size_t*>(param));
-    const float* x = static_cast<const float*>(a);
-    const float* y = static_cast<const float*>(b);
-    const float c = blas::dot(x, y, n);
-    if (x[n] < 0.f) return -(c * y[n]);  // x is a query
-    return 1.f - c;
-  }
-};
-
 struct AnnIndex::Impl {
-  explicit Impl(int factors) : space(static_cast<size_t>(factors)) {}
-  ScoreSpace space;
+  explicit Impl(int dim) : space(static_cast<size_t>(dim)) {}
+  hnswlib::InnerProductSpace space;
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> graph;
 };
 
@@ -58,11 +37,6 @@ void AnnIndex::prepare(const float* V, const float* item_bias, std::vector<float
     float* y = data.data() + static_cast<int64_t>(i) * d;
     std::copy_n(V + static_cast<int64_t>(i) * factors_, factors_, y);
     if (item_bias) y[factors_] = item_bias[i];
-    double sq = 0.0;
-    for (int32_t j = 0; j <= factors_; ++j) sq += static_cast<double>(y[j]) * y[j];
-    const double norm = std::sqrt(sq);
-    for (int32_t j = 0; j <= factors_; ++j) y[j] = norm > 0.0 ? static_cast<float>(y[j] / norm) : 0.f;
-    y[factors_ + 1] = static_cast<float>(norm);
   }
 }
 
@@ -81,7 +55,7 @@ std::shared_ptr<AnnIndex> AnnIndex::build(const float* V, const float* item_bias
   std::vector<float> data;
   a->prepare(V, item_bias, data);
   const int d = a->dim();
-  a->impl_ = std::make_unique<Impl>(factors);
+  a->impl_ = std::make_unique<Impl>(d);
   a->impl_->graph = std::make_unique<hnswlib::HierarchicalNSW<float>>(
       &a->impl_->space, static_cast<size_t>(items), static_cast<size_t>(o.M), static_cast<size_t>(o.ef_construction),
       static_cast<size_t>(o.seed));
@@ -113,7 +87,8 @@ void AnnIndex::pick_landmarks() {
   std::vector<std::pair<float, uint32_t>> norms(static_cast<size_t>(n));
   for (int32_t c = 0; c < n; ++c) {
     const float* y = reinterpret_cast<const float*>(g.getDataByInternalId(static_cast<hnswlib::tableint>(c)));
-    norms[c] = std::make_pair(y[factors_ + 1], static_cast<uint32_t>(c));  // |y| (ScoreSpace's layout)
+    const float sq = blas::dot(y, y, d);  // |[v, b]|^2
+    norms[c] = std::make_pair(sq, static_cast<uint32_t>(c));
   }
   const int32_t l = std::min(n, kLandmarks);
   std::partial_sort(norms.begin(), norms.begin() + l, norms.end(), [](const auto& a, const auto& b) {
@@ -219,7 +194,7 @@ std::shared_ptr<AnnIndex> AnnIndex::restore(StateReader& s, const float* V, cons
   std::vector<float> data;
   a->prepare(V, item_bias, data);
   const int d = a->dim();
-  a->impl_ = std::make_unique<Impl>(factors);
+  a->impl_ = std::make_unique<Impl>(d);
   a->impl_->graph = std::make_unique<hnswlib::HierarchicalNSW<float>>(
       &a->impl_->space, static_cast<size_t>(items), static_cast<size_t>(M), static_cast<size_t>(efc), 42);
   auto& g = *a->impl_->graph;
@@ -288,7 +263,7 @@ std::shared_ptr<AnnIndex> AnnIndex::extend(const AnnIndex& old, const float* V, 
   // The new items' level draws: a stream of the seed of its own per old size, so that successive extensions do not
   // repeat the draws of the build (or of each other).
   const size_t level_seed = static_cast<size_t>(hash3(seed, static_cast<uint64_t>(n0), 0x616e6e));
-  a->impl_ = std::make_unique<Impl>(factors);
+  a->impl_ = std::make_unique<Impl>(d);
   a->impl_->graph = std::make_unique<hnswlib::HierarchicalNSW<float>>(
       &a->impl_->space, static_cast<size_t>(items), static_cast<size_t>(a->M_),
       static_cast<size_t>(a->ef_construction_), level_seed);
@@ -402,8 +377,7 @@ int AnnIndex::topk(const float* p, int k, const TopKFilter& f, const std::functi
     const int d = dim();
     query.assign(d, 0.f);
     std::copy_n(p, factors_, query.data());
-    query[factors_] = 1.f;       // the bias's coefficient (a stored 0 without one)
-    query[factors_ + 1] = -1.f;  // the query marker (ScoreSpace)
+    if (bias_) query[factors_] = 1.f;
     const size_t ef = static_cast<size_t>(std::max(ef_search_, k));
     const auto& g = *impl_->graph;
     hnswlib::BaseFilterFunctor* filter = (el.allowed || el.n_seen) ? &el : nullptr;

@@ -81,8 +81,8 @@ class AnnIndex {
   void pick_landmarks();
   bool bias_ = false;
   int M_ = 0, ef_construction_ = 0, ef_search_ = 0;
-  // Stored vector: the unit direction of [v, b] (b = 0 without a bias) and its length: see ScoreSpace in ann.cc.
-  int dim() const { return factors_ + 2; }
+  // Stored vector: the item factors, then the item bias when there is one.
+  int dim() const { return factors_ + (bias_ ? 1 : 0); }
   void prepare(const float* V, const float* item_bias, std::vector<float>& data) const;
 };
 
