@@ -388,7 +388,7 @@ int AnnIndex::topk(const float* p, int k, const TopKFilter& f, const std::functi
       res.pop();
       cand.push_back({i, score(i)});
     }
-    // The second search, from the best landmark (pick_landmarks), unless that is where the first one started.
+    // The second search, from the best landmark the request may return (pick_landmarks).
     hnswlib::tableint from = g.enterpoint_node_;
     float best = std::numeric_limits<float>::infinity();
     for (uint32_t c : landmarks_) {
@@ -398,7 +398,12 @@ int AnnIndex::topk(const float* p, int k, const TopKFilter& f, const std::functi
       const float dist = g.fstdistfunc_(query.data(), g.getDataByInternalId(c), g.dist_func_param_);
       if (dist < best) best = dist, from = c;
     }
-    if (from != g.enterpoint_node_) {
+    // Where the first search already reached that landmark, the second one would retrace it: skipped (the common
+    // case on a connected graph, so the landmarks cost little more than their scoring there).
+    const int32_t from_item = static_cast<int32_t>(g.getExternalLabel(from));
+    bool reached = false;
+    for (size_t j = 0; j < cand.size() && !reached; ++j) reached = cand[j].item == from_item;
+    if (from != g.enterpoint_node_ && !reached) {
       auto top = filter ? g.searchBaseLayerST<false>(from, query.data(), ef, filter)
                         : g.searchBaseLayerST<true>(from, query.data(), ef, filter);
       found = std::max(found, top.size());
