@@ -66,8 +66,8 @@ export interface NativeModel {
   annSupported?(): boolean;
   buildAnn?(options: AnnBuildOptions): void;
   buildAnnAsync?(options: AnnBuildOptions): Promise<void>;
-  annInfo?(): { items: number; M: number; efConstruction: number; efSearch: number; bytes: number } | null;
-  setAnnSearch?(efSearch: number): void;
+  annInfo?(): { items: number; M: number; efConstruction: number; efSearch: number; landmarks: boolean; bytes: number } | null;
+  setAnnSearch?(efSearch: number, landmarks?: boolean): void;
   dropAnn?(): void;
 }
 

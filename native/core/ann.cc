@@ -257,6 +257,7 @@ std::shared_ptr<AnnIndex> AnnIndex::extend(const AnnIndex& old, const float* V, 
   a->M_ = old.M_;
   a->ef_construction_ = old.ef_construction_;
   a->ef_search_ = ef_search;
+  a->use_landmarks_ = old.use_landmarks_;
   std::vector<float> data;
   a->prepare(V, item_bias, data);
   const int d = a->dim();
@@ -388,10 +389,11 @@ int AnnIndex::topk(const float* p, int k, const TopKFilter& f, const std::functi
       res.pop();
       cand.push_back({i, score(i)});
     }
-    // The second search, from the best landmark the request may return (pick_landmarks).
+    // With landmarks on, the second search, from the best landmark the request may return (pick_landmarks).
     hnswlib::tableint from = g.enterpoint_node_;
     float best = std::numeric_limits<float>::infinity();
-    for (uint32_t c : landmarks_) {
+    static const std::vector<uint32_t> kNone;
+    for (uint32_t c : use_landmarks_ ? landmarks_ : kNone) {
       // Only landmarks the request may return: a seen or excluded one would lead the search to its own
       // neighbourhood, which is not where the best eligible items are.
       if (filter && !el.ok(static_cast<int32_t>(g.getExternalLabel(c)))) continue;

@@ -68,6 +68,9 @@ class AnnIndex {
   int ef_construction() const { return ef_construction_; }
   int ef_search() const { return ef_search_; }
   void set_ef_search(int ef) { ef_search_ = ef; }
+  // Whether topk also searches from the best landmark (pick_landmarks in ann.cc). A serving setting: not saved.
+  bool landmarks() const { return use_landmarks_; }
+  void set_landmarks(bool on) { use_landmarks_ = on; }
   size_t bytes() const;
 
  private:
@@ -75,9 +78,11 @@ class AnnIndex {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   int32_t items_ = 0, factors_ = 0;
-  // Graph nodes of the longest stored vectors: topk scores them exactly and searches the bottom layer a second time
-  // from the best, beside hnswlib's own descent (see pick_landmarks in ann.cc). Derived from the vectors, not saved.
+  // Graph nodes of the longest stored vectors: with landmarks on, topk scores them exactly and searches the bottom
+  // layer a second time from the best, beside hnswlib's own descent (see pick_landmarks in ann.cc). Derived from the
+  // vectors, not saved.
   std::vector<uint32_t> landmarks_;
+  bool use_landmarks_ = false;
   void pick_landmarks();
   bool bias_ = false;
   int M_ = 0, ef_construction_ = 0, ef_search_ = 0;

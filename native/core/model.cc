@@ -783,7 +783,7 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
           {}, {info.This()});
     });
   }
-  // annInfo() -> { items, M, efConstruction, efSearch, bytes } | null
+  // annInfo() -> { items, M, efConstruction, efSearch, landmarks, bytes } | null
   Napi::Value AnnInfo(const Napi::CallbackInfo& info) {
     return guard(info, [&]() -> Napi::Value {
       auto* fm = dynamic_cast<const FactorModel*>(&m(info.Env()));
@@ -793,16 +793,20 @@ class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
       o.Set("M", fm->ann->M());
       o.Set("efConstruction", fm->ann->ef_construction());
       o.Set("efSearch", fm->ann->ef_search());
+      o.Set("landmarks", fm->ann->landmarks());
       o.Set("bytes", static_cast<double>(fm->ann->bytes()));
       return o;
     });
   }
-  // setAnnSearch(efSearch): the search-time candidate list (a serving setting, not part of the graph).
+  // setAnnSearch(efSearch, landmarks?): the search-time candidate list and the landmark search (serving settings,
+  // not part of the graph).
   Napi::Value SetAnnSearch(const Napi::CallbackInfo& info) {
     return guard(info, [&]() -> Napi::Value {
       auto* fm = dynamic_cast<FactorModel*>(model.get());
       int ef = static_cast<int>(int_arg(info[0], "efSearch", 1, 100000));
+      if (!info[1].IsUndefined() && !info[1].IsBoolean()) fail_arg("landmarks must be a boolean");
       if (fm && fm->ann) fm->ann->set_ef_search(ef);
+      if (fm && fm->ann && info[1].IsBoolean()) fm->ann->set_landmarks(info[1].As<Napi::Boolean>().Value());
       return info.Env().Undefined();
     });
   }

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BiasedMF, BPR, Dataset, ExplicitALS, FactorModel, ImplicitALS, LightGCN, loadModel, NMF, PureSVD, SVDpp } from '../../ts/index.js';
+import { BiasedMF, BPR, Dataset, ExplicitALS, FactorModel, ImplicitALS, LightGCN, loadModel, NMF, PureSVD, SVDpp, plantedDataset } from '../../ts/index.js';
 import type { FactorRecommender } from '../../ts/models/base.js';
 import { addon, type NativeTensor } from '../../ts/native.js';
 import { mulberry32, randomMatrix } from '../helpers/random.js';
@@ -302,4 +302,53 @@ describe('fold-in through the HNSW index', () => {
         got.forEach((x, j) => expect(x.score).toBeCloseTo(want[j]!.score, 4));
       }
     });
+});
+
+// Factors in well-separated clusters (ALS on distinct taste groups) cut the inner-product graph into pieces its one
+// descent cannot leave; annLandmarks adds a search from the best eligible landmark (the longest vectors).
+describe('annLandmarks', () => {
+  const data = plantedDataset({ users: 3000, items: 20000, groups: 32, perUser: 30, seed: 7 });
+  const fit = (annLandmarks: boolean) => new ImplicitALS({ factors: 32, iterations: 3, threads: 1, seed: 1, ann: 'hnsw', annLandmarks }).fit(data);
+  const off = fit(false);
+  const on = fit(true);
+  const exact = FactorModel.fromFactors({
+    users: on.trainData.users,
+    items: on.trainData.items,
+    factors: 32,
+    userFactors: on.userFactors!,
+    itemFactors: on.itemFactors!,
+    seen: on.trainData,
+    annOptions: { ann: 'exact' },
+  });
+  const sample = Array.from({ length: 200 }, (_, j) => data.users.id(j * 15));
+  const recallOf = (m: ImplicitALS) => sample.reduce<number>((a, u) => a + recall(m.recommend(u, { k: 10 }), exact.recommend(u, { k: 10 })), 0) / sample.length;
+
+  it('finds what the graph alone misses on clustered factors, with exact scores and seen items left out', () => {
+    expect(off.annIndex).toMatchObject({ landmarks: false });
+    expect(on.annIndex).toMatchObject({ landmarks: true });
+    const rOff = recallOf(off);
+    const rOn = recallOf(on);
+    expect(rOff).toBeLessThan(0.9); // the failure this option is for (0.77 measured)
+    expect(rOn).toBeGreaterThanOrEqual(0.95); // 0.99 measured
+    for (const u of sample.slice(0, 20)) {
+      const row = on.trainData.users.index(u);
+      const { indptr, indices } = on.trainData.csr;
+      const seen = new Set(indices.subarray(indptr[row], indptr[row + 1]));
+      for (const r of on.recommend(u, { k: 10 })) {
+        expect(seen.has(on.trainData.items.index(r.item))).toBe(false);
+        expect(r.score).toBeCloseTo(exact.predict(u, r.item), 4);
+      }
+    }
+  });
+
+  it('is a serving setting: the same graph, switched by the options after load', () => {
+    const file = join(dir, 'landmarks.recsys');
+    off.save(file);
+    const loaded = loadModel<ImplicitALS>(file);
+    expect(loaded.annIndex).toMatchObject({ landmarks: false });
+    loaded.nativeModel.setAnnSearch!(100, true);
+    expect(loaded.annIndex).toMatchObject({ landmarks: true });
+    expect(recallOf(loaded)).toBeGreaterThanOrEqual(0.95);
+    expect(() => loaded.nativeModel.setAnnSearch!(100, 'yes' as unknown as boolean)).toThrow(expect.objectContaining({ code: 'E_ARG' }) as Error);
+  });
 });

@@ -21,6 +21,14 @@ export interface AnnParams {
   annEfConstruction?: number;
   /** HNSW candidate-list size while searching (at least k is used). Default 100. */
   annEfSearch?: number;
+  /**
+   * Also search from the best of the 1,024 longest item vectors (landmarks) the request may return, where the
+   * first search did not reach it. For factors in well-separated clusters (converged ALS on distinct tastes), where
+   * the inner-product graph falls apart: measured recall@10 0.80 -> 0.98 (3-iteration ALS, 64 planted taste groups,
+   * 101k items); costs little for known users on connected graphs, but cut a 1M-item server's answers to users
+   * with live events by about a third. Default false.
+   */
+  annLandmarks?: boolean;
 }
 
 /** The specs of AnnParams (serving settings: the fitted factors do not depend on them). */
@@ -30,6 +38,7 @@ export const annSpec: Readonly<Record<string, ParamSpec>> = {
   annM: { int: [2, 256], default: 16, state: false },
   annEfConstruction: { int: [1, 100000], default: 100, state: false },
   annEfSearch: { int: [1, 100000], default: 100, state: false },
+  annLandmarks: { bool: true, default: false, state: false },
 };
 
 /** A factor model's spec with the approximate-search options added. */
@@ -43,6 +52,8 @@ export interface AnnIndexInfo {
   M: number;
   efConstruction: number;
   efSearch: number;
+  /** Whether searches also start from the best landmark (annLandmarks). */
+  landmarks: boolean;
   /** Bytes the graph and its copy of the (transformed) item vectors take. */
   bytes: number;
 }
@@ -80,11 +91,11 @@ export function syncAnn(h: NativeModel, p: Readonly<AnnParams & { seed?: number;
   if (!hasFactors(h)) return;
   if (!wantsAnn(p, h.nItems)) {
     if ((p.ann ?? 'auto') === 'exact') h.dropAnn();
-    if (h.annInfo() !== null) h.setAnnSearch(p.annEfSearch ?? 100);
+    if (h.annInfo() !== null) h.setAnnSearch(p.annEfSearch ?? 100, p.annLandmarks ?? false);
     return;
   }
   if (h.annInfo() === null) h.buildAnn(annBuildOptions(p));
-  else h.setAnnSearch(p.annEfSearch ?? 100);
+  h.setAnnSearch(p.annEfSearch ?? 100, p.annLandmarks ?? false);
 }
 
 /** syncAnn with the build on a worker thread (fitAsync). */
