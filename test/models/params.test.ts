@@ -95,6 +95,7 @@ describe('model.params', () => {
       annM: 16,
       annEfConstruction: 100,
       annEfSearch: 100,
+      annLandmarks: false,
     });
     expect(new Random().params).toEqual({ threads: 0, seed: 42 });
     expect(new Popularity({ threads: 2 }).params).toEqual({ threads: 2, seed: 42 });
