@@ -328,7 +328,15 @@ export function saveModel(model: SavableModel, path: string, io: SaveIo = realIo
     const e = err as NodeJS.ErrnoException;
     throw new RecsysError('E_IO', `cannot save the model to ${path}: ${e?.message ?? String(err)}`, { cause: err });
   }
-  // The rename is durable once the directory is flushed; not every platform can open a directory for that.
+  // The rename is durable once the directory is flushed.
+  syncDir(dir);
+}
+
+/**
+ * Flushes a directory, so that renames, creations and deletions in it survive a crash. Not every platform can open
+ * a directory for that (Windows and some filesystems refuse): there it does nothing.
+ */
+export function syncDir(dir: string): void {
   try {
     const dfd = openSync(dir, 'r');
     try {
@@ -337,7 +345,7 @@ export function saveModel(model: SavableModel, path: string, io: SaveIo = realIo
       closeSync(dfd);
     }
   } catch {
-    // Windows and some filesystems refuse; the data itself was flushed before the rename
+    // refused: the files themselves were flushed before
   }
 }
 

@@ -47,6 +47,7 @@ import { basename, join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { RecsysError, argError, show } from '../errors.js';
 import type { Id } from '../data/idmap.js';
+import { syncDir } from '../io/format.js';
 
 export interface LoggedEvent {
   user: Id;
@@ -735,17 +736,4 @@ function readFirst(file: string): number {
     closeSync(fd);
   }
   return Number(h.readBigUInt64LE(8));
-}
-
-function syncDir(dir: string): void {
-  try {
-    const d = openSync(dir, 'r');
-    try {
-      fsyncSync(d);
-    } finally {
-      closeSync(d);
-    }
-  } catch {
-    // directories cannot be opened for fsync on some platforms (Windows)
-  }
 }

@@ -5,6 +5,7 @@
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Dataset } from '../data/dataset.js';
+import { syncDir } from '../io/format.js';
 import { IdMap, type Id } from '../data/idmap.js';
 import type { Recommender } from '../models/base.js';
 import { compactionHooks, type LoggedEvent } from './eventlog.js';
@@ -240,17 +241,4 @@ export function writeRefitSnapshot(dir: string, model: Recommender, foldedUpTo: 
 export function dropRefitSnapshot(dir: string): void {
   rmSync(join(dir, SNAPSHOT), { force: true });
   syncDir(dir);
-}
-
-function syncDir(dir: string): void {
-  try {
-    const d = openSync(dir, 'r');
-    try {
-      fsyncSync(d);
-    } finally {
-      closeSync(d);
-    }
-  } catch {
-    // not possible on every platform (Windows)
-  }
 }
