@@ -69,7 +69,6 @@ std::shared_ptr<AnnIndex> AnnIndex::build(const float* V, const float* item_bias
   // Searches go by internal id only, and so do extend's updates: the label map (hnswlib's, for updates by label)
   // is not kept.
   std::unordered_map<hnswlib::labeltype, hnswlib::tableint>().swap(g.label_lookup_);
-  a->pick_landmarks();
   return a;
 }
 
@@ -96,6 +95,44 @@ void AnnIndex::pick_landmarks() {
   });
   landmarks_.resize(l);
   for (int32_t j = 0; j < l; ++j) landmarks_[j] = norms[j].second;
+}
+
+// Picked when first switched on (an index that never uses them does not pay for them at build or load).
+void AnnIndex::set_landmarks(bool on) {
+  if (on && landmarks_.empty()) pick_landmarks();
+  use_landmarks_ = on;
+}
+
+size_t AnnIndex::search_from_landmark(const float* query, size_t ef, hnswlib::BaseFilterFunctor* filter,
+                                      const std::function<float(int32_t)>& score, std::vector<ScoredItem>& cand) const {
+  const auto& g = *impl_->graph;
+  hnswlib::tableint from = g.enterpoint_node_;
+  float best = std::numeric_limits<float>::infinity();
+  for (uint32_t c : landmarks_) {
+    // Only landmarks the request may return: a seen or excluded one would lead the search to its own
+    // neighbourhood, which is not where the best eligible items are.
+    if (filter && !(*filter)(g.getExternalLabel(c))) continue;
+    const float dist = g.fstdistfunc_(query, g.getDataByInternalId(c), g.dist_func_param_);
+    if (dist < best) best = dist, from = c;
+  }
+  // Where the first search already reached that landmark, the second one would retrace it: skipped (the common
+  // case on a connected graph, so the landmarks cost little more than their scoring there).
+  const int32_t from_item = static_cast<int32_t>(g.getExternalLabel(from));
+  const size_t first = cand.size();
+  for (size_t j = 0; j < first; ++j)
+    if (cand[j].item == from_item) return 0;
+  if (from == g.enterpoint_node_) return 0;
+  auto top =
+      filter ? g.searchBaseLayerST<false>(from, query, ef, filter) : g.searchBaseLayerST<true>(from, query, ef, filter);
+  const size_t found = top.size();
+  while (!top.empty()) {
+    const int32_t i = static_cast<int32_t>(g.getExternalLabel(top.top().second));
+    top.pop();
+    bool dup = false;
+    for (size_t j = 0; j < first && !dup; ++j) dup = cand[j].item == i;
+    if (!dup) cand.push_back({i, score(i)});
+  }
+  return found;
 }
 
 size_t AnnIndex::bytes() const {
@@ -229,7 +266,6 @@ std::shared_ptr<AnnIndex> AnnIndex::restore(StateReader& s, const float* V, cons
   }
   g.enterpoint_node_ = static_cast<hnswlib::tableint>(entry);
   g.maxlevel_ = top;
-  a->pick_landmarks();
   return a;
 }
 
@@ -315,7 +351,7 @@ std::shared_ptr<AnnIndex> AnnIndex::extend(const AnnIndex& old, const float* V, 
       },
       256);
   std::unordered_map<hnswlib::labeltype, hnswlib::tableint>().swap(g.label_lookup_);
-  a->pick_landmarks();
+  if (a->use_landmarks_) a->pick_landmarks();
   return a;
 }
 
@@ -380,44 +416,16 @@ int AnnIndex::topk(const float* p, int k, const TopKFilter& f, const std::functi
     std::copy_n(p, factors_, query.data());
     if (bias_) query[factors_] = 1.f;
     const size_t ef = static_cast<size_t>(std::max(ef_search_, k));
-    const auto& g = *impl_->graph;
     hnswlib::BaseFilterFunctor* filter = (el.allowed || el.n_seen) ? &el : nullptr;
-    auto res = g.searchKnn(query.data(), ef, filter);
+    auto res = impl_->graph->searchKnn(query.data(), ef, filter);
     size_t found = res.size();
     while (!res.empty()) {
       int32_t i = static_cast<int32_t>(res.top().second);
       res.pop();
       cand.push_back({i, score(i)});
     }
-    // With landmarks on, the second search, from the best landmark the request may return (pick_landmarks).
-    hnswlib::tableint from = g.enterpoint_node_;
-    float best = std::numeric_limits<float>::infinity();
-    static const std::vector<uint32_t> kNone;
-    for (uint32_t c : use_landmarks_ ? landmarks_ : kNone) {
-      // Only landmarks the request may return: a seen or excluded one would lead the search to its own
-      // neighbourhood, which is not where the best eligible items are.
-      if (filter && !el.ok(static_cast<int32_t>(g.getExternalLabel(c)))) continue;
-      const float dist = g.fstdistfunc_(query.data(), g.getDataByInternalId(c), g.dist_func_param_);
-      if (dist < best) best = dist, from = c;
-    }
-    // Where the first search already reached that landmark, the second one would retrace it: skipped (the common
-    // case on a connected graph, so the landmarks cost little more than their scoring there).
-    const int32_t from_item = static_cast<int32_t>(g.getExternalLabel(from));
-    bool reached = false;
-    for (size_t j = 0; j < cand.size() && !reached; ++j) reached = cand[j].item == from_item;
-    if (from != g.enterpoint_node_ && !reached) {
-      auto top = filter ? g.searchBaseLayerST<false>(from, query.data(), ef, filter)
-                        : g.searchBaseLayerST<true>(from, query.data(), ef, filter);
-      found = std::max(found, top.size());
-      const size_t first = cand.size();
-      while (!top.empty()) {
-        const int32_t i = static_cast<int32_t>(g.getExternalLabel(top.top().second));
-        top.pop();
-        bool dup = false;
-        for (size_t j = 0; j < first && !dup; ++j) dup = cand[j].item == i;
-        if (!dup) cand.push_back({i, score(i)});
-      }
-    }
+    // With landmarks on, a second search from the best landmark the request may return.
+    if (use_landmarks_) found = std::max(found, search_from_landmark(query.data(), ef, filter, score, cand));
     if (static_cast<int64_t>(found) < std::min<int64_t>(k, eligible)) return -1;
   }
   int got = static_cast<int>(std::min<size_t>(k, cand.size()));

@@ -17,6 +17,10 @@
 
 #include "core/topk.h"
 
+namespace hnswlib {
+class BaseFilterFunctor;
+}  // namespace hnswlib
+
 namespace recsys {
 
 struct Tensor;
@@ -70,7 +74,7 @@ class AnnIndex {
   void set_ef_search(int ef) { ef_search_ = ef; }
   // Whether topk also searches from the best landmark (pick_landmarks in ann.cc). A serving setting: not saved.
   bool landmarks() const { return use_landmarks_; }
-  void set_landmarks(bool on) { use_landmarks_ = on; }
+  void set_landmarks(bool on);
   size_t bytes() const;
 
  private:
@@ -84,6 +88,10 @@ class AnnIndex {
   std::vector<uint32_t> landmarks_;
   bool use_landmarks_ = false;
   void pick_landmarks();
+  // The second search of topk: from the best landmark the filter allows, unless the first search (cand) reached
+  // it; adds what it finds to cand and returns how many it found.
+  size_t search_from_landmark(const float* query, size_t ef, hnswlib::BaseFilterFunctor* filter,
+                              const std::function<float(int32_t)>& score, std::vector<ScoredItem>& cand) const;
   bool bias_ = false;
   int M_ = 0, ef_construction_ = 0, ef_search_ = 0;
   // Stored vector: the item factors, then the item bias when there is one.
